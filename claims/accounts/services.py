@@ -1,0 +1,185 @@
+"""Accounts: passwords, login with throttling, registration and administration of users."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+from importlib import resources
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from claims.accounts.models import Role, User
+from claims.core.time import utcnow
+from claims.extensions import db
+from claims.regions.models import Region, RegionLevel
+from claims.workflow.audit import record_event
+
+MIN_PASSWORD_LENGTH = 8
+
+# The scope each staff role needs (Issue: clerk -> township, officer/approver -> county).
+ROLE_SCOPE_LEVELS: dict[Role, tuple[RegionLevel, ...]] = {
+    Role.VILLAGER: (),
+    Role.CLERK: (RegionLevel.TOWNSHIP,),
+    Role.OFFICER: (RegionLevel.COUNTY,),
+    Role.APPROVER: (RegionLevel.COUNTY,),
+    Role.INSURER: (),
+    Role.ADMIN: (RegionLevel.PROVINCE, RegionLevel.PREFECTURE, RegionLevel.COUNTY),
+}
+
+# A real hash, so that an unknown login costs the same time as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+class AccountError(Exception):
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    text = resources.files("claims.accounts").joinpath("data", "common_passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def password_problem(password: str, *, login: str = "") -> str | None:
+    """Why a new password is refused, or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return _("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+    if password.lower() in _common_passwords() or (login and password.lower() == login.lower()):
+        return _("This password is too common or too easy to guess. Please choose another.")
+    if len(set(password)) < 4:
+        return _("This password is too easy to guess. Please choose another.")
+    return None
+
+
+def find_user(login: str) -> User | None:
+    return db.session.execute(select(User).where(func.lower(User.login) == login.strip().lower())).scalar_one_or_none()
+
+
+def authenticate(login: str, password: str) -> User:
+    """Return the user, or raise AccountError with the same message for unknown login and bad password."""
+    user = find_user(login)
+    now = utcnow()
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        raise AccountError(_("The login or the password is wrong."))
+    if user.locked_until and user.locked_until > now:
+        raise AccountError(_("Too many failed attempts. Please wait 15 minutes and try again."))
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        _count_failure(user, now)
+        raise AccountError(_("The login or the password is wrong."))
+    user.failed_logins = 0
+    user.first_failed_at = None
+    user.locked_until = None
+    return user
+
+
+def _count_failure(user: User, now) -> None:  # type: ignore[no-untyped-def]
+    window = timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
+    if user.first_failed_at is None or now - user.first_failed_at > window:
+        user.first_failed_at = now
+        user.failed_logins = 0
+    user.failed_logins += 1
+    if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+        user.locked_until = now + window
+
+
+def set_password(user: User, password: str) -> None:
+    problem = password_problem(password, login=user.login)
+    if problem:
+        raise AccountError(problem, "password")
+    user.password_hash = generate_password_hash(password)
+    user.password_changed_at = utcnow()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not check_password_hash(user.password_hash, current):
+        raise AccountError(_("The current password is wrong."), "current_password")
+    set_password(user, new)
+    user.session_epoch += 1  # other devices are logged out
+    record_event(entity="user", entity_id=user.id, action="password_changed", actor=user)
+
+
+def register_villager(*, mobile: str, name: str, password: str) -> User:
+    if find_user(mobile) is not None:
+        raise AccountError(_("This mobile number is already registered. Please log in."), "mobile")
+    user = User(login=mobile, mobile=mobile, name=name, role=Role.VILLAGER, password_hash="", session_epoch=0, failed_logins=0, active=True)
+    set_password(user, password)
+    db.session.add(user)
+    db.session.flush()
+    record_event(entity="user", entity_id=user.id, action="registered", actor=user)
+    return user
+
+
+def check_scope(role: Role, region: Region | None) -> None:
+    levels = ROLE_SCOPE_LEVELS[role]
+    if levels and (region is None or region.level not in levels):
+        names = "、".join(level.title for level in levels)
+        raise AccountError(_("A %(role)s must be assigned to a region of this level: %(levels)s.", role=role.title, levels=names), "region")
+
+
+def create_user(
+    *,
+    login: str,
+    name: str,
+    role: Role,
+    region: Region | None,
+    password: str,
+    mobile: str | None = None,
+    organisation: str | None = None,
+    actor: User | None = None,
+) -> User:
+    if find_user(login) is not None:
+        raise AccountError(_("This login is already taken."), "login")
+    check_scope(role, region)
+    user = User(
+        login=login.strip(),
+        name=name,
+        role=role,
+        region=region if ROLE_SCOPE_LEVELS[role] else None,
+        mobile=mobile,
+        organisation=organisation,
+        password_hash="",
+        active=True,
+        session_epoch=0,
+        failed_logins=0,
+    )
+    set_password(user, password)
+    db.session.add(user)
+    db.session.flush()
+    record_event(
+        entity="user",
+        entity_id=user.id,
+        action="user_created",
+        actor=actor,
+        changes={"login": user.login, "role": str(role), "region": region.code if region else None},
+    )
+    return user
+
+
+def update_user(user: User, *, name: str, role: Role, region: Region | None, mobile: str | None, organisation: str | None, active: bool, actor: User) -> None:
+    check_scope(role, region)
+    if user.id == actor.id and (not active or role != user.role):
+        raise AccountError(_("You cannot deactivate yourself or change your own role."), "active")
+    before = {"name": user.name, "role": str(user.role), "region": user.region.code if user.region else None, "active": user.active}
+    user.name, user.role, user.mobile, user.organisation = name, role, mobile, organisation
+    user.region = region if ROLE_SCOPE_LEVELS[role] else None
+    if user.active and not active:
+        user.session_epoch += 1  # deactivation takes effect on the next request
+    user.active = active
+    after = {"name": user.name, "role": str(user.role), "region": user.region.code if user.region else None, "active": user.active}
+    changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    record_event(entity="user", entity_id=user.id, action="user_updated", actor=actor, changes=changes)
+
+
+def reset_password(user: User, password: str, *, actor: User) -> None:
+    set_password(user, password)
+    user.session_epoch += 1
+    user.locked_until = None
+    user.failed_logins = 0
+    record_event(entity="user", entity_id=user.id, action="password_reset", actor=actor)

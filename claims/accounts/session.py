@@ -1,0 +1,113 @@
+"""Who is logged in: a signed session cookie checked against the user's session epoch on every request."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import current_app, g, redirect, request, session, url_for
+from flask_babel import gettext as _
+
+from claims.accounts.models import Role, User
+from claims.core.time import utcnow
+from claims.extensions import db
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def login_user(user: User) -> None:
+    """Start a fresh session (never reuse the anonymous one) bound to the user's epoch."""
+    keep_locale = session.get("locale")
+    stash = session.get("stash")
+    session.clear()
+    now = utcnow().timestamp()
+    session.update(uid=user.id, epoch=user.session_epoch, sid=secrets.token_hex(16), login_at=now, seen_at=now)
+    if keep_locale:
+        session["locale"] = keep_locale
+    if stash:
+        session["stash"] = stash
+    session.permanent = True
+    g.user = user
+
+
+def logout_user() -> None:
+    user = g.get("user")
+    if user is not None:
+        user.session_epoch += 1  # a replayed cookie of this session is dead from now on
+    keep_locale = session.get("locale")
+    session.clear()
+    if keep_locale:
+        session["locale"] = keep_locale
+    g.user = None
+
+
+def load_user() -> None:
+    """before_request: set g.user, ending the session when idle, too old, logged out or deactivated."""
+    g.user = None
+    g.session_expired = False
+    uid = session.get("uid")
+    if uid is None:
+        return
+    now = utcnow().timestamp()
+    idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]).total_seconds()
+    absolute = timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"]).total_seconds()
+    user = db.session.get(User, uid)
+    too_idle = now - session.get("seen_at", 0) > idle
+    too_old = now - session.get("login_at", 0) > absolute
+    if user is None or not user.active or user.session_epoch != session.get("epoch") or too_idle or too_old:
+        keep = {k: session[k] for k in ("locale",) if k in session}
+        session.clear()
+        session.update(keep)
+        g.session_expired = True
+        return
+    if request.endpoint != "static":
+        session["seen_at"] = now
+    g.user = user
+
+
+def current_user() -> User | None:
+    return g.get("user")
+
+
+def login_required(view: F) -> F:
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if g.get("user") is None:
+            return _to_login()
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def roles_required(*roles: Role) -> Callable[[F], F]:
+    """Only these roles; others get 404, as if the page did not exist."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            user = g.get("user")
+            if user is None:
+                return _to_login()
+            if user.role not in roles:
+                from flask import abort
+
+                abort(404)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def _to_login() -> Any:
+    from flask import flash
+
+    if g.get("session_expired"):
+        flash(_("Your session has expired. Please log in again."), "warning")
+    else:
+        flash(_("Please log in first."), "info")
+    target = request.full_path if request.method == "GET" else request.path
+    return redirect(url_for("accounts.login", next=target.rstrip("?")))

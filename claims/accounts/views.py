@@ -1,0 +1,86 @@
+"""Login, logout, registration, password change and language choice."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from claims.accounts import services
+from claims.accounts.forms import LoginForm, PasswordChangeForm, RegisterForm
+from claims.accounts.session import login_required, login_user, logout_user
+
+bp = Blueprint("accounts", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths: never an open redirect."""
+    if not target:
+        return url_for("main.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("main.index")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():  # type: ignore[no-untyped-def]
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.login.data, form.password.data)
+        except services.AccountError as exc:
+            form.password.errors.append(exc.message)
+            return render_template("accounts/login.html", form=form), 200
+        login_user(user)
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():  # type: ignore[no-untyped-def]
+    logout_user()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():  # type: ignore[no-untyped-def]
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_villager(mobile=form.mobile.data, name=form.name.data.strip(), password=form.password.data)
+        except services.AccountError as exc:
+            getattr(form, exc.field or "password").errors.append(exc.message)
+            return render_template("accounts/register.html", form=form)
+        login_user(user)
+        flash(_("Welcome! You can now report damage."), "success")
+        return redirect(url_for("main.index"))
+    return render_template("accounts/register.html", form=form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():  # type: ignore[no-untyped-def]
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(g.user, form.current_password.data, form.password.data)
+        except services.AccountError as exc:
+            getattr(form, exc.field or "password").errors.append(exc.message)
+            return render_template("accounts/password.html", form=form)
+        login_user(g.user)  # this session continues with the new epoch; other devices are logged out
+        flash(_("Your password was changed."), "success")
+        return redirect(url_for("main.index"))
+    return render_template("accounts/password.html", form=form)
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():  # type: ignore[no-untyped-def]
+    wanted = request.form.get("locale", "")
+    if wanted in current_app.config["LANGUAGES"]:
+        session["locale"] = wanted
+        if g.get("user") is not None:
+            g.user.locale = wanted
+    return redirect(_safe_next(request.form.get("next")))

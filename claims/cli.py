@@ -1,0 +1,85 @@
+"""Command-line tasks: demo data, reference data, audit verification and upload sweeping."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from claims.extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(reference_cli)
+    app.cli.add_command(uploads_cli)
+
+
+@click.group("demo", help="Demo data for trying the app.")
+def demo_cli() -> None: ...
+
+
+@demo_cli.command("load")
+def demo_load() -> None:
+    """Load the demo region, species, users and claims (idempotent)."""
+    from claims.demo import DEMO_PASSWORD, load_demo
+
+    users = load_demo()
+    db.session.commit()
+    click.echo(f"Demo data loaded. Logins (password for all: {DEMO_PASSWORD}):")
+    for user in users:
+        click.echo(f"  {user.login:<14} {user.role.value:<9} {user.name} {user.region.name if user.region else (user.organisation or '')}")
+
+
+@click.group("audit", help="The audit trail.")
+def audit_cli() -> None: ...
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Recompute the hash chain; exit 1 when an event was edited, inserted or deleted."""
+    from claims.workflow.audit import verify_chain
+
+    report = verify_chain()
+    if report.ok:
+        click.echo(f"audit chain OK: {report.checked} events")
+        return
+    where = f" at event {report.event_id}" if report.event_id else ""
+    click.echo(f"audit chain BROKEN{where}: {report.problem} ({report.checked} events verified before it)", err=True)
+    raise SystemExit(1)
+
+
+@click.group("reference", help="Reference data shipped with the app.")
+def reference_cli() -> None: ...
+
+
+@reference_cli.command("load")
+def reference_load() -> None:
+    """Load or update the shipped regions and species lists."""
+    from claims.regions.loader import load_regions, load_species
+
+    regions = load_regions()
+    species = load_species()
+    db.session.commit()
+    click.echo(f"{regions} regions and {species} species loaded")
+
+
+@click.group("uploads", help="Stored files.")
+def uploads_cli() -> None: ...
+
+
+@uploads_cli.command("sweep")
+@click.option("--grace-hours", default=24, show_default=True, help="Only files older than this.")
+@click.option("--delete", is_flag=True, help="Remove the orphans (without it: a dry run that lists them).")
+def uploads_sweep(grace_hours: int, delete: bool) -> None:
+    """Find stored files that no database row refers to (left by a crash between write and commit)."""
+    from claims.intake.files import orphaned_keys
+
+    storage_keys = orphaned_keys(grace_hours * 3600)
+    from claims.core.storage import get_storage
+
+    for key in storage_keys:
+        click.echo(("removed " if delete else "orphan ") + key)
+        if delete:
+            get_storage().delete(key)
+    click.echo(f"{len(storage_keys)} orphaned file(s){'' if delete else ' (dry run: add --delete to remove)'}")

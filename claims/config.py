@@ -1,0 +1,68 @@
+"""Configuration from environment variables, with safe generated secrets for the embedded default."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+
+def _instance_secret(instance: Path, name: str, nbytes: int = 32) -> str:
+    """Read a secret from the instance folder, generating it on first run (mode 0600)."""
+    path = instance / name
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(nbytes))
+    return path.read_text().strip()
+
+
+def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the settings dict: defaults, then environment, then explicit overrides (tests)."""
+    overrides = dict(overrides or {})
+    instance = Path(overrides.get("INSTANCE_PATH", instance_path))
+    env = os.environ
+    production = env.get("CLAIMS_ENV", "development") == "production"
+    cfg: dict[str, Any] = {
+        "ENV_NAME": "production" if production else "development",
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{instance / 'claims.db'}",
+        "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(instance / "uploads"),
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 100 * 1024 * 1024)),
+        "PHOTO_MAX_BYTES": int(env.get("PHOTO_MAX_BYTES", 20 * 1024 * 1024)),
+        "PHOTO_MAX_PIXELS": int(env.get("PHOTO_MAX_PIXELS", 60_000_000)),
+        "PHOTO_MAX_COUNT": 20,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_IDLE_MINUTES": 30,
+        "SESSION_ABSOLUTE_HOURS": 12,
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "WTF_CSRF_TIME_LIMIT": None,  # the session's own lifetime bounds the token
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "LANGUAGES": ["zh_CN", "en"],
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_WINDOW_MINUTES": 15,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }
+    if env.get("SECRET_KEY"):
+        cfg["SECRET_KEY"] = env["SECRET_KEY"]
+    if env.get("FIELD_ENCRYPTION_KEY"):
+        cfg["FIELD_ENCRYPTION_KEY"] = env["FIELD_ENCRYPTION_KEY"]
+    cfg.update(overrides)
+    if "SECRET_KEY" not in cfg:
+        if production:
+            raise RuntimeError("SECRET_KEY must be set in production (CLAIMS_ENV=production).")
+        cfg["SECRET_KEY"] = _instance_secret(instance, "secret_key")
+    if "FIELD_ENCRYPTION_KEY" not in cfg:
+        if production:
+            raise RuntimeError("FIELD_ENCRYPTION_KEY must be set in production (64 hex characters).")
+        cfg["FIELD_ENCRYPTION_KEY"] = _instance_secret(instance, "field_key")
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgres://"):
+        cfg["SQLALCHEMY_DATABASE_URI"] = cfg["SQLALCHEMY_DATABASE_URI"].replace("postgres://", "postgresql+psycopg://", 1)
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
+        cfg["SQLALCHEMY_DATABASE_URI"] = cfg["SQLALCHEMY_DATABASE_URI"].replace("postgresql://", "postgresql+psycopg://", 1)
+    return cfg

@@ -1,0 +1,66 @@
+"""Field validators shared by forms: Chinese resident ID (GB 11643), mobile numbers, bank cards."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from stdnum import luhn
+from stdnum.cn import ric
+from stdnum.exceptions import InvalidChecksum, ValidationError
+from wtforms import Field, Form
+from wtforms.validators import ValidationError as FormError
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def clean_digits(value: str | None) -> str:
+    return "".join((value or "").split()).upper()
+
+
+def resident_id_problem(value: str) -> str | None:
+    """Why an 18-digit resident ID is invalid, or None (check digit, birth date, format)."""
+    number = clean_digits(value)
+    if not re.fullmatch(r"\d{17}[\dX]", number):
+        return str(_l("A resident ID number has 18 characters: 17 digits and a final digit or X."))
+    try:
+        ric.validate(number)
+    except InvalidChecksum:
+        return str(_l("The check digit (the last character) of this ID number is wrong. Please check the number."))
+    except ValidationError:
+        return str(_l("This ID number contains an impossible birth date or region. Please check the number."))
+    return None
+
+
+class ResidentId:
+    def __call__(self, form: Form, field: Field) -> None:
+        if field.data:
+            problem = resident_id_problem(field.data)
+            if problem:
+                raise FormError(problem)
+            field.data = clean_digits(field.data)
+
+
+class Mobile:
+    def __call__(self, form: Form, field: Field) -> None:
+        if field.data:
+            number = clean_digits(field.data)
+            if not MOBILE_RE.match(number):
+                raise FormError(str(_l("A mobile number has 11 digits and starts with 1.")))
+            field.data = number
+
+
+class BankAccount:
+    """Bank card numbers are 12-19 digits; most debit cards carry a Luhn check digit, but not all
+    (some rural credit cooperative passbooks do not), so a failed Luhn check is not an error here."""
+
+    def __call__(self, form: Form, field: Field) -> None:
+        if field.data:
+            number = clean_digits(field.data)
+            if not re.fullmatch(r"\d{12,19}", number):
+                raise FormError(str(_l("A bank account number has 12 to 19 digits.")))
+            field.data = number
+
+
+def luhn_ok(number: str) -> bool:
+    return luhn.is_valid(number)

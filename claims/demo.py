@@ -1,0 +1,65 @@
+"""Demo data: a real Hunan county (Nan county, Yiyang) and a second one (Chaling), with one user per role.
+
+Demo accounts exist only when this is loaded (`flask demo load`); nothing here runs in production set-up.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from claims.accounts.models import Role, User
+from claims.accounts.services import create_user, find_user
+from claims.extensions import db
+from claims.regions.loader import load_regions, load_species
+from claims.regions.models import CountyDesignation, Region, Species
+
+DEMO_PASSWORD = "Demo@2026"  # noqa: S105 - the published demo password, only in demo data
+
+# login, name, role, region code, mobile, organisation
+DEMO_USERS = [
+    ("admin", "管理员", Role.ADMIN, "430000", None, None),
+    ("13800000001", "张建国", Role.VILLAGER, None, "13800000001", None),
+    ("13800000002", "李秀英", Role.VILLAGER, None, "13800000002", None),
+    ("clerk", "王芳", Role.CLERK, "430921128", "13900000011", None),
+    ("clerk2", "刘洋", Role.CLERK, "430921127", "13900000012", None),
+    ("officer", "陈志强", Role.OFFICER, "430921", "13900000021", None),
+    ("officer2", "周伟", Role.OFFICER, "430921", "13900000022", None),
+    ("approver", "赵敏", Role.APPROVER, "430921", "13900000031", None),
+    ("approver2", "孙立", Role.APPROVER, "430921", "13900000032", None),
+    ("insurer", "吴保", Role.INSURER, None, "13900000041", "中华联合财产保险股份有限公司益阳中心支公司"),
+    ("clerk_cl", "谭丽", Role.CLERK, "430224113", "13900000051", None),
+    ("officer_cl", "彭军", Role.OFFICER, "430224", "13900000052", None),
+]
+
+# [design] Demo designations under Hunan Art. 2 (4): Nan county designates wild boar from the day the
+# revised provincial list took it off (2023-08-25); Chaling has none, so wild boar there is not covered.
+DEMO_DESIGNATIONS = [("430921", "wild_boar", date(2023, 8, 25), "南县人民政府关于公布严重危害人民群众生产生活的野生动物名录的通告（演示数据）")]
+
+
+def _region(code: str | None) -> Region | None:
+    if code is None:
+        return None
+    return db.session.execute(select(Region).where(Region.code == code)).scalar_one()
+
+
+def load_demo() -> list[User]:
+    load_regions()
+    load_species()
+    for county_code, species_code, start, document in DEMO_DESIGNATIONS:
+        county = _region(county_code)
+        species = db.session.execute(select(Species).where(Species.code == species_code)).scalar_one()
+        exists = db.session.execute(
+            select(CountyDesignation).where(CountyDesignation.region_id == county.id, CountyDesignation.species_id == species.id)
+        ).first()  # type: ignore[union-attr]
+        if exists is None:
+            db.session.add(CountyDesignation(region=county, species=species, effective_from=start, document=document))
+    users = []
+    for login, name, role, region_code, mobile, organisation in DEMO_USERS:
+        user = find_user(login)
+        if user is None:
+            user = create_user(login=login, name=name, role=role, region=_region(region_code), password=DEMO_PASSWORD, mobile=mobile, organisation=organisation)
+        users.append(user)
+    db.session.flush()
+    return users

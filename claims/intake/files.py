@@ -1,0 +1,19 @@
+"""Consistency between stored files and photo rows."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, union_all
+
+from claims.core.storage import get_storage
+from claims.extensions import db
+from claims.intake.models import Photo
+
+
+def referenced_keys() -> set[str]:
+    query = union_all(select(Photo.original_key), select(Photo.display_key), select(Photo.thumb_key))
+    return set(db.session.execute(query).scalars())
+
+
+def orphaned_keys(older_than_seconds: float) -> list[str]:
+    known = referenced_keys()
+    return sorted(key for key in get_storage().keys_older_than(older_than_seconds) if key not in known)

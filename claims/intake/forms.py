@@ -1,0 +1,263 @@
+"""The filing form: claimant, incident, loss lines, photos and the declaration."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    DecimalField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    MultipleFileField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Length, NumberRange, Optional
+from wtforms.validators import ValidationError as FormError
+
+from claims.core.time import local_to_utc, local_today, to_local, utcnow
+from claims.core.validators import BankAccount, Mobile, ResidentId
+from claims.intake.models import LossCategory
+from claims.intake.services import ClaimInput, LossInput, PhotoUpload
+
+UNITS = {
+    "mu": _l("mu"),
+    "plant": _l("plants"),
+    "head": _l("head"),
+    "bird": _l("birds"),
+    "hive": _l("hives"),
+    "kg": _l("kg"),
+    "m2": _l("square metres"),
+    "item": _l("items"),
+    "person": _l("persons"),
+}
+# Largest plausible quantity per unit: anything above is a typing slip, not a loss.
+MAX_QUANTITY = {"mu": 5000, "plant": 100000, "head": 5000, "bird": 50000, "hive": 2000, "kg": 500000, "m2": 100000, "item": 10000, "person": 50}
+
+
+class LossForm(Form):
+    category = SelectField(_l("Kind of loss"), choices=[(c.value, c.title) for c in LossCategory], validators=[Optional()])
+    item = StringField(_l("What was damaged (e.g. rice, goats, bee hives)"), validators=[Optional(), Length(max=100)])
+    quantity = DecimalField(_l("Quantity"), places=None, validators=[Optional()])
+    unit = SelectField(_l("Unit"), choices=[("", "—"), *UNITS.items()], validators=[Optional()])
+    hospital_days = IntegerField(_l("Days in hospital"), validators=[Optional(), NumberRange(0, 365, _l("Between 0 and 365 days."))])
+    medical_costs = DecimalField(
+        _l("Medical costs (yuan)"), places=2, validators=[Optional(), NumberRange(0, 10_000_000, _l("Between 0 and 10,000,000 yuan."))]
+    )
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
+
+    def validate_quantity(self, field: DecimalField) -> None:
+        if field.data is None:
+            return
+        if field.data <= 0:
+            raise FormError(str(_l("The quantity must be more than 0.")))
+        limit = MAX_QUANTITY.get(self.unit.data or "", 100000)
+        if field.data > limit:
+            raise FormError(str(_l("%(q)s is not a plausible quantity here (at most %(limit)s). Please check it.", q=field.data, limit=limit)))
+        if field.data.as_tuple().exponent < -3:  # type: ignore[operator]
+            raise FormError(str(_l("At most three decimal places.")))
+
+    def validate_item(self, field: StringField) -> None:
+        if (self.quantity.data or self.medical_costs.data) and not (field.data or "").strip():
+            raise FormError(str(_l("Say what was damaged.")))
+
+    def is_blank(self) -> bool:
+        return not ((self.item.data or "").strip() or self.quantity.data or self.medical_costs.data or self.hospital_days.data)
+
+    def to_input(self) -> LossInput | None:
+        if self.is_blank() or self.errors:
+            return None
+        return LossInput(
+            category=LossCategory(self.category.data or LossCategory.CROP),
+            item=(self.item.data or "").strip(),
+            quantity=self.quantity.data,
+            unit=self.unit.data or None,
+            hospital_days=self.hospital_days.data,
+            medical_costs=Decimal(self.medical_costs.data) if self.medical_costs.data is not None else None,
+            note=(self.note.data or "").strip() or None,
+        )
+
+
+class ClaimForm(FlaskForm):
+    submission_key = HiddenField()
+    version = HiddenField()
+    claimant_name = StringField(_l("Claimant's name"), validators=[Optional(), Length(max=50)])
+    claimant_id_number = StringField(_l("Resident ID number (18 characters)"), validators=[Optional(), ResidentId()])
+    claimant_mobile = StringField(_l("Mobile number"), validators=[Optional(), Mobile()])
+    claimant_address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
+    bank_name = StringField(_l("Bank (e.g. 农村商业银行)"), validators=[Optional(), Length(max=100)])
+    bank_account = StringField(_l("Bank account or card number"), validators=[Optional(), BankAccount()])
+    county_id = SelectField(_l("County"), coerce=int, choices=[], validate_choice=False)
+    township_id = SelectField(_l("Township"), coerce=int, choices=[], validate_choice=False)
+    village_id = SelectField(_l("Village"), coerce=int, choices=[], validate_choice=False)
+    incident_at = DateTimeLocalField(_l("When did it happen?"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    discovered_on = DateField(_l("When was the damage discovered?"), validators=[Optional()])
+    species_id = SelectField(_l("Which animal?"), coerce=int, choices=[], validate_choice=False)
+    species_unknown = BooleanField(_l("I do not know which animal"))
+    species_description = StringField(_l("Describe the animal or its traces"), validators=[Optional(), Length(max=200)])
+    description = TextAreaField(_l("What happened?"), validators=[Optional(), Length(max=4000)])
+    gps_lat = HiddenField()
+    gps_lon = HiddenField()
+    gps_accuracy = HiddenField()
+    losses = FieldList(FormField(LossForm), min_entries=1, max_entries=20)
+    photos = MultipleFileField(_l("Photos of the damage (1 to 20)"))
+    photo_meta = HiddenField()
+    declaration = BooleanField(_l("I declare that the information given is true and complete."))
+
+    def __init__(self, *args: Any, regions: Any = None, species: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._regions = regions
+        self.species_id.choices = [(0, "—")] + [(s.id, f"{s.name_zh}") for s in (species or [])]
+
+    # Field rules that need more than one field ------------------------------------------------
+    def validate_incident_at(self, field: DateTimeLocalField) -> None:
+        # A few minutes of grace for a phone whose clock runs slightly ahead.
+        if field.data and local_to_utc(field.data) > utcnow() + timedelta(minutes=10):
+            raise FormError(str(_l("The incident cannot be in the future.")))
+
+    def validate_discovered_on(self, field: DateField) -> None:
+        if not field.data:
+            return
+        if field.data > local_today():
+            raise FormError(str(_l("The discovery date cannot be in the future.")))
+        if self.incident_at.data and self.incident_at.data.date() > field.data:
+            raise FormError(str(_l("The damage cannot have been discovered before it happened. Please check both dates.")))
+
+    def validate_village_id(self, field: SelectField) -> None:
+        problem = self._regions.place_problem(self.county_id.data, self.township_id.data, field.data) if self._regions else None
+        if problem:
+            raise FormError(problem)
+
+    def validate_losses(self, field: FieldList) -> None:
+        if len(field.entries) > 20:
+            raise FormError(str(_l("At most 20 loss lines.")))
+
+    # Conversion ---------------------------------------------------------------------------------
+    def to_input(self) -> ClaimInput:
+        """Only the values that passed validation; the others stay empty in the draft."""
+
+        def ok(name: str) -> Any:
+            field = getattr(self, name)
+            if field.errors:
+                return None
+            value = field.data
+            return value.strip() or None if isinstance(value, str) else value
+
+        place_ok = not (self.county_id.errors or self.township_id.errors or self.village_id.errors)
+        incident = ok("incident_at")
+        return ClaimInput(
+            claimant_name=ok("claimant_name"),
+            claimant_id_number=ok("claimant_id_number"),
+            claimant_mobile=ok("claimant_mobile"),
+            claimant_address=ok("claimant_address"),
+            bank_name=ok("bank_name"),
+            bank_account=ok("bank_account"),
+            county_id=(self.county_id.data or None) if place_ok else None,
+            township_id=(self.township_id.data or None) if place_ok else None,
+            village_id=(self.village_id.data or None) if place_ok else None,
+            incident_at=local_to_utc(incident) if incident else None,
+            discovered_on=ok("discovered_on"),
+            species_id=ok("species_id") or None,
+            species_unknown=bool(self.species_unknown.data),
+            species_description=ok("species_description"),
+            description=ok("description"),
+            gps_lat=_float(self.gps_lat.data, -90, 90),
+            gps_lon=_float(self.gps_lon.data, -180, 180),
+            gps_accuracy_m=_float(self.gps_accuracy.data, 0, 1e6),
+            declaration=bool(self.declaration.data),
+            losses=[line for line in (entry.form.to_input() for entry in self.losses.entries) if line is not None],
+        )
+
+    def uploads(self) -> list[PhotoUpload]:
+        """The posted photo files with the phone's position and time recorded when each was taken."""
+        meta = _photo_meta(self.photo_meta.data)
+        out = []
+        for storage in self.photos.data or []:
+            if not getattr(storage, "filename", None):
+                continue
+            data = storage.read()
+            info = meta.get(f"{storage.filename}:{len(data)}") or meta.get(storage.filename) or {}
+            moment = info.get("t")
+            out.append(
+                PhotoUpload(
+                    data=data,
+                    filename=storage.filename[:100],
+                    browser_lat=_float(info.get("lat"), -90, 90),
+                    browser_lon=_float(info.get("lon"), -180, 180),
+                    browser_accuracy_m=_float(info.get("acc"), 0, 1e6),
+                    browser_time=_ms_to_utc(moment),
+                )
+            )
+        return out
+
+    def load_claim(self, claim: Any) -> None:
+        """Fill the form from a saved draft (GET)."""
+        for name in (
+            "claimant_name",
+            "claimant_id_number",
+            "claimant_mobile",
+            "claimant_address",
+            "bank_name",
+            "bank_account",
+            "discovered_on",
+            "species_description",
+            "description",
+            "species_unknown",
+            "declaration",
+        ):
+            getattr(self, name).data = getattr(claim, name)
+        self.county_id.data = claim.county_id or 0
+        self.township_id.data = claim.township_id or 0
+        self.village_id.data = claim.village_id or 0
+        self.species_id.data = claim.species_id or 0
+        self.incident_at.data = to_local(claim.incident_at).replace(tzinfo=None) if claim.incident_at else None  # type: ignore[union-attr]
+        self.gps_lat.data = claim.gps_lat or ""
+        self.gps_lon.data = claim.gps_lon or ""
+        self.gps_accuracy.data = claim.gps_accuracy_m or ""
+        while len(self.losses.entries):
+            self.losses.pop_entry()
+        for line in claim.losses or [None]:
+            entry = self.losses.append_entry()
+            if line is not None:
+                for name in ("item", "quantity", "unit", "hospital_days", "medical_costs", "note"):
+                    getattr(entry.form, name).data = getattr(line, name)
+                entry.form.category.data = line.category.value
+
+
+def _float(value: Any, low: float, high: float) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if low <= number <= high else None
+
+
+def _ms_to_utc(value: Any) -> datetime | None:
+
+    number = _float(value, 0, 4e12)
+    return datetime.fromtimestamp(number / 1000, tz=UTC) if number else None
+
+
+def _photo_meta(raw: str | None) -> dict[str, dict[str, Any]]:
+    try:
+        items = json.loads(raw or "[]")
+    except ValueError:
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            out[f"{item['name']}:{item.get('size', '')}"] = item
+            out[item["name"]] = item
+    return out

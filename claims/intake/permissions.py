@@ -1,0 +1,76 @@
+"""Who may see and change which claim. Views, templates and the API call these; nothing re-implements them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import false, or_, select
+from sqlalchemy.orm import aliased
+
+from claims.accounts.models import Role, User
+from claims.intake.models import Claim
+from claims.regions.models import Region
+from claims.workflow.states import ClaimStatus
+
+EDITABLE_STATES = frozenset({ClaimStatus.DRAFT, ClaimStatus.RETURNED})
+
+
+def scope_filter(user: User) -> Any:
+    """A WHERE clause limiting claims to the user's scope."""
+    if not user.active:
+        return false()
+    if user.role == Role.VILLAGER:
+        return or_(Claim.claimant_user_id == user.id, Claim.filed_by_id == user.id)
+    if user.role == Role.CLERK:
+        return Claim.township_id == user.region_id
+    if user.role in (Role.OFFICER, Role.APPROVER):
+        return Claim.county_id == user.region_id
+    if user.role == Role.ADMIN and user.region is not None:
+        county = aliased(Region)
+        subtree = select(county.id).where(county.path.startswith(user.region.path))
+        return Claim.county_id.in_(subtree)
+    # Insurers see only claims referred to their policies (the insurance capability adds that rule).
+    return false()
+
+
+def staff_sees_drafts(user: User, claim: Claim) -> bool:
+    """Staff see another person's draft only when they are filing it themselves."""
+    return claim.status != ClaimStatus.DRAFT or claim.filed_by_id == user.id
+
+
+def can_view_claim(user: User | None, claim: Claim) -> bool:
+    if user is None or not user.active:
+        return False
+    if user.role == Role.VILLAGER:
+        return user.id in (claim.claimant_user_id, claim.filed_by_id)
+    if not staff_sees_drafts(user, claim):
+        return False
+    if user.role == Role.CLERK:
+        return claim.township_id is not None and claim.township_id == user.region_id
+    if user.role in (Role.OFFICER, Role.APPROVER):
+        return claim.county_id is not None and claim.county_id == user.region_id
+    if user.role == Role.ADMIN and user.region is not None:
+        return claim.county is not None and claim.county.is_within(user.region)
+    return False
+
+
+def can_edit_claim(user: User | None, claim: Claim) -> bool:
+    """The filer edits a draft; the claimant or filer corrects a returned claim."""
+    if user is None or claim.status not in EDITABLE_STATES:
+        return False
+    if claim.status == ClaimStatus.DRAFT:
+        return claim.filed_by_id == user.id
+    return user.id in (claim.filed_by_id, claim.claimant_user_id) or (user.role == Role.CLERK and can_view_claim(user, claim))
+
+
+def can_file_claims(user: User | None) -> bool:
+    return user is not None and user.role in (Role.VILLAGER, Role.CLERK)
+
+
+def can_see_full_identity(user: User | None, claim: Claim) -> bool:
+    """Full ID and account numbers: the claimant themself and the staff who process the claim in scope."""
+    if user is None:
+        return False
+    if user.role == Role.VILLAGER:
+        return user.id in (claim.claimant_user_id, claim.filed_by_id)
+    return user.role in (Role.CLERK, Role.OFFICER, Role.APPROVER) and can_view_claim(user, claim)

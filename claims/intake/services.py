@@ -1,0 +1,441 @@
+"""Filing a claim: drafts, loss lines, photo evidence, numbering and submission."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from claims.accounts.models import User
+from claims.core.crypto import lookup_hash
+from claims.core.storage import get_storage
+from claims.core.time import local_today, to_local, utcnow
+from claims.extensions import db
+from claims.intake.models import Claim, ClaimSequence, LossCategory, LossLine, Photo, PhotoStage
+from claims.intake.photos import PhotoLimits, PhotoRejected, haversine_km, phash_distance, process_photo
+from claims.regions.models import LimitKind, Region
+from claims.regions.services import add_working_days, is_covered, time_limit, working_days_between
+from claims.workflow.audit import record_event
+from claims.workflow.states import ClaimStatus
+
+# Evidence thresholds: a photo taken this long before the incident or after filing, or this far
+# from the village, is flagged for the surveyor (flags warn, they never refuse a claim).
+PHOTO_TIME_TOLERANCE_DAYS = 3
+PHOTO_DISTANCE_KM = 10.0
+NEAR_DUPLICATE_DISTANCE = 3
+
+
+@dataclass
+class LossInput:
+    category: LossCategory
+    item: str
+    quantity: Decimal | None = None
+    unit: str | None = None
+    hospital_days: int | None = None
+    medical_costs: Decimal | None = None
+    note: str | None = None
+
+
+@dataclass
+class ClaimInput:
+    claimant_name: str | None = None
+    claimant_id_number: str | None = None
+    claimant_mobile: str | None = None
+    claimant_address: str | None = None
+    bank_name: str | None = None
+    bank_account: str | None = None
+    county_id: int | None = None
+    township_id: int | None = None
+    village_id: int | None = None
+    incident_at: datetime | None = None
+    discovered_on: date | None = None
+    species_id: int | None = None
+    species_unknown: bool = False
+    species_description: str | None = None
+    description: str | None = None
+    gps_lat: float | None = None
+    gps_lon: float | None = None
+    gps_accuracy_m: float | None = None
+    declaration: bool = False
+    losses: list[LossInput] = field(default_factory=list)
+
+
+@dataclass
+class PhotoUpload:
+    data: bytes
+    filename: str = ""
+    browser_lat: float | None = None
+    browser_lon: float | None = None
+    browser_accuracy_m: float | None = None
+    browser_time: datetime | None = None
+
+
+@dataclass
+class PhotoProblem:
+    filename: str
+    message: str
+
+
+# Fields whose values never enter the audit trail in clear (PIPL sensitive data): only "changed".
+SENSITIVE_FIELDS = frozenset({"claimant_id_number", "bank_account"})
+CLAIM_FIELDS = tuple(f for f in ClaimInput.__dataclass_fields__ if f != "losses")
+
+
+def find_by_submission_key(key: str) -> Claim | None:
+    return db.session.execute(select(Claim).where(Claim.submission_key == key)).scalar_one_or_none()
+
+
+def start_draft(*, actor: User, submission_key: str, for_self: bool) -> Claim:
+    """Create the draft behind a new filing form; the same form key always gives the same draft."""
+    existing = find_by_submission_key(submission_key)
+    if existing is not None:
+        return existing
+    claim = Claim(
+        submission_key=submission_key,
+        filed_by=actor,
+        claimant_user=actor if for_self else None,
+        status=ClaimStatus.DRAFT,
+        species_unknown=False,
+        declaration=False,
+        late_report=False,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(claim)
+    except IntegrityError:
+        # The other click of a double click created it first.
+        existing = find_by_submission_key(submission_key)
+        if existing is None:
+            raise
+        return existing
+    record_event(entity="claim", action="draft_started", actor=actor, claim=claim, to_state=str(ClaimStatus.DRAFT), changes={"for_self": for_self})
+    return claim
+
+
+def update_draft(claim: Claim, data: ClaimInput, *, actor: User) -> list[str]:
+    """Copy the form's values onto the claim; returns the names of the fields that changed."""
+    changed: list[str] = []
+    for name in CLAIM_FIELDS:
+        value = getattr(data, name)
+        if getattr(claim, name) != value:
+            setattr(claim, name, value)
+            changed.append(name)
+    claim.claimant_id_hash = lookup_hash(claim.claimant_id_number) if claim.claimant_id_number else None
+    claim.bank_account_hash = lookup_hash(claim.bank_account) if claim.bank_account else None
+    new_lines = [_loss_tuple(line) for line in data.losses]
+    if new_lines != [_loss_tuple(line) for line in claim.losses]:
+        claim.losses = [LossLine(position=i, **vars(line)) for i, line in enumerate(data.losses)]
+        changed.append("losses")
+    if changed:
+        record_event(entity="claim", action="claim_edited", actor=actor, claim=claim, changes=_describe_changes(claim, changed))
+    return changed
+
+
+def _loss_tuple(line: LossInput | LossLine) -> tuple[object, ...]:
+    return (line.category, line.item, line.quantity, line.unit, line.hospital_days, line.medical_costs, line.note)
+
+
+def _describe_changes(claim: Claim, changed: list[str]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for name in changed:
+        if name in SENSITIVE_FIELDS:
+            out[name] = "changed"
+        elif name == "losses":
+            out[name] = [f"{line.category}:{line.item}:{line.quantity or ''}{line.unit or ''}" for line in claim.losses]
+        else:
+            value = getattr(claim, name)
+            out[name] = value.isoformat() if isinstance(value, (date, datetime)) else value
+    return out
+
+
+def active_photos(claim: Claim) -> list[Photo]:
+    return [p for p in claim.photos if p.removed_at is None]
+
+
+def photo_limits() -> PhotoLimits:
+    cfg = current_app.config
+    return PhotoLimits(max_bytes=cfg["PHOTO_MAX_BYTES"], max_pixels=cfg["PHOTO_MAX_PIXELS"])
+
+
+def add_photos(claim: Claim, uploads: list[PhotoUpload], *, actor: User, stage: PhotoStage = PhotoStage.FILING) -> tuple[list[Photo], list[PhotoProblem]]:
+    """Check and store each photo; a refused photo is reported by name and never blocks the others."""
+    added: list[Photo] = []
+    problems: list[PhotoProblem] = []
+    room = current_app.config["PHOTO_MAX_COUNT"] - len(active_photos(claim))
+    known = {p.sha256 for p in active_photos(claim)}
+    for upload in uploads:
+        if len(added) >= room:
+            problems.append(
+                PhotoProblem(upload.filename, _("At most %(n)d photos per claim: this one was not added.", n=current_app.config["PHOTO_MAX_COUNT"]))
+            )
+            continue
+        try:
+            photo = _store_photo(claim, upload, actor=actor, stage=stage)
+        except PhotoRejected as exc:
+            problems.append(PhotoProblem(upload.filename, str(exc.message)))
+            continue
+        if photo.sha256 in known:
+            problems.append(PhotoProblem(upload.filename, _("This photo was already added.")))
+            _discard_files(photo)
+            continue
+        known.add(photo.sha256)
+        claim.photos.append(photo)
+        added.append(photo)
+    if added:
+        db.session.flush()
+        for photo in added:
+            photo.flags = evidence_flags(claim, photo)
+        record_event(entity="claim", action="photos_added", actor=actor, claim=claim, changes={"photos": [p.sha256 for p in added]})
+    return added, problems
+
+
+def _store_photo(claim: Claim, upload: PhotoUpload, *, actor: User, stage: PhotoStage) -> Photo:
+    processed = process_photo(upload.data, photo_limits())
+    storage = get_storage()
+    keys: list[str] = []
+    try:
+        for blob, suffix in ((upload.data, ".orig"), (processed.display_jpeg, ".jpg"), (processed.thumb_jpeg, ".thumb.jpg")):
+            keys.append(storage.put(blob, suffix))
+    except OSError:
+        for key in keys:
+            storage.delete(key)
+        raise PhotoRejected("storage", _("The photo could not be saved. Please try again.")) from None
+    _register_cleanup(keys)
+    bands = [processed.phash[i : i + 4] for i in range(0, 16, 4)]
+    return Photo(
+        stage=stage,
+        original_key=keys[0],
+        display_key=keys[1],
+        thumb_key=keys[2],
+        sha256=processed.sha256,
+        phash=processed.phash,
+        phash_b0=bands[0],
+        phash_b1=bands[1],
+        phash_b2=bands[2],
+        phash_b3=bands[3],
+        format=processed.format,
+        mime=processed.mime,
+        size_bytes=len(upload.data),
+        width=processed.width,
+        height=processed.height,
+        taken_at=processed.taken_at,
+        exif_lat=processed.gps_lat,
+        exif_lon=processed.gps_lon,
+        browser_lat=upload.browser_lat,
+        browser_lon=upload.browser_lon,
+        browser_accuracy_m=upload.browser_accuracy_m,
+        browser_time=upload.browser_time,
+        uploaded_by=actor,
+        flags=[],
+    )
+
+
+def _register_cleanup(keys: list[str]) -> None:
+    """Remember files written in this request, so that a rollback removes them (quality.md 15)."""
+    from flask import g, has_request_context
+
+    if has_request_context():
+        g.setdefault("written_files", []).extend(keys)
+
+
+def _discard_files(photo: Photo) -> None:
+    storage = get_storage()
+    for key in (photo.original_key, photo.display_key, photo.thumb_key):
+        storage.delete(key)
+
+
+def remove_photo(claim: Claim, photo: Photo, *, actor: User) -> None:
+    """Hide a photo from a draft or returned claim; the files and row stay as evidence."""
+    photo.removed_at = utcnow()
+    record_event(entity="claim", action="photo_removed", actor=actor, claim=claim, changes={"photo": photo.sha256})
+
+
+def evidence_flags(claim: Claim, photo: Photo) -> list[str]:
+    """Warnings for the surveyor: capture time far from the incident, place far from the village, duplicate."""
+    flags: list[str] = []
+    moment = photo.taken_at or photo.browser_time
+    if moment is not None and claim.incident_at is not None:
+        days_before = (claim.incident_at - moment).total_seconds() / 86400
+        if days_before > PHOTO_TIME_TOLERANCE_DAYS or moment > utcnow():
+            flags.append("time_before_incident" if days_before > 0 else "time_in_future")
+        elif claim.discovered_on and (to_local(moment).date() - claim.discovered_on).days > 30:  # type: ignore[union-attr]
+            flags.append("time_long_after")
+    place = _reference_point(claim)
+    lat, lon = (photo.exif_lat, photo.exif_lon) if photo.exif_lat is not None else (photo.browser_lat, photo.browser_lon)
+    if place is not None and lat is not None and lon is not None and haversine_km(lat, lon, *place) > PHOTO_DISTANCE_KM:
+        flags.append("far_from_village")
+    duplicate = find_near_duplicate(photo, exclude_claim_id=claim.id)
+    if duplicate is not None:
+        photo.duplicate_of_id = duplicate.id
+        flags.append("duplicate")
+    return flags
+
+
+def _reference_point(claim: Claim) -> tuple[float, float] | None:
+    for region in (claim.village, claim.township, claim.county):
+        if region is not None and region.lat is not None and region.lon is not None:
+            return region.lat, region.lon
+    return None
+
+
+def find_near_duplicate(photo: Photo, *, exclude_claim_id: int | None) -> Photo | None:
+    """An identical or near-identical photo on another claim, found through the phash bands."""
+    query = select(Photo).where(
+        or_(
+            Photo.sha256 == photo.sha256,
+            Photo.phash_b0 == photo.phash_b0,
+            Photo.phash_b1 == photo.phash_b1,
+            Photo.phash_b2 == photo.phash_b2,
+            Photo.phash_b3 == photo.phash_b3,
+        ),
+        Photo.claim_id != exclude_claim_id,
+    )
+    for candidate in db.session.execute(query.limit(200)).scalars():
+        if candidate.sha256 == photo.sha256 or phash_distance(candidate.phash, photo.phash) <= NEAR_DUPLICATE_DISTANCE:
+            return candidate
+    return None
+
+
+def submission_problems(claim: Claim) -> list[str]:
+    """What is still missing before a draft can be submitted (the form checks formats; this checks presence)."""
+    problems: list[str] = []
+    required = {
+        "claimant_name": _("the claimant's name"),
+        "claimant_id_number": _("the resident ID number"),
+        "claimant_mobile": _("the mobile number"),
+        "bank_name": _("the bank"),
+        "bank_account": _("the bank account"),
+        "village_id": _("the village"),
+        "incident_at": _("the incident time"),
+        "discovered_on": _("the date the damage was discovered"),
+        "description": _("what happened"),
+    }
+    missing = [label for name, label in required.items() if not getattr(claim, name)]
+    if missing:
+        problems.append(_("Missing: %(fields)s.", fields="、".join(missing)))
+    if claim.species_id is None and not (claim.species_unknown and claim.species_description):
+        problems.append(_("Choose the animal, or tick “unknown” and describe it."))
+    if not claim.losses:
+        problems.append(_("Add at least one loss."))
+    if not active_photos(claim):
+        problems.append(_("Add at least one photo of the damage."))
+    if not claim.declaration:
+        problems.append(_("Please confirm the declaration that the information is true."))
+    return problems
+
+
+def next_claim_number(county: Region, year: int) -> str:
+    """County code, year and a sequence, gap-free and unique under concurrent submissions."""
+    stmt = (
+        update(ClaimSequence)
+        .where(ClaimSequence.county_id == county.id, ClaimSequence.year == year)
+        .values(last_value=ClaimSequence.last_value + 1)
+        .returning(ClaimSequence.last_value)
+    )
+    value = db.session.execute(stmt).scalar_one_or_none()
+    if value is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(ClaimSequence(county_id=county.id, year=year, last_value=1))
+            value = 1
+        except IntegrityError:
+            value = db.session.execute(stmt).scalar_one()
+    return f"{county.code}-{year}-{value:06d}"
+
+
+def prepare_submission(claim: Claim) -> None:
+    """Numbering, eligibility snapshot, lateness and the township's deadline, at (re)submission."""
+    today = local_today()
+    county = claim.county
+    if claim.number is None and county is not None:
+        claim.number = next_claim_number(county, today.year)
+    claim.submitted_at = claim.submitted_at or utcnow()
+    incident_day = to_local(claim.incident_at).date() if claim.incident_at else today  # type: ignore[union-attr]
+    if claim.species is not None and county is not None:
+        claim.species_covered = is_covered(claim.species, county, incident_day)
+    else:
+        claim.species_covered = None
+    loss_day = claim.discovered_on or incident_day
+    claim.late_report = working_days_between(loss_day, today) > time_limit(county, LimitKind.APPLICATION, loss_day)
+    claim.due_at = add_working_days(today, time_limit(county, LimitKind.INTAKE, today))
+    for photo in active_photos(claim):
+        photo.flags = evidence_flags(claim, photo)
+
+
+def claims_for(user: User, *, status: ClaimStatus | None = None, limit: int = 50, before_id: int | None = None) -> list[Claim]:
+    """The claims a user may see, newest first, keyset-paginated."""
+    from claims.intake.permissions import scope_filter
+
+    query = select(Claim).where(scope_filter(user))
+    if user.role.is_staff:
+        query = query.where(or_(Claim.status != ClaimStatus.DRAFT, Claim.filed_by_id == user.id))
+    if status is not None:
+        query = query.where(Claim.status == status)
+    if before_id is not None:
+        query = query.where(Claim.id < before_id)
+    return list(db.session.execute(query.order_by(Claim.id.desc()).limit(limit)).scalars())
+
+
+def count_claims_for(user: User) -> int:
+    from claims.intake.permissions import scope_filter
+
+    return db.session.execute(select(func.count()).select_from(Claim).where(scope_filter(user))).scalar_one()
+
+
+@dataclass
+class FilingOutcome:
+    submitted: bool = False
+    problems: list[str] = field(default_factory=list)
+    photo_problems: list[PhotoProblem] = field(default_factory=list)
+    species_warning: str | None = None
+
+
+def species_warning(claim: Claim) -> str | None:
+    """Filing warns, but does not block, when the animal is not covered on the incident date."""
+    if claim.species is None or claim.county is None or claim.incident_at is None:
+        return None
+    day = to_local(claim.incident_at).date()  # type: ignore[union-attr]
+    if is_covered(claim.species, claim.county, day):
+        return None
+    return _(
+        "Note: %(species)s is not on a protected list, nor designated by %(county)s, on %(day)s. You can still submit; the township will check.",
+        species=claim.species.name_zh,
+        county=claim.county.name,
+        day=day.isoformat(),
+    )
+
+
+def link_claimant_account(claim: Claim) -> None:
+    """A claim a clerk filed shows in the villager's own list when mobile number and name both match."""
+    from claims.accounts.models import Role
+
+    if claim.claimant_user_id is not None or not claim.claimant_mobile or not claim.claimant_name:
+        return
+    user = db.session.execute(select(User).where(User.login == claim.claimant_mobile, User.role == Role.VILLAGER)).scalar_one_or_none()
+    if user is not None and user.name == claim.claimant_name:
+        claim.claimant_user = user
+
+
+def save_filing(claim: Claim, data: ClaimInput, uploads: list[PhotoUpload], *, actor: User, submit: bool, form_ok: bool) -> FilingOutcome:
+    """Save what was entered, keep every good photo, and submit when asked and complete."""
+    from claims.workflow.services import apply_transition
+
+    update_draft(claim, data, actor=actor)
+    db.session.flush()
+    db.session.expire(claim, ["county", "township", "village", "species"])
+    _, photo_problems = add_photos(claim, uploads, actor=actor)
+    outcome = FilingOutcome(photo_problems=photo_problems, species_warning=species_warning(claim))
+    if not submit:
+        return outcome
+    outcome.problems = submission_problems(claim)
+    if outcome.problems or photo_problems or not form_ok:
+        return outcome
+    link_claimant_account(claim)
+    apply_transition(claim, "submit" if claim.status == ClaimStatus.DRAFT else "resubmit", actor=actor)
+    outcome.submitted = True
+    return outcome

@@ -1,0 +1,186 @@
+"""Filing, following and withdrawing claims; serving their photos to those who may see them."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from claims.accounts.models import Role
+from claims.accounts.session import login_required, roles_required
+from claims.core.storage import get_storage
+from claims.extensions import db
+from claims.intake import permissions, services
+from claims.intake.forms import ClaimForm
+from claims.intake.models import Claim, Photo
+from claims.intake.rescue import take_rescued_form
+from claims.regions.services import PlacePicker, all_species
+from claims.workflow.history import claim_history
+from claims.workflow.services import WorkflowError, apply_transition
+from claims.workflow.states import ClaimStatus
+
+bp = Blueprint("intake", __name__, url_prefix="/claims")
+
+
+def _load(claim_id: int) -> Claim:
+    """The claim, or 404 when it does not exist or the user may not see it (the same answer)."""
+    claim = db.session.get(Claim, claim_id)
+    if claim is None or not permissions.can_view_claim(g.user, claim):
+        abort(404)
+    return claim
+
+
+def _form(claim: Claim | None = None, *, proxy: bool = False) -> ClaimForm:
+    picker = PlacePicker([g.user.region.parent_id] if g.user.role == Role.CLERK and g.user.region else None)
+    rescued = take_rescued_form() if request.method == "GET" else None
+    form = ClaimForm(formdata=rescued, regions=picker, species=all_species())
+    if rescued is None and request.method == "GET":
+        if claim is not None:
+            form.load_claim(claim)
+        else:
+            form.submission_key.data = uuid.uuid4().hex
+            _prefill(form, proxy)
+    form.picker = picker  # type: ignore[attr-defined]
+    return form
+
+
+def _prefill(form: ClaimForm, proxy: bool) -> None:
+    if not proxy:
+        form.claimant_name.data = g.user.name
+        form.claimant_mobile.data = g.user.mobile
+    elif g.user.region is not None:
+        form.county_id.data = g.user.region.parent_id
+        form.township_id.data = g.user.region_id
+
+
+def _render_form(form: ClaimForm, claim: Claim | None, proxy: bool, outcome: services.FilingOutcome | None = None) -> str:
+    return render_template(
+        "intake/claim_form.html", form=form, claim=claim, proxy=proxy, outcome=outcome, photos=services.active_photos(claim) if claim else []
+    )
+
+
+def _handle_post(form: ClaimForm, claim: Claim | None, *, proxy: bool):  # type: ignore[no-untyped-def]
+    """Save the draft whatever happens, then submit if asked and complete, else show what is wrong."""
+    form_ok = form.validate()
+    if claim is None:
+        key = form.submission_key.data or uuid.uuid4().hex
+        claim = services.start_draft(actor=g.user, submission_key=key, for_self=not proxy)
+        if claim.status != ClaimStatus.DRAFT:  # the second click of a double click
+            return redirect(url_for("intake.acknowledgement", claim_id=claim.id))
+    if not permissions.can_edit_claim(g.user, claim):
+        return redirect(url_for("intake.detail", claim_id=claim.id))
+    try:
+        outcome = services.save_filing(claim, form.to_input(), form.uploads(), actor=g.user, submit=request.form.get("action") == "submit", form_ok=form_ok)
+    except WorkflowError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("intake.detail", claim_id=claim.id))
+    if outcome.submitted:
+        return redirect(url_for("intake.acknowledgement", claim_id=claim.id))
+    removed = _remove_photo(claim, request.form.get("remove_photo", type=int))
+    if outcome.species_warning:
+        flash(outcome.species_warning, "warning")
+    if removed or (request.form.get("action") != "submit" and form_ok and not outcome.photo_problems):
+        flash(_("The photo was removed.") if removed else _("The draft was saved. You can finish it later from “My claims”."), "success")
+        return redirect(url_for("intake.edit_claim", claim_id=claim.id))
+    return _render_form(form, claim, proxy, outcome)
+
+
+def _remove_photo(claim: Claim, photo_id: int | None) -> bool:
+    photo = db.session.get(Photo, photo_id) if photo_id else None
+    if photo is None or photo.claim_id != claim.id or photo.removed_at is not None:
+        return False
+    services.remove_photo(claim, photo, actor=g.user)
+    return True
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.VILLAGER, Role.CLERK)
+def new_claim():  # type: ignore[no-untyped-def]
+    form = _form(proxy=False)
+    if request.method == "POST":
+        return _handle_post(form, None, proxy=False)
+    return _render_form(form, None, proxy=False)
+
+
+@bp.route("/new-for-villager", methods=["GET", "POST"])
+@roles_required(Role.CLERK)
+def proxy_claim():  # type: ignore[no-untyped-def]
+    form = _form(proxy=True)
+    if request.method == "POST":
+        return _handle_post(form, None, proxy=True)
+    return _render_form(form, None, proxy=True)
+
+
+@bp.route("/<int:claim_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_claim(claim_id: int):  # type: ignore[no-untyped-def]
+    claim = _load(claim_id)
+    if not permissions.can_edit_claim(g.user, claim):
+        return redirect(url_for("intake.detail", claim_id=claim.id))
+    proxy = claim.claimant_user_id != g.user.id
+    form = _form(claim, proxy=proxy)
+    if request.method == "POST":
+        return _handle_post(form, claim, proxy=proxy)
+    return _render_form(form, claim, proxy)
+
+
+@bp.route("/<int:claim_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw(claim_id: int):  # type: ignore[no-untyped-def]
+    claim = _load(claim_id)
+    try:
+        apply_transition(claim, "withdraw", actor=g.user, reason=request.form.get("reason") or None, expected_version=request.form.get("version", type=int))
+    except WorkflowError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("intake.detail", claim_id=claim.id))
+    flash(_("The claim was withdrawn."), "info")
+    return redirect(url_for("intake.detail", claim_id=claim.id))
+
+
+@bp.route("/<int:claim_id>/submitted")
+@login_required
+def acknowledgement(claim_id: int):  # type: ignore[no-untyped-def]
+    return render_template("intake/acknowledgement.html", claim=_load(claim_id))
+
+
+@bp.route("/<int:claim_id>")
+@login_required
+def detail(claim_id: int):  # type: ignore[no-untyped-def]
+    claim = _load(claim_id)
+    return render_template(
+        "intake/detail.html",
+        claim=claim,
+        photos=services.active_photos(claim),
+        history=claim_history(claim.id, show_names=g.user.role.is_staff),
+        full_identity=permissions.can_see_full_identity(g.user, claim),
+        can_edit=permissions.can_edit_claim(g.user, claim),
+    )
+
+
+@bp.route("/")
+@login_required
+def index():  # type: ignore[no-untyped-def]
+    status = request.args.get("status")
+    before = request.args.get("before", type=int)
+    chosen = ClaimStatus(status) if status in ClaimStatus._value2member_map_ else None
+    claims = services.claims_for(g.user, status=chosen, before_id=before)
+    return render_template("intake/list.html", claims=claims, status=chosen, statuses=list(ClaimStatus), page_size=50)
+
+
+@bp.route("/<int:claim_id>/photos/<int:photo_id>/<any(display, thumb, original):variant>")
+@login_required
+def photo(claim_id: int, photo_id: int, variant: str) -> Response:
+    claim = _load(claim_id)
+    item = db.session.get(Photo, photo_id)
+    if item is None or item.claim_id != claim.id:
+        abort(404)
+    if variant == "original" and not permissions.can_see_full_identity(g.user, claim):
+        abort(404)
+    key = {"display": item.display_key, "thumb": item.thumb_key, "original": item.original_key}[variant]
+    mime = item.mime if variant == "original" else "image/jpeg"
+    response = Response(get_storage().get(key), mimetype=mime)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    if variant == "original":
+        response.headers["Content-Disposition"] = f'attachment; filename="photo-{item.id}.{item.format.lower()}"'
+    return response

@@ -1,0 +1,127 @@
+"""Eligibility of species, the working-day calendar and time limits, all answered from data."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import chinese_calendar
+from sqlalchemy import and_, or_, select
+
+from claims.extensions import db
+from claims.regions.models import CalendarDay, CountyDesignation, LimitKind, Region, RegionLevel, Species, SpeciesListing, TimeLimit
+
+# Defaults from the domain brief (Shanxi's rules, section 4): used when no row says otherwise.
+DEFAULT_LIMITS = {LimitKind.APPLICATION: 10, LimitKind.INTAKE: 3, LimitKind.SURVEY: 5, LimitKind.PAYMENT: 10}
+
+
+def _in_force(model: type[SpeciesListing] | type[CountyDesignation], on_date: date):  # type: ignore[no-untyped-def]
+    return and_(model.effective_from <= on_date, or_(model.effective_to.is_(None), model.effective_to >= on_date))
+
+
+def listings_in_force(species: Species, on_date: date) -> list[SpeciesListing]:
+    query = select(SpeciesListing).where(SpeciesListing.species_id == species.id, _in_force(SpeciesListing, on_date))
+    return list(db.session.execute(query).scalars())
+
+
+def designation_in_force(species: Species, county: Region, on_date: date) -> CountyDesignation | None:
+    """A designation by the county or by its prefecture that covers the date."""
+    scopes = [county.id] + ([county.parent_id] if county.parent_id else [])
+    query = select(CountyDesignation).where(
+        CountyDesignation.species_id == species.id,
+        CountyDesignation.region_id.in_(scopes),
+        _in_force(CountyDesignation, on_date),
+    )
+    return db.session.execute(query.limit(1)).scalar_one_or_none()
+
+
+def is_covered(species: Species, county: Region, on_date: date) -> bool:
+    """Hunan Art. 2: on a national or provincial list in force, or designated for the county, on that date."""
+    return bool(listings_in_force(species, on_date)) or designation_in_force(species, county, on_date) is not None
+
+
+def is_workday(day: date) -> bool:
+    override = db.session.get(CalendarDay, day)
+    if override is not None:
+        return override.is_workday
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        # Beyond the years the package knows: weekdays only, until an administrator enters the year.
+        return day.weekday() < 5
+
+
+def add_working_days(start: date, days: int) -> date:
+    """The date `days` working days after `start` (the start day itself does not count)."""
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += timedelta(days=1)
+        if is_workday(current):
+            remaining -= 1
+    return current
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days after `start` up to and including `end` (0 when end <= start)."""
+    count = 0
+    current = start
+    while current < end:
+        current += timedelta(days=1)
+        if is_workday(current):
+            count += 1
+    return count
+
+
+def time_limit(county: Region | None, kind: LimitKind, on_date: date) -> int:
+    """Working days allowed for a step: the county's row in force, else the general row, else the default."""
+    for region_id in ([county.id] if county else []) + [None]:
+        query = select(TimeLimit).where(
+            TimeLimit.kind == kind,
+            TimeLimit.region_id.is_(None) if region_id is None else TimeLimit.region_id == region_id,
+            TimeLimit.effective_from <= on_date,
+            or_(TimeLimit.effective_to.is_(None), TimeLimit.effective_to >= on_date),
+        )
+        row = db.session.execute(query.order_by(TimeLimit.effective_from.desc()).limit(1)).scalar_one_or_none()
+        if row is not None:
+            return row.working_days
+    return DEFAULT_LIMITS[kind]
+
+
+def counties() -> list[Region]:
+    query = select(Region).where(Region.level == RegionLevel.COUNTY, Region.active).order_by(Region.code)
+    return list(db.session.execute(query).scalars())
+
+
+def children_of(region_ids: list[int]) -> list[Region]:
+    query = select(Region).where(Region.parent_id.in_(region_ids), Region.active).order_by(Region.code)
+    return list(db.session.execute(query).scalars())
+
+
+def all_species() -> list[Species]:
+    return list(db.session.execute(select(Species).order_by(Species.name_zh)).scalars())
+
+
+class PlacePicker:
+    """County, township and village choices for a form, and the check that they belong together."""
+
+    def __init__(self, county_ids: list[int] | None = None) -> None:
+        self.counties = [c for c in counties() if county_ids is None or c.id in county_ids]
+        self.townships = children_of([c.id for c in self.counties])
+        self.villages = children_of([t.id for t in self.townships])
+        self._by_id = {r.id: r for r in self.counties + self.townships + self.villages}
+
+    def place_problem(self, county_id: int | None, township_id: int | None, village_id: int | None) -> str | None:
+        from flask_babel import gettext as _
+
+        if not (county_id or township_id or village_id):
+            return None
+        county, township, village = (self._by_id.get(i or 0) for i in (county_id, township_id, village_id))
+        if county is None or county.level != RegionLevel.COUNTY:
+            return _("Choose the county.")
+        if township is None or township.parent_id != county.id:
+            return _("The township is not in the chosen county. Please choose again.")
+        if village is None or village.level != RegionLevel.VILLAGE:
+            return _("Choose the village.")
+        if village.parent_id != township.id:
+            return _("The village %(village)s is not in %(township)s. Please choose the village again.", village=village.name, township=township.name)
+        return None

@@ -1,0 +1,120 @@
+"""Request hooks (session, commit, security headers), locale choice and template helpers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request, session
+from flask_babel import format_datetime
+from markupsafe import Markup, escape
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm.exc import StaleDataError
+
+from claims.accounts.session import load_user
+from claims.core import crypto
+from claims.core.time import to_local
+from claims.extensions import db
+
+
+def select_locale() -> str:
+    wanted = session.get("locale")
+    if wanted in current_app.config["LANGUAGES"]:
+        return wanted
+    user = g.get("user")
+    if user is not None and user.locale in current_app.config["LANGUAGES"]:
+        return user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    return "Asia/Shanghai"
+
+
+CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def register_request_hooks(app: Flask) -> None:
+    app.before_request(load_user)
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        response = _commit_writes(response)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.teardown_request
+    def cleanup(exc: BaseException | None) -> None:
+        if exc is not None:
+            db.session.rollback()
+            _remove_written_files()
+
+
+def _commit_writes(response: Response) -> Response:
+    """The one place a request commits: state-changing requests that did not fail."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        db.session.rollback()
+        return response
+    if response.status_code >= 400:
+        db.session.rollback()
+        _remove_written_files()
+        return response
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        _remove_written_files()
+        from claims.errors import conflict_response
+
+        return conflict_response()
+    except SQLAlchemyError:
+        db.session.rollback()
+        _remove_written_files()
+        raise
+    g.pop("written_files", None)
+    return response
+
+
+def _remove_written_files() -> None:
+    from claims.core.storage import get_storage
+
+    keys = g.pop("written_files", [])
+    storage = get_storage()
+    for key in keys:
+        storage.delete(key)
+
+
+def local_dt(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    return format_datetime(to_local(value), fmt) if value else ""
+
+
+def money(value: Decimal | None) -> str:
+    return "" if value is None else f"¥{value:,.2f}"
+
+
+def register_template_helpers(app: Flask) -> None:
+    from claims.workflow.states import ClaimStatus
+
+    app.jinja_env.filters["local_dt"] = local_dt
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["mask_id"] = crypto.mask_id_number
+    app.jinja_env.filters["mask_account"] = crypto.mask_account
+    app.jinja_env.filters["mask_name"] = crypto.mask_name
+    app.jinja_env.filters["mask_mobile"] = crypto.mask_mobile
+    app.jinja_env.filters["isodate"] = lambda d: d.isoformat() if isinstance(d, date) else ""
+
+    def status_badge(status: ClaimStatus) -> Markup:
+        return Markup('<span class="badge badge-{}">{}</span>').format(status.css, escape(status.title))
+
+    @app.context_processor
+    def inject() -> dict[str, Any]:
+        return {"current_user": g.get("user"), "status_badge": status_badge, "current_locale": select_locale()}

@@ -1,0 +1,47 @@
+"""A claim's audit events told in plain language for the claim page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from claims.extensions import db
+from claims.workflow.models import AuditEvent
+from claims.workflow.states import ClaimStatus
+
+ACTION_TEXT = {
+    "draft_started": _l("Started the application"),
+    "claim_edited": _l("Changed the application"),
+    "photos_added": _l("Added photos"),
+    "photo_removed": _l("Removed a photo"),
+    "submit": _l("Submitted the application"),
+    "resubmit": _l("Submitted the corrected application"),
+    "withdraw": _l("Withdrew the claim"),
+}
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    when: datetime
+    who: str
+    role: str
+    text: str
+    reason: str | None
+
+
+def claim_history(claim_id: int, *, show_names: bool = True) -> list[HistoryLine]:
+    from claims.accounts.models import Role
+
+    events = db.session.execute(select(AuditEvent).where(AuditEvent.claim_id == claim_id).order_by(AuditEvent.id)).scalars()
+    lines = []
+    for event in events:
+        text = str(ACTION_TEXT.get(event.action, event.action))
+        if event.to_state and event.from_state and event.to_state != event.from_state:
+            text += f" → {ClaimStatus(event.to_state).title}"
+        role = Role(event.actor_role).title if event.actor_role else ""
+        who = event.actor.name if event.actor is not None and show_names else role
+        lines.append(HistoryLine(event.created_at, who, role, text, event.reason))
+    return lines

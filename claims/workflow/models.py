@@ -1,0 +1,51 @@
+"""The append-only, hash-chained audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from claims.accounts.models import User
+from claims.core.db import UTCDateTime, intpk
+from claims.core.time import utcnow
+from claims.extensions import db
+
+
+class AuditEvent(db.Model):
+    """One recorded fact: who did what to which object, when, and what changed.
+
+    `hash` covers every other column and the previous event's hash, so an edited, inserted or deleted
+    row breaks the chain (`flask audit verify`).
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[intpk]
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), index=True)
+    entity: Mapped[str] = mapped_column(String(40), comment="claim, user, region, species, ...")
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_role: Mapped[str | None] = mapped_column(String(20))
+    from_state: Mapped[str | None] = mapped_column(String(30))
+    to_state: Mapped[str | None] = mapped_column(String(30))
+    reason: Mapped[str | None] = mapped_column(Text)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class AuditHead(db.Model):
+    """The chain's last hash and length; one row, locked for update by every writer of an event."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(Integer)

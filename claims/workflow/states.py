@@ -1,0 +1,128 @@
+"""The one transition table of a claim's life.
+
+Every state, every action between states, who may take it and what must hold is listed here; later
+capabilities (survey, valuation, insurance, approval, payment) add their actions with
+`register(...)` instead of editing the core. `claims.workflow.services.apply_transition` is the only
+code that changes `Claim.status`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from flask_babel import lazy_gettext as _l
+
+from claims.accounts.models import Role
+
+if TYPE_CHECKING:
+    from claims.accounts.models import User
+    from claims.intake.models import Claim
+
+
+class ClaimStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    NOT_ACCEPTED = "not_accepted"
+    ACCEPTED = "accepted"
+    SURVEY_ASSIGNED = "survey_assigned"
+    SURVEYED = "surveyed"
+    CONFIRMED = "confirmed"
+    DISPUTED = "disputed"
+    VALUED = "valued"
+    REFERRED = "referred"
+    INSURER_DECIDED = "insurer_decided"
+    IN_NOTICE = "in_notice"
+    APPROVED = "approved"
+    NOT_COMPENSATED = "not_compensated"
+    PAID = "paid"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def title(self) -> str:
+        return str(STATUS_INFO[self].title)
+
+    @property
+    def css(self) -> str:
+        return STATUS_INFO[self].css
+
+    @property
+    def next_step(self) -> str:
+        return str(STATUS_INFO[self].next_step)
+
+    @property
+    def actor_role(self) -> Role | None:
+        return STATUS_INFO[self].actor
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATES
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    title: Any
+    css: str
+    next_step: Any
+    actor: Role | None
+
+
+STATUS_INFO: dict[ClaimStatus, StatusInfo] = {
+    ClaimStatus.DRAFT: StatusInfo(_l("Draft"), "draft", _l("Finish the form and submit it"), Role.VILLAGER),
+    ClaimStatus.SUBMITTED: StatusInfo(_l("Submitted"), "waiting", _l("The township checks the application"), Role.CLERK),
+    ClaimStatus.RETURNED: StatusInfo(_l("Returned for correction"), "action", _l("Correct the application and submit it again"), Role.VILLAGER),
+    ClaimStatus.NOT_ACCEPTED: StatusInfo(_l("Not accepted"), "refused", _l("None: the application was not accepted"), None),
+    ClaimStatus.ACCEPTED: StatusInfo(_l("Accepted"), "waiting", _l("The county assigns surveyors"), Role.OFFICER),
+    ClaimStatus.SURVEY_ASSIGNED: StatusInfo(_l("Survey assigned"), "waiting", _l("Forestry officers survey the damage on site"), Role.OFFICER),
+    ClaimStatus.SURVEYED: StatusInfo(_l("Surveyed"), "action", _l("The claimant confirms the verified loss"), Role.VILLAGER),
+    ClaimStatus.CONFIRMED: StatusInfo(_l("Loss confirmed"), "waiting", _l("The county values the loss"), Role.OFFICER),
+    ClaimStatus.DISPUTED: StatusInfo(_l("Loss disputed"), "waiting", _l("Other surveyors survey again"), Role.OFFICER),
+    ClaimStatus.VALUED: StatusInfo(_l("Valued"), "waiting", _l("Referral to the insurer or public notice"), Role.OFFICER),
+    ClaimStatus.REFERRED: StatusInfo(_l("Referred to insurer"), "waiting", _l("The insurer assesses the claim"), Role.INSURER),
+    ClaimStatus.INSURER_DECIDED: StatusInfo(_l("Insurer decided"), "waiting", _l("Public notice in the village"), Role.CLERK),
+    ClaimStatus.IN_NOTICE: StatusInfo(_l("In public notice"), "waiting", _l("The notice period runs; then the county approves"), Role.APPROVER),
+    ClaimStatus.APPROVED: StatusInfo(_l("Approved"), "waiting", _l("Payment to the claimant's bank account"), Role.APPROVER),
+    ClaimStatus.NOT_COMPENSATED: StatusInfo(_l("Not compensated"), "refused", _l("None: a decision not to compensate was issued"), None),
+    ClaimStatus.PAID: StatusInfo(_l("Paid"), "done", _l("The claim is closed"), None),
+    ClaimStatus.CLOSED: StatusInfo(_l("Closed"), "done", _l("None"), None),
+    ClaimStatus.WITHDRAWN: StatusInfo(_l("Withdrawn"), "refused", _l("None: the claimant withdrew the claim"), None),
+}
+
+FINAL_STATES = frozenset({ClaimStatus.NOT_ACCEPTED, ClaimStatus.NOT_COMPENSATED, ClaimStatus.CLOSED, ClaimStatus.WITHDRAWN})
+
+Guard = Callable[["Claim", "User", dict[str, Any]], "str | None"]
+"""A guard returns None when the action may go ahead, else the (translated) reason it may not."""
+
+Effect = Callable[["Claim", "User", dict[str, Any]], None]
+"""Runs inside the transaction just before the state changes (numbering, deadlines, ...)."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    title: Any
+    sources: frozenset[ClaimStatus]
+    target: ClaimStatus
+    roles: frozenset[Role]
+    guards: tuple[Guard, ...] = field(default=())
+    effect: Effect | None = None
+    reason_required: bool = False
+
+
+TRANSITIONS: dict[str, Transition] = {}
+
+
+def register(transition: Transition) -> Transition:
+    """Add an action to the table; each action name is registered once."""
+    if transition.action in TRANSITIONS:
+        raise ValueError(f"action {transition.action!r} registered twice")
+    TRANSITIONS[transition.action] = transition
+    return transition
+
+
+def allowed_actions(status: ClaimStatus, role: Role) -> list[Transition]:
+    return [t for t in TRANSITIONS.values() if status in t.sources and role in t.roles]

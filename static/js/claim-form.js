@@ -1,0 +1,121 @@
+// Progressive enhancement of the filing form: the form works without this file.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+  var form = document.getElementById("claim-form");
+  if (!form) { return; }
+
+  // County -> township -> village: show only the children of the chosen parent.
+  function filterChildren(parentName, childName) {
+    var parent = form.querySelector("[data-place='" + parentName + "']");
+    var child = form.querySelector("[data-place='" + childName + "']");
+    if (!parent || !child) { return; }
+    function apply() {
+      var chosen = parent.value;
+      Array.prototype.forEach.call(child.options, function (opt) {
+        if (opt.value === "0") { return; }
+        var show = opt.getAttribute("data-parent") === chosen;
+        opt.hidden = !show; opt.disabled = !show;
+        if (!show && opt.selected) { child.value = "0"; }
+      });
+      child.dispatchEvent(new Event("filtered"));
+    }
+    parent.addEventListener("change", apply);
+    parent.addEventListener("filtered", apply);
+    apply();
+  }
+  filterChildren("county_id", "township_id");
+  filterChildren("township_id", "village_id");
+
+  // Position of the phone, with the user's permission.
+  function locate(done) {
+    if (!navigator.geolocation) { done(null); return; }
+    navigator.geolocation.getCurrentPosition(function (p) { done(p); }, function () { done(null); },
+      { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  }
+  var gpsButton = document.getElementById("gps-button");
+  var gpsStatus = document.getElementById("gps-status");
+  if (gpsButton) {
+    gpsButton.addEventListener("click", function () {
+      gpsStatus.textContent = "…";
+      locate(function (p) {
+        if (!p) { gpsStatus.textContent = gpsButton.getAttribute("data-failed") || "✗"; return; }
+        form.elements["gps_lat"].value = p.coords.latitude.toFixed(6);
+        form.elements["gps_lon"].value = p.coords.longitude.toFixed(6);
+        form.elements["gps_accuracy"].value = Math.round(p.coords.accuracy);
+        gpsStatus.textContent = "✓ " + p.coords.latitude.toFixed(5) + ", " + p.coords.longitude.toFixed(5);
+      });
+    });
+  }
+
+  // Photos: preview, and record where and when each was taken (mobile browsers strip EXIF GPS).
+  var meta = form.elements["photo_meta"];
+  var records = [];
+  try { records = JSON.parse(meta.value || "[]"); } catch (e) { records = []; }
+  var preview = document.getElementById("photo-preview");
+  Array.prototype.forEach.call(form.querySelectorAll("input[type=file][name=photos]"), function (input) {
+    input.addEventListener("change", function () {
+      var files = Array.prototype.slice.call(input.files || []);
+      var now = Date.now();
+      files.forEach(function (f) {
+        var li = document.createElement("li");
+        var img = document.createElement("img");
+        img.src = URL.createObjectURL(f); img.alt = f.name; img.width = 160;
+        li.appendChild(img); preview.appendChild(li);
+      });
+      locate(function (p) {
+        files.forEach(function (f) {
+          records.push({ name: f.name, size: f.size, t: now,
+            lat: p ? p.coords.latitude : null, lon: p ? p.coords.longitude : null, acc: p ? p.coords.accuracy : null });
+        });
+        meta.value = JSON.stringify(records);
+      });
+    });
+  });
+
+  // Loss lines: show injury fields for injuries only; add a line by copying the last one.
+  function syncLine(line) {
+    var cat = line.querySelector("select[name$='-category']");
+    var injury = line.querySelector(".injury-only");
+    if (cat && injury) { injury.style.display = (cat.value === "injury" || cat.value === "death") ? "" : "none"; }
+  }
+  var lossBox = document.getElementById("losses");
+  Array.prototype.forEach.call(lossBox.querySelectorAll(".loss-line"), syncLine);
+  lossBox.addEventListener("change", function (e) {
+    var line = e.target.closest(".loss-line"); if (line) { syncLine(line); }
+  });
+  var addLoss = document.getElementById("add-loss");
+  addLoss.addEventListener("click", function () {
+    var lines = lossBox.querySelectorAll(".loss-line");
+    if (lines.length >= 20) { return; }
+    var last = lines[lines.length - 1];
+    var copy = last.cloneNode(true);
+    var n = lines.length;
+    Array.prototype.forEach.call(copy.querySelectorAll("[name]"), function (el) {
+      el.name = el.name.replace(/losses-\d+-/, "losses-" + n + "-");
+      el.id = el.name;
+      if (el.tagName === "SELECT") { el.selectedIndex = 0; } else { el.value = ""; }
+    });
+    Array.prototype.forEach.call(copy.querySelectorAll("label[for]"), function (el) {
+      el.htmlFor = el.htmlFor.replace(/losses-\d+-/, "losses-" + n + "-");
+    });
+    Array.prototype.forEach.call(copy.querySelectorAll(".error"), function (el) { el.remove(); });
+    copy.querySelector(".line-title").textContent = copy.querySelector(".line-title").textContent.replace(/\d+/, String(n + 1));
+    lossBox.insertBefore(copy, addLoss);
+    syncLine(copy);
+  });
+
+  // Species "unknown": show the description field.
+  var unknown = form.elements["species_unknown"];
+  var desc = form.querySelector(".species-desc");
+  function syncSpecies() { if (desc) { desc.style.display = unknown.checked ? "" : "none"; } }
+  if (unknown) { unknown.addEventListener("change", syncSpecies); syncSpecies(); }
+
+  // One submission per form, however often the button is pressed.
+  var sending = false;
+  form.addEventListener("submit", function (e) {
+    if (sending) { e.preventDefault(); return; }
+    sending = true;
+    window.setTimeout(function () { sending = false; }, 15000);
+  });
+})();

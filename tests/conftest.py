@@ -1,0 +1,161 @@
+"""Test set-up: one app per run; every test gets a fresh copy of a migrated database with the demo data.
+
+The database under test is SQLite by default, or PostgreSQL when CLAIMS_TEST_DB holds a PostgreSQL URL
+(`make test` runs the suite once on each). The template database is built once through the real
+Alembic migrations and the real demo loader; each test starts from a byte copy of it (SQLite) or a
+clone made with CREATE DATABASE ... TEMPLATE (PostgreSQL), so tests commit for real, concurrency tests
+included, and never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from claims import create_app
+from claims.core import time as clock
+from claims.extensions import db
+
+TEST_DB = os.environ.get("CLAIMS_TEST_DB", "sqlite")
+IS_PG = TEST_DB.startswith("postgres")
+DEMO_PASSWORD = "Demo@2026"
+TEST_KEY = "0123456789abcdef" * 4
+
+
+def _pg_url(name: str) -> str:
+    url = make_url(TEST_DB.replace("postgresql://", "postgresql+psycopg://", 1).replace("postgres://", "postgresql+psycopg://", 1))
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+class Databases:
+    """Creates the template once and restores the working database from it before each test."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        suffix = re.sub(r"\W", "", os.environ.get("PYTEST_XDIST_WORKER", "")) + str(os.getpid())
+        if IS_PG:
+            self.template_name = f"claims_tmpl_{suffix}"
+            self.work_name = f"claims_test_{suffix}"
+            self.admin = create_engine(_pg_url(make_url(TEST_DB).database or "postgres"), isolation_level="AUTOCOMMIT")
+            self.url = _pg_url(self.work_name)
+            self.template_url = _pg_url(self.template_name)
+        else:
+            self.template_path = workdir / "template.db"
+            self.work_path = workdir / "test.db"
+            self.url = f"sqlite:///{self.work_path}"
+            self.template_url = f"sqlite:///{self.template_path}"
+
+    def create_template(self) -> None:
+        if IS_PG:
+            with self.admin.connect() as conn:
+                for name in (self.work_name, self.template_name):
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                conn.execute(text(f'CREATE DATABASE "{self.template_name}"'))
+
+    def restore(self, app: Flask) -> None:
+        with app.app_context():
+            db.engine.dispose()
+        if IS_PG:
+            with self.admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{self.work_name}" WITH (FORCE)'))
+                conn.execute(text(f'CREATE DATABASE "{self.work_name}" TEMPLATE "{self.template_name}" STRATEGY FILE_COPY'))
+        else:
+            for extra in ("-wal", "-shm"):
+                Path(str(self.work_path) + extra).unlink(missing_ok=True)
+            shutil.copyfile(self.template_path, self.work_path)
+
+    def drop(self) -> None:
+        if IS_PG:
+            with self.admin.connect() as conn:
+                for name in (self.work_name, self.template_name):
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            self.admin.dispose()
+
+
+def base_config(url: str, workdir: Path) -> dict[str, object]:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "test-secret-key",
+        "FIELD_ENCRYPTION_KEY": TEST_KEY,
+        "UPLOAD_FOLDER": str(workdir / "uploads"),
+        "INSTANCE_PATH": str(workdir / "instance"),
+    }
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    workdir = tmp_path_factory.mktemp("db")
+    dbs = Databases(workdir)
+    dbs.create_template()
+    template_app = create_app(base_config(dbs.template_url, workdir))
+    with template_app.app_context():
+        from flask_migrate import upgrade
+
+        from claims.demo import load_demo
+
+        upgrade()
+        load_demo()
+        db.session.commit()
+        db.engine.dispose()
+    yield dbs
+    dbs.drop()
+
+
+@pytest.fixture(scope="session")
+def session_app(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    return create_app(base_config(databases.url, tmp_path_factory.mktemp("app")))
+
+
+@pytest.fixture
+def app(session_app: Flask, databases: Databases, tmp_path: Path) -> Iterator[Flask]:
+    """The app on a fresh copy of the template database, with its own upload folder.
+
+    No app context stays pushed during the test: each request must get its own context, `g` and
+    database session, as in production. Tests open `with app.app_context():` to look at the database.
+    """
+    databases.restore(session_app)
+    session_app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    session_app.extensions.pop("claims_storage", None)
+    yield session_app
+    clock.freeze(None)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    html = client.get(path).get_data(as_text=True)
+    match = CSRF_RE.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
+
+
+def login(client: FlaskClient, login_name: str, password: str = DEMO_PASSWORD) -> None:
+    response = client.post("/login", data={"login": login_name, "password": password, "csrf_token": csrf_token(client)})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+
+
+@pytest.fixture
+def as_user(client: FlaskClient):  # type: ignore[no-untyped-def]
+    """Log the test client in as a demo user: `as_user("clerk")`."""
+
+    def _login(name: str) -> FlaskClient:
+        login(client, name)
+        return client
+
+    return _login
