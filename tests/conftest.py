@@ -112,8 +112,11 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
 
 
 @pytest.fixture(scope="session")
-def session_app(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    return create_app(base_config(databases.url, tmp_path_factory.mktemp("app")))
+def session_app(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    app = create_app(base_config(databases.url, tmp_path_factory.mktemp("app")))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture
