@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 # Each domain's transitions module adds its actions to the one transition table.
-TRANSITION_MODULES = ("claims.intake.transitions",)
+TRANSITION_MODULES = ("claims.intake.transitions", "claims.intake.review", "claims.survey.services")
 
 BLUEPRINTS = (
     "claims.main.views",
@@ -17,6 +17,9 @@ BLUEPRINTS = (
     "claims.accounts.admin_views",
     "claims.regions.views",
     "claims.intake.views",
+    "claims.intake.review_views",
+    "claims.survey.views",
+    "claims.workflow.views",
 )
 
 ROOT = Path(__file__).resolve().parent.parent

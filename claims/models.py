@@ -2,5 +2,14 @@
 
 from claims.accounts.models import User  # noqa: F401
 from claims.intake.models import Claim, ClaimSequence, FormStash, LossLine, Photo  # noqa: F401
-from claims.regions.models import CalendarDay, CountyDesignation, Region, Species, SpeciesListing, TimeLimit  # noqa: F401
-from claims.workflow.models import AuditEvent, AuditHead  # noqa: F401
+from claims.regions.models import (  # noqa: F401
+    CalendarDay,
+    CountyDesignation,
+    CountySetting,
+    Region,
+    Species,
+    SpeciesListing,
+    TimeLimit,
+)
+from claims.survey.models import ClaimantConfirmation, ConflictDeclaration, FieldSurvey, SurveyAssignment, VerifiedLoss  # noqa: F401
+from claims.workflow.models import AuditEvent, AuditHead, Notification, OutboxMessage  # noqa: F401  # noqa: F401

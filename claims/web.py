@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request, session
+from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask_babel import format_datetime
 from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
@@ -19,6 +19,8 @@ from claims.extensions import db
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     wanted = session.get("locale")
     if wanted in current_app.config["LANGUAGES"]:
         return wanted
@@ -112,9 +114,21 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["mask_mobile"] = crypto.mask_mobile
     app.jinja_env.filters["isodate"] = lambda d: d.isoformat() if isinstance(d, date) else ""
 
+    from claims.survey.models import Evidence
+    from claims.workflow.reasons import CorrectionItem, RefusalReason
+
+    app.jinja_env.filters["evidence_title"] = lambda code: Evidence(code).title
+    app.jinja_env.globals["refusal_title"] = lambda code: RefusalReason(code).title
+    app.jinja_env.globals["correction_title"] = lambda code: CorrectionItem(code).title
+
     def status_badge(status: ClaimStatus) -> Markup:
         return Markup('<span class="badge badge-{}">{}</span>').format(status.css, escape(status.title))
 
+    def unread() -> int:
+        from claims.workflow.notify import unread_count
+
+        return unread_count(g.user) if g.get("user") is not None else 0
+
     @app.context_processor
     def inject() -> dict[str, Any]:
-        return {"current_user": g.get("user"), "status_badge": status_badge, "current_locale": select_locale()}
+        return {"current_user": g.get("user"), "status_badge": status_badge, "current_locale": select_locale(), "unread_notices": unread}

@@ -114,6 +114,11 @@ class Claim(db.Model):
     late_report: Mapped[bool] = mapped_column(Boolean, default=False, comment="filed after the application time limit")
     due_at: Mapped[date | None] = mapped_column(Date, comment="when the party in charge must act (local date)")
     estimated_amount: Mapped[Decimal | None] = mapped_column(Money())
+    decision_reasons: Mapped[list[str]] = mapped_column(JSON, default=list, comment="refusal reason codes of a not-accepted or not-compensated claim")
+    decision_explanation: Mapped[str | None] = mapped_column(Text)
+    correction_items: Mapped[list[str]] = mapped_column(JSON, default=list, comment="what the township asked to correct")
+    correction_note: Mapped[str | None] = mapped_column(Text)
+    survey_round: Mapped[int] = mapped_column(Integer, default=0, comment="1 for the first survey, 2 after a dispute, ...")
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -159,6 +164,7 @@ class LossLine(db.Model):
 class PhotoStage(enum.StrEnum):
     FILING = "filing"
     SURVEY = "survey"
+    CONFIRMATION = "confirmation"
 
 
 class Photo(db.Model):
@@ -200,6 +206,7 @@ class Photo(db.Model):
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), comment="hidden from the claim; never deleted")
 
     claim: Mapped[Claim] = relationship(back_populates="photos")
+    uploaded_by: Mapped[User] = relationship(foreign_keys=[uploaded_by_id])
 
 
 class ClaimSequence(db.Model):

@@ -166,7 +166,7 @@ def add_photos(claim: Claim, uploads: list[PhotoUpload], *, actor: User, stage: 
     """Check and store each photo; a refused photo is reported by name and never blocks the others."""
     added: list[Photo] = []
     problems: list[PhotoProblem] = []
-    room = current_app.config["PHOTO_MAX_COUNT"] - len(active_photos(claim))
+    room = current_app.config["PHOTO_MAX_COUNT"] - len([p for p in active_photos(claim) if p.stage == stage])
     known = {p.sha256 for p in active_photos(claim)}
     for upload in uploads:
         if len(added) >= room:

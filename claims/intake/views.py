@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -144,10 +145,12 @@ def acknowledgement(claim_id: int):  # type: ignore[no-untyped-def]
     return render_template("intake/acknowledgement.html", claim=_load(claim_id))
 
 
-@bp.route("/<int:claim_id>")
-@login_required
-def detail(claim_id: int):  # type: ignore[no-untyped-def]
-    claim = _load(claim_id)
+def render_detail(claim: Claim, forms: dict[str, Any] | None = None, status: int = 200) -> tuple[str, int]:
+    """The claim page with the action panels the user may use; `forms` carries a refused form back."""
+    from claims.survey.services import survey_summary
+    from claims.workflow.panels import action_panels
+    from claims.workflow.queues import is_overdue
+
     return render_template(
         "intake/detail.html",
         claim=claim,
@@ -155,7 +158,16 @@ def detail(claim_id: int):  # type: ignore[no-untyped-def]
         history=claim_history(claim.id, show_names=g.user.role.is_staff),
         full_identity=permissions.can_see_full_identity(g.user, claim),
         can_edit=permissions.can_edit_claim(g.user, claim),
-    )
+        panels=action_panels(claim, g.user, forms or {}),
+        survey=survey_summary(claim),
+        overdue=is_overdue(claim),
+    ), status
+
+
+@bp.route("/<int:claim_id>")
+@login_required
+def detail(claim_id: int):  # type: ignore[no-untyped-def]
+    return render_detail(_load(claim_id))
 
 
 @bp.route("/")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 from datetime import date
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, CheckConstraint, Date, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from claims.core.db import intpk, str_enum
@@ -150,7 +151,27 @@ class LimitKind(enum.StrEnum):
     APPLICATION = "application"
     INTAKE = "intake"
     SURVEY = "survey"
+    CONFIRMATION = "confirmation"
+    VALUATION = "valuation"
+    INSURER = "insurer"
+    APPROVAL = "approval"
     PAYMENT = "payment"
+
+    @property
+    def title(self) -> str:
+        return str(_LIMIT_TITLES[self])
+
+
+_LIMIT_TITLES = {
+    LimitKind.APPLICATION: _l("Application after the loss"),
+    LimitKind.INTAKE: _l("Intake by the township"),
+    LimitKind.SURVEY: _l("Field survey report"),
+    LimitKind.CONFIRMATION: _l("Claimant's confirmation"),
+    LimitKind.VALUATION: _l("Valuation"),
+    LimitKind.INSURER: _l("Insurer's assessment"),
+    LimitKind.APPROVAL: _l("Approval"),
+    LimitKind.PAYMENT: _l("Payment after the decision"),
+}
 
 
 class TimeLimit(db.Model):
@@ -166,3 +187,27 @@ class TimeLimit(db.Model):
     effective_from: Mapped[date] = mapped_column(Date)
     effective_to: Mapped[date | None] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(200), default="")
+
+
+class CountySetting(db.Model):
+    """A per-county setting with effective dates (surveyors per case, notice period, thresholds, ...).
+
+    The value is JSON so that one table serves integers, amounts (as strings of yuan) and texts; the
+    typed accessors in `claims.regions.settings` name every key with its default.
+    """
+
+    __tablename__ = "county_settings"
+    __table_args__ = (
+        UniqueConstraint("region_id", "key", "effective_from"),
+        CheckConstraint("effective_to IS NULL OR effective_to >= effective_from", name="dates"),
+    )
+
+    id: Mapped[intpk]
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    key: Mapped[str] = mapped_column(String(50))
+    value: Mapped[Any] = mapped_column(JSON)
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+    region: Mapped[Region] = relationship()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from claims.accounts.models import User
@@ -49,3 +49,38 @@ class AuditHead(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_hash: Mapped[str] = mapped_column(String(64))
     count: Mapped[int] = mapped_column(Integer)
+
+
+class Notification(db.Model):
+    """An in-app notice to one user about a claim (the bell). Text is rendered in the reader's language."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at", "id"),)
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"))
+    kind: Mapped[str] = mapped_column(String(40), comment="the transition action that caused it")
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OutboxMessage(db.Model):
+    """A message for an outside channel (SMS, e-mail), written in the same transaction as its cause.
+
+    A sender attached later reads unsent rows, sends them and marks them; nothing is lost if it is down.
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_unsent", "sent_at", "id"),)
+
+    id: Mapped[intpk]
+    channel: Mapped[str] = mapped_column(String(10), comment="sms or email")
+    recipient: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))

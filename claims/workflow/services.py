@@ -12,6 +12,7 @@ from claims.extensions import db
 from claims.intake.models import Claim
 from claims.workflow.audit import record_event
 from claims.workflow.models import AuditEvent
+from claims.workflow.notify import notify
 from claims.workflow.states import TRANSITIONS
 
 
@@ -76,4 +77,5 @@ def apply_transition(
         db.session.flush()
     except StaleDataError as exc:
         raise ClaimChanged() from exc
+    notify(claim, action, actor=actor, data=data)
     return event

@@ -1,8 +1,8 @@
-"""Initial schema: accounts, regions, species, claims, loss lines, photos and the audit trail.
+"""Initial schema: accounts, regions, species, claims, photos, surveys, notifications and the audit trail.
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 06:40:52.949880
+Create Date: 2026-11-29 06:51:12.533673
 
 """
 from alembic import op
@@ -87,6 +87,22 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_county_designations_region_id'), ['region_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_county_designations_species_id'), ['species_id'], unique=False)
 
+    op.create_table('county_settings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('region_id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=50), nullable=False),
+    sa.Column('value', sa.JSON(), nullable=False),
+    sa.Column('effective_from', sa.Date(), nullable=False),
+    sa.Column('effective_to', sa.Date(), nullable=True),
+    sa.Column('note', sa.String(length=200), nullable=False),
+    sa.CheckConstraint('effective_to IS NULL OR effective_to >= effective_from', name=op.f('ck_county_settings_dates')),
+    sa.ForeignKeyConstraint(['region_id'], ['regions.id'], name=op.f('fk_county_settings_region_id_regions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_county_settings')),
+    sa.UniqueConstraint('region_id', 'key', 'effective_from', name=op.f('uq_county_settings_region_id_key_effective_from'))
+    )
+    with op.batch_alter_table('county_settings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_county_settings_region_id'), ['region_id'], unique=False)
+
     op.create_table('species_listings',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('species_id', sa.Integer(), nullable=False),
@@ -104,7 +120,7 @@ def upgrade():
     op.create_table('time_limits',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('region_id', sa.Integer(), nullable=True),
-    sa.Column('kind', sa.Enum('application', 'intake', 'survey', 'payment', name='limitkind', native_enum=False, create_constraint=True, length=30), nullable=False),
+    sa.Column('kind', sa.Enum('application', 'intake', 'survey', 'confirmation', 'valuation', 'insurer', 'approval', 'payment', name='limitkind', native_enum=False, create_constraint=True, length=30), nullable=False),
     sa.Column('working_days', sa.Integer(), nullable=False),
     sa.Column('effective_from', sa.Date(), nullable=False),
     sa.Column('effective_to', sa.Date(), nullable=True),
@@ -171,6 +187,11 @@ def upgrade():
     sa.Column('late_report', sa.Boolean(), nullable=False, comment='filed after the application time limit'),
     sa.Column('due_at', sa.Date(), nullable=True, comment='when the party in charge must act (local date)'),
     sa.Column('estimated_amount', sa.BigInteger(), nullable=True),
+    sa.Column('decision_reasons', sa.JSON(), nullable=False, comment='refusal reason codes of a not-accepted or not-compensated claim'),
+    sa.Column('decision_explanation', sa.Text(), nullable=True),
+    sa.Column('correction_items', sa.JSON(), nullable=False, comment='what the township asked to correct'),
+    sa.Column('correction_note', sa.Text(), nullable=True),
+    sa.Column('survey_round', sa.Integer(), nullable=False, comment='1 for the first survey, 2 after a dispute, ...'),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
@@ -193,6 +214,20 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_claims_filed_by_id'), ['filed_by_id'], unique=False)
         batch_op.create_index('ix_claims_status_created', ['status', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_claims_township_status', ['township_id', 'status', 'id'], unique=False)
+
+    op.create_table('conflict_declarations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('relative_id_hash', sa.String(length=64), nullable=False),
+    sa.Column('relation', sa.String(length=50), nullable=False),
+    sa.Column('declared_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_conflict_declarations_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_conflict_declarations')),
+    sa.UniqueConstraint('user_id', 'relative_id_hash', name=op.f('uq_conflict_declarations_user_id_relative_id_hash'))
+    )
+    with op.batch_alter_table('conflict_declarations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_conflict_declarations_relative_id_hash'), ['relative_id_hash'], unique=False)
+        batch_op.create_index(batch_op.f('ix_conflict_declarations_user_id'), ['user_id'], unique=False)
 
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -236,10 +271,41 @@ def upgrade():
     with op.batch_alter_table('loss_lines', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_loss_lines_claim_id'), ['claim_id'], unique=False)
 
+    op.create_table('notifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('claim_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=40), nullable=False, comment='the transition action that caused it'),
+    sa.Column('params', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['claim_id'], ['claims.id'], name=op.f('fk_notifications_claim_id_claims')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notifications_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications'))
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index('ix_notifications_user_unread', ['user_id', 'read_at', 'id'], unique=False)
+
+    op.create_table('outbox_messages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=10), nullable=False, comment='sms or email'),
+    sa.Column('recipient', sa.String(length=100), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('claim_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.String(length=200), nullable=True),
+    sa.ForeignKeyConstraint(['claim_id'], ['claims.id'], name=op.f('fk_outbox_messages_claim_id_claims')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_messages'))
+    )
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_unsent', ['sent_at', 'id'], unique=False)
+
     op.create_table('photos',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('claim_id', sa.Integer(), nullable=False),
-    sa.Column('stage', sa.Enum('filing', 'survey', name='photostage', native_enum=False, create_constraint=True, length=30), nullable=False),
+    sa.Column('stage', sa.Enum('filing', 'survey', 'confirmation', name='photostage', native_enum=False, create_constraint=True, length=30), nullable=False),
     sa.Column('original_key', sa.String(length=80), nullable=False),
     sa.Column('display_key', sa.String(length=80), nullable=False),
     sa.Column('thumb_key', sa.String(length=80), nullable=False),
@@ -280,11 +346,113 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_photos_phash_b3'), ['phash_b3'], unique=False)
         batch_op.create_index(batch_op.f('ix_photos_sha256'), ['sha256'], unique=False)
 
+    op.create_table('survey_assignments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('claim_id', sa.Integer(), nullable=False),
+    sa.Column('round', sa.Integer(), nullable=False),
+    sa.Column('assigned_by_id', sa.Integer(), nullable=False),
+    sa.Column('assigned_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['assigned_by_id'], ['users.id'], name=op.f('fk_survey_assignments_assigned_by_id_users')),
+    sa.ForeignKeyConstraint(['claim_id'], ['claims.id'], name=op.f('fk_survey_assignments_claim_id_claims')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_assignments')),
+    sa.UniqueConstraint('claim_id', 'round', name=op.f('uq_survey_assignments_claim_id_round'))
+    )
+    with op.batch_alter_table('survey_assignments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_survey_assignments_claim_id'), ['claim_id'], unique=False)
+
+    op.create_table('assignment_surveyors',
+    sa.Column('assignment_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['assignment_id'], ['survey_assignments.id'], name=op.f('fk_assignment_surveyors_assignment_id_survey_assignments')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_assignment_surveyors_user_id_users')),
+    sa.PrimaryKeyConstraint('assignment_id', 'user_id', name=op.f('pk_assignment_surveyors'))
+    )
+    op.create_table('field_surveys',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('claim_id', sa.Integer(), nullable=False),
+    sa.Column('assignment_id', sa.Integer(), nullable=False),
+    sa.Column('round', sa.Integer(), nullable=False),
+    sa.Column('recorded_by_id', sa.Integer(), nullable=False),
+    sa.Column('visited_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('gps_lat', sa.Float(), nullable=True),
+    sa.Column('gps_lon', sa.Float(), nullable=True),
+    sa.Column('gps_accuracy_m', sa.Float(), nullable=True),
+    sa.Column('surveyors_present', sa.String(length=200), nullable=False),
+    sa.Column('claimant_present', sa.Boolean(), nullable=False),
+    sa.Column('witnesses', sa.String(length=200), nullable=True),
+    sa.Column('evidence', sa.JSON(), nullable=False),
+    sa.Column('in_designated_area', sa.Boolean(), nullable=True, comment='land or herd in the designated area; NULL when not applicable'),
+    sa.Column('prevention_measures', sa.Text(), nullable=True),
+    sa.Column('exclusions', sa.JSON(), nullable=False, comment='exclusion checklist: refusal reason codes that apply'),
+    sa.Column('outcome', sa.Enum('eligible', 'not_compensated', name='surveyoutcome', native_enum=False, create_constraint=True, length=30), nullable=False),
+    sa.Column('explanation', sa.Text(), nullable=True),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['assignment_id'], ['survey_assignments.id'], name=op.f('fk_field_surveys_assignment_id_survey_assignments')),
+    sa.ForeignKeyConstraint(['claim_id'], ['claims.id'], name=op.f('fk_field_surveys_claim_id_claims')),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_field_surveys_recorded_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_field_surveys')),
+    sa.UniqueConstraint('claim_id', 'round', name=op.f('uq_field_surveys_claim_id_round'))
+    )
+    with op.batch_alter_table('field_surveys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_field_surveys_claim_id'), ['claim_id'], unique=False)
+
+    op.create_table('claimant_confirmations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('claim_id', sa.Integer(), nullable=False),
+    sa.Column('survey_id', sa.Integer(), nullable=False),
+    sa.Column('confirmed', sa.Boolean(), nullable=False, comment='false: disputed'),
+    sa.Column('method', sa.Enum('on_site', 'paper', 'online', name='confirmationmethod', native_enum=False, create_constraint=True, length=30), nullable=False),
+    sa.Column('typed_name', sa.String(length=50), nullable=True),
+    sa.Column('statement', sa.Text(), nullable=True),
+    sa.Column('document_photo_id', sa.Integer(), nullable=True, comment='scan of the signed paper form'),
+    sa.Column('recorded_by_id', sa.Integer(), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['claim_id'], ['claims.id'], name=op.f('fk_claimant_confirmations_claim_id_claims')),
+    sa.ForeignKeyConstraint(['document_photo_id'], ['photos.id'], name=op.f('fk_claimant_confirmations_document_photo_id_photos')),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_claimant_confirmations_recorded_by_id_users')),
+    sa.ForeignKeyConstraint(['survey_id'], ['field_surveys.id'], name=op.f('fk_claimant_confirmations_survey_id_field_surveys')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_claimant_confirmations'))
+    )
+    with op.batch_alter_table('claimant_confirmations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_claimant_confirmations_claim_id'), ['claim_id'], unique=False)
+
+    op.create_table('verified_losses',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('survey_id', sa.Integer(), nullable=False),
+    sa.Column('loss_line_id', sa.Integer(), nullable=False),
+    sa.Column('quantity', sa.BigInteger(), nullable=True, comment='verified area, head count or plants'),
+    sa.Column('loss_rate', sa.Integer(), nullable=True, comment='percent of the crop lost, 0-100'),
+    sa.Column('growth_stage', sa.String(length=50), nullable=True),
+    sa.Column('note', sa.String(length=200), nullable=True),
+    sa.ForeignKeyConstraint(['loss_line_id'], ['loss_lines.id'], name=op.f('fk_verified_losses_loss_line_id_loss_lines')),
+    sa.ForeignKeyConstraint(['survey_id'], ['field_surveys.id'], name=op.f('fk_verified_losses_survey_id_field_surveys')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_verified_losses'))
+    )
+    with op.batch_alter_table('verified_losses', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_verified_losses_survey_id'), ['survey_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('verified_losses', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_verified_losses_survey_id'))
+
+    op.drop_table('verified_losses')
+    with op.batch_alter_table('claimant_confirmations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_claimant_confirmations_claim_id'))
+
+    op.drop_table('claimant_confirmations')
+    with op.batch_alter_table('field_surveys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_field_surveys_claim_id'))
+
+    op.drop_table('field_surveys')
+    op.drop_table('assignment_surveyors')
+    with op.batch_alter_table('survey_assignments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_survey_assignments_claim_id'))
+
+    op.drop_table('survey_assignments')
     with op.batch_alter_table('photos', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_photos_sha256'))
         batch_op.drop_index(batch_op.f('ix_photos_phash_b3'))
@@ -294,6 +462,14 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_photos_claim_id'))
 
     op.drop_table('photos')
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_unsent')
+
+    op.drop_table('outbox_messages')
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_notifications_user_unread')
+
+    op.drop_table('notifications')
     with op.batch_alter_table('loss_lines', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_loss_lines_claim_id'))
 
@@ -302,6 +478,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_audit_events_claim_id'))
 
     op.drop_table('audit_events')
+    with op.batch_alter_table('conflict_declarations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_conflict_declarations_user_id'))
+        batch_op.drop_index(batch_op.f('ix_conflict_declarations_relative_id_hash'))
+
+    op.drop_table('conflict_declarations')
     with op.batch_alter_table('claims', schema=None) as batch_op:
         batch_op.drop_index('ix_claims_township_status')
         batch_op.drop_index('ix_claims_status_created')
@@ -321,6 +502,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_species_listings_species_id'))
 
     op.drop_table('species_listings')
+    with op.batch_alter_table('county_settings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_county_settings_region_id'))
+
+    op.drop_table('county_settings')
     with op.batch_alter_table('county_designations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_county_designations_species_id'))
         batch_op.drop_index(batch_op.f('ix_county_designations_region_id'))

@@ -1,0 +1,20 @@
+"""Form pieces shared by several domains."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wtforms import SelectMultipleField, widgets
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes (easier on a phone than a multiple select)."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+    def pre_validate(self, form: Any) -> None:
+        values = {str(v) for v, *_ in self.iter_choices()}
+        for value in self.data or []:
+            if str(value) not in values:
+                raise ValueError(self.gettext("'%(value)s' is not a valid choice for this field.") % {"value": value})

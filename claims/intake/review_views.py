@@ -1,0 +1,56 @@
+"""The township clerk's intake decisions on a submitted claim."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g
+
+from claims.accounts.models import Role
+from claims.accounts.session import roles_required
+from claims.intake import review
+from claims.intake.review_forms import AcceptForm, RefuseForm, ReturnForm
+from claims.intake.views import _load, render_detail
+from claims.workflow.actions import run_action
+
+bp = Blueprint("review", __name__, url_prefix="/claims")
+
+
+def _version(form: AcceptForm | ReturnForm | RefuseForm) -> int | None:
+    return int(form.version.data) if (form.version.data or "").isdigit() else None
+
+
+@bp.route("/<int:claim_id>/accept", methods=["POST"])
+@roles_required(Role.CLERK)
+def accept(claim_id: int):  # type: ignore[no-untyped-def]
+    claim = _load(claim_id)
+    form = AcceptForm()
+    if not form.validate_on_submit():
+        return render_detail(claim, {"accept": form}, 422)
+    return run_action(claim, lambda: review.accept_claim(claim, actor=g.user, expected_version=_version(form)), review.accept_message())
+
+
+@bp.route("/<int:claim_id>/return", methods=["POST"])
+@roles_required(Role.CLERK)
+def return_for_correction(claim_id: int):  # type: ignore[no-untyped-def]
+    claim = _load(claim_id)
+    form = ReturnForm()
+    if not form.validate_on_submit():
+        return render_detail(claim, {"return": form}, 422)
+    return run_action(
+        claim,
+        lambda: review.return_claim(claim, form.items.data, form.note.data or None, actor=g.user, expected_version=_version(form)),
+        review.return_message(),
+    )
+
+
+@bp.route("/<int:claim_id>/not-accept", methods=["POST"])
+@roles_required(Role.CLERK)
+def not_accept(claim_id: int):  # type: ignore[no-untyped-def]
+    claim = _load(claim_id)
+    form = RefuseForm()
+    if not form.validate_on_submit():
+        return render_detail(claim, {"not_accept": form}, 422)
+    return run_action(
+        claim,
+        lambda: review.refuse_intake(claim, form.reasons.data, form.explanation.data, actor=g.user, expected_version=_version(form)),
+        review.refuse_message(),
+    )

@@ -1,0 +1,160 @@
+"""Survey assignments, field surveys with verified losses, and the claimant's confirmation."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from claims.accounts.models import User
+from claims.core.db import Base, UTCDateTime, intpk, str_enum
+from claims.core.time import utcnow
+from claims.extensions import db
+from claims.intake.models import Claim, LossLine, Photo, Quantity
+
+assignment_surveyors = Table(
+    "assignment_surveyors",
+    Base.metadata,
+    Column("assignment_id", ForeignKey("survey_assignments.id"), primary_key=True),
+    Column("user_id", ForeignKey("users.id"), primary_key=True),
+)
+
+
+class SurveyAssignment(db.Model):
+    """The county assigns a claim's on-site survey (round 1, or another round after a dispute)."""
+
+    __tablename__ = "survey_assignments"
+    __table_args__ = (UniqueConstraint("claim_id", "round"),)
+
+    id: Mapped[intpk]
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    assigned_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    claim: Mapped[Claim] = relationship()
+    assigned_by: Mapped[User] = relationship()
+    surveyors: Mapped[list[User]] = relationship(secondary=assignment_surveyors, order_by="User.id")
+
+
+class Evidence(enum.StrEnum):
+    TRACKS = "tracks"
+    DROPPINGS = "droppings"
+    BITE_MARKS = "bite_marks"
+    CAMERA_TRAP = "camera_trap"
+    CCTV = "cctv"
+    WITNESS = "witness"
+    CARCASS = "carcass"
+
+    @property
+    def title(self) -> str:
+        return str(_EVIDENCE_TITLES[self])
+
+
+_EVIDENCE_TITLES = {
+    Evidence.TRACKS: _l("Tracks"),
+    Evidence.DROPPINGS: _l("Droppings"),
+    Evidence.BITE_MARKS: _l("Bite or claw marks"),
+    Evidence.CAMERA_TRAP: _l("Camera-trap images"),
+    Evidence.CCTV: _l("CCTV images"),
+    Evidence.WITNESS: _l("Eyewitness"),
+    Evidence.CARCASS: _l("Carcass or hair of the animal"),
+}
+
+
+class SurveyOutcome(enum.StrEnum):
+    ELIGIBLE = "eligible"
+    NOT_COMPENSATED = "not_compensated"
+
+
+class FieldSurvey(db.Model):
+    """What the surveyors verified on site (现场勘查)."""
+
+    __tablename__ = "field_surveys"
+    __table_args__ = (UniqueConstraint("claim_id", "round"),)
+
+    id: Mapped[intpk]
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("survey_assignments.id"))
+    round: Mapped[int] = mapped_column(Integer)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    visited_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    gps_lat: Mapped[float | None] = mapped_column(Float)
+    gps_lon: Mapped[float | None] = mapped_column(Float)
+    gps_accuracy_m: Mapped[float | None] = mapped_column(Float)
+    surveyors_present: Mapped[str] = mapped_column(String(200))
+    claimant_present: Mapped[bool] = mapped_column(Boolean)
+    witnesses: Mapped[str | None] = mapped_column(String(200))
+    evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
+    in_designated_area: Mapped[bool | None] = mapped_column(Boolean, comment="land or herd in the designated area; NULL when not applicable")
+    prevention_measures: Mapped[str | None] = mapped_column(Text)
+    exclusions: Mapped[list[str]] = mapped_column(JSON, default=list, comment="exclusion checklist: refusal reason codes that apply")
+    outcome: Mapped[SurveyOutcome] = mapped_column(str_enum(SurveyOutcome))
+    explanation: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    claim: Mapped[Claim] = relationship()
+    assignment: Mapped[SurveyAssignment] = relationship()
+    recorded_by: Mapped[User] = relationship()
+    lines: Mapped[list[VerifiedLoss]] = relationship(back_populates="survey", cascade="all, delete-orphan", order_by="VerifiedLoss.id")
+
+
+class VerifiedLoss(db.Model):
+    """The surveyed quantity of one loss line."""
+
+    __tablename__ = "verified_losses"
+
+    id: Mapped[intpk]
+    survey_id: Mapped[int] = mapped_column(ForeignKey("field_surveys.id"), index=True)
+    loss_line_id: Mapped[int] = mapped_column(ForeignKey("loss_lines.id"))
+    quantity: Mapped[Decimal | None] = mapped_column(Quantity(), comment="verified area, head count or plants")
+    loss_rate: Mapped[int | None] = mapped_column(Integer, comment="percent of the crop lost, 0-100")
+    growth_stage: Mapped[str | None] = mapped_column(String(50))
+    note: Mapped[str | None] = mapped_column(String(200))
+
+    survey: Mapped[FieldSurvey] = relationship(back_populates="lines")
+    loss_line: Mapped[LossLine] = relationship()
+
+
+class ConfirmationMethod(enum.StrEnum):
+    ON_SITE = "on_site"
+    PAPER = "paper"
+    ONLINE = "online"
+
+
+class ClaimantConfirmation(db.Model):
+    """The claimant confirms or disputes the verified loss (Tengchong: the claimant signs)."""
+
+    __tablename__ = "claimant_confirmations"
+
+    id: Mapped[intpk]
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("field_surveys.id"))
+    confirmed: Mapped[bool] = mapped_column(Boolean, comment="false: disputed")
+    method: Mapped[ConfirmationMethod] = mapped_column(str_enum(ConfirmationMethod))
+    typed_name: Mapped[str | None] = mapped_column(String(50))
+    statement: Mapped[str | None] = mapped_column(Text)
+    document_photo_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id"), comment="scan of the signed paper form")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    survey: Mapped[FieldSurvey] = relationship()
+    document_photo: Mapped[Photo | None] = relationship()
+    recorded_by: Mapped[User] = relationship()
+
+
+class ConflictDeclaration(db.Model):
+    """A staff member declares a relative (by resident ID) whose claims they must not survey or decide."""
+
+    __tablename__ = "conflict_declarations"
+    __table_args__ = (UniqueConstraint("user_id", "relative_id_hash"),)
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    relative_id_hash: Mapped[str] = mapped_column(String(64), index=True)
+    relation: Mapped[str] = mapped_column(String(50))
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

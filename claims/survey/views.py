@@ -1,0 +1,90 @@
+"""Assigning surveyors, the field survey form (for phones) and the claimant's confirmation."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from claims.accounts.models import Role, User
+from claims.accounts.session import login_required, roles_required
+from claims.core.time import local_now
+from claims.extensions import db
+from claims.intake.views import _load, render_detail
+from claims.survey import services
+from claims.survey.forms import AssignForm, ConfirmationForm, SurveyForm
+from claims.survey.permissions import current_assignment, eligible_surveyors, is_assigned_surveyor
+from claims.workflow.actions import run_action
+from claims.workflow.panels import confirmation_method
+
+bp = Blueprint("survey", __name__, url_prefix="/claims")
+
+
+def _version(value: str | None) -> int | None:
+    return int(value) if (value or "").isdigit() else None
+
+
+@bp.route("/<int:claim_id>/assign", methods=["POST"])
+@roles_required(Role.OFFICER)
+def assign(claim_id: int):  # type: ignore[no-untyped-def]
+    claim = _load(claim_id)
+    form = AssignForm()
+    form.surveyors.choices = [(u.id, u.name) for u in eligible_surveyors(claim)]
+    if not form.validate_on_submit():
+        return render_detail(claim, {"assign_survey": form}, 422)
+    surveyors = list(db.session.execute(select(User).where(User.id.in_(form.surveyors.data))).scalars())
+    return run_action(
+        claim,
+        lambda: services.assign_surveyors(claim, surveyors, actor=g.user, expected_version=_version(form.version.data)),
+        _("The surveyors were assigned and notified."),
+    )
+
+
+def _survey_form(claim) -> SurveyForm:  # type: ignore[no-untyped-def]
+    form = SurveyForm()
+    if request.method == "GET":
+        form.version.data = claim.version
+        form.visited_at.data = local_now().replace(tzinfo=None, second=0, microsecond=0)
+        assignment = current_assignment(claim)
+        form.surveyors_present.data = "、".join(u.name for u in assignment.surveyors) if assignment else g.user.name
+        for line in claim.losses:
+            entry = form.lines.append_entry()
+            entry.form.loss_line_id.data = str(line.id)
+            entry.form.quantity.data = line.quantity
+    return form
+
+
+@bp.route("/<int:claim_id>/survey", methods=["GET", "POST"])
+@roles_required(Role.OFFICER)
+def survey(claim_id: int):  # type: ignore[no-untyped-def]
+    claim = _load(claim_id)
+    if not is_assigned_surveyor(claim, g.user):
+        abort(404)
+    form = _survey_form(claim)
+    lines = {line.id: line for line in claim.losses}
+    if request.method == "POST" and form.validate():
+        problems: list = []
+
+        def act() -> None:
+            problems.extend(services.record_survey(claim, form.to_input(), form.uploads(), actor=g.user, expected_version=_version(form.version.data)))
+
+        response = run_action(claim, act, _("The survey was recorded."))
+        for problem in problems:
+            flash(f"{problem.filename}: {problem.message}", "warning")
+        return response
+    return render_template("survey/survey_form.html", claim=claim, form=form, lines=lines), (422 if request.method == "POST" else 200)
+
+
+@bp.route("/<int:claim_id>/confirmation", methods=["POST"])
+@login_required
+def confirmation(claim_id: int):  # type: ignore[no-untyped-def]
+    claim = _load(claim_id)
+    method = confirmation_method(g.user)
+    if method is None:
+        abort(404)
+    form = ConfirmationForm()
+    if not form.validate_on_submit():
+        return render_detail(claim, {"confirm": form}, 422)
+    info = form.to_input(method)
+    done = _("The confirmation was recorded.") if info.confirmed else _("The dispute was recorded; the county will assign a second survey.")
+    return run_action(claim, lambda: services.record_confirmation(claim, info, actor=g.user, expected_version=_version(request.form.get("version"))), done)

@@ -1,0 +1,38 @@
+"""Running a workflow action from a view: one place for the messages and the rollback on refusal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import flash, redirect, url_for
+from werkzeug.wrappers import Response
+
+from claims.extensions import db
+from claims.intake.models import Claim
+from claims.workflow.services import ClaimChanged, WorkflowError
+
+
+def run_action(claim: Claim, action: Callable[[], Any], success: str) -> Response:
+    """Apply the action; on refusal or a concurrent change, roll back and say why on the claim page."""
+    claim_id = claim.id
+    try:
+        action()
+    except ClaimChanged as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+    except WorkflowError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(success, "success")
+    return redirect(url_for("intake.detail", claim_id=claim_id))
+
+
+def form_errors(form: Any) -> str:
+    """All of a form's messages in one line, for a flash after a refused POST."""
+    messages = []
+    for field_errors in form.errors.values():
+        for error in field_errors:
+            messages.append(error if isinstance(error, str) else "; ".join(str(e) for e in (error.values() if isinstance(error, dict) else error)))
+    return "；".join(messages)

@@ -1,0 +1,43 @@
+"""Which action panels a user sees on a claim page, each with its form (fresh, or refused and refilled)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from claims.accounts.models import Role, User
+from claims.intake.models import Claim
+from claims.intake.permissions import can_view_claim
+from claims.intake.review_forms import AcceptForm, RefuseForm, ReturnForm
+from claims.regions.settings import county_setting
+from claims.survey.forms import AssignForm, ConfirmationForm
+from claims.survey.models import ConfirmationMethod
+from claims.survey.permissions import eligible_surveyors, is_assigned_surveyor
+from claims.workflow.states import ClaimStatus
+
+CONFIRM_METHOD = {Role.OFFICER: ConfirmationMethod.ON_SITE, Role.CLERK: ConfirmationMethod.PAPER, Role.VILLAGER: ConfirmationMethod.ONLINE}
+
+
+def confirmation_method(user: User) -> ConfirmationMethod | None:
+    return CONFIRM_METHOD.get(user.role)
+
+
+def action_panels(claim: Claim, user: User, forms: dict[str, Any]) -> dict[str, Any]:
+    if not can_view_claim(user, claim):
+        return {}
+    panels: dict[str, Any] = {}
+    status = claim.status
+    if status == ClaimStatus.SUBMITTED and user.role == Role.CLERK:
+        panels["accept"] = forms.get("accept") or AcceptForm(version=claim.version)
+        panels["return"] = forms.get("return") or ReturnForm(version=claim.version)
+        panels["not_accept"] = forms.get("not_accept") or RefuseForm(version=claim.version)
+    if status in (ClaimStatus.ACCEPTED, ClaimStatus.DISPUTED) and user.role == Role.OFFICER:
+        form = forms.get("assign_survey") or AssignForm(version=claim.version)
+        form.surveyors.choices = [(u.id, u.name) for u in eligible_surveyors(claim)]
+        panels["assign_survey"] = form
+        panels["surveyors_required"] = county_setting(claim.county, "surveyors_required")
+    if status == ClaimStatus.SURVEY_ASSIGNED and is_assigned_surveyor(claim, user):
+        panels["survey"] = True
+    if status == ClaimStatus.SURVEYED and user.role in CONFIRM_METHOD:
+        panels["confirm"] = forms.get("confirm") or ConfirmationForm()
+        panels["confirm_method"] = CONFIRM_METHOD[user.role].value
+    return panels

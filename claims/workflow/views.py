@@ -1,0 +1,43 @@
+"""Notifications (the bell), the to-do queue and the overdue lists."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, redirect, render_template, url_for
+from sqlalchemy import select, update
+
+from claims.accounts.models import Role
+from claims.accounts.session import login_required, roles_required
+from claims.core.time import utcnow
+from claims.extensions import db
+from claims.workflow import queues
+from claims.workflow.models import Notification
+from claims.workflow.notify import notice_text
+
+bp = Blueprint("workflow", __name__)
+
+
+@bp.route("/notifications")
+@login_required
+def notifications():  # type: ignore[no-untyped-def]
+    query = select(Notification).where(Notification.user_id == g.user.id).order_by(Notification.id.desc()).limit(100)
+    items = [(n, notice_text(n)) for n in db.session.execute(query).scalars()]
+    return render_template("workflow/notifications.html", items=items)
+
+
+@bp.route("/notifications/read", methods=["POST"])
+@login_required
+def mark_read():  # type: ignore[no-untyped-def]
+    db.session.execute(update(Notification).where(Notification.user_id == g.user.id, Notification.read_at.is_(None)).values(read_at=utcnow()))
+    return redirect(url_for("workflow.notifications"))
+
+
+@bp.route("/queue")
+@roles_required(Role.CLERK, Role.OFFICER, Role.APPROVER, Role.INSURER, Role.ADMIN)
+def queue():  # type: ignore[no-untyped-def]
+    return render_template("workflow/queue.html", claims=queues.todo_queue(g.user), is_overdue=queues.is_overdue)
+
+
+@bp.route("/overdue")
+@roles_required(Role.CLERK, Role.OFFICER, Role.APPROVER, Role.ADMIN)
+def overdue():  # type: ignore[no-untyped-def]
+    return render_template("workflow/overdue.html", report=queues.overdue(g.user))
