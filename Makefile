@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum setup.cfg | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup system-deps system-deps-test translations lint bench clean
+.PHONY: run test setup system-deps system-deps-test translations messages lint bench clean
 
 run: system-deps setup translations
 	$(FLASK) db upgrade
@@ -40,9 +40,24 @@ system-deps:
 system-deps-test:
 	@bash scripts/system-deps.sh test
 
+# The message catalogs: claims/translations/<lang>/LC_MESSAGES/messages.po (Chinese is "zh", which is
+# where gettext looks for zh_CN, parsed by Babel as zh_Hans_CN). The .mo files are git-ignored and
+# built here; `make run` and `make test` depend on this target. Fuzzy entries are never compiled.
+TRANSLATIONS := claims/translations
+# Also read by tests/test_i18n.py, which extracts the same way: keep this on one line.
+BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
+
 translations: setup
-	@$(PY) -m babel.messages.frontend compile -q -d claims/translations -D messages 2>/dev/null || \
-	  $(VENV)/bin/pybabel compile -q -d claims/translations
+	$(VENV)/bin/pybabel compile --statistics -d $(TRANSLATIONS) -D messages
+
+# After adding or changing user-facing strings: re-extract them and merge them into each catalog;
+# then translate the new, empty entries (tests/test_i18n.py lists any that are missing) and run
+# `make translations`. The compile step prints how many entries are translated.
+messages: setup
+	$(VENV)/bin/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --project=wildlife-claims --version=0.1.0 \
+	  --copyright-holder="wildlife-claims contributors" -o $(TRANSLATIONS)/messages.pot .
+	$(VENV)/bin/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -D messages --no-fuzzy-matching
+	$(VENV)/bin/pybabel compile --statistics -d $(TRANSLATIONS) -D messages
 
 lint: setup
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .

@@ -8,6 +8,7 @@ from flask import Flask, Response, flash, g, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,13 @@ def register_error_handlers(app: Flask) -> None:
             return redirect(url_for("accounts.login", next=request.path))
         flash(_("The form was out of date. Please check it and send it again."), "warning")
         return render_error(400)
+
+    @app.errorhandler(StaleDataError)
+    def stale(exc: StaleDataError):  # type: ignore[no-untyped-def]
+        from claims.extensions import db
+
+        db.session.rollback()
+        return conflict_response()
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(exc: RequestEntityTooLarge):  # type: ignore[no-untyped-def]

@@ -48,7 +48,7 @@ MAX_QUANTITY = {"mu": 5000, "plant": 100000, "head": 5000, "bird": 50000, "hive"
 
 
 class LossForm(Form):
-    category = SelectField(_l("Kind of loss"), choices=[(c.value, c.title) for c in LossCategory], validators=[Optional()])
+    category = SelectField(_l("Kind of loss"), choices=lambda: [(c.value, c.title) for c in LossCategory], validators=[Optional()])  # per form: its language
     item = StringField(_l("What was damaged (e.g. rice, goats, bee hives)"), validators=[Optional(), Length(max=100)])
     quantity = DecimalField(_l("Quantity"), places=None, validators=[Optional()])
     unit = SelectField(_l("Unit"), choices=[("", "—"), *UNITS.items()], validators=[Optional()])

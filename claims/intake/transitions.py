@@ -18,6 +18,16 @@ def _complete(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
     return "；".join(problems) if problems else None
 
 
+def _withdrawer(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
+    """The claimant or whoever filed the claim withdraws it; a township clerk only while correcting a returned
+    claim with the claimant. (A clerk turns down a submitted claim through "not accept", with reasons.)"""
+    if actor.id in (claim.filed_by_id, claim.claimant_user_id):
+        return None
+    if claim.status == ClaimStatus.RETURNED and actor.role == Role.CLERK:
+        return None
+    return str(_l("Only the claimant or whoever filed the claim can withdraw it."))
+
+
 def _on_submit(claim: Claim, actor: User, data: dict[str, Any]) -> None:
     from claims.intake.services import prepare_submission
 
@@ -35,5 +45,6 @@ WITHDRAW = register(
         frozenset({ClaimStatus.DRAFT, ClaimStatus.SUBMITTED, ClaimStatus.RETURNED}),
         ClaimStatus.WITHDRAWN,
         FILERS,
+        (_withdrawer,),
     )
 )

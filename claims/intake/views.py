@@ -24,6 +24,14 @@ from claims.workflow.states import ClaimStatus
 bp = Blueprint("intake", __name__, url_prefix="/claims")
 
 
+@bp.app_template_filter("unit")
+def unit_label(code: str | None) -> str:
+    """A loss line's unit as the user reads it (亩, not the stored code "mu")."""
+    from claims.intake.forms import UNITS
+
+    return str(UNITS.get(code, code)) if code else ""
+
+
 def _load(claim_id: int) -> Claim:
     """The claim, or 404 when it does not exist or the user may not see it (the same answer)."""
     claim = db.session.get(Claim, claim_id)
@@ -35,7 +43,9 @@ def _load(claim_id: int) -> Claim:
 def _form(claim: Claim | None = None, *, proxy: bool = False) -> ClaimForm:
     picker = PlacePicker([g.user.region.parent_id] if g.user.role == Role.CLERK and g.user.region else None)
     rescued = take_rescued_form() if request.method == "GET" else None
-    form = ClaimForm(formdata=rescued, regions=picker, species=all_species())
+    # formdata=None would leave a POSTed form unbound (Flask-WTF reads the request only when it is not given).
+    bound = {"formdata": rescued} if rescued is not None else {}
+    form = ClaimForm(**bound, regions=picker, species=all_species())
     if rescued is None and request.method == "GET":
         if claim is not None:
             form.load_claim(claim)

@@ -20,6 +20,14 @@ ACTION_TEXT = {
     "submit": _l("Submitted the application"),
     "resubmit": _l("Submitted the corrected application"),
     "withdraw": _l("Withdrew the claim"),
+    "accept": _l("Accepted the application"),
+    "return": _l("Returned the application for correction"),
+    "not_accept": _l("Did not accept the application"),
+    "assign_survey": _l("Assigned the surveyors"),
+    "survey_eligible": _l("Recorded the field survey"),
+    "survey_refused": _l("Recorded the field survey: not compensable"),
+    "confirm": _l("Confirmed the verified loss"),
+    "dispute": _l("Disputed the verified loss"),
 }
 
 

@@ -59,21 +59,22 @@ def apply_transition(
         problem = guard(claim, actor, data)
         if problem:
             raise WorkflowError(problem)
-    if transition.effect is not None:
-        transition.effect(claim, actor, data)
-    before = claim.status
-    claim.status = transition.target
-    event = record_event(
-        entity="claim",
-        action=action,
-        actor=actor,
-        claim=claim,
-        from_state=str(before),
-        to_state=str(transition.target),
-        reason=reason,
-        changes=data.get("changes"),
-    )
     try:
+        if transition.effect is not None:
+            transition.effect(claim, actor, data)
+        before = claim.status
+        claim.status = transition.target
+        db.session.flush()  # the compare-and-set on the version column happens here
+        event = record_event(
+            entity="claim",
+            action=action,
+            actor=actor,
+            claim=claim,
+            from_state=str(before),
+            to_state=str(transition.target),
+            reason=reason,
+            changes=data.get("changes"),
+        )
         db.session.flush()
     except StaleDataError as exc:
         raise ClaimChanged() from exc
