@@ -20,6 +20,7 @@ BLUEPRINTS = (
     "claims.intake.review_views",
     "claims.survey.views",
     "claims.workflow.views",
+    "claims.regions.admin_views",
 )
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -165,7 +165,7 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
 
         from claims.demo import load_demo
 
-        upgrade()
+        upgrade(revision="heads")
         load_demo()
         db.session.commit()
         db.engine.dispose()
@@ -194,6 +194,14 @@ def app(session_app: Flask, databases: Databases, tmp_path: Path) -> Iterator[Fl
     session_app.extensions.pop("claims_storage", None)
     yield session_app
     clock.freeze(None)
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[None]:
+    """An app context for service-level tests (each test still has its own fresh database)."""
+    with app.app_context():
+        yield
+        db.session.remove()
 
 
 @pytest.fixture

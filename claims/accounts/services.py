@@ -120,7 +120,7 @@ def check_scope(role: Role, region: Region | None) -> None:
     levels = ROLE_SCOPE_LEVELS[role]
     if levels and (region is None or region.level not in levels):
         names = "、".join(level.title for level in levels)
-        raise AccountError(_("A %(role)s must be assigned to a region of this level: %(levels)s.", role=role.title, levels=names), "region")
+        raise AccountError(_("A %(role)s must be assigned to a region of this level: %(levels)s.", role=role.title, levels=names), "region_id")
 
 
 def create_user(

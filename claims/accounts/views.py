@@ -21,6 +21,8 @@ def _safe_next(target: str | None) -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return url_for("main.index")
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):  # browsers read /\evil.example as //evil.example
+        return url_for("main.index")
     return target
 
 

@@ -13,6 +13,11 @@ class MultiCheckboxField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # "required" on every checkbox would make the browser demand that all of them be ticked.
+        self.render_kw = {**(self.render_kw or {}), "required": False}
+
     def pre_validate(self, form: Any) -> None:
         values = {str(v) for v, *_ in self.iter_choices()}
         for value in self.data or []:

@@ -25,7 +25,7 @@ def _withdrawer(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
         return None
     if claim.status == ClaimStatus.RETURNED and actor.role == Role.CLERK:
         return None
-    return str(_l("Only the claimant or whoever filed the claim can withdraw it."))
+    return str(_l("You may not take this step on this claim."))
 
 
 def _on_submit(claim: Claim, actor: User, data: dict[str, Any]) -> None:

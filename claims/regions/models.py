@@ -188,6 +188,8 @@ class TimeLimit(db.Model):
     effective_to: Mapped[date | None] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(200), default="")
 
+    region: Mapped[Region | None] = relationship()
+
 
 class CountySetting(db.Model):
     """A per-county setting with effective dates (surveyors per case, notice period, thresholds, ...).

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from claims.core.time import local_today
@@ -17,7 +18,7 @@ from claims.regions.models import CountySetting, Region
 class SettingSpec:
     key: str
     default: Any
-    title: str
+    title: Any
     kind: type
 
 
@@ -25,8 +26,8 @@ class SettingSpec:
 SPECS = {
     spec.key: spec
     for spec in (
-        SettingSpec("surveyors_required", 2, "Surveyors per case", int),
-        SettingSpec("notice_days", 7, "Public notice period (days)", int),
+        SettingSpec("surveyors_required", 2, _l("Surveyors per case"), int),
+        SettingSpec("notice_days", 7, _l("Public notice period (days)"), int),
     )
 }
 

@@ -11,6 +11,7 @@ from claims.accounts.session import login_required, roles_required
 from claims.core.time import local_now
 from claims.extensions import db
 from claims.intake.views import _load, render_detail
+from claims.regions.settings import county_setting
 from claims.survey import services
 from claims.survey.forms import AssignForm, ConfirmationForm, SurveyForm
 from claims.survey.permissions import current_assignment, eligible_surveyors, is_assigned_surveyor
@@ -30,7 +31,10 @@ def assign(claim_id: int):  # type: ignore[no-untyped-def]
     claim = _load(claim_id)
     form = AssignForm()
     form.surveyors.choices = [(u.id, u.name) for u in eligible_surveyors(claim)]
-    if not form.validate_on_submit():
+    required = county_setting(claim.county, "surveyors_required")
+    if form.validate_on_submit() and len(set(form.surveyors.data)) != required:
+        form.surveyors.errors.append(_("Choose exactly %(n)d surveyors.", n=required))
+    if form.errors or request.method != "POST" or not form.surveyors.data:
         return render_detail(claim, {"assign_survey": form}, 422)
     surveyors = list(db.session.execute(select(User).where(User.id.in_(form.surveyors.data))).scalars())
     return run_action(

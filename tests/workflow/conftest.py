@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from flask import Flask
 from sqlalchemy import select
 from stdnum.cn import ric
 
@@ -59,14 +58,6 @@ def file_claim(
     assert outcome.submitted, outcome
     db.session.commit()
     return claim
-
-
-@pytest.fixture
-def ctx(app: Flask):  # type: ignore[no-untyped-def]
-    """An app context for service-level tests (each test still has its own fresh database)."""
-    with app.app_context():
-        yield
-        db.session.remove()
 
 
 @pytest.fixture

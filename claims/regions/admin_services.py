@@ -1,0 +1,86 @@
+"""Changing the working-day calendar, time limits and county settings: data with dates, audited."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from claims.accounts.models import User
+from claims.extensions import db
+from claims.regions.models import CalendarDay, CountySetting, LimitKind, Region, TimeLimit
+from claims.regions.settings import SPECS
+from claims.workflow.audit import record_event
+
+
+class SettingError(Exception):
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def set_calendar_day(day: date, is_workday: bool, note: str, *, actor: User) -> CalendarDay:
+    row = db.session.get(CalendarDay, day) or CalendarDay(day=day)
+    before = None if row.is_workday is None else row.is_workday
+    row.is_workday, row.note = is_workday, note
+    db.session.add(row)
+    record_event(entity="calendar_day", action="calendar_day_set", actor=actor, changes={"day": day.isoformat(), "workday": [before, is_workday], "note": note})
+    return row
+
+
+def remove_calendar_day(day: date, *, actor: User) -> None:
+    row = db.session.get(CalendarDay, day)
+    if row is not None:
+        db.session.delete(row)
+        record_event(entity="calendar_day", action="calendar_day_removed", actor=actor, changes={"day": day.isoformat()})
+
+
+def _close_previous(model: Any, filters: list[Any], start: date) -> None:
+    """End the row in force so that the new one takes over from `start` (rows are never edited in place)."""
+    query = select(model).where(*filters, model.effective_from < start, or_(model.effective_to.is_(None), model.effective_to >= start))
+    for row in db.session.execute(query).scalars():
+        row.effective_to = start - timedelta(days=1)
+
+
+def set_time_limit(region: Region | None, kind: LimitKind, working_days: int, start: date, source: str, *, actor: User) -> TimeLimit:
+    region_filter = TimeLimit.region_id.is_(None) if region is None else TimeLimit.region_id == region.id
+    if db.session.execute(select(TimeLimit).where(region_filter, TimeLimit.kind == kind, TimeLimit.effective_from == start)).first():
+        raise SettingError(_("A limit for this step already starts on that date."), "effective_from")
+    _close_previous(TimeLimit, [region_filter, TimeLimit.kind == kind], start)
+    row = TimeLimit(region=region, kind=kind, working_days=working_days, effective_from=start, source=source)
+    db.session.add(row)
+    record_event(
+        entity="time_limit",
+        action="time_limit_set",
+        actor=actor,
+        changes={"region": region.code if region else None, "kind": str(kind), "days": working_days, "from": start.isoformat()},
+    )
+    return row
+
+
+def set_county_setting(region: Region, key: str, raw: str, start: date, note: str, *, actor: User) -> CountySetting:
+    spec = SPECS.get(key)
+    if spec is None:
+        raise SettingError(_("Unknown setting."), "key")
+    try:
+        value = spec.kind(raw.strip())
+    except ValueError:
+        raise SettingError(_("This setting needs a whole number."), "value") from None
+    if spec.kind is int and value < 0:
+        raise SettingError(_("This setting needs a whole number."), "value")
+    filters = [CountySetting.region_id == region.id, CountySetting.key == key]
+    if db.session.execute(select(CountySetting).where(*filters, CountySetting.effective_from == start)).first():
+        raise SettingError(_("This setting already has a value starting on that date."), "effective_from")
+    _close_previous(CountySetting, filters, start)
+    row = CountySetting(region=region, key=key, value=value, effective_from=start, note=note)
+    db.session.add(row)
+    record_event(
+        entity="county_setting",
+        action="county_setting_set",
+        actor=actor,
+        changes={"region": region.code, "key": key, "value": value, "from": start.isoformat()},
+    )
+    return row

@@ -1,0 +1,125 @@
+"""Administration of dated data: the working-day calendar, time limits, county settings; staff conflicts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from claims.accounts.models import Role
+from claims.accounts.session import login_required, roles_required
+from claims.core.crypto import lookup_hash
+from claims.core.time import local_today
+from claims.extensions import db
+from claims.regions import admin_services as services
+from claims.regions.admin_forms import CalendarDayForm, ConflictForm, CountySettingForm, TimeLimitForm
+from claims.regions.models import CalendarDay, CountySetting, LimitKind, Region, RegionLevel, TimeLimit
+from claims.regions.services import DEFAULT_LIMITS
+from claims.regions.settings import SPECS
+from claims.survey.models import ConflictDeclaration
+
+bp = Blueprint("settings", __name__, url_prefix="/admin")
+
+
+def _counties() -> list[Region]:
+    prefix = g.user.region.path if g.user.region else ""
+    query = select(Region).where(Region.level == RegionLevel.COUNTY, Region.path.startswith(prefix)).order_by(Region.code)
+    return list(db.session.execute(query).scalars())
+
+
+def _county(region_id: int | None) -> Region | None:
+    return next((c for c in _counties() if c.id == region_id), None)
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def calendar():  # type: ignore[no-untyped-def]
+    form = CalendarDayForm()
+    if form.validate_on_submit():
+        services.set_calendar_day(form.day.data, bool(form.is_workday.data), form.note.data or "", actor=g.user)
+        flash(_("The calendar was updated."), "success")
+        return redirect(url_for("settings.calendar"))
+    days = db.session.execute(select(CalendarDay).order_by(CalendarDay.day.desc()).limit(200)).scalars().all()
+    return render_template("admin/calendar.html", form=form, days=days), (422 if form.errors else 200)
+
+
+@bp.route("/calendar/<string:day>/remove", methods=["POST"])
+@roles_required(Role.ADMIN)
+def remove_day(day: str):  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    try:
+        parsed = date.fromisoformat(day)
+    except ValueError:
+        from flask import abort
+
+        abort(404)
+    services.remove_calendar_day(parsed, actor=g.user)
+    return redirect(url_for("settings.calendar"))
+
+
+@bp.route("/time-limits", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def time_limits():  # type: ignore[no-untyped-def]
+    form = TimeLimitForm()
+    form.region_id.choices = [(0, "—")] + [(c.id, c.name) for c in _counties()]
+    if form.validate_on_submit():
+        try:
+            services.set_time_limit(
+                _county(form.region_id.data), LimitKind(form.kind.data), form.working_days.data, form.effective_from.data, form.source.data or "", actor=g.user
+            )
+        except services.SettingError as exc:
+            getattr(form, exc.field).errors.append(exc.message)
+        else:
+            flash(_("The time limit was saved."), "success")
+            return redirect(url_for("settings.time_limits"))
+    rows = db.session.execute(select(TimeLimit).order_by(TimeLimit.kind, TimeLimit.region_id, TimeLimit.effective_from.desc())).scalars().all()
+    return render_template("admin/time_limits.html", form=form, rows=rows, defaults=DEFAULT_LIMITS), (422 if form.errors else 200)
+
+
+@bp.route("/county-settings", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def county_settings():  # type: ignore[no-untyped-def]
+    form = CountySettingForm()
+    form.region_id.choices = [(0, "—")] + [(c.id, c.name) for c in _counties()]
+    form.key.choices = [(k, str(spec.title)) for k, spec in SPECS.items()]
+    if form.validate_on_submit():
+        county = _county(form.region_id.data)
+        try:
+            if county is None:
+                raise services.SettingError(_("Choose the county."), "region_id")
+            services.set_county_setting(county, form.key.data, form.value.data, form.effective_from.data, form.note.data or "", actor=g.user)
+        except services.SettingError as exc:
+            getattr(form, exc.field).errors.append(exc.message)
+        else:
+            flash(_("The setting was saved."), "success")
+            return redirect(url_for("settings.county_settings"))
+    rows = db.session.execute(select(CountySetting).order_by(CountySetting.region_id, CountySetting.key, CountySetting.effective_from.desc())).scalars().all()
+    return render_template("admin/county_settings.html", form=form, rows=rows, specs=SPECS, today=local_today()), (422 if form.errors else 200)
+
+
+@bp.route("/conflicts", methods=["GET", "POST"], endpoint="conflicts")
+@login_required
+@roles_required(Role.CLERK, Role.OFFICER, Role.APPROVER, Role.ADMIN)
+def conflicts():  # type: ignore[no-untyped-def]
+    from claims.core.validators import resident_id_problem
+
+    form = ConflictForm()
+    if form.validate_on_submit():
+        problem = resident_id_problem(form.relative_id_number.data)
+        if problem:
+            form.relative_id_number.errors.append(problem)
+        else:
+            digest = lookup_hash(form.relative_id_number.data)
+            exists = db.session.execute(
+                select(ConflictDeclaration).where(ConflictDeclaration.user_id == g.user.id, ConflictDeclaration.relative_id_hash == digest)
+            ).first()
+            if exists is None:
+                db.session.add(ConflictDeclaration(user_id=g.user.id, relative_id_hash=digest, relation=form.relation.data))
+                from claims.workflow.audit import record_event
+
+                record_event(entity="user", entity_id=g.user.id, action="conflict_declared", actor=g.user, changes={"relation": form.relation.data})
+            flash(_("The declaration was recorded: you will not be assigned to this person's claims."), "success")
+            return redirect(url_for("settings.conflicts"))
+    rows = db.session.execute(select(ConflictDeclaration).where(ConflictDeclaration.user_id == g.user.id)).scalars().all()
+    return render_template("admin/conflicts.html", form=form, rows=rows), (422 if form.errors else 200)

@@ -1,0 +1,119 @@
+"""The workflow through the pages, as the clerk, the officers and the claimant use it."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from claims.core import time as clock
+from claims.extensions import db
+from claims.intake.models import Claim
+from claims.workflow.states import ClaimStatus
+from tests.conftest import csrf_token, login
+from tests.intake.images import jpeg_bytes
+from tests.workflow.conftest import file_claim
+
+
+def _claim(app) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        claim = file_claim()
+        return claim.id, claim.version
+
+
+def _status(app, claim_id: int) -> ClaimStatus:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        return db.session.get(Claim, claim_id).status
+
+
+def _version(app, claim_id: int) -> str:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        return str(db.session.get(Claim, claim_id).version)
+
+
+def test_clerk_accepts_officer_assigns_surveys_and_claimant_confirms(app):  # type: ignore[no-untyped-def]
+    claim_id, version = _claim(app)
+    clerk = app.test_client()
+    login(clerk, "clerk")
+    page = clerk.get(f"/claims/{claim_id}").get_data(as_text=True)
+    assert 'id="accept-button"' in page
+    token = csrf_token(clerk, f"/claims/{claim_id}")
+    assert clerk.post(f"/claims/{claim_id}/accept", data={"csrf_token": token, "version": version}).status_code == 302
+    assert _status(app, claim_id) == ClaimStatus.ACCEPTED
+
+    officer = app.test_client()
+    login(officer, "officer")
+    page = officer.get(f"/claims/{claim_id}").get_data(as_text=True)
+    ids = re.findall(r'name="surveyors" type="checkbox" value="(\d+)"', page)
+    assert len(ids) == 2
+    token = csrf_token(officer, f"/claims/{claim_id}")
+    response = officer.post(f"/claims/{claim_id}/assign", data={"csrf_token": token, "version": _version(app, claim_id), "surveyors": ids[:1]})
+    assert response.status_code == 422  # one surveyor is not enough: the form comes back with the message
+    officer.post(f"/claims/{claim_id}/assign", data={"csrf_token": token, "version": _version(app, claim_id), "surveyors": ids})
+    assert _status(app, claim_id) == ClaimStatus.SURVEY_ASSIGNED
+
+    form = officer.get(f"/claims/{claim_id}/survey").get_data(as_text=True)
+    line_ids = re.findall(r'name="(lines-\d+-loss_line_id)" type="hidden" value="(\d+)"', form)
+    data = {
+        "csrf_token": token,
+        "version": _version(app, claim_id),
+        "visited_at": clock.local_now().strftime("%Y-%m-%dT%H:%M"),
+        "surveyors_present": "陈志强、周伟",
+    }
+    data.update({"in_designated_area": "yes", "evidence": ["tracks", "droppings"], "outcome": "eligible"})
+    for name, value in line_ids:
+        data[name] = value
+        data[name.replace("loss_line_id", "quantity")] = "2"
+        data[name.replace("loss_line_id", "loss_rate")] = "80"
+    data["photos"] = [(__import__("io").BytesIO(jpeg_bytes(seed=77)), "survey.jpg")]
+    response = officer.post(f"/claims/{claim_id}/survey", data=data, content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    assert _status(app, claim_id) == ClaimStatus.SURVEYED
+
+    villager = app.test_client()
+    login(villager, "13800000001")
+    home = villager.get("/").get_data(as_text=True)
+    assert re.search(r'class="count">\d+<', home)  # the bell counts the notices
+    token = csrf_token(villager, f"/claims/{claim_id}")
+    response = villager.post(f"/claims/{claim_id}/confirmation", data={"csrf_token": token, "version": _version(app, claim_id), "decision": "confirm"})
+    assert response.status_code == 422  # the "I have read" tick is missing; nothing changed
+    villager.post(f"/claims/{claim_id}/confirmation", data={"csrf_token": token, "version": _version(app, claim_id), "decision": "confirm", "agree": "y"})
+    assert _status(app, claim_id) == ClaimStatus.CONFIRMED
+    history = villager.get(f"/claims/{claim_id}").get_data(as_text=True)
+    assert history.count("<li><time>") >= 6
+
+
+def test_refusal_form_keeps_the_ticked_reasons(app):  # type: ignore[no-untyped-def]
+    claim_id, version = _claim(app)
+    clerk = app.test_client()
+    login(clerk, "clerk")
+    token = csrf_token(clerk, f"/claims/{claim_id}")
+    response = clerk.post(f"/claims/{claim_id}/not-accept", data={"csrf_token": token, "version": version, "reasons": ["late_report"], "explanation": ""})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert re.search(r'value="late_report"[^>]*checked|checked[^>]*value="late_report"', page)
+    assert _status(app, claim_id) == ClaimStatus.SUBMITTED
+
+
+def test_overdue_claims_are_listed_and_marked(app):  # type: ignore[no-untyped-def]
+    claim_id, _ = _claim(app)
+    clerk = app.test_client()
+    login(clerk, "clerk")
+    assert "overdue" not in clerk.get("/overdue").get_data(as_text=True).split("<main")[1].split("</main>")[0].replace("overdue-", "")
+    clock.freeze(clock.utcnow() + timedelta(days=20))
+    login(clerk, "clerk")
+    page = clerk.get("/overdue").get_data(as_text=True)
+    with app.app_context():
+        number = db.session.get(Claim, claim_id).number
+    assert number in page and "三仙湖镇" in page
+    queue = clerk.get("/queue").get_data(as_text=True)
+    assert number in queue and 'class="overdue"' in queue
+
+
+def test_notifications_page_marks_read(app):  # type: ignore[no-untyped-def]
+    _claim(app)
+    clerk = app.test_client()
+    login(clerk, "clerk")
+    assert 'class="count">1<' in clerk.get("/").get_data(as_text=True)
+    token = csrf_token(clerk, "/notifications")
+    clerk.post("/notifications/read", data={"csrf_token": token})
+    assert 'class="count"' not in clerk.get("/").get_data(as_text=True)
