@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_babel import gettext as _
@@ -14,6 +15,17 @@ from claims.workflow.audit import record_event
 from claims.workflow.models import AuditEvent
 from claims.workflow.notify import notify
 from claims.workflow.states import TRANSITIONS
+
+
+AfterHook = Callable[[Claim, str, User, dict[str, Any]], None]
+AFTER_TRANSITION: list[AfterHook] = []
+"""Called inside the transaction after every applied action (documents, automatic referral, ...)."""
+
+
+def after_transition(hook: AfterHook) -> AfterHook:
+    """Register a function called as hook(claim, action, actor, data) after each applied action."""
+    AFTER_TRANSITION.append(hook)
+    return hook
 
 
 class WorkflowError(Exception):
@@ -79,4 +91,6 @@ def apply_transition(
     except StaleDataError as exc:
         raise ClaimChanged() from exc
     notify(claim, action, actor=actor, data=data)
+    for hook in AFTER_TRANSITION:
+        hook(claim, action, actor, data)
     return event
