@@ -12,7 +12,7 @@ PORT ?= 5000
 .PHONY: run test setup system-deps system-deps-test translations messages lint bench clean
 
 run: system-deps setup translations
-	$(FLASK) db upgrade
+	$(FLASK) db upgrade heads
 	$(FLASK) demo load
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	$(FLASK) run --host $(HOST) --port $(PORT)

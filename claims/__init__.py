@@ -9,7 +9,15 @@ from typing import Any
 from flask import Flask
 
 # Each domain's transitions module adds its actions to the one transition table.
-TRANSITION_MODULES = ("claims.intake.transitions", "claims.intake.review", "claims.survey.services")
+TRANSITION_MODULES = (
+    "claims.intake.transitions",
+    "claims.intake.review",
+    "claims.survey.services",
+    "claims.insurance.services",
+    "claims.approval.services",
+    "claims.approval.payments",
+    "claims.valuation.transitions",
+)
 
 BLUEPRINTS = (
     "claims.main.views",
@@ -21,6 +29,12 @@ BLUEPRINTS = (
     "claims.survey.views",
     "claims.workflow.views",
     "claims.regions.admin_views",
+    "claims.insurance.views",
+    "claims.approval.views",
+    "claims.documents.views",
+    "claims.valuation.views",
+    "claims.valuation.admin_views",
+    "claims.api.views",
 )
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,6 +13,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(reference_cli)
     app.cli.add_command(uploads_cli)
+    from claims.valuation.cli import register as register_valuation_cli
+
+    register_valuation_cli(app)
 
 
 @click.group("demo", help="Demo data for trying the app.")

@@ -47,6 +47,8 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_WINDOW_MINUTES": 15,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Where the public reaches the app: the QR code on every document links to <this>/verify/<code>.
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
     }
     if env.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = env["SECRET_KEY"]

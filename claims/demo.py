@@ -31,6 +31,8 @@ DEMO_USERS = [
     ("insurer", "吴保", Role.INSURER, None, "13900000041", "中华联合财产保险股份有限公司益阳中心支公司"),
     ("clerk_cl", "谭丽", Role.CLERK, "430224113", "13900000051", None),
     ("officer_cl", "彭军", Role.OFFICER, "430224", "13900000052", None),
+    ("officer_cl2", "尹红", Role.OFFICER, "430224", "13900000053", None),
+    ("approver_cl", "龙海", Role.APPROVER, "430224", "13900000054", None),
 ]
 
 # [design] Demo designations under Hunan Art. 2 (4): Nan county designates wild boar from the day the
@@ -62,4 +64,55 @@ def load_demo() -> list[User]:
             user = create_user(login=login, name=name, role=role, region=_region(region_code), password=DEMO_PASSWORD, mobile=mobile, organisation=organisation)
         users.append(user)
     db.session.flush()
+    load_demo_insurance()
+    from claims.valuation.shipped import load_shipped
+
+    load_shipped(find_user("admin"))  # type: ignore[arg-type]
     return users
+
+
+# Nan county's 2025 government relief liability policy with China United Property Insurance (domain brief,
+# section 7): the limits are the contract's; the 2026 renewal with the same terms is demo data [design].
+NAN_LIMITS = {
+    "per_person_death_disability": "300000",
+    "per_person_medical": "30000",
+    "per_accident_crops_trees": "150000",
+    "per_accident_livestock_poultry": "100000",
+    "per_person_property": "50000",
+    "aggregate_personal": "1000000",
+    "aggregate_property": "1000000",
+}
+NAN_POLICIES = [("PYYY2025430921000001", date(2025, 8, 1), date(2026, 7, 31)), ("PYYY2026430921000001", date(2026, 8, 1), date(2027, 7, 31))]
+
+
+def load_demo_insurance() -> None:
+    from claims.insurance.models import InsurancePolicy, Insurer, InsurerMember
+
+    name = "中华联合财产保险股份有限公司益阳中心支公司"
+    insurer = db.session.execute(select(Insurer).where(Insurer.name == name)).scalar_one_or_none()
+    if insurer is None:
+        insurer = Insurer(name=name, short_name="中华联合")
+        db.session.add(insurer)
+        db.session.flush()
+    adjuster = find_user("insurer")
+    if adjuster is not None and db.session.get(InsurerMember, adjuster.id) is None:
+        db.session.add(InsurerMember(user_id=adjuster.id, insurer_id=insurer.id))
+    nan = _region("430921")
+    for number, start, end in NAN_POLICIES:
+        if db.session.execute(select(InsurancePolicy).where(InsurancePolicy.number == number)).first() is None:
+            db.session.add(
+                InsurancePolicy(
+                    number=number,
+                    insurer_id=insurer.id,
+                    policyholder_region_id=nan.id,  # type: ignore[union-attr]
+                    term_start=start,
+                    term_end=end,
+                    categories=["crop", "economic_tree", "livestock", "poultry", "property", "injury", "death"],
+                    species=[],
+                    limits=dict(NAN_LIMITS),
+                    report_days=10,
+                    payment_days=30,
+                    note="南县2025年野生动物致害政府救助责任保险（演示数据）",
+                )
+            )
+    db.session.flush()

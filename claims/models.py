@@ -1,6 +1,9 @@
 """Every domain's models, imported once so that the metadata (and Alembic) sees all tables."""
 
 from claims.accounts.models import User  # noqa: F401
+from claims.approval.models import Approval, Decision, NoticeBatch, NoticeEntry, Objection, Payment, PaymentBatch, Settlement  # noqa: F401
+from claims.documents.models import DocumentSequence, IssuedDocument  # noqa: F401
+from claims.insurance.models import InsurancePolicy, Insurer, InsurerMember, LedgerEntry, Referral, Split  # noqa: F401
 from claims.intake.models import Claim, ClaimSequence, FormStash, LossLine, Photo  # noqa: F401
 from claims.regions.models import (  # noqa: F401
     CalendarDay,
@@ -12,4 +15,5 @@ from claims.regions.models import (  # noqa: F401
     TimeLimit,
 )
 from claims.survey.models import ClaimantConfirmation, ConflictDeclaration, FieldSurvey, SurveyAssignment, VerifiedLoss  # noqa: F401
+from claims.valuation.models import BaseIncome, ClaimValuation, CompensationSchedule, ReferencePrice, ValuationAdjustment  # noqa: F401
 from claims.workflow.models import AuditEvent, AuditHead, Notification, OutboxMessage  # noqa: F401  # noqa: F401

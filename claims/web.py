@@ -120,6 +120,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["evidence_title"] = lambda code: Evidence(code).title
     app.jinja_env.globals["refusal_title"] = lambda code: RefusalReason(code).title
     app.jinja_env.globals["correction_title"] = lambda code: CorrectionItem(code).title
+    app.jinja_env.globals["split_reasons"] = split_reasons_text
 
     def status_badge(status: ClaimStatus) -> Markup:
         return Markup('<span class="badge badge-{}">{}</span>').format(status.css, escape(status.title))
@@ -132,3 +133,25 @@ def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject() -> dict[str, Any]:
         return {"current_user": g.get("user"), "status_badge": status_badge, "current_locale": select_locale(), "unread_notices": unread}
+
+
+def split_reasons_text(reasons: list[str]) -> str:
+    """The split's reason codes in plain words (limits reached, deductible, uncovered losses)."""
+    from flask_babel import gettext as _
+
+    words = []
+    for code in reasons:
+        kind, _sep, detail = code.partition(":")
+        if kind == "no_policy":
+            words.append(_("No insurance policy covers this claim."))
+        elif kind == "not_covered":
+            words.append(_("The policy does not cover this loss: %(what)s.", what=detail))
+        elif kind in ("below_threshold", "deductible"):
+            words.append(_("Policy deductible: %(amount)s yuan.", amount=detail))
+        elif kind == "no_top_up":
+            words.append(_("The county does not pay what the insurer does not."))
+        elif kind == "insurer":
+            words.append(_("Insurer's decision: %(what)s.", what=detail))
+        else:
+            words.append(_("Policy limit reached: %(what)s.", what=code))
+    return " ".join(words)

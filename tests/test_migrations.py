@@ -47,16 +47,16 @@ def _tables() -> set[str]:
 
 
 def test_upgrade_downgrade_upgrade(empty_app: Flask) -> None:
-    upgrade()
+    upgrade(revision="heads")
     assert _tables() == set(db.metadata.tables)
     downgrade(revision="base")
     assert _tables() == set()
-    upgrade()
+    upgrade(revision="heads")
     assert _tables() == set(db.metadata.tables)
 
 
 def test_models_and_migrations_agree(empty_app: Flask) -> None:
-    upgrade()
+    upgrade(revision="heads")
     with db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": False})
         diff = compare_metadata(context, db.metadata)

@@ -27,7 +27,7 @@ def login_user(user: User) -> None:
     session.update(uid=user.id, epoch=user.session_epoch, sid=secrets.token_hex(16), login_at=now, seen_at=now)
     if keep_locale:
         session["locale"] = keep_locale
-    if stash:
+    if stash and stash.get("uid") == user.id:  # only the person who typed it gets the rescued form back
         session["stash"] = stash
     session.permanent = True
     g.user = user
@@ -62,6 +62,7 @@ def load_user() -> None:
         session.clear()
         session.update(keep)
         g.session_expired = True
+        g.expired_uid = uid  # whose form a rescue belongs to (claims.intake.rescue)
         return
     if request.endpoint != "static":
         session["seen_at"] = now

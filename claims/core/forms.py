@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from wtforms import SelectMultipleField, widgets
+from wtforms.validators import ValidationError
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -22,4 +23,4 @@ class MultiCheckboxField(SelectMultipleField):
         values = {str(v) for v, *_ in self.iter_choices()}
         for value in self.data or []:
             if str(value) not in values:
-                raise ValueError(self.gettext("'%(value)s' is not a valid choice for this field.") % {"value": value})
+                raise ValidationError(self.gettext("'%(value)s' is not a valid choice for this field.") % {"value": value})

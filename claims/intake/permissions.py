@@ -29,7 +29,10 @@ def scope_filter(user: User) -> Any:
         county = aliased(Region)
         subtree = select(county.id).where(county.path.startswith(user.region.path))
         return Claim.county_id.in_(subtree)
-    # Insurers see only claims referred to their policies (the insurance capability adds that rule).
+    if user.role == Role.INSURER:
+        from claims.insurance.permissions import referred_claim_ids
+
+        return Claim.id.in_(referred_claim_ids(user))
     return false()
 
 
@@ -51,6 +54,10 @@ def can_view_claim(user: User | None, claim: Claim) -> bool:
         return claim.county_id is not None and claim.county_id == user.region_id
     if user.role == Role.ADMIN and user.region is not None:
         return claim.county is not None and claim.county.is_within(user.region)
+    if user.role == Role.INSURER:
+        from claims.insurance.permissions import is_referred_to
+
+        return is_referred_to(user, claim.id)
     return False
 
 

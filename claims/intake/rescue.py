@@ -6,7 +6,7 @@ import json
 import secrets
 from datetime import timedelta
 
-from flask import request, session
+from flask import g, request, session
 from sqlalchemy import delete
 from werkzeug.datastructures import MultiDict
 
@@ -23,6 +23,9 @@ def rescue_form() -> bool:
     """Store the posted fields (encrypted; never the CSRF token) and remember the stash in the new session."""
     if request.endpoint not in RESCUABLE_ENDPOINTS or request.method != "POST":
         return False
+    uid = g.get("expired_uid")
+    if uid is None:  # no expired login: nobody to give the values back to
+        return False
     fields = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
     if not fields:
         return False
@@ -30,7 +33,7 @@ def rescue_form() -> bool:
     db.session.add(FormStash(token=token, endpoint=request.endpoint, data=encrypt(json.dumps(fields, ensure_ascii=False))))
     db.session.execute(delete(FormStash).where(FormStash.created_at < utcnow() - timedelta(hours=STASH_HOURS)))
     db.session.commit()
-    session["stash"] = {"token": token, "path": request.path}
+    session["stash"] = {"token": token, "path": request.path, "uid": uid}
     return True
 
 
@@ -40,6 +43,9 @@ def take_rescued_form() -> MultiDict[str, str] | None:
     if not stash or stash.get("path") != request.path:
         return None
     session.pop("stash", None)
+    if stash.get("uid") != getattr(g.get("user"), "id", None):
+        return None
+    session["stash_used"] = stash["token"]  # a GET writes nothing: the next POST deletes the row (forget_stash)
     row = db.session.get(FormStash, stash["token"])
     if row is None:
         return None

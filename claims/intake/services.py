@@ -284,20 +284,21 @@ def _reference_point(claim: Claim) -> tuple[float, float] | None:
 
 
 def find_near_duplicate(photo: Photo, *, exclude_claim_id: int | None) -> Photo | None:
-    """An identical or near-identical photo on another claim, found through the phash bands."""
-    query = select(Photo).where(
-        or_(
-            Photo.sha256 == photo.sha256,
-            Photo.phash_b0 == photo.phash_b0,
-            Photo.phash_b1 == photo.phash_b1,
-            Photo.phash_b2 == photo.phash_b2,
-            Photo.phash_b3 == photo.phash_b3,
-        ),
-        Photo.claim_id != exclude_claim_id,
+    """An identical or near-identical photo on another claim, found through the phash bands.
+
+    Only the id and hashes of the candidates are read; the matching row is loaded alone.
+    """
+    bands = or_(
+        Photo.sha256 == photo.sha256,
+        Photo.phash_b0 == photo.phash_b0,
+        Photo.phash_b1 == photo.phash_b1,
+        Photo.phash_b2 == photo.phash_b2,
+        Photo.phash_b3 == photo.phash_b3,
     )
-    for candidate in db.session.execute(query.limit(200)).scalars():
-        if candidate.sha256 == photo.sha256 or phash_distance(candidate.phash, photo.phash) <= NEAR_DUPLICATE_DISTANCE:
-            return candidate
+    query = select(Photo.id, Photo.sha256, Photo.phash).where(bands, Photo.claim_id != exclude_claim_id).limit(200)
+    for candidate_id, sha256, phash in db.session.execute(query):
+        if sha256 == photo.sha256 or phash_distance(phash, photo.phash) <= NEAR_DUPLICATE_DISTANCE:
+            return db.session.get(Photo, candidate_id)
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from claims.accounts.models import Role
@@ -15,7 +15,7 @@ from claims.extensions import db
 from claims.intake import permissions, services
 from claims.intake.forms import ClaimForm
 from claims.intake.models import Claim, Photo
-from claims.intake.rescue import take_rescued_form
+from claims.intake.rescue import forget_stash, take_rescued_form
 from claims.regions.services import PlacePicker, all_species
 from claims.workflow.history import claim_history
 from claims.workflow.services import WorkflowError, apply_transition
@@ -73,6 +73,7 @@ def _render_form(form: ClaimForm, claim: Claim | None, proxy: bool, outcome: ser
 
 def _handle_post(form: ClaimForm, claim: Claim | None, *, proxy: bool):  # type: ignore[no-untyped-def]
     """Save the draft whatever happens, then submit if asked and complete, else show what is wrong."""
+    forget_stash(session.pop("stash_used", None))  # the rescued values are in this form now
     form_ok = form.validate()
     if claim is None:
         key = form.submission_key.data or uuid.uuid4().hex

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -31,9 +31,16 @@ def _county(region_id: int | None) -> Region | None:
     return next((c for c in _counties() if c.id == region_id), None)
 
 
+def _province_wide() -> bool:
+    """The calendar and the default time limits apply to every county: only a province-wide administrator changes them."""
+    return g.user.region is None or g.user.region.level == RegionLevel.PROVINCE
+
+
 @bp.route("/calendar", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def calendar():  # type: ignore[no-untyped-def]
+    if request.method == "POST" and not _province_wide():
+        abort(404)
     form = CalendarDayForm()
     if form.validate_on_submit():
         services.set_calendar_day(form.day.data, bool(form.is_workday.data), form.note.data or "", actor=g.user)
@@ -48,11 +55,11 @@ def calendar():  # type: ignore[no-untyped-def]
 def remove_day(day: str):  # type: ignore[no-untyped-def]
     from datetime import date
 
+    if not _province_wide():
+        abort(404)
     try:
         parsed = date.fromisoformat(day)
     except ValueError:
-        from flask import abort
-
         abort(404)
     services.remove_calendar_day(parsed, actor=g.user)
     return redirect(url_for("settings.calendar"))
@@ -62,7 +69,7 @@ def remove_day(day: str):  # type: ignore[no-untyped-def]
 @roles_required(Role.ADMIN)
 def time_limits():  # type: ignore[no-untyped-def]
     form = TimeLimitForm()
-    form.region_id.choices = [(0, "—")] + [(c.id, c.name) for c in _counties()]
+    form.region_id.choices = ([(0, "—")] if _province_wide() else []) + [(c.id, c.name) for c in _counties()]
     if form.validate_on_submit():
         try:
             services.set_time_limit(

@@ -22,12 +22,35 @@ class SettingSpec:
     kind: type
 
 
+DOC_PREFIX_TITLES = (
+    ("receipt", _l("acceptance receipt")),
+    ("correction", _l("correction notice")),
+    ("not_accepted", _l("notice of non-acceptance")),
+    ("survey_record", _l("field survey record")),
+    ("refusal", _l("decision not to compensate")),
+    ("compensation", _l("compensation decision")),
+    ("notice_list", _l("public notice list")),
+    ("payment_list", _l("payment list")),
+)
+
 # [design] Defaults: two surveyors per on-site inspection (common practice), a 7-day public notice.
 SPECS = {
     spec.key: spec
     for spec in (
         SettingSpec("surveyors_required", 2, _l("Surveyors per case"), int),
         SettingSpec("notice_days", 7, _l("Public notice period (days)"), int),
+        SettingSpec("government_tops_up", 1, _l("Government pays what the insurer does not (1 yes, 0 no)"), int),
+        SettingSpec("second_approval_above", 10000, _l("Second approver needed above this amount (yuan)"), int),
+        # Documents (claims.documents): an empty text means "derived from the county's name", e.g. 南县:
+        # issued by 南县林业局, reconsideration to 南县人民政府, lawsuit at 南县人民法院, numbers 南林补决〔2026〕1号.
+        # Where administrative cases are centralised at another court (集中管辖), the county sets its name.
+        SettingSpec("doc_issuing_authority", "", _l("Documents: issuing authority (empty: the county forestry bureau)"), str),
+        SettingSpec("doc_reconsideration_body", "", _l("Documents: body for administrative reconsideration (empty: the county government)"), str),
+        SettingSpec("doc_court", "", _l("Documents: court for administrative lawsuits (empty: the county court)"), str),
+        SettingSpec(
+            "doc_provincial_measures", "《湖南省陆生野生动物致害补偿办法》（湖南省人民政府令第315号）", _l("Documents: provincial measures cited"), str
+        ),
+        *(SettingSpec(f"doc_prefix_{kind}", "", _l("Documents: number prefix of the %(kind)s", kind=title), str) for kind, title in DOC_PREFIX_TITLES),
     )
 }
 
@@ -49,3 +72,26 @@ def county_setting(county: Region | None, key: str, on_date: date | None = None)
             return spec.kind(row.value)
         node = node.parent
     return spec.default
+
+
+def county_settings(county: Region | None, keys: list[str], on_date: date | None = None) -> dict[str, Any]:
+    """Several settings at once, with `county_setting`'s answers, in one query (documents read five)."""
+    values = {key: SPECS[key].default for key in keys}
+    if county is None:
+        return values
+    on_date = on_date or local_today()
+    chain = county.path.strip("/").split("/")[::-1]  # the county's code first, then its prefecture's, ...
+    query = (
+        select(CountySetting, Region.code)
+        .join(Region, Region.id == CountySetting.region_id)
+        .where(
+            Region.code.in_(chain),
+            CountySetting.key.in_(keys),
+            CountySetting.effective_from <= on_date,
+            or_(CountySetting.effective_to.is_(None), CountySetting.effective_to >= on_date),
+        )
+    )
+    rows = sorted(db.session.execute(query).all(), key=lambda r: (chain.index(r[1]), -r[0].effective_from.toordinal()))
+    for row, _code in reversed(rows):  # the nearest region and the latest start win: they come first, so they are set last
+        values[row.key] = SPECS[row.key].kind(row.value)
+    return values

@@ -40,4 +40,31 @@ def action_panels(claim: Claim, user: User, forms: dict[str, Any]) -> dict[str, 
     if status == ClaimStatus.SURVEYED and user.role in CONFIRM_METHOD:
         panels["confirm"] = forms.get("confirm") or ConfirmationForm()
         panels["confirm_method"] = CONFIRM_METHOD[user.role].value
+    _award_panels(claim, user, forms, panels)
+    from claims.valuation.panels import valuation_panel
+
+    panels.update(valuation_panel(claim, user, forms))
     return panels
+
+
+def _award_panels(claim: Claim, user: User, forms: dict[str, Any], panels: dict[str, Any]) -> None:
+    """Split, approval and payment panels (insurance and approval capabilities)."""
+    from claims.approval.forms import ApproveForm, CorrectAccountForm, RefuseAwardForm
+    from claims.approval.models import Payment, PaymentStatus
+    from claims.approval.services import approvals_this_round, current_entry
+    from claims.extensions import db
+    from claims.insurance.models import Referral, Split
+
+    panels["split"] = db.session.get(Split, claim.id)
+    panels["referral"] = db.session.query(Referral).filter_by(claim_id=claim.id).one_or_none()
+    if claim.status == ClaimStatus.IN_NOTICE:
+        panels["notice_entry"] = current_entry(claim)
+        panels["approvals"] = approvals_this_round(claim)
+        if user.role == Role.APPROVER:
+            panels["approve"] = forms.get("approve") or ApproveForm(version=claim.version)
+            panels["refuse_award"] = forms.get("refuse_award") or RefuseAwardForm(version=claim.version)
+    payments = db.session.query(Payment).filter_by(claim_id=claim.id).order_by(Payment.id).all()
+    panels["payments"] = payments
+    failed = any(p.status == PaymentStatus.FAILED for p in payments) and not any(p.status in (PaymentStatus.PENDING, PaymentStatus.EXPORTED) for p in payments)
+    if claim.status == ClaimStatus.APPROVED and failed and user.role in (Role.CLERK, Role.VILLAGER):
+        panels["correct_account"] = forms.get("correct_account") or CorrectAccountForm(bank_name=claim.bank_name)

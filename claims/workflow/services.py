@@ -16,7 +16,6 @@ from claims.workflow.models import AuditEvent
 from claims.workflow.notify import notify
 from claims.workflow.states import TRANSITIONS
 
-
 AfterHook = Callable[[Claim, str, User, dict[str, Any]], None]
 AFTER_TRANSITION: list[AfterHook] = []
 """Called inside the transaction after every applied action (documents, automatic referral, ...)."""

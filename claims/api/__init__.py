@@ -1,0 +1,1 @@
+"""JSON endpoints that call the same services as the pages."""

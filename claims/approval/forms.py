@@ -1,0 +1,60 @@
+"""Forms for the public notice, approval and payments."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import DateField, HiddenField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from claims.core.forms import MultiCheckboxField
+from claims.core.validators import BankAccount
+from claims.workflow.reasons import RefusalReason
+
+
+class NoticeForm(FlaskForm):
+    claims = MultiCheckboxField(
+        _l("Claims to put on notice"), coerce=int, choices=[], validators=[DataRequired(_l("Choose at least one claim for the notice."))]
+    )
+    start_date = DateField(_l("Notice starts on"), validators=[DataRequired(_l("From which date?"))])
+
+
+class ObjectionForm(FlaskForm):
+    claim_id = HiddenField()
+    objector = StringField(_l("Who objected (name, village)"), validators=[DataRequired(_l("Say who objected and why.")), Length(max=100)])
+    reason = TextAreaField(_l("The objection"), validators=[DataRequired(_l("Say who objected and why.")), Length(max=2000)])
+
+
+class ApproveForm(FlaskForm):
+    version = HiddenField()
+    reason = TextAreaField(_l("Remark (optional)"), validators=[Optional(), Length(max=1000)])
+
+
+class BatchApproveForm(FlaskForm):
+    claims = MultiCheckboxField(_l("Claims"), coerce=int, choices=[], validators=[DataRequired(_l("Choose at least one claim."))])
+
+
+class RefuseAwardForm(FlaskForm):
+    version = HiddenField()
+    reasons = MultiCheckboxField(_l("Reasons"), choices=[], validators=[DataRequired(_l("Choose at least one reason."))])
+    explanation = TextAreaField(_l("Explanation (shown to the claimant)"), validators=[DataRequired(_l("Please give a reason.")), Length(max=2000)])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.reasons.choices = [(r.value, r.title) for r in RefusalReason]
+
+
+class ResultFileForm(FlaskForm):
+    file = FileField(_l("The bank's result file (CSV)"), validators=[DataRequired(_l("Choose the file."))])
+
+
+class LineResultForm(FlaskForm):
+    payment_id = HiddenField()
+    bank_reference = StringField(_l("Bank reference"), validators=[Optional(), Length(max=100)])
+    reason = StringField(_l("Why it failed"), validators=[Optional(), Length(max=200)])
+
+
+class CorrectAccountForm(FlaskForm):
+    bank_name = StringField(_l("Bank"), validators=[DataRequired(_l("Enter the bank.")), Length(max=100)])
+    bank_account = StringField(_l("Bank account or card number"), validators=[DataRequired(_l("Enter the account number.")), BankAccount()])

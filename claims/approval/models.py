@@ -1,0 +1,157 @@
+"""Public notice batches and objections, approvals, the approved decision, and payments."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from claims.accounts.models import User
+from claims.core.db import Money, UTCDateTime, intpk, str_enum
+from claims.core.time import utcnow
+from claims.extensions import db
+from claims.intake.models import Claim
+from claims.regions.models import Region
+
+
+class NoticeBatch(db.Model):
+    """A public notice (公示) of a township's payees, posted in the villages for a period."""
+
+    __tablename__ = "notice_batches"
+    __table_args__ = (CheckConstraint("end_date >= start_date", name="period"),)
+
+    id: Mapped[intpk]
+    township_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date, comment="last day of the notice period")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    township: Mapped[Region] = relationship()
+    created_by: Mapped[User] = relationship()
+    entries: Mapped[list[NoticeEntry]] = relationship(back_populates="batch", order_by="NoticeEntry.id")
+
+
+class NoticeEntry(db.Model):
+    __tablename__ = "notice_entries"
+    __table_args__ = (UniqueConstraint("batch_id", "claim_id"),)
+
+    id: Mapped[intpk]
+    batch_id: Mapped[int] = mapped_column(ForeignKey("notice_batches.id"), index=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    withdrawn: Mapped[bool] = mapped_column(default=False, comment="taken off the notice after an objection")
+
+    batch: Mapped[NoticeBatch] = relationship(back_populates="entries")
+    claim: Mapped[Claim] = relationship()
+
+
+class Objection(db.Model):
+    __tablename__ = "objections"
+
+    id: Mapped[intpk]
+    batch_id: Mapped[int] = mapped_column(ForeignKey("notice_batches.id"), index=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    objector: Mapped[str] = mapped_column(String(100), comment="who objected (name, village)")
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Approval(db.Model):
+    """One approver's decision; above the county's amount a second, different approver must agree."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (UniqueConstraint("claim_id", "approver_id", "round"),)
+
+    id: Mapped[intpk]
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    approver_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    round: Mapped[int] = mapped_column(Integer, default=1, comment="increases when the claim comes back after an objection")
+    approved: Mapped[bool] = mapped_column()
+    amount: Mapped[Decimal] = mapped_column(Money())
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    approver: Mapped[User] = relationship()
+
+
+class Decision(db.Model):
+    """What was approved, frozen: documents and payments use exactly these figures."""
+
+    __tablename__ = "decisions"
+
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), primary_key=True)
+    total: Mapped[Decimal] = mapped_column(Money())
+    insurer_share: Mapped[Decimal] = mapped_column(Money())
+    government_share: Mapped[Decimal] = mapped_column(Money())
+    policy_id: Mapped[int | None] = mapped_column(ForeignKey("insurance_policies.id"))
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    payee_name: Mapped[str] = mapped_column(String(50))
+    approved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    approvers: Mapped[list[int]] = mapped_column(JSON, default=list)
+
+
+class Share(enum.StrEnum):
+    GOVERNMENT = "government"
+    INSURER = "insurer"
+
+
+class PaymentStatus(enum.StrEnum):
+    PENDING = "pending"
+    EXPORTED = "exported"
+    PAID = "paid"
+    FAILED = "failed"
+
+
+class PaymentBatch(db.Model):
+    __tablename__ = "payment_batches"
+
+    id: Mapped[intpk]
+    county_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    exported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    county: Mapped[Region] = relationship()
+    payments: Mapped[list[Payment]] = relationship(back_populates="batch", order_by="Payment.id")
+
+
+class Payment(db.Model):
+    """One attempt to pay one share of a claim (a failed attempt stays; a new one follows the correction)."""
+
+    __tablename__ = "payments"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[intpk]
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    share: Mapped[Share] = mapped_column(str_enum(Share))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("payment_batches.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True, comment="our line reference, echoed by the bank")
+    status: Mapped[PaymentStatus] = mapped_column(str_enum(PaymentStatus), default=PaymentStatus.PENDING)
+    bank_reference: Mapped[str | None] = mapped_column(String(100))
+    failure_reason: Mapped[str | None] = mapped_column(String(200))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    batch: Mapped[PaymentBatch | None] = relationship(back_populates="payments")
+    claim: Mapped[Claim] = relationship()
+
+
+class Settlement(db.Model):
+    """One row per paid share of a claim: the primary key makes a second payment of it impossible."""
+
+    __tablename__ = "settlements"
+
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), primary_key=True)
+    share: Mapped[Share] = mapped_column(str_enum(Share), primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), unique=True)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    settled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

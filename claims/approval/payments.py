@@ -1,0 +1,266 @@
+"""Paying the approved shares: bank transfer batches, results, failures, the insurer's own payment.
+
+A share of a claim is paid once: `Settlement` has (claim, share) as its primary key, and every
+confirmation goes through `settle`, which is idempotent for the same payment and refuses another.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from claims.accounts.models import Role, User
+from claims.approval.models import Decision, Payment, PaymentBatch, PaymentStatus, Settlement, Share
+from claims.core.crypto import lookup_hash
+from claims.core.time import local_today, utcnow
+from claims.extensions import db
+from claims.insurance.permissions import insurer_of
+from claims.intake.models import Claim
+from claims.regions.models import Region
+from claims.workflow.audit import record_event
+from claims.workflow.notify import claimant, register_notice, township_clerks
+from claims.workflow.services import WorkflowError, apply_transition
+from claims.workflow.states import ClaimStatus, Transition, register
+
+CSV_COLUMNS = ["reference", "payee_name", "bank_name", "account", "amount", "claim_number"]
+RESULT_COLUMNS = ["reference", "status", "bank_reference", "reason"]
+PAYERS = frozenset({Role.APPROVER, Role.INSURER})
+
+register(Transition("pay", _l("Mark as paid"), frozenset({ClaimStatus.APPROVED}), ClaimStatus.PAID, PAYERS))
+register(Transition("close", _l("Close"), frozenset({ClaimStatus.PAID}), ClaimStatus.CLOSED, PAYERS))
+register_notice("pay", _l("Claim %(number)s has been paid into your bank account."), claimant, sms_claimant=True)
+
+
+class PaymentError(WorkflowError):
+    pass
+
+
+def new_payment(claim: Claim, share: Share, amount: Decimal) -> Payment:
+    payment = Payment(claim_id=claim.id, share=share, amount=amount, reference=f"P{claim.id:07d}{share.value[0].upper()}{secrets.token_hex(3).upper()}")
+    db.session.add(payment)
+    return payment
+
+
+def create_batch(county: Region, *, actor: User) -> PaymentBatch:
+    """Every pending government payment of the county's approved claims, in one bank transfer file."""
+    if actor.role != Role.APPROVER or actor.region_id != county.id:
+        raise PaymentError(_("You may not take this step on this claim."))
+    query = (
+        select(Payment)
+        .join(Claim, Claim.id == Payment.claim_id)
+        .where(
+            Claim.county_id == county.id,
+            Claim.status == ClaimStatus.APPROVED,
+            Payment.share == Share.GOVERNMENT,
+            Payment.status == PaymentStatus.PENDING,
+            Payment.batch_id.is_(None),
+        )
+    )
+    payments = list(db.session.execute(query.order_by(Payment.id)).scalars())
+    if not payments:
+        raise PaymentError(_("No approved payments are waiting."))
+    batch = PaymentBatch(county_id=county.id, reference=f"B{county.code}{local_today():%Y%m%d}{secrets.token_hex(2).upper()}", created_by_id=actor.id)
+    db.session.add(batch)
+    db.session.flush()
+    for payment in payments:
+        payment.batch_id = batch.id
+    record_event(entity="payment_batch", entity_id=batch.id, action="batch_created", actor=actor, changes={"payments": [p.reference for p in payments]})
+    return batch
+
+
+def export_csv(batch: PaymentBatch, *, actor: User) -> bytes:
+    """The bank transfer file (layout: docs/payments.md). UTF-8 with BOM, so spreadsheets read the Chinese."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for payment in batch.payments:
+        if payment.status not in (PaymentStatus.PENDING, PaymentStatus.EXPORTED):
+            continue
+        claim = payment.claim
+        writer.writerow([payment.reference, claim.claimant_name, claim.bank_name, claim.bank_account, f"{payment.amount:.2f}", claim.number])
+        payment.status = PaymentStatus.EXPORTED
+    batch.exported_at = utcnow()
+    record_event(entity="payment_batch", entity_id=batch.id, action="batch_exported", actor=actor, changes={"lines": len(batch.payments)})
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def settle(payment: Payment, bank_reference: str | None, *, actor: User) -> bool:
+    """Record that the bank (or insurer) paid. Idempotent for this payment; a second payment of the share is refused."""
+    if payment.status == PaymentStatus.PAID:
+        return False
+    if payment.status == PaymentStatus.FAILED:
+        raise PaymentError(_("Payment %(ref)s failed earlier; a corrected payment replaces it.", ref=payment.reference))
+    try:
+        with db.session.begin_nested():
+            db.session.add(Settlement(claim_id=payment.claim_id, share=payment.share, payment_id=payment.id, amount=payment.amount))
+    except IntegrityError:
+        raise PaymentError(_("This share of claim %(number)s is already paid.", number=payment.claim.number)) from None
+    payment.status = PaymentStatus.PAID
+    payment.bank_reference = bank_reference
+    payment.settled_at = utcnow()
+    payment.recorded_by_id = actor.id
+    record_event(
+        entity="claim",
+        action="payment_settled",
+        actor=actor,
+        claim=payment.claim,
+        changes={"share": payment.share.value, "amount": str(payment.amount), "reference": bank_reference},
+    )
+    _close_when_all_paid(payment.claim, actor)
+    return True
+
+
+def _close_when_all_paid(claim: Claim, actor: User) -> None:
+    decision = db.session.get(Decision, claim.id)
+    if decision is None or claim.status != ClaimStatus.APPROVED:
+        return
+    due = {share for share, amount in ((Share.GOVERNMENT, decision.government_share), (Share.INSURER, decision.insurer_share)) if amount > 0}
+    paid = set(db.session.execute(select(Settlement.share).where(Settlement.claim_id == claim.id)).scalars())
+    if due <= {Share(s) for s in paid}:
+        apply_transition(claim, "pay", actor=actor, reason=None)
+        apply_transition(claim, "close", actor=actor, reason=None)
+        claim.due_at = None
+
+
+def fail(payment: Payment, reason: str, *, actor: User) -> bool:
+    """The bank returned the transfer (wrong account is the common case): the clerk corrects the account."""
+    if payment.status in (PaymentStatus.FAILED, PaymentStatus.PAID):
+        return False
+    payment.status = PaymentStatus.FAILED
+    payment.failure_reason = reason[:200]
+    payment.recorded_by_id = actor.id
+    record_event(entity="claim", action="payment_failed", actor=actor, claim=payment.claim, reason=reason, changes={"reference": payment.reference})
+    from claims.workflow.notify import notify
+
+    notify(payment.claim, "payment_failed", actor=actor, data={})
+    return True
+
+
+register_notice(
+    "payment_failed",
+    _l("Claim %(number)s: the bank could not pay. Please check and correct the bank account."),
+    lambda c, d: township_clerks(c, d) + claimant(c, d),
+    sms_claimant=True,
+)
+
+
+def correct_account(claim: Claim, bank_name: str, account: str, *, actor: User) -> Payment:
+    """The clerk (or claimant) corrects the bank details; a new payment of the failed share follows."""
+    failed = [p for p in db.session.execute(select(Payment).where(Payment.claim_id == claim.id, Payment.status == PaymentStatus.FAILED)).scalars()]
+    open_shares = {
+        p.share
+        for p in db.session.execute(
+            select(Payment).where(Payment.claim_id == claim.id, Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.EXPORTED, PaymentStatus.PAID]))
+        ).scalars()
+    }
+    retry = [p for p in failed if p.share not in open_shares]
+    if claim.status != ClaimStatus.APPROVED or not retry:
+        raise PaymentError(_("There is no failed payment to correct."))
+    claim.bank_name = bank_name
+    claim.bank_account = account
+    claim.bank_account_hash = lookup_hash(account)
+    record_event(entity="claim", action="bank_account_corrected", actor=actor, claim=claim, changes={"bank_account": "changed", "bank_name": bank_name})
+    return new_payment(claim, retry[-1].share, retry[-1].amount)
+
+
+@dataclass
+class ImportReport:
+    paid: int = 0
+    failed: int = 0
+    unchanged: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def import_results(batch: PaymentBatch, data: bytes, *, actor: User) -> ImportReport:
+    """The bank's result file: one line per reference, SUCCESS or FAILED. Importing it twice changes nothing."""
+    report = ImportReport()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            report.errors.append(_("The file is neither UTF-8 nor GB18030 text."))
+            return report
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in ("reference", "status") if c not in (reader.fieldnames or [])]
+    if missing:
+        report.errors.append(_("Line 1: the columns %(cols)s are missing.", cols=", ".join(missing)))
+        return report
+    by_ref = {p.reference: p for p in batch.payments}
+    for number, row in enumerate(reader, start=2):
+        _import_row(by_ref, row, number, report, actor)
+    record_event(
+        entity="payment_batch",
+        entity_id=batch.id,
+        action="results_imported",
+        actor=actor,
+        changes={"paid": report.paid, "failed": report.failed, "errors": len(report.errors)},
+    )
+    return report
+
+
+def _import_row(by_ref: dict[str, Payment], row: dict[str, Any], number: int, report: ImportReport, actor: User) -> None:
+    payment = by_ref.get((row.get("reference") or "").strip())
+    status = (row.get("status") or "").strip().upper()
+    if payment is None:
+        report.errors.append(_("Line %(n)d: reference %(ref)s is not in this batch.", n=number, ref=row.get("reference")))
+        return
+    try:
+        if status in ("SUCCESS", "PAID", "成功"):
+            changed = settle(payment, (row.get("bank_reference") or "").strip() or None, actor=actor)
+            report.paid += changed
+            report.unchanged += not changed
+        elif status in ("FAILED", "FAIL", "失败"):
+            changed = fail(payment, (row.get("reason") or "").strip() or _("no reason given"), actor=actor)
+            report.failed += changed
+            report.unchanged += not changed
+        else:
+            report.errors.append(_("Line %(n)d: status must be SUCCESS or FAILED.", n=number))
+    except PaymentError as exc:
+        report.errors.append(_("Line %(n)d: %(msg)s", n=number, msg=exc.message))
+
+
+def record_insurer_payment(claim: Claim, amount: Decimal, reference: str, *, actor: User) -> Payment:
+    """The insurer records its own payment of its share, with its reference."""
+    from claims.insurance.models import Referral
+
+    referral = db.session.execute(select(Referral).where(Referral.claim_id == claim.id)).scalar_one_or_none()
+    if referral is None or referral.policy.insurer_id != insurer_of(actor):
+        raise PaymentError(_("This claim is not referred to your company."))
+    payment = db.session.execute(
+        select(Payment).where(
+            Payment.claim_id == claim.id,
+            Payment.share == Share.INSURER,
+            Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.EXPORTED, PaymentStatus.PAID]),
+        )
+    ).scalar_one_or_none()
+    if payment is None:
+        raise PaymentError(_("No insurer payment is due on this claim."))
+    if payment.status == PaymentStatus.PAID:
+        if payment.bank_reference == reference.strip():
+            return payment  # the same record sent twice (a retried form): nothing to do
+        raise PaymentError(_("This share of claim %(number)s is already paid.", number=claim.number))
+    if amount != payment.amount:
+        raise PaymentError(_("The approved insurer share is %(amount)s yuan; record exactly that amount.", amount=payment.amount))
+    if not reference.strip():
+        raise PaymentError(_("Give the payment reference."))
+    settle(payment, reference.strip(), actor=actor)
+    return payment
+
+
+def parse_amount(raw: str) -> Decimal | None:
+    try:
+        value = Decimal(raw.strip())
+    except (InvalidOperation, AttributeError):
+        return None
+    return value.quantize(Decimal("0.01")) if value.is_finite() and value > 0 else None

@@ -1,0 +1,236 @@
+"""Public notice pages, the approval queue and decisions, payment batches and results."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from claims.accounts.models import Role
+from claims.accounts.session import login_required, roles_required
+from claims.approval import payments, services
+from claims.approval.forms import ApproveForm, BatchApproveForm, CorrectAccountForm, LineResultForm, NoticeForm, ObjectionForm, RefuseAwardForm, ResultFileForm
+from claims.approval.models import NoticeBatch, Payment, PaymentBatch, PaymentStatus
+from claims.core.time import local_today
+from claims.extensions import db
+from claims.intake.models import Claim
+from claims.intake.permissions import can_view_claim
+from claims.intake.views import _load, render_detail
+from claims.workflow.actions import run_action
+from claims.workflow.services import WorkflowError
+
+bp = Blueprint("approval", __name__)
+
+
+def _version(value: str | None) -> int | None:
+    return int(value) if (value or "").isdigit() else None
+
+
+# Public notice --------------------------------------------------------------------------------------
+@bp.route("/notices", methods=["GET", "POST"])
+@roles_required(Role.CLERK)
+def notices():  # type: ignore[no-untyped-def]
+    township = g.user.region
+    ready = services.ready_for_notice(township)
+    form = NoticeForm()
+    form.claims.choices = [(c.id, c.number) for c in ready]
+    if request.method == "GET":
+        form.start_date.data = local_today()
+    if form.validate_on_submit():
+        chosen = [c for c in ready if c.id in form.claims.data]
+        try:
+            batch = services.create_notice_batch(township, chosen, form.start_date.data, actor=g.user)
+        except WorkflowError as exc:
+            db.session.rollback()
+            form.claims.errors.append(exc.message)
+        else:
+            flash(_("The notice was created. Print it and post it in the villages."), "success")
+            return redirect(url_for("approval.notice", batch_id=batch.id))
+    batches = db.session.execute(select(NoticeBatch).where(NoticeBatch.township_id == township.id).order_by(NoticeBatch.id.desc()).limit(50)).scalars().all()
+    totals = {c.id: services.award_total(c) for c in ready}
+    return render_template("approval/notices.html", form=form, ready=ready, totals=totals, batches=batches, today=local_today()), (422 if form.errors else 200)
+
+
+def _batch(batch_id: int) -> NoticeBatch:
+    batch = db.session.get(NoticeBatch, batch_id)
+    if batch is None or not any(can_view_claim(g.user, e.claim) for e in batch.entries):
+        abort(404)
+    return batch
+
+
+@bp.route("/notices/<int:batch_id>")
+@roles_required(Role.CLERK, Role.OFFICER, Role.APPROVER, Role.ADMIN)
+def notice(batch_id: int):  # type: ignore[no-untyped-def]
+    batch = _batch(batch_id)
+    return render_template("approval/notice.html", batch=batch, objection_form=ObjectionForm(), today=local_today(), can_object=g.user.role == Role.CLERK)
+
+
+@bp.route("/notices/<int:batch_id>/print")
+@roles_required(Role.CLERK, Role.OFFICER, Role.APPROVER, Role.ADMIN)
+def notice_print(batch_id: int):  # type: ignore[no-untyped-def]
+    return render_template("approval/notice_print.html", batch=_batch(batch_id))
+
+
+@bp.route("/notices/<int:batch_id>/objection", methods=["POST"])
+@roles_required(Role.CLERK)
+def objection(batch_id: int):  # type: ignore[no-untyped-def]
+    batch = _batch(batch_id)
+    form = ObjectionForm()
+    entry = next((e for e in batch.entries if str(e.claim_id) == (form.claim_id.data or "")), None)
+    if entry is None:
+        abort(404)
+    if not form.validate_on_submit():
+        return render_template("approval/notice.html", batch=batch, objection_form=form, today=local_today(), can_object=True), 422
+    claim = entry.claim
+    return run_action(
+        claim,
+        lambda: services.record_objection(claim, form.objector.data, form.reason.data, actor=g.user),
+        _("The objection was recorded; the claim goes back for review."),
+    )
+
+
+# Approval -------------------------------------------------------------------------------------------
+@bp.route("/approvals", methods=["GET", "POST"])
+@roles_required(Role.APPROVER)
+def approvals():  # type: ignore[no-untyped-def]
+    queue = services.approval_queue(g.user.region_id)
+    form = BatchApproveForm()
+    form.claims.choices = [(c.id, c.number) for c in queue]
+    if form.validate_on_submit():
+        done, first, problems = 0, 0, []
+        for claim in [c for c in queue if c.id in form.claims.data]:
+            try:
+                with db.session.begin_nested():
+                    approved = services.approve(claim, actor=g.user)
+                done += approved
+                first += not approved
+            except WorkflowError as exc:
+                problems.append(f"{claim.number}: {exc.message}")
+        flash(_("%(done)d approved, %(first)d waiting for a second approver.", done=done, first=first), "success")
+        for problem in problems:
+            flash(problem, "warning")
+        return redirect(url_for("approval.approvals"))
+    totals = {c.id: services.award_total(c) for c in queue}
+    ends = {c.id: (services.current_entry(c).batch.end_date if services.current_entry(c) else None) for c in queue}
+    return render_template("approval/approvals.html", queue=queue, form=form, totals=totals, ends=ends, today=local_today())
+
+
+@bp.route("/claims/<int:claim_id>/approve", methods=["POST"])
+@roles_required(Role.APPROVER)
+def approve(claim_id: int):  # type: ignore[no-untyped-def]
+    claim = _load(claim_id)
+    form = ApproveForm()
+    if not form.validate_on_submit():
+        return render_detail(claim, {"approve": form}, 422)
+    result: list[bool] = []
+    response = run_action(
+        claim,
+        lambda: result.append(services.approve(claim, actor=g.user, reason=form.reason.data or None, expected_version=_version(form.version.data))),
+        _("Your approval was recorded."),
+    )
+    if result and not result[0]:
+        flash(_("A second approver must approve too, since the amount is above the county's limit."), "info")
+    return response
+
+
+@bp.route("/claims/<int:claim_id>/refuse", methods=["POST"])
+@roles_required(Role.APPROVER)
+def refuse(claim_id: int):  # type: ignore[no-untyped-def]
+    claim = _load(claim_id)
+    form = RefuseAwardForm()
+    if not form.validate_on_submit():
+        return render_detail(claim, {"refuse_award": form}, 422)
+    return run_action(
+        claim,
+        lambda: services.refuse(claim, form.reasons.data, form.explanation.data, actor=g.user, expected_version=_version(form.version.data)),
+        _("The decision not to compensate was recorded."),
+    )
+
+
+# Payments -------------------------------------------------------------------------------------------
+@bp.route("/payments", methods=["GET", "POST"])
+@roles_required(Role.APPROVER)
+def payment_batches():  # type: ignore[no-untyped-def]
+    if request.method == "POST":
+        try:
+            batch = payments.create_batch(g.user.region, actor=g.user)
+        except WorkflowError as exc:
+            flash(exc.message, "warning")
+            return redirect(url_for("approval.payment_batches"))
+        return redirect(url_for("approval.payment_batch", batch_id=batch.id))
+    waiting = (
+        db.session.execute(
+            select(Payment)
+            .join(Claim, Claim.id == Payment.claim_id)
+            .where(Claim.county_id == g.user.region_id, Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.FAILED]))
+            .order_by(Payment.id)
+        )
+        .scalars()
+        .all()
+    )
+    batches = (
+        db.session.execute(select(PaymentBatch).where(PaymentBatch.county_id == g.user.region_id).order_by(PaymentBatch.id.desc()).limit(50)).scalars().all()
+    )
+    return render_template("approval/payments.html", waiting=waiting, batches=batches)
+
+
+def _payment_batch(batch_id: int) -> PaymentBatch:
+    batch = db.session.get(PaymentBatch, batch_id)
+    if batch is None or batch.county_id != g.user.region_id:
+        abort(404)
+    return batch
+
+
+@bp.route("/payments/<int:batch_id>", methods=["GET", "POST"])
+@roles_required(Role.APPROVER)
+def payment_batch(batch_id: int):  # type: ignore[no-untyped-def]
+    batch = _payment_batch(batch_id)
+    upload, line = ResultFileForm(), LineResultForm()
+    if request.form.get("what") == "file" and upload.validate_on_submit():
+        report = payments.import_results(batch, upload.file.data.read(), actor=g.user)
+        flash(_("%(paid)d paid, %(failed)d failed, %(same)d unchanged.", paid=report.paid, failed=report.failed, same=report.unchanged), "success")
+        for error in report.errors:
+            flash(error, "warning")
+        return redirect(url_for("approval.payment_batch", batch_id=batch.id))
+    if request.form.get("what") in ("paid", "failed") and line.validate_on_submit():
+        payment = next((p for p in batch.payments if str(p.id) == line.payment_id.data), None)
+        if payment is None:
+            abort(404)
+        try:
+            if request.form["what"] == "paid":
+                payments.settle(payment, line.bank_reference.data or None, actor=g.user)
+            else:
+                payments.fail(payment, line.reason.data or _("no reason given"), actor=g.user)
+        except WorkflowError as exc:
+            db.session.rollback()
+            flash(exc.message, "warning")
+        return redirect(url_for("approval.payment_batch", batch_id=batch.id))
+    return render_template("approval/payment_batch.html", batch=batch, upload=upload, line=line), (422 if upload.errors else 200)
+
+
+@bp.route("/payments/<int:batch_id>/export", methods=["POST"])
+@roles_required(Role.APPROVER)
+def export(batch_id: int) -> Response:
+    batch = _payment_batch(batch_id)
+    data = payments.export_csv(batch, actor=g.user)
+    response = Response(data, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{batch.reference}.csv"'
+    return response
+
+
+@bp.route("/claims/<int:claim_id>/bank-account", methods=["POST"])
+@login_required
+@roles_required(Role.CLERK, Role.VILLAGER)
+def correct_account(claim_id: int):  # type: ignore[no-untyped-def]
+    claim = _load(claim_id)
+    form = CorrectAccountForm()
+    if not form.validate_on_submit():
+        return render_detail(claim, {"correct_account": form}, 422)
+    try:
+        payments.correct_account(claim, form.bank_name.data, form.bank_account.data, actor=g.user)
+    except WorkflowError as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+    else:
+        flash(_("The bank account was corrected; the payment will be made again."), "success")
+    return redirect(url_for("intake.detail", claim_id=claim.id))

@@ -1,0 +1,196 @@
+"""From the data on record to each document's dataclass (the documents of the steps that exist today).
+
+Builders run in Chinese whatever the actor's language (force_locale): the documents are Chinese by law,
+and the reason, item and category titles come from the same catalog as the pages.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import force_locale
+
+from claims.core.crypto import mask_account, mask_id_number
+from claims.core.time import to_local, utcnow
+from claims.documents.data import (
+    AwardLine,
+    CompensationDecisionData,
+    CorrectionData,
+    Incident,
+    LossItem,
+    Party,
+    PhotoRef,
+    Reason,
+    ReceiptData,
+    RefusalData,
+    SurveyRecordData,
+    VerifiedLine,
+)
+from claims.documents.formats import cn_date
+from claims.intake.models import Claim, LossLine, PhotoStage
+from claims.survey.models import Evidence, FieldSurvey, VerifiedLoss
+from claims.workflow.reasons import CorrectionItem, RefusalReason
+
+ZH = "zh_CN"
+
+
+def party_of(claim: Claim) -> Party:
+    return Party(name=claim.claimant_name or "", id_number=mask_id_number(claim.claimant_id_number), address=claim.claimant_address or "")
+
+
+def place_of(claim: Claim) -> str:
+    return "".join(r.name for r in (claim.county, claim.township, claim.village) if r is not None)
+
+
+def incident_of(claim: Claim) -> Incident:
+    species = claim.species.name_zh if claim.species else (claim.species_description or "不明")
+    return Incident(
+        claim_number=claim.number or "",
+        place=place_of(claim),
+        occurred_at=claim.incident_at,
+        species=species,
+        description=claim.description or "",
+        submitted_at=claim.submitted_at,
+    )
+
+
+def bank_of(claim: Claim) -> str:
+    return f"{claim.bank_name or ''} {mask_account(claim.bank_account)}".strip()
+
+
+def _quantity(value: Decimal | None, unit: str | None) -> str:
+    from claims.intake.forms import UNITS
+
+    if value is None:
+        return ""
+    return f"{value} {UNITS.get(unit, unit) if unit else ''}".strip()
+
+
+def loss_item(line: LossLine) -> LossItem:
+    notes = []
+    if line.hospital_days:
+        notes.append(f"住院{line.hospital_days}天")
+    if line.medical_costs:
+        notes.append(f"医疗费用{line.medical_costs:,.2f}元")
+    if line.note:
+        notes.append(line.note)
+    return LossItem(category=line.category.title, item=line.item, quantity=_quantity(line.quantity, line.unit), note="；".join(notes))
+
+
+def receipt_data(claim: Claim) -> ReceiptData:
+    with force_locale(ZH):
+        return ReceiptData(
+            claimant=party_of(claim),
+            incident=incident_of(claim),
+            losses=[loss_item(line) for line in claim.losses],
+            accepted_at=utcnow(),
+            next_step="县级林业主管部门将组织人员进行现场勘查，请保持联系电话畅通并保护好受损现场。",
+            survey_due=claim.due_at,
+            estimated_amount=claim.estimated_amount,
+        )
+
+
+def correction_data(claim: Claim) -> CorrectionData:
+    with force_locale(ZH):
+        items = [CorrectionItem(i).title for i in claim.correction_items]
+    return CorrectionData(claimant=party_of(claim), incident=incident_of(claim), items=items, note=claim.correction_note or "", due=claim.due_at)
+
+
+def _reasons(codes: list[str]) -> list[Reason]:
+    return [Reason(code=c, title=RefusalReason(c).title) for c in codes]
+
+
+def refusal_data(claim: Claim, survey: FieldSurvey | None = None) -> RefusalData:
+    """Non-acceptance at intake (no survey) or a decision not to compensate after the survey."""
+    findings = "经对申请材料进行审查，" if survey is None else f"经{cn_date(survey.visited_at)}现场勘查（勘查人员：{survey.surveyors_present}），"
+    with force_locale(ZH):
+        return RefusalData(
+            claimant=party_of(claim),
+            incident=incident_of(claim),
+            reasons=_reasons(claim.decision_reasons),
+            explanation=claim.decision_explanation or "",
+            findings=findings,
+        )
+
+
+def _verified_line(line: LossLine, verified: VerifiedLoss | None) -> VerifiedLine:
+    if verified is None:
+        return VerifiedLine(item=line.item, claimed=_quantity(line.quantity, line.unit), verified="")
+    return VerifiedLine(
+        item=line.item,
+        claimed=_quantity(line.quantity, line.unit),
+        verified=_quantity(verified.quantity, line.unit),
+        loss_rate=f"{verified.loss_rate}%" if verified.loss_rate is not None else "",
+        growth_stage=verified.growth_stage or "",
+        note=verified.note or "",
+    )
+
+
+def _position(survey: FieldSurvey) -> str:
+    if survey.gps_lat is None or survey.gps_lon is None:
+        return ""
+    accuracy = f"（精度约{survey.gps_accuracy_m:.0f}米）" if survey.gps_accuracy_m else ""
+    return f"北纬{survey.gps_lat:.5f}°，东经{survey.gps_lon:.5f}°{accuracy}"
+
+
+def survey_record_data(claim: Claim, survey: FieldSurvey) -> SurveyRecordData:
+    verified = {v.loss_line_id: v for v in survey.lines}
+    photos = [p for p in claim.photos if p.removed_at is None and p.stage == PhotoStage.SURVEY]
+    with force_locale(ZH):
+        return SurveyRecordData(
+            claimant=party_of(claim),
+            incident=incident_of(claim),
+            round=survey.round,
+            visited_at=survey.visited_at,
+            surveyors=survey.surveyors_present,
+            claimant_present=survey.claimant_present,
+            witnesses=survey.witnesses or "",
+            position=_position(survey),
+            evidence=[Evidence(e).title for e in survey.evidence],
+            in_designated_area=survey.in_designated_area,
+            prevention_measures=survey.prevention_measures or "",
+            lines=[_verified_line(line, verified.get(line.id)) for line in claim.losses],
+            compensable=survey.outcome.value == "eligible",
+            exclusions=_reasons(survey.exclusions),
+            explanation=survey.explanation or "",
+            photos=[PhotoRef(id=p.id, sha256=p.sha256, taken_at=p.taken_at) for p in photos],
+        )
+
+
+def compensation_data(
+    claim: Claim,
+    lines: list[AwardLine],
+    *,
+    insurer_share: Decimal,
+    payer: str,
+    payment_terms: str,
+    schedule_title: str,
+    schedule_number: str,
+    insurer_name: str = "",
+) -> CompensationDecisionData:
+    """For the approval step: the claim's parties and incident with the valued lines and the split."""
+    total = sum((line.amount for line in lines), Decimal(0))
+    survey = claim_survey(claim)
+    data = CompensationDecisionData(
+        claimant=party_of(claim),
+        incident=incident_of(claim),
+        bank=bank_of(claim),
+        lines=lines,
+        total=total,
+        insurer_share=insurer_share,
+        government_share=total - insurer_share,
+        payer=payer,
+        payment_terms=payment_terms,
+        schedule_title=schedule_title,
+        schedule_number=schedule_number,
+        insurer_name=insurer_name,
+        survey_date=to_local(survey.visited_at).date() if survey else None,  # type: ignore[union-attr]
+    )
+    data.check()
+    return data
+
+
+def claim_survey(claim: Claim) -> FieldSurvey | None:
+    from claims.survey.services import latest_survey
+
+    return latest_survey(claim)

@@ -1,0 +1,217 @@
+"""What each document says, as plain dataclasses: templates render them and the PDF carries them as JSON.
+
+A document is rendered from one of these and nothing else, so a template never reaches into the
+database, and the data attached to the PDF (PDF/A-3b) is exactly what it shows. Personal numbers
+arrive here already masked (quality.md 12): a document names the claimant by name, masked ID and
+address, never by the full ID or bank account.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+LAW = "《中华人民共和国野生动物保护法》第十九条"
+
+
+@dataclass
+class Party:
+    name: str
+    id_number: str  # masked: 4309**********1234
+    address: str = ""
+
+
+@dataclass
+class Incident:
+    claim_number: str
+    place: str
+    occurred_at: datetime | None
+    species: str
+    description: str = ""
+    submitted_at: datetime | None = None
+
+
+@dataclass
+class LossItem:
+    category: str
+    item: str
+    quantity: str  # "2.5 亩", or "" for personal injury
+    note: str = ""
+
+
+@dataclass
+class PhotoRef:
+    """A stored photo shown as a thumbnail; the renderer fetches it as photo:<id>, and only if listed."""
+
+    id: int
+    sha256: str
+    taken_at: datetime | None = None
+
+
+@dataclass
+class Reason:
+    code: str
+    title: str
+
+
+@dataclass
+class ReceiptData:
+    claimant: Party
+    incident: Incident
+    losses: list[LossItem]
+    accepted_at: datetime
+    next_step: str
+    survey_due: date | None = None
+    estimated_amount: Decimal | None = None
+
+
+@dataclass
+class CorrectionData:
+    claimant: Party
+    incident: Incident
+    items: list[str]
+    note: str
+    due: date | None = None
+
+
+@dataclass
+class RefusalData:
+    """A decision not to compensate, or a notice of non-acceptance: every reason is stated."""
+
+    claimant: Party
+    incident: Incident
+    reasons: list[Reason]
+    explanation: str
+    findings: str  # how the facts were established (intake check, or the survey of a given date)
+
+
+@dataclass
+class VerifiedLine:
+    item: str
+    claimed: str
+    verified: str
+    loss_rate: str = ""
+    growth_stage: str = ""
+    note: str = ""
+
+
+@dataclass
+class SurveyRecordData:
+    claimant: Party
+    incident: Incident
+    round: int
+    visited_at: datetime
+    surveyors: str
+    claimant_present: bool
+    witnesses: str
+    position: str  # GPS, or ""
+    evidence: list[str]
+    in_designated_area: bool | None
+    prevention_measures: str
+    lines: list[VerifiedLine]
+    compensable: bool
+    exclusions: list[Reason] = field(default_factory=list)
+    explanation: str = ""
+    photos: list[PhotoRef] = field(default_factory=list)
+
+
+@dataclass
+class AwardLine:
+    item: str
+    verified: str  # "2.5 亩，损失率 80%"
+    basis: str  # the rule that produced the amount: "600.00 元/亩 × 2.5 亩 × 80%"
+    amount: Decimal
+
+
+@dataclass
+class CompensationDecisionData:
+    """Built by the valuation and approval steps; `check()` refuses amounts that do not add up."""
+
+    claimant: Party
+    incident: Incident
+    bank: str  # bank name and masked account: 湖南农村信用社 6217 **** **** 4567
+    lines: list[AwardLine]
+    total: Decimal
+    insurer_share: Decimal
+    government_share: Decimal
+    payer: str  # who pays which part
+    payment_terms: str  # when: 自本决定作出之日起10个工作日内
+    schedule_title: str
+    schedule_number: str
+    insurer_name: str = ""
+    survey_date: date | None = None
+
+    def check(self) -> None:
+        if sum((line.amount for line in self.lines), Decimal(0)) != self.total:
+            raise ValueError("the lines do not add up to the total")
+        if self.insurer_share + self.government_share != self.total or min(self.insurer_share, self.government_share) < 0:
+            raise ValueError("the insurer's and the government's shares do not add up to the total")
+        if self.insurer_share and not self.insurer_name:
+            raise ValueError("an insurer's share needs the insurer's name")
+
+
+@dataclass
+class NoticeEntry:
+    name: str  # printed masked whatever is given
+    claim_number: str
+    village: str
+    species: str
+    loss: str
+    amount: Decimal
+
+
+@dataclass
+class NoticeListData:
+    place: str  # the village or township where the list is posted
+    period_from: date
+    period_to: date
+    objection_contact: str  # where to raise an objection: office and telephone
+    entries: list[NoticeEntry]
+    total: Decimal
+
+    def check(self) -> None:
+        if sum((e.amount for e in self.entries), Decimal(0)) != self.total:
+            raise ValueError("the entries do not add up to the total")
+
+
+@dataclass
+class PaymentEntry:
+    claim_number: str
+    decision_number: str
+    name: str
+    bank: str  # bank name and masked account
+    amount: Decimal
+
+
+@dataclass
+class PaymentListData:
+    batch: str  # the batch's reference
+    payer: str
+    entries: list[PaymentEntry]
+    total: Decimal
+
+    def check(self) -> None:
+        if sum((e.amount for e in self.entries), Decimal(0)) != self.total:
+            raise ValueError("the entries do not add up to the total")
+
+
+def to_jsonable(value: Any) -> Any:
+    """Dataclasses to dicts; Decimal as a string of yuan ("12345.67"), dates as ISO 8601."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def photos_of(data: Any) -> list[PhotoRef]:
+    return list(getattr(data, "photos", []) or [])

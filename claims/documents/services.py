@@ -1,0 +1,198 @@
+"""Issuing documents: number, render, hash, store once, record; and corrections as new versions.
+
+`issue_document` works in the caller's transaction: the number, the stored file and the row exist
+exactly when that transaction commits. The file is written under a fresh random key (never over
+another), and removed again if the transaction does not commit (see `claims.documents.hooks`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from claims.accounts.models import User
+from claims.core.storage import get_storage
+from claims.core.time import local_today, utcnow
+from claims.documents import pdf
+from claims.documents.data import LAW, photos_of, to_jsonable
+from claims.documents.models import DocumentKind, IssuedDocument, Issuer
+from claims.documents.numbering import next_document_number
+from claims.extensions import db
+from claims.intake.models import Claim
+from claims.regions.models import Region
+from claims.regions.settings import county_settings
+from claims.workflow.audit import record_event
+
+WRITTEN_KEYS = "claims.documents.written"
+
+
+@dataclass(frozen=True)
+class DocumentContext:
+    """What every document prints besides its data: number, issuer, date, remedies, verification."""
+
+    kind: str
+    title: str
+    number: str
+    issuer: str
+    issued_at: datetime
+    version: int
+    replaces_number: str | None
+    code: str
+    verify_url: str
+    law: str
+    measures: str
+    reconsideration_body: str
+    court: str
+    remedies: bool
+
+    def meta(self) -> dict[str, Any]:
+        return {k: v for k, v in to_jsonable(self).items() if k != "code"}
+
+
+SETTING_KEYS = ["doc_issuing_authority", "doc_reconsideration_body", "doc_court", "doc_provincial_measures"]
+
+
+def issuer_name(kind: DocumentKind, county: Region, claim: Claim | None, configured: str = "") -> str:
+    if kind.info.issuer == Issuer.TOWNSHIP and claim is not None and claim.township is not None:
+        return f"{claim.township.name}人民政府"
+    return configured or f"{county.name}林业局"
+
+
+def verify_url(code: str) -> str:
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/verify/{code}"
+
+
+def _context(
+    kind: DocumentKind, county: Region, claim: Claim | None, number: str, replaces: IssuedDocument | None, settings: dict[str, Any]
+) -> DocumentContext:
+    code = secrets.token_urlsafe(18)
+    return DocumentContext(
+        kind=kind.value,
+        title=kind.info.title_zh,
+        number=number,
+        issuer=issuer_name(kind, county, claim, settings["doc_issuing_authority"]),
+        issued_at=utcnow(),
+        version=replaces.version + 1 if replaces else 1,
+        replaces_number=replaces.number if replaces else None,
+        code=code,
+        verify_url=verify_url(code),
+        law=LAW,
+        measures=settings["doc_provincial_measures"],
+        reconsideration_body=settings["doc_reconsideration_body"] or f"{county.name}人民政府",
+        court=settings["doc_court"] or f"{county.name}人民法院",
+        remedies=kind.info.remedies,
+    )
+
+
+def document_html(kind: DocumentKind, doc: DocumentContext, data: Any) -> str:
+    return pdf.render_html(kind.info.template, doc=doc, data=data, qr=pdf.qr_svg(doc.verify_url))
+
+
+def attachment_json(doc: DocumentContext, data: Any) -> str:
+    return json.dumps({"document": doc.meta(), "data": to_jsonable(data)}, ensure_ascii=False, indent=1, sort_keys=True)
+
+
+def issue_document(
+    kind: DocumentKind,
+    claim: Claim | None,
+    data: Any,
+    *,
+    actor: User | None,
+    county: Region | None = None,
+    subject: str | None = None,
+    replaces: IssuedDocument | None = None,
+) -> IssuedDocument:
+    """Number, render, hash and store one document, and add its row, in the open transaction."""
+    county = county or (claim.county if claim is not None else None)
+    if county is None:
+        raise ValueError("a document needs the county that issues it")
+    if hasattr(data, "check"):
+        data.check()
+    settings = county_settings(county, [*SETTING_KEYS, kind.setting_key])
+    number = next_document_number(county, local_today().year, kind, settings[kind.setting_key])
+    doc = _context(kind, county, claim, str(number), replaces, settings)
+    photos = _photo_keys(claim, data)
+    storage = get_storage()
+    body = pdf.render_pdf(
+        document_html(kind, doc, data),
+        photos=photos,
+        storage=storage,
+        attachment=(f"{kind.value}.json", attachment_json(doc, data), f"{doc.title} {doc.number}：文书数据"),
+    )
+    key = storage.put(body, ".pdf")
+    db.session.info.setdefault(WRITTEN_KEYS, []).append((storage, key))
+    row = IssuedDocument(
+        kind=kind,
+        number=doc.number,
+        county_id=county.id,
+        year=number.year,
+        seq=number.seq,
+        claim_id=claim.id if claim is not None else None,
+        subject=subject,
+        version=doc.version,
+        replaces_id=replaces.id if replaces else None,
+        issuer_name=doc.issuer,
+        sha256=hashlib.sha256(body).hexdigest(),
+        storage_key=key,
+        size_bytes=len(body),
+        verification_code=doc.code,
+        data={"document": doc.meta(), "data": to_jsonable(data)},
+        issued_at=doc.issued_at,
+        issued_by_id=actor.id if actor is not None else None,
+    )
+    db.session.add(row)
+    db.session.flush()
+    # In the audit chain, but not in the claim's history (its page lists the documents themselves).
+    changes = {"kind": kind.value, "number": doc.number, "sha256": row.sha256, "claim_id": row.claim_id, "replaces": doc.replaces_number}
+    record_event(entity="document", action="document_issued", actor=actor, entity_id=row.id, changes=changes)
+    return row
+
+
+def reissue_document(old: IssuedDocument, data: Any, *, actor: User | None) -> IssuedDocument:
+    """A correction: a new document, with its own number, that names the one it replaces."""
+    if replacement_of(old) is not None:
+        raise ValueError("this document was already replaced; correct the newest version")
+    return issue_document(old.kind, old.claim, data, actor=actor, county=old.county, subject=old.subject, replaces=old)
+
+
+def _photo_keys(claim: Claim | None, data: Any) -> dict[int, str]:
+    """The thumbnails the document shows: only photos of its own claim, and only those it lists."""
+    wanted = {p.id for p in photos_of(data)}
+    if not wanted:
+        return {}
+    if claim is None:
+        raise ValueError("only a claim's document shows photos")
+    keys = {p.id: p.thumb_key for p in claim.photos if p.id in wanted and p.removed_at is None}
+    if set(keys) != wanted:
+        raise ValueError("a listed photo is not a photo of this claim")
+    return keys
+
+
+def replacement_of(document: IssuedDocument) -> IssuedDocument | None:
+    return db.session.execute(select(IssuedDocument).where(IssuedDocument.replaces_id == document.id)).scalar_one_or_none()
+
+
+def claim_documents(claim: Claim) -> list[IssuedDocument]:
+    query = select(IssuedDocument).where(IssuedDocument.claim_id == claim.id).order_by(IssuedDocument.issued_at, IssuedDocument.id)
+    return list(db.session.execute(query).scalars())
+
+
+def document_by_code(code: str) -> IssuedDocument | None:
+    if not code or len(code) > 40:
+        return None
+    return db.session.execute(select(IssuedDocument).where(IssuedDocument.verification_code == code)).scalar_one_or_none()
+
+
+def document_bytes(document: IssuedDocument) -> bytes:
+    """The stored PDF, checked against its recorded SHA-256 (a changed file is never served)."""
+    body = get_storage().get(document.storage_key)
+    if hashlib.sha256(body).hexdigest() != document.sha256:
+        raise RuntimeError(f"stored document {document.id} does not match its SHA-256")
+    return body

@@ -1,0 +1,64 @@
+"""Downloading issued documents, and the public page that verifies one from its QR code."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, g, render_template
+
+from claims.accounts.session import login_required
+from claims.documents import hooks  # noqa: F401 - registers the documents issued by workflow actions
+from claims.documents.formats import FILTERS
+from claims.documents.models import IssuedDocument
+from claims.documents.permissions import can_view_document
+from claims.documents.services import claim_documents, document_by_code, document_bytes, replacement_of
+from claims.extensions import db
+
+bp = Blueprint("documents", __name__)
+
+
+@bp.record_once
+def _register_filters(state) -> None:  # type: ignore[no-untyped-def]
+    """The documents' Chinese date and amount filters, for pages too (and so templates/pdf/ compile in the app)."""
+    state.app.jinja_env.filters.update(FILTERS)
+
+
+@bp.app_template_global("claim_documents")
+def _claim_documents(claim):  # type: ignore[no-untyped-def]
+    """The claim page's "Documents" section (the page itself checked that the user may see the claim)."""
+    return claim_documents(claim)
+
+
+def _load(document_id: int, claim_id: int | None) -> IssuedDocument:
+    """The document, or 404 when it does not exist, is not the claim's, or the user may not see it."""
+    document = db.session.get(IssuedDocument, document_id)
+    if document is None or document.claim_id != claim_id or not can_view_document(g.user, document):
+        abort(404)
+    return document
+
+
+def _pdf(document: IssuedDocument) -> Response:
+    response = Response(document_bytes(document), mimetype="application/pdf")
+    name = f"{document.kind.value}-{document.year}-{document.seq}.pdf"  # no personal data in file names
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/claims/<int:claim_id>/documents/<int:document_id>")
+@login_required
+def claim_document(claim_id: int, document_id: int) -> Response:
+    return _pdf(_load(document_id, claim_id))
+
+
+@bp.route("/documents/<int:document_id>")
+@login_required
+def batch_document(document_id: int) -> Response:
+    return _pdf(_load(document_id, None))
+
+
+@bp.route("/verify/<code>")
+def verify(code: str):  # type: ignore[no-untyped-def]
+    """Public: number, kind, issuer, date, version and SHA-256 of a document; no personal data."""
+    document = document_by_code(code)
+    if document is None:
+        abort(404)
+    return render_template("documents/verify.html", document=document, replacement=replacement_of(document))

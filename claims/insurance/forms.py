@@ -1,0 +1,100 @@
+"""Forms of the insurer's portal and of policy administration."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, DecimalField, FieldList, Form, FormField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import ValidationError as FormError
+
+from claims.core.forms import MultiCheckboxField
+from claims.insurance.models import DeductibleMode, InsurerDecision, LimitKind
+from claims.intake.models import LossCategory
+
+DECLINE_REASONS = {
+    "not_covered": _l("Loss not covered by the policy"),
+    "outside_term": _l("Outside the policy term or insured area"),
+    "excluded_species": _l("Species excluded by the policy"),
+    "insufficient_evidence": _l("Insufficient evidence of wildlife damage"),
+    "duplicate": _l("Already paid under another claim"),
+    "other": _l("Other (see the note)"),
+}
+
+
+class AdjustLineForm(Form):
+    index = HiddenField()
+    amount = DecimalField(_l("Assessed amount (yuan)"), places=2, validators=[Optional(), NumberRange(0, 10_000_000)])
+    reason = StringField(_l("Reason for the change"), validators=[Optional(), Length(max=200)])
+
+
+class InsurerDecisionForm(FlaskForm):
+    version = HiddenField()
+    decision = RadioField(_l("Decision"), choices=[], validators=[DataRequired(_l("Choose accept, adjust or decline."))])
+    lines = FieldList(FormField(AdjustLineForm), min_entries=0)
+    decline_reason = SelectField(_l("Reason for declining"), choices=[], validators=[Optional()])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.decision.choices = [
+            (InsurerDecision.ACCEPT.value, _l("Accept the valuation")),
+            (InsurerDecision.ADJUST.value, _l("Adjust line amounts")),
+            (InsurerDecision.DECLINE.value, _l("Decline")),
+        ]
+        self.decline_reason.choices = [("", "—"), *DECLINE_REASONS.items()]
+
+    def validate_decline_reason(self, field: SelectField) -> None:
+        if self.decision.data == InsurerDecision.DECLINE.value and not field.data:
+            raise FormError(str(_l("Choose the reason for declining.")))
+
+
+class InsurerPaymentForm(FlaskForm):
+    amount = DecimalField(_l("Amount paid (yuan)"), places=2, validators=[DataRequired(_l("Enter the amount.")), NumberRange(0.01, 10_000_000)])
+    reference = StringField(_l("Payment reference"), validators=[DataRequired(_l("Give the payment reference.")), Length(max=100)])
+
+
+class InsurerForm(FlaskForm):
+    name = StringField(_l("Insurer (full name)"), validators=[DataRequired(), Length(max=100)])
+    short_name = StringField(_l("Short name"), validators=[DataRequired(), Length(max=30)])
+
+
+class MemberForm(FlaskForm):
+    user_id = SelectField(_l("Adjuster account"), coerce=int, choices=[])
+    insurer_id = SelectField(_l("Insurer"), coerce=int, choices=[])
+
+
+class PolicyForm(FlaskForm):
+    number = StringField(_l("Policy number"), validators=[DataRequired(_l("Enter the policy number.")), Length(max=60)])
+    insurer_id = SelectField(_l("Insurer"), coerce=int, choices=[])
+    policyholder_region_id = SelectField(_l("Policyholder (county or township government)"), coerce=int, choices=[])
+    term_start = DateField(_l("Term from"), validators=[DataRequired()])
+    term_end = DateField(_l("Term to"), validators=[DataRequired()])
+    categories = MultiCheckboxField(_l("Covered losses"), choices=[], validators=[DataRequired(_l("Tick at least one covered loss."))])
+    species = StringField(_l("Covered species codes, comma-separated (empty: all)"), validators=[Optional(), Length(max=500)])
+    deductible_mode = SelectField(_l("Deductible"), choices=[])
+    deductible_amount = DecimalField(_l("Deductible amount (yuan)"), places=2, validators=[Optional(), NumberRange(0, 10_000_000)])
+    deductible_percent = DecimalField(_l("or deductible percent"), places=2, validators=[Optional(), NumberRange(0, 100)])
+    report_days = IntegerField(_l("Working days to assess"), default=10, validators=[NumberRange(1, 365)])
+    payment_days = IntegerField(_l("Days to pay after accepting"), default=30, validators=[NumberRange(1, 365)])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.categories.choices = [(c.value, c.title) for c in LossCategory]
+        self.deductible_mode.choices = [
+            (DeductibleMode.NONE.value, _l("None")),
+            (DeductibleMode.THRESHOLD.value, _l("Threshold (below it nothing is paid)")),
+            (DeductibleMode.DEDUCTIBLE.value, _l("Deductible (subtracted from every payment)")),
+        ]
+
+    def validate_term_end(self, field: DateField) -> None:
+        if field.data and self.term_start.data and field.data < self.term_start.data:
+            raise FormError(str(_l("The term cannot end before it starts.")))
+
+
+def limit_fields() -> list[tuple[str, object]]:
+    return [(f"limit_{kind.value}", kind.title) for kind in LimitKind]
+
+
+for _kind in LimitKind:
+    setattr(PolicyForm, f"limit_{_kind.value}", DecimalField(_kind.title, places=2, validators=[Optional(), NumberRange(0, 100_000_000)]))

@@ -1,0 +1,1 @@
+"""Valuation: compensation schedules, reference data, the engine (pure functions) and quotes."""

@@ -1,0 +1,375 @@
+"""The valuation engine: a pure function of (verified losses, schedules, reference data, earlier claims).
+
+`value_claim(inp, schedules, reference)` never reads the database, the clock or Flask; the same input
+always gives the same valuation. `schedules` are the schedules in force, most specific first (county,
+prefecture, province): a loss takes the rule of the first schedule naming its item (or, failing that,
+the first with a default rule for its category); each claim-level section (minimum, tiers, caps,
+household limits, personal injury, rounding) comes from the first schedule that sets it.
+
+Order of application (also in docs/valuation.md):
+
+ 1. Household limit: when the household (claimant ID) already filed the schedule's maximum number of
+    claims this year, nothing is payable.
+ 2. Each loss line: loss value = quantity x unit rate (fixed rate, by growth stage) or reference price
+    (market value) x surveyed loss rate; or the assessed value. Personal lines: medical costs, days x
+    daily rates, disability grade x base income, death.
+ 3. Ratio: the item's ratio (killed or injured for animals); for tiered items the tier ratio found from
+    the event's total tiered loss value.
+ 4. Rounding of each line to the fen, half up (rounding "line"; with "total" lines keep full precision).
+ 5. Item caps: per line, and per unit (e.g. per building).
+ 6. Per person: medical plus disability cap, then the per-person cap (deduction lines).
+ 7. Minimum event size for animals: below it, those lines are not payable.
+ 8. Threshold: when the event's loss value is below it, the covered lines are not payable; or the
+    deductible, subtracted once per event (a deduction line per category, pro rata).
+ 9. Caps per category and event, then per claim, then per household per year (less what earlier
+    claims of the year got): each as deduction lines split pro rata over the categories.
+10. Total = sum of the lines; with rounding "total" a rounding line makes the sum exact to the fen.
+Pro rata splits are to the fen by the largest remainder, ties broken by category order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+
+from claims.valuation.spec import (
+    CATEGORIES,
+    PERSONAL,
+    IncomeRef,
+    ItemRule,
+    Line,
+    LossIn,
+    ReferenceData,
+    ScheduleSpec,
+    Valuation,
+    ValuationInput,
+)
+
+FEN = Decimal("0.01")
+ONE = Decimal(1)
+HUNDRED = Decimal(100)
+UNIT_ZH = {"mu": "亩", "plant": "株", "head": "头", "bird": "只", "hive": "箱", "kg": "公斤", "m2": "平方米", "item": "件", "person": "人"}
+CATEGORY_ZH = {
+    "crop": "农作物",
+    "economic_tree": "经济林木",
+    "livestock": "牲畜",
+    "poultry": "家禽",
+    "property": "房屋财产",
+    "injury": "人身伤害",
+    "death": "死亡",
+}
+INCOME_ZH = {"urban": "城镇居民人均可支配收入", "rural": "农村居民人均可支配收入", "all": "全体居民人均可支配收入"}
+LEVEL_INDEX = {"province": 0, "prefecture": 1, "county": 2}
+
+
+class NoSchedule(ValueError):
+    """No schedule is in force for the claim's region on its incident date."""
+
+
+def fen(value: Decimal) -> Decimal:
+    return value.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def num(value: Decimal | int) -> str:
+    """A quantity or rate as written in a rule: no exponent, no trailing zeros."""
+    text = format(Decimal(value).normalize(), "f")
+    return text
+
+
+def yuan(value: Decimal) -> str:
+    return str(fen(value))
+
+
+def pct(ratio: Decimal) -> str:
+    return num(ratio * HUNDRED) + "%"
+
+
+def unit_zh(unit: str | None) -> str:
+    return UNIT_ZH.get(unit or "", unit or "")
+
+
+@dataclass
+class _Work:
+    """A line while it is being computed."""
+
+    id: str
+    kind: str
+    category: str
+    item: str
+    formula: str
+    spec: ScheduleSpec | None
+    source_line: str | None = None
+    person: str | None = None
+    quantity: Decimal | None = None
+    unit: str | None = None
+    rate: Decimal | None = None
+    loss_rate: int | None = None
+    ratio: Decimal | None = None
+    tiered: bool = False
+    loss_value: Decimal | None = None
+    amount: Decimal = Decimal(0)
+    rule: ItemRule | None = None
+    caps: list[str] = field(default_factory=list)
+    payable: bool = True
+    reason: str | None = None
+
+    def refuse(self, reason: str) -> _Work:
+        self.payable, self.amount, self.reason = False, Decimal(0), reason
+        return self
+
+    def freeze(self) -> Line:
+        if self.kind in ("deduction", "rounding"):
+            text = self.formula
+        elif self.payable:
+            text = f"{self.formula} = {yuan(self.amount)}元"
+        else:
+            text = f"{self.formula}：{self.reason}，不予补偿"
+        if self.caps and self.payable:
+            text += "；" + "；".join(self.caps)
+        if self.spec is not None and self.kind != "rounding":
+            text += f"（依据：{self.spec.citation}）"
+        return Line(
+            id=self.id,
+            kind=self.kind,
+            category=self.category,
+            item=self.item,
+            amount=fen(self.amount),
+            rule=text,
+            schedule=self.spec.code if self.spec else "",
+            source_line=self.source_line,
+            quantity=self.quantity,
+            unit=self.unit,
+            rate=self.rate,
+            loss_rate=self.loss_rate,
+            ratio=self.ratio,
+            loss_value=fen(self.loss_value) if self.loss_value is not None else None,
+            caps=tuple(self.caps),
+            payable=self.payable,
+            reason=self.reason,
+        )
+
+
+def value_claim(inp: ValuationInput, schedules: Sequence[ScheduleSpec], reference: ReferenceData) -> Valuation:
+    """Value a claim: lines with their rule text, reasons when something is not payable, and the total."""
+    if not schedules:
+        raise NoSchedule("no compensation schedule in force")
+    return _Run(inp, tuple(schedules), reference).run()
+
+
+class _Run:
+    def __init__(self, inp: ValuationInput, schedules: tuple[ScheduleSpec, ...], reference: ReferenceData) -> None:
+        self.inp, self.schedules, self.ref = inp, schedules, reference
+        self.lines: list[_Work] = []
+        self.reasons: list[str] = []
+        rounding, _ = self.setting("rounding")
+        self.by_line = rounding != "total"
+
+    # settings ---------------------------------------------------------------------------------------
+    def setting(self, name: str) -> tuple[object, ScheduleSpec | None]:
+        for spec in self.schedules:
+            value = getattr(spec, name)
+            if value is not None:
+                return value, spec
+        return None, None
+
+    def q(self, value: Decimal) -> Decimal:
+        return fen(value) if self.by_line else value
+
+    # the run ------------------------------------------------------------------------------------------
+    def run(self) -> Valuation:
+        from claims.valuation.personal import personal_lines
+
+        for loss in self.inp.losses:
+            if loss.category in PERSONAL:
+                self.lines.extend(personal_lines(self, loss))
+            else:
+                self.lines.append(self.property_line(loss))
+        self.apply_tiers()
+        for work in self.lines:
+            if work.kind == "loss" and work.payable:
+                self.finish_property(work)
+        from claims.valuation.limits import apply_limits
+
+        apply_limits(self)
+        return self.result()
+
+    def result(self) -> Valuation:
+        total = sum((w.amount for w in self.lines), Decimal(0))
+        lines = [w.freeze() for w in self.lines]
+        if not self.by_line:
+            total = fen(total)
+            diff = total - sum((line.amount for line in lines), Decimal(0))
+            if diff:
+                target = max(lines, key=lambda line: line.amount)
+                lines.append(
+                    Line(id="rounding", kind="rounding", category=target.category, item="舍入差额", amount=diff, rule=f"合计舍入到分的差额 {yuan(diff)}元")
+                )
+        else:
+            total = sum((line.amount for line in lines), Decimal(0))
+        if total <= 0 and not self.reasons:
+            self.reasons.append("无可补偿的损失")
+        used = tuple(dict.fromkeys(s.code for s in self.schedules if any(w.spec is s for w in self.lines)))
+        return Valuation(tuple(lines), total, used or (self.schedules[0].code,), tuple(self.reasons))
+
+    # property lines ---------------------------------------------------------------------------------
+    def item_rule(self, loss: LossIn) -> tuple[ScheduleSpec, ItemRule] | None:
+        for spec in self.schedules:
+            named = [r for r in spec.items if r.names and r.matches(loss.category, loss.item)]
+            default = [r for r in spec.items if not r.names and r.category == loss.category]
+            if named or default:
+                return spec, (named or default)[0]
+        return None
+
+    def property_line(self, loss: LossIn) -> _Work:
+        found = self.item_rule(loss)
+        quantity = f" {num(loss.quantity)}{unit_zh(loss.unit)}" if loss.quantity is not None else ""
+        work = _Work(loss.line_id, "loss", loss.category, loss.item, f"{loss.item}{quantity}", None, loss.line_id, quantity=loss.quantity, unit=loss.unit)
+        if found is None:
+            return work.refuse("本标准未列此项损失")
+        work.spec, work.rule = found
+        rule = work.rule
+        if rule.excluded:
+            return work.refuse("本标准不含此项" + (f"（{rule.note}）" if rule.note else ""))
+        if rule.method == "assessed_value":
+            if loss.assessed_value is None:
+                return work.refuse("尚未核定损失价值")
+            work.formula = f"{loss.item} 核定损失价值{yuan(loss.assessed_value)}元"
+            work.loss_value = loss.assessed_value
+        elif not self.unit_value(work, loss, rule):
+            return work
+        self.set_ratio(work, loss, rule)
+        return work
+
+    def unit_value(self, work: _Work, loss: LossIn, rule: ItemRule) -> bool:
+        if loss.quantity is None:
+            work.refuse("没有核实的数量")
+            return False
+        if rule.unit and loss.unit and rule.unit != loss.unit:
+            work.refuse(f"计量单位不符（标准按{unit_zh(rule.unit)}计）")
+            return False
+        unit = unit_zh(rule.unit or loss.unit)
+        if rule.method == "fixed_rate":
+            rate = rule.stage_rates.get(loss.growth_stage or "", rule.rate)
+            if rate is None:
+                work.refuse("没有该生长期的补偿标准")
+                return False
+            work.formula += f" × {num(rate)}元/{unit}"
+        else:
+            year = self.inp.incident_date.year + (rule.price.year_offset if rule.price else -1)
+            key = (rule.price.key if rule.price and rule.price.key else None) or (rule.key if rule.names else loss.item.strip())
+            found = self.ref.price(key, self.inp.region_path, year)
+            if found is None or (found[1].unit != (rule.unit or loss.unit)):
+                work.refuse(f"缺少{year}年“{key}”的参考价格（元/{unit}）")
+                return False
+            rate = found[1].amount
+            work.formula += f" × {year}年市场价{num(rate)}元/{unit}"
+        work.rate = rate
+        loss_rate = loss.loss_rate if (rule.use_loss_rate and loss.loss_rate is not None) else 100
+        work.loss_rate = loss_rate if rule.use_loss_rate else None
+        if rule.use_loss_rate:
+            work.formula += f" × 损失率{loss_rate}%"
+        work.loss_value = loss.quantity * rate * Decimal(loss_rate) / HUNDRED
+        return True
+
+    def set_ratio(self, work: _Work, loss: LossIn, rule: ItemRule) -> None:
+        if rule.tiered:
+            work.tiered = True
+            return
+        ratio, label = rule.ratio, ""
+        if loss.category in ("livestock", "poultry"):
+            condition = loss.condition or "killed"
+            by_condition = rule.ratio_killed if condition == "killed" else rule.ratio_injured
+            label = "（死亡）" if condition == "killed" else "（受伤）"
+            if by_condition is not None:
+                ratio = by_condition
+            elif ratio is None and (rule.ratio_killed is not None or rule.ratio_injured is not None):
+                work.refuse(f"本标准未规定{'死亡' if condition == 'killed' else '受伤'}牲畜的补偿比例")
+                return
+        work.ratio = ratio if ratio is not None else ONE
+        if work.ratio != ONE:
+            work.formula += f" × 补偿比例{pct(work.ratio)}{label}"
+
+    def apply_tiers(self) -> None:
+        tiered = [w for w in self.lines if w.tiered and w.payable]
+        if not tiered:
+            return
+        tiers, _ = self.setting("tiers")
+        base = sum((w.loss_value or Decimal(0) for w in tiered), Decimal(0))
+        ratio = None
+        for tier in tiers or ():  # type: ignore[attr-defined]
+            if base >= tier.lower and (tier.upper is None or base < tier.upper):
+                ratio = tier.ratio
+        for work in tiered:
+            if ratio is None:
+                work.refuse(f"本次损失合计{yuan(base)}元，不在分段补偿比例的范围内")
+                continue
+            work.ratio = ratio
+            work.formula += f" × 分段比例{pct(ratio)}（本次损失合计{yuan(base)}元）"
+
+    def finish_property(self, work: _Work) -> None:
+        rule = work.rule
+        assert rule is not None and work.loss_value is not None and work.ratio is not None
+        work.amount = self.q(work.loss_value * work.ratio)
+        caps = []
+        if rule.cap is not None:
+            caps.append((rule.cap, f"每项上限{yuan(rule.cap)}元"))
+        if rule.cap_per_unit is not None and work.quantity is not None:
+            caps.append((work.quantity * rule.cap_per_unit, f"每{unit_zh(work.unit)}上限{yuan(rule.cap_per_unit)}元"))
+        for cap, text in caps:
+            if work.amount > cap:
+                work.amount = self.q(cap)
+                work.caps.append(f"{text}，按上限计")
+
+    # helpers used by personal.py and limits.py --------------------------------------------------------
+    def income(self, ref: IncomeRef) -> tuple[str, Decimal] | str:
+        """(text, yearly amount) of a base income, or the reason it is missing."""
+        year = self.inp.incident_date.year + ref.year_offset
+        index = LEVEL_INDEX[ref.level]
+        if index >= len(self.inp.region_path):
+            return f"缺少{year}年{INCOME_ZH.get(ref.kind, ref.kind)}"
+        found = self.ref.income(self.inp.region_path[index], year, ref.kind)
+        if found is None:
+            return f"缺少{year}年{INCOME_ZH.get(ref.kind, ref.kind)}"
+        return f"{year}年{INCOME_ZH.get(ref.kind, ref.kind)}{num(found.amount)}元", found.amount
+
+    def category_sum(self, categories: Sequence[str], *, loss_value: bool = False) -> Decimal:
+        chosen = set(categories)
+        if loss_value:
+            return sum((w.loss_value or Decimal(0) for w in self.lines if w.category in chosen and w.payable and w.kind == "loss"), Decimal(0))
+        return sum((w.amount for w in self.lines if w.category in chosen), Decimal(0))
+
+    def deduct(self, key: str, amount: Decimal, categories: Sequence[str], text: str, spec: ScheduleSpec | None, label: str) -> None:
+        """Add deduction lines taking `amount` off `categories`, split pro rata to what each holds."""
+        weights = [(c, self.category_sum([c])) for c in CATEGORIES if c in set(categories)]
+        weights = [(c, w) for c, w in weights if w > 0]
+        for category, share in allocate(amount, weights, to_fen=self.by_line):
+            if share:
+                line = _Work(f"{key}:{category}", "deduction", category, label, f"{text}，{CATEGORY_ZH[category]}核减{yuan(share)}元", spec)
+                line.amount = -share
+                self.lines.append(line)
+
+    def add(self, work: _Work) -> None:
+        self.lines.append(work)
+
+    def refuse_where(self, test: Callable[[_Work], bool], reason: str) -> None:
+        for work in self.lines:
+            if work.kind not in ("deduction", "rounding") and work.payable and test(work):
+                work.refuse(reason)
+
+
+def allocate(amount: Decimal, weights: Sequence[tuple[str, Decimal]], *, to_fen: bool = True) -> list[tuple[str, Decimal]]:
+    """Split `amount` over the keys pro rata to the weights; to the fen by the largest remainder."""
+    total_weight = sum((w for _, w in weights), Decimal(0))
+    if not weights or total_weight <= 0 or amount <= 0:
+        return []
+    if not to_fen:
+        return [(key, amount * weight / total_weight) for key, weight in weights]
+    cents = int((amount * HUNDRED).to_integral_value(ROUND_HALF_UP))
+    exact = [Decimal(cents) * weight / total_weight for _, weight in weights]
+    floors = [int(x.to_integral_value(ROUND_FLOOR)) for x in exact]
+    left = cents - sum(floors)
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return [(weights[i][0], Decimal(floors[i]) / HUNDRED) for i in range(len(weights))]

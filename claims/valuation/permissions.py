@@ -1,0 +1,48 @@
+"""Who may see and change schedules and reference data, value a claim, or ask for a quote."""
+
+from __future__ import annotations
+
+from claims.accounts.models import Role, User
+from claims.intake.models import Claim
+from claims.intake.permissions import can_view_claim
+from claims.regions.models import Region
+from claims.valuation.models import CompensationSchedule
+
+
+def _related(user: User, region: Region) -> bool:
+    """The region is within the user's region, or the user's region is within it (a schedule that applies there)."""
+    return user.region is not None and (region.is_within(user.region) or user.region.is_within(region))
+
+
+def can_view_schedules(user: User | None) -> bool:
+    return user is not None and user.active and user.role in (Role.ADMIN, Role.APPROVER)
+
+
+def can_view_schedule(user: User | None, schedule: CompensationSchedule) -> bool:
+    return can_view_schedules(user) and _related(user, schedule.region)  # type: ignore[arg-type]
+
+
+def can_manage_schedules(user: User | None) -> bool:
+    return user is not None and user.active and user.role == Role.ADMIN and user.region is not None
+
+
+def can_manage_schedule(user: User | None, schedule: CompensationSchedule) -> bool:
+    return can_manage_schedules(user) and schedule.region.is_within(user.region)  # type: ignore[union-attr,arg-type]
+
+
+def can_manage_region(user: User | None, region: Region) -> bool:
+    return can_manage_schedules(user) and region.is_within(user.region)  # type: ignore[union-attr,arg-type]
+
+
+def can_value_claim(user: User | None, claim: Claim) -> bool:
+    """A forestry officer of the claim's county who is not a party to it."""
+    from claims.survey.permissions import conflict_problem
+
+    if user is None or user.role != Role.OFFICER or not can_view_claim(user, claim):
+        return False
+    return conflict_problem(claim, user) is None
+
+
+def can_quote(user: User | None) -> bool:
+    """Any signed-in user: a quote only applies the published schedules to the figures sent."""
+    return user is not None and user.active

@@ -1,0 +1,296 @@
+"""Valuing a claim: the engine's input from the verified losses, stored valuations, recompute, adjustments.
+
+`current_valuation(claim)` is what later steps (insurance split, decision, payment) read: its `.total`
+and `.final_lines()` include the officers' adjustments.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from claims.accounts.models import User
+from claims.core.db import FEN
+from claims.core.time import local_to_utc, to_local, utcnow
+from claims.extensions import db
+from claims.intake.models import Claim, LossCategory, LossLine
+from claims.regions.models import Region
+from claims.survey.models import VerifiedLoss
+from claims.survey.services import latest_survey
+from claims.valuation.engine import NoSchedule, value_claim
+from claims.valuation.models import ClaimValuation, CompensationSchedule, ValuationAdjustment
+from claims.valuation.permissions import can_value_claim
+from claims.valuation.reference import reference_for
+from claims.valuation.schedules import schedules_for, spec_of
+from claims.valuation.spec import EarlierClaim, LossIn, Valuation, ValuationInput, input_to_json, valuation_from_json, valuation_to_json
+from claims.workflow.audit import record_event
+from claims.workflow.services import ClaimChanged, WorkflowError
+from claims.workflow.states import ClaimStatus
+
+log = logging.getLogger(__name__)
+
+# A claim of the household counts towards "claims per year" unless it never became an application.
+NOT_COUNTED = (ClaimStatus.DRAFT, ClaimStatus.WITHDRAWN, ClaimStatus.NOT_ACCEPTED)
+# Its amount counts towards the household's yearly cap once it is valued and not refused.
+AMOUNT_COUNTED = (
+    ClaimStatus.VALUED,
+    ClaimStatus.REFERRED,
+    ClaimStatus.INSURER_DECIDED,
+    ClaimStatus.IN_NOTICE,
+    ClaimStatus.APPROVED,
+    ClaimStatus.PAID,
+    ClaimStatus.CLOSED,
+)
+
+
+# --- the engine's input ---------------------------------------------------------------------------------
+def region_path(region: Region) -> tuple[str, ...]:
+    return tuple(code for code in region.path.split("/") if code)
+
+
+def loss_in(line: LossLine, verified: VerifiedLoss | None) -> LossIn:
+    """One loss line for the engine: the verified quantity, loss rate and stage where the survey has them."""
+    return LossIn(
+        line_id=f"L{line.position + 1}",
+        category=str(line.category),
+        item=line.item,
+        quantity=verified.quantity if verified is not None else line.quantity,
+        unit=line.unit,
+        loss_rate=verified.loss_rate if verified is not None else None,
+        growth_stage=verified.growth_stage if verified is not None else None,
+        medical_costs=line.medical_costs,
+        hospital_days=line.hospital_days,
+    )
+
+
+def earlier_claims(claim: Claim, year: int) -> tuple[EarlierClaim, ...]:
+    """The household's (same claimant ID) applications with an incident in `year`, submitted before this one."""
+    if not claim.claimant_id_hash:
+        return ()
+    start, end = local_to_utc(datetime(year, 1, 1)), local_to_utc(datetime(year + 1, 1, 1))
+    query = (
+        select(Claim.number, Claim.status, ClaimValuation.total)
+        .outerjoin(ClaimValuation, (ClaimValuation.claim_id == Claim.id) & ClaimValuation.current)
+        .where(
+            Claim.claimant_id_hash == claim.claimant_id_hash,
+            Claim.id != claim.id,
+            Claim.status.notin_(NOT_COUNTED),
+            Claim.incident_at >= start,
+            Claim.incident_at < end,
+        )
+        .order_by(Claim.submitted_at, Claim.id)
+    )
+    if claim.submitted_at is not None:
+        same_moment = (Claim.submitted_at == claim.submitted_at) & (Claim.id < claim.id)
+        query = query.where((Claim.submitted_at < claim.submitted_at) | same_moment)
+    rows = db.session.execute(query).all()
+    return tuple(EarlierClaim(number or "", total if (total is not None and status in AMOUNT_COUNTED) else Decimal(0)) for number, status, total in rows)
+
+
+def claim_input(claim: Claim, *, claimed: bool = False) -> ValuationInput:
+    """The engine input of a claim: verified losses of the latest survey (or, for an estimate, as filed)."""
+    survey = None if claimed else latest_survey(claim)
+    verified = {v.loss_line_id: v for v in survey.lines} if survey is not None else {}
+    incident = to_local(claim.incident_at)
+    if incident is None or claim.county is None:
+        raise WorkflowError(_("The claim has no incident date or county."))
+    losses = tuple(loss_in(line, verified.get(line.id)) for line in claim.losses)
+    return ValuationInput(incident.date(), region_path(claim.county), losses, earlier_claims(claim, incident.year))
+
+
+def run_engine(inp: ValuationInput, region: Region) -> tuple[Valuation, list[CompensationSchedule]]:
+    """Value an input against the schedules in force for the region on the incident date."""
+    schedules = schedules_for(region, inp.incident_date)
+    if not schedules:
+        raise NoSchedule(inp.incident_date.isoformat())
+    reference = reference_for(inp.region_path, {inp.incident_date.year, inp.incident_date.year - 1})
+    return value_claim(inp, [spec_of(s) for s in schedules], reference), schedules
+
+
+@dataclass(frozen=True)
+class Quote:
+    valuation: Valuation | None
+    schedules: list[CompensationSchedule]
+    problem: str | None = None
+
+
+def quote_claim(claim: Claim, *, claimed: bool = False) -> Quote:
+    """A valuation shown but not stored (the officer's preview, the filer's estimate)."""
+    try:
+        inp = claim_input(claim, claimed=claimed)
+        valuation, schedules = run_engine(inp, claim.county)  # type: ignore[arg-type]
+    except NoSchedule:
+        return Quote(None, [], _("No compensation schedule is in force for this county on the incident date."))
+    except WorkflowError as exc:
+        return Quote(None, [], exc.message)
+    return Quote(valuation, schedules)
+
+
+def filing_estimate(claim: Claim | None) -> Quote | None:
+    """The estimate on the filing form: optional, never in the way. None when there is nothing to show."""
+    if claim is None or claim.county is None or claim.incident_at is None or not claim.losses:
+        return None
+    try:
+        return quote_claim(claim, claimed=True)
+    except Exception:  # an estimate must never break the form; the error is logged
+        log.exception("filing estimate failed for claim %s", claim.id)
+        return None
+
+
+# --- stored valuations ----------------------------------------------------------------------------------
+def current_valuation(claim: Claim) -> ClaimValuation | None:
+    query = select(ClaimValuation).where(ClaimValuation.claim_id == claim.id, ClaimValuation.current)
+    return db.session.execute(query).scalar_one_or_none()
+
+
+def result_of(valuation: ClaimValuation) -> Valuation:
+    return valuation_from_json(valuation.result)
+
+
+@dataclass(frozen=True)
+class FinalLine:
+    id: str
+    kind: str
+    category: LossCategory
+    item: str
+    rule: str
+    computed: Decimal  # the engine's amount
+    amount: Decimal  # after the latest adjustment
+    payable: bool
+    reason: str | None
+    adjustment: ValuationAdjustment | None
+    adjustable: bool
+
+
+def final_lines(valuation: ClaimValuation) -> list[FinalLine]:
+    latest = {a.line_id: a for a in valuation.adjustments}
+    out = []
+    for line in result_of(valuation).lines:
+        adjustment = latest.get(line.id)
+        amount = adjustment.adjusted_amount if adjustment is not None else line.amount
+        out.append(
+            FinalLine(
+                line.id,
+                line.kind,
+                LossCategory(line.category),
+                line.item,
+                line.rule,
+                line.amount,
+                amount,
+                line.payable,
+                line.reason,
+                adjustment,
+                line.adjustable,
+            )
+        )
+    return out
+
+
+def _touch(claim: Claim, expected_version: int | None) -> None:
+    """Compare-and-set on the claim's version, so two officers cannot change a valuation at once."""
+    if expected_version is not None and claim.version != expected_version:
+        raise ClaimChanged()
+    claim.updated_at = utcnow()
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise ClaimChanged() from exc
+
+
+def _check_may_change(claim: Claim, actor: User) -> None:
+    if not can_value_claim(actor, claim):
+        raise WorkflowError(_("You may not take this step on this claim."))
+    if claim.status != ClaimStatus.CONFIRMED:
+        raise WorkflowError(_("This step is not possible while the claim is “%(status)s”.", status=claim.status.title))
+
+
+def compute_valuation(claim: Claim, *, actor: User, reason: str | None = None, expected_version: int | None = None) -> ClaimValuation:
+    """Value the verified losses and store the result; a second computation is a recompute with a reason."""
+    _check_may_change(claim, actor)
+    current = current_valuation(claim)
+    if current is not None and not (reason or "").strip():
+        raise WorkflowError(_("Say why the valuation is computed again."))
+    inp = claim_input(claim)
+    try:
+        result, schedules = run_engine(inp, claim.county)  # type: ignore[arg-type]
+    except NoSchedule as exc:
+        raise WorkflowError(_("No compensation schedule is in force for this county on the incident date.")) from exc
+    _touch(claim, expected_version)
+    version = (db.session.execute(select(func.max(ClaimValuation.version)).where(ClaimValuation.claim_id == claim.id)).scalar_one() or 0) + 1
+    if current is not None:
+        current.current = False
+        db.session.flush()
+    row = ClaimValuation(
+        claim=claim,
+        survey=latest_survey(claim),
+        version=version,
+        current=True,
+        schedule_id=schedules[0].id,
+        schedule_ids=[s.id for s in schedules],
+        input_snapshot=input_to_json(inp),
+        result=valuation_to_json(result),
+        computed_total=result.total,
+        total=result.total,
+        reason=(reason or "").strip() or None,
+        computed_by=actor,
+    )
+    db.session.add(row)
+    db.session.flush()
+    changes = {"version": version, "total": str(result.total), "schedules": [s.code for s in schedules]}
+    action = "valuation_recomputed" if current is not None else "valuation_computed"
+    record_event(entity="valuation", action=action, actor=actor, claim=claim, reason=row.reason, changes=changes)
+    return row
+
+
+def adjust_line(
+    valuation: ClaimValuation, line_id: str, amount: Decimal, reason: str, *, actor: User, expected_version: int | None = None
+) -> ValuationAdjustment:
+    """An officer sets one line's amount, with a reason; the engine's figure and earlier ones stay on record."""
+    claim = valuation.claim
+    _check_may_change(claim, actor)
+    if not valuation.current or valuation.frozen_at is not None:
+        raise WorkflowError(_("This valuation can no longer be changed."))
+    if not reason.strip():
+        raise WorkflowError(_("Please give a reason."))
+    if amount < 0 or amount != amount.quantize(FEN):
+        raise WorkflowError(_("Give an amount in yuan, at least 0, to the fen."))
+    line = next((x for x in final_lines(valuation) if x.id == line_id), None)
+    if line is None or not line.adjustable:
+        raise WorkflowError(_("This line cannot be adjusted."))
+    _touch(claim, expected_version)
+    adjustment = ValuationAdjustment(
+        valuation=valuation, line_id=line_id, original_amount=line.amount, adjusted_amount=amount, reason=reason.strip(), adjusted_by=actor
+    )
+    db.session.add(adjustment)
+    db.session.flush()
+    valuation.total = sum((x.amount for x in final_lines(valuation)), Decimal(0))
+    changes = {"valuation": valuation.id, "line": line_id, "from": str(line.amount), "to": str(amount), "total": str(valuation.total)}
+    record_event(entity="valuation", action="valuation_adjusted", actor=actor, claim=claim, reason=adjustment.reason, changes=changes)
+    return adjustment
+
+
+def value_claim_step(claim: Claim, *, actor: User, expected_version: int | None = None) -> None:
+    """Submit the current valuation: the claim becomes VALUED and the valuation is frozen."""
+    from claims.workflow.services import apply_transition
+
+    valuation = current_valuation(claim)
+    changes = {"valuation": valuation.id, "total": str(valuation.total)} if valuation is not None else {}
+    apply_transition(claim, "value", actor=actor, data={"changes": changes}, expected_version=expected_version)
+
+
+def computed_message() -> str:
+    return _("The valuation was computed and saved. Check it, then submit it.")
+
+
+def adjusted_message() -> str:
+    return _("The line was adjusted; both amounts are on record.")
+
+
+def valued_message() -> str:
+    return _("The valuation was submitted.")

@@ -1,0 +1,84 @@
+"""The insurer's portal, the notice, approval and payment pages, as their users click through them."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+from claims.core import time as clock
+from claims.extensions import db
+from claims.insurance.models import Split
+from claims.intake.models import Claim
+from claims.workflow.states import ClaimStatus
+from tests.approval.conftest import valued_claim
+from tests.conftest import csrf_token, login
+
+
+def _client(app, who):  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    login(client, who)
+    return client
+
+
+def _get(app, claim_id):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        claim = db.session.get(Claim, claim_id)
+        return claim.status, claim.version, claim.number
+
+
+def test_insurer_portal_notice_approval_and_bank_files(app):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        insured = valued_claim(seed=21).id
+        uninsured = valued_claim("chaling", seed=22).id
+    insurer = _client(app, "insurer")
+    portal = insurer.get("/insurer/").get_data(as_text=True)
+    assert _get(app, insured)[2] in portal and _get(app, uninsured)[2] not in portal
+    assert insurer.get(f"/claims/{uninsured}").status_code == 404  # not referred to this insurer
+    page = insurer.get(f"/insurer/referrals/{insured}").get_data(as_text=True)
+    assert "4307" not in page or "**********" in page  # ID numbers masked in the package
+    token = csrf_token(insurer, f"/insurer/referrals/{insured}")
+    index = re.search(r'name="lines-0-index" type="hidden" value="(\d+)"', page).group(1)
+    response = insurer.post(
+        f"/insurer/referrals/{insured}",
+        data={
+            "csrf_token": token,
+            "version": str(_get(app, insured)[1]),
+            "decision": "adjust",
+            "lines-0-index": index,
+            "lines-0-amount": "1.00",
+            "lines-0-reason": "核减",
+        },
+    )
+    assert response.status_code == 302 and _get(app, insured)[0] == ClaimStatus.INSURER_DECIDED
+    officer_view = _client(app, "officer").get(f"/claims/{insured}").get_data(as_text=True)
+    assert 'id="insurer-share"' in officer_view and 'id="government-share"' in officer_view
+
+    clerk = _client(app, "clerk_cl")
+    token = csrf_token(clerk, "/notices")
+    response = clerk.post("/notices", data={"csrf_token": token, "claims": [str(uninsured)], "start_date": clock.local_today().isoformat()})
+    assert response.status_code == 302
+    batch_url = response.headers["Location"]
+    printed = clerk.get(batch_url + "/print").get_data(as_text=True)
+    with app.app_context():
+        claim = db.session.get(Claim, uninsured)
+        full_id, name = claim.claimant_id_number, claim.claimant_name
+    assert full_id not in printed and name not in printed and "**********" in printed
+
+    clock.freeze(clock.utcnow() + timedelta(days=8))
+    approver = _client(app, "approver_cl")
+    token = csrf_token(approver, "/approvals")
+    approver.post("/approvals", data={"csrf_token": token, "claims": [str(uninsured)]})
+    assert _get(app, uninsured)[0] == ClaimStatus.APPROVED
+
+    response = approver.post("/payments", data={"csrf_token": token})
+    assert response.status_code == 302
+    batch_page = response.headers["Location"]
+    exported = approver.post(batch_page + "/export", data={"csrf_token": token})
+    assert exported.status_code == 200 and exported.mimetype == "text/csv"
+    reference = exported.get_data().decode("utf-8-sig").splitlines()[1].split(",")[0]
+    result = f"reference,status,bank_reference,reason\n{reference},SUCCESS,B-1,\n".encode()
+    approver.post(batch_page, data={"csrf_token": token, "what": "file", "file": (io.BytesIO(result), "result.csv")}, content_type="multipart/form-data")
+    assert _get(app, uninsured)[0] == ClaimStatus.CLOSED
+    with app.app_context():
+        assert db.session.get(Split, uninsured).insurer_share == 0

@@ -1,0 +1,198 @@
+"""Helpers for the document tests: claims at each step (through the real services) and PDF inspection."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask import Flask
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from claims.accounts.services import find_user
+from claims.core.time import utcnow
+from claims.documents.data import (
+    AwardLine,
+    CompensationDecisionData,
+    Incident,
+    NoticeEntry,
+    NoticeListData,
+    Party,
+    PaymentEntry,
+    PaymentListData,
+)
+from claims.documents.models import DocumentKind, IssuedDocument
+from claims.documents.services import document_bytes
+from claims.extensions import db
+from claims.intake import review
+from claims.intake.models import Claim
+from claims.intake.services import PhotoUpload
+from claims.regions.models import Region
+from claims.survey.models import SurveyOutcome
+from claims.survey.services import SurveyInput, VerifiedLineInput, assign_surveyors, record_survey
+from tests.intake.images import jpeg_bytes
+from tests.workflow.conftest import file_claim
+
+__all__ = ["file_claim"]
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[None]:
+    """An app context for service-level tests (each test still has its own fresh database)."""
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+# --- reading PDFs ----------------------------------------------------------------------------------
+
+
+def pdf_text(body: bytes, *, first: int | None = None, last: int | None = None) -> str:
+    """pdftotext's text (poppler), as a reader's PDF tool extracts it."""
+    args = ["pdftotext", "-enc", "UTF-8"]
+    if first:
+        args += ["-f", str(first)]
+    if last:
+        args += ["-l", str(last)]
+    done = subprocess.run([*args, "-", "-"], input=body, capture_output=True, check=True, timeout=60)
+    return done.stdout.decode("utf-8")
+
+
+def flat(text: str) -> str:
+    """Without white space: a Chinese line may wrap anywhere, so phrases are compared without it."""
+    return re.sub(r"\s+", "", text)
+
+
+def pages(body: bytes) -> int:
+    return len(PdfReader(io.BytesIO(body)).pages)
+
+
+def attachment(body: bytes) -> dict[str, Any]:
+    attachments = PdfReader(io.BytesIO(body)).attachments
+    assert len(attachments) == 1, attachments.keys()
+    (contents,) = attachments.values()
+    return json.loads(contents[0])
+
+
+def documents_of(claim: Claim, kind: DocumentKind | None = None) -> list[IssuedDocument]:
+    query = select(IssuedDocument).where(IssuedDocument.claim_id == claim.id).order_by(IssuedDocument.id)
+    if kind is not None:
+        query = query.where(IssuedDocument.kind == kind)
+    return list(db.session.execute(query).scalars())
+
+
+def only_document(claim: Claim, kind: DocumentKind) -> tuple[IssuedDocument, bytes]:
+    (document,) = documents_of(claim, kind)
+    return document, document_bytes(document)
+
+
+# --- claims at each step ---------------------------------------------------------------------------
+
+
+def accepted(claim: Claim) -> Claim:
+    review.accept_claim(claim, actor=find_user("clerk"))
+    db.session.commit()
+    return claim
+
+
+def assigned(claim: Claim) -> Claim:
+    accepted(claim)
+    assign_surveyors(claim, [find_user("officer"), find_user("officer2")], actor=find_user("officer"))
+    db.session.commit()
+    return claim
+
+
+def surveyed(claim: Claim, outcome: SurveyOutcome = SurveyOutcome.ELIGIBLE, *, photos: int = 2) -> Claim:
+    assigned(claim)
+    lines = [VerifiedLineInput(line.id, line.quantity, 80, "成熟期") for line in claim.losses]
+    extra: dict[str, Any] = {}
+    if outcome == SurveyOutcome.NOT_COMPENSATED:
+        extra = {"exclusions": ["livestock_unpenned", "no_prevention"], "explanation": "鸡未圈养，田块未采取任何防护措施。"}
+    survey = SurveyInput(
+        visited_at=utcnow() - timedelta(hours=2),
+        surveyors_present="陈志强、周伟",
+        claimant_present=True,
+        outcome=outcome,
+        evidence=["tracks", "droppings"],
+        in_designated_area=True,
+        gps_lat=29.36,
+        gps_lon=112.41,
+        gps_accuracy_m=8,
+        lines=lines,
+        **extra,
+    )
+    uploads = [PhotoUpload(jpeg_bytes(seed=500 + claim.id * 10 + i), f"survey{i}.jpg") for i in range(photos)]
+    record_survey(claim, survey, uploads, actor=find_user("officer"))
+    db.session.commit()
+    return claim
+
+
+# --- hand-built data for the documents of later steps ----------------------------------------------
+
+CLAIMANT = Party(name="张建国", id_number="4309**********1233", address="南县三仙湖镇三仙湖村3组")
+
+
+def incident() -> Incident:
+    return Incident(
+        claim_number="430921-2026-000012",
+        place="南县三仙湖镇三仙湖村",
+        occurred_at=utcnow() - timedelta(days=9),
+        species="野猪",
+        description="夜里野猪进田，水稻被拱倒吃掉一大片。",
+        submitted_at=utcnow() - timedelta(days=8),
+    )
+
+
+def compensation(total_lines: tuple[str, ...] = ("9000.00", "3345.67"), insurer: str = "10000.00") -> CompensationDecisionData:
+    amounts = [Decimal(a) for a in total_lines]
+    total = sum(amounts, Decimal(0))
+    return CompensationDecisionData(
+        claimant=CLAIMANT,
+        incident=incident(),
+        bank="湖南农村信用社 6217 **** **** 4567",
+        lines=[
+            AwardLine("水稻", "15 亩，损失率 100%", "600.00 元/亩 × 15 亩 × 100%", amounts[0]),
+            AwardLine("鸡", "31 只", "107.92 元/只 × 31 只", amounts[1]),
+        ],
+        total=total,
+        insurer_share=Decimal(insurer),
+        government_share=total - Decimal(insurer),
+        payer="保险部分由中华联合财产保险股份有限公司益阳中心支公司支付，其余部分由南县林业局从野生动物致害补偿资金中支付，",
+        payment_terms="自本决定作出之日起10个工作日内",
+        schedule_title="《南县陆生野生动物致害补偿标准（2026年）》",
+        schedule_number="南林发〔2026〕3号",
+        insurer_name="中华联合财产保险股份有限公司益阳中心支公司",
+        survey_date=date(2026, 3, 2),
+    )
+
+
+def notice_list(n: int = 3) -> NoticeListData:
+    names = ["张建国", "李秀英", "欧阳明月", "王五"]
+    entries = [NoticeEntry(names[i % 4], f"430921-2026-{i + 1:06d}", "三仙湖村", "野猪", "水稻2.5亩", Decimal("512.30") + i) for i in range(n)]
+    return NoticeListData(
+        place="南县三仙湖镇三仙湖村",
+        period_from=date(2026, 4, 1),
+        period_to=date(2026, 4, 7),
+        objection_contact="三仙湖镇人民政府（电话0737-5551234）",
+        entries=entries,
+        total=sum((e.amount for e in entries), Decimal(0)),
+    )
+
+
+def payment_list(n: int = 3) -> PaymentListData:
+    entries = [
+        PaymentEntry(f"430921-2026-{i + 1:06d}", f"南林补决〔2026〕{i + 1}号", f"村民{i + 1}", "湖南农村信用社 6217 **** **** 4567", Decimal("1000.01") + i)
+        for i in range(n)
+    ]
+    return PaymentListData(batch="2026年第1批", payer="南县林业局", entries=entries, total=sum((e.amount for e in entries), Decimal(0)))
+
+
+def nan_county() -> Region:
+    return db.session.execute(select(Region).where(Region.code == "430921")).scalar_one()

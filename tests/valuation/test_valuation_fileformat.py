@@ -1,0 +1,85 @@
+"""Schedule and reference-data files: every error names the line and the field."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from claims.valuation.fileformat import FileError, parse_schedule
+from claims.valuation.reference import parse_reference
+from tests.valuation.helpers import header
+
+
+def problems(text: str, parse=parse_schedule) -> list[str]:  # type: ignore[no-untyped-def]
+    with pytest.raises(FileError) as caught:
+        parse(text)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_a_bad_number_names_its_line_and_field() -> None:
+    text = header() + "items:\n  - key: a\n    category: crop\n    rate: 100\n  - key: b\n    category: crop\n    names: [玉米]\n    rate: lots\n"
+    assert problems(text) == ["Line 14, field items[1].rate: must be a number"]
+
+
+def test_missing_and_unknown_fields() -> None:
+    text = 'format: 1\ntitle: 测试\nregion: "430000"\neffective_from: 2024-01-01\nitmes: []\n'
+    found = problems(text)
+    assert "Line 5, field itmes: is not a field of this format" in found
+    assert "Line 1, field code: is required" in found
+    assert "Line 1, field document: is required" in found
+
+
+def test_wrong_choices_dates_and_ratios() -> None:
+    text = (
+        header()
+        + "effective_to: 2023-12-31\nminimum: {kind: sometimes, amount: 200}\nitems:\n  - {key: a, category: crops, method: fixed_rate, rate: 1, ratio: 1.5}\n"
+    )
+    found = problems(text)
+    assert "Line 7, field effective_to: is before effective_from" in found
+    assert "Line 8, field minimum.kind: must be one of: threshold, deductible, none" in found
+    assert "Line 10, field items[0].category: must be one of: crop, economic_tree, livestock, poultry, property" in found
+    assert "Line 10, field items[0].ratio: must be between 0 and 1" in found
+
+
+def test_yaml_syntax_and_duplicate_keys() -> None:
+    assert problems("code: a\ntitle: [unclosed\n")[0].startswith("Line 3, field -: Not a valid YAML or JSON file")
+    assert problems("code: a\ncode: b\n") == ["Line 2, field code: appears twice"]
+
+
+def test_tiers_must_follow_each_other() -> None:
+    text = header() + "tiers:\n  - {from: 300, to: 1000, ratio: 0.8}\n  - {from: 2000, to: 5000, ratio: 0.7}\n"
+    assert problems(text) == ["Line 9, field tiers[1].from: must equal the previous tier's to (tiers follow each other without gaps)"]
+
+
+def test_json_is_accepted_and_numbers_are_decimals() -> None:
+    text = '{"code": "t-json", "title": "T", "region": "430000", "document": {"title": "D"}, "effective_from": "2024-01-01",'
+    text += ' "items": [{"key": "a", "category": "crop", "unit": "mu", "rate": 1538.5, "ratio": 0.8}]}'
+    spec = parse_schedule(text).spec
+    assert spec.items[0].rate == Decimal("1538.5") and spec.items[0].ratio == Decimal("0.8")
+
+
+def test_reference_file_errors_name_line_and_field() -> None:
+    text = (
+        "format: 1\nprices:\n"
+        "  - {item: 水稻, region: '430000', year: 2024, price: 1050, unit: mu, source: x}\n"
+        "  - {item: 玉米, region: '4300', year: 24, price: -1, unit: mu, source: x}\n"
+        "incomes:\n  - {region: '430000', year: 2024, amount: 49243, source: y}\n"
+    )
+    found = problems(text, parse_reference)
+    assert "Line 4, field prices[1].region: must be a 6-digit division code of a province, prefecture or county" in found
+    assert "Line 4, field prices[1].year: must be a whole number between 1990 and 2100" in found
+    assert "Line 4, field prices[1].price: must be between 0 and 100000000" in found
+    assert "Line 6, field incomes[0].kind: is required" in found
+
+
+def test_the_complete_example_in_the_docs_parses() -> None:
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "schedules.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    example = next(b for b in blocks if b.startswith("format: 1\ncode:"))
+    spec = parse_schedule(example).spec
+    assert spec.code == "demo-county-2026" and len(spec.items) == 7 and spec.personal is not None and spec.personal.disability is not None
+    assert len(parse_reference(blocks[-1]).prices) == 2
