@@ -28,3 +28,42 @@ def health():  # type: ignore[no-untyped-def]
 @bp.route("/home")
 def home():  # type: ignore[no-untyped-def]
     return redirect(url_for("main.index"))
+
+
+def shortcuts(user):  # type: ignore[no-untyped-def]
+    """The pages each role uses, shown as buttons on the start page (the top bar stays short on phones)."""
+    from flask_babel import lazy_gettext as _l
+
+    from claims.accounts.models import Role
+
+    common_staff = [("workflow.queue", _l("To do")), ("workflow.overdue", _l("Overdue")), ("settings.conflicts", _l("Conflicts of interest"))]
+    table = {
+        Role.VILLAGER: [],
+        Role.CLERK: [("intake.proxy_claim", _l("File for a villager")), ("approval.notices", _l("Public notice")), *common_staff, ("regions.species", _l("Species"))],
+        Role.OFFICER: [*common_staff, ("regions.species", _l("Species")), ("schedules.index", _l("Compensation schedules"))],
+        Role.APPROVER: [
+            ("approval.approvals", _l("Approvals")),
+            ("approval.payment_batches", _l("Payments")),
+            ("insurance.policies", _l("Insurance policies")),
+            ("schedules.index", _l("Compensation schedules")),
+            *common_staff,
+        ],
+        Role.INSURER: [("insurance.portal", _l("Referred claims"))],
+        Role.ADMIN: [
+            ("admin.users", _l("Users")),
+            ("regions.regions", _l("Regions")),
+            ("regions.species", _l("Species")),
+            ("schedules.index", _l("Compensation schedules")),
+            ("schedules.reference", _l("Reference prices")),
+            ("insurance.policies", _l("Insurance policies")),
+            ("insurance.insurers", _l("Insurers")),
+            ("settings.calendar", _l("Calendar")),
+            ("settings.time_limits", _l("Time limits")),
+            ("settings.county_settings", _l("County settings")),
+            ("workflow.overdue", _l("Overdue")),
+        ],
+    }
+    return table.get(user.role, [])
+
+
+bp.add_app_template_global(shortcuts, "shortcuts")
