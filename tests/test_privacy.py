@@ -149,12 +149,21 @@ def test_uploaded_files_are_not_named_after_people(app: Flask, world: World) -> 
 
 
 def _page_claim(world: World, path: str) -> tuple[str | None, str]:
-    """Which claim of the world a page is about, and what kind of page it is (detail, edit, other)."""
+    """Which claim of the world a page is about, and what kind of page it is: the claim page or one of the
+    claim's documents ("detail"), the filing form ("edit"), anything else ("other")."""
     by_id = {str(v): k for k, v in world.claims.items()}
-    match = re.fullmatch(r"/claims/(\d+)(/edit)?", path)
+    match = re.fullmatch(r"/claims/(\d+)(/edit|/documents/\d+)?", path)
     if not match or match.group(1) not in by_id:
         return None, "other"
-    return by_id[match.group(1)], "edit" if match.group(2) else "detail"
+    return by_id[match.group(1)], "edit" if match.group(2) == "/edit" else "detail"
+
+
+def _pdf_text(body: bytes) -> str:
+    from pypdf import PdfReader
+
+    text = "".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(body)).pages)
+    assert text.strip(), "a PDF without text: the scan would see nothing"
+    return text
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -168,9 +177,15 @@ def test_every_page_shows_full_numbers_only_where_the_role_needs_them(app: Flask
         for url in [response.headers.get("Location", ""), *urls]:
             if long_numbers(url.encode()) or any(secret in url for secret in all_secrets().values()):
                 problems.append(f"{path}: a number in the URL {url}")
-        if response.mimetype not in ("text/html", "application/json", "text/plain", "text/csv"):
+        disposition = response.headers.get("Content-Disposition", "")
+        if long_numbers(disposition.encode()) or any(secret in disposition for secret in all_secrets().values()):
+            problems.append(f"{path}: a number in the file name {disposition}")
+        if response.mimetype == "application/pdf":
+            html = _pdf_text(response.get_data())
+        elif response.mimetype in ("text/html", "application/json", "text/plain", "text/csv"):
+            html = response.get_data(as_text=True)
+        else:
             continue
-        html = response.get_data(as_text=True)
         page_claim, kind = _page_claim(world, path)
         for key, identity in IDENTITIES.items():
             full_id_ok = page_claim == key and response.status_code == 200 and (
@@ -236,3 +251,20 @@ def test_error_pages_do_not_echo_what_was_typed(app: Flask, world: World, monkey
     for label, secret in all_secrets().items():
         assert secret not in html, label
         assert secret not in logged, label
+
+
+def test_the_bank_file_is_the_one_export_with_full_accounts_and_it_is_audited(app: Flask, world: World) -> None:
+    """The payment file goes to the bank, so it carries the full account; downloading it leaves an audit event."""
+    approver = client_as(app, "approver_cl")
+    with app.app_context():
+        before = db.session.execute(select(AuditEvent.id).where(AuditEvent.action == "batch_exported")).all()
+    response = approver.post(f"/payments/{world.payment_batch}/export", data={"csrf_token": csrf_token(approver, "/")})
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert IDENTITIES["n"].account in response.get_data(as_text=True)
+    assert IDENTITIES["n"].id_number not in response.get_data(as_text=True)  # the bank needs the account, not the ID
+    assert "no-store" in response.headers["Cache-Control"]
+    assert not long_numbers(response.headers["Content-Disposition"].encode())
+    with app.app_context():
+        events = db.session.execute(select(AuditEvent).where(AuditEvent.action == "batch_exported")).scalars().all()
+        assert len(events) == len(before) + 1 and events[-1].actor_id == world.users["approver_cl"]
+        assert not long_numbers(repr(events[-1].changes).encode())

@@ -55,12 +55,12 @@ def _rational(value: float) -> IFDRational:
 
 
 def _dms(decimal: float) -> tuple[IFDRational, IFDRational, IFDRational]:
-    decimal = abs(decimal)
-    degrees = int(decimal)
-    minutes_full = (decimal - degrees) * 60
-    minutes = int(minutes_full)
-    seconds = (minutes_full - minutes) * 60
-    return IFDRational(degrees, 1), IFDRational(minutes, 1), _rational(seconds)
+    # Work in ten-thousandths of a second so that rounding carries into minutes and degrees
+    # (29.4 degrees must give 29 24' 0", not 29 23' 60.0", which readers reject).
+    total = round(abs(decimal) * 3600 * 10000)
+    degrees, rest = divmod(total, 3600 * 10000)
+    minutes, seconds = divmod(rest, 60 * 10000)
+    return IFDRational(degrees, 1), IFDRational(minutes, 1), IFDRational(seconds, 10000)
 
 
 def make_exif(
