@@ -16,6 +16,7 @@ TRANSITION_MODULES = (
     "claims.insurance.services",
     "claims.approval.services",
     "claims.approval.payments",
+    "claims.approval.documents",
     "claims.valuation.transitions",
 )
 

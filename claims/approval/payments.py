@@ -88,6 +88,9 @@ def export_csv(batch: PaymentBatch, *, actor: User) -> bytes:
         claim = payment.claim
         writer.writerow([payment.reference, claim.claimant_name, claim.bank_name, claim.bank_account, f"{payment.amount:.2f}", claim.number])
         payment.status = PaymentStatus.EXPORTED
+    from claims.approval.documents import issue_payment_list
+
+    issue_payment_list(batch, actor=actor)
     batch.exported_at = utcnow()
     record_event(entity="payment_batch", entity_id=batch.id, action="batch_exported", actor=actor, changes={"lines": len(batch.payments)})
     return ("\ufeff" + out.getvalue()).encode("utf-8")

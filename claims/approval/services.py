@@ -205,6 +205,11 @@ def create_notice_batch(township: Region, claims: list[Claim], start: date, *, a
         if claim.township_id != township.id:
             raise WorkflowError(_("Claim %(number)s is not in this township.", number=claim.number))
         apply_transition(claim, "start_notice", actor=actor, data={"batch": batch, "changes": {"batch": batch.id, "until": batch.end_date.isoformat()}})
+    from claims.approval.documents import issue_notice_list
+
+    db.session.flush()
+    db.session.refresh(batch, ["entries"])
+    issue_notice_list(batch, actor=actor)
     record_event(
         entity="notice_batch",
         entity_id=batch.id,

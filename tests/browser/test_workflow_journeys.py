@@ -14,7 +14,7 @@ from flask import Flask
 from claims.extensions import db
 from claims.intake.models import Claim
 from claims.workflow.states import ClaimStatus
-from tests.browser.steps import assert_status, click_to, log_in, open_claim_from_queue, photo
+from tests.browser.steps import STATUS, assert_status, click_to, flashes, log_in, open_claim_from_queue, photo
 from tests.workflow.conftest import file_claim
 
 pytestmark = [
@@ -109,9 +109,14 @@ def test_claim_is_accepted_surveyed_on_a_phone_and_confirmed(app: Flask, phone: 
     click_to(phone, "#confirm-form button[type=submit]", "confirm")
     assert_status(page, "confirmed")
     assert status_of(app, claim_id) == ClaimStatus.CONFIRMED
-    # submitted, accepted, surveyors assigned, surveyed, confirmed: one history line each.
+    # Every step is in the history: the filing (draft started, form saved, photos added, submitted), the
+    # acceptance, the assignment, the survey and its photo, the confirmation. The five steps that moved
+    # the claim on end with "→ <new status>".
     history = page.locator("ol.history > li")
-    assert history.count() == 5, page.inner_text("ol.history")
+    assert history.count() == 9, page.inner_text("ol.history")
+    steps = [t.strip() for t in history.all_inner_texts() if "→" in t]
+    assert len(steps) == 5, steps
+    assert steps[-1].rsplit("→", 1)[1].strip() in STATUS["confirmed"], steps
     phone.assert_no_horizontal_scroll()
     phone.assert_clean()
 
@@ -140,12 +145,12 @@ def test_returned_claim_is_corrected_and_submitted_again(app: Flask, phone: Any)
     click_to(phone, "#edit-link", "correct the application")
     assert page.url.endswith(f"/claims/{claim_id}/edit")
     assert page.input_value("#bank_account") == "6217995500001234567"
-    page.fill("#bank_account", "62179955000012345678")
+    page.fill("#bank_account", "6228480010123456789")
     if not page.is_checked("#declaration"):
         page.check("#declaration")
     phone.assert_no_horizontal_scroll()
     click_to(phone, "button[name=action][value=submit]", "submit again")
-    assert page.locator("#claim-number").count() == 1, page.url
+    assert page.locator("#claim-number").count() == 1, f"{page.url}: " + flashes(page)
     assert page.inner_text("#claim-number").strip() == number  # the same number
 
     click_to(phone, f"main a[href='/claims/{claim_id}']", "follow the claim")
@@ -153,7 +158,7 @@ def test_returned_claim_is_corrected_and_submitted_again(app: Flask, phone: Any)
     assert page.locator("#correction-items").count() == 0
     assert status_of(app, claim_id) == ClaimStatus.SUBMITTED
     with app.app_context():
-        assert db.session.get(Claim, claim_id).bank_account == "62179955000012345678"
+        assert db.session.get(Claim, claim_id).bank_account == "6228480010123456789"
     phone.assert_clean()
 
 

@@ -1,0 +1,121 @@
+"""The documents of the award: the compensation decision or refusal on approval, the notice list and the
+payment list of a batch. They are issued in the deciding transaction (claims.documents.hooks)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from claims.accounts.models import User
+from claims.approval.models import Decision, NoticeBatch, PaymentBatch
+from claims.core.crypto import mask_account
+from claims.documents import builders
+from claims.documents.data import AwardLine, NoticeEntry, NoticeListData, PaymentEntry, PaymentListData
+from claims.documents.hooks import issue_on
+from claims.documents.models import DocumentKind, IssuedDocument
+from claims.documents.services import issue_document
+from claims.extensions import db
+from claims.insurance.models import InsurancePolicy
+from claims.intake.models import Claim
+from claims.regions.models import LimitKind
+from claims.regions.services import time_limit
+
+
+def _schedule(claim: Claim) -> tuple[str, str]:
+    from claims.valuation.models import CompensationSchedule
+    from claims.valuation.services import current_valuation
+
+    valuation = current_valuation(claim)
+    schedule = db.session.get(CompensationSchedule, valuation.schedule_id) if valuation else None
+    return (schedule.document_title, schedule.document_number) if schedule else ("", "")
+
+
+def compensation_decision(claim: Claim) -> object:
+    """The approved figures, line by line with the rule that produced each, and who pays what by when."""
+    from claims.valuation.services import current_valuation
+
+    decision = db.session.get(Decision, claim.id)
+    assert decision is not None, "approval without a decision"
+    valuation = current_valuation(claim)
+    lines = [AwardLine(item=line.item, verified="", basis=line.rule, amount=line.amount) for line in (valuation.final_lines() if valuation else [])]
+    entitled = sum((line.amount for line in lines), Decimal("0.00"))
+    if entitled != decision.total:  # the county does not pay what the insurer does not
+        lines.append(AwardLine(item="保险未赔付且本县不予补足部分", verified="", basis="县级设定：政府不补足", amount=decision.total - entitled))
+    policy = db.session.get(InsurancePolicy, decision.policy_id) if decision.policy_id else None
+    insurer = policy.insurer.name if policy and decision.insurer_share > 0 else ""
+    county = claim.county.name if claim.county else ""
+    payer = (f"保险部分{decision.insurer_share}元由{insurer}支付；" if insurer else "") + f"其余{decision.government_share}元由{county}财政支付。"
+    days = time_limit(claim.county, LimitKind.PAYMENT, decision.approved_at.date())
+    title, number = _schedule(claim)
+    return builders.compensation_data(
+        claim,
+        lines,
+        insurer_share=decision.insurer_share,
+        payer=payer,
+        payment_terms=f"自本决定作出之日起{days}个工作日内支付至申请人银行账户",
+        schedule_title=title,
+        schedule_number=number,
+        insurer_name=insurer,
+    )
+
+
+def _refusal(claim: Claim) -> object:
+    return builders.refusal_data(claim, builders.claim_survey(claim))
+
+
+issue_on("approve", DocumentKind.COMPENSATION, compensation_decision)
+issue_on("refuse_award", DocumentKind.REFUSAL, _refusal)
+
+
+def issue_notice_list(batch: NoticeBatch, *, actor: User) -> IssuedDocument:
+    entries = [
+        NoticeEntry(
+            name=e.claim.claimant_name or "",
+            claim_number=e.claim.number or "",
+            village=e.claim.village.name if e.claim.village else "",
+            species=e.claim.species.name_zh if e.claim.species else (e.claim.species_description or ""),
+            loss="、".join(line.item for line in e.claim.losses),
+            amount=e.amount,
+        )
+        for e in batch.entries
+        if not e.withdrawn
+    ]
+    data = NoticeListData(
+        place=batch.township.name,
+        period_from=batch.start_date,
+        period_to=batch.end_date,
+        objection_contact=f"{batch.township.name}人民政府",
+        entries=entries,
+        total=sum((e.amount for e in entries), Decimal("0.00")),
+    )
+    data.check()
+    return issue_document(DocumentKind.NOTICE_LIST, None, data, actor=actor, county=batch.township.parent, subject=f"notice_batch:{batch.id}")
+
+
+def issue_payment_list(batch: PaymentBatch, *, actor: User) -> IssuedDocument | None:
+    """Once per batch, at its first export."""
+    subject = f"payment_batch:{batch.id}"
+    if db.session.execute(select(IssuedDocument.id).where(IssuedDocument.subject == subject)).first():
+        return None
+    numbers = {}
+    for payment in batch.payments:
+        row = db.session.execute(
+            select(IssuedDocument.number)
+            .where(IssuedDocument.claim_id == payment.claim_id, IssuedDocument.kind == DocumentKind.COMPENSATION)
+            .order_by(IssuedDocument.id.desc())
+        ).first()
+        numbers[payment.id] = row[0] if row else ""
+    entries = [
+        PaymentEntry(
+            claim_number=p.claim.number or "",
+            decision_number=numbers[p.id],
+            name=p.claim.claimant_name or "",
+            bank=f"{p.claim.bank_name or ''} {mask_account(p.claim.bank_account)}",
+            amount=p.amount,
+        )
+        for p in batch.payments
+    ]
+    data = PaymentListData(batch=batch.reference, payer=f"{batch.county.name}财政", entries=entries, total=sum((e.amount for e in entries), Decimal("0.00")))
+    data.check()
+    return issue_document(DocumentKind.PAYMENT_LIST, None, data, actor=actor, county=batch.county, subject=subject)
