@@ -44,8 +44,11 @@ system-deps-test:
 # where gettext looks for zh_CN, parsed by Babel as zh_Hans_CN). The .mo files are git-ignored and
 # built here; `make run` and `make test` depend on this target. Fuzzy entries are never compiled.
 TRANSLATIONS := claims/translations
-# Also read by tests/test_i18n.py, which extracts the same way: keep this on one line.
+# Also read by tests/test_i18n.py, which extracts the same way: keep these on one line each.
 BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
+# Directories pybabel skips. Its default also skips those starting with "_", which left out
+# templates/_macros; ".*" keeps skipping .venv and .git.
+BABEL_IGNORE_DIRS := .*
 
 translations: setup
 	$(VENV)/bin/pybabel compile --statistics -d $(TRANSLATIONS) -D messages
@@ -54,7 +57,7 @@ translations: setup
 # then translate the new, empty entries (tests/test_i18n.py lists any that are missing) and run
 # `make translations`. The compile step prints how many entries are translated.
 messages: setup
-	$(VENV)/bin/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --project=wildlife-claims --version=0.1.0 \
+	$(VENV)/bin/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --ignore-dirs='$(BABEL_IGNORE_DIRS)' --project=wildlife-claims --version=0.1.0 \
 	  --copyright-holder="wildlife-claims contributors" -o $(TRANSLATIONS)/messages.pot .
 	$(VENV)/bin/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -D messages --no-fuzzy-matching
 	$(VENV)/bin/pybabel compile --statistics -d $(TRANSLATIONS) -D messages

@@ -2,7 +2,7 @@
 default language is Chinese and English can be chosen, and every template compiles.
 
 The strings are extracted from the current sources exactly as `make messages` does (babel.cfg and the
-Makefile's BABEL_KEYWORDS), so a new `_()` anywhere fails here until it is translated in
+Makefile's BABEL_KEYWORDS and BABEL_IGNORE_DIRS), so a new `_()` anywhere fails here until it is translated in
 claims/translations/zh/LC_MESSAGES/messages.po. The conftest compiles the catalog before the app starts.
 """
 
@@ -36,10 +36,17 @@ def _keywords() -> list[str]:
     return match.group(1).split()
 
 
+def _ignore_dirs() -> list[str]:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    match = re.search(r"^BABEL_IGNORE_DIRS\s*:=(.*)$", makefile, re.MULTILINE)
+    assert match, "the Makefile has no BABEL_IGNORE_DIRS line; this test extracts like `make messages`"
+    return ["--ignore-dirs", match.group(1).strip()]
+
+
 @pytest.fixture(scope="module")
 def extracted(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
     pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
-    CommandLineInterface().run(["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), *_keywords(), "-o", str(pot), str(ROOT)])
+    CommandLineInterface().run(["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), *_keywords(), *_ignore_dirs(), "-o", str(pot), str(ROOT)])
     with pot.open("rb") as fh:
         catalog = read_po(fh)
     assert len(catalog) > 100, "extraction found almost nothing: check babel.cfg"

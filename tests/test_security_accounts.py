@@ -85,9 +85,7 @@ def test_production_session_cookie_is_secure(app: Flask, monkeypatch: pytest.Mon
         match = CSRF_RE.search(html)
         assert match
         token = match.group(1) or match.group(2)
-        response = client.post(
-            "/login", base_url="https://claims.example", data={"login": "clerk", "password": DEMO_PASSWORD, "csrf_token": token}
-        )
+        response = client.post("/login", base_url="https://claims.example", data={"login": "clerk", "password": DEMO_PASSWORD, "csrf_token": token})
         attributes = _attributes(_session_cookie_header(response))
         assert {"secure", "httponly"} <= set(attributes)
         assert attributes.get("samesite", "").lower() == "lax"
@@ -379,12 +377,20 @@ def test_no_default_accounts_without_the_demo_data(app: Flask, tmp_path: Path) -
     """A database migrated without `flask demo load` has no user at all to log in as."""
     from flask_migrate import upgrade
 
-    from tests.conftest import IS_PG
-
-    if IS_PG:
-        pytest.skip("the empty-database check runs on SQLite; demo loading is the same code on both")
+    # Its own SQLite file on either test run: the question is what the migrations and set-up create, not the engine.
     fresh = create_app(base_config(f"sqlite:///{tmp_path / 'empty.db'}", tmp_path))
     with fresh.app_context():
         upgrade(revision="heads")
         assert db.session.execute(select(User)).first() is None
         db.engine.dispose()
+
+
+def test_county_admin_cannot_take_over_a_villager_of_another_county(app: Flask) -> None:
+    from tests.test_security_support import world_for
+
+    world = world_for(app)
+    admin = client_as(app, "admin_cl")  # Chaling county; the owner's claims are all in Nan county
+    _edit_user(admin, _user(app, "13800000001"), password=GOOD_PASSWORD)
+    takeover = app.test_client()
+    assert _post_login(takeover, "13800000001", GOOD_PASSWORD) == 200, "signed in as the villager"
+    assert takeover.get(f"/claims/{world.claims['a']}").status_code != 200

@@ -620,7 +620,8 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("admin.edit_user", "user in Chaling", _user("clerk_cl"), expect(200, *ADMINS)),
     Case("admin.edit_user", "user in Nan county", _user("clerk"), expect(200, "admin")),
     Case("admin.edit_user", "province admin", _user("admin"), expect(200, "admin")),
-    Case("admin.edit_user", "villager (no region)", _user("owner"), expect(200, *ADMINS)),
+    # Villagers and insurers belong to no region: only the province-wide administrator manages them.
+    Case("admin.edit_user", "villager (no region)", _user("owner"), expect(200, "admin")),
     Case("admin.edit_user", "missing user", lambda w: f"/admin/users/{w.missing}", NOBODY),
     Case("admin.edit_user", "user in Chaling", _user("clerk_cl"), expect(200, *ADMINS), "POST", lambda w: {"name": "", "role": "clerk", "region_id": "0"}),
     Case("admin.edit_user", "user in Nan county", _user("clerk"), expect(200, "admin"), "POST", lambda w: {"name": "", "role": "clerk", "region_id": "0"}),
@@ -749,8 +750,8 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("insurance.insurer_payment", "missing claim", lambda w: f"/insurer/referrals/{w.missing}/payment", NOBODY, "POST", lambda w: {}),
     Case("insurance.policies", "-", lambda w: "/admin/policies", expect(200, *SCHEDULE_VIEWERS)),
     Case("insurance.policies", "-", lambda w: "/admin/policies", expect(422, *ADMINS) | dict.fromkeys(APPROVERS, 200), "POST", lambda w: {}),
-    Case("insurance.insurers", "-", lambda w: "/admin/insurers", expect(200, *ADMINS)),
-    Case("insurance.insurers", "-", lambda w: "/admin/insurers", expect(200, *ADMINS), "POST", lambda w: {"what": "insurer"}),
+    Case("insurance.insurers", "-", lambda w: "/admin/insurers", expect(200, "admin")),
+    Case("insurance.insurers", "-", lambda w: "/admin/insurers", expect(200, "admin"), "POST", lambda w: {"what": "insurer"}),
     # public notice (township clerks post it), approval and payment (the county's approvers)
     Case("approval.notices", "own township", lambda w: "/notices", expect(200, *CLERKS)),
     Case("approval.notices", "own township", lambda w: "/notices", expect(422, *CLERKS), "POST", lambda w: {"claims": "0"}),

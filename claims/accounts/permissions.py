@@ -5,20 +5,30 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 
 from claims.accounts.models import Role, User
-from claims.regions.models import Region
+from claims.regions.models import Region, RegionLevel
 
 
 def can_manage_users(user: User | None) -> bool:
     return user is not None and user.active and user.role == Role.ADMIN
 
 
+def is_province_wide(admin: User) -> bool:
+    """Villagers and insurers belong to no region: only a province-wide administrator manages them,
+    so that a county administrator can never take over an account whose claims lie elsewhere."""
+    return admin.region is None or admin.region.level == RegionLevel.PROVINCE
+
+
 def manageable_users_filter(admin: User):  # type: ignore[no-untyped-def]
-    """Users an administrator manages: staff scoped inside the admin's region, and villagers and insurers."""
+    """Users an administrator manages: staff scoped inside the admin's region (and, province-wide, everyone)."""
     subtree = select(Region.id).where(Region.path.startswith(admin.region.path if admin.region else ""))
-    return or_(User.region_id.in_(subtree), User.region_id.is_(None))
+    if is_province_wide(admin):
+        return or_(User.region_id.in_(subtree), User.region_id.is_(None))
+    return User.region_id.in_(subtree)
 
 
 def can_manage_user(admin: User, user: User) -> bool:
     if not can_manage_users(admin):
         return False
-    return user.region is None or admin.region is None or user.region.is_within(admin.region)
+    if user.region is None:
+        return is_province_wide(admin)
+    return admin.region is None or user.region.is_within(admin.region)

@@ -86,7 +86,7 @@ def export_csv(batch: PaymentBatch, *, actor: User) -> bytes:
         if payment.status not in (PaymentStatus.PENDING, PaymentStatus.EXPORTED):
             continue
         claim = payment.claim
-        writer.writerow([payment.reference, claim.claimant_name, claim.bank_name, claim.bank_account, f"{payment.amount:.2f}", claim.number])
+        writer.writerow([payment.reference, _cell(claim.claimant_name), _cell(claim.bank_name), claim.bank_account, f"{payment.amount:.2f}", claim.number])
         payment.status = PaymentStatus.EXPORTED
     from claims.approval.documents import issue_payment_list
 
@@ -94,6 +94,12 @@ def export_csv(batch: PaymentBatch, *, actor: User) -> bytes:
     batch.exported_at = utcnow()
     record_event(entity="payment_batch", entity_id=batch.id, action="batch_exported", actor=actor, changes={"lines": len(batch.payments)})
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _cell(value: str | None) -> str:
+    """A text cell a spreadsheet will not run as a formula (OWASP CSV injection)."""
+    text = value or ""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def settle(payment: Payment, bank_reference: str | None, *, actor: User) -> bool:

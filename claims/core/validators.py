@@ -77,3 +77,11 @@ class BankAccount:
 
 def luhn_ok(number: str) -> bool:
     return luhn.is_valid(number)
+
+
+class PlainText:
+    """No text that a spreadsheet would run as a formula (the bank export is opened in one)."""
+
+    def __call__(self, form: Form, field: Field) -> None:
+        if field.data and str(field.data).lstrip()[:1] in ("=", "+", "-", "@"):
+            raise FormError(str(_l("This may not start with = + - or @.")))

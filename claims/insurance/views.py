@@ -149,6 +149,10 @@ def policies():  # type: ignore[no-untyped-def]
 @bp.route("/admin/insurers", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def insurers():  # type: ignore[no-untyped-def]
+    from claims.accounts.permissions import is_province_wide
+
+    if not is_province_wide(g.user):  # insurers serve several counties: a county admin may not relink them
+        abort(404)
     form, member_form = InsurerForm(prefix="ins"), MemberForm(prefix="mem")
     member_form.user_id.choices = [
         (u.id, f"{u.name} ({u.login})") for u in db.session.execute(select(User).where(User.role == Role.INSURER).order_by(User.login)).scalars()

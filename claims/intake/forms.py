@@ -28,7 +28,7 @@ from wtforms.validators import Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FormError
 
 from claims.core.time import local_to_utc, local_today, to_local, utcnow
-from claims.core.validators import BankAccount, Mobile, ResidentId
+from claims.core.validators import BankAccount, Mobile, PlainText, ResidentId
 from claims.intake.models import LossCategory
 from claims.intake.services import ClaimInput, LossInput, PhotoUpload
 
@@ -93,11 +93,11 @@ class LossForm(Form):
 class ClaimForm(FlaskForm):
     submission_key = HiddenField()
     version = HiddenField()
-    claimant_name = StringField(_l("Claimant's name"), validators=[Optional(), Length(max=50)])
+    claimant_name = StringField(_l("Claimant's name"), validators=[Optional(), Length(max=50), PlainText()])
     claimant_id_number = StringField(_l("Resident ID number (18 characters)"), validators=[Optional(), ResidentId()])
     claimant_mobile = StringField(_l("Mobile number"), validators=[Optional(), Mobile()])
-    claimant_address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
-    bank_name = StringField(_l("Bank (e.g. 农村商业银行)"), validators=[Optional(), Length(max=100)])
+    claimant_address = StringField(_l("Address"), validators=[Optional(), Length(max=200), PlainText()])
+    bank_name = StringField(_l("Bank (e.g. 农村商业银行)"), validators=[Optional(), Length(max=100), PlainText()])
     bank_account = StringField(_l("Bank account or card number"), validators=[Optional(), BankAccount()])
     county_id = SelectField(_l("County"), coerce=int, choices=[], validate_choice=False)
     township_id = SelectField(_l("Township"), coerce=int, choices=[], validate_choice=False)

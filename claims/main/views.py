@@ -39,7 +39,12 @@ def shortcuts(user):  # type: ignore[no-untyped-def]
     common_staff = [("workflow.queue", _l("To do")), ("workflow.overdue", _l("Overdue")), ("settings.conflicts", _l("Conflicts of interest"))]
     table = {
         Role.VILLAGER: [],
-        Role.CLERK: [("intake.proxy_claim", _l("File for a villager")), ("approval.notices", _l("Public notice")), *common_staff, ("regions.species", _l("Species"))],
+        Role.CLERK: [
+            ("intake.proxy_claim", _l("File for a villager")),
+            ("approval.notices", _l("Public notice")),
+            *common_staff,
+            ("regions.species", _l("Species")),
+        ],
         Role.OFFICER: [*common_staff, ("regions.species", _l("Species")), ("schedules.index", _l("Compensation schedules"))],
         Role.APPROVER: [
             ("approval.approvals", _l("Approvals")),

@@ -61,7 +61,9 @@ def _award_panels(claim: Claim, user: User, forms: dict[str, Any], panels: dict[
         panels["notice_entry"] = current_entry(claim)
         panels["approvals"] = approvals_this_round(claim)
         if user.role == Role.APPROVER:
-            panels["approve"] = forms.get("approve") or ApproveForm(version=claim.version)
+            # An approver who approved in this round waits for a second one: approving again is refused.
+            if not any(a.approver_id == user.id for a in panels["approvals"]):
+                panels["approve"] = forms.get("approve") or ApproveForm(version=claim.version)
             panels["refuse_award"] = forms.get("refuse_award") or RefuseAwardForm(version=claim.version)
     payments = db.session.query(Payment).filter_by(claim_id=claim.id).order_by(Payment.id).all()
     panels["payments"] = payments

@@ -93,6 +93,4 @@ def expect_not_found(phone: Any, path: str) -> None:
     response = phone.page.goto(phone.base_url + path)
     assert response is not None and response.status == 404, f"{path}: HTTP {response.status if response else None}, expected 404"
     url = phone.base_url + path
-    phone.errors[:] = [
-        e for e in phone.errors if e != f"HTTP 404 for {url}" and not (e.startswith(f"console.error on {url}:") and "404" in e)
-    ]
+    phone.errors[:] = [e for e in phone.errors if e != f"HTTP 404 for {url}" and not (e.startswith(f"console.error on {url}:") and "404" in e)]

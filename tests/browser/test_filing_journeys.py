@@ -209,7 +209,8 @@ def test_clerk_files_for_a_villager_without_an_account(phone: Any) -> None:
     page = phone.page
     _, _, taken = moments()
     log_in(phone, "clerk")
-    open_nav(phone, "/claims/new-for-villager")
+    # The clerk's start page offers filing for a villager (the top bar only has "Report damage").
+    phone.navigate(lambda: page.click("main a[href='/claims/new-for-villager']"), "file for a villager")
     phone.assert_no_horizontal_scroll()
 
     # The clerk's own township is chosen already; the claimant's fields are empty.
