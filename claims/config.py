@@ -40,6 +40,9 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "SESSION_IDLE_MINUTES": 30,
         "SESSION_ABSOLUTE_HOURS": 12,
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        # The cookie is re-sent only when the session changes (every page does, through its idle
+        # stamp); never on static files, whose late responses could otherwise put back an old cookie.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "WTF_CSRF_TIME_LIMIT": None,  # the session's own lifetime bounds the token
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
