@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from claims.core.forms import MultiCheckboxField
 from claims.core.validators import BankAccount
-from claims.workflow.reasons import RefusalReason
+from claims.intake.review_forms import RefuseForm
 
 
 class NoticeForm(FlaskForm):
@@ -35,14 +35,8 @@ class BatchApproveForm(FlaskForm):
     claims = MultiCheckboxField(_l("Claims"), coerce=int, choices=[], validators=[DataRequired(_l("Choose at least one claim."))])
 
 
-class RefuseAwardForm(FlaskForm):
-    version = HiddenField()
-    reasons = MultiCheckboxField(_l("Reasons"), choices=[], validators=[DataRequired(_l("Choose at least one reason."))])
-    explanation = TextAreaField(_l("Explanation (shown to the claimant)"), validators=[DataRequired(_l("Please give a reason.")), Length(max=2000)])
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.reasons.choices = [(r.value, r.title) for r in RefusalReason]
+class RefuseAwardForm(RefuseForm):
+    """The county's refusal after the notice: the same reasons and explanation as a refusal at intake."""
 
 
 class ResultFileForm(FlaskForm):
