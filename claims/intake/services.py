@@ -162,8 +162,13 @@ def photo_limits() -> PhotoLimits:
     return PhotoLimits(max_bytes=cfg["PHOTO_MAX_BYTES"], max_pixels=cfg["PHOTO_MAX_PIXELS"])
 
 
-def add_photos(claim: Claim, uploads: list[PhotoUpload], *, actor: User, stage: PhotoStage = PhotoStage.FILING) -> tuple[list[Photo], list[PhotoProblem]]:
-    """Check and store each photo; a refused photo is reported by name and never blocks the others."""
+def add_photos(
+    claim: Claim, uploads: list[PhotoUpload], *, actor: User, stage: PhotoStage = PhotoStage.FILING, flag: bool = True
+) -> tuple[list[Photo], list[PhotoProblem]]:
+    """Check and store each photo; a refused photo is reported by name and never blocks the others.
+
+    `flag=False` leaves the evidence flags to the caller (submission computes them for every photo).
+    """
     added: list[Photo] = []
     problems: list[PhotoProblem] = []
     room = current_app.config["PHOTO_MAX_COUNT"] - len([p for p in active_photos(claim) if p.stage == stage])
@@ -188,7 +193,7 @@ def add_photos(claim: Claim, uploads: list[PhotoUpload], *, actor: User, stage: 
         added.append(photo)
     if added:
         db.session.flush()
-        for photo in added:
+        for photo in added if flag else ():
             photo.flags = evidence_flags(claim, photo)
         record_event(entity="claim", action="photos_added", actor=actor, claim=claim, changes={"photos": [p.sha256 for p in added]})
     return added, problems
@@ -429,12 +434,14 @@ def save_filing(claim: Claim, data: ClaimInput, uploads: list[PhotoUpload], *, a
     update_draft(claim, data, actor=actor)
     db.session.flush()
     db.session.expire(claim, ["county", "township", "village", "species"])
-    _, photo_problems = add_photos(claim, uploads, actor=actor)
+    # On a submit, prepare_submission flags every photo once; otherwise the new ones are flagged here.
+    added, photo_problems = add_photos(claim, uploads, actor=actor, flag=not submit)
     outcome = FilingOutcome(photo_problems=photo_problems, species_warning=species_warning(claim))
-    if not submit:
-        return outcome
-    outcome.problems = submission_problems(claim)
-    if outcome.problems or photo_problems or not form_ok:
+    if submit:
+        outcome.problems = submission_problems(claim)
+    if not submit or outcome.problems or photo_problems or not form_ok:
+        for photo in added if submit else ():
+            photo.flags = evidence_flags(claim, photo)
         return outcome
     link_claimant_account(claim)
     apply_transition(claim, "submit" if claim.status == ClaimStatus.DRAFT else "resubmit", actor=actor)

@@ -7,7 +7,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from claims.core.time import utcnow
 from claims.extensions import db
@@ -35,12 +37,27 @@ def _digest(event: AuditEvent) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+HEAD_KEY = "claims.audit.head"
+
+
 def _locked_head() -> AuditHead:
+    """The chain's head row, locked once per transaction (later events of the transaction reuse it)."""
+    cached = db.session.info.get(HEAD_KEY)
+    if cached is not None and cached in db.session:
+        return cached
     head = db.session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
     if head is None:
         head = AuditHead(id=1, last_hash=GENESIS, count=0)
         db.session.add(head)
+    db.session.info[HEAD_KEY] = head
     return head
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_head(session: Session, transaction: SessionTransaction) -> None:
+    """A new transaction, or the rest of one after a savepoint ends, locks the head again and reads it fresh
+    (a rolled-back savepoint may have released the row lock)."""
+    session.info.pop(HEAD_KEY, None)
 
 
 def record_event(
