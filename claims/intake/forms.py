@@ -173,34 +173,16 @@ class ClaimForm(FlaskForm):
             species_unknown=bool(self.species_unknown.data),
             species_description=ok("species_description"),
             description=ok("description"),
-            gps_lat=_float(self.gps_lat.data, -90, 90),
-            gps_lon=_float(self.gps_lon.data, -180, 180),
-            gps_accuracy_m=_float(self.gps_accuracy.data, 0, 1e6),
+            gps_lat=parse_float(self.gps_lat.data, -90, 90),
+            gps_lon=parse_float(self.gps_lon.data, -180, 180),
+            gps_accuracy_m=parse_float(self.gps_accuracy.data, 0, 1e6),
             declaration=bool(self.declaration.data),
             losses=[line for line in (entry.form.to_input() for entry in self.losses.entries) if line is not None],
         )
 
     def uploads(self) -> list[PhotoUpload]:
         """The posted photo files with the phone's position and time recorded when each was taken."""
-        meta = _photo_meta(self.photo_meta.data)
-        out = []
-        for storage in self.photos.data or []:
-            if not getattr(storage, "filename", None):
-                continue
-            data = storage.read()
-            info = meta.get(f"{storage.filename}:{len(data)}") or meta.get(storage.filename) or {}
-            moment = info.get("t")
-            out.append(
-                PhotoUpload(
-                    data=data,
-                    filename=storage.filename[:100],
-                    browser_lat=_float(info.get("lat"), -90, 90),
-                    browser_lon=_float(info.get("lon"), -180, 180),
-                    browser_accuracy_m=_float(info.get("acc"), 0, 1e6),
-                    browser_time=_ms_to_utc(moment),
-                )
-            )
-        return out
+        return photo_uploads(self.photos.data, self.photo_meta.data)
 
     def load_claim(self, claim: Any) -> None:
         """Fill the form from a saved draft (GET)."""
@@ -236,7 +218,31 @@ class ClaimForm(FlaskForm):
                 entry.form.category.data = line.category.value
 
 
-def _float(value: Any, low: float, high: float) -> float | None:
+def photo_uploads(files: Any, meta_json: str | None) -> list[PhotoUpload]:
+    """Uploaded files paired with what the page's script recorded when each photo was taken
+    (matched by file name and size): the phone's position, its accuracy and the time."""
+    meta = _photo_meta(meta_json)
+    out = []
+    for storage in files or []:
+        if not getattr(storage, "filename", None):
+            continue
+        data = storage.read()
+        info = meta.get(f"{storage.filename}:{len(data)}") or meta.get(storage.filename) or {}
+        out.append(
+            PhotoUpload(
+                data=data,
+                filename=storage.filename[:100],
+                browser_lat=parse_float(info.get("lat"), -90, 90),
+                browser_lon=parse_float(info.get("lon"), -180, 180),
+                browser_accuracy_m=parse_float(info.get("acc"), 0, 1e6),
+                browser_time=_ms_to_utc(info.get("t")),
+            )
+        )
+    return out
+
+
+def parse_float(value: Any, low: float, high: float) -> float | None:
+    """A number from a hidden field, or None when missing, malformed or out of range."""
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -245,8 +251,7 @@ def _float(value: Any, low: float, high: float) -> float | None:
 
 
 def _ms_to_utc(value: Any) -> datetime | None:
-
-    number = _float(value, 0, 4e12)
+    number = parse_float(value, 0, 4e12)
     return datetime.fromtimestamp(number / 1000, tz=UTC) if number else None
 
 

@@ -28,7 +28,7 @@ from wtforms.validators import ValidationError as FormError
 
 from claims.core.forms import MultiCheckboxField
 from claims.core.time import local_to_utc, utcnow
-from claims.intake.forms import MAX_QUANTITY, _float, _photo_meta
+from claims.intake.forms import MAX_QUANTITY, parse_float, photo_uploads
 from claims.intake.services import PhotoUpload
 from claims.survey.models import ConfirmationMethod, Evidence, SurveyOutcome
 from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput
@@ -117,9 +117,9 @@ class SurveyForm(FlaskForm):
             prevention_measures=(self.prevention_measures.data or "").strip() or None,
             exclusions=list(self.exclusions.data or []),
             explanation=(self.explanation.data or "").strip() or None,
-            gps_lat=_float(self.gps_lat.data, -90, 90),
-            gps_lon=_float(self.gps_lon.data, -180, 180),
-            gps_accuracy_m=_float(self.gps_accuracy.data, 0, 1e6),
+            gps_lat=parse_float(self.gps_lat.data, -90, 90),
+            gps_lon=parse_float(self.gps_lon.data, -180, 180),
+            gps_accuracy_m=parse_float(self.gps_accuracy.data, 0, 1e6),
             lines=[
                 VerifiedLineInput(
                     loss_line_id=int(entry.form.loss_line_id.data),
@@ -134,18 +134,7 @@ class SurveyForm(FlaskForm):
         )
 
     def uploads(self) -> list[PhotoUpload]:
-        meta = _photo_meta(self.photo_meta.data)
-        out = []
-        for storage in self.photos.data or []:
-            if getattr(storage, "filename", None):
-                data = storage.read()
-                info = meta.get(f"{storage.filename}:{len(data)}") or {}
-                out.append(
-                    PhotoUpload(
-                        data=data, filename=storage.filename[:100], browser_lat=_float(info.get("lat"), -90, 90), browser_lon=_float(info.get("lon"), -180, 180)
-                    )
-                )
-        return out
+        return photo_uploads(self.photos.data, self.photo_meta.data)
 
 
 class ConfirmationForm(FlaskForm):
