@@ -16,14 +16,11 @@ from claims.extensions import db
 from claims.intake.models import Claim
 from claims.intake.permissions import can_view_claim
 from claims.intake.views import _load, render_detail
+from claims.workflow.actions import form_version as _version
 from claims.workflow.actions import run_action
 from claims.workflow.services import WorkflowError
 
 bp = Blueprint("approval", __name__)
-
-
-def _version(value: str | None) -> int | None:
-    return int(value) if (value or "").isdigit() else None
 
 
 # Public notice --------------------------------------------------------------------------------------

@@ -9,13 +9,13 @@ from claims.accounts.session import roles_required
 from claims.intake import review
 from claims.intake.review_forms import AcceptForm, RefuseForm, ReturnForm
 from claims.intake.views import _load, render_detail
-from claims.workflow.actions import run_action
+from claims.workflow.actions import form_version, run_action
 
 bp = Blueprint("review", __name__, url_prefix="/claims")
 
 
 def _version(form: AcceptForm | ReturnForm | RefuseForm) -> int | None:
-    return int(form.version.data) if (form.version.data or "").isdigit() else None
+    return form_version(form.version.data)
 
 
 @bp.route("/<int:claim_id>/accept", methods=["POST"])

@@ -15,14 +15,11 @@ from claims.regions.settings import county_setting
 from claims.survey import services
 from claims.survey.forms import AssignForm, ConfirmationForm, SurveyForm
 from claims.survey.permissions import current_assignment, eligible_surveyors, is_assigned_surveyor
+from claims.workflow.actions import form_version as _version
 from claims.workflow.actions import run_action
 from claims.workflow.panels import confirmation_method
 
 bp = Blueprint("survey", __name__, url_prefix="/claims")
-
-
-def _version(value: str | None) -> int | None:
-    return int(value) if (value or "").isdigit() else None
 
 
 @bp.route("/<int:claim_id>/assign", methods=["POST"])

@@ -36,3 +36,8 @@ def form_errors(form: Any) -> str:
         for error in field_errors:
             messages.append(error if isinstance(error, str) else "; ".join(str(e) for e in (error.values() if isinstance(error, dict) else error)))
     return "；".join(messages)
+
+
+def form_version(value: str | None) -> int | None:
+    """The claim version a form was rendered with (hidden field), for the compare-and-set; None if absent."""
+    return int(value) if (value or "").isdigit() else None
