@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Assemble the app: configuration, extensions, blueprints, CLI and error handlers. No side effects."""
     from claims.config import load_config
+    from claims.core.inputs import BoundedJSONProvider, CleanRequest
     from claims.errors import register_error_handlers
     from claims.extensions import babel, csrf, db, migrate
     from claims.web import register_request_hooks, register_template_helpers, select_locale, select_timezone
@@ -55,6 +56,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_path=str(ROOT / "instance"),
         instance_relative_config=True,
     )
+    app.request_class = CleanRequest  # every query and form value through the one input filter
+    app.json = BoundedJSONProvider(app)  # JSON bodies: nesting bounded, strings cleaned
     app.config.update(load_config(app.instance_path, config))
     importlib.import_module("claims.models")
     for module in TRANSITION_MODULES:

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import logging
+import re
+import sys
+import traceback
+import uuid
 
-from flask import Flask, Response, flash, g, redirect, render_template, request, url_for
+from flask import Flask, Response, flash, g, has_request_context, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from claims.extensions import db
+
 log = logging.getLogger(__name__)
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood.")),
@@ -24,9 +33,47 @@ MESSAGES = {
 }
 
 
+# The last resort, when even the error page cannot be rendered (the database is gone, a template broke):
+# plain Chinese with no query, no template and nothing the user sent.
+FALLBACK_PAGE = (
+    '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1"><title>出错了</title></head>'
+    "<body><h1>出错了</h1><p>错误已记录，这一步没有保存任何内容，请稍后再试。</p>"
+    '<p>错误编号：{request_id}</p><p><a href="/">返回首页</a></p></body></html>'
+)
+
+
 def render_error(code: int) -> tuple[str, int]:
+    """The app's error page in the user's language; never raises (falls back to FALLBACK_PAGE)."""
     title, message = MESSAGES.get(code, MESSAGES[500])
-    return render_template("errors/error.html", code=code, title=title, message=message), code
+    try:
+        return render_template("errors/error.html", code=code, title=title, message=message, request_id=request_id()), code
+    except Exception:  # the error page itself must not fail; the cause is logged without data
+        db.session.rollback()
+        log.error("error page for %s failed [request %s]\n%s", code, request_id(), code_frames())
+        return FALLBACK_PAGE.format(request_id=escape(request_id())), code
+
+
+def request_id() -> str:
+    """This request's id: the proxy's X-Request-ID when it is a plain token, else a new one. Shown on the
+    error page and written in every error log line, so a user's report finds the log line."""
+    if not has_request_context():
+        return "-"
+    if "request_id" not in g:
+        given = request.headers.get("X-Request-ID", "")
+        g.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    return str(g.request_id)
+
+
+def code_frames() -> str:
+    """Where the current exception happened: file, line, function and source line of each frame, and the
+    exception's type. Not its message, which may quote what a user typed (a name, a mobile, an address)."""
+    _type, exc, tb = sys.exc_info()
+    if exc is None:
+        return ""
+    frames = "".join(traceback.format_list(traceback.extract_tb(tb)))
+    cause = f" (from {type(exc.orig).__name__})" if isinstance(exc, SQLAlchemyError) and getattr(exc, "orig", None) is not None else ""
+    return f"{frames}{type(exc).__module__}.{type(exc).__name__}{cause}"
 
 
 def conflict_response() -> Response:
@@ -48,8 +95,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(StaleDataError)
     def stale(exc: StaleDataError):  # type: ignore[no-untyped-def]
-        from claims.extensions import db
-
         db.session.rollback()
         return conflict_response()
 
@@ -63,5 +108,12 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()  # first: a failed write leaves the session unusable for the page below
+        log.error("unhandled error on %s %s [request %s]\n%s", request.method, request.path, request_id(), code_frames())
         return render_error(500)
+
+    @app.after_request
+    def tag(response: Response) -> Response:
+        if "request_id" in g:
+            response.headers["X-Request-ID"] = g.request_id
+        return response

@@ -62,11 +62,12 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def _commit_writes(response: Response) -> Response:
-    """The one place a request commits: state-changing requests that did not fail."""
+    """The one place a request commits: state-changing requests that did not fail, and a refused filing
+    form's draft (the view sets `g.keep_draft`: what passed is kept, with the photos, while the page says 422)."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         db.session.rollback()
         return response
-    if response.status_code >= 400:
+    if response.status_code >= 400 and not g.get("keep_draft"):
         db.session.rollback()
         _remove_written_files()
         return response

@@ -8,6 +8,7 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from claims.accounts.models import Role
+from claims.core.forms import IdSelectField
 from claims.core.validators import Mobile
 
 
@@ -40,7 +41,7 @@ class UserForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=50)])
     mobile = StringField(_l("Mobile number"), validators=[Optional(), Mobile()])
     role = SelectField(_l("Role"), choices=[])
-    region_id = SelectField(_l("Region (township for clerks, county for officers and approvers)"), coerce=int, choices=[])
+    region_id = IdSelectField(_l("Region (township for clerks, county for officers and approvers)"), choices=[])
     organisation = StringField(_l("Organisation (insurers)"), validators=[Optional(), Length(max=100)])
     password = PasswordField(_l("Password"), validators=[Optional()])
     active = BooleanField(_l("Active"), default=True)

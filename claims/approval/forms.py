@@ -5,17 +5,17 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, HiddenField, StringField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from claims.core.forms import MultiCheckboxField
+from claims.core.forms import DateField, MultiCheckboxField, coerce_id
 from claims.core.validators import BankAccount
 from claims.intake.review_forms import RefuseForm
 
 
 class NoticeForm(FlaskForm):
     claims = MultiCheckboxField(
-        _l("Claims to put on notice"), coerce=int, choices=[], validators=[DataRequired(_l("Choose at least one claim for the notice."))]
+        _l("Claims to put on notice"), coerce=coerce_id, choices=[], validators=[DataRequired(_l("Choose at least one claim for the notice."))]
     )
     start_date = DateField(_l("Notice starts on"), validators=[DataRequired(_l("From which date?"))])
 
@@ -32,7 +32,7 @@ class ApproveForm(FlaskForm):
 
 
 class BatchApproveForm(FlaskForm):
-    claims = MultiCheckboxField(_l("Claims"), coerce=int, choices=[], validators=[DataRequired(_l("Choose at least one claim."))])
+    claims = MultiCheckboxField(_l("Claims"), coerce=coerce_id, choices=[], validators=[DataRequired(_l("Choose at least one claim."))])
 
 
 class RefuseAwardForm(RefuseForm):

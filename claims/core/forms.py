@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from wtforms import SelectMultipleField, widgets
-from wtforms.validators import ValidationError
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectField, SelectMultipleField, widgets
+from wtforms import fields as wtf
+from wtforms.validators import StopValidation, ValidationError
+
+from claims.core.inputs import EARLIEST_DATE, LATEST_DATE, MAX_INT, bounded_int
+
+# Every form of the app takes its date, number and id fields from here, so the bounds below hold for all of
+# them: a date in year 1 or 1800, a quantity of NaN or an id of 10**20 is a message on the field, never a
+# 500 from the calendar, the database or an overflow.
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -24,3 +34,81 @@ class MultiCheckboxField(SelectMultipleField):
         for value in self.data or []:
             if str(value) not in values:
                 raise ValidationError(self.gettext("'%(value)s' is not a valid choice for this field.") % {"value": value})
+
+
+def _date_problem(value: date | None) -> str | None:
+    if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
+        return str(_l("Please enter a date between %(first)s and %(last)s.", first=EARLIEST_DATE.isoformat(), last=LATEST_DATE.isoformat()))
+    return None
+
+
+class DateField(wtf.DateField):
+    """A date between 2000-01-01 and 2100-12-31."""
+
+    def pre_validate(self, form: Any) -> None:
+        problem = _date_problem(self.data)
+        if problem:
+            raise StopValidation(problem)  # the form's own date rules never see such a date
+
+
+class DateTimeLocalField(wtf.DateTimeLocalField):
+    """A local date and time between 2000-01-01 and 2100-12-31."""
+
+    def pre_validate(self, form: Any) -> None:
+        problem = _date_problem(self.data.date() if isinstance(self.data, datetime) else None)
+        if problem:
+            raise StopValidation(problem)
+
+
+class DecimalField(wtf.DecimalField):
+    """A finite decimal number: NaN, sNaN and Infinity are refused like any other text."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(str(_l("Please enter a number."))) from None
+        if isinstance(self.data, Decimal) and not self.data.is_finite():
+            self.data = None
+            raise ValueError(str(_l("Please enter a number.")))
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        if isinstance(self.data, Decimal) and self.places is None:
+            return format(self.data, "f")  # 20, not 2E+1
+        return super()._value()
+
+
+class IntegerField(wtf.IntegerField):
+    """A whole number that fits the database's integer columns."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(str(_l("Please enter a whole number."))) from None
+        if isinstance(self.data, int) and not -MAX_INT <= self.data <= MAX_INT:
+            self.data = None
+            raise ValueError(str(_l("This number is too large.")))
+
+
+def coerce_id(value: Any) -> int:
+    """A record id from a form (0 for "none chosen"); anything else is a ValueError, so a message on the field."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number: int | None = value if 0 <= value <= MAX_INT else None
+    else:
+        number = bounded_int(value) if value not in (None, "") else 0
+    if number is None:
+        raise ValueError(str(_l("Please choose from the list.")))
+    return number
+
+
+class IdSelectField(SelectField):
+    """A choice of a record by its id (coerce_id)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("coerce", coerce_id)
+        super().__init__(*args, **kwargs)

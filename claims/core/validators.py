@@ -11,17 +11,21 @@ from stdnum.exceptions import ValidationError
 from wtforms import Field, Form
 from wtforms.validators import ValidationError as FormError
 
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+from claims.core.inputs import ascii_digits
+
+MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")
 
 
 def clean_digits(value: str | None) -> str:
-    return "".join((value or "").split()).upper()
+    """The number as banks and registries read it: full-width digits folded to ASCII (NFKC), spaces and
+    separators removed. Digits of other scripts stay as they are, so the patterns below ([0-9]) refuse them."""
+    return ascii_digits(value)
 
 
 def resident_id_problem(value: str) -> str | None:
     """Why an 18-digit resident ID is invalid, or None (check digit, birth date, format)."""
     number = clean_digits(value)
-    if not re.fullmatch(r"\d{17}[\dX]", number):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", number):
         return str(_l("A resident ID number has 18 characters: 17 digits and a final digit or X."))
     if number[-1] != ric.calc_check_digit(number):
         return str(_l("The check digit (the last character) of this ID number is wrong. Please check the number."))
@@ -58,7 +62,7 @@ class Mobile:
     def __call__(self, form: Form, field: Field) -> None:
         if field.data:
             number = clean_digits(field.data)
-            if not MOBILE_RE.match(number):
+            if not MOBILE_RE.fullmatch(number):
                 raise FormError(str(_l("A mobile number has 11 digits and starts with 1.")))
             field.data = number
 
@@ -70,7 +74,7 @@ class BankAccount:
     def __call__(self, form: Form, field: Field) -> None:
         if field.data:
             number = clean_digits(field.data)
-            if not re.fullmatch(r"\d{12,19}", number):
+            if not re.fullmatch(r"[0-9]{12,19}", number):
                 raise FormError(str(_l("A bank account number has 12 to 19 digits.")))
             field.data = number
 

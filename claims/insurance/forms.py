@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, FieldList, Form, FormField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import FieldList, Form, FormField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FormError
 
-from claims.core.forms import MultiCheckboxField
+from claims.core.forms import DateField, DecimalField, IdSelectField, IntegerField, MultiCheckboxField
 from claims.insurance.models import DeductibleMode, InsurerDecision, LimitKind
 from claims.intake.models import LossCategory
 
@@ -60,14 +60,14 @@ class InsurerForm(FlaskForm):
 
 
 class MemberForm(FlaskForm):
-    user_id = SelectField(_l("Adjuster account"), coerce=int, choices=[])
-    insurer_id = SelectField(_l("Insurer"), coerce=int, choices=[])
+    user_id = IdSelectField(_l("Adjuster account"), choices=[])
+    insurer_id = IdSelectField(_l("Insurer"), choices=[])
 
 
 class PolicyForm(FlaskForm):
     number = StringField(_l("Policy number"), validators=[DataRequired(_l("Enter the policy number.")), Length(max=60)])
-    insurer_id = SelectField(_l("Insurer"), coerce=int, choices=[])
-    policyholder_region_id = SelectField(_l("Policyholder (county or township government)"), coerce=int, choices=[])
+    insurer_id = IdSelectField(_l("Insurer"), choices=[])
+    policyholder_region_id = IdSelectField(_l("Policyholder (county or township government)"), choices=[])
     term_start = DateField(_l("Term from"), validators=[DataRequired()])
     term_end = DateField(_l("Term to"), validators=[DataRequired()])
     categories = MultiCheckboxField(_l("Covered losses"), choices=[], validators=[DataRequired(_l("Tick at least one covered loss."))])

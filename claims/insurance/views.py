@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from claims.accounts.models import Role, User
 from claims.accounts.session import roles_required
+from claims.core.inputs import bounded_int
 from claims.extensions import db
 from claims.insurance import services
 from claims.insurance.forms import InsurerDecisionForm, InsurerForm, InsurerPaymentForm, MemberForm, PolicyForm
@@ -80,7 +81,7 @@ def referral(claim_id: int):  # type: ignore[no-untyped-def]
                 index = int(entry.form.index.data or -1)
                 if index in known and entry.form.amount.data is not None and Decimal(entry.form.amount.data) != known[index].amount:
                     adjustments[index] = (Decimal(entry.form.amount.data), entry.form.reason.data or "")
-        version = int(form.version.data) if (form.version.data or "").isdigit() else None
+        version = bounded_int(form.version.data)
         claim = item.claim
         return run_action(
             claim,

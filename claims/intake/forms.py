@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+import re
+import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,14 +12,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    DateTimeLocalField,
-    DecimalField,
     FieldList,
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     MultipleFileField,
     SelectField,
     StringField,
@@ -27,6 +24,8 @@ from wtforms import (
 from wtforms.validators import Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FormError
 
+from claims.core.forms import DateField, DateTimeLocalField, DecimalField, IdSelectField, IntegerField
+from claims.core.inputs import loads_bounded
 from claims.core.time import local_to_utc, local_today, to_local, utcnow
 from claims.core.validators import BankAccount, Mobile, PlainText, ResidentId
 from claims.intake.models import LossCategory
@@ -43,6 +42,8 @@ UNITS = {
     "item": _l("items"),
     "person": _l("persons"),
 }
+# The form's one-time key: ours are 32 hex digits; any plain token that fits the column (40) is accepted.
+SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{8,40}")
 # Largest plausible quantity per unit: anything above is a typing slip, not a loss.
 MAX_QUANTITY = {"mu": 5000, "plant": 100000, "head": 5000, "bird": 50000, "hive": 2000, "kg": 500000, "m2": 100000, "item": 10000, "person": 50}
 
@@ -99,12 +100,12 @@ class ClaimForm(FlaskForm):
     claimant_address = StringField(_l("Address"), validators=[Optional(), Length(max=200), PlainText()])
     bank_name = StringField(_l("Bank (e.g. 农村商业银行)"), validators=[Optional(), Length(max=100), PlainText()])
     bank_account = StringField(_l("Bank account or card number"), validators=[Optional(), BankAccount()])
-    county_id = SelectField(_l("County"), coerce=int, choices=[], validate_choice=False)
-    township_id = SelectField(_l("Township"), coerce=int, choices=[], validate_choice=False)
-    village_id = SelectField(_l("Village"), coerce=int, choices=[], validate_choice=False)
+    county_id = IdSelectField(_l("County"), choices=[], validate_choice=False)
+    township_id = IdSelectField(_l("Township"), choices=[], validate_choice=False)
+    village_id = IdSelectField(_l("Village"), choices=[], validate_choice=False)
     incident_at = DateTimeLocalField(_l("When did it happen?"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     discovered_on = DateField(_l("When was the damage discovered?"), validators=[Optional()])
-    species_id = SelectField(_l("Which animal?"), coerce=int, choices=[], validate_choice=False)
+    species_id = IdSelectField(_l("Which animal?"), choices=[], validate_choice=False)
     species_unknown = BooleanField(_l("I do not know which animal"))
     species_description = StringField(_l("Describe the animal or its traces"), validators=[Optional(), Length(max=200)])
     description = TextAreaField(_l("What happened?"), validators=[Optional(), Length(max=4000)])
@@ -134,6 +135,14 @@ class ClaimForm(FlaskForm):
             raise FormError(str(_l("The discovery date cannot be in the future.")))
         if self.incident_at.data and self.incident_at.data.date() > field.data:
             raise FormError(str(_l("The damage cannot have been discovered before it happened. Please check both dates.")))
+
+    def validate_species_id(self, field: SelectField) -> None:
+        if field.data and field.data not in {value for value, _label in field.choices}:  # type: ignore[union-attr]
+            raise FormError(str(_l("Please choose the animal from the list.")))
+
+    def validate_submission_key(self, field: HiddenField) -> None:
+        if field.data and not SUBMISSION_KEY.fullmatch(field.data):
+            field.data = uuid.uuid4().hex  # not typed by anyone: a page of ours never sends such a key
 
     def validate_village_id(self, field: SelectField) -> None:
         problem = self._regions.place_problem(self.county_id.data, self.township_id.data, field.data) if self._regions else None
@@ -256,8 +265,9 @@ def _ms_to_utc(value: Any) -> datetime | None:
 
 
 def _photo_meta(raw: str | None) -> dict[str, dict[str, Any]]:
+    """What the page's script recorded per photo; anything malformed or nested too deep counts as nothing."""
     try:
-        items = json.loads(raw or "[]")
+        items = loads_bounded(raw or "[]", limit=3)
     except ValueError:
         return {}
     out: dict[str, dict[str, Any]] = {}

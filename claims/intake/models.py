@@ -67,7 +67,8 @@ class Claim(db.Model):
     __tablename__ = "claims"
     __table_args__ = (
         CheckConstraint(
-            "status = 'draft' OR (number IS NOT NULL AND submitted_at IS NOT NULL AND claimant_name IS NOT NULL"
+            "status = 'draft' OR (status = 'withdrawn' AND number IS NULL)"  # a draft its filer withdrew
+            " OR (number IS NOT NULL AND submitted_at IS NOT NULL AND claimant_name IS NOT NULL"
             " AND incident_at IS NOT NULL AND village_id IS NOT NULL AND declaration)",
             name="submitted_complete",
         ),

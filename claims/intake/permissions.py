@@ -37,8 +37,14 @@ def scope_filter(user: User) -> Any:
 
 
 def staff_sees_drafts(user: User, claim: Claim) -> bool:
-    """Staff see another person's draft only when they are filing it themselves."""
-    return claim.status != ClaimStatus.DRAFT or claim.filed_by_id == user.id
+    """Staff see a claim that was never submitted (a draft, or a draft withdrawn by its filer: no number)
+    only when they are filing it themselves. `staff_draft_filter` is the same rule in SQL."""
+    return claim.number is not None or claim.filed_by_id == user.id
+
+
+def staff_draft_filter(user: User) -> Any:
+    """`staff_sees_drafts` as a WHERE clause."""
+    return or_(Claim.number.is_not(None), Claim.filed_by_id == user.id)
 
 
 def can_view_claim(user: User | None, claim: Claim) -> bool:

@@ -375,11 +375,11 @@ def prepare_submission(claim: Claim) -> None:
 
 def claims_for(user: User, *, status: ClaimStatus | None = None, limit: int = 50, before_id: int | None = None) -> list[Claim]:
     """The claims a user may see, newest first, keyset-paginated."""
-    from claims.intake.permissions import scope_filter
+    from claims.intake.permissions import scope_filter, staff_draft_filter
 
     query = select(Claim).where(scope_filter(user))
     if user.role.is_staff:
-        query = query.where(or_(Claim.status != ClaimStatus.DRAFT, Claim.filed_by_id == user.id))
+        query = query.where(staff_draft_filter(user))
     if status is not None:
         query = query.where(Claim.status == status)
     if before_id is not None:

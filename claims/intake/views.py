@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from claims.accounts.models import Role
 from claims.accounts.session import login_required, roles_required
+from claims.core.inputs import bounded_int
 from claims.core.storage import get_storage
 from claims.extensions import db
 from claims.intake import permissions, services
@@ -65,10 +66,15 @@ def _prefill(form: ClaimForm, proxy: bool) -> None:
         form.township_id.data = g.user.region_id
 
 
-def _render_form(form: ClaimForm, claim: Claim | None, proxy: bool, outcome: services.FilingOutcome | None = None) -> str:
-    return render_template(
+def _render_form(form: ClaimForm, claim: Claim | None, proxy: bool, outcome: services.FilingOutcome | None = None) -> tuple[str, int]:
+    """The form page; 422 when it comes back refused (what was typed is in it, the draft kept what passed)."""
+    page = render_template(
         "intake/claim_form.html", form=form, claim=claim, proxy=proxy, outcome=outcome, photos=services.active_photos(claim) if claim else []
     )
+    if outcome is None:
+        return page, 200
+    g.keep_draft = True  # the draft holds what passed; the answer says the rest was refused
+    return page, 422
 
 
 def _handle_post(form: ClaimForm, claim: Claim | None, *, proxy: bool):  # type: ignore[no-untyped-def]
@@ -89,7 +95,7 @@ def _handle_post(form: ClaimForm, claim: Claim | None, *, proxy: bool):  # type:
         return redirect(url_for("intake.detail", claim_id=claim.id))
     if outcome.submitted:
         return redirect(url_for("intake.acknowledgement", claim_id=claim.id))
-    removed = _remove_photo(claim, request.form.get("remove_photo", type=int))
+    removed = _remove_photo(claim, bounded_int(request.form.get("remove_photo"), 1))
     if outcome.species_warning:
         flash(outcome.species_warning, "warning")
     if removed or (request.form.get("action") != "submit" and form_ok and not outcome.photo_problems):
@@ -142,7 +148,7 @@ def edit_claim(claim_id: int):  # type: ignore[no-untyped-def]
 def withdraw(claim_id: int):  # type: ignore[no-untyped-def]
     claim = _load(claim_id)
     try:
-        apply_transition(claim, "withdraw", actor=g.user, reason=request.form.get("reason") or None, expected_version=request.form.get("version", type=int))
+        apply_transition(claim, "withdraw", actor=g.user, reason=request.form.get("reason") or None, expected_version=bounded_int(request.form.get("version")))
     except WorkflowError as exc:
         flash(exc.message, "error")
         return redirect(url_for("intake.detail", claim_id=claim.id))
@@ -185,7 +191,7 @@ def detail(claim_id: int):  # type: ignore[no-untyped-def]
 @login_required
 def index():  # type: ignore[no-untyped-def]
     status = request.args.get("status")
-    before = request.args.get("before", type=int)
+    before = bounded_int(request.args.get("before"), 1)  # a cursor out of range is the first page
     chosen = ClaimStatus(status) if status in ClaimStatus._value2member_map_ else None
     claims = services.claims_for(g.user, status=chosen, before_id=before)
     return render_template("intake/list.html", claims=claims, status=chosen, statuses=list(ClaimStatus), page_size=50)

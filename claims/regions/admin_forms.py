@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FormError
 
+from claims.core.forms import DateField, IdSelectField, IntegerField
 from claims.regions.models import LimitKind
 
 
@@ -18,7 +19,7 @@ class CalendarDayForm(FlaskForm):
 
 
 class TimeLimitForm(FlaskForm):
-    region_id = SelectField(_l("County (empty: every county)"), coerce=int, choices=[])
+    region_id = IdSelectField(_l("County (empty: every county)"), choices=[])
     kind = SelectField(_l("Step"), choices=[])
     working_days = IntegerField(_l("Working days"), validators=[DataRequired(_l("How many working days?")), NumberRange(1, 365, _l("Between 1 and 365."))])
     effective_from = DateField(_l("In force from"), validators=[DataRequired(_l("From which date?"))])
@@ -30,7 +31,7 @@ class TimeLimitForm(FlaskForm):
 
 
 class CountySettingForm(FlaskForm):
-    region_id = SelectField(_l("County"), coerce=int, choices=[])
+    region_id = IdSelectField(_l("County"), choices=[])
     key = SelectField(_l("Setting"), choices=[])
     value = StringField(_l("Value"), validators=[DataRequired(_l("Enter a value.")), Length(max=200)])
     effective_from = DateField(_l("In force from"), validators=[DataRequired(_l("From which date?"))])

@@ -9,14 +9,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateTimeLocalField,
-    DecimalField,
     FieldList,
     FileField,
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     MultipleFileField,
     RadioField,
     SelectField,
@@ -26,7 +23,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FormError
 
-from claims.core.forms import MultiCheckboxField
+from claims.core.forms import DateTimeLocalField, DecimalField, IntegerField, MultiCheckboxField, coerce_id
+from claims.core.inputs import bounded_int
 from claims.core.time import local_to_utc, utcnow
 from claims.intake.forms import MAX_QUANTITY, parse_float, photo_uploads
 from claims.intake.services import PhotoUpload
@@ -46,7 +44,7 @@ GROWTH_STAGES = {
 
 class AssignForm(FlaskForm):
     version = HiddenField()
-    surveyors = MultiCheckboxField(_l("Surveyors"), coerce=int, choices=[], validators=[DataRequired(_l("Choose the surveyors."))])
+    surveyors = MultiCheckboxField(_l("Surveyors"), coerce=coerce_id, choices=[], validators=[DataRequired(_l("Choose the surveyors."))])
 
 
 class VerifiedLineForm(Form):
@@ -129,7 +127,7 @@ class SurveyForm(FlaskForm):
                     note=(entry.form.note.data or "").strip() or None,
                 )
                 for entry in self.lines.entries
-                if (entry.form.loss_line_id.data or "").isdigit()
+                if bounded_int(entry.form.loss_line_id.data) is not None
             ],
         )
 

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from flask_babel import gettext as _
 
+from claims.core.inputs import EARLIEST_DATE, LATEST_DATE
 from claims.valuation.spec import CATEGORIES, METHODS, PROPERTY, IncomeRef, ItemRule, PriceRef, ScheduleSpec
 
 FORMAT_VERSION = 1
@@ -143,7 +144,7 @@ class Reader:
             if required:
                 self.fail(where, _("is required"))
             return None
-        if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
             self.fail(where, _("must be a number"))
             return None
         try:
@@ -195,6 +196,9 @@ class Reader:
                 value = date.fromisoformat(value)
         if not isinstance(value, date):
             self.fail(where, _("must be a date like 2025-01-31"))
+            return None
+        if not EARLIEST_DATE <= value <= LATEST_DATE:
+            self.fail(where, _("must be a date between %(first)s and %(last)s", first=EARLIEST_DATE.isoformat(), last=LATEST_DATE.isoformat()))
             return None
         return value
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DecimalField, HiddenField, TextAreaField
+from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FormError
+
+from claims.core.forms import DecimalField
+from claims.core.inputs import bounded_int
 
 MAX_FILE_BYTES = 512 * 1024
 
@@ -55,4 +58,4 @@ class RetireForm(FlaskForm):
 
 def version_of(form: FlaskForm) -> int | None:
     value = form.version.data  # type: ignore[attr-defined]
-    return int(value) if (value or "").isdigit() else None
+    return bounded_int(value, 1)

@@ -8,6 +8,7 @@ from typing import Any
 from flask import flash, redirect, url_for
 from werkzeug.wrappers import Response
 
+from claims.core.inputs import bounded_int
 from claims.extensions import db
 from claims.intake.models import Claim
 from claims.workflow.services import ClaimChanged, WorkflowError
@@ -40,4 +41,4 @@ def form_errors(form: Any) -> str:
 
 def form_version(value: str | None) -> int | None:
     """The claim version a form was rendered with (hidden field), for the compare-and-set; None if absent."""
-    return int(value) if (value or "").isdigit() else None
+    return bounded_int(value, 0)

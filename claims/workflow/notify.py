@@ -103,4 +103,11 @@ def unread_count(user: User) -> int:
 
 register_notice("submit", _l("Claim %(number)s was submitted and waits for intake."), township_clerks)
 register_notice("resubmit", _l("Claim %(number)s was corrected and submitted again."), township_clerks)
-register_notice("withdraw", _l("Claim %(number)s was withdrawn."), township_clerks)
+
+
+def _clerks_if_submitted(claim: Claim, data: dict[str, Any]) -> list[User]:
+    """A draft withdrawn before it was ever submitted concerns nobody but its filer."""
+    return township_clerks(claim, data) if claim.number else []
+
+
+register_notice("withdraw", _l("Claim %(number)s was withdrawn."), _clerks_if_submitted)

@@ -67,10 +67,10 @@ MSG_REQUEST_TOO_LARGE = "What you sent is too large. Photos may be at most 20 MB
 
 
 def refused(app: Flask, client: FlaskClient, data: dict[str, str], files=(), path: str = "/claims/new"):  # type: ignore[no-untyped-def]
-    """POST the form and expect it back (200, not submitted): returns (page, claim id of the saved draft)."""
+    """POST the form and expect it back (422, not submitted): returns (page, claim id of the saved draft)."""
     response = post_form(client, path, data, files)
     html = response.get_data(as_text=True)
-    assert response.status_code == 200, (response.status_code, response.headers.get("Location"))
+    assert response.status_code == 422, (response.status_code, response.headers.get("Location"))
     page = parse_form(html)
     match = DRAFT_URL.search(page.action)
     assert match, page.action  # the draft exists: the form now posts to its edit page

@@ -1,0 +1,145 @@
+"""The one input filter: what every request's text, numbers and JSON pass through before any form sees them.
+
+Invisible characters that no keyboard types on purpose (NUL and the other C0/C1 controls, lone surrogates,
+bidirectional overrides that make a name read backwards) are stripped from every query and form value and
+every uploaded file name, by the request class itself; so a form added tomorrow is covered too. Tabs and
+line breaks stay. JSON bodies are parsed with a nesting limit and the same stripping. Numbers that banks and
+registries read (accounts, ID numbers, mobiles) are folded to ASCII here (full-width ６ becomes 6).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from datetime import date
+from typing import Any
+
+from flask import Request
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.datastructures import FileStorage, ImmutableMultiDict
+
+# C0 controls but tab, line feed and carriage return; DEL and the C1 controls; lone surrogates; the
+# bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069).
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+
+# Dates a person can mean here: the scheme did not exist before 2000, and nothing is planned past 2100.
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+
+# Database integer columns are 32-bit signed; an id or count beyond that is never valid.
+MAX_INT = 2**31 - 1
+
+# How deep a JSON body may nest: the app's own documents need 4 levels; 32 leaves room and stops a 1,000-level bomb.
+MAX_JSON_DEPTH = 32
+
+
+def clean_text(value: str) -> str:
+    """The text without invisible control characters (tabs and line breaks are kept)."""
+    return _INVISIBLE.sub("", value) if _INVISIBLE.search(value) else value
+
+
+def clean_value(value: Any) -> Any:
+    """`clean_text` applied to strings, to the names of uploaded files, and inside lists and dicts (JSON)."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, FileStorage):
+        if value.filename:
+            value.filename = clean_text(value.filename)
+        return value
+    if isinstance(value, list):
+        return [clean_value(item) for item in value]
+    if isinstance(value, dict):
+        return {clean_text(str(key)): clean_value(item) for key, item in value.items()}
+    return value
+
+
+class CleanMultiDict(ImmutableMultiDict):  # type: ignore[type-arg]
+    """Query and form values as parsed by Werkzeug, already cleaned (also the `files` of a multipart body)."""
+
+    def __init__(self, mapping: Any = None) -> None:
+        if mapping is None:
+            super().__init__()
+            return
+        items = mapping.items(multi=True) if hasattr(mapping, "items") and hasattr(mapping, "getlist") else _pairs(mapping)
+        super().__init__([(clean_text(key), clean_value(value)) for key, value in items])
+
+
+def _pairs(mapping: Any) -> Any:
+    if isinstance(mapping, dict):
+        for key, value in mapping.items():
+            for item in value if isinstance(value, list | tuple) else [value]:
+                yield key, item
+        return
+    yield from mapping
+
+
+class CleanRequest(Request):
+    """Flask's request with every query and form value passed through `clean_text`."""
+
+    parameter_storage_class = CleanMultiDict
+
+
+def json_depth_exceeds(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the JSON text nests arrays or objects deeper than `limit` (strings are skipped, so a
+    bracket inside one does not count). Linear time, no recursion: safe on any input."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    depth = 0
+    in_string = False
+    escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def loads_bounded(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> Any:
+    """`json.loads` that refuses deep nesting with ValueError (never RecursionError) and cleans strings."""
+    if json_depth_exceeds(text, limit):
+        raise ValueError(f"JSON nested deeper than {limit} levels")
+    return clean_value(json.loads(text, parse_constant=_no_constant))
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """The app's JSON: bodies nested too deep, or with NaN or Infinity (which Python's parser accepts and
+    JSON does not), are a 400 (Flask turns the ValueError into BadRequest); strings are cleaned."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        if json_depth_exceeds(s):
+            raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        kwargs.setdefault("parse_constant", _no_constant)
+        return clean_value(json.loads(s, **kwargs))
+
+
+def ascii_digits(value: str | None) -> str:
+    """A number as banks and registries read it: NFKC-folded (full-width ６ is 6, ｘ is x), spaces,
+    hyphens and dots between groups removed, upper case. The caller then requires [0-9] (and X)."""
+    folded = unicodedata.normalize("NFKC", value or "")
+    return re.sub(r"[\s\-.·]", "", folded).upper()
+
+
+def bounded_int(value: Any, low: int = 0, high: int = MAX_INT) -> int | None:
+    """An integer from a query or form value, or None when missing, malformed or outside [low, high]."""
+    try:
+        number = int(str(value).strip()) if value is not None and str(value).strip().lstrip("-").isascii() else None
+    except ValueError:
+        return None
+    return number if number is not None and low <= number <= high else None
