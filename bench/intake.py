@@ -339,7 +339,7 @@ TOP_PARTS = (
 INNER_PARTS = (
     ("building the form (regions, species)", "claims.intake.views", "_form"),
     ("reading the uploads (form.uploads)", "claims.intake.forms", "ClaimForm.uploads"),
-    ("duplicate lookups (find_near_duplicate)", "claims.intake.services", "find_near_duplicate"),
+    ("duplicate lookups (find_near_duplicate)", "claims.intake.evidence", "find_near_duplicate"),
     ("audit events (record_event)", "claims.intake.services", "record_event"),
     ("audit events (record_event)", "claims.workflow.services", "record_event"),
     ("submission (apply_transition)", "claims.workflow.services", "apply_transition"),

@@ -228,8 +228,9 @@ class ClaimForm(FlaskForm):
 
 
 def photo_uploads(files: Any, meta_json: str | None) -> list[PhotoUpload]:
-    """Uploaded files paired with what the page's script recorded when each photo was taken
-    (matched by file name and size): the phone's position, its accuracy and the time."""
+    """Uploaded files paired with what the page's script recorded when each photo was chosen
+    (matched by file name and size): the phone's position and its accuracy, and the time the phone gave
+    the file ("ft"). The older key "t" held the moment the file was chosen, an upload time: ignored."""
     meta = _photo_meta(meta_json)
     out = []
     for storage in files or []:
@@ -244,7 +245,7 @@ def photo_uploads(files: Any, meta_json: str | None) -> list[PhotoUpload]:
                 browser_lat=parse_float(info.get("lat"), -90, 90),
                 browser_lon=parse_float(info.get("lon"), -180, 180),
                 browser_accuracy_m=parse_float(info.get("acc"), 0, 1e6),
-                browser_time=_ms_to_utc(info.get("t")),
+                browser_time=_ms_to_utc(info.get("ft")),
             )
         )
     return out

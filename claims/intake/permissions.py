@@ -87,3 +87,8 @@ def can_see_full_identity(user: User | None, claim: Claim) -> bool:
     if user.role == Role.VILLAGER:
         return user.id in (claim.claimant_user_id, claim.filed_by_id)
     return user.role in (Role.CLERK, Role.OFFICER, Role.APPROVER) and can_view_claim(user, claim)
+
+
+def can_see_evidence_flags(user: User | None) -> bool:
+    """Evidence flags are warnings for the staff who check a claim, not for the claimant."""
+    return user is not None and user.role.is_staff

@@ -16,18 +16,13 @@ from claims.core.crypto import lookup_hash
 from claims.core.storage import get_storage
 from claims.core.time import local_today, to_local, utcnow
 from claims.extensions import db
+from claims.intake.evidence import evidence_flags, refresh_duplicates_of
 from claims.intake.models import Claim, ClaimSequence, LossCategory, LossLine, Photo, PhotoStage
-from claims.intake.photos import PhotoLimits, PhotoRejected, haversine_km, phash_distance, process_photo
+from claims.intake.photos import PhotoLimits, PhotoRejected, process_photo
 from claims.regions.models import LimitKind, Region
 from claims.regions.services import add_working_days, is_covered, time_limit, working_days_between
 from claims.workflow.audit import record_event
 from claims.workflow.states import ClaimStatus
-
-# Evidence thresholds: a photo taken this long before the incident or after filing, or this far
-# from the village, is flagged for the surveyor (flags warn, they never refuse a claim).
-PHOTO_TIME_TOLERANCE_DAYS = 3
-PHOTO_DISTANCE_KM = 10.0
-NEAR_DUPLICATE_DISTANCE = 3
 
 
 @dataclass
@@ -257,54 +252,8 @@ def _discard_files(photo: Photo) -> None:
 def remove_photo(claim: Claim, photo: Photo, *, actor: User) -> None:
     """Hide a photo from a draft or returned claim; the files and row stay as evidence."""
     photo.removed_at = utcnow()
+    refresh_duplicates_of(photo)
     record_event(entity="claim", action="photo_removed", actor=actor, claim=claim, changes={"photo": photo.sha256})
-
-
-def evidence_flags(claim: Claim, photo: Photo) -> list[str]:
-    """Warnings for the surveyor: capture time far from the incident, place far from the village, duplicate."""
-    flags: list[str] = []
-    moment = photo.taken_at or photo.browser_time
-    if moment is not None and claim.incident_at is not None:
-        days_before = (claim.incident_at - moment).total_seconds() / 86400
-        if days_before > PHOTO_TIME_TOLERANCE_DAYS or moment > utcnow():
-            flags.append("time_before_incident" if days_before > 0 else "time_in_future")
-        elif claim.discovered_on and (to_local(moment).date() - claim.discovered_on).days > 30:  # type: ignore[union-attr]
-            flags.append("time_long_after")
-    place = _reference_point(claim)
-    lat, lon = (photo.exif_lat, photo.exif_lon) if photo.exif_lat is not None else (photo.browser_lat, photo.browser_lon)
-    if place is not None and lat is not None and lon is not None and haversine_km(lat, lon, *place) > PHOTO_DISTANCE_KM:
-        flags.append("far_from_village")
-    duplicate = find_near_duplicate(photo, exclude_claim_id=claim.id)
-    if duplicate is not None:
-        photo.duplicate_of_id = duplicate.id
-        flags.append("duplicate")
-    return flags
-
-
-def _reference_point(claim: Claim) -> tuple[float, float] | None:
-    for region in (claim.village, claim.township, claim.county):
-        if region is not None and region.lat is not None and region.lon is not None:
-            return region.lat, region.lon
-    return None
-
-
-def find_near_duplicate(photo: Photo, *, exclude_claim_id: int | None) -> Photo | None:
-    """An identical or near-identical photo on another claim, found through the phash bands.
-
-    Only the id and hashes of the candidates are read; the matching row is loaded alone.
-    """
-    bands = or_(
-        Photo.sha256 == photo.sha256,
-        Photo.phash_b0 == photo.phash_b0,
-        Photo.phash_b1 == photo.phash_b1,
-        Photo.phash_b2 == photo.phash_b2,
-        Photo.phash_b3 == photo.phash_b3,
-    )
-    query = select(Photo.id, Photo.sha256, Photo.phash).where(bands, Photo.claim_id != exclude_claim_id).limit(200)
-    for candidate_id, sha256, phash in db.session.execute(query):
-        if sha256 == photo.sha256 or phash_distance(phash, photo.phash) <= NEAR_DUPLICATE_DISTANCE:
-            return db.session.get(Photo, candidate_id)
-    return None
 
 
 def submission_problems(claim: Claim) -> list[str]:

@@ -13,7 +13,7 @@ from claims.accounts.session import login_required, roles_required
 from claims.core.inputs import bounded_int
 from claims.core.storage import get_storage
 from claims.extensions import db
-from claims.intake import permissions, services
+from claims.intake import evidence, permissions, services
 from claims.intake.forms import ClaimForm
 from claims.intake.models import Claim, Photo
 from claims.intake.rescue import forget_stash, take_rescued_form
@@ -168,10 +168,14 @@ def render_detail(claim: Claim, forms: dict[str, Any] | None = None, status: int
     from claims.workflow.panels import action_panels
     from claims.workflow.queues import is_overdue
 
+    photos = services.active_photos(claim)
+    staff_view = permissions.can_see_evidence_flags(g.user)
     return render_template(
         "intake/detail.html",
         claim=claim,
-        photos=services.active_photos(claim),
+        photos=photos,
+        flag_notes=evidence.photo_flag_notes(claim, photos, g.user) if staff_view else {},
+        village_point_missing=staff_view and evidence.village_point_missing(claim),
         history=claim_history(claim.id, show_names=g.user.role.is_staff),
         full_identity=permissions.can_see_full_identity(g.user, claim),
         can_edit=permissions.can_edit_claim(g.user, claim),
@@ -194,7 +198,8 @@ def index():  # type: ignore[no-untyped-def]
     before = bounded_int(request.args.get("before"), 1)  # a cursor out of range is the first page
     chosen = ClaimStatus(status) if status in ClaimStatus._value2member_map_ else None
     claims = services.claims_for(g.user, status=chosen, before_id=before)
-    return render_template("intake/list.html", claims=claims, status=chosen, statuses=list(ClaimStatus), page_size=50)
+    flags = evidence.evidence_summaries(c.id for c in claims) if permissions.can_see_evidence_flags(g.user) else {}
+    return render_template("intake/list.html", claims=claims, evidence=flags, status=chosen, statuses=list(ClaimStatus), page_size=50)
 
 
 @bp.route("/<int:claim_id>/photos/<int:photo_id>/<any(display, thumb, original):variant>")

@@ -6,7 +6,8 @@ from flask import Blueprint, g, redirect, render_template, url_for
 from sqlalchemy import text
 
 from claims.extensions import db
-from claims.intake import services
+from claims.intake import evidence, services
+from claims.intake.permissions import can_see_evidence_flags
 
 bp = Blueprint("main", __name__)
 
@@ -16,7 +17,8 @@ def index():  # type: ignore[no-untyped-def]
     if g.user is None:
         return render_template("main/welcome.html")
     claims = services.claims_for(g.user, limit=10)
-    return render_template("main/home.html", claims=claims)
+    flags = evidence.evidence_summaries(c.id for c in claims) if can_see_evidence_flags(g.user) else {}
+    return render_template("main/home.html", claims=claims, evidence=flags)
 
 
 @bp.route("/healthz")

@@ -1,6 +1,8 @@
-"""Administrators' forms for the calendar, time limits and county settings."""
+"""Administrators' forms for the calendar, time limits, county settings and village locations."""
 
 from __future__ import annotations
+
+import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -45,3 +47,37 @@ class CountySettingForm(FlaskForm):
 class ConflictForm(FlaskForm):
     relative_id_number = StringField(_l("Relative's resident ID number"), validators=[DataRequired(_l("Enter the resident ID number."))])
     relation = StringField(_l("Relation (e.g. brother)"), validators=[DataRequired(_l("Say how you are related.")), Length(max=50)])
+
+
+# A decimal degree as typed: ASCII digits only (no full-width digits, NaN or exponents), at most 7 decimals.
+_DEGREES = re.compile(r"-?\d{1,3}(\.\d{1,7})?", re.ASCII)
+# China lies within these bounds: a point outside is a typo, most often latitude and longitude swapped.
+CHINA_LAT = (3.0, 54.0)
+CHINA_LON = (73.0, 136.0)
+
+
+class VillagePointForm(FlaskForm):
+    """The village's reference point (WGS-84 decimal degrees); both empty removes it."""
+
+    lat = StringField(_l("Latitude (e.g. 29.3623)"), validators=[Length(max=20)])
+    lon = StringField(_l("Longitude (e.g. 112.3963)"), validators=[Length(max=20)])
+
+    def point(self) -> tuple[float, float] | None:
+        """The validated point, or None for "no point" (call after validation)."""
+        if not (self.lat.data or "").strip():
+            return None
+        return float(self.lat.data.strip()), float(self.lon.data.strip())
+
+    def validate_lat(self, field: StringField) -> None:
+        _check_degrees(field, CHINA_LAT, _l("Enter the latitude in decimal degrees between 3 and 54, e.g. 29.3623."))
+
+    def validate_lon(self, field: StringField) -> None:
+        if bool((self.lat.data or "").strip()) != bool((field.data or "").strip()):
+            raise FormError(str(_l("Enter both the latitude and the longitude, or leave both empty.")))
+        _check_degrees(field, CHINA_LON, _l("Enter the longitude in decimal degrees between 73 and 136, e.g. 112.3963."))
+
+
+def _check_degrees(field: StringField, bounds: tuple[float, float], message: object) -> None:
+    raw = (field.data or "").strip()
+    if raw and not (_DEGREES.fullmatch(raw) and bounds[0] <= float(raw) <= bounds[1]):
+        raise FormError(str(message))

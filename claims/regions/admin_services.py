@@ -1,4 +1,4 @@
-"""Changing the working-day calendar, time limits and county settings: data with dates, audited."""
+"""Changing the working-day calendar, time limits, county settings and village points: audited."""
 
 from __future__ import annotations
 
@@ -84,3 +84,16 @@ def set_county_setting(region: Region, key: str, raw: str, start: date, note: st
         changes={"region": region.code, "key": key, "value": value, "from": start.isoformat()},
     )
     return row
+
+
+def set_village_point(village: Region, point: tuple[float, float] | None, *, actor: User) -> None:
+    """Set (or remove) the village's reference point, against which photo positions are checked."""
+    before = [village.lat, village.lon]
+    village.lat, village.lon = point if point is not None else (None, None)
+    record_event(
+        entity="region",
+        entity_id=village.id,
+        action="village_point_set",
+        actor=actor,
+        changes={"region": village.code, "point": [before, [village.lat, village.lon]]},
+    )

@@ -32,8 +32,8 @@ def load_regions(rows: list[dict[str, Any]] | None = None) -> int:
         region.level = RegionLevel(row["level"])
         region.parent = parent
         region.path = (parent.path if parent else "") + row["code"] + "/"
-        region.lat = row.get("lat")
-        region.lon = row.get("lon")
+        if row.get("lat") is not None:  # a point an administrator set stays when the file has none
+            region.lat, region.lon = row["lat"], row["lon"]
     db.session.flush()
     return len(rows)
 

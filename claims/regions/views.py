@@ -1,15 +1,19 @@
-"""Reference data pages for administrators: the region tree and species with their listings."""
+"""Reference data pages for administrators: the region tree, village locations, species with their listings."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from claims.accounts.models import Role
 from claims.accounts.session import roles_required
 from claims.core.time import local_today
 from claims.extensions import db
-from claims.regions.models import CountyDesignation, Region
+from claims.intake.evidence import PHOTO_DISTANCE_KM, refresh_distance_flags
+from claims.regions.admin_forms import VillagePointForm
+from claims.regions.admin_services import set_village_point
+from claims.regions.models import CountyDesignation, Region, RegionLevel
 from claims.regions.services import all_species, is_covered
 
 bp = Blueprint("regions", __name__, url_prefix="/admin")
@@ -21,6 +25,21 @@ def regions():  # type: ignore[no-untyped-def]
     prefix = g.user.region.path if g.user.region else ""
     rows = db.session.execute(select(Region).where(Region.path.startswith(prefix)).order_by(Region.path)).scalars().all()
     return render_template("admin/regions.html", regions=rows)
+
+
+@bp.route("/regions/<code>/location", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def village_location(code: str):  # type: ignore[no-untyped-def]
+    village = db.session.execute(select(Region).where(Region.code == code, Region.level == RegionLevel.VILLAGE)).scalar_one_or_none()
+    if village is None or (g.user.region is not None and not village.is_within(g.user.region)):
+        abort(404)
+    form = VillagePointForm(data={"lat": village.lat, "lon": village.lon} if village.lat is not None else None)
+    if form.validate_on_submit():
+        set_village_point(village, form.point(), actor=g.user)
+        refresh_distance_flags(village)
+        flash(_("The location of %(village)s was saved.", village=village.name), "success")
+        return redirect(url_for("regions.regions"))
+    return render_template("admin/village_location.html", form=form, village=village, distance_km=PHOTO_DISTANCE_KM), (422 if form.errors else 200)
 
 
 @bp.route("/species")

@@ -9,6 +9,8 @@ from claims.accounts.models import Role
 from claims.accounts.session import login_required, roles_required
 from claims.core.time import utcnow
 from claims.extensions import db
+from claims.intake.evidence import evidence_summaries
+from claims.intake.permissions import can_see_evidence_flags
 from claims.workflow import queues
 from claims.workflow.models import Notification
 from claims.workflow.notify import notice_text
@@ -34,7 +36,9 @@ def mark_read():  # type: ignore[no-untyped-def]
 @bp.route("/queue")
 @roles_required(Role.CLERK, Role.OFFICER, Role.APPROVER, Role.INSURER, Role.ADMIN)
 def queue():  # type: ignore[no-untyped-def]
-    return render_template("workflow/queue.html", claims=queues.todo_queue(g.user), is_overdue=queues.is_overdue)
+    claims = queues.todo_queue(g.user)
+    flags = evidence_summaries(c.id for c in claims) if can_see_evidence_flags(g.user) else {}
+    return render_template("workflow/queue.html", claims=claims, evidence=flags, is_overdue=queues.is_overdue)
 
 
 @bp.route("/overdue")

@@ -48,7 +48,9 @@
     });
   }
 
-  // Photos: preview, and record where and when each was taken (mobile browsers strip EXIF GPS).
+  // Photos: preview, and record where and when each was taken (mobile browsers strip EXIF GPS). The time
+  // is the file's own (the camera's), never the moment it is chosen: the server must not take upload
+  // time for capture time.
   var meta = form.elements["photo_meta"];
   var records = [];
   try { records = JSON.parse(meta.value || "[]"); } catch (e) { records = []; }
@@ -56,7 +58,6 @@
   Array.prototype.forEach.call(form.querySelectorAll("input[type=file][name=photos]"), function (input) {
     input.addEventListener("change", function () {
       var files = Array.prototype.slice.call(input.files || []);
-      var now = Date.now();
       files.forEach(function (f) {
         var li = document.createElement("li");
         var img = document.createElement("img");
@@ -65,7 +66,7 @@
       });
       locate(function (p) {
         files.forEach(function (f) {
-          records.push({ name: f.name, size: f.size, t: now,
+          records.push({ name: f.name, size: f.size, ft: f.lastModified || null,
             lat: p ? p.coords.latitude : null, lon: p ? p.coords.longitude : null, acc: p ? p.coords.accuracy : null });
         });
         meta.value = JSON.stringify(records);

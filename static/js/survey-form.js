@@ -23,14 +23,14 @@
   });
   var meta = form.elements["photo_meta"], records = [], preview = document.getElementById("photo-preview");
   form.querySelector("input[type=file]").addEventListener("change", function (e) {
-    var files = Array.prototype.slice.call(e.target.files || []), now = Date.now();
+    var files = Array.prototype.slice.call(e.target.files || []);
     files.forEach(function (f) {
       var li = document.createElement("li"), img = document.createElement("img");
       img.src = URL.createObjectURL(f); img.alt = f.name; img.width = 160; li.appendChild(img); preview.appendChild(li);
     });
     locate(function (p) {
       files.forEach(function (f) {
-        records.push({ name: f.name, size: f.size, t: now, lat: p ? p.coords.latitude : null, lon: p ? p.coords.longitude : null, acc: p ? p.coords.accuracy : null });
+        records.push({ name: f.name, size: f.size, ft: f.lastModified || null, lat: p ? p.coords.latitude : null, lon: p ? p.coords.longitude : null, acc: p ? p.coords.accuracy : null });
       });
       meta.value = JSON.stringify(records);
     });

@@ -19,14 +19,17 @@ from sqlalchemy import select
 from claims.accounts.services import find_user
 from claims.core.time import local_now, local_today, utcnow
 from claims.extensions import db
+from claims.intake.evidence import PHOTO_DISTANCE_KM, PHOTO_TIME_TOLERANCE_DAYS
 from claims.intake.models import Claim, Photo
 from claims.intake.photos import haversine_km
-from claims.intake.services import PHOTO_DISTANCE_KM, PHOTO_TIME_TOLERANCE_DAYS
+from claims.regions.admin_services import set_village_point
+from claims.regions.models import Region
 from claims.workflow.history import ACTION_TEXT
 from claims.workflow.states import ClaimStatus
 from tests.conftest import login
 from tests.factories import (
     SANXIANHU,
+    SANXIANHU_VILLAGE,
     VILLAGER,
     VILLAGER2,
     YANTANG_VILLAGE,
@@ -48,7 +51,7 @@ from tests.factories import (
 from tests.intake.images import jpeg_bytes, make_exif
 
 NUMBER_RE = re.compile(r"^(\d{6})-(\d{4})-(\d{6})$")
-NAN_CENTRE = (29.3623, 112.3963)  # 南县's reference point in the demo regions
+NAN_CENTRE = (29.3623, 112.3963)  # 南县's reference point in the demo regions (villages have none)
 BEIJING = (39.9042, 116.4074)
 
 
@@ -430,6 +433,11 @@ def test_a_photo_taken_long_before_the_incident_is_flagged(app, as_user):
 
 
 def test_a_photo_taken_far_away_is_flagged(app, as_user):
+    """Measured from the village's own point (tests/intake/test_evidence_flags.py has the other cases)."""
+    with app.app_context():
+        village = db.session.execute(select(Region).where(Region.code == SANXIANHU_VILLAGE)).scalar_one()
+        set_village_point(village, NAN_CENTRE, actor=find_user("admin"))
+        db.session.commit()
     client = as_user(VILLAGER)
     claim_id = file_claim_http(app, client, files=[photo(exif_jpeg(seed=101, gps=BEIJING))])
 
@@ -454,7 +462,9 @@ def test_the_same_photo_on_a_second_claim_is_flagged_duplicate(app, as_user):
     assert dup_flags == ["duplicate"] and dup_of == first_photos[0][0] and dup_sha == first_photos[0][1]
     assert other_flags == []  # a different photo is not a duplicate
     clerk_page = logged_in(app, "clerk").get(f"/claims/{second}").get_data(as_text=True)
-    assert says(app, clerk_page, "same as a photo of another claim")
+    number = load_claim(app, first)["number"]
+    assert says(app, clerk_page, "same as a photo of claim %(number)s", number=number)  # named, with a link
+    assert f'<a href="/claims/{first}">{number}</a>' in clerk_page
 
 
 def test_service_factory_files_a_claim_for_other_tests(app):
