@@ -47,8 +47,11 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "LANGUAGES": ["zh_CN", "en"],
-        "LOGIN_MAX_FAILURES": 5,
-        "LOGIN_WINDOW_MINUTES": 15,
+        # Throttling (claims/core/throttle.py): counters in Redis when REDIS_URL is set, so that every
+        # worker shares them; in this process's memory otherwise (one process, or development).
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
+        "RATELIMIT_KEY_PREFIX": "claims",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # Where the public reaches the app: the QR code on every document links to <this>/verify/<code>.
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
