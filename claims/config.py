@@ -8,12 +8,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from claims.core.storage import private_dir
+
 
 def _instance_secret(instance: Path, name: str, nbytes: int = 32) -> str:
     """Read a secret from the instance folder, generating it on first run (mode 0600)."""
     path = instance / name
     if not path.exists():
-        instance.mkdir(parents=True, exist_ok=True)
+        private_dir(instance)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(nbytes))

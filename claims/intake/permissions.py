@@ -75,9 +75,18 @@ def can_file_claims(user: User | None) -> bool:
 
 
 def can_see_full_identity(user: User | None, claim: Claim) -> bool:
-    """Full ID and account numbers: the claimant themself and the staff who process the claim in scope."""
+    """Who may ask for the full resident ID number (and the original photos): the claimant themself, and the
+    staff who check identity before money is paid: the township clerk, the county officer and the approver,
+    on claims in their scope. Insurers and administrators never may. Pages show the number masked; the full
+    number is shown only through the audited "show full number" action (intake.views.reveal_identity)."""
     if user is None:
         return False
     if user.role == Role.VILLAGER:
         return user.id in (claim.claimant_user_id, claim.filed_by_id)
     return user.role in (Role.CLERK, Role.OFFICER, Role.APPROVER) and can_view_claim(user, claim)
+
+
+def sees_contact_details(user: User | None, claim: Claim) -> bool:
+    """The claimant's full name and mobile number: those who deal with the claimant in person (the same
+    people as above). Insurers and administrators see them masked, as on the referral page."""
+    return can_see_full_identity(user, claim)

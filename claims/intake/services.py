@@ -260,6 +260,13 @@ def remove_photo(claim: Claim, photo: Photo, *, actor: User) -> None:
     record_event(entity="claim", action="photo_removed", actor=actor, claim=claim, changes={"photo": photo.sha256})
 
 
+def reveal_identity(claim: Claim, *, actor: User) -> str:
+    """The claimant's full resident ID number, for a user who may see it (permissions.can_see_full_identity).
+    Every look is an audit event, so the claimant and an auditor can see who looked and when."""
+    record_event(entity="claim", action="identity_revealed", actor=actor, claim=claim)
+    return claim.claimant_id_number or ""
+
+
 def evidence_flags(claim: Claim, photo: Photo) -> list[str]:
     """Warnings for the surveyor: capture time far from the incident, place far from the village, duplicate."""
     flags: list[str] = []
