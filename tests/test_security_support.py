@@ -546,9 +546,7 @@ def _clerks_notices_unread(app: Flask, world: World, role: str) -> str | None:
     from claims.workflow.models import Notification
 
     with app.app_context():
-        unread = db.session.execute(
-            select(Notification.id).where(Notification.user_id == world.users["clerk"], Notification.read_at.is_(None))
-        ).all()
+        unread = db.session.execute(select(Notification.id).where(Notification.user_id == world.users["clerk"], Notification.read_at.is_(None))).all()
     return None if bool(unread) == (role != "clerk") else f"the clerk has {len(unread)} unread notices after {role} marked theirs read"
 
 

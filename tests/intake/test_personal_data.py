@@ -56,7 +56,10 @@ def test_show_full_number_is_a_post_that_is_audited(app: Flask, world: World, ro
     assert "查看了完整身份证号" in client_as(app, "owner").get(f"/claims/{claim_id}").get_data(as_text=True)
 
 
-@pytest.mark.parametrize(("role", "key", "status"), [("admin", "a", 403), ("insurer", "r", 403), ("clerk_cl", "a", 404), ("villager2", "a", 404), ("admin_cl", "a", 404)])
+REFUSED = [("admin", "a", 403), ("insurer", "r", 403), ("clerk_cl", "a", 404), ("villager2", "a", 404), ("admin_cl", "a", 404)]
+
+
+@pytest.mark.parametrize(("role", "key", "status"), REFUSED)
 def test_show_full_number_is_refused_to_roles_that_may_not(app: Flask, world: World, role: str, key: str, status: int) -> None:
     client = client_as(app, role)
     claim_id = world.claims[key]
@@ -133,7 +136,8 @@ def test_instance_keys_and_sqlite_database_are_owner_only(tmp_path: Path) -> Non
         db.session.execute(text("INSERT INTO t VALUES (1)"))
         db.session.commit()
         assert db.session.execute(select(func.count()).select_from(text("t"))).scalar_one() == 1
-        files = [instance / "secret_key", instance / "field_key", database, *[Path(f"{database}{s}") for s in ("-wal", "-shm") if Path(f"{database}{s}").exists()]]
+        companions = [Path(f"{database}{suffix}") for suffix in ("-wal", "-shm")]
+        files = [instance / "secret_key", instance / "field_key", database, *[p for p in companions if p.exists()]]
         wrong = [f"{p}: {oct(_mode(p))}" for p in files if _mode(p) != 0o600]
         wrong += [f"{d}: {oct(_mode(d))}" for d in (instance, database.parent) if _mode(d) != 0o700]
         db.engine.dispose()
