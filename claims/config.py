@@ -54,6 +54,8 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
         "RATELIMIT_KEY_PREFIX": "claims",
+        # How many reverse proxies (nginx) stand in front and append X-Forwarded-For; 0 trusts none.
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", 0)),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # Where the public reaches the app: the QR code on every document links to <this>/verify/<code>.
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, jsonify, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import TooManyRequests
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from claims.errors import render_error
+from claims.errors import MESSAGES, render_error
 
 EXTENSION_KEY = "claims_limiter"
 
 
 def client_address() -> str:
-    """The address a request came from (behind a proxy, configure ProxyFix so that this is the client's)."""
+    """The address a request came from: the client's, also behind TRUSTED_PROXIES reverse proxies."""
     return get_remote_address() or "unknown"
 
 
@@ -50,6 +51,9 @@ COUNTED_METHODS = ["POST"]
 
 def init_throttling(app: Flask) -> Limiter:
     """Build this app's limiter and apply the table above to its views (after the blueprints are registered)."""
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:  # without this, behind nginx every client would share the proxy's address and its counters
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)  # type: ignore[method-assign]
     limiter = Limiter(client_address, storage_uri=app.config["RATELIMIT_STORAGE_URI"], strategy="fixed-window")
     limiter.init_app(app)
     app.extensions[EXTENSION_KEY] = limiter
@@ -71,9 +75,13 @@ def throttling_enabled() -> bool:
 
 
 def _too_many_requests(exc: TooManyRequests):  # type: ignore[no-untyped-def]
-    """The app's own error page (in the user's language), with how long to wait; never a server-side sleep."""
+    """The app's own error page (in the user's language), with how long to wait; never a server-side sleep.
+    The API answers in JSON, in the shape of its other errors."""
+    headers = {"Retry-After": str(retry_after_seconds(exc))}
+    if request.blueprint == "api":
+        return jsonify(errors=[{"field": "", "message": str(MESSAGES[429][1])}]), 429, headers
     body, code = render_error(429)
-    return body, code, {"Retry-After": str(retry_after_seconds(exc))}
+    return body, code, headers
 
 
 def retry_after_seconds(exc: TooManyRequests) -> int:

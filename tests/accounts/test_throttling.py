@@ -173,3 +173,46 @@ def test_counters_are_kept_in_redis_when_redis_url_is_set(app: Flask, databases:
         for each in (redis_app, other):
             with each.app_context():
                 db.engine.dispose()
+
+
+def test_forwarded_for_is_ignored_unless_a_proxy_is_trusted(throttled: Flask) -> None:
+    """Without TRUSTED_PROXIES an attacker cannot pose as many clients by writing X-Forwarded-For."""
+    client = _client(throttled, "203.0.113.5")
+    statuses = []
+    for n in range(6):
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = f"198.51.100.{n}"
+        statuses.append(_try(client, "clerk").status_code)
+    assert statuses == [200] * 5 + [429]
+
+
+def test_behind_a_trusted_proxy_each_client_is_counted_apart(app: Flask, databases: Databases, tmp_path: Path) -> None:
+    proxied = _throttled_app(databases, tmp_path, TRUSTED_PROXIES=1)
+    try:
+        attacker, owner = _client(proxied, "127.0.0.1"), _client(proxied, "127.0.0.1")
+        attacker.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.5"
+        owner.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.7"
+        assert _fail(attacker, "clerk", 6) == [200] * 5 + [429]
+        assert _try(owner, "clerk", DEMO_PASSWORD).status_code == 302
+    finally:
+        with proxied.app_context():
+            db.engine.dispose()
+
+
+def test_filing_posts_are_limited_per_user(throttled: Flask) -> None:
+    owner = _client(throttled, "203.0.113.8")
+    assert _try(owner, "13800000001", DEMO_PASSWORD).status_code == 302
+    token = csrf_token(owner, "/claims/new")
+    statuses = [owner.post("/claims/new", data={"csrf_token": token}).status_code for _ in range(21)]
+    assert 429 not in statuses[:20] and statuses[20] == 429
+    last = owner.post("/claims/new", data={"csrf_token": token})
+    assert 0 < int(last.headers["Retry-After"]) <= 60 and "请求过于频繁" in last.get_data(as_text=True)
+
+
+def test_the_api_is_limited_and_answers_in_json(throttled: Flask) -> None:
+    client = _client(throttled, "203.0.113.9")
+    headers = {"X-CSRFToken": csrf_token(client)}
+    statuses = [client.post("/api/v1/valuation/quote", json={}, headers=headers).status_code for _ in range(121)]
+    assert 429 not in statuses[:120] and statuses[120] == 429
+    last = client.post("/api/v1/valuation/quote", json={}, headers=headers)
+    assert last.status_code == 429 and last.is_json and last.get_json()["errors"][0]["message"]
+    assert 0 < int(last.headers["Retry-After"]) <= 60
