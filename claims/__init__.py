@@ -45,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Assemble the app: configuration, extensions, blueprints, CLI and error handlers. No side effects."""
     from claims.config import load_config
     from claims.core.inputs import BoundedJSONProvider, CleanRequest
+    from claims.core.throttle import init_throttling
     from claims.errors import register_error_handlers
     from claims.extensions import babel, csrf, db, migrate
     from claims.web import register_request_hooks, register_template_helpers, select_locale, select_timezone
@@ -71,6 +72,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     for name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(name).bp)
+    init_throttling(app)  # after the blueprints: it applies its table of limits to their views
     register_template_helpers(app)
     register_error_handlers(app)
     from claims.cli import register_cli

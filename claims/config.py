@@ -8,12 +8,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from claims.core.storage import private_dir
+
 
 def _instance_secret(instance: Path, name: str, nbytes: int = 32) -> str:
     """Read a secret from the instance folder, generating it on first run (mode 0600)."""
     path = instance / name
     if not path.exists():
-        instance.mkdir(parents=True, exist_ok=True)
+        private_dir(instance)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(nbytes))
@@ -47,8 +49,13 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "LANGUAGES": ["zh_CN", "en"],
-        "LOGIN_MAX_FAILURES": 5,
-        "LOGIN_WINDOW_MINUTES": 15,
+        # Throttling (claims/core/throttle.py): counters in Redis when REDIS_URL is set, so that every
+        # worker shares them; in this process's memory otherwise (one process, or development).
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
+        "RATELIMIT_KEY_PREFIX": "claims",
+        # How many reverse proxies (nginx) stand in front and append X-Forwarded-For; 0 trusts none.
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", 0)),
         # hide_parameters: a database error names the statement, never the values (names, mobiles, IDs).
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         # Where the public reaches the app: the QR code on every document links to <this>/verify/<code>.

@@ -127,6 +127,9 @@ def base_config(url: str, workdir: Path) -> dict[str, object]:
         "FIELD_ENCRYPTION_KEY": TEST_KEY,
         "UPLOAD_FOLDER": str(workdir / "uploads"),
         "INSTANCE_PATH": str(workdir / "instance"),
+        # Tests log in hundreds of times from one address; tests/accounts/test_throttling.py turns it on.
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
     }
 
 

@@ -38,6 +38,9 @@ def test_backup_restores_with_every_file_and_an_intact_audit_chain(app, tmp_path
         url = f"sqlite:///{tmp_path / 'restored.db'}"
     uploads = tmp_path / "restored-uploads"
     restore_backup(folder, url, uploads)
+    restored_files = [*folder.rglob("*"), uploads, *uploads.rglob("*"), *([] if IS_PG else [tmp_path / "restored.db"])]
+    wrong = [f"{p}: {oct(p.stat().st_mode & 0o777)}" for p in [folder, *restored_files] if p.stat().st_mode & 0o777 != (0o700 if p.is_dir() else 0o600)]
+    assert not wrong, f"backups and restored files are owner-only: {wrong}"
     config = base_config(url, tmp_path)
     config["UPLOAD_FOLDER"] = str(uploads)
     restored = create_app(config)

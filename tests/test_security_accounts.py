@@ -1,7 +1,7 @@
 """Sessions, passwords and the administration of users (quality.md 4 and 5).
 
-tests/accounts/test_login.py covers logout replay, idle expiry, throttling and the equal answer for an
-unknown user; these tests add the cookie flags, a fresh session at login, the other ways a session must
+tests/accounts/test_login.py covers logout replay, idle expiry and the equal answer for an unknown user,
+tests/accounts/test_throttling.py the back-off after failed logins; these tests add the cookie flags, a fresh session at login, the other ways a session must
 end (password change, deactivation and reset through the admin pages, the absolute limit), password rules
 at every place a password is set, and administrators kept inside their region.
 """

@@ -129,7 +129,7 @@ class World:
         return self.claims[key]
 
 
-# Who may see which claim of the world, and who sees its full ID number.
+# Who may see which claim of the world, and who may reveal its full ID number (an audited POST; pages mask it).
 SEES = {
     "a": {"owner", "clerk", "officer", "approver", "admin"},
     "w": {"owner", "clerk", "officer", "approver", "admin"},
@@ -523,6 +523,11 @@ def _sees(key: str, ok: Expect = 200) -> dict[str, Expect]:
     return expect(ok, *SEES[key])
 
 
+def _reveals(key: str) -> dict[str, Expect]:
+    """The full ID number: for FULL_ID's roles; 403 for those who see the claim but may not; 404 outside scope."""
+    return {**_sees(key, 403), **dict.fromkeys(FULL_ID[key], 200)}
+
+
 def _withdrawn_only_by_owner(app: Flask, world: World, role: str) -> str | None:
     with app.app_context():
         status = db.session.get(Claim, world.claims["w"]).status.value
@@ -541,9 +546,7 @@ def _clerks_notices_unread(app: Flask, world: World, role: str) -> str | None:
     from claims.workflow.models import Notification
 
     with app.app_context():
-        unread = db.session.execute(
-            select(Notification.id).where(Notification.user_id == world.users["clerk"], Notification.read_at.is_(None))
-        ).all()
+        unread = db.session.execute(select(Notification.id).where(Notification.user_id == world.users["clerk"], Notification.read_at.is_(None))).all()
     return None if bool(unread) == (role != "clerk") else f"the clerk has {len(unread)} unread notices after {role} marked theirs read"
 
 
@@ -681,6 +684,8 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("intake.withdraw", "claim w", _claim("w", "/withdraw"), _sees("w", 302), "POST", lambda w: {"reason": "matrix"}, _withdrawn_only_by_owner),
     Case("intake.withdraw", "claim b", _claim("b", "/withdraw"), _sees("b", 302), "POST", lambda w: {"reason": "matrix"}),
     Case("intake.withdraw", "missing claim", _missing("/withdraw"), NOBODY, "POST", lambda w: {}),
+    *(Case("intake.reveal_identity", f"claim {key}", _claim(key, "/identity"), _reveals(key), "POST", lambda w: {}) for key in ("a", "r", "b")),
+    Case("intake.reveal_identity", "missing claim", _missing("/identity"), NOBODY, "POST", lambda w: {}),
     # photos: every variant, own and foreign, a photo of another claim, a missing photo
     *(Case("intake.photo", f"claim a {v}", _photo("a", "a", v), _sees("a")) for v in ("display", "thumb")),
     Case("intake.photo", "claim a original", _photo("a", "a", "original"), expect(200, *FULL_ID["a"])),

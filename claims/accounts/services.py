@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import lru_cache
 from importlib import resources
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from claims.accounts import throttle
 from claims.accounts.models import Role, User
 from claims.core.time import utcnow
 from claims.extensions import db
@@ -61,32 +60,28 @@ def find_user(login: str) -> User | None:
     return db.session.execute(select(User).where(func.lower(User.login) == login.strip().lower())).scalar_one_or_none()
 
 
-def authenticate(login: str, password: str) -> User:
-    """Return the user, or raise AccountError with the same message for unknown login and bad password."""
+class LoginThrottled(Exception):
+    """Too many failed attempts from this address or for this login: wait `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def authenticate(login: str, password: str, *, address: str) -> User:
+    """Return the user, or raise AccountError (the same message for an unknown login and a bad password)
+    or LoginThrottled (the same wait for both). A password is hashed on every attempt, a dummy hash for an
+    unknown login, so that the time taken tells nothing either (throttle.py has the back-off policy)."""
     user = find_user(login)
-    now = utcnow()
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+    matches = check_password_hash(user.password_hash if user is not None else _DUMMY_HASH, password)
+    wait = throttle.login_wait(address, login)
+    if wait:
+        throttle.note_refused(address)
+        raise LoginThrottled(wait)
+    if user is None or not matches or not user.active:
+        throttle.note_failure(address, login)
         raise AccountError(_("The login or the password is wrong."))
-    if user.locked_until and user.locked_until > now:
-        raise AccountError(_("Too many failed attempts. Please wait 15 minutes and try again."))
-    if not check_password_hash(user.password_hash, password) or not user.active:
-        _count_failure(user, now)
-        raise AccountError(_("The login or the password is wrong."))
-    user.failed_logins = 0
-    user.first_failed_at = None
-    user.locked_until = None
     return user
-
-
-def _count_failure(user: User, now) -> None:  # type: ignore[no-untyped-def]
-    window = timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
-    if user.first_failed_at is None or now - user.first_failed_at > window:
-        user.first_failed_at = now
-        user.failed_logins = 0
-    user.failed_logins += 1
-    if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-        user.locked_until = now + window
 
 
 def set_password(user: User, password: str) -> None:
@@ -180,6 +175,5 @@ def update_user(user: User, *, name: str, role: Role, region: Region | None, mob
 def reset_password(user: User, password: str, *, actor: User) -> None:
     set_password(user, password)
     user.session_epoch += 1
-    user.locked_until = None
-    user.failed_logins = 0
+    throttle.forget_account(user.login)
     record_event(entity="user", entity_id=user.id, action="password_reset", actor=actor)

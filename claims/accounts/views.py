@@ -6,10 +6,12 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from werkzeug.exceptions import TooManyRequests
 
 from claims.accounts import services
 from claims.accounts.forms import LoginForm, PasswordChangeForm, RegisterForm
 from claims.accounts.session import login_required, login_user, logout_user
+from claims.core.throttle import client_address
 
 bp = Blueprint("accounts", __name__)
 
@@ -31,7 +33,9 @@ def login():  # type: ignore[no-untyped-def]
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.login.data, form.password.data)
+            user = services.authenticate(form.login.data, form.password.data, address=client_address())
+        except services.LoginThrottled as exc:
+            raise TooManyRequests(retry_after=exc.retry_after) from None
         except services.AccountError as exc:
             form.password.errors.append(exc.message)
             return render_template("accounts/login.html", form=form), 200

@@ -3,12 +3,14 @@
 A backup is a folder: the database (SQLite's online backup API, or pg_dump's plain SQL on PostgreSQL),
 every stored file under files/, and manifest.json with the SHA-256 of each, so that a restore can
 prove nothing was lost or changed. `flask backup create`, `flask backup verify`, `flask backup restore`.
+A backup holds everything the live system does, so it is owner-only like the live files (0700/0600).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -18,6 +20,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy.engine import make_url
 
+from claims.core.storage import DIR_MODE, FILE_MODE, private_dir, private_file
 from claims.core.time import utcnow
 from claims.extensions import db
 
@@ -43,21 +46,23 @@ def create_backup(dest_root: Path) -> Path:
     """Write a new backup folder under dest_root; the database copy is consistent while the app runs."""
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
     dest = dest_root / f"backup-{stamp}"
-    dest.mkdir(parents=True)
+    private_dir(dest_root)
+    dest.mkdir(mode=DIR_MODE)
+    os.chmod(dest, DIR_MODE)
     url = current_app.config["SQLALCHEMY_DATABASE_URI"]
     if url.startswith("sqlite"):
         target = dest / "database.sqlite3"
         source = sqlite3.connect(make_url(url).database or "")
+        private_file(target)
         copy = sqlite3.connect(target)
         with copy:
             source.backup(copy)  # the online backup API: a consistent snapshot, readers and writers go on
         copy.close()
         source.close()
     else:
-        import os
-
         target = dest / "database.sql"
         args, env = _pg_args(url)
+        private_file(target)
         with open(target, "wb") as out:
             subprocess.run(["pg_dump", "--no-owner", "--no-privileges", *args], stdout=out, check=True, env={**os.environ, **env}, timeout=3600)  # noqa: S603, S607
     files = {}
@@ -66,10 +71,12 @@ def create_backup(dest_root: Path) -> Path:
         for path in sorted(uploads.rglob("*")):
             if path.is_file() and not path.name.startswith("."):
                 relative = path.relative_to(uploads)
-                (dest / "files" / relative).parent.mkdir(parents=True, exist_ok=True)
+                private_dir((dest / "files" / relative).parent)
                 shutil.copy2(path, dest / "files" / relative)
+                os.chmod(dest / "files" / relative, FILE_MODE)
                 files[str(relative)] = _sha256(path)
     manifest = {"created_at": utcnow().isoformat(), "database": {"file": target.name, "sha256": _sha256(target)}, "files": files}
+    private_file(dest / MANIFEST)
     (dest / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
     return dest
 
@@ -123,15 +130,17 @@ def restore_backup(folder: Path, database_url: str, upload_folder: Path) -> None
         target = Path(make_url(database_url).database or "")
         if target.exists():
             raise ValueError(f"{target} exists already")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(database, target)
+        private_file(target)
+        shutil.copyfile(database, target)  # into the 0600 file just made: copyfile keeps its mode
     else:
-        import os
-
         args, env = _pg_args(database_url)
         with open(database, "rb") as dump:
             subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", *args], stdin=dump, check=True, env={**os.environ, **env}, capture_output=True, timeout=3600)  # noqa: S603, S607
-    shutil.copytree(folder / "files", upload_folder, dirs_exist_ok=True) if (folder / "files").is_dir() else upload_folder.mkdir(parents=True, exist_ok=True)
+    private_dir(upload_folder)
+    if (folder / "files").is_dir():
+        shutil.copytree(folder / "files", upload_folder, dirs_exist_ok=True)
+        for path in upload_folder.rglob("*"):  # a backup made before files were owner-only may be wider
+            os.chmod(path, DIR_MODE if path.is_dir() else FILE_MODE)
 
 
 def database_is_empty() -> bool:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Annotated, Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from claims.core.storage import private_file
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -86,6 +89,14 @@ def configure_engine(engine: Engine) -> None:
     """
     if engine.dialect.name != "sqlite":
         return
+
+    @event.listens_for(engine, "do_connect")
+    def _owner_only(dialect: Any, conn_rec: Any, cargs: Any, cparams: Any) -> None:
+        """The database file (and so its -wal and -shm files, which SQLite gives the same mode) is 0600, in a
+        0700 folder: it holds names, mobiles and, encrypted, ID numbers. Created here, before SQLite would."""
+        database = engine.url.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            private_file(Path(database))
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

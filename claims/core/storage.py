@@ -2,11 +2,13 @@
 
 This is the only module that touches file paths. Keys are random and never derived from user input.
 Writes go to a temporary name and are renamed into place, so a crash never leaves half a file
-under a real key.
+under a real key. Folders are created owner-only (0700) and files 0600: photos show people, their
+fields and their documents, and nobody else on the server needs to read them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import time
@@ -15,6 +17,25 @@ from pathlib import Path
 from typing import Protocol
 
 from flask import current_app
+
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def private_dir(path: Path) -> None:
+    """Create a folder (and its missing parents) readable by the app's own user only."""
+    if path.is_dir():
+        return
+    private_dir(path.parent)
+    path.mkdir(mode=DIR_MODE, exist_ok=True)
+    os.chmod(path, DIR_MODE)  # mkdir's mode is filtered by the umask; the umask may not be 077
+
+
+def private_file(path: Path) -> None:
+    """Create an empty file readable and writable by the app's own user only, unless it exists."""
+    private_dir(path.parent)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
 
 
 class Storage(Protocol):
@@ -39,9 +60,9 @@ class LocalStorage:
     def put(self, data: bytes, suffix: str = "") -> str:
         key = secrets.token_hex(16) + suffix
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         tmp = path.with_name(f".{key}.tmp")
-        with open(tmp, "wb") as fh:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE), "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
         return key

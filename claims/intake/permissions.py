@@ -81,7 +81,10 @@ def can_file_claims(user: User | None) -> bool:
 
 
 def can_see_full_identity(user: User | None, claim: Claim) -> bool:
-    """Full ID and account numbers: the claimant themself and the staff who process the claim in scope."""
+    """Who may ask for the full resident ID number (and the original photos): the claimant themself, and the
+    staff who check identity before money is paid: the township clerk, the county officer and the approver,
+    on claims in their scope. Insurers and administrators never may. Pages show the number masked; the full
+    number is shown only through the audited "show full number" action (intake.views.reveal_identity)."""
     if user is None:
         return False
     if user.role == Role.VILLAGER:
@@ -92,3 +95,9 @@ def can_see_full_identity(user: User | None, claim: Claim) -> bool:
 def can_see_evidence_flags(user: User | None) -> bool:
     """Evidence flags are warnings for the staff who check a claim, not for the claimant."""
     return user is not None and user.role.is_staff
+
+
+def sees_contact_details(user: User | None, claim: Claim) -> bool:
+    """The claimant's full name and mobile number: those who deal with the claimant in person (the same
+    people as above). Insurers and administrators see them masked, as on the referral page."""
+    return can_see_full_identity(user, claim)

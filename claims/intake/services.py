@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from claims.accounts.models import User
@@ -254,6 +254,13 @@ def remove_photo(claim: Claim, photo: Photo, *, actor: User) -> None:
     photo.removed_at = utcnow()
     refresh_duplicates_of(photo)
     record_event(entity="claim", action="photo_removed", actor=actor, claim=claim, changes={"photo": photo.sha256})
+
+
+def reveal_identity(claim: Claim, *, actor: User) -> str:
+    """The claimant's full resident ID number, for a user who may see it (permissions.can_see_full_identity).
+    Every look is an audit event, so the claimant and an auditor can see who looked and when."""
+    record_event(entity="claim", action="identity_revealed", actor=actor, claim=claim)
+    return claim.claimant_id_number or ""
 
 
 def submission_problems(claim: Claim) -> list[str]:

@@ -162,22 +162,26 @@ def acknowledgement(claim_id: int):  # type: ignore[no-untyped-def]
     return render_template("intake/acknowledgement.html", claim=_load(claim_id))
 
 
-def render_detail(claim: Claim, forms: dict[str, Any] | None = None, status: int = 200) -> tuple[str, int]:
-    """The claim page with the action panels the user may use; `forms` carries a refused form back."""
+def render_detail(claim: Claim, forms: dict[str, Any] | None = None, status: int = 200, *, full_id: str | None = None) -> tuple[str, int]:
+    """The claim page with the action panels the user may use; `forms` carries a refused form back.
+    The ID number is masked unless `full_id` was revealed through the audited action."""
     from claims.survey.services import survey_summary
     from claims.workflow.panels import action_panels
     from claims.workflow.queues import is_overdue
 
     photos = services.active_photos(claim)
     staff_view = permissions.can_see_evidence_flags(g.user)
+    contact = permissions.sees_contact_details(g.user, claim)
     return render_template(
         "intake/detail.html",
         claim=claim,
         photos=photos,
         flag_notes=evidence.photo_flag_notes(claim, photos, g.user) if staff_view else {},
         village_point_missing=staff_view and evidence.village_point_missing(claim),
-        history=claim_history(claim.id, show_names=g.user.role.is_staff),
-        full_identity=permissions.can_see_full_identity(g.user, claim),
+        history=claim_history(claim.id, show_names=g.user.role.is_staff, mask_claimants=not contact),
+        may_reveal=permissions.can_see_full_identity(g.user, claim),
+        full_id=full_id,
+        contact_details=contact,
         can_edit=permissions.can_edit_claim(g.user, claim),
         panels=action_panels(claim, g.user, forms or {}),
         survey=survey_summary(claim),
@@ -189,6 +193,16 @@ def render_detail(claim: Claim, forms: dict[str, Any] | None = None, status: int
 @login_required
 def detail(claim_id: int):  # type: ignore[no-untyped-def]
     return render_detail(_load(claim_id))
+
+
+@bp.route("/<int:claim_id>/identity", methods=["POST"])
+@login_required
+def reveal_identity(claim_id: int):  # type: ignore[no-untyped-def]
+    """Show the full resident ID number once, on this response only (not cached), and audit the look."""
+    claim = _load(claim_id)
+    if not permissions.can_see_full_identity(g.user, claim):
+        abort(403)
+    return render_detail(claim, full_id=services.reveal_identity(claim, actor=g.user))
 
 
 @bp.route("/")
@@ -207,14 +221,15 @@ def index():  # type: ignore[no-untyped-def]
 def photo(claim_id: int, photo_id: int, variant: str) -> Response:
     claim = _load(claim_id)
     item = db.session.get(Photo, photo_id)
-    if item is None or item.claim_id != claim.id:
-        abort(404)
+    if item is None or item.claim_id != claim.id or item.removed_at is not None:
+        abort(404)  # a removed photo is kept as evidence, but no longer served
     if variant == "original" and not permissions.can_see_full_identity(g.user, claim):
         abort(404)
     key = {"display": item.display_key, "thumb": item.thumb_key, "original": item.original_key}[variant]
     mime = item.mime if variant == "original" else "image/jpeg"
     response = Response(get_storage().get(key), mimetype=mime)
-    response.headers["Cache-Control"] = "private, max-age=3600"
+    # The original keeps its EXIF (place and time): never stored by a browser or proxy. Display copies have none.
+    response.headers["Cache-Control"] = "no-store" if variant == "original" else "private, max-age=3600"
     if variant == "original":
         response.headers["Content-Disposition"] = f'attachment; filename="photo-{item.id}.{item.format.lower()}"'
     return response

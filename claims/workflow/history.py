@@ -8,6 +8,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from claims.core.crypto import mask_name
 from claims.extensions import db
 from claims.workflow.models import AuditEvent
 from claims.workflow.states import ClaimStatus
@@ -28,6 +29,7 @@ ACTION_TEXT = {
     "survey_refused": _l("Recorded the field survey: not compensable"),
     "confirm": _l("Confirmed the verified loss"),
     "dispute": _l("Disputed the verified loss"),
+    "identity_revealed": _l("Viewed the full resident ID number"),
 }
 
 
@@ -40,7 +42,8 @@ class HistoryLine:
     reason: str | None
 
 
-def claim_history(claim_id: int, *, show_names: bool = True) -> list[HistoryLine]:
+def claim_history(claim_id: int, *, show_names: bool = True, mask_claimants: bool = False) -> list[HistoryLine]:
+    """`mask_claimants`: villagers' names masked (for insurers and administrators, as elsewhere)."""
     from claims.accounts.models import Role
 
     events = db.session.execute(select(AuditEvent).where(AuditEvent.claim_id == claim_id).order_by(AuditEvent.id)).scalars()
@@ -51,5 +54,7 @@ def claim_history(claim_id: int, *, show_names: bool = True) -> list[HistoryLine
             text += f" → {ClaimStatus(event.to_state).title}"
         role = Role(event.actor_role).title if event.actor_role else ""
         who = event.actor.name if event.actor is not None and show_names else role
+        if mask_claimants and event.actor is not None and event.actor_role == Role.VILLAGER.value:
+            who = mask_name(who)
         lines.append(HistoryLine(event.created_at, who, role, text, event.reason))
     return lines

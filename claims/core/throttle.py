@@ -1,0 +1,94 @@
+"""Request throttling (Flask-Limiter): the one table of limits, and the 429 answer with its Retry-After.
+
+Counters live in Redis when `REDIS_URL` is set (every worker then shares them), in memory otherwise.
+Each app gets its own limiter, so an app built for a test never shares counters with another.
+`RATELIMIT_ENABLED = False` (the tests' base configuration) switches all of it off, the login back-off
+in claims/accounts/throttle.py included.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, current_app, g, jsonify, request
+from flask_limiter import Limiter
+from flask_limiter.errors import RateLimitExceeded
+from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import TooManyRequests
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from claims.errors import MESSAGES, render_error
+
+EXTENSION_KEY = "claims_limiter"
+
+
+def client_address() -> str:
+    """The address a request came from: the client's, also behind TRUSTED_PROXIES reverse proxies."""
+    return get_remote_address() or "unknown"
+
+
+def user_or_address() -> str:
+    """Logged-in users are counted as themselves (a township office shares one address); others by address."""
+    user = g.get("user")
+    return f"user:{user.id}" if user is not None else f"addr:{client_address()}"
+
+
+# Endpoint -> (limits, key function). Failed logins have their own growing back-off on top of
+# this coarse cap (claims/accounts/throttle.py), which only bounds the password hashing an address can cause.
+# One-time codes do not exist yet; when they do, their sending and checking endpoints belong here.
+ENDPOINT_LIMITS = {
+    "accounts.login": ("60 per minute", client_address),
+    "accounts.register": ("10 per minute; 30 per hour", client_address),
+    "intake.new_claim": ("20 per minute; 200 per hour", user_or_address),
+    "intake.proxy_claim": ("20 per minute; 200 per hour", user_or_address),
+    "intake.edit_claim": ("20 per minute; 200 per hour", user_or_address),
+    "survey.survey": ("20 per minute; 200 per hour", user_or_address),
+}
+BLUEPRINT_LIMITS = {"api": ("120 per minute", user_or_address)}
+# Only requests that change something (form POSTs, uploads) count; pages and the login form itself do not.
+COUNTED_METHODS = ["POST"]
+
+
+def init_throttling(app: Flask) -> Limiter:
+    """Build this app's limiter and apply the table above to its views (after the blueprints are registered)."""
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:  # without this, behind nginx every client would share the proxy's address and its counters
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)  # type: ignore[method-assign]
+    limiter = Limiter(client_address, storage_uri=app.config["RATELIMIT_STORAGE_URI"], strategy="fixed-window")
+    limiter.init_app(app)
+    app.extensions[EXTENSION_KEY] = limiter
+    for endpoint, (limits, key) in ENDPOINT_LIMITS.items():
+        decorate = limiter.limit(limits, key_func=key, methods=COUNTED_METHODS)
+        app.view_functions[endpoint] = decorate(app.view_functions[endpoint])
+    for name, (limits, key) in BLUEPRINT_LIMITS.items():
+        limiter.limit(limits, key_func=key, methods=COUNTED_METHODS)(app.blueprints[name])
+    app.register_error_handler(TooManyRequests, _too_many_requests)
+    return limiter
+
+
+def current_limiter() -> Limiter:
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def throttling_enabled() -> bool:
+    return bool(current_app.config.get("RATELIMIT_ENABLED", True))
+
+
+def _too_many_requests(exc: TooManyRequests):  # type: ignore[no-untyped-def]
+    """The app's own error page (in the user's language), with how long to wait; never a server-side sleep.
+    The API answers in JSON, in the shape of its other errors."""
+    headers = {"Retry-After": str(retry_after_seconds(exc))}
+    if request.blueprint == "api":
+        return jsonify(errors=[{"field": "", "message": str(MESSAGES[429][1])}]), 429, headers
+    body, code = render_error(429)
+    return body, code, headers
+
+
+def retry_after_seconds(exc: TooManyRequests) -> int:
+    if isinstance(exc, RateLimitExceeded):
+        limit = current_limiter().current_limit
+        return max(1, int(limit.reset_at - time.time())) if limit is not None else 60
+    wait = exc.retry_after
+    if isinstance(wait, int):
+        return max(1, wait)
+    return 60
