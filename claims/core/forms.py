@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import SelectMultipleField, widgets
+from wtforms import DecimalField, SelectMultipleField, widgets
 from wtforms.validators import ValidationError
+
+from claims.core.formatting import plain
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -24,3 +26,15 @@ class MultiCheckboxField(SelectMultipleField):
         for value in self.data or []:
             if str(value) not in values:
                 raise ValidationError(self.gettext("'%(value)s' is not a valid choice for this field.") % {"value": value})
+
+
+class QuantityField(DecimalField):
+    """A DecimalField that shows a stored value as a person writes it: "20", never "2E+1" (formatting.plain).
+
+    Only the rendering differs from DecimalField: what the user typed is shown back as typed.
+    """
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return plain(self.data)

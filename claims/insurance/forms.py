@@ -97,4 +97,4 @@ def limit_fields() -> list[tuple[str, object]]:
 
 
 for _kind in LimitKind:
-    setattr(PolicyForm, f"limit_{_kind.value}", DecimalField(_kind.title, places=2, validators=[Optional(), NumberRange(0, 100_000_000)]))
+    setattr(PolicyForm, f"limit_{_kind.value}", DecimalField(_kind.label, places=2, validators=[Optional(), NumberRange(0, 100_000_000)]))

@@ -27,22 +27,13 @@ from wtforms import (
 from wtforms.validators import Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FormError
 
+from claims.core.formatting import UNITS
+from claims.core.forms import QuantityField
 from claims.core.time import local_to_utc, local_today, to_local, utcnow
 from claims.core.validators import BankAccount, Mobile, PlainText, ResidentId
 from claims.intake.models import LossCategory
 from claims.intake.services import ClaimInput, LossInput, PhotoUpload
 
-UNITS = {
-    "mu": _l("mu"),
-    "plant": _l("plants"),
-    "head": _l("head"),
-    "bird": _l("birds"),
-    "hive": _l("hives"),
-    "kg": _l("kg"),
-    "m2": _l("square metres"),
-    "item": _l("items"),
-    "person": _l("persons"),
-}
 # Largest plausible quantity per unit: anything above is a typing slip, not a loss.
 MAX_QUANTITY = {"mu": 5000, "plant": 100000, "head": 5000, "bird": 50000, "hive": 2000, "kg": 500000, "m2": 100000, "item": 10000, "person": 50}
 
@@ -50,7 +41,7 @@ MAX_QUANTITY = {"mu": 5000, "plant": 100000, "head": 5000, "bird": 50000, "hive"
 class LossForm(Form):
     category = SelectField(_l("Kind of loss"), choices=lambda: [(c.value, c.title) for c in LossCategory], validators=[Optional()])  # per form: its language
     item = StringField(_l("What was damaged (e.g. rice, goats, bee hives)"), validators=[Optional(), Length(max=100)])
-    quantity = DecimalField(_l("Quantity"), places=None, validators=[Optional()])
+    quantity = QuantityField(_l("Quantity"), places=None, validators=[Optional()])
     unit = SelectField(_l("Unit"), choices=[("", "—"), *UNITS.items()], validators=[Optional()])
     hospital_days = IntegerField(_l("Days in hospital"), validators=[Optional(), NumberRange(0, 365, _l("Between 0 and 365 days."))])
     medical_costs = DecimalField(

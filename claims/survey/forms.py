@@ -26,22 +26,15 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FormError
 
-from claims.core.forms import MultiCheckboxField
+from claims.core.forms import MultiCheckboxField, QuantityField
 from claims.core.time import local_to_utc, utcnow
 from claims.intake.forms import MAX_QUANTITY, parse_float, photo_uploads
 from claims.intake.services import PhotoUpload
-from claims.survey.models import ConfirmationMethod, Evidence, SurveyOutcome
+from claims.survey.models import ConfirmationMethod, Evidence, GrowthStage, SurveyOutcome
 from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput
 from claims.workflow.reasons import RefusalReason
 
-GROWTH_STAGES = {
-    "": "—",
-    "seedling": _l("Seedling"),
-    "growing": _l("Growing"),
-    "heading": _l("Heading or flowering"),
-    "mature": _l("Mature"),
-    "harvest": _l("Ready for harvest"),
-}
+GROWTH_STAGES = {"": "—", **{stage.value: stage.label for stage in GrowthStage}}
 
 
 class AssignForm(FlaskForm):
@@ -51,7 +44,7 @@ class AssignForm(FlaskForm):
 
 class VerifiedLineForm(Form):
     loss_line_id = HiddenField()
-    quantity = DecimalField(_l("Verified quantity"), places=None, validators=[Optional()])
+    quantity = QuantityField(_l("Verified quantity"), places=None, validators=[Optional()])
     loss_rate = IntegerField(_l("Loss rate (%)"), validators=[Optional(), NumberRange(0, 100, _l("Between 0 and 100."))])
     growth_stage = SelectField(_l("Growth stage"), choices=list(GROWTH_STAGES.items()), validators=[Optional()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
