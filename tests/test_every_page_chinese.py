@@ -324,3 +324,18 @@ def test_every_workflow_action_has_words_in_the_history() -> None:
     enum_values()  # imports every module, so every transition is registered
     missing = sorted(set(TRANSITIONS) - set(ACTION_TEXT))
     assert not missing, f"add these actions to ACTION_TEXT in claims/workflow/history.py: {missing}"
+
+
+def test_loss_line_messages_are_chinese(app: Flask) -> None:
+    """A loss line's own messages (WTForms' built-in ones included) in Chinese, its quantity without exponent."""
+    from tests.factories import VILLAGER, claim_form, open_form, parse_form, post_form
+
+    client = _client(app, VILLAGER)
+    page = open_form(client)
+    data = claim_form(app, page) | {"losses-0-hospital_days": "x", "losses-0-quantity": "abc"}
+    shown = parse_form(post_form(client, page.action, data, []).get_data(as_text=True))
+    assert shown.errors["losses-0-quantity"] == ["不是有效的小数。"] and "不是有效的整数。" in shown.errors["losses-0-hospital_days"]
+    assert not page_problems(shown.html, data=set())
+    shown = parse_form(post_form(client, page.action, data | {"losses-0-quantity": "1e9"}, []).get_data(as_text=True))
+    assert shown.errors["losses-0-quantity"] == ["1000000000 这个数量不太可能（最多 5,000），请核对。"]
+    assert shown.value("losses-0-quantity") == "1e9"  # kept as typed

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import DecimalField, SelectMultipleField, widgets
+from flask_wtf.i18n import translations
+from wtforms import DecimalField, Form, SelectMultipleField, widgets
 from wtforms.validators import ValidationError
 
 from claims.core.formatting import plain
+
+
+class SubForm(Form):
+    """A form repeated inside a FlaskForm (a loss line): WTForms' own messages in the user's language too.
+
+    A plain wtforms.Form answers "Not a valid decimal value." in English whatever the locale; FlaskForm's
+    subforms do not inherit its translations, so they take the same ones here.
+    """
+
+    class Meta:
+        def get_translations(self, form: Any) -> Any:
+            return translations
 
 
 class MultiCheckboxField(SelectMultipleField):

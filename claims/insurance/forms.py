@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, FieldList, Form, FormField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import DateField, DecimalField, FieldList, FormField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FormError
 
-from claims.core.forms import MultiCheckboxField
+from claims.core.forms import MultiCheckboxField, SubForm
 from claims.insurance.models import DeductibleMode, InsurerDecision, LimitKind
 from claims.intake.models import LossCategory
 
@@ -22,7 +22,7 @@ DECLINE_REASONS = {
 }
 
 
-class AdjustLineForm(Form):
+class AdjustLineForm(SubForm):
     index = HiddenField()
     amount = DecimalField(_l("Assessed amount (yuan)"), places=2, validators=[Optional(), NumberRange(0, 10_000_000)])
     reason = StringField(_l("Reason for the change"), validators=[Optional(), Length(max=200)])

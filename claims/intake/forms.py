@@ -15,7 +15,6 @@ from wtforms import (
     DateTimeLocalField,
     DecimalField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -27,8 +26,9 @@ from wtforms import (
 from wtforms.validators import Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FormError
 
+from claims.core import formatting
 from claims.core.formatting import UNITS
-from claims.core.forms import QuantityField
+from claims.core.forms import QuantityField, SubForm
 from claims.core.time import local_to_utc, local_today, to_local, utcnow
 from claims.core.validators import BankAccount, Mobile, PlainText, ResidentId
 from claims.intake.models import LossCategory
@@ -38,7 +38,7 @@ from claims.intake.services import ClaimInput, LossInput, PhotoUpload
 MAX_QUANTITY = {"mu": 5000, "plant": 100000, "head": 5000, "bird": 50000, "hive": 2000, "kg": 500000, "m2": 100000, "item": 10000, "person": 50}
 
 
-class LossForm(Form):
+class LossForm(SubForm):
     category = SelectField(_l("Kind of loss"), choices=lambda: [(c.value, c.title) for c in LossCategory], validators=[Optional()])  # per form: its language
     item = StringField(_l("What was damaged (e.g. rice, goats, bee hives)"), validators=[Optional(), Length(max=100)])
     quantity = QuantityField(_l("Quantity"), places=None, validators=[Optional()])
@@ -56,7 +56,8 @@ class LossForm(Form):
             raise FormError(str(_l("The quantity must be more than 0.")))
         limit = MAX_QUANTITY.get(self.unit.data or "", 100000)
         if field.data > limit:
-            raise FormError(str(_l("%(q)s is not a plausible quantity here (at most %(limit)s). Please check it.", q=field.data, limit=limit)))
+            shown = {"q": formatting.plain(field.data), "limit": formatting.quantity(limit)}
+            raise FormError(str(_l("%(q)s is not a plausible quantity here (at most %(limit)s). Please check it.", **shown)))
         if field.data.as_tuple().exponent < -3:  # type: ignore[operator]
             raise FormError(str(_l("At most three decimal places.")))
 

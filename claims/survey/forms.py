@@ -13,7 +13,6 @@ from wtforms import (
     DecimalField,
     FieldList,
     FileField,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -26,7 +25,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FormError
 
-from claims.core.forms import MultiCheckboxField, QuantityField
+from claims.core.forms import MultiCheckboxField, QuantityField, SubForm
 from claims.core.time import local_to_utc, utcnow
 from claims.intake.forms import MAX_QUANTITY, parse_float, photo_uploads
 from claims.intake.services import PhotoUpload
@@ -42,7 +41,7 @@ class AssignForm(FlaskForm):
     surveyors = MultiCheckboxField(_l("Surveyors"), coerce=int, choices=[], validators=[DataRequired(_l("Choose the surveyors."))])
 
 
-class VerifiedLineForm(Form):
+class VerifiedLineForm(SubForm):
     loss_line_id = HiddenField()
     quantity = QuantityField(_l("Verified quantity"), places=None, validators=[Optional()])
     loss_rate = IntegerField(_l("Loss rate (%)"), validators=[Optional(), NumberRange(0, 100, _l("Between 0 and 100."))])
