@@ -155,5 +155,6 @@ def _split_reason(code: str) -> str:
         return _("Insurer's decision: %(what)s.", what=what)
     if kind in LimitKind._value2member_map_:  # "per_accident_crops_trees: 1200.00 > 800.00"
         asked, _gt, room = detail.partition(" > ")
-        return _("Policy limit reached: %(what)s.", what=f"{LimitKind(kind).title} {formatting.amount(asked)} > {formatting.amount(room)}")
+        what = f"{LimitKind(kind).title} {formatting.amount(asked)} > {formatting.amount(room)}"
+        return _("Policy limit reached: %(what)s.", what=what)
     return _("Policy limit reached: %(what)s.", what=code)

@@ -38,6 +38,7 @@ from claims.intake.models import Claim, LossCategory
 from claims.regions import admin_services
 from claims.survey.models import ConfirmationMethod, SurveyOutcome
 from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput, assign_surveyors, record_confirmation, record_survey
+from claims.valuation.reference import import_reference
 from claims.valuation.services import compute_valuation, value_claim_step
 from claims.workflow.services import apply_transition
 from tests.intake.images import jpeg_bytes
@@ -170,6 +171,8 @@ def _early(made: dict[str, Claim]) -> tuple[int, int]:
     chaling = [made["closed"], made["payment_failed"]]
     chaling_notice = approval.create_notice_batch(region(CHALING_TOWNSHIP), chaling, local_today(), actor=_user("clerk_cl"))
     start = local_today() - timedelta(days=1)
+    incomes = 'format: 1\nincomes:\n  - {region: "430000", year: 2025, kind: rural, amount: 21000.5, source: 湖南统计年鉴}\n'
+    import_reference(incomes, actor=_user("admin"))
     admin_services.set_county_setting(region(NAN_COUNTY), "second_approval_above", "100", start, "", actor=_user("admin"))
     admin_services.set_county_setting(region(CHALING_COUNTY), "second_approval_above", "1000000", start, "", actor=_user("admin"))  # one approver
     db.session.commit()

@@ -37,6 +37,21 @@ _SCHEDULE_STATUS_TITLES = {
 }
 
 
+class IncomeKind(enum.StrEnum):
+    """Whose per-capita disposable income a reference figure is (the `kind` of a reference file's incomes)."""
+
+    URBAN = "urban"
+    RURAL = "rural"
+    ALL = "all"
+
+    @classmethod
+    def title_of(cls, code: str) -> str:
+        return str(_INCOME_TITLES[cls(code)]) if code in cls._value2member_map_ else code
+
+
+_INCOME_TITLES = {IncomeKind.URBAN: _l("Urban residents"), IncomeKind.RURAL: _l("Rural residents"), IncomeKind.ALL: _l("All residents")}
+
+
 class ValuationMethod(enum.StrEnum):
     """How a schedule item values a loss (the `method` of a schedule file; spec.METHODS lists the same codes)."""
 
