@@ -337,5 +337,5 @@ def test_loss_line_messages_are_chinese(app: Flask) -> None:
     assert shown.errors["losses-0-quantity"] == ["不是有效的小数。"] and "不是有效的整数。" in shown.errors["losses-0-hospital_days"]
     assert not page_problems(shown.html, data=set())
     shown = parse_form(post_form(client, page.action, data | {"losses-0-quantity": "1e9"}, []).get_data(as_text=True))
-    assert shown.errors["losses-0-quantity"] == ["1000000000 这个数量不太可能（最多 5,000），请核对。"]
+    assert shown.errors["losses-0-quantity"] == ["1000000000 这个数量不太可能（最多 5000），请核对。"]
     assert shown.value("losses-0-quantity") == "1e9"  # kept as typed

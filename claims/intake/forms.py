@@ -56,7 +56,7 @@ class LossForm(SubForm):
             raise FormError(str(_l("The quantity must be more than 0.")))
         limit = MAX_QUANTITY.get(self.unit.data or "", 100000)
         if field.data > limit:
-            shown = {"q": formatting.plain(field.data), "limit": formatting.quantity(limit)}
+            shown = {"q": formatting.plain(field.data), "limit": formatting.plain(limit)}
             raise FormError(str(_l("%(q)s is not a plausible quantity here (at most %(limit)s). Please check it.", **shown)))
         if field.data.as_tuple().exponent < -3:  # type: ignore[operator]
             raise FormError(str(_l("At most three decimal places.")))
