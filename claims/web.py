@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask_babel import format_datetime
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from claims.accounts.session import load_user
-from claims.core import crypto
+from claims.core import crypto, formatting
 from claims.core.time import to_local
 from claims.extensions import db
+from claims.insurance.models import InsurerDecision, LimitKind
+from claims.intake.models import LossCategory
 
 
 def select_locale() -> str:
@@ -100,15 +102,11 @@ def local_dt(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
     return format_datetime(to_local(value), fmt) if value else ""
 
 
-def money(value: Decimal | None) -> str:
-    return "" if value is None else f"¥{value:,.2f}"
-
-
 def register_template_helpers(app: Flask) -> None:
     from claims.workflow.states import ClaimStatus
 
     app.jinja_env.filters["local_dt"] = local_dt
-    app.jinja_env.filters["money"] = money
+    formatting.register_filters(app)  # quantity, amount, money, measure, area, percent, unit
     app.jinja_env.filters["mask_id"] = crypto.mask_id_number
     app.jinja_env.filters["mask_account"] = crypto.mask_account
     app.jinja_env.filters["mask_name"] = crypto.mask_name
@@ -138,21 +136,26 @@ def register_template_helpers(app: Flask) -> None:
 
 def split_reasons_text(reasons: list[str]) -> str:
     """The split's reason codes in plain words (limits reached, deductible, uncovered losses)."""
-    from flask_babel import gettext as _
+    return " ".join(_split_reason(code) for code in reasons)
 
-    words = []
-    for code in reasons:
-        kind, _sep, detail = code.partition(":")
-        if kind == "no_policy":
-            words.append(_("No insurance policy covers this claim."))
-        elif kind == "not_covered":
-            words.append(_("The policy does not cover this loss: %(what)s.", what=detail))
-        elif kind in ("below_threshold", "deductible"):
-            words.append(_("Policy deductible: %(amount)s yuan.", amount=detail))
-        elif kind == "no_top_up":
-            words.append(_("The county does not pay what the insurer does not."))
-        elif kind == "insurer":
-            words.append(_("Insurer's decision: %(what)s.", what=detail))
-        else:
-            words.append(_("Policy limit reached: %(what)s.", what=code))
-    return " ".join(words)
+
+def _split_reason(code: str) -> str:
+    kind, _sep, detail = code.partition(":")
+    detail = detail.strip()
+    if kind == "no_policy":
+        return _("No insurance policy covers this claim.")
+    if kind == "not_covered":
+        what = LossCategory(detail).title if detail in LossCategory._value2member_map_ else detail
+        return _("The policy does not cover this loss: %(what)s.", what=what)
+    if kind in ("below_threshold", "deductible"):
+        return _("Policy deductible: %(amount)s yuan.", amount=formatting.amount(detail))
+    if kind == "no_top_up":
+        return _("The county does not pay what the insurer does not.")
+    if kind == "insurer":
+        what = InsurerDecision(detail).title if detail in InsurerDecision._value2member_map_ else detail
+        return _("Insurer's decision: %(what)s.", what=what)
+    if kind in LimitKind._value2member_map_:  # "per_accident_crops_trees: 1200.00 > 800.00"
+        asked, _gt, room = detail.partition(" > ")
+        what = f"{LimitKind(kind).title} {formatting.amount(asked)} > {formatting.amount(room)}"
+        return _("Policy limit reached: %(what)s.", what=what)
+    return _("Policy limit reached: %(what)s.", what=code)

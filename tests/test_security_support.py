@@ -367,7 +367,7 @@ def _sqlite_path(app: Flask) -> Path:
     return Path(make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database or "")
 
 
-def _save_database(app: Flask, folder: Path) -> None:
+def _save_database(app: Flask, folder: Path, schema: str = SNAPSHOT_SCHEMA) -> None:
     with app.app_context():
         db.engine.dispose()
         if db.engine.dialect.name == "sqlite":
@@ -377,14 +377,14 @@ def _save_database(app: Flask, folder: Path) -> None:
                     shutil.copyfile(source, folder / f"world.db{suffix}")
             return
         with db.engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {SNAPSHOT_SCHEMA} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {SNAPSHOT_SCHEMA}"))
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
             for table in db.metadata.sorted_tables:
-                conn.execute(text(f'CREATE TABLE {SNAPSHOT_SCHEMA}."{table.name}" AS TABLE public."{table.name}"'))
+                conn.execute(text(f'CREATE TABLE {schema}."{table.name}" AS TABLE public."{table.name}"'))
         db.engine.dispose()
 
 
-def _restore_database(app: Flask, folder: Path) -> None:
+def _restore_database(app: Flask, folder: Path, schema: str = SNAPSHOT_SCHEMA) -> None:
     with app.app_context():
         db.engine.dispose()
         if db.engine.dialect.name == "sqlite":
@@ -399,7 +399,7 @@ def _restore_database(app: Flask, folder: Path) -> None:
         with db.engine.begin() as conn:
             conn.execute(text("TRUNCATE " + ", ".join(f'public."{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"))
             for table in tables:  # names from our own metadata
-                conn.execute(text(f'INSERT INTO public."{table.name}" SELECT * FROM {SNAPSHOT_SCHEMA}."{table.name}"'))  # noqa: S608
+                conn.execute(text(f'INSERT INTO public."{table.name}" SELECT * FROM {schema}."{table.name}"'))  # noqa: S608
                 pk = list(table.primary_key.columns)
                 if len(pk) == 1 and isinstance(pk[0].type, Integer) and pk[0].autoincrement in (True, "auto"):
                     sequence = f"pg_get_serial_sequence('public.\"{table.name}\"', '{pk[0].name}')"

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -100,12 +101,29 @@ class Share(enum.StrEnum):
     GOVERNMENT = "government"
     INSURER = "insurer"
 
+    @property
+    def title(self) -> str:
+        return str(_SHARE_TITLES[self])
+
 
 class PaymentStatus(enum.StrEnum):
     PENDING = "pending"
     EXPORTED = "exported"
     PAID = "paid"
     FAILED = "failed"
+
+    @property
+    def title(self) -> str:
+        return str(_PAYMENT_STATUS_TITLES[self])
+
+
+_SHARE_TITLES = {Share.GOVERNMENT: _l("Government share"), Share.INSURER: _l("Insurer share")}
+_PAYMENT_STATUS_TITLES = {
+    PaymentStatus.PENDING: _l("waiting"),
+    PaymentStatus.EXPORTED: _l("sent to the bank"),
+    PaymentStatus.PAID: _l("paid"),
+    PaymentStatus.FAILED: _l("failed"),
+}
 
 
 class PaymentBatch(db.Model):

@@ -7,15 +7,29 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, SelectMultipleField, widgets
+from flask_wtf.i18n import translations
+from wtforms import Form, SelectField, SelectMultipleField, widgets
 from wtforms import fields as wtf
 from wtforms.validators import StopValidation, ValidationError
 
+from claims.core.formatting import plain
 from claims.core.inputs import EARLIEST_DATE, LATEST_DATE, MAX_INT, bounded_int
 
 # Every form of the app takes its date, number and id fields from here, so the bounds below hold for all of
 # them: a date in year 1 or 1800, a quantity of NaN or an id of 10**20 is a message on the field, never a
 # 500 from the calendar, the database or an overflow.
+
+
+class SubForm(Form):
+    """A form repeated inside a FlaskForm (a loss line): WTForms' own messages in the user's language too.
+
+    A plain wtforms.Form answers "Not a valid decimal value." in English whatever the locale; FlaskForm's
+    subforms do not inherit its translations, so they take the same ones here.
+    """
+
+    class Meta:
+        def get_translations(self, form: Any) -> Any:
+            return translations
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -73,12 +87,17 @@ class DecimalField(wtf.DecimalField):
             self.data = None
             raise ValueError(str(_l("Please enter a number.")))
 
+
+class QuantityField(DecimalField):
+    """A DecimalField that shows a stored value as a person writes it: "20", never "2E+1" (formatting.plain).
+
+    Only the rendering differs from DecimalField: what the user typed is shown back as typed.
+    """
+
     def _value(self) -> str:
         if self.raw_data:
             return str(self.raw_data[0])
-        if isinstance(self.data, Decimal) and self.places is None:
-            return format(self.data, "f")  # 20, not 2E+1
-        return super()._value()
+        return plain(self.data)
 
 
 class IntegerField(wtf.IntegerField):

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from flask_babel import force_locale
 
+from claims.core import formatting
 from claims.core.crypto import mask_account, mask_id_number
 from claims.core.time import to_local, utcnow
 from claims.documents.data import (
@@ -28,7 +29,7 @@ from claims.documents.data import (
 )
 from claims.documents.formats import cn_date
 from claims.intake.models import Claim, LossLine, PhotoStage
-from claims.survey.models import Evidence, FieldSurvey, VerifiedLoss
+from claims.survey.models import Evidence, FieldSurvey, GrowthStage, VerifiedLoss
 from claims.workflow.reasons import CorrectionItem, RefusalReason
 
 ZH = "zh_CN"
@@ -59,11 +60,7 @@ def bank_of(claim: Claim) -> str:
 
 
 def _quantity(value: Decimal | None, unit: str | None) -> str:
-    from claims.intake.forms import UNITS
-
-    if value is None:
-        return ""
-    return f"{value} {UNITS.get(unit, unit) if unit else ''}".strip()
+    return formatting.measure(value, unit)
 
 
 def loss_item(line: LossLine) -> LossItem:
@@ -71,7 +68,7 @@ def loss_item(line: LossLine) -> LossItem:
     if line.hospital_days:
         notes.append(f"住院{line.hospital_days}天")
     if line.medical_costs:
-        notes.append(f"医疗费用{line.medical_costs:,.2f}元")
+        notes.append(f"医疗费用{formatting.amount(line.medical_costs)}元")
     if line.note:
         notes.append(line.note)
     return LossItem(category=line.category.title, item=line.item, quantity=_quantity(line.quantity, line.unit), note="；".join(notes))
@@ -120,8 +117,8 @@ def _verified_line(line: LossLine, verified: VerifiedLoss | None) -> VerifiedLin
         item=line.item,
         claimed=_quantity(line.quantity, line.unit),
         verified=_quantity(verified.quantity, line.unit),
-        loss_rate=f"{verified.loss_rate}%" if verified.loss_rate is not None else "",
-        growth_stage=verified.growth_stage or "",
+        loss_rate=formatting.percent(verified.loss_rate),
+        growth_stage=GrowthStage.title_of(verified.growth_stage),
         note=verified.note or "",
     )
 

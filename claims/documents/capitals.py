@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from claims.core import formatting
+
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
 SMALL_UNITS = ("仟", "佰", "拾", "")
 SECTION_UNITS = ("", "万", "亿")
@@ -84,4 +86,4 @@ def _section_words(section: int) -> str:
 
 def amount_in_figures(amount: Decimal) -> str:
     """'12,345.67' : the figure printed beside the capitals."""
-    return f"{Decimal(amount):,.2f}"
+    return formatting.amount(amount)

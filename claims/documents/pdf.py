@@ -30,6 +30,7 @@ from weasyprint.css import ColorProfile
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from claims import ROOT
+from claims.core import formatting
 from claims.core.crypto import mask_id_number, mask_name
 from claims.core.storage import Storage
 from claims.documents.formats import FILTERS
@@ -123,6 +124,7 @@ def template_env() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters.update(formatting.FILTERS)  # numbers as on the pages
     env.filters.update(FILTERS)
     env.filters["mask_name"] = mask_name
     env.filters["mask_id"] = mask_id_number

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import FieldList, FormField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FormError
 
-from claims.core.forms import DateField, DecimalField, IdSelectField, IntegerField, MultiCheckboxField
+from claims.core.forms import DateField, DecimalField, IdSelectField, IntegerField, MultiCheckboxField, SubForm
 from claims.insurance.models import DeductibleMode, InsurerDecision, LimitKind
 from claims.intake.models import LossCategory
 
@@ -22,7 +22,7 @@ DECLINE_REASONS = {
 }
 
 
-class AdjustLineForm(Form):
+class AdjustLineForm(SubForm):
     index = HiddenField()
     amount = DecimalField(_l("Assessed amount (yuan)"), places=2, validators=[Optional(), NumberRange(0, 10_000_000)])
     reason = StringField(_l("Reason for the change"), validators=[Optional(), Length(max=200)])
@@ -97,4 +97,4 @@ def limit_fields() -> list[tuple[str, object]]:
 
 
 for _kind in LimitKind:
-    setattr(PolicyForm, f"limit_{_kind.value}", DecimalField(_kind.title, places=2, validators=[Optional(), NumberRange(0, 100_000_000)]))
+    setattr(PolicyForm, f"limit_{_kind.value}", DecimalField(_kind.label, places=2, validators=[Optional(), NumberRange(0, 100_000_000)]))

@@ -54,6 +54,11 @@ class LimitKind(enum.StrEnum):
     def title(self) -> str:
         return str(_LIMIT_TITLES[self])
 
+    @property
+    def label(self) -> Any:
+        """The title, translated when shown: for form labels made once, at import."""
+        return _LIMIT_TITLES[self]
+
 
 _LIMIT_TITLES = {
     LimitKind.PER_PERSON_DEATH_DISABILITY: _l("Per person, death and disability"),
@@ -121,6 +126,13 @@ class InsurerDecision(enum.StrEnum):
     ACCEPT = "accept"
     ADJUST = "adjust"
     DECLINE = "decline"
+
+    @property
+    def title(self) -> str:
+        return str(_DECISION_TITLES[self])
+
+
+_DECISION_TITLES = {InsurerDecision.ACCEPT: _l("Accepted"), InsurerDecision.ADJUST: _l("Adjusted"), InsurerDecision.DECLINE: _l("Declined")}
 
 
 class Referral(db.Model):

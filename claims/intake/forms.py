@@ -13,7 +13,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     MultipleFileField,
@@ -24,34 +23,25 @@ from wtforms import (
 from wtforms.validators import Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FormError
 
-from claims.core.forms import DateField, DateTimeLocalField, DecimalField, IdSelectField, IntegerField
+from claims.core import formatting
+from claims.core.formatting import UNITS
+from claims.core.forms import DateField, DateTimeLocalField, DecimalField, IdSelectField, IntegerField, QuantityField, SubForm
 from claims.core.inputs import loads_bounded
 from claims.core.time import local_to_utc, local_today, to_local, utcnow
 from claims.core.validators import BankAccount, Mobile, PlainText, ResidentId
 from claims.intake.models import LossCategory
 from claims.intake.services import ClaimInput, LossInput, PhotoUpload
 
-UNITS = {
-    "mu": _l("mu"),
-    "plant": _l("plants"),
-    "head": _l("head"),
-    "bird": _l("birds"),
-    "hive": _l("hives"),
-    "kg": _l("kg"),
-    "m2": _l("square metres"),
-    "item": _l("items"),
-    "person": _l("persons"),
-}
 # The form's one-time key: ours are 32 hex digits; any plain token that fits the column (40) is accepted.
 SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{8,40}")
 # Largest plausible quantity per unit: anything above is a typing slip, not a loss.
 MAX_QUANTITY = {"mu": 5000, "plant": 100000, "head": 5000, "bird": 50000, "hive": 2000, "kg": 500000, "m2": 100000, "item": 10000, "person": 50}
 
 
-class LossForm(Form):
+class LossForm(SubForm):
     category = SelectField(_l("Kind of loss"), choices=lambda: [(c.value, c.title) for c in LossCategory], validators=[Optional()])  # per form: its language
     item = StringField(_l("What was damaged (e.g. rice, goats, bee hives)"), validators=[Optional(), Length(max=100)])
-    quantity = DecimalField(_l("Quantity"), places=None, validators=[Optional()])
+    quantity = QuantityField(_l("Quantity"), places=None, validators=[Optional()])
     unit = SelectField(_l("Unit"), choices=[("", "—"), *UNITS.items()], validators=[Optional()])
     hospital_days = IntegerField(_l("Days in hospital"), validators=[Optional(), NumberRange(0, 365, _l("Between 0 and 365 days."))])
     medical_costs = DecimalField(
@@ -66,7 +56,8 @@ class LossForm(Form):
             raise FormError(str(_l("The quantity must be more than 0.")))
         limit = MAX_QUANTITY.get(self.unit.data or "", 100000)
         if field.data > limit:
-            raise FormError(str(_l("%(q)s is not a plausible quantity here (at most %(limit)s). Please check it.", q=field.data, limit=limit)))
+            shown = {"q": formatting.plain(field.data), "limit": formatting.plain(limit)}
+            raise FormError(str(_l("%(q)s is not a plausible quantity here (at most %(limit)s). Please check it.", **shown)))
         if field.data.as_tuple().exponent < -3:  # type: ignore[operator]
             raise FormError(str(_l("At most three decimal places.")))
 

@@ -31,7 +31,7 @@ class Quantity(TypeDecorator[Decimal]):
         return None if value is None else int(Decimal(value) * 1000)
 
     def process_result_value(self, value: int | None, dialect: Any) -> Decimal | None:
-        return None if value is None else (Decimal(value) / 1000).normalize()
+        return None if value is None else Decimal(value) / 1000  # exact; 20000 -> 20, never 2E+1 (no normalize)
 
 
 class LossCategory(enum.StrEnum):

@@ -25,14 +25,6 @@ from claims.workflow.states import ClaimStatus
 bp = Blueprint("intake", __name__, url_prefix="/claims")
 
 
-@bp.app_template_filter("unit")
-def unit_label(code: str | None) -> str:
-    """A loss line's unit as the user reads it (亩, not the stored code "mu")."""
-    from claims.intake.forms import UNITS
-
-    return str(UNITS.get(code, code)) if code else ""
-
-
 def _load(claim_id: int) -> Claim:
     """The claim, or 404 when it does not exist or the user may not see it (the same answer)."""
     claim = db.session.get(Claim, claim_id)

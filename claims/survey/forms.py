@@ -11,7 +11,6 @@ from wtforms import (
     BooleanField,
     FieldList,
     FileField,
-    Form,
     FormField,
     HiddenField,
     MultipleFileField,
@@ -23,23 +22,16 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FormError
 
-from claims.core.forms import DateTimeLocalField, DecimalField, IntegerField, MultiCheckboxField, coerce_id
+from claims.core.forms import DateTimeLocalField, DecimalField, IntegerField, MultiCheckboxField, QuantityField, SubForm, coerce_id
 from claims.core.inputs import bounded_int
 from claims.core.time import local_to_utc, utcnow
 from claims.intake.forms import MAX_QUANTITY, parse_float, photo_uploads
 from claims.intake.services import PhotoUpload
-from claims.survey.models import ConfirmationMethod, Evidence, SurveyOutcome
+from claims.survey.models import ConfirmationMethod, Evidence, GrowthStage, SurveyOutcome
 from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput
 from claims.workflow.reasons import RefusalReason
 
-GROWTH_STAGES = {
-    "": "—",
-    "seedling": _l("Seedling"),
-    "growing": _l("Growing"),
-    "heading": _l("Heading or flowering"),
-    "mature": _l("Mature"),
-    "harvest": _l("Ready for harvest"),
-}
+GROWTH_STAGES = {"": "—", **{stage.value: stage.label for stage in GrowthStage}}
 
 
 class AssignForm(FlaskForm):
@@ -47,9 +39,9 @@ class AssignForm(FlaskForm):
     surveyors = MultiCheckboxField(_l("Surveyors"), coerce=coerce_id, choices=[], validators=[DataRequired(_l("Choose the surveyors."))])
 
 
-class VerifiedLineForm(Form):
+class VerifiedLineForm(SubForm):
     loss_line_id = HiddenField()
-    quantity = DecimalField(_l("Verified quantity"), places=None, validators=[Optional()])
+    quantity = QuantityField(_l("Verified quantity"), places=None, validators=[Optional()])
     loss_rate = IntegerField(_l("Loss rate (%)"), validators=[Optional(), NumberRange(0, 100, _l("Between 0 and 100."))])
     growth_stage = SelectField(_l("Growth stage"), choices=list(GROWTH_STAGES.items()), validators=[Optional()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint
@@ -63,6 +64,39 @@ _EVIDENCE_TITLES = {
     Evidence.CCTV: _l("CCTV images"),
     Evidence.WITNESS: _l("Eyewitness"),
     Evidence.CARCASS: _l("Carcass or hair of the animal"),
+}
+
+
+class GrowthStage(enum.StrEnum):
+    """A crop's growth stage when the survey found it damaged (schedules may rate each stage)."""
+
+    SEEDLING = "seedling"
+    GROWING = "growing"
+    HEADING = "heading"
+    MATURE = "mature"
+    HARVEST = "harvest"
+
+    @property
+    def label(self) -> Any:
+        """The title, translated when shown: for form choices made once, at import."""
+        return _STAGE_TITLES[self]
+
+    @property
+    def title(self) -> str:
+        return str(_STAGE_TITLES[self])
+
+    @classmethod
+    def title_of(cls, code: str | None) -> str:
+        """A stored stage's title; a stage typed elsewhere (the quote API takes free text) as it was typed."""
+        return cls(code).title if code in cls._value2member_map_ else (code or "")
+
+
+_STAGE_TITLES = {
+    GrowthStage.SEEDLING: _l("Seedling"),
+    GrowthStage.GROWING: _l("Growing"),
+    GrowthStage.HEADING: _l("Heading or flowering"),
+    GrowthStage.MATURE: _l("Mature"),
+    GrowthStage.HARVEST: _l("Ready for harvest"),
 }
 
 

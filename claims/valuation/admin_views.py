@@ -9,10 +9,11 @@ from claims.accounts.models import Role
 from claims.accounts.session import roles_required
 from claims.extensions import db
 from claims.intake.models import LossCategory
+from claims.survey.models import GrowthStage
 from claims.valuation import permissions
 from claims.valuation.fileformat import FileError
 from claims.valuation.forms import FileForm, RetireForm
-from claims.valuation.models import CompensationSchedule
+from claims.valuation.models import CompensationSchedule, IncomeKind, ValuationMethod
 from claims.valuation.reference import all_reference, import_reference
 from claims.valuation.schedules import ScheduleError, export_schedule, import_schedule, publish_schedule, retire_schedule, spec_of, visible_schedules
 
@@ -66,6 +67,8 @@ def show(schedule_id: int):  # type: ignore[no-untyped-def]
         can_manage=permissions.can_manage_schedule(g.user, schedule),
         retire=RetireForm(),
         category_title=lambda code: LossCategory(code).title,
+        method_title=lambda code: ValuationMethod(code).title,
+        stage_title=GrowthStage.title_of,
     )
 
 
@@ -109,7 +112,8 @@ def export(schedule_id: int) -> Response:
 
 def _reference(form: FileForm, problems: list[str] | None = None, status: int = 200):  # type: ignore[no-untyped-def]
     prices, incomes = all_reference()
-    return render_template("valuation/reference.html", prices=prices, incomes=incomes, form=form, problems=problems or []), status
+    page = {"prices": prices, "incomes": incomes, "form": form, "problems": problems or [], "income_title": IncomeKind.title_of}
+    return render_template("valuation/reference.html", **page), status
 
 
 @bp.route("/reference")

@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
+from claims.core.formatting import plain
 from claims.valuation.spec import (
     CATEGORIES,
     PERSONAL,
@@ -73,8 +74,7 @@ def fen(value: Decimal) -> Decimal:
 
 def num(value: Decimal | int) -> str:
     """A quantity or rate as written in a rule: no exponent, no trailing zeros."""
-    text = format(Decimal(value).normalize(), "f")
-    return text
+    return plain(value)
 
 
 def yuan(value: Decimal) -> str:

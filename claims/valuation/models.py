@@ -37,6 +37,40 @@ _SCHEDULE_STATUS_TITLES = {
 }
 
 
+class IncomeKind(enum.StrEnum):
+    """Whose per-capita disposable income a reference figure is (the `kind` of a reference file's incomes)."""
+
+    URBAN = "urban"
+    RURAL = "rural"
+    ALL = "all"
+
+    @classmethod
+    def title_of(cls, code: str) -> str:
+        return str(_INCOME_TITLES[cls(code)]) if code in cls._value2member_map_ else code
+
+
+_INCOME_TITLES = {IncomeKind.URBAN: _l("Urban residents"), IncomeKind.RURAL: _l("Rural residents"), IncomeKind.ALL: _l("All residents")}
+
+
+class ValuationMethod(enum.StrEnum):
+    """How a schedule item values a loss (the `method` of a schedule file; spec.METHODS lists the same codes)."""
+
+    FIXED_RATE = "fixed_rate"
+    MARKET_VALUE = "market_value"
+    ASSESSED_VALUE = "assessed_value"
+
+    @property
+    def title(self) -> str:
+        return str(_METHOD_TITLES[self])
+
+
+_METHOD_TITLES = {
+    ValuationMethod.FIXED_RATE: _l("Fixed rate per unit"),
+    ValuationMethod.MARKET_VALUE: _l("Market value"),
+    ValuationMethod.ASSESSED_VALUE: _l("Assessed value"),
+}
+
+
 class CompensationSchedule(db.Model):
     """One published (or draft) compensation schedule of a province, prefecture or county.
 

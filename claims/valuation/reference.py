@@ -12,7 +12,7 @@ from claims.accounts.models import User
 from claims.extensions import db
 from claims.regions.models import Region
 from claims.valuation.fileformat import FORMAT_VERSION, REGION_RE, FileError, FileProblem, Reader, load_with_lines
-from claims.valuation.models import BaseIncome, ReferencePrice
+from claims.valuation.models import BaseIncome, IncomeKind, ReferencePrice
 from claims.valuation.spec import Income, Price, ReferenceData
 from claims.workflow.audit import record_event
 
@@ -64,7 +64,7 @@ def _row(reader: Reader, lines: dict[str, int], section: str, i: int, raw: Any, 
         values.update(item=reader.text(data, "item", path, max_len=60), price=reader.number(data, "price", path, required=True))
         values["unit"] = reader.text(data, "unit", path, max_len=20)
     else:
-        values.update(kind=reader.choice(data, "kind", path, ("urban", "rural", "all")), amount=reader.number(data, "amount", path, required=True))
+        values.update(kind=reader.choice(data, "kind", path, tuple(k.value for k in IncomeKind)), amount=reader.number(data, "amount", path, required=True))
         if "kind" not in data:
             reader.fail(f"{path}.kind", _("is required"))
     return Row(path, lines.get(path), values)

@@ -30,7 +30,24 @@ ACTION_TEXT = {
     "confirm": _l("Confirmed the verified loss"),
     "dispute": _l("Disputed the verified loss"),
     "identity_revealed": _l("Viewed the full resident ID number"),
+    "valuation_computed": _l("Computed the valuation"),
+    "valuation_recomputed": _l("Recomputed the valuation"),
+    "valuation_adjusted": _l("Adjusted a valuation line"),
+    "value": _l("Submitted the valuation"),
+    "refer": _l("Referred the claim to the insurer"),
+    "insurer_decide": _l("Recorded the insurer's decision"),
+    "start_notice": _l("Put the claim on public notice"),
+    "objection": _l("Recorded an objection raised during the public notice"),
+    "first_approval": _l("Gave the first of two approvals"),
+    "approve": _l("Approved the compensation"),
+    "refuse_award": _l("Decided not to compensate"),
+    "payment_settled": _l("Recorded a payment"),
+    "payment_failed": _l("Recorded a failed payment"),
+    "bank_account_corrected": _l("Corrected the bank account"),
+    "pay": _l("Marked the claim as paid"),
+    "close": _l("Closed the claim"),
 }
+OTHER_ACTION = _l("Recorded a change")  # an action without its own words is never shown by its code name
 
 
 @dataclass(frozen=True)
@@ -49,7 +66,7 @@ def claim_history(claim_id: int, *, show_names: bool = True, mask_claimants: boo
     events = db.session.execute(select(AuditEvent).where(AuditEvent.claim_id == claim_id).order_by(AuditEvent.id)).scalars()
     lines = []
     for event in events:
-        text = str(ACTION_TEXT.get(event.action, event.action))
+        text = str(ACTION_TEXT.get(event.action, OTHER_ACTION))
         if event.to_state and event.from_state and event.to_state != event.from_state:
             text += f" → {ClaimStatus(event.to_state).title}"
         role = Role(event.actor_role).title if event.actor_role else ""
