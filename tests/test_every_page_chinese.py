@@ -334,7 +334,7 @@ def test_loss_line_messages_are_chinese(app: Flask) -> None:
     page = open_form(client)
     data = claim_form(app, page) | {"losses-0-hospital_days": "x", "losses-0-quantity": "abc"}
     shown = parse_form(post_form(client, page.action, data, []).get_data(as_text=True))
-    assert shown.errors["losses-0-quantity"] == ["不是有效的小数。"] and "不是有效的整数。" in shown.errors["losses-0-hospital_days"]
+    assert shown.errors["losses-0-quantity"] == ["请输入数字。"] and "请输入整数。" in shown.errors["losses-0-hospital_days"]
     assert not page_problems(shown.html, data=set())
     shown = parse_form(post_form(client, page.action, data | {"losses-0-quantity": "1e9"}, []).get_data(as_text=True))
     assert shown.errors["losses-0-quantity"] == ["1000000000 这个数量不太可能（最多 5000），请核对。"]
