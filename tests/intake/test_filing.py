@@ -407,7 +407,8 @@ def test_photo_needs_a_login_and_the_photo_must_belong_to_the_claim(app, filed_p
 
 
 def test_exif_time_and_position_are_read_and_a_good_photo_is_not_flagged(app, as_user):
-    incident = (local_now() - timedelta(days=1)).replace(hour=21, minute=30, second=0, microsecond=0, tzinfo=None)
+    # Two evenings ago, so that "the next morning" is in the past at any hour the suite runs.
+    incident = (local_now() - timedelta(days=2)).replace(hour=21, minute=30, second=0, microsecond=0, tzinfo=None)
     taken = incident + timedelta(hours=10)  # photographed the next morning, in the field
     client = as_user(VILLAGER)
     claim_id = file_claim_http(app, client, incident=incident, files=[photo(exif_jpeg(seed=81, taken=taken, gps=(29.375, 112.41)))])
