@@ -46,7 +46,7 @@ from werkzeug.test import TestResponse, encode_multipart
 
 from claims.accounts.models import Role
 from claims.accounts.services import find_user
-from claims.core.time import local_now
+from claims.core.time import local_now, to_local
 from claims.extensions import db
 from claims.intake import services as intake
 from claims.intake.models import Claim, LossCategory
@@ -419,7 +419,7 @@ def claim_input(
         township_id=township.id,
         village_id=village_code.id,
         incident_at=incident_utc,
-        discovered_on=incident_utc.date(),
+        discovered_on=to_local(incident_utc).date(),  # the local day: 16:00-24:00 UTC is already tomorrow in China
         species_id=kind.id if kind else None,
         species_unknown=kind is None,
         species_description=None if kind else "没看清，只见到脚印",

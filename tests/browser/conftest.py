@@ -122,23 +122,29 @@ class Phone:
     def base_url(self) -> str:
         return self.server.url
 
-    def check_response(self, response: Any, what: str) -> None:
-        """Fail at once, with the server's traceback, when a page answered with an error."""
+    def check_response(self, response: Any, what: str, expect: int | None = None) -> None:
+        """Fail at once, with the server's traceback, when a page answered with an error (or, given `expect`,
+        with anything else than that status: a refused form answers 422; that expected answer is then
+        dropped from the collected browser errors)."""
         status = response.status if response is not None else None
-        if status is None or status >= 400:
+        if expect is not None and status == expect:
+            self.errors[:] = [e for e in self.errors if not (e == f"HTTP {expect} for {response.url}" or (e.startswith("console.error") and str(expect) in e))]
+            return
+        if status is None or status >= 400 or expect is not None:
             logged = "\n".join(self.server.errors.messages[-2:])
-            pytest.fail(f"{what}: HTTP {status} at {self.page.url}\n{logged}", pytrace=False)
+            shown = self.page.evaluate("Array.from(document.querySelectorAll('.error, .flash, .flashes li')).map(e => e.innerText).join(' | ')")
+            pytest.fail(f"{what}: HTTP {status} at {self.page.url}\n{shown}\n{logged}", pytrace=False)
 
     def goto(self, path: str) -> Any:
         response = self.page.goto(self.base_url + path)
         self.check_response(response, f"GET {path}")
         return response
 
-    def navigate(self, action: Any, what: str) -> Any:
+    def navigate(self, action: Any, what: str, expect: int | None = None) -> Any:
         """Run `action` (a click that loads a new page) and check the page that comes back."""
         with self.page.expect_navigation() as info:
             action()
-        self.check_response(info.value, what)
+        self.check_response(info.value, what, expect)
         return info.value
 
     def screenshot(self, name: str) -> Path:

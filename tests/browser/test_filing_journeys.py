@@ -125,8 +125,8 @@ def attach_photos(page: Any, files: list[dict[str, Any]]) -> None:
     assert page.locator("#photo-preview img").count() >= len(files)
 
 
-def submit(phone: Any) -> None:
-    phone.navigate(lambda: phone.page.click("button[name=action][value=submit]"), "submit")
+def submit(phone: Any, expect: int | None = None) -> None:
+    phone.navigate(lambda: phone.page.click("button[name=action][value=submit]"), "submit", expect)
 
 
 def page_problems(page: Any) -> str:
@@ -251,9 +251,9 @@ def test_rejected_submit_keeps_values_and_photo(phone: Any) -> None:
     fill_loss(page, 0, "油菜", "1.5")
     attach_photos(page, [photo("only.jpg", seed=50, taken=taken)])
     page.check("#declaration")
-    submit(phone)
+    submit(phone, expect=422)
 
-    # Not submitted: the error sits next to the ID field and everything typed is still there.
+    # Not submitted (422): the error sits next to the ID field and everything typed is still there.
     assert page.locator("#claim-number").count() == 0
     id_field = page.locator("div.field.has-error", has=page.locator("#claimant_id_number"))
     assert id_field.locator("p.error").is_visible()

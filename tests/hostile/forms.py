@@ -1,11 +1,13 @@
 """Every form the app shows, found the way a user finds them: each role opens every page it may open (the
 access matrix's GET cases, on the security world with claims in every step) and every POST form on those
 pages is read with its fields and their current values. A new form or field is covered without editing the
-tests; a form that appears on several pages is kept once.
+tests. Each role keeps each kind of form once (the same form on another claim or user is the same kind), so a
+form is tried as every role that is shown it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,8 +33,9 @@ class FoundForm:
     choices: dict[str, list[str]] = field(default_factory=dict)  # select name -> option values
 
     @property
-    def key(self) -> tuple[str, tuple[str, ...]]:
-        return self.action, tuple(sorted({name for name, _kind, _value in self.fields}))
+    def key(self) -> tuple[str, str, tuple[str, ...]]:
+        """Role, action with its ids blanked (/claims/N/accept) and field names: one kind of form per role."""
+        return self.role, re.sub(r"\d+", "N", self.action), tuple(sorted({name for name, _kind, _value in self.fields}))
 
     def defaults(self) -> list[tuple[str, str]]:
         """What the browser would send untouched (ticked boxes, selected options, hidden values, the token)."""
@@ -110,9 +113,9 @@ def forms_on(html: str, page: str, role: str) -> list[FoundForm]:
 
 
 def every_form(app: Flask, world: World, extra: list[tuple[str, str]] = ()) -> list[FoundForm]:  # type: ignore[assignment]
-    """Each distinct POST form of the app, with the first role (in ROLES order) that is shown it; `extra`
+    """Each kind of POST form of the app, once for each role that is shown it; `extra`
     adds (role, path) pages beyond the access matrix's."""
-    seen: dict[tuple[str, tuple[str, ...]], FoundForm] = {}
+    seen: dict[tuple[str, str, tuple[str, ...]], FoundForm] = {}
     for role in ROLES:
         client = client_as(app, role)
         for wanted, path in extra:

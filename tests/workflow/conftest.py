@@ -12,7 +12,7 @@ from sqlalchemy import select
 from stdnum.cn import ric
 
 from claims.accounts.services import find_user
-from claims.core.time import utcnow
+from claims.core.time import to_local, utcnow
 from claims.extensions import db
 from claims.intake.models import Claim, LossCategory
 from claims.intake.services import ClaimInput, LossInput, PhotoUpload, save_filing, start_draft
@@ -47,7 +47,7 @@ def file_claim(
         township_id=township.id,
         village_id=village.id,
         incident_at=incident,
-        discovered_on=incident.date(),
+        discovered_on=to_local(incident).date(),  # the local day: 16:00-24:00 UTC is already tomorrow in China
         species_id=db.session.execute(select(Species.id).where(Species.code == species)).scalar_one(),
         description="夜里野猪进田，水稻被拱倒吃掉一大片。",
         declaration=True,
