@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Assemble the app: configuration, extensions, blueprints, CLI and error handlers. No side effects."""
     from claims.config import load_config
-    from claims.core.inputs import BoundedJSONProvider, CleanRequest
+    from claims.core.inputs import BoundedJSONProvider, CleanRequest, install_url_converters
     from claims.core.throttle import init_throttling
     from claims.errors import register_error_handlers
     from claims.extensions import babel, csrf, db, migrate
@@ -58,6 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
     )
     app.request_class = CleanRequest  # every query and form value through the one input filter
+    install_url_converters(app)  # and every URL part: before the blueprints add their routes
     app.json = BoundedJSONProvider(app)  # JSON bodies: nesting bounded, strings cleaned
     app.config.update(load_config(app.instance_path, config))
     importlib.import_module("claims.models")

@@ -7,8 +7,9 @@ import re
 import sys
 import traceback
 import uuid
+from typing import Any
 
-from flask import Flask, Response, flash, g, has_request_context, redirect, render_template, request, url_for
+from flask import Flask, Response, flash, g, has_request_context, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -24,9 +25,12 @@ REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood.")),
+    401: (_l("Please log in"), _l("Please log in first.")),
     403: (_l("Not allowed"), _l("You may not do this.")),
     404: (_l("Not found"), _l("This page does not exist, or you may not see it.")),
     405: (_l("Not allowed"), _l("This page does not accept that kind of request.")),
+    415: (_l("Bad request"), _l("This page takes a filled-in form, not another kind of data.")),
+    422: (_l("Bad request"), _l("The request could not be understood.")),
     413: (_l("Too large"), _l("What you sent is too large. Photos may be at most 20 MB each; send fewer at a time.")),
     429: (_l("Too many requests"), _l("Please wait a moment and try again.")),
     500: (_l("Something went wrong"), _l("The error was recorded. Nothing was saved from this step; please try again.")),
@@ -65,10 +69,16 @@ def request_id() -> str:
     return str(g.request_id)
 
 
-def code_frames() -> str:
+def log_error(exc_info: Any = None) -> None:
+    """One log line for an unexpected error: method, path (quoted, so a line break in it cannot forge a log
+    line), the request id, and where it happened."""
+    log.error("unhandled error on %s %r [request %s]\n%s", request.method, request.path, request_id(), code_frames(exc_info))
+
+
+def code_frames(exc_info: Any = None) -> str:
     """Where the current exception happened: file, line, function and source line of each frame, and the
     exception's type. Not its message, which may quote what a user typed (a name, a mobile, an address)."""
-    _type, exc, tb = sys.exc_info()
+    _type, exc, tb = exc_info or sys.exc_info()
     if exc is None:
         return ""
     frames = "".join(traceback.format_list(traceback.extract_tb(tb)))
@@ -104,13 +114,25 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
-        return render_error(exc.code or 500)
+        body, code = render_error(exc.code or 500)
+        response = make_response(body, code)
+        for name, value in exc.get_headers():  # Allow on a 405, Retry-After on a 429
+            if name in ("Allow", "Retry-After", "WWW-Authenticate"):
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
         db.session.rollback()  # first: a failed write leaves the session unusable for the page below
-        log.error("unhandled error on %s %s [request %s]\n%s", request.method, request.path, request_id(), code_frames())
+        log_error()
         return render_error(500)
+
+    def log_exception(exc_info: Any) -> None:
+        """Flask's own log line for an error no handler caught (one raised while committing, after the view):
+        the same lines as `unexpected`, never the message, which for a database error quotes the values."""
+        log_error(exc_info)
+
+    app.log_exception = log_exception  # type: ignore[method-assign]
 
     @app.after_request
     def tag(response: Response) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from flask import Flask, Response, current_app, g, has_request_context, request, session
+from flask import Flask, Response, abort, current_app, g, has_request_context, request, session
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
@@ -44,6 +44,7 @@ CSP = (
 
 def register_request_hooks(app: Flask) -> None:
     app.before_request(load_user)
+    app.before_request(_json_only_for_the_api)
 
     @app.after_request
     def finish(response: Response) -> Response:
@@ -61,6 +62,19 @@ def register_request_hooks(app: Flask) -> None:
         if exc is not None:
             db.session.rollback()
             _remove_written_files()
+
+
+MAX_JSON_BYTES = 1024 * 1024
+
+
+def _json_only_for_the_api() -> None:
+    """Pages take forms; only the API takes JSON (Flask-WTF would otherwise read a JSON body as the form's
+    data, and `[1]` or `{"login": 5}` are no form). A JSON body is at most 1 MB: no request of ours is larger."""
+    if not request.is_json:
+        return
+    if request.blueprint != "api":
+        abort(415)
+    request.max_content_length = MAX_JSON_BYTES
 
 
 def _commit_writes(response: Response) -> Response:

@@ -73,3 +73,29 @@ def test_one_head_and_readable_names() -> None:
     for revision in script.walk_revisions():
         assert revision.doc and revision.doc[0].isupper(), f"migration {revision.revision} needs a sentence docstring"
         assert Path(revision.path).name.startswith(revision.revision + "_")
+
+
+def test_withdrawn_drafts_migrate_both_ways_over_real_rows(empty_app: Flask) -> None:
+    """0006 rebuilds the claims table (SQLite batch mode) while loss lines, photos and audit events refer to it."""
+    from claims.demo import load_demo
+    from claims.intake.models import Claim
+    from claims.workflow.services import apply_transition
+    from tests.workflow.conftest import file_claim
+
+    upgrade(revision="heads")
+    load_demo()
+    submitted = file_claim()  # commits: rows in loss_lines, photos and audit_events point at it
+    draft = Claim(submission_key="migration-draft-0001", filed_by_id=submitted.filed_by_id, claimant_user_id=submitted.filed_by_id)
+    db.session.add(draft)
+    db.session.flush()
+    apply_transition(draft, "withdraw", actor=submitted.filed_by, reason=None)
+    db.session.commit()
+    ids = (submitted.id, draft.id)
+    db.session.remove()
+
+    downgrade(revision="0005")  # the withdrawn draft is a draft again
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT status FROM claims WHERE id = :i"), {"i": ids[1]}).scalar_one() == "draft"
+    upgrade(revision="heads")
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM loss_lines WHERE claim_id = :i"), {"i": ids[0]}).scalar_one() == 2

@@ -40,7 +40,7 @@ def _fixed(value: Number, grouping: bool) -> str:
         number = to_decimal(value)
     except (InvalidOperation, ValueError):
         return str(value)
-    if not number.is_finite():
+    if not number.is_finite() or abs(number.adjusted()) > 30:  # never write out a number no form accepts (1e999999999)
         return str(value)
     text = format(number, ",f" if grouping else "f")
     if "." in text:

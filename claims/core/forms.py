@@ -50,6 +50,10 @@ class MultiCheckboxField(SelectMultipleField):
                 raise ValidationError(self.gettext("'%(value)s' is not a valid choice for this field.") % {"value": value})
 
 
+# No amount, quantity or area of ours needs more than 15 digits before or after the point.
+MAX_DIGITS = 15
+
+
 def _date_problem(value: date | None) -> str | None:
     if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
         return str(_l("Please enter a date between %(first)s and %(last)s.", first=EARLIEST_DATE.isoformat(), last=LATEST_DATE.isoformat()))
@@ -86,6 +90,9 @@ class DecimalField(wtf.DecimalField):
         if isinstance(self.data, Decimal) and not self.data.is_finite():
             self.data = None
             raise ValueError(str(_l("Please enter a number.")))
+        if isinstance(self.data, Decimal) and abs(self.data.adjusted()) > MAX_DIGITS:  # 1e999999999 is finite, and a gigabyte written out
+            self.data = None
+            raise ValueError(str(_l("This number is too large.")))
 
 
 class QuantityField(DecimalField):

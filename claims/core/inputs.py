@@ -18,6 +18,7 @@ from typing import Any
 from flask import Request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 # C0 controls but tab, line feed and carriage return; DEL and the C1 controls; lone surrogates; the
 # bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069).
@@ -29,6 +30,9 @@ LATEST_DATE = date(2100, 12, 31)
 
 # Database integer columns are 32-bit signed; an id or count beyond that is never valid.
 MAX_INT = 2**31 - 1
+
+# The longest field name a form of ours has is under 40 characters.
+MAX_KEY = 100
 
 # How deep a JSON body may nest: the app's own documents need 4 levels; 32 leaves room and stops a 1,000-level bomb.
 MAX_JSON_DEPTH = 32
@@ -62,7 +66,9 @@ class CleanMultiDict(ImmutableMultiDict):  # type: ignore[type-arg]
             super().__init__()
             return
         items = mapping.items(multi=True) if hasattr(mapping, "items") and hasattr(mapping, "getlist") else _pairs(mapping)
-        super().__init__([(clean_text(key), clean_value(value)) for key, value in items])
+        # Field names are ours, short and ASCII: any other name is dropped (WTForms reads "losses-²-item" as
+        # an index through str.isdigit and int() then fails).
+        super().__init__([(key, clean_value(value)) for key, value in items if isinstance(key, str) and key.isascii() and len(key) <= MAX_KEY])
 
 
 def _pairs(mapping: Any) -> Any:
@@ -84,7 +90,7 @@ def json_depth_exceeds(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     """Whether the JSON text nests arrays or objects deeper than `limit` (strings are skipped, so a
     bracket inside one does not count). Linear time, no recursion: safe on any input."""
     if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
+        text = text.decode(json.detect_encoding(text), "replace")  # as json.loads reads it (UTF-8, -16 or -32)
     depth = 0
     in_string = False
     escaped = False
@@ -111,7 +117,10 @@ def loads_bounded(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> Any:
     """`json.loads` that refuses deep nesting with ValueError (never RecursionError) and cleans strings."""
     if json_depth_exceeds(text, limit):
         raise ValueError(f"JSON nested deeper than {limit} levels")
-    return clean_value(json.loads(text, parse_constant=_no_constant))
+    try:
+        return clean_value(json.loads(text, parse_constant=_no_constant))
+    except RecursionError as exc:  # the scan above should prevent it; never a 500 if it does not
+        raise ValueError("JSON nested too deep") from exc
 
 
 def _no_constant(name: str) -> Any:
@@ -126,7 +135,10 @@ class BoundedJSONProvider(DefaultJSONProvider):
         if json_depth_exceeds(s):
             raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
         kwargs.setdefault("parse_constant", _no_constant)
-        return clean_value(json.loads(s, **kwargs))
+        try:
+            return clean_value(json.loads(s, **kwargs))
+        except RecursionError as exc:
+            raise ValueError("JSON nested too deep") from exc
 
 
 def ascii_digits(value: str | None) -> str:
@@ -143,3 +155,22 @@ def bounded_int(value: Any, low: int = 0, high: int = MAX_INT) -> int | None:
     except ValueError:
         return None
     return number if number is not None and low <= number <= high else None
+
+
+class PathText(BaseConverter):
+    """The default URL part (`<code>`): up to 100 characters, no slash and no control character, so a NUL
+    or a line break in a path is a 404, never a database error or a forged log line."""
+
+    regex = "[^/\x00-\x1f\x7f]{1,100}"
+
+
+class PathId(IntegerConverter):
+    """`<int:...>`: a record id that fits the database's integer columns (a larger one is a 404, not an overflow)."""
+
+    def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = None, signed: bool = False) -> None:
+        super().__init__(map, fixed_digits, min, MAX_INT if max is None else max, signed)
+
+
+def install_url_converters(app: Any) -> None:
+    """Before any route is added: the bounded converters replace Werkzeug's defaults."""
+    app.url_map.converters.update({"default": PathText, "string": PathText, "int": PathId})

@@ -32,7 +32,7 @@ from claims.intake.models import Claim, Photo, PhotoStage
 from claims.intake.permissions import can_view_claim
 from claims.intake.photos import haversine_km, phash_distance
 from claims.regions.models import Region
-from claims.workflow.states import FINAL_STATES, ClaimStatus
+from claims.workflow.states import FINAL_STATES
 
 # A photo taken this long before the incident, this long after the damage was discovered, or this far
 # from the village, is flagged; within this Hamming distance two perceptual hashes are the same picture.
@@ -140,7 +140,7 @@ def find_near_duplicate(photo: Photo, *, claim_id: int | None) -> Photo | None:
         select(Photo.id, Photo.sha256, Photo.phash)
         .join(Claim, Photo.claim_id == Claim.id)
         .where(bands, Photo.claim_id != claim_id, Photo.removed_at.is_(None))
-        .where(Photo.stage != PhotoStage.CONFIRMATION, Claim.status != ClaimStatus.DRAFT)
+        .where(Photo.stage != PhotoStage.CONFIRMATION, Claim.number.is_not(None))  # submitted claims: never a draft, withdrawn or not
         .order_by(Photo.id)
         .limit(200)
     )

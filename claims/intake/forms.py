@@ -258,6 +258,8 @@ def _ms_to_utc(value: Any) -> datetime | None:
 
 def _photo_meta(raw: str | None) -> dict[str, dict[str, Any]]:
     """What the page's script recorded per photo; anything malformed or nested too deep counts as nothing."""
+    if raw and len(raw) > 100_000:  # the page's script writes about 300 bytes a photo
+        return {}
     try:
         items = loads_bounded(raw or "[]", limit=3)
     except ValueError:

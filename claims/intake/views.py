@@ -76,6 +76,8 @@ def _handle_post(form: ClaimForm, claim: Claim | None, *, proxy: bool):  # type:
     if claim is None:
         key = form.submission_key.data or uuid.uuid4().hex
         claim = services.start_draft(actor=g.user, submission_key=key, for_self=not proxy)
+        if claim.status != ClaimStatus.DRAFT and claim.number is None:  # the form of a draft withdrawn since: a new one
+            claim = services.start_draft(actor=g.user, submission_key=uuid.uuid4().hex, for_self=not proxy)
         if claim.status != ClaimStatus.DRAFT:  # the second click of a double click
             return redirect(url_for("intake.acknowledgement", claim_id=claim.id))
     if not permissions.can_edit_claim(g.user, claim):
@@ -139,8 +141,9 @@ def edit_claim(claim_id: int):  # type: ignore[no-untyped-def]
 @login_required
 def withdraw(claim_id: int):  # type: ignore[no-untyped-def]
     claim = _load(claim_id)
+    reason = (request.form.get("reason") or "")[:1000] or None
     try:
-        apply_transition(claim, "withdraw", actor=g.user, reason=request.form.get("reason") or None, expected_version=bounded_int(request.form.get("version")))
+        apply_transition(claim, "withdraw", actor=g.user, reason=reason, expected_version=bounded_int(request.form.get("version")))
     except WorkflowError as exc:
         flash(exc.message, "error")
         return redirect(url_for("intake.detail", claim_id=claim.id))

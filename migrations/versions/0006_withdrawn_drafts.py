@@ -25,6 +25,8 @@ def upgrade():
 
 
 def downgrade():
+    # The old rule knows no withdrawn draft: such a draft goes back to being a draft of its filer.
+    op.execute("UPDATE claims SET status = 'draft' WHERE status = 'withdrawn' AND number IS NULL")
     with op.batch_alter_table("claims") as batch:
         batch.drop_constraint(op.f("ck_claims_submitted_complete"), type_="check")
         batch.create_check_constraint("submitted_complete", f"status = 'draft' OR ({COMPLETE})")
