@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum setup.cfg | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup system-deps system-deps-test translations messages lint bench clean
+.PHONY: docs run test setup system-deps system-deps-test translations messages lint bench clean
 
 run: system-deps setup translations
 	$(FLASK) db upgrade heads
@@ -70,3 +70,7 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache
+
+# docs/workflow.md is generated from the lifecycle table (claims/lifecycle.py); a test fails when it is stale.
+docs: setup
+	$(PY) -c "from claims.lifecycle import workflow_markdown; print(workflow_markdown(), end='')" > docs/workflow.md

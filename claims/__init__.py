@@ -2,53 +2,59 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-# Each domain's transitions module adds its actions to the one transition table.
-TRANSITION_MODULES = (
-    "claims.intake.transitions",
-    "claims.intake.review",
-    "claims.survey.services",
-    "claims.insurance.services",
-    "claims.approval.services",
-    "claims.approval.payments",
-    "claims.approval.documents",
-    "claims.valuation.transitions",
-)
+from claims import models  # noqa: F401  (every table in the metadata, for Alembic)
+from claims.accounts import admin_views as accounts_admin_views
+from claims.accounts import views as accounts_views
+from claims.api import views as api_views
+from claims.approval import views as approval_views
+from claims.cli import register_cli
+from claims.config import load_config
+from claims.core import ROOT
+from claims.core.db import configure_engine
+from claims.core.inputs import BoundedJSONProvider, CleanRequest, install_url_converters
+from claims.core.throttle import init_throttling
+from claims.documents import views as documents_views
+from claims.errors import register_error_handlers
+from claims.extensions import babel, csrf, db, migrate
+from claims.insurance import views as insurance_views
+from claims.intake import review_views as intake_review_views
+from claims.intake import views as intake_views
+from claims.main import views as main_views
+from claims.regions import admin_views as regions_admin_views
+from claims.regions import views as regions_views
+from claims.survey import views as survey_views
+from claims.valuation import admin_views as valuation_admin_views
+from claims.valuation import views as valuation_views
+from claims.web import register_request_hooks, register_template_helpers, select_locale, select_timezone
+from claims.workflow import views as workflow_views
 
 BLUEPRINTS = (
-    "claims.main.views",
-    "claims.accounts.views",
-    "claims.accounts.admin_views",
-    "claims.regions.views",
-    "claims.intake.views",
-    "claims.intake.review_views",
-    "claims.survey.views",
-    "claims.workflow.views",
-    "claims.regions.admin_views",
-    "claims.insurance.views",
-    "claims.approval.views",
-    "claims.documents.views",
-    "claims.valuation.views",
-    "claims.valuation.admin_views",
-    "claims.api.views",
+    main_views.bp,
+    accounts_views.bp,
+    accounts_admin_views.bp,
+    regions_views.bp,
+    intake_views.bp,
+    intake_review_views.bp,
+    survey_views.bp,
+    workflow_views.bp,
+    regions_admin_views.bp,
+    insurance_views.bp,
+    approval_views.bp,
+    documents_views.bp,
+    valuation_views.bp,
+    valuation_admin_views.bp,
+    api_views.bp,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Assemble the app: configuration, extensions, blueprints, CLI and error handlers. No side effects."""
-    from claims.config import load_config
-    from claims.core.inputs import BoundedJSONProvider, CleanRequest, install_url_converters
-    from claims.core.throttle import init_throttling
-    from claims.errors import register_error_handlers
-    from claims.extensions import babel, csrf, db, migrate
-    from claims.web import register_request_hooks, register_template_helpers, select_locale, select_timezone
 
     app = Flask(
         __name__,
@@ -61,9 +67,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     install_url_converters(app)  # and every URL part: before the blueprints add their routes
     app.json = BoundedJSONProvider(app)  # JSON bodies: nesting bounded, strings cleaned
     app.config.update(load_config(app.instance_path, config))
-    importlib.import_module("claims.models")
-    for module in TRANSITION_MODULES:
-        importlib.import_module(module)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     register_request_hooks(app)  # before CSRF, so an expired session is known when the token check fails
@@ -71,16 +74,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(
         app, locale_selector=select_locale, timezone_selector=select_timezone, default_translation_directories=str(Path(__file__).parent / "translations")
     )
-    for name in BLUEPRINTS:
-        app.register_blueprint(importlib.import_module(name).bp)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
     init_throttling(app)  # after the blueprints: it applies its table of limits to their views
     register_template_helpers(app)
     register_error_handlers(app)
-    from claims.cli import register_cli
-
     register_cli(app)
     with app.app_context():
-        from claims.core.db import configure_engine
-
         configure_engine(db.engine)
     return app

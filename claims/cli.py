@@ -5,7 +5,14 @@ from __future__ import annotations
 import click
 from flask import Flask
 
+from claims.core.backup import create_backup, restore_backup, verify_backup
+from claims.core.storage import get_storage
+from claims.demo import DEMO_PASSWORD, load_demo
 from claims.extensions import db
+from claims.intake.files import orphaned_keys
+from claims.regions.loader import load_regions, load_species
+from claims.valuation.cli import register as register_valuation_cli
+from claims.workflow.audit import verify_chain
 
 
 def register_cli(app: Flask) -> None:
@@ -14,9 +21,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(reference_cli)
     app.cli.add_command(uploads_cli)
-    from claims.valuation.cli import register as register_valuation_cli
-
-    register_valuation_cli(app)
+    register_valuation_cli(app, reference_cli)
 
 
 @click.group("demo", help="Demo data for trying the app.")
@@ -26,7 +31,6 @@ def demo_cli() -> None: ...
 @demo_cli.command("load")
 def demo_load() -> None:
     """Load the demo region, species, users and claims (idempotent)."""
-    from claims.demo import DEMO_PASSWORD, load_demo
 
     users = load_demo()
     db.session.commit()
@@ -42,7 +46,6 @@ def audit_cli() -> None: ...
 @audit_cli.command("verify")
 def audit_verify() -> None:
     """Recompute the hash chain; exit 1 when an event was edited, inserted or deleted."""
-    from claims.workflow.audit import verify_chain
 
     report = verify_chain()
     if report.ok:
@@ -60,7 +63,6 @@ def reference_cli() -> None: ...
 @reference_cli.command("load")
 def reference_load() -> None:
     """Load or update the shipped regions and species lists."""
-    from claims.regions.loader import load_regions, load_species
 
     regions = load_regions()
     species = load_species()
@@ -77,10 +79,8 @@ def uploads_cli() -> None: ...
 @click.option("--delete", is_flag=True, help="Remove the orphans (without it: a dry run that lists them).")
 def uploads_sweep(grace_hours: int, delete: bool) -> None:
     """Find stored files that no database row refers to (left by a crash between write and commit)."""
-    from claims.intake.files import orphaned_keys
 
     storage_keys = orphaned_keys(grace_hours * 3600)
-    from claims.core.storage import get_storage
 
     for key in storage_keys:
         click.echo(("removed " if delete else "orphan ") + key)
@@ -99,8 +99,6 @@ def backup_create(dest: str) -> None:
     """Write an online, consistent backup folder under DEST (default ./backups)."""
     from pathlib import Path
 
-    from claims.core.backup import create_backup
-
     folder = create_backup(Path(dest))
     click.echo(f"backup written to {folder}")
 
@@ -110,8 +108,6 @@ def backup_create(dest: str) -> None:
 def backup_verify(folder: str) -> None:
     """Check every file of a backup against its manifest (exit 1 when anything is missing or changed)."""
     from pathlib import Path
-
-    from claims.core.backup import verify_backup
 
     check = verify_backup(Path(folder))
     for problem in check.problems:
@@ -128,9 +124,6 @@ def backup_restore(folder: str) -> None:
     from pathlib import Path
 
     from flask import current_app
-
-    from claims.core.backup import restore_backup
-    from claims.workflow.audit import verify_chain
 
     restore_backup(Path(folder), current_app.config["SQLALCHEMY_DATABASE_URI"], Path(current_app.config["UPLOAD_FOLDER"]))
     db.engine.dispose()

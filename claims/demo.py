@@ -12,8 +12,10 @@ from sqlalchemy import select
 from claims.accounts.models import Role, User
 from claims.accounts.services import create_user, find_user
 from claims.extensions import db
+from claims.insurance.models import InsurancePolicy, Insurer, InsurerMember
 from claims.regions.loader import load_regions, load_species
 from claims.regions.models import CountyDesignation, Region, Species
+from claims.valuation.shipped import load_shipped
 
 DEMO_PASSWORD = "Demo@2026"  # noqa: S105 - the published demo password, only in demo data
 
@@ -65,7 +67,6 @@ def load_demo() -> list[User]:
         users.append(user)
     db.session.flush()
     load_demo_insurance()
-    from claims.valuation.shipped import load_shipped
 
     load_shipped(find_user("admin"))  # type: ignore[arg-type]
     return users
@@ -86,7 +87,6 @@ NAN_POLICIES = [("PYYY2025430921000001", date(2025, 8, 1), date(2026, 7, 31)), (
 
 
 def load_demo_insurance() -> None:
-    from claims.insurance.models import InsurancePolicy, Insurer, InsurerMember
 
     name = "中华联合财产保险股份有限公司益阳中心支公司"
     insurer = db.session.execute(select(Insurer).where(Insurer.name == name)).scalar_one_or_none()

@@ -9,16 +9,18 @@ import traceback
 import uuid
 from typing import Any
 
-from flask import Flask, Response, flash, g, has_request_context, make_response, redirect, render_template, request, url_for
+from flask import Flask, Response, flash, g, has_request_context, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, TooManyRequests
 
+from claims.core.throttle import retry_after_seconds
 from claims.extensions import db
+from claims.intake.rescue import rescue_form
 
 log = logging.getLogger(__name__)
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
@@ -94,7 +96,6 @@ def conflict_response() -> Response:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):  # type: ignore[no-untyped-def]
-        from claims.intake.rescue import rescue_form
 
         if g.get("session_expired") or g.get("user") is None:
             rescued = rescue_form()
@@ -107,6 +108,16 @@ def register_error_handlers(app: Flask) -> None:
     def stale(exc: StaleDataError):  # type: ignore[no-untyped-def]
         db.session.rollback()
         return conflict_response()
+
+    @app.errorhandler(TooManyRequests)
+    def too_many_requests(exc: TooManyRequests):  # type: ignore[no-untyped-def]
+        """The app's own error page (in the user's language), with how long to wait; never a server-side sleep.
+        The API answers in JSON, in the shape of its other errors."""
+        headers = {"Retry-After": str(retry_after_seconds(exc))}
+        if request.blueprint == "api":
+            return jsonify(errors=[{"field": "", "message": str(MESSAGES[429][1])}]), 429, headers
+        body, code = render_error(429)
+        return body, code, headers
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(exc: RequestEntityTooLarge):  # type: ignore[no-untyped-def]

@@ -14,10 +14,16 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from claims.accounts.session import load_user
 from claims.core import crypto, formatting
+from claims.core.storage import get_storage
 from claims.core.time import to_local
+from claims.errors import conflict_response
 from claims.extensions import db
-from claims.insurance.models import InsurerDecision, LimitKind
+from claims.insurance.models import InsurerDecision, PolicyLimit
 from claims.intake.models import LossCategory
+from claims.survey.models import Evidence
+from claims.workflow.notify import unread_count
+from claims.workflow.reasons import CorrectionItem, RefusalReason
+from claims.workflow.states import ClaimStatus
 
 
 def select_locale() -> str:
@@ -92,7 +98,6 @@ def _commit_writes(response: Response) -> Response:
     except StaleDataError:
         db.session.rollback()
         _remove_written_files()
-        from claims.errors import conflict_response
 
         return conflict_response()
     except SQLAlchemyError:
@@ -104,7 +109,6 @@ def _commit_writes(response: Response) -> Response:
 
 
 def _remove_written_files() -> None:
-    from claims.core.storage import get_storage
 
     keys = g.pop("written_files", [])
     storage = get_storage()
@@ -117,7 +121,6 @@ def local_dt(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from claims.workflow.states import ClaimStatus
 
     app.jinja_env.filters["local_dt"] = local_dt
     formatting.register_filters(app)  # quantity, amount, money, measure, area, percent, unit
@@ -126,9 +129,6 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["mask_name"] = crypto.mask_name
     app.jinja_env.filters["mask_mobile"] = crypto.mask_mobile
     app.jinja_env.filters["isodate"] = lambda d: d.isoformat() if isinstance(d, date) else ""
-
-    from claims.survey.models import Evidence
-    from claims.workflow.reasons import CorrectionItem, RefusalReason
 
     app.jinja_env.filters["evidence_title"] = lambda code: Evidence(code).title
     app.jinja_env.globals["refusal_title"] = lambda code: RefusalReason(code).title
@@ -139,7 +139,6 @@ def register_template_helpers(app: Flask) -> None:
         return Markup('<span class="badge badge-{}">{}</span>').format(status.css, escape(status.title))
 
     def unread() -> int:
-        from claims.workflow.notify import unread_count
 
         return unread_count(g.user) if g.get("user") is not None else 0
 
@@ -168,8 +167,8 @@ def _split_reason(code: str) -> str:
     if kind == "insurer":
         what = InsurerDecision(detail).title if detail in InsurerDecision._value2member_map_ else detail
         return _("Insurer's decision: %(what)s.", what=what)
-    if kind in LimitKind._value2member_map_:  # "per_accident_crops_trees: 1200.00 > 800.00"
+    if kind in PolicyLimit._value2member_map_:  # "per_accident_crops_trees: 1200.00 > 800.00"
         asked, _gt, room = detail.partition(" > ")
-        what = f"{LimitKind(kind).title} {formatting.amount(asked)} > {formatting.amount(room)}"
+        what = f"{PolicyLimit(kind).title} {formatting.amount(asked)} > {formatting.amount(room)}"
         return _("Policy limit reached: %(what)s.", what=what)
     return _("Policy limit reached: %(what)s.", what=code)

@@ -48,6 +48,7 @@ from claims.accounts.models import Role
 from claims.accounts.services import find_user
 from claims.core.time import local_now, to_local
 from claims.extensions import db
+from claims.intake import operations as filing
 from claims.intake import services as intake
 from claims.intake.models import Claim, LossCategory
 from claims.regions.models import Region, Species
@@ -457,7 +458,7 @@ def file_claim(
         fields.setdefault("mobile", "13700000009")
     claim = intake.start_draft(actor=actor, submission_key=f"factory-{login}-{next(_key_counter)}", for_self=actor.role == Role.VILLAGER)
     files = uploads if uploads is not None else [intake.PhotoUpload(jpeg_bytes(seed=900 + claim.id), "damage.jpg")]
-    outcome = intake.save_filing(claim, claim_input(**fields), files, actor=actor, submit=submit, form_ok=True)
+    outcome = filing.save_filing(claim, claim_input(**fields), files, actor=actor, submit=submit, form_ok=True)
     assert not outcome.photo_problems, outcome.photo_problems
     assert outcome.submitted == submit, outcome.problems
     return claim

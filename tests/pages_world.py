@@ -23,24 +23,28 @@ from sqlalchemy import select
 
 from claims.accounts.models import User
 from claims.accounts.services import find_user
+from claims.approval import operations as approval
 from claims.approval import payments
-from claims.approval import services as approval
 from claims.approval.models import Payment, PaymentBatch
 from claims.core import time as clock
 from claims.core.time import local_today, utcnow
 from claims.documents.models import IssuedDocument
 from claims.extensions import db
 from claims.insurance.models import InsurerDecision
-from claims.insurance.services import award_lines, decide_as_insurer
+from claims.insurance.operations import decide_as_insurer
+from claims.insurance.services import award_lines
+from claims.intake import operations as filing
 from claims.intake import review
 from claims.intake import services as intake
 from claims.intake.models import Claim, LossCategory
+from claims.lifecycle import apply_transition
 from claims.regions import admin_services
 from claims.survey.models import ConfirmationMethod, SurveyOutcome
-from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput, assign_surveyors, record_confirmation, record_survey
+from claims.survey.operations import assign_surveyors, record_confirmation, record_survey
+from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput
+from claims.valuation.operations import value_claim_step
 from claims.valuation.reference import import_reference
-from claims.valuation.services import compute_valuation, value_claim_step
-from claims.workflow.services import apply_transition
+from claims.valuation.services import compute_valuation
 from tests.intake.images import jpeg_bytes
 from tests.test_security_support import (
     CHALING_COUNTY,
@@ -101,7 +105,7 @@ def _file(place: dict, seed: int, *, submit: bool = True) -> Claim:  # type: ign
         intake.LossInput(category=LossCategory.ECONOMIC_TREE, item="柑橘", quantity=Decimal("12.5"), unit="plant"),
     ]
     photo = [intake.PhotoUpload(jpeg_bytes(seed=100 + seed), "damage.jpg")]
-    outcome = intake.save_filing(claim, data, photo, actor=filer, submit=submit, form_ok=True)
+    outcome = filing.save_filing(claim, data, photo, actor=filer, submit=submit, form_ok=True)
     assert not outcome.problems and not outcome.photo_problems, (outcome.problems, outcome.photo_problems)
     return claim
 

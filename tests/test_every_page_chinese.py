@@ -28,8 +28,8 @@ from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
 import claims
+from claims.lifecycle import TRANSITIONS
 from claims.workflow.history import ACTION_TEXT
-from claims.workflow.states import TRANSITIONS
 from tests.conftest import login
 from tests.pages_world import TYPED, PagesWorld, pages_world
 

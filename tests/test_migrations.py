@@ -79,7 +79,7 @@ def test_withdrawn_drafts_migrate_both_ways_over_real_rows(empty_app: Flask) -> 
     """0006 rebuilds the claims table (SQLite batch mode) while loss lines, photos and audit events refer to it."""
     from claims.demo import load_demo
     from claims.intake.models import Claim
-    from claims.workflow.services import apply_transition
+    from claims.lifecycle import apply_transition
     from tests.workflow.conftest import file_claim
 
     upgrade(revision="heads")

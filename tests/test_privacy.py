@@ -234,7 +234,7 @@ def test_lists_and_queues_never_show_the_full_numbers(app: Flask, world: World, 
 
 
 def test_error_pages_do_not_echo_what_was_typed(app: Flask, world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    from claims.intake import services
+    from claims.intake import operations as services
 
     def fail(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the database went away")

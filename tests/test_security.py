@@ -17,6 +17,7 @@ from flask import Flask
 
 from claims import create_app
 from claims.core import time as clock
+from claims.intake import operations as intake_operations
 from claims.intake import permissions
 from claims.intake import services as intake_services
 from tests.conftest import TEST_KEY, base_config, csrf_token, login
@@ -226,13 +227,13 @@ def test_an_error_while_saving_rolls_everything_back(app: Flask, world: World, m
     """The view wrote a draft, its audit event and the photo files, then failed: none of it stays."""
     from tests.intake.images import jpeg_bytes
 
-    original = intake_services.save_filing
+    original = intake_operations.save_filing
 
     def save_then_fail(*args: object, **kwargs: object) -> object:
         original(*args, **kwargs)  # type: ignore[arg-type]
         raise RuntimeError("boom-after-save")
 
-    monkeypatch.setattr(intake_services, "save_filing", save_then_fail)
+    monkeypatch.setattr(intake_operations, "save_filing", save_then_fail)
     client = client_as(app, "owner")
     token = token_of(client)
     uploads = Path(app.config["UPLOAD_FOLDER"])

@@ -32,6 +32,7 @@ from claims.accounts.services import create_user, find_user
 from claims.core import time as clock
 from claims.core.time import local_now, local_today, utcnow
 from claims.extensions import db
+from claims.intake import operations as filing
 from claims.intake import services as intake
 from claims.intake.models import Claim, LossCategory
 from claims.regions.models import Region, Species
@@ -194,7 +195,7 @@ def file_claim(
     """File a claim through the real services (inside an app context; the caller commits)."""
     claim = intake.start_draft(actor=actor, submission_key=f"sec-{seed}-{actor.id}", for_self=for_self)
     data = claim_input(identity, name=name, mobile=mobile, county=county, township=township, village=village)
-    outcome = intake.save_filing(claim, data, [intake.PhotoUpload(jpeg_bytes(seed=seed), "damage.jpg")], actor=actor, submit=submit, form_ok=True)
+    outcome = filing.save_filing(claim, data, [intake.PhotoUpload(jpeg_bytes(seed=seed), "damage.jpg")], actor=actor, submit=submit, form_ok=True)
     assert not outcome.problems and not outcome.photo_problems, (outcome.problems, outcome.photo_problems)
     assert outcome.submitted == submit
     return claim
@@ -235,8 +236,10 @@ def drive_to_valued(claim: Claim, *, clerk: User, officers: tuple[User, User]) -
     """Accept, survey, confirm and value: the claim is then REFERRED (insured county) or VALUED."""
     from claims.intake.review import accept_claim
     from claims.survey.models import ConfirmationMethod, SurveyOutcome
-    from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput, assign_surveyors, record_confirmation, record_survey
-    from claims.valuation.services import compute_valuation, value_claim_step
+    from claims.survey.operations import assign_surveyors, record_confirmation, record_survey
+    from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput
+    from claims.valuation.operations import value_claim_step
+    from claims.valuation.services import compute_valuation
 
     first, second = officers
     accept_claim(claim, actor=clerk)
@@ -259,13 +262,13 @@ def build_world(app: Flask) -> World:
     an account. Chaling county (villager2): B submitted, N valued, in a public notice, approved and in a
     payment batch. Plus a county administrator for Chaling.
     """
+    from claims.approval.operations import approve, create_notice_batch
     from claims.approval.payments import create_batch
-    from claims.approval.services import approve, create_notice_batch
     from claims.documents.data import NoticeEntry, NoticeListData
     from claims.documents.models import DocumentKind, IssuedDocument
     from claims.documents.services import issue_document
     from claims.intake.review import accept_claim
-    from claims.survey.services import assign_surveyors
+    from claims.survey.operations import assign_surveyors
     from claims.valuation.models import CompensationSchedule
 
     world = World()

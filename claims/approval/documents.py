@@ -1,5 +1,5 @@
 """The documents of the award: the compensation decision or refusal on approval, the notice list and the
-payment list of a batch. They are issued in the deciding transaction (claims.documents.hooks)."""
+payment list of a batch. The decision documents are issued by the deciding step (claims.lifecycle), the lists by the operations."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from claims.approval.models import Decision, NoticeBatch, PaymentBatch
 from claims.core.crypto import mask_account
 from claims.documents import builders
 from claims.documents.data import AwardLine, NoticeEntry, NoticeListData, PaymentEntry, PaymentListData
-from claims.documents.hooks import issue_on
 from claims.documents.models import DocumentKind, IssuedDocument
 from claims.documents.services import issue_document
 from claims.extensions import db
@@ -20,12 +19,11 @@ from claims.insurance.models import InsurancePolicy
 from claims.intake.models import Claim
 from claims.regions.models import LimitKind
 from claims.regions.services import time_limit
+from claims.valuation.models import CompensationSchedule
+from claims.valuation.services import current_valuation, final_lines
 
 
 def _schedule(claim: Claim) -> tuple[str, str]:
-    from claims.valuation.models import CompensationSchedule
-    from claims.valuation.services import current_valuation
-
     valuation = current_valuation(claim)
     schedule = db.session.get(CompensationSchedule, valuation.schedule_id) if valuation else None
     return (schedule.document_title, schedule.document_number) if schedule else ("", "")
@@ -33,12 +31,10 @@ def _schedule(claim: Claim) -> tuple[str, str]:
 
 def compensation_decision(claim: Claim) -> object:
     """The approved figures, line by line with the rule that produced each, and who pays what by when."""
-    from claims.valuation.services import current_valuation
-
     decision = db.session.get(Decision, claim.id)
     assert decision is not None, "approval without a decision"
     valuation = current_valuation(claim)
-    lines = [AwardLine(item=line.item, verified="", basis=line.rule, amount=line.amount) for line in (valuation.final_lines() if valuation else [])]
+    lines = [AwardLine(item=line.item, verified="", basis=line.rule, amount=line.amount) for line in (final_lines(valuation) if valuation else [])]
     entitled = sum((line.amount for line in lines), Decimal("0.00"))
     if entitled != decision.total:  # the county does not pay what the insurer does not
         lines.append(AwardLine(item="保险未赔付且本县不予补足部分", verified="", basis="县级设定：政府不补足", amount=decision.total - entitled))
@@ -60,12 +56,9 @@ def compensation_decision(claim: Claim) -> object:
     )
 
 
-def _refusal(claim: Claim) -> object:
+def award_refusal(claim: Claim) -> object:
     return builders.refusal_data(claim, builders.claim_survey(claim))
 
-
-issue_on("approve", DocumentKind.COMPENSATION, compensation_decision)
-issue_on("refuse_award", DocumentKind.REFUSAL, _refusal)
 
 
 def issue_notice_list(batch: NoticeBatch, *, actor: User) -> IssuedDocument:

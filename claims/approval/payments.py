@@ -10,44 +10,37 @@ import csv
 import io
 import secrets
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from claims.accounts.models import Role, User
+from claims.approval.documents import issue_payment_list
 from claims.approval.models import Decision, Payment, PaymentBatch, PaymentStatus, Settlement, Share
+from claims.approval.services import new_payment
 from claims.core.crypto import lookup_hash
 from claims.core.time import local_today, utcnow
 from claims.extensions import db
+from claims.insurance.models import Referral
 from claims.insurance.permissions import insurer_of
 from claims.intake.models import Claim
+from claims.lifecycle import apply_transition, notify_event
 from claims.regions.models import Region
 from claims.workflow.audit import record_event
-from claims.workflow.notify import claimant, register_notice, township_clerks
-from claims.workflow.services import WorkflowError, apply_transition
-from claims.workflow.states import ClaimStatus, Transition, register
+from claims.workflow.services import WorkflowError
+from claims.workflow.states import ClaimStatus
 
 CSV_COLUMNS = ["reference", "payee_name", "bank_name", "account", "amount", "claim_number"]
 RESULT_COLUMNS = ["reference", "status", "bank_reference", "reason"]
 PAYERS = frozenset({Role.APPROVER, Role.INSURER})
 
-register(Transition("pay", _l("Mark as paid"), frozenset({ClaimStatus.APPROVED}), ClaimStatus.PAID, PAYERS))
-register(Transition("close", _l("Close"), frozenset({ClaimStatus.PAID}), ClaimStatus.CLOSED, PAYERS))
-register_notice("pay", _l("Claim %(number)s has been paid into your bank account."), claimant, sms_claimant=True)
 
 
 class PaymentError(WorkflowError):
     pass
-
-
-def new_payment(claim: Claim, share: Share, amount: Decimal) -> Payment:
-    payment = Payment(claim_id=claim.id, share=share, amount=amount, reference=f"P{claim.id:07d}{share.value[0].upper()}{secrets.token_hex(3).upper()}")
-    db.session.add(payment)
-    return payment
 
 
 def create_batch(county: Region, *, actor: User) -> PaymentBatch:
@@ -88,8 +81,6 @@ def export_csv(batch: PaymentBatch, *, actor: User) -> bytes:
         claim = payment.claim
         writer.writerow([payment.reference, _cell(claim.claimant_name), _cell(claim.bank_name), claim.bank_account, f"{payment.amount:.2f}", claim.number])
         payment.status = PaymentStatus.EXPORTED
-    from claims.approval.documents import issue_payment_list
-
     issue_payment_list(batch, actor=actor)
     batch.exported_at = utcnow()
     record_event(entity="payment_batch", entity_id=batch.id, action="batch_exported", actor=actor, changes={"lines": len(batch.payments)})
@@ -135,9 +126,8 @@ def _close_when_all_paid(claim: Claim, actor: User) -> None:
     due = {share for share, amount in ((Share.GOVERNMENT, decision.government_share), (Share.INSURER, decision.insurer_share)) if amount > 0}
     paid = set(db.session.execute(select(Settlement.share).where(Settlement.claim_id == claim.id)).scalars())
     if due <= {Share(s) for s in paid}:
-        apply_transition(claim, "pay", actor=actor, reason=None)
-        apply_transition(claim, "close", actor=actor, reason=None)
-        claim.due_at = None
+        apply_transition(claim, "pay", actor=actor)
+        apply_transition(claim, "close", actor=actor)  # nothing is left to do on a paid claim
 
 
 def fail(payment: Payment, reason: str, *, actor: User) -> bool:
@@ -148,18 +138,8 @@ def fail(payment: Payment, reason: str, *, actor: User) -> bool:
     payment.failure_reason = reason[:200]
     payment.recorded_by_id = actor.id
     record_event(entity="claim", action="payment_failed", actor=actor, claim=payment.claim, reason=reason, changes={"reference": payment.reference})
-    from claims.workflow.notify import notify
-
-    notify(payment.claim, "payment_failed", actor=actor, data={})
+    notify_event(payment.claim, "payment_failed", actor=actor)
     return True
-
-
-register_notice(
-    "payment_failed",
-    _l("Claim %(number)s: the bank could not pay. Please check and correct the bank account."),
-    lambda c, d: township_clerks(c, d) + claimant(c, d),
-    sms_claimant=True,
-)
 
 
 def correct_account(claim: Claim, bank_name: str, account: str, *, actor: User) -> Payment:
@@ -241,8 +221,6 @@ def _import_row(by_ref: dict[str, Payment], row: dict[str, Any], number: int, re
 
 def record_insurer_payment(claim: Claim, amount: Decimal, reference: str, *, actor: User) -> Payment:
     """The insurer records its own payment of its share, with its reference."""
-    from claims.insurance.models import Referral
-
     referral = db.session.execute(select(Referral).where(Referral.claim_id == claim.id)).scalar_one_or_none()
     if referral is None or referral.policy.insurer_id != insurer_of(actor):
         raise PaymentError(_("This claim is not referred to your company."))
@@ -265,11 +243,3 @@ def record_insurer_payment(claim: Claim, amount: Decimal, reference: str, *, act
         raise PaymentError(_("Give the payment reference."))
     settle(payment, reference.strip(), actor=actor)
     return payment
-
-
-def parse_amount(raw: str) -> Decimal | None:
-    try:
-        value = Decimal(raw.strip())
-    except (InvalidOperation, AttributeError):
-        return None
-    return value.quantize(Decimal("0.01")) if value.is_finite() and value > 0 else None

@@ -8,14 +8,14 @@ from sqlalchemy import select
 
 from claims.accounts.models import Role
 from claims.accounts.session import login_required, roles_required
-from claims.approval import payments, services
+from claims.approval import operations, payments, services
 from claims.approval.forms import ApproveForm, BatchApproveForm, CorrectAccountForm, LineResultForm, NoticeForm, ObjectionForm, RefuseAwardForm, ResultFileForm
 from claims.approval.models import NoticeBatch, Payment, PaymentBatch, PaymentStatus
 from claims.core.time import local_today
 from claims.extensions import db
 from claims.intake.models import Claim
-from claims.intake.permissions import can_view_claim
-from claims.intake.views import _load, render_detail
+from claims.intake.permissions import can_view_claim, visible_claim_or_404
+from claims.intake.views import render_detail
 from claims.workflow.actions import form_version as _version
 from claims.workflow.actions import run_action
 from claims.workflow.services import WorkflowError
@@ -36,7 +36,7 @@ def notices():  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         chosen = [c for c in ready if c.id in form.claims.data]
         try:
-            batch = services.create_notice_batch(township, chosen, form.start_date.data, actor=g.user)
+            batch = operations.create_notice_batch(township, chosen, form.start_date.data, actor=g.user)
         except WorkflowError as exc:
             db.session.rollback()
             form.claims.errors.append(exc.message)
@@ -81,7 +81,7 @@ def objection(batch_id: int):  # type: ignore[no-untyped-def]
     claim = entry.claim
     return run_action(
         claim,
-        lambda: services.record_objection(claim, form.objector.data, form.reason.data, actor=g.user),
+        lambda: operations.record_objection(claim, form.objector.data, form.reason.data, actor=g.user),
         _("The objection was recorded; the claim goes back for review."),
     )
 
@@ -98,7 +98,7 @@ def approvals():  # type: ignore[no-untyped-def]
         for claim in [c for c in queue if c.id in form.claims.data]:
             try:
                 with db.session.begin_nested():
-                    approved = services.approve(claim, actor=g.user)
+                    approved = operations.approve(claim, actor=g.user)
                 done += approved
                 first += not approved
             except WorkflowError as exc:
@@ -115,14 +115,14 @@ def approvals():  # type: ignore[no-untyped-def]
 @bp.route("/claims/<int:claim_id>/approve", methods=["POST"])
 @roles_required(Role.APPROVER)
 def approve(claim_id: int):  # type: ignore[no-untyped-def]
-    claim = _load(claim_id)
+    claim = visible_claim_or_404(claim_id, g.user)
     form = ApproveForm()
     if not form.validate_on_submit():
         return render_detail(claim, {"approve": form}, 422)
     result: list[bool] = []
     response = run_action(
         claim,
-        lambda: result.append(services.approve(claim, actor=g.user, reason=form.reason.data or None, expected_version=_version(form.version.data))),
+        lambda: result.append(operations.approve(claim, actor=g.user, reason=form.reason.data or None, expected_version=_version(form.version.data))),
         _("Your approval was recorded."),
     )
     if result and not result[0]:
@@ -133,13 +133,13 @@ def approve(claim_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/claims/<int:claim_id>/refuse", methods=["POST"])
 @roles_required(Role.APPROVER)
 def refuse(claim_id: int):  # type: ignore[no-untyped-def]
-    claim = _load(claim_id)
+    claim = visible_claim_or_404(claim_id, g.user)
     form = RefuseAwardForm()
     if not form.validate_on_submit():
         return render_detail(claim, {"refuse_award": form}, 422)
     return run_action(
         claim,
-        lambda: services.refuse(claim, form.reasons.data, form.explanation.data, actor=g.user, expected_version=_version(form.version.data)),
+        lambda: operations.refuse(claim, form.reasons.data, form.explanation.data, actor=g.user, expected_version=_version(form.version.data)),
         _("The decision not to compensate was recorded."),
     )
 
@@ -219,7 +219,7 @@ def export(batch_id: int) -> Response:
 @login_required
 @roles_required(Role.CLERK, Role.VILLAGER)
 def correct_account(claim_id: int):  # type: ignore[no-untyped-def]
-    claim = _load(claim_id)
+    claim = visible_claim_or_404(claim_id, g.user)
     form = CorrectAccountForm()
     if not form.validate_on_submit():
         return render_detail(claim, {"correct_account": form}, 422)

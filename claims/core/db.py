@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from claims.core.money import FEN
 from claims.core.storage import private_file
 
 NAMING_CONVENTION = {
@@ -22,7 +23,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-FEN = Decimal("0.01")
 
 
 class Base(DeclarativeBase):

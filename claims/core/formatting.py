@@ -22,8 +22,9 @@ from typing import Any
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from claims.core.money import FEN
+
 Number = Decimal | int | float | str
-FEN = Decimal("0.01")
 
 
 def to_decimal(value: Number) -> Decimal:

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Protocol
 
 from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -94,3 +96,29 @@ def get_storage() -> Storage:
         storage = LocalStorage(current_app.config["UPLOAD_FOLDER"])
         current_app.extensions["claims_storage"] = storage
     return storage
+
+
+# Files written inside a database transaction --------------------------------------------------------
+# A stored file (an issued document) belongs to the transaction that records it: it is kept when that
+# transaction commits and deleted when it ends otherwise (rollback, close). This is bookkeeping of files
+# only; no rendering or business rule runs here.
+WRITTEN_KEYS = "claims.storage.written"
+
+
+def written_in_transaction(session: Session, storage: Storage, key: str) -> None:
+    session.info.setdefault(WRITTEN_KEYS, []).append((storage, key))
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_written(session: Session) -> None:
+    if not session.in_nested_transaction():
+        session.info.pop(WRITTEN_KEYS, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _discard_uncommitted(session: Session, transaction: SessionTransaction) -> None:
+    """The outermost transaction ended without a commit: delete the files it wrote."""
+    if transaction.parent is not None or transaction.nested:
+        return
+    for storage, key in session.info.pop(WRITTEN_KEYS, ()):
+        storage.delete(key)

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, current_app, g, jsonify, request
+from flask import Flask, current_app, g
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
-
-from claims.errors import MESSAGES, render_error
 
 EXTENSION_KEY = "claims_limiter"
 
@@ -62,7 +60,6 @@ def init_throttling(app: Flask) -> Limiter:
         app.view_functions[endpoint] = decorate(app.view_functions[endpoint])
     for name, (limits, key) in BLUEPRINT_LIMITS.items():
         limiter.limit(limits, key_func=key, methods=COUNTED_METHODS)(app.blueprints[name])
-    app.register_error_handler(TooManyRequests, _too_many_requests)
     return limiter
 
 
@@ -72,16 +69,6 @@ def current_limiter() -> Limiter:
 
 def throttling_enabled() -> bool:
     return bool(current_app.config.get("RATELIMIT_ENABLED", True))
-
-
-def _too_many_requests(exc: TooManyRequests):  # type: ignore[no-untyped-def]
-    """The app's own error page (in the user's language), with how long to wait; never a server-side sleep.
-    The API answers in JSON, in the shape of its other errors."""
-    headers = {"Retry-After": str(retry_after_seconds(exc))}
-    if request.blueprint == "api":
-        return jsonify(errors=[{"field": "", "message": str(MESSAGES[429][1])}]), 429, headers
-    body, code = render_error(429)
-    return body, code, headers
 
 
 def retry_after_seconds(exc: TooManyRequests) -> int:

@@ -30,6 +30,7 @@ from claims.documents.data import (
 from claims.documents.formats import cn_date
 from claims.intake.models import Claim, LossLine, PhotoStage
 from claims.survey.models import Evidence, FieldSurvey, GrowthStage, VerifiedLoss
+from claims.survey.services import latest_survey
 from claims.workflow.reasons import CorrectionItem, RefusalReason
 
 ZH = "zh_CN"
@@ -188,6 +189,15 @@ def compensation_data(
 
 
 def claim_survey(claim: Claim) -> FieldSurvey | None:
-    from claims.survey.services import latest_survey
-
     return latest_survey(claim)
+
+
+def survey_record_of(claim: Claim) -> SurveyRecordData:
+    """The survey record of the claim's latest survey (issued by the survey steps)."""
+    survey = latest_survey(claim)
+    assert survey is not None, "a survey step without a survey"
+    return survey_record_data(claim, survey)
+
+
+def survey_refusal_of(claim: Claim) -> RefusalData:
+    return refusal_data(claim, latest_survey(claim))

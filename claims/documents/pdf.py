@@ -29,8 +29,7 @@ from weasyprint import CSS, HTML, Attachment
 from weasyprint.css import ColorProfile
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from claims import ROOT
-from claims.core import formatting
+from claims.core import ROOT, formatting
 from claims.core.crypto import mask_id_number, mask_name
 from claims.core.storage import Storage
 from claims.documents.formats import FILTERS

@@ -2,7 +2,7 @@
 
 `issue_document` works in the caller's transaction: the number, the stored file and the row exist
 exactly when that transaction commits. The file is written under a fresh random key (never over
-another), and removed again if the transaction does not commit (see `claims.documents.hooks`).
+another), and removed again if the transaction does not commit (`claims.core.storage.written_in_transaction`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from claims.accounts.models import User
-from claims.core.storage import get_storage
+from claims.core.storage import get_storage, written_in_transaction
 from claims.core.time import local_today, utcnow
 from claims.documents import pdf
 from claims.documents.data import LAW, photos_of, to_jsonable
@@ -29,8 +29,6 @@ from claims.intake.models import Claim
 from claims.regions.models import Region
 from claims.regions.settings import county_settings
 from claims.workflow.audit import record_event
-
-WRITTEN_KEYS = "claims.documents.written"
 
 
 @dataclass(frozen=True)
@@ -127,7 +125,7 @@ def issue_document(
         attachment=(f"{kind.value}.json", attachment_json(doc, data), f"{doc.title} {doc.number}：文书数据"),
     )
     key = storage.put(body, ".pdf")
-    db.session.info.setdefault(WRITTEN_KEYS, []).append((storage, key))
+    written_in_transaction(db.session, storage, key)
     row = IssuedDocument(
         kind=kind,
         number=doc.number,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, g, render_template
 
 from claims.accounts.session import login_required
-from claims.documents import hooks  # noqa: F401 - registers the documents issued by workflow actions
 from claims.documents.formats import FILTERS
 from claims.documents.models import IssuedDocument
 from claims.documents.permissions import can_view_document

@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FormError
 
 from claims.core.forms import DateField, DecimalField, IdSelectField, IntegerField, MultiCheckboxField, SubForm
-from claims.insurance.models import DeductibleMode, InsurerDecision, LimitKind
+from claims.insurance.models import DeductibleMode, InsurerDecision, PolicyLimit
 from claims.intake.models import LossCategory
 
 DECLINE_REASONS = {
@@ -93,8 +93,8 @@ class PolicyForm(FlaskForm):
 
 
 def limit_fields() -> list[tuple[str, object]]:
-    return [(f"limit_{kind.value}", kind.title) for kind in LimitKind]
+    return [(f"limit_{kind.value}", kind.title) for kind in PolicyLimit]
 
 
-for _kind in LimitKind:
+for _kind in PolicyLimit:
     setattr(PolicyForm, f"limit_{_kind.value}", DecimalField(_kind.label, places=2, validators=[Optional(), NumberRange(0, 100_000_000)]))

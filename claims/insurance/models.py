@@ -39,7 +39,7 @@ class InsurerMember(db.Model):
     insurer: Mapped[Insurer] = relationship()
 
 
-class LimitKind(enum.StrEnum):
+class PolicyLimit(enum.StrEnum):
     """The limits seen in real contracts (Nan county 2025, domain brief section 7)."""
 
     PER_PERSON_DEATH_DISABILITY = "per_person_death_disability"
@@ -61,13 +61,13 @@ class LimitKind(enum.StrEnum):
 
 
 _LIMIT_TITLES = {
-    LimitKind.PER_PERSON_DEATH_DISABILITY: _l("Per person, death and disability"),
-    LimitKind.PER_PERSON_MEDICAL: _l("Per person, medical costs"),
-    LimitKind.PER_ACCIDENT_CROPS_TREES: _l("Per accident, crops and trees"),
-    LimitKind.PER_ACCIDENT_LIVESTOCK_POULTRY: _l("Per accident, livestock and poultry"),
-    LimitKind.PER_PERSON_PROPERTY: _l("Per person, property"),
-    LimitKind.AGGREGATE_PERSONAL: _l("Aggregate, personal injury and death"),
-    LimitKind.AGGREGATE_PROPERTY: _l("Aggregate, property"),
+    PolicyLimit.PER_PERSON_DEATH_DISABILITY: _l("Per person, death and disability"),
+    PolicyLimit.PER_PERSON_MEDICAL: _l("Per person, medical costs"),
+    PolicyLimit.PER_ACCIDENT_CROPS_TREES: _l("Per accident, crops and trees"),
+    PolicyLimit.PER_ACCIDENT_LIVESTOCK_POULTRY: _l("Per accident, livestock and poultry"),
+    PolicyLimit.PER_PERSON_PROPERTY: _l("Per person, property"),
+    PolicyLimit.AGGREGATE_PERSONAL: _l("Aggregate, personal injury and death"),
+    PolicyLimit.AGGREGATE_PROPERTY: _l("Aggregate, property"),
 }
 
 
@@ -102,7 +102,7 @@ class InsurancePolicy(db.Model):
     insurer: Mapped[Insurer] = relationship()
     policyholder: Mapped[Region] = relationship()
 
-    def limit(self, kind: LimitKind) -> Decimal | None:
+    def limit(self, kind: PolicyLimit) -> Decimal | None:
         raw = self.limits.get(str(kind))
         return Decimal(raw) if raw not in (None, "") else None
 
@@ -116,7 +116,7 @@ class LedgerEntry(db.Model):
     id: Mapped[intpk]
     policy_id: Mapped[int] = mapped_column(ForeignKey("insurance_policies.id"), index=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
-    limit_kind: Mapped[LimitKind] = mapped_column(str_enum(LimitKind, 40))
+    limit_kind: Mapped[PolicyLimit] = mapped_column(str_enum(PolicyLimit, 40))
     person_hash: Mapped[str | None] = mapped_column(String(64), index=True, comment="claimant's ID hash, for per-person limits")
     amount: Mapped[Decimal] = mapped_column(Money())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -17,12 +17,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from claims.insurance.models import DeductibleMode, LimitKind
+from claims.core.money import FEN
+from claims.insurance.models import DeductibleMode, PolicyLimit
 
-FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
 
-PERSONAL = {"injury", "death"}
 CROPS_TREES = {"crop", "economic_tree"}
 LIVESTOCK_POULTRY = {"livestock", "poultry"}
 PROPERTY = CROPS_TREES | LIVESTOCK_POULTRY | {"property"}
@@ -31,7 +30,7 @@ PROPERTY = CROPS_TREES | LIVESTOCK_POULTRY | {"property"}
 @dataclass(frozen=True)
 class PolicyTerms:
     categories: frozenset[str]
-    limits: Mapping[LimitKind, Decimal]
+    limits: Mapping[PolicyLimit, Decimal]
     deductible_mode: DeductibleMode = DeductibleMode.NONE
     deductible_amount: Decimal | None = None
     deductible_percent: Decimal | None = None
@@ -42,7 +41,7 @@ class SplitResult:
     entitlement: Decimal
     insurer_share: Decimal
     government_share: Decimal
-    draws: dict[LimitKind, Decimal] = field(default_factory=dict)
+    draws: dict[PolicyLimit, Decimal] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
 
 
@@ -50,7 +49,7 @@ def _q(amount: Decimal) -> Decimal:
     return amount.quantize(FEN, rounding=ROUND_HALF_UP)
 
 
-def _cap(amount: Decimal, kind: LimitKind, terms: PolicyTerms, used: Mapping[LimitKind, Decimal], reasons: list[str]) -> Decimal:
+def _cap(amount: Decimal, kind: PolicyLimit, terms: PolicyTerms, used: Mapping[PolicyLimit, Decimal], reasons: list[str]) -> Decimal:
     limit = terms.limits.get(kind)
     if limit is None:
         return amount
@@ -65,7 +64,7 @@ def split_award(
     lines: list[tuple[str, Decimal]],
     terms: PolicyTerms | None,
     *,
-    used: Mapping[LimitKind, Decimal] | None = None,
+    used: Mapping[PolicyLimit, Decimal] | None = None,
     government_tops_up: bool = True,
 ) -> SplitResult:
     """Split (category, amount) lines; `used` holds what this person and this policy already drew."""
@@ -80,15 +79,15 @@ def split_award(
             by_cat[category] = by_cat.get(category, ZERO) + amount
         elif amount:
             reasons.append(f"not_covered:{category}")
-    draws: dict[LimitKind, Decimal] = {}
-    crops = _cap(sum((by_cat.get(c, ZERO) for c in CROPS_TREES), ZERO), LimitKind.PER_ACCIDENT_CROPS_TREES, terms, {}, reasons)
-    herd = _cap(sum((by_cat.get(c, ZERO) for c in LIVESTOCK_POULTRY), ZERO), LimitKind.PER_ACCIDENT_LIVESTOCK_POULTRY, terms, {}, reasons)
+    draws: dict[PolicyLimit, Decimal] = {}
+    crops = _cap(sum((by_cat.get(c, ZERO) for c in CROPS_TREES), ZERO), PolicyLimit.PER_ACCIDENT_CROPS_TREES, terms, {}, reasons)
+    herd = _cap(sum((by_cat.get(c, ZERO) for c in LIVESTOCK_POULTRY), ZERO), PolicyLimit.PER_ACCIDENT_LIVESTOCK_POULTRY, terms, {}, reasons)
     prop = crops + herd + by_cat.get("property", ZERO)
-    prop = _cap(prop, LimitKind.PER_PERSON_PROPERTY, terms, used, reasons)
-    prop = _cap(prop, LimitKind.AGGREGATE_PROPERTY, terms, used, reasons)
-    medical = _cap(by_cat.get("injury", ZERO), LimitKind.PER_PERSON_MEDICAL, terms, used, reasons)
-    death = _cap(by_cat.get("death", ZERO), LimitKind.PER_PERSON_DEATH_DISABILITY, terms, used, reasons)
-    personal = _cap(medical + death, LimitKind.AGGREGATE_PERSONAL, terms, used, reasons)
+    prop = _cap(prop, PolicyLimit.PER_PERSON_PROPERTY, terms, used, reasons)
+    prop = _cap(prop, PolicyLimit.AGGREGATE_PROPERTY, terms, used, reasons)
+    medical = _cap(by_cat.get("injury", ZERO), PolicyLimit.PER_PERSON_MEDICAL, terms, used, reasons)
+    death = _cap(by_cat.get("death", ZERO), PolicyLimit.PER_PERSON_DEATH_DISABILITY, terms, used, reasons)
+    personal = _cap(medical + death, PolicyLimit.AGGREGATE_PERSONAL, terms, used, reasons)
     covered = prop + personal
     insurer = _apply_deductible(covered, terms, reasons)
     if covered and insurer != covered:
@@ -98,13 +97,13 @@ def split_award(
         insurer = prop + personal
     insurer = _q(insurer)
     for kind, amount in (
-        (LimitKind.PER_ACCIDENT_CROPS_TREES, min(crops, prop)),
-        (LimitKind.PER_ACCIDENT_LIVESTOCK_POULTRY, min(herd, prop)),
-        (LimitKind.PER_PERSON_PROPERTY, prop),
-        (LimitKind.AGGREGATE_PROPERTY, prop),
-        (LimitKind.PER_PERSON_MEDICAL, min(medical, personal)),
-        (LimitKind.PER_PERSON_DEATH_DISABILITY, min(death, personal)),
-        (LimitKind.AGGREGATE_PERSONAL, personal),
+        (PolicyLimit.PER_ACCIDENT_CROPS_TREES, min(crops, prop)),
+        (PolicyLimit.PER_ACCIDENT_LIVESTOCK_POULTRY, min(herd, prop)),
+        (PolicyLimit.PER_PERSON_PROPERTY, prop),
+        (PolicyLimit.AGGREGATE_PROPERTY, prop),
+        (PolicyLimit.PER_PERSON_MEDICAL, min(medical, personal)),
+        (PolicyLimit.PER_PERSON_DEATH_DISABILITY, min(death, personal)),
+        (PolicyLimit.AGGREGATE_PERSONAL, personal),
     ):
         if amount > 0 and kind in terms.limits:
             draws[kind] = _q(amount)

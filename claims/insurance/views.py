@@ -9,14 +9,16 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from claims.accounts.models import Role, User
+from claims.accounts.permissions import is_province_wide
 from claims.accounts.session import roles_required
+from claims.approval.payments import record_insurer_payment
 from claims.core.inputs import bounded_int
 from claims.extensions import db
-from claims.insurance import services
+from claims.insurance import operations, services
 from claims.insurance.forms import InsurerDecisionForm, InsurerForm, InsurerPaymentForm, MemberForm, PolicyForm
-from claims.insurance.models import InsurancePolicy, Insurer, InsurerDecision, InsurerMember, LimitKind, Referral, Split
+from claims.insurance.models import InsurancePolicy, Insurer, InsurerDecision, InsurerMember, PolicyLimit, Referral, Split
 from claims.insurance.permissions import insurer_of
-from claims.intake.views import _load
+from claims.intake.permissions import visible_claim_or_404
 from claims.regions.models import Region, RegionLevel
 from claims.workflow.actions import run_action
 from claims.workflow.audit import record_event
@@ -39,7 +41,7 @@ def portal():  # type: ignore[no-untyped-def]
 
 
 def _referral(claim_id: int) -> Referral:
-    claim = _load(claim_id)  # 404 unless referred to this user's insurer
+    claim = visible_claim_or_404(claim_id, g.user)  # 404 unless referred to this user's insurer
     referral = db.session.execute(select(Referral).where(Referral.claim_id == claim.id)).scalar_one_or_none()
     if referral is None:
         abort(404)
@@ -85,7 +87,7 @@ def referral(claim_id: int):  # type: ignore[no-untyped-def]
         claim = item.claim
         return run_action(
             claim,
-            lambda: services.decide_as_insurer(
+            lambda: operations.decide_as_insurer(
                 claim,
                 decision,
                 actor=g.user,
@@ -102,7 +104,6 @@ def referral(claim_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/insurer/referrals/<int:claim_id>/payment", methods=["POST"])
 @roles_required(Role.INSURER)
 def insurer_payment(claim_id: int):  # type: ignore[no-untyped-def]
-    from claims.approval.payments import record_insurer_payment
 
     item = _referral(claim_id)
     form = InsurerPaymentForm()
@@ -143,14 +144,13 @@ def policies():  # type: ignore[no-untyped-def]
     regions = {r.id for r in _policy_regions()}
     rows = [p for p in db.session.execute(select(InsurancePolicy).order_by(InsurancePolicy.term_start.desc())).scalars() if p.policyholder_region_id in regions]
     ledgers = {p.id: services.ledger_view(p) for p in rows}
-    limit_fields = [getattr(form, f"limit_{k.value}") for k in LimitKind]
+    limit_fields = [getattr(form, f"limit_{k.value}") for k in PolicyLimit]
     return render_template("insurance/policies.html", form=form, policies=rows, ledgers=ledgers, limit_fields=limit_fields), (422 if form.errors else 200)
 
 
 @bp.route("/admin/insurers", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def insurers():  # type: ignore[no-untyped-def]
-    from claims.accounts.permissions import is_province_wide
 
     if not is_province_wide(g.user):  # insurers serve several counties: a county admin may not relink them
         abort(404)

@@ -49,8 +49,11 @@ class LossCategory(enum.StrEnum):
 
     @property
     def is_personal(self) -> bool:
-        return self in (LossCategory.INJURY, LossCategory.DEATH)
+        return self in PERSONAL_CATEGORIES
 
+
+PERSONAL_CATEGORIES = frozenset({LossCategory.INJURY, LossCategory.DEATH})
+"""The losses to a person (injury, death): valued, capped and insured apart from property. Defined once, here."""
 
 _CATEGORY_TITLES = {
     LossCategory.CROP: _l("Crop"),

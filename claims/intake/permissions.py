@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import abort
 from sqlalchemy import false, or_, select
 from sqlalchemy.orm import aliased
 
 from claims.accounts.models import Role, User
+from claims.extensions import db
+from claims.insurance.permissions import is_referred_to, referred_claim_ids
 from claims.intake.models import Claim
 from claims.regions.models import Region
 from claims.workflow.states import ClaimStatus
@@ -30,8 +33,6 @@ def scope_filter(user: User) -> Any:
         subtree = select(county.id).where(county.path.startswith(user.region.path))
         return Claim.county_id.in_(subtree)
     if user.role == Role.INSURER:
-        from claims.insurance.permissions import referred_claim_ids
-
         return Claim.id.in_(referred_claim_ids(user))
     return false()
 
@@ -48,6 +49,8 @@ def staff_draft_filter(user: User) -> Any:
 
 
 def can_view_claim(user: User | None, claim: Claim) -> bool:
+    """Whether `user` may see `claim`: `scope_filter` (with `staff_draft_filter` for staff) is the same rule in SQL
+    (tests/intake/test_visibility.py checks that they agree on every user and claim of a world in every state)."""
     if user is None or not user.active:
         return False
     if user.role == Role.VILLAGER:
@@ -61,8 +64,6 @@ def can_view_claim(user: User | None, claim: Claim) -> bool:
     if user.role == Role.ADMIN and user.region is not None:
         return claim.county is not None and claim.county.is_within(user.region)
     if user.role == Role.INSURER:
-        from claims.insurance.permissions import is_referred_to
-
         return is_referred_to(user, claim.id)
     return False
 
@@ -101,3 +102,11 @@ def sees_contact_details(user: User | None, claim: Claim) -> bool:
     """The claimant's full name and mobile number: those who deal with the claimant in person (the same
     people as above). Insurers and administrators see them masked, as on the referral page."""
     return can_see_full_identity(user, claim)
+
+
+def visible_claim_or_404(claim_id: int, user: User) -> Claim:
+    """The claim, or 404 when it does not exist or the user may not see it (the same answer: no probing)."""
+    claim = db.session.get(Claim, claim_id)
+    if claim is None or not can_view_claim(user, claim):
+        abort(404)
+    return claim

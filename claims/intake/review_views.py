@@ -7,8 +7,9 @@ from flask import Blueprint, g
 from claims.accounts.models import Role
 from claims.accounts.session import roles_required
 from claims.intake import review
+from claims.intake.permissions import visible_claim_or_404
 from claims.intake.review_forms import AcceptForm, RefuseForm, ReturnForm
-from claims.intake.views import _load, render_detail
+from claims.intake.views import render_detail
 from claims.workflow.actions import form_version, run_action
 
 bp = Blueprint("review", __name__, url_prefix="/claims")
@@ -21,7 +22,7 @@ def _version(form: AcceptForm | ReturnForm | RefuseForm) -> int | None:
 @bp.route("/<int:claim_id>/accept", methods=["POST"])
 @roles_required(Role.CLERK)
 def accept(claim_id: int):  # type: ignore[no-untyped-def]
-    claim = _load(claim_id)
+    claim = visible_claim_or_404(claim_id, g.user)
     form = AcceptForm()
     if not form.validate_on_submit():
         return render_detail(claim, {"accept": form}, 422)
@@ -31,7 +32,7 @@ def accept(claim_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/<int:claim_id>/return", methods=["POST"])
 @roles_required(Role.CLERK)
 def return_for_correction(claim_id: int):  # type: ignore[no-untyped-def]
-    claim = _load(claim_id)
+    claim = visible_claim_or_404(claim_id, g.user)
     form = ReturnForm()
     if not form.validate_on_submit():
         return render_detail(claim, {"return": form}, 422)
@@ -45,7 +46,7 @@ def return_for_correction(claim_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/<int:claim_id>/not-accept", methods=["POST"])
 @roles_required(Role.CLERK)
 def not_accept(claim_id: int):  # type: ignore[no-untyped-def]
-    claim = _load(claim_id)
+    claim = visible_claim_or_404(claim_id, g.user)
     form = RefuseForm()
     if not form.validate_on_submit():
         return render_detail(claim, {"not_accept": form}, 422)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from claims.accounts.models import User
@@ -18,6 +18,7 @@ from claims.core.time import local_today, to_local, utcnow
 from claims.extensions import db
 from claims.intake.evidence import evidence_flags, refresh_duplicates_of
 from claims.intake.models import Claim, ClaimSequence, LossCategory, LossLine, Photo, PhotoStage
+from claims.intake.permissions import scope_filter, staff_draft_filter
 from claims.intake.photos import PhotoLimits, PhotoRejected, process_photo
 from claims.regions.models import LimitKind, Region
 from claims.regions.services import add_working_days, is_covered, time_limit, working_days_between
@@ -331,7 +332,6 @@ def prepare_submission(claim: Claim) -> None:
 
 def claims_for(user: User, *, status: ClaimStatus | None = None, limit: int = 50, before_id: int | None = None) -> list[Claim]:
     """The claims a user may see, newest first, keyset-paginated."""
-    from claims.intake.permissions import scope_filter, staff_draft_filter
 
     query = select(Claim).where(scope_filter(user))
     if user.role.is_staff:
@@ -341,12 +341,6 @@ def claims_for(user: User, *, status: ClaimStatus | None = None, limit: int = 50
     if before_id is not None:
         query = query.where(Claim.id < before_id)
     return list(db.session.execute(query.order_by(Claim.id.desc()).limit(limit)).scalars())
-
-
-def count_claims_for(user: User) -> int:
-    from claims.intake.permissions import scope_filter
-
-    return db.session.execute(select(func.count()).select_from(Claim).where(scope_filter(user))).scalar_one()
 
 
 @dataclass
@@ -370,36 +364,3 @@ def species_warning(claim: Claim) -> str | None:
         county=claim.county.name,
         day=day.isoformat(),
     )
-
-
-def link_claimant_account(claim: Claim) -> None:
-    """A claim a clerk filed shows in the villager's own list when mobile number and name both match."""
-    from claims.accounts.models import Role
-
-    if claim.claimant_user_id is not None or not claim.claimant_mobile or not claim.claimant_name:
-        return
-    user = db.session.execute(select(User).where(User.login == claim.claimant_mobile, User.role == Role.VILLAGER)).scalar_one_or_none()
-    if user is not None and user.name == claim.claimant_name:
-        claim.claimant_user = user
-
-
-def save_filing(claim: Claim, data: ClaimInput, uploads: list[PhotoUpload], *, actor: User, submit: bool, form_ok: bool) -> FilingOutcome:
-    """Save what was entered, keep every good photo, and submit when asked and complete."""
-    from claims.workflow.services import apply_transition
-
-    update_draft(claim, data, actor=actor)
-    db.session.flush()
-    db.session.expire(claim, ["county", "township", "village", "species"])
-    # On a submit, prepare_submission flags every photo once; otherwise the new ones are flagged here.
-    added, photo_problems = add_photos(claim, uploads, actor=actor, flag=not submit)
-    outcome = FilingOutcome(photo_problems=photo_problems, species_warning=species_warning(claim))
-    if submit:
-        outcome.problems = submission_problems(claim)
-    if not submit or outcome.problems or photo_problems or not form_ok:
-        for photo in added if submit else ():
-            photo.flags = evidence_flags(claim, photo)
-        return outcome
-    link_claimant_account(claim)
-    apply_transition(claim, "submit" if claim.status == ClaimStatus.DRAFT else "resubmit", actor=actor)
-    outcome.submitted = True
-    return outcome

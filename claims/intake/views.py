@@ -13,24 +13,20 @@ from claims.accounts.session import login_required, roles_required
 from claims.core.inputs import bounded_int
 from claims.core.storage import get_storage
 from claims.extensions import db
-from claims.intake import evidence, permissions, services
+from claims.intake import evidence, operations, permissions, services
 from claims.intake.forms import ClaimForm
 from claims.intake.models import Claim, Photo
+from claims.intake.permissions import visible_claim_or_404
 from claims.intake.rescue import forget_stash, take_rescued_form
 from claims.regions.services import PlacePicker, all_species
+from claims.survey.services import survey_summary
 from claims.workflow.history import claim_history
-from claims.workflow.services import WorkflowError, apply_transition
+from claims.workflow.panels import action_panels
+from claims.workflow.queues import is_overdue
+from claims.workflow.services import WorkflowError
 from claims.workflow.states import ClaimStatus
 
 bp = Blueprint("intake", __name__, url_prefix="/claims")
-
-
-def _load(claim_id: int) -> Claim:
-    """The claim, or 404 when it does not exist or the user may not see it (the same answer)."""
-    claim = db.session.get(Claim, claim_id)
-    if claim is None or not permissions.can_view_claim(g.user, claim):
-        abort(404)
-    return claim
 
 
 def _form(claim: Claim | None = None, *, proxy: bool = False) -> ClaimForm:
@@ -83,7 +79,7 @@ def _handle_post(form: ClaimForm, claim: Claim | None, *, proxy: bool):  # type:
     if not permissions.can_edit_claim(g.user, claim):
         return redirect(url_for("intake.detail", claim_id=claim.id))
     try:
-        outcome = services.save_filing(claim, form.to_input(), form.uploads(), actor=g.user, submit=request.form.get("action") == "submit", form_ok=form_ok)
+        outcome = operations.save_filing(claim, form.to_input(), form.uploads(), actor=g.user, submit=request.form.get("action") == "submit", form_ok=form_ok)
     except WorkflowError as exc:
         flash(exc.message, "error")
         return redirect(url_for("intake.detail", claim_id=claim.id))
@@ -127,7 +123,7 @@ def proxy_claim():  # type: ignore[no-untyped-def]
 @bp.route("/<int:claim_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_claim(claim_id: int):  # type: ignore[no-untyped-def]
-    claim = _load(claim_id)
+    claim = visible_claim_or_404(claim_id, g.user)
     if not permissions.can_edit_claim(g.user, claim):
         return redirect(url_for("intake.detail", claim_id=claim.id))
     proxy = claim.claimant_user_id != g.user.id
@@ -140,10 +136,10 @@ def edit_claim(claim_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/<int:claim_id>/withdraw", methods=["POST"])
 @login_required
 def withdraw(claim_id: int):  # type: ignore[no-untyped-def]
-    claim = _load(claim_id)
+    claim = visible_claim_or_404(claim_id, g.user)
     reason = (request.form.get("reason") or "")[:1000] or None
     try:
-        apply_transition(claim, "withdraw", actor=g.user, reason=reason, expected_version=bounded_int(request.form.get("version")))
+        operations.withdraw_claim(claim, reason, actor=g.user, expected_version=bounded_int(request.form.get("version")))
     except WorkflowError as exc:
         flash(exc.message, "error")
         return redirect(url_for("intake.detail", claim_id=claim.id))
@@ -154,15 +150,12 @@ def withdraw(claim_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/<int:claim_id>/submitted")
 @login_required
 def acknowledgement(claim_id: int):  # type: ignore[no-untyped-def]
-    return render_template("intake/acknowledgement.html", claim=_load(claim_id))
+    return render_template("intake/acknowledgement.html", claim=visible_claim_or_404(claim_id, g.user))
 
 
 def render_detail(claim: Claim, forms: dict[str, Any] | None = None, status: int = 200, *, full_id: str | None = None) -> tuple[str, int]:
     """The claim page with the action panels the user may use; `forms` carries a refused form back.
     The ID number is masked unless `full_id` was revealed through the audited action."""
-    from claims.survey.services import survey_summary
-    from claims.workflow.panels import action_panels
-    from claims.workflow.queues import is_overdue
 
     photos = services.active_photos(claim)
     staff_view = permissions.can_see_evidence_flags(g.user)
@@ -187,14 +180,14 @@ def render_detail(claim: Claim, forms: dict[str, Any] | None = None, status: int
 @bp.route("/<int:claim_id>")
 @login_required
 def detail(claim_id: int):  # type: ignore[no-untyped-def]
-    return render_detail(_load(claim_id))
+    return render_detail(visible_claim_or_404(claim_id, g.user))
 
 
 @bp.route("/<int:claim_id>/identity", methods=["POST"])
 @login_required
 def reveal_identity(claim_id: int):  # type: ignore[no-untyped-def]
     """Show the full resident ID number once, on this response only (not cached), and audit the look."""
-    claim = _load(claim_id)
+    claim = visible_claim_or_404(claim_id, g.user)
     if not permissions.can_see_full_identity(g.user, claim):
         abort(403)
     return render_detail(claim, full_id=services.reveal_identity(claim, actor=g.user))
@@ -214,7 +207,7 @@ def index():  # type: ignore[no-untyped-def]
 @bp.route("/<int:claim_id>/photos/<int:photo_id>/<any(display, thumb, original):variant>")
 @login_required
 def photo(claim_id: int, photo_id: int, variant: str) -> Response:
-    claim = _load(claim_id)
+    claim = visible_claim_or_404(claim_id, g.user)
     item = db.session.get(Photo, photo_id)
     if item is None or item.claim_id != claim.id or item.removed_at is not None:
         abort(404)  # a removed photo is kept as evidence, but no longer served

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, render_template, url_for
 from sqlalchemy import text
 
+from claims.accounts.models import Role
 from claims.extensions import db
 from claims.intake import evidence, services
 from claims.intake.permissions import can_see_evidence_flags
@@ -35,8 +36,6 @@ def home():  # type: ignore[no-untyped-def]
 def shortcuts(user):  # type: ignore[no-untyped-def]
     """The pages each role uses, shown as buttons on the start page (the top bar stays short on phones)."""
     from flask_babel import lazy_gettext as _l
-
-    from claims.accounts.models import Role
 
     common_staff = [("workflow.queue", _l("To do")), ("workflow.overdue", _l("Overdue")), ("settings.conflicts", _l("Conflicts of interest"))]
     table = {

@@ -10,6 +10,7 @@ from claims.accounts.models import Role
 from claims.accounts.session import login_required, roles_required
 from claims.core.crypto import lookup_hash
 from claims.core.time import local_today
+from claims.core.validators import resident_id_problem
 from claims.extensions import db
 from claims.regions import admin_services as services
 from claims.regions.admin_forms import CalendarDayForm, ConflictForm, CountySettingForm, TimeLimitForm
@@ -17,6 +18,7 @@ from claims.regions.models import CalendarDay, CountySetting, LimitKind, Region,
 from claims.regions.services import DEFAULT_LIMITS
 from claims.regions.settings import SPECS
 from claims.survey.models import ConflictDeclaration
+from claims.workflow.audit import record_event
 
 bp = Blueprint("settings", __name__, url_prefix="/admin")
 
@@ -109,7 +111,6 @@ def county_settings():  # type: ignore[no-untyped-def]
 @login_required
 @roles_required(Role.CLERK, Role.OFFICER, Role.APPROVER, Role.ADMIN)
 def conflicts():  # type: ignore[no-untyped-def]
-    from claims.core.validators import resident_id_problem
 
     form = ConflictForm()
     if form.validate_on_submit():
@@ -123,7 +124,6 @@ def conflicts():  # type: ignore[no-untyped-def]
             ).first()
             if exists is None:
                 db.session.add(ConflictDeclaration(user_id=g.user.id, relative_id_hash=digest, relation=form.relation.data))
-                from claims.workflow.audit import record_event
 
                 record_event(entity="user", entity_id=g.user.id, action="conflict_declared", actor=g.user, changes={"relation": form.relation.data})
             flash(_("The declaration was recorded: you will not be assigned to this person's claims."), "success")

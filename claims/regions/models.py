@@ -148,6 +148,8 @@ class CalendarDay(db.Model):
 
 
 class LimitKind(enum.StrEnum):
+    """Which step a working-day time limit applies to (`TimeLimit.kind`); an insurance policy's money limits are `PolicyLimit`."""
+
     APPLICATION = "application"
     INTAKE = "intake"
     SURVEY = "survey"

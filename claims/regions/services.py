@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import chinese_calendar
 from sqlalchemy import and_, or_, select
 
+from claims.core.time import local_today
 from claims.extensions import db
 from claims.regions.models import CalendarDay, CountyDesignation, LimitKind, Region, RegionLevel, Species, SpeciesListing, TimeLimit
 
@@ -140,7 +141,6 @@ def time_limit(county: Region | None, kind: LimitKind, on_date: date) -> int:
 
 def due_date(county: Region | None, kind: LimitKind, start: date | None = None) -> date:
     """The local date by which a step must be done, counted in working days from `start` (today)."""
-    from claims.core.time import local_today
 
     start = start or local_today()
     return add_working_days(start, time_limit(county, kind, start))

@@ -10,9 +10,10 @@ from claims.accounts.models import Role, User
 from claims.accounts.session import login_required, roles_required
 from claims.core.time import local_now
 from claims.extensions import db
-from claims.intake.views import _load, render_detail
+from claims.intake.permissions import visible_claim_or_404
+from claims.intake.views import render_detail
 from claims.regions.settings import county_setting
-from claims.survey import services
+from claims.survey import operations
 from claims.survey.forms import AssignForm, ConfirmationForm, SurveyForm
 from claims.survey.permissions import current_assignment, eligible_surveyors, is_assigned_surveyor
 from claims.workflow.actions import form_version as _version
@@ -25,7 +26,7 @@ bp = Blueprint("survey", __name__, url_prefix="/claims")
 @bp.route("/<int:claim_id>/assign", methods=["POST"])
 @roles_required(Role.OFFICER)
 def assign(claim_id: int):  # type: ignore[no-untyped-def]
-    claim = _load(claim_id)
+    claim = visible_claim_or_404(claim_id, g.user)
     form = AssignForm()
     form.surveyors.choices = [(u.id, u.name) for u in eligible_surveyors(claim)]
     required = county_setting(claim.county, "surveyors_required")
@@ -36,7 +37,7 @@ def assign(claim_id: int):  # type: ignore[no-untyped-def]
     surveyors = list(db.session.execute(select(User).where(User.id.in_(form.surveyors.data))).scalars())
     return run_action(
         claim,
-        lambda: services.assign_surveyors(claim, surveyors, actor=g.user, expected_version=_version(form.version.data)),
+        lambda: operations.assign_surveyors(claim, surveyors, actor=g.user, expected_version=_version(form.version.data)),
         _("The surveyors were assigned and notified."),
     )
 
@@ -58,7 +59,7 @@ def _survey_form(claim) -> SurveyForm:  # type: ignore[no-untyped-def]
 @bp.route("/<int:claim_id>/survey", methods=["GET", "POST"])
 @roles_required(Role.OFFICER)
 def survey(claim_id: int):  # type: ignore[no-untyped-def]
-    claim = _load(claim_id)
+    claim = visible_claim_or_404(claim_id, g.user)
     if not is_assigned_surveyor(claim, g.user):
         abort(404)
     form = _survey_form(claim)
@@ -67,7 +68,7 @@ def survey(claim_id: int):  # type: ignore[no-untyped-def]
         problems: list = []
 
         def act() -> None:
-            problems.extend(services.record_survey(claim, form.to_input(), form.uploads(), actor=g.user, expected_version=_version(form.version.data)))
+            problems.extend(operations.record_survey(claim, form.to_input(), form.uploads(), actor=g.user, expected_version=_version(form.version.data)))
 
         response = run_action(claim, act, _("The survey was recorded."))
         for problem in problems:
@@ -79,7 +80,7 @@ def survey(claim_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/<int:claim_id>/confirmation", methods=["POST"])
 @login_required
 def confirmation(claim_id: int):  # type: ignore[no-untyped-def]
-    claim = _load(claim_id)
+    claim = visible_claim_or_404(claim_id, g.user)
     method = confirmation_method(g.user)
     if method is None:
         abort(404)
@@ -88,4 +89,4 @@ def confirmation(claim_id: int):  # type: ignore[no-untyped-def]
         return render_detail(claim, {"confirm": form}, 422)
     info = form.to_input(method)
     done = _("The confirmation was recorded.") if info.confirmed else _("The dispute was recorded; the county will assign a second survey.")
-    return run_action(claim, lambda: services.record_confirmation(claim, info, actor=g.user, expected_version=_version(request.form.get("version"))), done)
+    return run_action(claim, lambda: operations.record_confirmation(claim, info, actor=g.user, expected_version=_version(request.form.get("version"))), done)

@@ -9,19 +9,24 @@ from typing import NoReturn
 import click
 from flask import Flask
 
+from claims.accounts.models import Role
+from claims.accounts.services import find_user
 from claims.extensions import db
+from claims.valuation.fileformat import FileError
+from claims.valuation.models import CompensationSchedule
+from claims.valuation.quote import quote
+from claims.valuation.reference import import_reference
+from claims.valuation.schedules import ScheduleError, export_schedule, find_schedule, import_schedule, publish_schedule
 
 
-def register(app: Flask) -> None:
-    from claims.cli import reference_cli
-
+def register(app: Flask, reference_cli: click.Group) -> None:
+    """Add the schedule and valuation commands, and `reference import` to the app's reference group."""
     app.cli.add_command(schedules_cli)
     app.cli.add_command(valuation_cli)
     reference_cli.add_command(reference_import)
 
 
 def _fail(exc: Exception) -> NoReturn:
-    from claims.valuation.fileformat import FileError
 
     db.session.rollback()
     problems = exc.problems if isinstance(exc, FileError) else [getattr(exc, "message", str(exc))]
@@ -31,8 +36,6 @@ def _fail(exc: Exception) -> NoReturn:
 
 
 def _user(login: str | None):  # type: ignore[no-untyped-def]
-    from claims.accounts.models import Role
-    from claims.accounts.services import find_user
 
     if login is None:
         return None
@@ -53,8 +56,6 @@ def schedules_cli() -> None: ...
 @click.option("--by", "login", help="The administrator doing this (recorded in the audit trail).")
 def schedules_import(file: Path, publish: bool, login: str | None) -> None:
     """Import a schedule file as a draft (or replace a draft of the same code)."""
-    from claims.valuation.fileformat import FileError
-    from claims.valuation.schedules import ScheduleError, import_schedule, publish_schedule
 
     actor = _user(login)
     if publish and actor is None:
@@ -74,7 +75,6 @@ def schedules_import(file: Path, publish: bool, login: str | None) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output.")
 def schedules_export(code: str, output: Path | None) -> None:
     """Print a schedule file exactly as it was imported."""
-    from claims.valuation.schedules import export_schedule, find_schedule
 
     schedule = find_schedule(code)
     if schedule is None:
@@ -92,7 +92,6 @@ def schedules_export(code: str, output: Path | None) -> None:
 @click.option("--by", "login", required=True, help="The administrator publishing it (recorded in the audit trail).")
 def schedules_publish(code: str, login: str) -> None:
     """Publish a draft schedule (audited); a published schedule is never edited."""
-    from claims.valuation.schedules import ScheduleError, find_schedule, publish_schedule
 
     schedule = find_schedule(code)
     if schedule is None:
@@ -111,8 +110,6 @@ def schedules_list() -> None:
     """List every schedule with its status, region and dates."""
     from sqlalchemy import select
 
-    from claims.valuation.models import CompensationSchedule
-
     for s in db.session.execute(select(CompensationSchedule).order_by(CompensationSchedule.code)).scalars():
         end = s.effective_to.isoformat() if s.effective_to else "…"
         click.echo(f"{s.code:<28} {s.status.value:<10} {s.region.code} {s.effective_from.isoformat()}–{end} {s.title}")
@@ -123,8 +120,6 @@ def schedules_list() -> None:
 @click.option("--by", "login", help="The administrator doing this (recorded in the audit trail).")
 def reference_import(file: Path, login: str | None) -> None:
     """Import reference prices and base incomes for valuations (docs/schedules.md)."""
-    from claims.valuation.fileformat import FileError
-    from claims.valuation.reference import import_reference
 
     try:
         prices, incomes = import_reference(file.read_text(encoding="utf-8"), actor=_user(login))
@@ -142,7 +137,6 @@ def valuation_cli() -> None: ...
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def valuation_quote(file: Path) -> None:
     """Value the losses in a quote file (JSON, as the API takes) and print the valuation as JSON."""
-    from claims.valuation.quote import quote
 
     try:
         payload = json.loads(file.read_text(encoding="utf-8"))

@@ -30,10 +30,12 @@ Pro rata splits are to the fen by the largest remainder, ties broken by category
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from claims.core.formatting import plain
+from claims.core.money import to_fen as fen
+from claims.valuation.limits import apply_limits
+from claims.valuation.lines import CATEGORY_ZH, HUNDRED, INCOME_ZH, ONE, WorkLine, num, pct, unit_zh, yuan
+from claims.valuation.personal import personal_lines
 from claims.valuation.spec import (
     CATEGORIES,
     PERSONAL,
@@ -47,107 +49,11 @@ from claims.valuation.spec import (
     ValuationInput,
 )
 
-FEN = Decimal("0.01")
-ONE = Decimal(1)
-HUNDRED = Decimal(100)
-UNIT_ZH = {"mu": "亩", "plant": "株", "head": "头", "bird": "只", "hive": "箱", "kg": "公斤", "m2": "平方米", "item": "件", "person": "人"}
-CATEGORY_ZH = {
-    "crop": "农作物",
-    "economic_tree": "经济林木",
-    "livestock": "牲畜",
-    "poultry": "家禽",
-    "property": "房屋财产",
-    "injury": "人身伤害",
-    "death": "死亡",
-}
-INCOME_ZH = {"urban": "城镇居民人均可支配收入", "rural": "农村居民人均可支配收入", "all": "全体居民人均可支配收入"}
 LEVEL_INDEX = {"province": 0, "prefecture": 1, "county": 2}
 
 
 class NoSchedule(ValueError):
     """No schedule is in force for the claim's region on its incident date."""
-
-
-def fen(value: Decimal) -> Decimal:
-    return value.quantize(FEN, rounding=ROUND_HALF_UP)
-
-
-def num(value: Decimal | int) -> str:
-    """A quantity or rate as written in a rule: no exponent, no trailing zeros."""
-    return plain(value)
-
-
-def yuan(value: Decimal) -> str:
-    return str(fen(value))
-
-
-def pct(ratio: Decimal) -> str:
-    return num(ratio * HUNDRED) + "%"
-
-
-def unit_zh(unit: str | None) -> str:
-    return UNIT_ZH.get(unit or "", unit or "")
-
-
-@dataclass
-class _Work:
-    """A line while it is being computed."""
-
-    id: str
-    kind: str
-    category: str
-    item: str
-    formula: str
-    spec: ScheduleSpec | None
-    source_line: str | None = None
-    person: str | None = None
-    quantity: Decimal | None = None
-    unit: str | None = None
-    rate: Decimal | None = None
-    loss_rate: int | None = None
-    ratio: Decimal | None = None
-    tiered: bool = False
-    loss_value: Decimal | None = None
-    amount: Decimal = Decimal(0)
-    rule: ItemRule | None = None
-    caps: list[str] = field(default_factory=list)
-    payable: bool = True
-    reason: str | None = None
-
-    def refuse(self, reason: str) -> _Work:
-        self.payable, self.amount, self.reason = False, Decimal(0), reason
-        return self
-
-    def freeze(self) -> Line:
-        if self.kind in ("deduction", "rounding"):
-            text = self.formula
-        elif self.payable:
-            text = f"{self.formula} = {yuan(self.amount)}元"
-        else:
-            text = f"{self.formula}：{self.reason}，不予补偿"
-        if self.caps and self.payable:
-            text += "；" + "；".join(self.caps)
-        if self.spec is not None and self.kind != "rounding":
-            text += f"（依据：{self.spec.citation}）"
-        return Line(
-            id=self.id,
-            kind=self.kind,
-            category=self.category,
-            item=self.item,
-            amount=fen(self.amount),
-            rule=text,
-            schedule=self.spec.code if self.spec else "",
-            source_line=self.source_line,
-            quantity=self.quantity,
-            unit=self.unit,
-            rate=self.rate,
-            loss_rate=self.loss_rate,
-            ratio=self.ratio,
-            loss_value=fen(self.loss_value) if self.loss_value is not None else None,
-            caps=tuple(self.caps),
-            payable=self.payable,
-            reason=self.reason,
-        )
 
 
 def value_claim(inp: ValuationInput, schedules: Sequence[ScheduleSpec], reference: ReferenceData) -> Valuation:
@@ -160,7 +66,7 @@ def value_claim(inp: ValuationInput, schedules: Sequence[ScheduleSpec], referenc
 class _Run:
     def __init__(self, inp: ValuationInput, schedules: tuple[ScheduleSpec, ...], reference: ReferenceData) -> None:
         self.inp, self.schedules, self.ref = inp, schedules, reference
-        self.lines: list[_Work] = []
+        self.lines: list[WorkLine] = []
         self.reasons: list[str] = []
         rounding, _ = self.setting("rounding")
         self.by_line = rounding != "total"
@@ -178,7 +84,6 @@ class _Run:
 
     # the run ------------------------------------------------------------------------------------------
     def run(self) -> Valuation:
-        from claims.valuation.personal import personal_lines
 
         for loss in self.inp.losses:
             if loss.category in PERSONAL:
@@ -189,7 +94,6 @@ class _Run:
         for work in self.lines:
             if work.kind == "loss" and work.payable:
                 self.finish_property(work)
-        from claims.valuation.limits import apply_limits
 
         apply_limits(self)
         return self.result()
@@ -221,10 +125,10 @@ class _Run:
                 return spec, (named or default)[0]
         return None
 
-    def property_line(self, loss: LossIn) -> _Work:
+    def property_line(self, loss: LossIn) -> WorkLine:
         found = self.item_rule(loss)
         quantity = f" {num(loss.quantity)}{unit_zh(loss.unit)}" if loss.quantity is not None else ""
-        work = _Work(loss.line_id, "loss", loss.category, loss.item, f"{loss.item}{quantity}", None, loss.line_id, quantity=loss.quantity, unit=loss.unit)
+        work = WorkLine(loss.line_id, "loss", loss.category, loss.item, f"{loss.item}{quantity}", None, loss.line_id, quantity=loss.quantity, unit=loss.unit)
         if found is None:
             return work.refuse("本标准未列此项损失")
         work.spec, work.rule = found
@@ -241,7 +145,7 @@ class _Run:
         self.set_ratio(work, loss, rule)
         return work
 
-    def unit_value(self, work: _Work, loss: LossIn, rule: ItemRule) -> bool:
+    def unit_value(self, work: WorkLine, loss: LossIn, rule: ItemRule) -> bool:
         if loss.quantity is None:
             work.refuse("没有核实的数量")
             return False
@@ -272,7 +176,7 @@ class _Run:
         work.loss_value = loss.quantity * rate * Decimal(loss_rate) / HUNDRED
         return True
 
-    def set_ratio(self, work: _Work, loss: LossIn, rule: ItemRule) -> None:
+    def set_ratio(self, work: WorkLine, loss: LossIn, rule: ItemRule) -> None:
         if rule.tiered:
             work.tiered = True
             return
@@ -307,7 +211,7 @@ class _Run:
             work.ratio = ratio
             work.formula += f" × 分段比例{pct(ratio)}（本次损失合计{yuan(base)}元）"
 
-    def finish_property(self, work: _Work) -> None:
+    def finish_property(self, work: WorkLine) -> None:
         rule = work.rule
         assert rule is not None and work.loss_value is not None and work.ratio is not None
         work.amount = self.q(work.loss_value * work.ratio)
@@ -345,14 +249,14 @@ class _Run:
         weights = [(c, w) for c, w in weights if w > 0]
         for category, share in allocate(amount, weights, to_fen=self.by_line):
             if share:
-                line = _Work(f"{key}:{category}", "deduction", category, label, f"{text}，{CATEGORY_ZH[category]}核减{yuan(share)}元", spec)
+                line = WorkLine(f"{key}:{category}", "deduction", category, label, f"{text}，{CATEGORY_ZH[category]}核减{yuan(share)}元", spec)
                 line.amount = -share
                 self.lines.append(line)
 
-    def add(self, work: _Work) -> None:
+    def add(self, work: WorkLine) -> None:
         self.lines.append(work)
 
-    def refuse_where(self, test: Callable[[_Work], bool], reason: str) -> None:
+    def refuse_where(self, test: Callable[[WorkLine], bool], reason: str) -> None:
         for work in self.lines:
             if work.kind not in ("deduction", "rounding") and work.payable and test(work):
                 work.refuse(reason)

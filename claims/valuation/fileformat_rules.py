@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from claims.valuation.fileformat import Reader, income_ref, item_rule, iter_items
+from claims.valuation.fileformat_reader import Reader, income_ref, item_rule, iter_items
 from claims.valuation.spec import PROPERTY, CategoryCap, DailyRule, Death, Disability, ItemRule, MinEventSize, Minimum, Personal, Tier
 
 PERSONAL_FIELDS = ("medical", "lost_work", "nursing", "nutrition", "disability", "medical_disability_cap", "death")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from claims.valuation.engine import CATEGORY_ZH, yuan
+from claims.valuation.lines import CATEGORY_ZH, yuan
 from claims.valuation.spec import CATEGORIES, PERSONAL, CategoryCap, MinEventSize, Minimum
 
 if TYPE_CHECKING:

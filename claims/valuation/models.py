@@ -176,12 +176,6 @@ class ClaimValuation(db.Model):
     computed_by: Mapped[User] = relationship()
     adjustments: Mapped[list[ValuationAdjustment]] = relationship(back_populates="valuation", order_by="ValuationAdjustment.id")
 
-    def final_lines(self) -> list[Any]:
-        """The lines with each officer adjustment applied (see claims.valuation.services.FinalLine)."""
-        from claims.valuation.services import final_lines
-
-        return final_lines(self)
-
 
 class ValuationAdjustment(db.Model):
     """An officer's change to one valuation line, with the reason; the original figure stays on record."""

@@ -8,12 +8,11 @@ from typing import Any
 from claims.accounts.models import User
 from claims.intake.models import Claim
 from claims.intake.permissions import can_view_claim
+from claims.lifecycle import available_actions
 from claims.survey.services import latest_survey
 from claims.valuation.forms import AdjustForm, ComputeForm, ValueForm
 from claims.valuation.models import ClaimValuation
-from claims.valuation.permissions import can_value_claim
 from claims.valuation.services import FinalLine, Quote, current_valuation, final_lines, quote_claim
-from claims.workflow.states import ClaimStatus
 
 
 @dataclass
@@ -30,7 +29,7 @@ def valuation_panel(claim: Claim, user: User, forms: dict[str, Any]) -> dict[str
     if not can_view_claim(user, claim):
         return {}
     stored = current_valuation(claim)
-    if claim.status == ClaimStatus.CONFIRMED and can_value_claim(user, claim):
+    if "value" in available_actions(claim, user):
         survey = latest_survey(claim)
         if stored is not None and (survey is None or stored.survey_id != survey.id):
             stored = None  # valued before a new survey: it must be computed again

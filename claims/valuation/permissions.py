@@ -6,6 +6,7 @@ from claims.accounts.models import Role, User
 from claims.intake.models import Claim
 from claims.intake.permissions import can_view_claim
 from claims.regions.models import Region
+from claims.survey.permissions import conflict_problem
 from claims.valuation.models import CompensationSchedule
 
 
@@ -36,8 +37,6 @@ def can_manage_region(user: User | None, region: Region) -> bool:
 
 def can_value_claim(user: User | None, claim: Claim) -> bool:
     """A forestry officer of the claim's county who is not a party to it."""
-    from claims.survey.permissions import conflict_problem
-
     if user is None or user.role != Role.OFFICER or not can_view_claim(user, claim):
         return False
     return conflict_problem(claim, user) is None

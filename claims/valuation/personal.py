@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from claims.valuation.engine import _Work, num, pct, yuan
+from claims.valuation.lines import WorkLine, num, pct, yuan
 from claims.valuation.spec import DailyRule, LossIn, Personal, ScheduleSpec
 
 if TYPE_CHECKING:
@@ -15,21 +15,21 @@ DAYS_IN_YEAR = Decimal(365)
 PART_ZH = {"lost_work": "误工费", "nursing": "护理费", "nutrition": "营养费"}
 
 
-def personal_lines(run: _Run, loss: LossIn) -> list[_Work]:
+def personal_lines(run: _Run, loss: LossIn) -> list[WorkLine]:
     personal, spec = run.setting("personal")
     if personal is None:
-        return [_Work(loss.line_id, loss.category, loss.category, loss.item, loss.item, None, loss.line_id).refuse("本标准未规定人身伤害补偿")]
+        return [WorkLine(loss.line_id, loss.category, loss.category, loss.item, loss.item, None, loss.line_id).refuse("本标准未规定人身伤害补偿")]
     assert isinstance(personal, Personal) and spec is not None
     lines = [_death(run, loss, personal, spec)] if loss.category == "death" else _injury(run, loss, personal, spec)
     _person_caps(run, loss, personal, spec, lines)
     return lines
 
 
-def _line(loss: LossIn, kind: str, title: str, spec: ScheduleSpec) -> _Work:
-    return _Work(f"{loss.line_id}.{kind}", kind, loss.category, f"{loss.item} {title}", f"{loss.item} {title}", spec, loss.line_id, person=loss.line_id)
+def _line(loss: LossIn, kind: str, title: str, spec: ScheduleSpec) -> WorkLine:
+    return WorkLine(f"{loss.line_id}.{kind}", kind, loss.category, f"{loss.item} {title}", f"{loss.item} {title}", spec, loss.line_id, person=loss.line_id)
 
 
-def _injury(run: _Run, loss: LossIn, personal: Personal, spec: ScheduleSpec) -> list[_Work]:
+def _injury(run: _Run, loss: LossIn, personal: Personal, spec: ScheduleSpec) -> list[WorkLine]:
     lines = []
     if loss.medical_costs:
         work = _line(loss, "medical", "医疗费", spec)
@@ -52,7 +52,7 @@ def _injury(run: _Run, loss: LossIn, personal: Personal, spec: ScheduleSpec) -> 
     return lines
 
 
-def _daily(run: _Run, loss: LossIn, kind: str, rule: DailyRule | None, claimed: int | None, spec: ScheduleSpec) -> list[_Work]:
+def _daily(run: _Run, loss: LossIn, kind: str, rule: DailyRule | None, claimed: int | None, spec: ScheduleSpec) -> list[WorkLine]:
     hospital = loss.hospital_days or 0
     days = hospital if rule is None or rule.days == "hospital" else (claimed if claimed is not None else hospital)
     if not days:
@@ -77,7 +77,7 @@ def _daily(run: _Run, loss: LossIn, kind: str, rule: DailyRule | None, claimed: 
     return [work]
 
 
-def _disability(run: _Run, loss: LossIn, personal: Personal, spec: ScheduleSpec) -> _Work:
+def _disability(run: _Run, loss: LossIn, personal: Personal, spec: ScheduleSpec) -> WorkLine:
     grade = loss.disability_grade or 0
     work = _line(loss, "disability", f"伤残{grade}级", spec)
     rule = personal.disability
@@ -95,7 +95,7 @@ def _disability(run: _Run, loss: LossIn, personal: Personal, spec: ScheduleSpec)
     return work
 
 
-def _death(run: _Run, loss: LossIn, personal: Personal, spec: ScheduleSpec) -> _Work:
+def _death(run: _Run, loss: LossIn, personal: Personal, spec: ScheduleSpec) -> WorkLine:
     work = _line(loss, "death", "死亡补偿", spec)
     rule = personal.death
     if rule is None:
@@ -114,7 +114,7 @@ def _death(run: _Run, loss: LossIn, personal: Personal, spec: ScheduleSpec) -> _
     return work
 
 
-def _person_caps(run: _Run, loss: LossIn, personal: Personal, spec: ScheduleSpec, lines: list[_Work]) -> None:
+def _person_caps(run: _Run, loss: LossIn, personal: Personal, spec: ScheduleSpec, lines: list[WorkLine]) -> None:
     """Medical plus disability cap, then the per-person cap: each a deduction line for this person."""
     if personal.medical_disability_cap is not None:
         held = sum((w.amount for w in lines if w.kind in ("medical", "disability")), Decimal(0))
@@ -129,7 +129,7 @@ def _person_caps(run: _Run, loss: LossIn, personal: Personal, spec: ScheduleSpec
             lines.append(_cut(loss, "cap_person", f"每人补偿上限{yuan(per_person)}元", held - per_person, cap_spec))
 
 
-def _cut(loss: LossIn, key: str, text: str, amount: Decimal, spec: ScheduleSpec | None) -> _Work:
-    work = _Work(f"{loss.line_id}.{key}", "deduction", loss.category, f"{loss.item} {text}", f"{loss.item} {text}，核减{yuan(amount)}元", spec, loss.line_id)
+def _cut(loss: LossIn, key: str, text: str, amount: Decimal, spec: ScheduleSpec | None) -> WorkLine:
+    work = WorkLine(f"{loss.line_id}.{key}", "deduction", loss.category, f"{loss.item} {text}", f"{loss.item} {text}，核减{yuan(amount)}元", spec, loss.line_id)
     work.amount = -amount
     return work

@@ -18,6 +18,7 @@ from claims.extensions import db
 from claims.regions.models import Region, RegionLevel
 from claims.valuation.fileformat import FileError, FileProblem, ScheduleFile, parse_schedule, spec_from_body
 from claims.valuation.models import CompensationSchedule, ScheduleStatus
+from claims.valuation.permissions import can_view_schedule
 from claims.valuation.spec import ScheduleSpec
 from claims.workflow.audit import record_event
 
@@ -168,7 +169,6 @@ def spec_of(schedule: CompensationSchedule) -> ScheduleSpec:
 
 
 def visible_schedules(user: User) -> list[CompensationSchedule]:
-    from claims.valuation.permissions import can_view_schedule
 
     rows = db.session.execute(select(CompensationSchedule).order_by(CompensationSchedule.effective_from.desc(), CompensationSchedule.code)).scalars()
     return [s for s in rows if can_view_schedule(user, s)]

@@ -1,7 +1,7 @@
 """Valuing a claim: the engine's input from the verified losses, stored valuations, recompute, adjustments.
 
 `current_valuation(claim)` is what later steps (insurance split, decision, payment) read: its `.total`
-and `.final_lines()` include the officers' adjustments.
+and `final_lines(valuation)` include the officers' adjustments.
 """
 
 from __future__ import annotations
@@ -273,15 +273,6 @@ def adjust_line(
     changes = {"valuation": valuation.id, "line": line_id, "from": str(line.amount), "to": str(amount), "total": str(valuation.total)}
     record_event(entity="valuation", action="valuation_adjusted", actor=actor, claim=claim, reason=adjustment.reason, changes=changes)
     return adjustment
-
-
-def value_claim_step(claim: Claim, *, actor: User, expected_version: int | None = None) -> None:
-    """Submit the current valuation: the claim becomes VALUED and the valuation is frozen."""
-    from claims.workflow.services import apply_transition
-
-    valuation = current_valuation(claim)
-    changes = {"valuation": valuation.id, "total": str(valuation.total)} if valuation is not None else {}
-    apply_transition(claim, "value", actor=actor, data={"changes": changes}, expected_version=expected_version)
 
 
 def computed_message() -> str:

@@ -13,9 +13,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-PERSONAL = frozenset({"injury", "death"})
-PROPERTY = ("crop", "economic_tree", "livestock", "poultry", "property")
-CATEGORIES = (*PROPERTY, "injury", "death")
+from claims.intake.models import PERSONAL_CATEGORIES, LossCategory
+
+PERSONAL = PERSONAL_CATEGORIES
+CATEGORIES = tuple(str(c) for c in LossCategory)
+PROPERTY = tuple(c for c in CATEGORIES if c not in PERSONAL)
 METHODS = ("fixed_rate", "market_value", "assessed_value")
 REGION_LEVELS = ("province", "prefecture", "county")
 

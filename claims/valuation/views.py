@@ -6,8 +6,9 @@ from flask import Blueprint, abort, g
 
 from claims.accounts.models import Role
 from claims.accounts.session import roles_required
-from claims.intake.views import _load, render_detail
-from claims.valuation import services
+from claims.intake.permissions import visible_claim_or_404
+from claims.intake.views import render_detail
+from claims.valuation import operations, services
 from claims.valuation.forms import AdjustForm, ComputeForm, ValueForm, version_of
 from claims.valuation.permissions import can_value_claim
 from claims.workflow.actions import run_action
@@ -22,7 +23,7 @@ def filing_estimate(claim):  # type: ignore[no-untyped-def]
 
 
 def _claim_for_officer(claim_id: int):  # type: ignore[no-untyped-def]
-    claim = _load(claim_id)
+    claim = visible_claim_or_404(claim_id, g.user)
     if not can_value_claim(g.user, claim):
         abort(404)
     return claim
@@ -65,4 +66,4 @@ def submit(claim_id: int):  # type: ignore[no-untyped-def]
     form = ValueForm()
     if not form.validate_on_submit():
         return render_detail(claim, {}, 422)
-    return run_action(claim, lambda: services.value_claim_step(claim, actor=g.user, expected_version=version_of(form)), services.valued_message())
+    return run_action(claim, lambda: operations.value_claim_step(claim, actor=g.user, expected_version=version_of(form)), services.valued_message())

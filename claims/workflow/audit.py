@@ -7,9 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
-from sqlalchemy.orm import Session, SessionTransaction
 
 from claims.core.time import utcnow
 from claims.extensions import db
@@ -41,23 +39,21 @@ HEAD_KEY = "claims.audit.head"
 
 
 def _locked_head() -> AuditHead:
-    """The chain's head row, locked once per transaction (later events of the transaction reuse it)."""
+    """The chain's head row, locked once per transaction (later events of the same transaction reuse it).
+
+    A new transaction, or the rest of one after a savepoint ends, locks the head again and reads it fresh
+    (a rolled-back savepoint may have released the row lock): the cache holds the transaction it is for."""
+    session = db.session()
+    transaction = session.get_nested_transaction() or session.get_transaction()
     cached = db.session.info.get(HEAD_KEY)
-    if cached is not None and cached in db.session:
-        return cached
+    if cached is not None and cached[0] is transaction and cached[1] in db.session:
+        return cached[1]
     head = db.session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
     if head is None:
         head = AuditHead(id=1, last_hash=GENESIS, count=0)
         db.session.add(head)
-    db.session.info[HEAD_KEY] = head
+    db.session.info[HEAD_KEY] = (transaction, head)
     return head
-
-
-@sa_event.listens_for(Session, "after_transaction_end")
-def _forget_head(session: Session, transaction: SessionTransaction) -> None:
-    """A new transaction, or the rest of one after a savepoint ends, locks the head again and reads it fresh
-    (a rolled-back savepoint may have released the row lock)."""
-    session.info.pop(HEAD_KEY, None)
 
 
 def record_event(

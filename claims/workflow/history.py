@@ -8,6 +8,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from claims.accounts.models import Role
 from claims.core.crypto import mask_name
 from claims.extensions import db
 from claims.workflow.models import AuditEvent
@@ -31,7 +32,7 @@ ACTION_TEXT = {
     "dispute": _l("Disputed the verified loss"),
     "identity_revealed": _l("Viewed the full resident ID number"),
     "valuation_computed": _l("Computed the valuation"),
-    "valuation_recomputed": _l("Recomputed the valuation"),
+    "valuation_recomputed": _l("Computed the valuation again"),
     "valuation_adjusted": _l("Adjusted a valuation line"),
     "value": _l("Submitted the valuation"),
     "refer": _l("Referred the claim to the insurer"),
@@ -61,7 +62,6 @@ class HistoryLine:
 
 def claim_history(claim_id: int, *, show_names: bool = True, mask_claimants: bool = False) -> list[HistoryLine]:
     """`mask_claimants`: villagers' names masked (for insurers and administrators, as elsewhere)."""
-    from claims.accounts.models import Role
 
     events = db.session.execute(select(AuditEvent).where(AuditEvent.claim_id == claim_id).order_by(AuditEvent.id)).scalars()
     lines = []

@@ -5,13 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from claims.accounts.models import Role, User
+from claims.approval.forms import ApproveForm, CorrectAccountForm, RefuseAwardForm
+from claims.approval.models import Payment, PaymentStatus
+from claims.approval.services import approvals_this_round, current_entry
+from claims.extensions import db
+from claims.insurance.models import Referral, Split
 from claims.intake.models import Claim
 from claims.intake.permissions import can_view_claim
 from claims.intake.review_forms import AcceptForm, RefuseForm, ReturnForm
+from claims.lifecycle import available_actions
 from claims.regions.settings import county_setting
 from claims.survey.forms import AssignForm, ConfirmationForm
 from claims.survey.models import ConfirmationMethod
-from claims.survey.permissions import eligible_surveyors, is_assigned_surveyor
+from claims.survey.permissions import eligible_surveyors
+from claims.valuation.panels import valuation_panel
 from claims.workflow.states import ClaimStatus
 
 CONFIRM_METHOD = {Role.OFFICER: ConfirmationMethod.ON_SITE, Role.CLERK: ConfirmationMethod.PAPER, Role.VILLAGER: ConfirmationMethod.ONLINE}
@@ -22,48 +29,42 @@ def confirmation_method(user: User) -> ConfirmationMethod | None:
 
 
 def action_panels(claim: Claim, user: User, forms: dict[str, Any]) -> dict[str, Any]:
+    """The forms of the steps the lifecycle table offers this user now (claims.lifecycle.available_actions)."""
     if not can_view_claim(user, claim):
         return {}
+    actions = available_actions(claim, user)
     panels: dict[str, Any] = {}
-    status = claim.status
-    if status == ClaimStatus.SUBMITTED and user.role == Role.CLERK:
+    if "accept" in actions:
         panels["accept"] = forms.get("accept") or AcceptForm(version=claim.version)
+    if "return" in actions:
         panels["return"] = forms.get("return") or ReturnForm(version=claim.version)
+    if "not_accept" in actions:
         panels["not_accept"] = forms.get("not_accept") or RefuseForm(version=claim.version)
-    if status in (ClaimStatus.ACCEPTED, ClaimStatus.DISPUTED) and user.role == Role.OFFICER:
+    if "assign_survey" in actions:
         form = forms.get("assign_survey") or AssignForm(version=claim.version)
         form.surveyors.choices = [(u.id, u.name) for u in eligible_surveyors(claim)]
         panels["assign_survey"] = form
         panels["surveyors_required"] = county_setting(claim.county, "surveyors_required")
-    if status == ClaimStatus.SURVEY_ASSIGNED and is_assigned_surveyor(claim, user):
+    if "survey_eligible" in actions:
         panels["survey"] = True
-    if status == ClaimStatus.SURVEYED and user.role in CONFIRM_METHOD:
+    if "confirm" in actions and user.role in CONFIRM_METHOD:
         panels["confirm"] = forms.get("confirm") or ConfirmationForm()
         panels["confirm_method"] = CONFIRM_METHOD[user.role].value
-    _award_panels(claim, user, forms, panels)
-    from claims.valuation.panels import valuation_panel
-
+    _award_panels(claim, user, forms, panels, actions)
     panels.update(valuation_panel(claim, user, forms))
     return panels
 
 
-def _award_panels(claim: Claim, user: User, forms: dict[str, Any], panels: dict[str, Any]) -> None:
+def _award_panels(claim: Claim, user: User, forms: dict[str, Any], panels: dict[str, Any], actions: set[str]) -> None:
     """Split, approval and payment panels (insurance and approval capabilities)."""
-    from claims.approval.forms import ApproveForm, CorrectAccountForm, RefuseAwardForm
-    from claims.approval.models import Payment, PaymentStatus
-    from claims.approval.services import approvals_this_round, current_entry
-    from claims.extensions import db
-    from claims.insurance.models import Referral, Split
-
     panels["split"] = db.session.get(Split, claim.id)
     panels["referral"] = db.session.query(Referral).filter_by(claim_id=claim.id).one_or_none()
     if claim.status == ClaimStatus.IN_NOTICE:
         panels["notice_entry"] = current_entry(claim)
         panels["approvals"] = approvals_this_round(claim)
-        if user.role == Role.APPROVER:
-            # An approver who approved in this round waits for a second one: approving again is refused.
-            if not any(a.approver_id == user.id for a in panels["approvals"]):
-                panels["approve"] = forms.get("approve") or ApproveForm(version=claim.version)
+        if "approve" in actions:
+            panels["approve"] = forms.get("approve") or ApproveForm(version=claim.version)
+        if "refuse_award" in actions:
             panels["refuse_award"] = forms.get("refuse_award") or RefuseAwardForm(version=claim.version)
     payments = db.session.query(Payment).filter_by(claim_id=claim.id).order_by(Payment.id).all()
     panels["payments"] = payments

@@ -1,9 +1,7 @@
-"""The one transition table of a claim's life.
+"""A claim's states and the shape of a step between them.
 
-Every state, every action between states, who may take it and what must hold is listed here; later
-capabilities (survey, valuation, insurance, approval, payment) add their actions with
-`register(...)` instead of editing the core. `claims.workflow.services.apply_transition` is the only
-code that changes `Claim.status`.
+The states carry their presentation (title, badge, next step, who acts). The steps themselves, all of
+them, are declared in one table in `claims.lifecycle`, which names the checks and effects of each domain.
 """
 
 from __future__ import annotations
@@ -95,10 +93,39 @@ STATUS_INFO: dict[ClaimStatus, StatusInfo] = {
 FINAL_STATES = frozenset({ClaimStatus.NOT_ACCEPTED, ClaimStatus.NOT_COMPENSATED, ClaimStatus.CLOSED, ClaimStatus.WITHDRAWN})
 
 Guard = Callable[["Claim", "User", dict[str, Any]], "str | None"]
-"""A guard returns None when the action may go ahead, else the (translated) reason it may not."""
+"""A guard returns None when the step may go ahead, else the (translated) reason it may not."""
 
 Effect = Callable[["Claim", "User", dict[str, Any]], None]
-"""Runs inside the transaction just before the state changes (numbering, deadlines, ...)."""
+"""Runs inside the transaction just before the state changes (numbering, deadlines, records, ...)."""
+
+Recipients = Callable[["Claim", dict[str, Any]], "list[User]"]
+"""Who is told of a step, from the claim and the step's data."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What the people concerned read after a step; `text` takes %(number)s and %(status)s."""
+
+    text: Any
+    recipients: Recipients
+    sms_claimant: bool = False
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document a step issues: its kind (a `DocumentKind`) and the builder of its data from the claim."""
+
+    kind: Any
+    build: Callable[[Claim], Any]
+
+
+@dataclass(frozen=True)
+class FollowOn:
+    """A step to take at once after another (e.g. the referral to the insurer after valuation)."""
+
+    action: str
+    data: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,21 +135,14 @@ class Transition:
     sources: frozenset[ClaimStatus]
     target: ClaimStatus
     roles: frozenset[Role]
-    guards: tuple[Guard, ...] = field(default=())
+    who: Guard | None = None
+    guards: tuple[Guard, ...] = ()
     effect: Effect | None = None
     reason_required: bool = False
+    notice: Notice | None = None
+    documents: tuple[Document, ...] = ()
+    then: Callable[[Claim, User], FollowOn | None] | None = None
 
-
-TRANSITIONS: dict[str, Transition] = {}
-
-
-def register(transition: Transition) -> Transition:
-    """Add an action to the table; each action name is registered once."""
-    if transition.action in TRANSITIONS:
-        raise ValueError(f"action {transition.action!r} registered twice")
-    TRANSITIONS[transition.action] = transition
-    return transition
-
-
-def allowed_actions(status: ClaimStatus, role: Role) -> list[Transition]:
-    return [t for t in TRANSITIONS.values() if status in t.sources and role in t.roles]
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sources", frozenset(self.sources))
+        object.__setattr__(self, "roles", frozenset(self.roles))

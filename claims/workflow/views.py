@@ -11,9 +11,9 @@ from claims.core.time import utcnow
 from claims.extensions import db
 from claims.intake.evidence import evidence_summaries
 from claims.intake.permissions import can_see_evidence_flags
+from claims.lifecycle import notice_text
 from claims.workflow import queues
 from claims.workflow.models import Notification
-from claims.workflow.notify import notice_text
 
 bp = Blueprint("workflow", __name__)
 

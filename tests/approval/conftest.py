@@ -10,8 +10,10 @@ from claims.extensions import db
 from claims.intake import review
 from claims.intake.models import Claim
 from claims.survey.models import ConfirmationMethod, SurveyOutcome
-from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput, assign_surveyors, record_confirmation, record_survey
-from claims.valuation.services import compute_valuation, value_claim_step
+from claims.survey.operations import assign_surveyors, record_confirmation, record_survey
+from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput
+from claims.valuation.operations import value_claim_step
+from claims.valuation.services import compute_valuation
 from tests.workflow.conftest import file_claim
 
 COUNTIES = {

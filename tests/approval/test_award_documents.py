@@ -7,14 +7,14 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from claims.accounts.services import find_user
-from claims.approval import payments, services
+from claims.approval import operations, payments
 from claims.core import time as clock
 from claims.core.storage import get_storage
 from claims.documents.capitals import amount_in_capitals
 from claims.documents.models import DocumentKind, IssuedDocument
 from claims.extensions import db
 from claims.insurance.models import InsurerDecision, Split
-from claims.insurance.services import decide_as_insurer
+from claims.insurance.operations import decide_as_insurer
 from tests.approval.conftest import valued_claim
 from tests.documents.conftest import pdf_text
 
@@ -30,13 +30,13 @@ def test_approval_issues_the_compensation_decision_with_both_shares(ctx):  # typ
     claim = valued_claim(seed=31)
     decide_as_insurer(claim, InsurerDecision.ACCEPT, actor=find_user("insurer"))
     db.session.commit()
-    batch = services.create_notice_batch(claim.township, [claim], clock.local_today(), actor=find_user("clerk"))
+    batch = operations.create_notice_batch(claim.township, [claim], clock.local_today(), actor=find_user("clerk"))
     db.session.commit()
     notice = _doc(DocumentKind.NOTICE_LIST, subject=f"notice_batch:{batch.id}")
     notice_text = pdf_text(get_storage().get(notice.storage_key))
     assert claim.number in notice_text and claim.claimant_name not in notice_text  # names masked on the posted list
     clock.freeze(clock.utcnow() + timedelta(days=8))
-    assert services.approve(claim, actor=find_user("approver"))
+    assert operations.approve(claim, actor=find_user("approver"))
     db.session.commit()
     document = _doc(DocumentKind.COMPENSATION, claim_id=claim.id)
     assert document is not None
@@ -54,10 +54,10 @@ def test_approval_issues_the_compensation_decision_with_both_shares(ctx):  # typ
 
 def test_payment_batch_export_issues_the_payment_list(ctx):  # type: ignore[no-untyped-def]
     claim = valued_claim("chaling", seed=32)
-    services.create_notice_batch(claim.township, [claim], clock.local_today(), actor=find_user("clerk_cl"))
+    operations.create_notice_batch(claim.township, [claim], clock.local_today(), actor=find_user("clerk_cl"))
     db.session.commit()
     clock.freeze(clock.utcnow() + timedelta(days=8))
-    services.approve(claim, actor=find_user("approver_cl"))
+    operations.approve(claim, actor=find_user("approver_cl"))
     db.session.commit()
     treasurer = find_user("approver_cl")
     batch = payments.create_batch(claim.county, actor=treasurer)

@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import func, select
 
 from claims.accounts.services import find_user
-from claims.approval import payments, services
+from claims.approval import operations, payments, services
 from claims.approval.models import Payment, PaymentStatus, Settlement, Share
 from claims.core import time as clock
 from claims.extensions import db
-from claims.insurance.models import InsurancePolicy, InsurerDecision, LedgerEntry, LimitKind, Split
-from claims.insurance.services import award_lines, decide_as_insurer, ledger_view
+from claims.insurance.models import InsurancePolicy, InsurerDecision, LedgerEntry, PolicyLimit, Split
+from claims.insurance.operations import decide_as_insurer
+from claims.insurance.services import award_lines, ledger_view
 from claims.regions import admin_services
 from claims.workflow.audit import verify_chain
 from claims.workflow.services import WorkflowError
@@ -26,7 +27,7 @@ from tests.approval.conftest import valued_claim
 
 def _notice_and_wait(claims, clerk="clerk"):  # type: ignore[no-untyped-def]
     township = claims[0].township
-    batch = services.create_notice_batch(township, claims, clock.local_today(), actor=find_user(clerk))
+    batch = operations.create_notice_batch(township, claims, clock.local_today(), actor=find_user(clerk))
     db.session.commit()
     clock.freeze(clock.utcnow() + timedelta(days=8))
     return batch
@@ -45,12 +46,12 @@ def test_insured_claim_is_referred_adjusted_split_and_drawn_down(ctx):  # type: 
     assert claim.status == ClaimStatus.INSURER_DECIDED
     assert split.insurer_share == total - Decimal("10.00") and split.government_share == Decimal("10.00")
     drawn = db.session.execute(
-        select(func.sum(LedgerEntry.amount)).where(LedgerEntry.claim_id == claim.id, LedgerEntry.limit_kind == LimitKind.AGGREGATE_PROPERTY)
+        select(func.sum(LedgerEntry.amount)).where(LedgerEntry.claim_id == claim.id, LedgerEntry.limit_kind == PolicyLimit.AGGREGATE_PROPERTY)
     ).scalar_one()
     assert drawn == split.insurer_share
     policy = db.session.get(InsurancePolicy, split.policy_id)
     used = {kind: used for kind, _limit, used in ledger_view(policy)}
-    assert used[LimitKind.AGGREGATE_PROPERTY] == split.insurer_share
+    assert used[PolicyLimit.AGGREGATE_PROPERTY] == split.insurer_share
 
 
 def test_a_payment_past_a_limit_is_refused(ctx):  # type: ignore[no-untyped-def]
@@ -59,11 +60,11 @@ def test_a_payment_past_a_limit_is_refused(ctx):  # type: ignore[no-untyped-def]
 
     claim = valued_claim()
     policy = db.session.execute(select(InsurancePolicy).where(InsurancePolicy.number == "PYYY2026430921000001")).scalar_one()
-    db.session.add(Entry(policy_id=policy.id, claim_id=claim.id, limit_kind=LimitKind.AGGREGATE_PROPERTY, amount=Decimal("999990.00")))
+    db.session.add(Entry(policy_id=policy.id, claim_id=claim.id, limit_kind=PolicyLimit.AGGREGATE_PROPERTY, amount=Decimal("999990.00")))
     db.session.flush()
     other = valued_claim(seed=2)
     with pytest.raises(LimitExceeded):
-        draw_down(policy, other, {LimitKind.AGGREGATE_PROPERTY: Decimal("50.00")})
+        draw_down(policy, other, {PolicyLimit.AGGREGATE_PROPERTY: Decimal("50.00")})
 
 
 def test_uninsured_claim_goes_to_notice_without_the_insurer(ctx):  # type: ignore[no-untyped-def]
@@ -72,7 +73,7 @@ def test_uninsured_claim_goes_to_notice_without_the_insurer(ctx):  # type: ignor
     split = db.session.get(Split, claim.id)
     assert split.insurer_share == Decimal("0.00") and split.government_share == split.entitlement > 0
     _notice_and_wait([claim], clerk="clerk_cl")
-    assert services.approve(claim, actor=find_user("approver_cl"))
+    assert operations.approve(claim, actor=find_user("approver_cl"))
     db.session.commit()
     assert claim.status == ClaimStatus.APPROVED
     assert [p.share for p in services.payments_of(claim)] == [Share.GOVERNMENT]
@@ -85,21 +86,21 @@ def test_full_path_with_objection_two_approvers_and_payment(ctx):  # type: ignor
     for c in (claim, other):
         decide_as_insurer(c, InsurerDecision.ACCEPT, actor=find_user("insurer"))
     db.session.commit()
-    batch = services.create_notice_batch(claim.township, [claim, other], clock.local_today(), actor=find_user("clerk"))
+    batch = operations.create_notice_batch(claim.township, [claim, other], clock.local_today(), actor=find_user("clerk"))
     db.session.commit()
-    services.record_objection(other, "李四（三仙湖村）", "损失面积不实", actor=find_user("clerk"))
+    operations.record_objection(other, "李四（三仙湖村）", "损失面积不实", actor=find_user("clerk"))
     db.session.commit()
     assert other.status == ClaimStatus.VALUED
     with pytest.raises(WorkflowError):  # the notice period still runs
-        services.approve(claim, actor=find_user("approver"))
+        operations.approve(claim, actor=find_user("approver"))
     db.session.rollback()
     clock.freeze(clock.utcnow() + timedelta(days=batch.end_date.toordinal() - clock.local_today().toordinal() + 1))
-    assert not services.approve(claim, actor=find_user("approver"))  # first of two
+    assert not operations.approve(claim, actor=find_user("approver"))  # first of two
     db.session.commit()
     with pytest.raises(WorkflowError):
-        services.approve(claim, actor=find_user("approver"))  # the same approver again
+        operations.approve(claim, actor=find_user("approver"))  # the same approver again
     db.session.rollback()
-    assert services.approve(claim, actor=find_user("approver2"))
+    assert operations.approve(claim, actor=find_user("approver2"))
     db.session.commit()
     assert claim.status == ClaimStatus.APPROVED
     split = db.session.get(Split, claim.id)
@@ -121,7 +122,7 @@ def test_full_path_with_objection_two_approvers_and_payment(ctx):  # type: ignor
 def test_bank_batch_export_import_failure_and_correction(ctx):  # type: ignore[no-untyped-def]
     claim = valued_claim("chaling", seed=5)
     _notice_and_wait([claim], clerk="clerk_cl")
-    services.approve(claim, actor=find_user("approver_cl"))
+    operations.approve(claim, actor=find_user("approver_cl"))
     db.session.commit()
     treasurer = find_user("approver_cl")
     batch = payments.create_batch(claim.county, actor=treasurer)

@@ -6,7 +6,7 @@ import threading
 from datetime import timedelta
 
 from claims.accounts.services import find_user
-from claims.approval import payments, services
+from claims.approval import operations, payments, services
 from claims.approval.models import Payment, Settlement
 from claims.core import time as clock
 from claims.extensions import db
@@ -18,10 +18,10 @@ from tests.approval.conftest import valued_claim
 def test_twenty_concurrent_confirmations_settle_once(app):  # type: ignore[no-untyped-def]
     with app.app_context():
         claim = valued_claim("chaling", seed=11)
-        services.create_notice_batch(claim.township, [claim], clock.local_today(), actor=find_user("clerk_cl"))
+        operations.create_notice_batch(claim.township, [claim], clock.local_today(), actor=find_user("clerk_cl"))
         db.session.commit()
         clock.freeze(clock.utcnow() + timedelta(days=8))
-        services.approve(claim, actor=find_user("approver_cl"))
+        operations.approve(claim, actor=find_user("approver_cl"))
         db.session.commit()
         payment_id, claim_id = services.payments_of(claim)[0].id, claim.id
         db.session.remove()

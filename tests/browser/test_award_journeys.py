@@ -22,12 +22,13 @@ from claims.core import time as clock
 from claims.core.time import local_today, utcnow
 from claims.extensions import db
 from claims.insurance.models import InsurerDecision, Split
-from claims.insurance.services import decide_as_insurer
+from claims.insurance.operations import decide_as_insurer
 from claims.intake import review
 from claims.intake.models import Claim
 from claims.regions.admin_services import set_county_setting
 from claims.survey.models import ConfirmationMethod, SurveyOutcome
-from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput, assign_surveyors, record_confirmation, record_survey
+from claims.survey.operations import assign_surveyors, record_confirmation, record_survey
+from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput
 from claims.workflow.states import ClaimStatus
 from tests.approval.conftest import valued_claim
 from tests.browser.steps import amount, assert_status, click_to, expect_not_found, flashes, log_in, open_claim_from_queue, shortcut

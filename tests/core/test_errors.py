@@ -30,7 +30,7 @@ def _post_filing(app: Flask, as_user):  # type: ignore[no-untyped-def]
 
 
 def test_a_failed_write_gives_the_chinese_error_page_and_a_clean_log(app: Flask, as_user, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
-    from claims.intake import services
+    from claims.intake import operations as services
 
     monkeypatch.setattr(services, "save_filing", _failed_write)
     caplog.set_level(logging.DEBUG)
@@ -50,7 +50,7 @@ def test_a_failed_write_gives_the_chinese_error_page_and_a_clean_log(app: Flask,
 
 def test_when_the_error_page_itself_fails_a_plain_chinese_page_answers(app: Flask, as_user, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
     from claims import errors
-    from claims.intake import services
+    from claims.intake import operations as services
 
     def broken_template(*args: object, **kwargs: object) -> str:
         raise RuntimeError("template store unavailable")

@@ -36,7 +36,8 @@ from claims.intake.models import Claim
 from claims.intake.services import PhotoUpload
 from claims.regions.models import Region
 from claims.survey.models import SurveyOutcome
-from claims.survey.services import SurveyInput, VerifiedLineInput, assign_surveyors, record_survey
+from claims.survey.operations import assign_surveyors, record_survey
+from claims.survey.services import SurveyInput, VerifiedLineInput
 from tests.intake.images import jpeg_bytes
 from tests.workflow.conftest import file_claim
 

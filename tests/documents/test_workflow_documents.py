@@ -112,9 +112,8 @@ def test_a_failing_render_rolls_the_decision_back(ctx: None, monkeypatch: pytest
         raise RuntimeError("renderer down")
 
     monkeypatch.setattr(pdf, "render_pdf", broken)
-    review.accept_claim(claim, actor=find_user("clerk"))
-    with pytest.raises(RuntimeError):
-        db.session.commit()
+    with pytest.raises(RuntimeError):  # the step issues its receipt itself: a failed render refuses the step
+        review.accept_claim(claim, actor=find_user("clerk"))
     db.session.rollback()
     db.session.refresh(claim)
     assert claim.status == ClaimStatus.SUBMITTED and claim.version == version
@@ -127,7 +126,7 @@ def test_a_rolled_back_decision_leaves_no_file_and_no_number(ctx: None) -> None:
     before = set(storage.keys_older_than(-10))
     review.accept_claim(claim, actor=find_user("clerk"))
     db.session.flush()
-    db.session.rollback()  # the queued receipt is dropped with the step
+    db.session.rollback()  # the stored receipt is deleted with the step
     db.session.refresh(claim)
     assert set(storage.keys_older_than(-10)) == before
     accepted(claim)

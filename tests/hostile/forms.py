@@ -172,12 +172,13 @@ def add_extra_states(app: Flask, world: World) -> dict[str, int]:
     from decimal import Decimal
 
     from claims.accounts.services import find_user
-    from claims.approval.services import create_notice_batch
+    from claims.approval.operations import create_notice_batch
     from claims.core import time as clock
     from claims.core.time import local_today, utcnow
     from claims.intake.review import accept_claim
     from claims.survey.models import ConfirmationMethod, SurveyOutcome
-    from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput, assign_surveyors, record_confirmation, record_survey
+    from claims.survey.operations import assign_surveyors, record_confirmation, record_survey
+    from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput
     from tests.test_security_support import CHALING_COUNTY, CHALING_TOWNSHIP, CHALING_VILLAGE, Identity, drive_to_valued, file_claim, region
 
     identities = {

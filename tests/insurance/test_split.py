@@ -7,7 +7,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from claims.insurance.models import DeductibleMode, LimitKind
+from claims.insurance.models import DeductibleMode, PolicyLimit
 from claims.insurance.split import PolicyTerms, split_award
 
 D = Decimal
@@ -15,13 +15,13 @@ ALL = frozenset({"crop", "economic_tree", "livestock", "poultry", "property", "i
 NAN_2025 = PolicyTerms(
     categories=ALL,
     limits={
-        LimitKind.PER_PERSON_DEATH_DISABILITY: D(300000),
-        LimitKind.PER_PERSON_MEDICAL: D(30000),
-        LimitKind.PER_ACCIDENT_CROPS_TREES: D(150000),
-        LimitKind.PER_ACCIDENT_LIVESTOCK_POULTRY: D(100000),
-        LimitKind.PER_PERSON_PROPERTY: D(50000),
-        LimitKind.AGGREGATE_PERSONAL: D(1000000),
-        LimitKind.AGGREGATE_PROPERTY: D(1000000),
+        PolicyLimit.PER_PERSON_DEATH_DISABILITY: D(300000),
+        PolicyLimit.PER_PERSON_MEDICAL: D(30000),
+        PolicyLimit.PER_ACCIDENT_CROPS_TREES: D(150000),
+        PolicyLimit.PER_ACCIDENT_LIVESTOCK_POULTRY: D(100000),
+        PolicyLimit.PER_PERSON_PROPERTY: D(50000),
+        PolicyLimit.AGGREGATE_PERSONAL: D(1000000),
+        PolicyLimit.AGGREGATE_PROPERTY: D(1000000),
     },
 )
 
@@ -34,7 +34,7 @@ def test_no_policy_government_pays_all() -> None:
 def test_within_limits_insurer_pays_all() -> None:
     result = split_award([("crop", D("3845.00")), ("poultry", D("120.00"))], NAN_2025)
     assert result.insurer_share == D("3965.00") and result.government_share == D("0.00")
-    assert result.draws[LimitKind.AGGREGATE_PROPERTY] == D("3965.00")
+    assert result.draws[PolicyLimit.AGGREGATE_PROPERTY] == D("3965.00")
 
 
 def test_per_person_property_limit_and_top_up() -> None:
@@ -43,13 +43,13 @@ def test_per_person_property_limit_and_top_up() -> None:
 
 
 def test_aggregate_already_used() -> None:
-    used = {LimitKind.AGGREGATE_PROPERTY: D("999000.00")}
+    used = {PolicyLimit.AGGREGATE_PROPERTY: D("999000.00")}
     result = split_award([("crop", D("3000.00"))], NAN_2025, used=used)
     assert result.insurer_share == D("1000.00") and result.government_share == D("2000.00")
 
 
 def test_medical_limit_per_person() -> None:
-    result = split_award([("injury", D("45000.00"))], NAN_2025, used={LimitKind.PER_PERSON_MEDICAL: D("10000.00")})
+    result = split_award([("injury", D("45000.00"))], NAN_2025, used={PolicyLimit.PER_PERSON_MEDICAL: D("10000.00")})
     assert result.insurer_share == D("20000.00")
 
 

@@ -29,7 +29,8 @@ from claims.intake.models import Claim, Photo, PhotoStage
 from claims.intake.services import PhotoUpload
 from claims.regions.models import Region
 from claims.survey.models import SurveyOutcome
-from claims.survey.services import SurveyInput, VerifiedLineInput, assign_surveyors, record_survey
+from claims.survey.operations import assign_surveyors, record_survey
+from claims.survey.services import SurveyInput, VerifiedLineInput
 from tests.conftest import login
 from tests.factories import (
     MAOCAOJIE_VILLAGE,

@@ -15,7 +15,8 @@ from claims.extensions import db
 from claims.intake import review
 from claims.intake.models import Claim
 from claims.survey.models import ConfirmationMethod, SurveyOutcome
-from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput, assign_surveyors, record_confirmation, record_survey
+from claims.survey.operations import assign_surveyors, record_confirmation, record_survey
+from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput
 from tests.workflow.conftest import file_claim
 
 TODAY = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)  # incidents on 2026-06-14: 2025 reference prices

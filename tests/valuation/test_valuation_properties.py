@@ -16,7 +16,8 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from claims.valuation.engine import FEN, value_claim
+from claims.core.money import FEN
+from claims.valuation.engine import value_claim
 from claims.valuation.spec import (
     CategoryCap,
     DailyRule,
@@ -167,7 +168,7 @@ def test_same_input_same_output(spec: ScheduleSpec, items: tuple[LossIn, ...], h
 @settings(max_examples=200, deadline=None)
 @given(st.decimals(min_value=0, max_value=10**9, places=4))
 def test_money_is_rounded_half_up_to_the_fen(amount: Decimal) -> None:
-    from claims.valuation.engine import fen
+    from claims.core.money import to_fen as fen
 
     rounded = fen(amount)
     assert abs(rounded - amount) <= Decimal("0.005")

@@ -11,7 +11,8 @@ from claims.accounts.services import find_user
 from claims.extensions import db
 from claims.intake.models import LossCategory
 from claims.valuation.models import ClaimValuation, ValuationAdjustment
-from claims.valuation.services import adjust_line, compute_valuation, current_valuation, earlier_claims, quote_claim, value_claim_step
+from claims.valuation.operations import value_claim_step
+from claims.valuation.services import adjust_line, compute_valuation, current_valuation, earlier_claims, final_lines, quote_claim
 from claims.workflow.audit import verify_chain
 from claims.workflow.models import AuditEvent
 from claims.workflow.services import WorkflowError
@@ -32,8 +33,8 @@ def test_compute_adjust_recompute_and_submit(confirmed) -> None:  # type: ignore
     valuation = compute_valuation(claim, actor=officer)
     db.session.commit()
     assert (valuation.total, valuation.computed_total, valuation.version) == (D("1308.00"), D("1308.00"), 1)
-    assert [line.amount for line in valuation.final_lines()] == [D("1200.00"), D("108.00")]
-    assert [line.category for line in valuation.final_lines()] == [LossCategory.CROP, LossCategory.POULTRY]
+    assert [line.amount for line in final_lines(valuation)] == [D("1200.00"), D("108.00")]
+    assert [line.category for line in final_lines(valuation)] == [LossCategory.CROP, LossCategory.POULTRY]
     assert valuation.result["schedules"] == ["hn-nanxian-rice-2025", "hn-default-2024"]
     assert valuation.input_snapshot["losses"][0] == {
         "line_id": "L1",
@@ -50,7 +51,7 @@ def test_compute_adjust_recompute_and_submit(confirmed) -> None:  # type: ignore
     adjust_line(valuation, "L2", D("150.00"), "鸡为良种土鸡，按实际价格", actor=officer)
     db.session.commit()
     assert valuation.total == D("1350.00")
-    line = valuation.final_lines()[1]
+    line = final_lines(valuation)[1]
     assert (line.computed, line.amount, line.adjustment.original_amount) == (D("108.00"), D("150.00"), D("108.00"))
 
     with pytest.raises(WorkflowError):
@@ -95,7 +96,7 @@ def test_a_county_without_its_own_rates_uses_the_provincial_default(confirmed) -
     valuation = compute_valuation(claim, actor=find_user("officer_cl"))
     # rice 2.5 x 1060 (2025 price) x 100% x 80% = 2120; chickens 3 x 60 x 60% = 108
     assert valuation.total == D("2228.00")
-    assert "2025年市场价1060元/亩" in valuation.final_lines()[0].rule
+    assert "2025年市场价1060元/亩" in final_lines(valuation)[0].rule
 
 
 def test_below_the_threshold_nothing_is_payable(confirmed) -> None:  # type: ignore[no-untyped-def]

@@ -15,7 +15,8 @@ from claims.accounts.services import find_user
 from claims.core.time import to_local, utcnow
 from claims.extensions import db
 from claims.intake.models import Claim, LossCategory
-from claims.intake.services import ClaimInput, LossInput, PhotoUpload, save_filing, start_draft
+from claims.intake.operations import save_filing
+from claims.intake.services import ClaimInput, LossInput, PhotoUpload, start_draft
 from claims.regions.models import Region, Species
 from tests.intake.images import jpeg_bytes
 

@@ -11,9 +11,11 @@ from claims.accounts.services import create_user, find_user
 from claims.core.time import utcnow
 from claims.extensions import db
 from claims.intake import review
-from claims.intake.services import ClaimInput, LossInput, save_filing
+from claims.intake.operations import save_filing
+from claims.intake.services import ClaimInput, LossInput
 from claims.survey.models import ConfirmationMethod, SurveyOutcome
-from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput, assign_surveyors, record_confirmation, record_survey
+from claims.survey.operations import assign_surveyors, record_confirmation, record_survey
+from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput
 from claims.workflow.audit import verify_chain
 from claims.workflow.models import AuditEvent, Notification, OutboxMessage
 from claims.workflow.services import ClaimChanged, WorkflowError

@@ -20,14 +20,16 @@ from claims.accounts.services import create_user, find_user
 from claims.core.time import utcnow
 from claims.extensions import db
 from claims.intake import review
+from claims.intake.operations import save_filing
 from claims.intake.permissions import can_view_claim
-from claims.intake.services import ClaimInput, LossInput, PhotoUpload, save_filing
+from claims.intake.services import ClaimInput, LossInput, PhotoUpload
+from claims.lifecycle import TRANSITIONS, apply_transition
 from claims.survey.models import ConfirmationMethod, SurveyOutcome
-from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput, assign_surveyors, record_confirmation, record_survey
+from claims.survey.operations import assign_surveyors, record_confirmation, record_survey
+from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput
 from claims.workflow.audit import verify_chain
 from claims.workflow.models import AuditEvent
-from claims.workflow.services import WorkflowError, apply_transition
-from claims.workflow.states import TRANSITIONS
+from claims.workflow.services import WorkflowError
 from tests.intake.images import jpeg_bytes
 from tests.workflow.conftest import file_claim
 

@@ -1,0 +1,98 @@
+"""The checks and effects of public notice, objection, approval, refusal, payment and closing, named by claims.lifecycle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+
+from claims.accounts.models import User
+from claims.approval.models import Approval, Decision, NoticeBatch, NoticeEntry, Objection, Share
+from claims.approval.services import approvals_this_round, award_total, claim_round, current_entry, new_payment, party_problem
+from claims.core.time import local_today
+from claims.extensions import db
+from claims.insurance.models import Split
+from claims.insurance.services import award_lines
+from claims.intake.models import Claim
+from claims.regions.models import LimitKind
+from claims.regions.services import due_date
+from claims.regions.settings import county_setting
+from claims.workflow.reasons import RefusalReason
+
+
+def has_split(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
+    return None if db.session.get(Split, claim.id) is not None else _("The award has not been split between insurer and government yet.")
+
+
+def notice_over(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
+    entry = current_entry(claim)
+    if entry is None:
+        return _("The claim is not on a public notice.")
+    if local_today() <= entry.batch.end_date:
+        return _("The public notice runs until %(day)s; approval is possible after it.", day=entry.batch.end_date.isoformat())
+    return None
+
+
+def not_a_party(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
+    return party_problem(claim, actor)
+
+
+def second_approver(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
+    if award_total(claim) <= county_setting(claim.county, "second_approval_above"):
+        return None
+    others = [a for a in approvals_this_round(claim) if a.approved and a.approver_id != actor.id]
+    return None if others else _("Above %(limit)s yuan a second approver must approve too.", limit=county_setting(claim.county, "second_approval_above"))
+
+
+def on_notice(claim: Claim, actor: User, data: dict[str, Any]) -> None:
+    batch: NoticeBatch = data["batch"]
+    db.session.add(NoticeEntry(batch=batch, claim_id=claim.id, amount=award_total(claim)))
+    claim.due_at = batch.end_date
+
+
+def on_objection(claim: Claim, actor: User, data: dict[str, Any]) -> None:
+    entry = current_entry(claim)
+    if entry is not None:
+        entry.withdrawn = True
+        db.session.add(Objection(batch_id=entry.batch_id, claim_id=claim.id, objector=data["objector"], reason=data["reason"], recorded_by_id=actor.id))
+    claim.due_at = due_date(claim.county, LimitKind.VALUATION)
+
+
+def on_approve(claim: Claim, actor: User, data: dict[str, Any]) -> None:
+    split = db.session.get(Split, claim.id)
+    assert split is not None
+    approvers = [a.approver_id for a in approvals_this_round(claim) if a.approved] + [actor.id]
+    db.session.add(
+        Approval(claim_id=claim.id, approver_id=actor.id, round=claim_round(claim), approved=True, amount=award_total(claim), reason=data.get("reason"))
+    )
+    decision = db.session.get(Decision, claim.id) or Decision(claim_id=claim.id)
+    decision.total = split.insurer_share + split.government_share
+    decision.insurer_share, decision.government_share, decision.policy_id = split.insurer_share, split.government_share, split.policy_id
+    decision.lines = [{"category": line.category, "label": line.label, "amount": str(line.amount)} for line in award_lines(claim)]
+    decision.payee_name = claim.claimant_name or ""
+    decision.approvers = sorted(set(approvers))
+    db.session.add(decision)
+    for share, amount in ((Share.GOVERNMENT, split.government_share), (Share.INSURER, split.insurer_share)):
+        if amount > 0:
+            new_payment(claim, share, amount)
+    claim.due_at = due_date(claim.county, LimitKind.PAYMENT)
+
+
+def on_refuse(claim: Claim, actor: User, data: dict[str, Any]) -> None:
+    db.session.add(
+        Approval(claim_id=claim.id, approver_id=actor.id, round=claim_round(claim), approved=False, amount=award_total(claim), reason=data.get("explanation"))
+    )
+    claim.decision_reasons = [str(RefusalReason(r)) for r in data["reasons"]]
+    claim.decision_explanation = data.get("explanation")
+    claim.due_at = None
+
+
+def not_approved_yet(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
+    """An approver who approved in this round waits for a second one: approving again is refused."""
+    if any(a.approver_id == actor.id for a in approvals_this_round(claim)):
+        return _("You have approved this claim already; a different approver must approve too.")
+    return None
+
+
+def on_close(claim: Claim, actor: User, data: dict[str, Any]) -> None:
+    claim.due_at = None

@@ -1,0 +1,141 @@
+"""The checks and effects of the survey steps (assign, survey, confirm or dispute), named by claims.lifecycle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+
+from claims.accounts.models import Role, User
+from claims.extensions import db
+from claims.intake.models import Claim
+from claims.regions.models import LimitKind
+from claims.regions.services import due_date
+from claims.regions.settings import county_setting
+from claims.survey.models import ClaimantConfirmation, ConfirmationMethod, FieldSurvey, SurveyAssignment, VerifiedLoss
+from claims.survey.permissions import conflict_problem, current_assignment, earlier_surveyor_ids, is_assigned_surveyor
+from claims.survey.services import ConfirmationInput, SurveyInput
+from claims.workflow.reasons import RefusalReason
+from claims.workflow.states import ClaimStatus
+
+
+# Checks -----------------------------------------------------------------------------------------
+def surveyors_ok(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
+    surveyors: list[User] = data.get("surveyors", [])
+    required = county_setting(claim.county, "surveyors_required")
+    if len({u.id for u in surveyors}) != required:
+        return _("Choose exactly %(n)d surveyors.", n=required)
+    earlier = earlier_surveyor_ids(claim)
+    for user in surveyors:
+        if user.role != Role.OFFICER or user.region_id != claim.county_id or not user.active:
+            return _("%(name)s is not a forestry officer of this county.", name=user.name)
+        if user.id in earlier:
+            return _("%(name)s surveyed this claim before; a second survey needs other surveyors.", name=user.name)
+        problem = conflict_problem(claim, user)
+        if problem:
+            return problem
+    return None
+
+
+def actor_is_surveyor(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
+    if not is_assigned_surveyor(claim, actor):
+        return _("Only the surveyors assigned to this claim may record the survey.")
+    return conflict_problem(claim, actor)
+
+
+def lines_complete(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
+    survey: SurveyInput = data["survey"]
+    known = {line.id for line in claim.losses}
+    given = {line.loss_line_id for line in survey.lines}
+    if not given <= known:
+        return _("A verified line does not belong to this claim.")
+    if known - given:
+        return _("Record the verified quantity of every loss line.")
+    return None
+
+
+def refusal_reasons(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
+    survey: SurveyInput = data["survey"]
+    if not survey.exclusions or not (survey.explanation or "").strip():
+        return _("A survey that finds the claim not compensable needs at least one reason and a written explanation.")
+    return None
+
+
+def confirmer_ok(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
+    info: ConfirmationInput = data["confirmation"]
+    if actor.role == Role.VILLAGER and info.method != ConfirmationMethod.ONLINE:
+        return _("Please confirm online.")
+    if actor.role == Role.OFFICER and info.method == ConfirmationMethod.ON_SITE and (info.typed_name or "").strip() != (claim.claimant_name or "").strip():
+        return _("The claimant must type their own name exactly as on the claim.")
+    if actor.role == Role.CLERK and (info.method != ConfirmationMethod.PAPER or info.paper_scan is None):
+        return _("Upload the scan or photo of the signed paper form.")
+    if not info.confirmed and not (info.statement or "").strip():
+        return _("Say what the claimant disputes.")
+    return None
+
+
+# Effects ----------------------------------------------------------------------------------------
+def on_assign(claim: Claim, actor: User, data: dict[str, Any]) -> None:
+    claim.survey_round += 1
+    db.session.add(SurveyAssignment(claim=claim, round=claim.survey_round, assigned_by=actor, surveyors=list(data["surveyors"])))
+    if claim.status == ClaimStatus.DISPUTED or claim.due_at is None:
+        claim.due_at = due_date(claim.county, LimitKind.SURVEY)
+
+
+def _store_survey(claim: Claim, actor: User, data: dict[str, Any]) -> FieldSurvey:
+    info: SurveyInput = data["survey"]
+    survey = FieldSurvey(
+        claim=claim,
+        assignment=current_assignment(claim),
+        round=claim.survey_round,
+        recorded_by=actor,
+        visited_at=info.visited_at,
+        gps_lat=info.gps_lat,
+        gps_lon=info.gps_lon,
+        gps_accuracy_m=info.gps_accuracy_m,
+        surveyors_present=info.surveyors_present,
+        claimant_present=info.claimant_present,
+        witnesses=info.witnesses,
+        evidence=list(info.evidence),
+        in_designated_area=info.in_designated_area,
+        prevention_measures=info.prevention_measures,
+        exclusions=[str(RefusalReason(r)) for r in info.exclusions],
+        outcome=info.outcome,
+        explanation=info.explanation,
+        lines=[
+            VerifiedLoss(loss_line_id=v.loss_line_id, quantity=v.quantity, loss_rate=v.loss_rate, growth_stage=v.growth_stage, note=v.note) for v in info.lines
+        ],
+    )
+    db.session.add(survey)
+    return survey
+
+
+def on_surveyed(claim: Claim, actor: User, data: dict[str, Any]) -> None:
+    _store_survey(claim, actor, data)
+    claim.due_at = due_date(claim.county, LimitKind.CONFIRMATION)
+
+
+def on_survey_refused(claim: Claim, actor: User, data: dict[str, Any]) -> None:
+    survey = _store_survey(claim, actor, data)
+    claim.decision_reasons = list(survey.exclusions)
+    claim.decision_explanation = survey.explanation
+    claim.due_at = None
+
+
+def on_confirmation(claim: Claim, actor: User, data: dict[str, Any]) -> None:
+    info: ConfirmationInput = data["confirmation"]
+    survey = db.session.query(FieldSurvey).filter_by(claim_id=claim.id, round=claim.survey_round).one()
+    document = data.get("document_photo")
+    db.session.add(
+        ClaimantConfirmation(
+            claim_id=claim.id,
+            survey=survey,
+            confirmed=info.confirmed,
+            method=info.method,
+            typed_name=info.typed_name,
+            statement=info.statement,
+            document_photo=document,
+            recorded_by=actor,
+        )
+    )
+    claim.due_at = due_date(claim.county, LimitKind.VALUATION if info.confirmed else LimitKind.SURVEY)

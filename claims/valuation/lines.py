@@ -1,0 +1,102 @@
+"""A valuation line while the engine computes it, and how its amounts, rates and units are written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from claims.core.formatting import plain
+from claims.core.money import to_fen as fen
+from claims.valuation.spec import ItemRule, Line, ScheduleSpec
+
+ONE = Decimal(1)
+HUNDRED = Decimal(100)
+UNIT_ZH = {"mu": "亩", "plant": "株", "head": "头", "bird": "只", "hive": "箱", "kg": "公斤", "m2": "平方米", "item": "件", "person": "人"}
+CATEGORY_ZH = {
+    "crop": "农作物",
+    "economic_tree": "经济林木",
+    "livestock": "牲畜",
+    "poultry": "家禽",
+    "property": "房屋财产",
+    "injury": "人身伤害",
+    "death": "死亡",
+}
+INCOME_ZH = {"urban": "城镇居民人均可支配收入", "rural": "农村居民人均可支配收入", "all": "全体居民人均可支配收入"}
+
+
+def num(value: Decimal | int) -> str:
+    """A quantity or rate as written in a rule: no exponent, no trailing zeros."""
+    return plain(value)
+
+
+def yuan(value: Decimal) -> str:
+    return str(fen(value))
+
+
+def pct(ratio: Decimal) -> str:
+    return num(ratio * HUNDRED) + "%"
+
+
+def unit_zh(unit: str | None) -> str:
+    return UNIT_ZH.get(unit or "", unit or "")
+
+
+@dataclass
+class WorkLine:
+    """A line while it is being computed."""
+
+    id: str
+    kind: str
+    category: str
+    item: str
+    formula: str
+    spec: ScheduleSpec | None
+    source_line: str | None = None
+    person: str | None = None
+    quantity: Decimal | None = None
+    unit: str | None = None
+    rate: Decimal | None = None
+    loss_rate: int | None = None
+    ratio: Decimal | None = None
+    tiered: bool = False
+    loss_value: Decimal | None = None
+    amount: Decimal = Decimal(0)
+    rule: ItemRule | None = None
+    caps: list[str] = field(default_factory=list)
+    payable: bool = True
+    reason: str | None = None
+
+    def refuse(self, reason: str) -> WorkLine:
+        self.payable, self.amount, self.reason = False, Decimal(0), reason
+        return self
+
+    def freeze(self) -> Line:
+        if self.kind in ("deduction", "rounding"):
+            text = self.formula
+        elif self.payable:
+            text = f"{self.formula} = {yuan(self.amount)}元"
+        else:
+            text = f"{self.formula}：{self.reason}，不予补偿"
+        if self.caps and self.payable:
+            text += "；" + "；".join(self.caps)
+        if self.spec is not None and self.kind != "rounding":
+            text += f"（依据：{self.spec.citation}）"
+        return Line(
+            id=self.id,
+            kind=self.kind,
+            category=self.category,
+            item=self.item,
+            amount=fen(self.amount),
+            rule=text,
+            schedule=self.spec.code if self.spec else "",
+            source_line=self.source_line,
+            quantity=self.quantity,
+            unit=self.unit,
+            rate=self.rate,
+            loss_rate=self.loss_rate,
+            ratio=self.ratio,
+            loss_value=fen(self.loss_value) if self.loss_value is not None else None,
+            caps=tuple(self.caps),
+            payable=self.payable,
+            reason=self.reason,
+        )
