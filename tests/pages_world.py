@@ -4,19 +4,14 @@ Everything is made through the real services, as users would: filing, the clerk'
 (with growth stages and a quantity of 20, which once printed as "2E+1"), disputes, valuation, the insurer's
 adjusted decision, a public notice with an objection, one and two approvals, refusals, payment batches
 exported, failed and paid, and the documents each step issues. Built once per test session and restored
-for each test (the snapshot machinery of tests/test_security_support.py).
+for each test (tests/database.py: built_once).
 """
 
 from __future__ import annotations
 
-import atexit
-import copy
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import select
@@ -41,20 +36,9 @@ from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineI
 from claims.valuation.reference import import_reference
 from claims.valuation.services import compute_valuation, value_claim_step
 from claims.workflow.services import apply_transition
+from tests.database import built_once
 from tests.intake.images import jpeg_bytes
-from tests.test_security_support import (
-    CHALING_COUNTY,
-    CHALING_TOWNSHIP,
-    CHALING_VILLAGE,
-    IDENTITIES,
-    NAN_COUNTY,
-    NAN_TOWNSHIP,
-    NAN_VILLAGE,
-    _restore_database,
-    _save_database,
-    claim_input,
-    region,
-)
+from tests.security.world import CHALING_COUNTY, CHALING_TOWNSHIP, CHALING_VILLAGE, IDENTITIES, NAN_COUNTY, NAN_TOWNSHIP, NAN_VILLAGE, claim_input, region
 
 QUANTITY = Decimal("20")  # whole numbers were shown as "2E+1"
 TYPED = {"水稻", "柑橘", "野猪", "勘查员", "李四（三仙湖村）", "面积核减", "账号不存在"}  # what the world typed
@@ -235,22 +219,9 @@ def _collect(world: PagesWorld, ids: dict[str, int]) -> None:
     db.session.rollback()
 
 
-_SNAPSHOTS: dict[str, tuple[PagesWorld, Path]] = {}
 SNAPSHOT_SCHEMA = "pages_world"  # PostgreSQL: apart from the security tests' world
 
 
 def pages_world(app: Flask) -> PagesWorld:
     """The world, in this test's fresh database: built the first time, restored after."""
-    key = app.config["SQLALCHEMY_DATABASE_URI"]
-    if key not in _SNAPSHOTS:
-        world = build_pages_world(app)
-        folder = Path(tempfile.mkdtemp(prefix="pages-world-"))
-        atexit.register(shutil.rmtree, folder, True)
-        _save_database(app, folder, SNAPSHOT_SCHEMA)
-        shutil.copytree(app.config["UPLOAD_FOLDER"], folder / "uploads")
-        _SNAPSHOTS[key] = (world, folder)
-        return copy.deepcopy(world)
-    world, folder = _SNAPSHOTS[key]
-    _restore_database(app, folder, SNAPSHOT_SCHEMA)
-    shutil.copytree(folder / "uploads", app.config["UPLOAD_FOLDER"], dirs_exist_ok=True)
-    return copy.deepcopy(world)
+    return built_once(app, SNAPSHOT_SCHEMA, build_pages_world)

@@ -26,9 +26,9 @@ from claims import create_app
 from claims.accounts import throttle
 from claims.core.throttle import ENDPOINT_LIMITS
 from claims.extensions import db
+from tests.accounts.test_sessions_and_passwords import GOOD_PASSWORD, _edit_user, _user
 from tests.conftest import DEMO_PASSWORD, Databases, base_config, csrf_token
-from tests.test_security_accounts import GOOD_PASSWORD, _edit_user, _user
-from tests.test_security_support import client_as
+from tests.security.world import client_as
 
 # CI has Redis; so has every developer machine of this project (README). The test fails, never skips, without it.
 REDIS_URL = os.environ.get("CLAIMS_TEST_REDIS", "redis://127.0.0.1:6379/0")

@@ -18,7 +18,8 @@ from flask import Flask
 from sqlalchemy import event
 
 from claims.extensions import db
-from tests.test_security_support import ROLES, World, cases, client_as, run_case
+from tests.security.routes import cases, run_case
+from tests.security.world import ROLES, World, client_as
 
 # Forms whose posting ends the session the crawl uses, or only switches the language.
 NOT_FUZZED = {"/logout", "/language"}
@@ -178,7 +179,7 @@ def add_extra_states(app: Flask, world: World) -> dict[str, int]:
     from claims.intake.review import accept_claim
     from claims.survey.models import ConfirmationMethod, SurveyOutcome
     from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput, assign_surveyors, record_confirmation, record_survey
-    from tests.test_security_support import CHALING_COUNTY, CHALING_TOWNSHIP, CHALING_VILLAGE, Identity, drive_to_valued, file_claim, region
+    from tests.security.world import CHALING_COUNTY, CHALING_TOWNSHIP, CHALING_VILLAGE, Identity, drive_to_valued, file_claim, region
 
     identities = {
         "acc": Identity("430921198001015115", "6222021908009990001"),
