@@ -32,11 +32,11 @@ from claims.intake import services as intake
 from claims.intake.models import Claim, LossCategory
 from claims.regions import admin_services
 from claims.survey.models import ConfirmationMethod, SurveyOutcome
-from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput, assign_surveyors, record_confirmation, record_survey
+from claims.survey.services import ConfirmationInput, record_confirmation
 from claims.valuation.reference import import_reference
-from claims.valuation.services import compute_valuation, value_claim_step
 from claims.workflow.services import apply_transition
 from tests.database import built_once
+from tests.factories import advance, survey_input
 from tests.intake.images import jpeg_bytes
 from tests.security.world import CHALING_COUNTY, CHALING_TOWNSHIP, CHALING_VILLAGE, IDENTITIES, NAN_COUNTY, NAN_TOWNSHIP, NAN_VILLAGE, claim_input, region
 
@@ -62,15 +62,9 @@ def _user(login: str) -> User:
     return user
 
 
-NAN = {"county": NAN_COUNTY, "township": NAN_TOWNSHIP, "village": NAN_VILLAGE, "filer": "13800000001", "clerk": "clerk", "officers": ("officer", "officer2")}
-CHALING = {
-    "county": CHALING_COUNTY,
-    "township": CHALING_TOWNSHIP,
-    "village": CHALING_VILLAGE,
-    "filer": "13800000002",
-    "clerk": "clerk_cl",
-    "officers": ("officer_cl", "officer_cl2"),
-}
+# "staff": who works the place's claims (tests/factories.py: COUNTIES).
+NAN = {"county": NAN_COUNTY, "township": NAN_TOWNSHIP, "village": NAN_VILLAGE, "filer": "13800000001", "staff": "nan"}
+CHALING = {"county": CHALING_COUNTY, "township": CHALING_TOWNSHIP, "village": CHALING_VILLAGE, "filer": "13800000002", "staff": "chaling"}
 _IDS = [IDENTITIES[k] for k in ("a", "b", "w", "s", "r", "n", "web", "stash", "draft_a", "clerk_draft")]
 
 
@@ -91,31 +85,24 @@ def _file(place: dict, seed: int, *, submit: bool = True) -> Claim:  # type: ign
 
 
 def _survey(claim: Claim, place: dict, *, eligible: bool = True) -> None:  # type: ignore[type-arg]
-    first, second = (_user(n) for n in place["officers"])
-    review.accept_claim(claim, actor=_user(place["clerk"]))
-    assign_surveyors(claim, [first, second], actor=first)
-    lines = [VerifiedLineInput(line.id, line.quantity, 80, "mature", "稻穗被拱") for line in claim.losses]
     outcome = SurveyOutcome.ELIGIBLE if eligible else SurveyOutcome.NOT_COMPENSATED
-    survey = SurveyInput(
-        visited_at=utcnow() - timedelta(hours=2),
-        surveyors_present="勘查员",
-        claimant_present=True,
-        outcome=outcome,
+    survey = survey_input(
+        claim,
+        outcome,
+        rate=80,
+        stage="mature",
+        note="稻穗被拱",
         evidence=["tracks", "droppings"],
         in_designated_area=True,
         exclusions=[] if eligible else ["no_prevention"],
         explanation=None if eligible else "未采取防范措施。",
-        lines=lines,
     )
-    record_survey(claim, survey, [], actor=second)
+    advance(claim, "surveyed", county=place["staff"], survey=survey)
 
 
 def _value(claim: Claim, place: dict) -> None:  # type: ignore[type-arg]
     _survey(claim, place)
-    first = _user(place["officers"][0])
-    record_confirmation(claim, ConfirmationInput(True, ConfirmationMethod.ON_SITE, typed_name=claim.claimant_name), actor=first)
-    compute_valuation(claim, actor=first)
-    value_claim_step(claim, actor=first)
+    advance(claim, "valued", county=place["staff"])
 
 
 def _adjust(claim: Claim) -> None:
@@ -128,17 +115,16 @@ def _early(made: dict[str, Claim]) -> tuple[int, int]:
     made["draft"] = _file(NAN, 1, submit=False)
     for i, key in enumerate(("submitted", "returned", "not_accepted", "accepted", "survey_assigned", "withdrawn"), start=2):
         made[key] = _file(NAN, i)
-    clerk, officer, officer2 = _user("clerk"), _user("officer"), _user("officer2")
+    clerk, officer = _user("clerk"), _user("officer")
     review.return_claim(made["returned"], ["id_number", "photos"], "请补充身份证照片。", actor=clerk)
     review.refuse_intake(made["not_accepted"], ["late_report"], "超过报告期限。", actor=clerk)
-    review.accept_claim(made["accepted"], actor=clerk)
-    review.accept_claim(made["survey_assigned"], actor=clerk)
-    assign_surveyors(made["survey_assigned"], [officer, officer2], actor=officer)
+    advance(made["accepted"], "accepted")
+    advance(made["survey_assigned"], "survey_assigned")
     apply_transition(made["withdrawn"], "withdraw", actor=_user("13800000001"), reason="已自行解决")
     for i, key in enumerate(("surveyed", "confirmed", "disputed", "not_compensated_survey"), start=10):
         made[key] = _file(NAN, i)
         _survey(made[key], NAN, eligible=key != "not_compensated_survey")
-    record_confirmation(made["confirmed"], ConfirmationInput(True, ConfirmationMethod.ON_SITE, typed_name=made["confirmed"].claimant_name), actor=officer)
+    advance(made["confirmed"], "confirmed")
     dispute = ConfirmationInput(False, ConfirmationMethod.ON_SITE, typed_name=made["disputed"].claimant_name, statement="面积不止这些")
     record_confirmation(made["disputed"], dispute, actor=officer)
     for i, key in enumerate(("referred", "insurer_decided", "in_notice", "valued_objection", "approved", "paid", "refused_award"), start=20):

@@ -26,6 +26,7 @@ from claims.intake.models import Claim, LossCategory
 from claims.regions.models import Region, Species
 from tests.conftest import DEMO_PASSWORD, csrf_token, login
 from tests.database import built_once
+from tests.factories import advance
 from tests.intake.images import jpeg_bytes
 
 # --- people and their numbers ------------------------------------------------------------------------
@@ -221,26 +222,6 @@ def filing_form(app: Flask, token: str, identity: Identity, **overrides: str) ->
     return form
 
 
-def drive_to_valued(claim: Claim, *, clerk: User, officers: tuple[User, User]) -> None:
-    """Accept, survey, confirm and value: the claim is then REFERRED (insured county) or VALUED."""
-    from claims.intake.review import accept_claim
-    from claims.survey.models import ConfirmationMethod, SurveyOutcome
-    from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput, assign_surveyors, record_confirmation, record_survey
-    from claims.valuation.services import compute_valuation, value_claim_step
-
-    first, second = officers
-    accept_claim(claim, actor=clerk)
-    assign_surveyors(claim, [first, second], actor=first)
-    lines = [VerifiedLineInput(line.id, line.quantity, 100) for line in claim.losses]
-    survey = SurveyInput(
-        visited_at=utcnow() - timedelta(hours=2), surveyors_present="勘查员", claimant_present=True, outcome=SurveyOutcome.ELIGIBLE, lines=lines
-    )
-    record_survey(claim, survey, [], actor=second)
-    record_confirmation(claim, ConfirmationInput(True, ConfirmationMethod.ON_SITE, typed_name=claim.claimant_name), actor=first)
-    compute_valuation(claim, actor=first)
-    value_claim_step(claim, actor=first)
-
-
 def build_world(app: Flask) -> World:
     """Claims in every step the routes act on, filed through the real services ten days ago:
 
@@ -254,8 +235,6 @@ def build_world(app: Flask) -> World:
     from claims.documents.data import NoticeEntry, NoticeListData
     from claims.documents.models import DocumentKind, IssuedDocument
     from claims.documents.services import issue_document
-    from claims.intake.review import accept_claim
-    from claims.survey.services import assign_surveyors
     from claims.valuation.models import CompensationSchedule
 
     world = World()
@@ -267,7 +246,6 @@ def build_world(app: Flask) -> World:
             users = {role: find_user(login) for role, login in LOGINS.items()}
             owner, villager2, clerk = users["owner"], users["villager2"], users["clerk"]
             assert owner is not None and villager2 is not None and clerk is not None
-            officer, officer2 = users["officer"], find_user("officer2")
             chaling = {
                 "county": CHALING_COUNTY,
                 "township": CHALING_TOWNSHIP,
@@ -286,10 +264,9 @@ def build_world(app: Flask) -> World:
                 "r": file_claim(owner, IDENTITIES["r"], submit=True, seed=17, **mine),
                 "n": file_claim(villager2, IDENTITIES["n"], submit=True, seed=18, **chaling),  # type: ignore[arg-type]
             }
-            accept_claim(made["s"], actor=clerk)
-            assign_surveyors(made["s"], [officer, officer2], actor=officer)  # type: ignore[list-item]
-            drive_to_valued(made["r"], clerk=clerk, officers=(officer, officer2))  # type: ignore[arg-type]
-            drive_to_valued(made["n"], clerk=users["clerk_cl"], officers=(users["officer_cl"], find_user("officer_cl2")))  # type: ignore[arg-type]
+            advance(made["s"], "survey_assigned")
+            advance(made["r"], "valued")
+            advance(made["n"], "valued", county="chaling")
             notice = create_notice_batch(region(CHALING_TOWNSHIP), [made["n"]], local_today(), actor=users["clerk_cl"])  # type: ignore[arg-type]
             db.session.commit()
             world.notice_batch = notice.id

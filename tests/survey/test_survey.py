@@ -13,30 +13,23 @@ from claims.core.time import utcnow
 from claims.extensions import db
 from claims.intake import review
 from claims.survey.models import ConfirmationMethod, SurveyOutcome
-from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput, assign_surveyors, record_confirmation, record_survey
+from claims.survey.services import ConfirmationInput, assign_surveyors, record_confirmation, record_survey
 from claims.workflow.audit import verify_chain
 from claims.workflow.models import AuditEvent
 from claims.workflow.services import WorkflowError
 from claims.workflow.states import ClaimStatus
+from tests.factories import advance
+from tests.factories import survey_input as any_survey
 
 
 def survey_input(claim, outcome=SurveyOutcome.ELIGIBLE, **extra):  # type: ignore[no-untyped-def]
-    lines = [VerifiedLineInput(line.id, line.quantity, 80) for line in claim.losses]
-    return SurveyInput(
-        visited_at=utcnow() - timedelta(hours=1),
-        surveyors_present="陈志强、周伟",
-        claimant_present=True,
-        outcome=outcome,
-        evidence=["tracks"],
-        lines=lines,
-        **extra,
-    )
+    """These tests' survey: an hour ago, by 陈志强 and 周伟, tracks found, every line 80 % lost."""
+    fields = {"visited_at": utcnow() - timedelta(hours=1), "surveyors_present": "陈志强、周伟", "evidence": ["tracks"]}
+    return any_survey(claim, outcome, rate=80, **(fields | extra))
 
 
 def to_surveyed(claim):  # type: ignore[no-untyped-def]
-    review.accept_claim(claim, actor=find_user("clerk"))
-    assign_surveyors(claim, [find_user("officer"), find_user("officer2")], actor=find_user("officer"))
-    record_survey(claim, survey_input(claim), [], actor=find_user("officer2"))
+    advance(claim, "surveyed", survey=survey_input(claim))
     db.session.commit()
 
 
@@ -64,8 +57,7 @@ def test_surveyor_count_and_county(make_claim):  # type: ignore[no-untyped-def]
 
 def test_only_assigned_surveyors_record(make_claim):  # type: ignore[no-untyped-def]
     claim = make_claim()
-    review.accept_claim(claim, actor=find_user("clerk"))
-    assign_surveyors(claim, [find_user("officer"), find_user("officer2")], actor=find_user("officer"))
+    advance(claim, "survey_assigned")
     db.session.commit()
     with pytest.raises(WorkflowError):
         record_survey(claim, survey_input(claim), [], actor=find_user("officer_cl"))
@@ -90,8 +82,7 @@ def test_dispute_needs_other_surveyors(make_claim):  # type: ignore[no-untyped-d
 
 def test_survey_refusal_needs_reasons(make_claim):  # type: ignore[no-untyped-def]
     claim = make_claim()
-    review.accept_claim(claim, actor=find_user("clerk"))
-    assign_surveyors(claim, [find_user("officer"), find_user("officer2")], actor=find_user("officer"))
+    advance(claim, "survey_assigned")
     db.session.commit()
     with pytest.raises(WorkflowError):
         record_survey(claim, survey_input(claim, SurveyOutcome.NOT_COMPENSATED), [], actor=find_user("officer"))
