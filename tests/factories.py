@@ -16,6 +16,8 @@ Quick reference::
     response = post_form(client, page.action, data, [photo(jpeg_bytes(seed=1))])
     claim_id = acknowledged_claim_id(response)    # 302 to /claims/<id>/submitted
 
+    advance(claim, "valued")                      # accept, assign, survey, confirm, value (app context)
+
     page = parse_form(response.get_data(as_text=True))
     page.errors["claimant_id_number"]             # the field's error messages
     page.value("claimant_name")                   # what the form shows (values are kept on errors)
@@ -44,14 +46,21 @@ from stdnum.cn import ric
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import TestResponse, encode_multipart
 
-from claims.accounts.models import Role
+from claims.accounts.models import Role, User
 from claims.accounts.services import find_user
-from claims.core.time import local_now, to_local
+from claims.core.time import local_now, to_local, utcnow
 from claims.extensions import db
 from claims.intake import operations as filing
+from claims.intake import review
 from claims.intake import services as intake
 from claims.intake.models import Claim, LossCategory
 from claims.regions.models import Region, Species
+from claims.survey.models import ConfirmationMethod, SurveyOutcome
+from claims.survey.operations import assign_surveyors, record_confirmation, record_survey
+from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput
+from claims.valuation.operations import value_claim_step
+from claims.valuation.services import compute_valuation
+from claims.workflow.states import ClaimStatus
 from tests.intake.images import jpeg_bytes
 
 # --- places (demo data) ----------------------------------------------------------------------------------
@@ -445,8 +454,6 @@ def file_claim(
     A villager files for themself; a clerk files for a claimant without an account (pass ``name`` and
     ``mobile``). ``fields`` go to :func:`claim_input`; ``incident_utc`` defaults to a day ago.
     """
-    from claims.core.time import utcnow
-
     actor = find_user(login)
     assert actor is not None, login
     fields.setdefault("incident_utc", utcnow() - timedelta(days=1))
@@ -461,6 +468,81 @@ def file_claim(
     outcome = filing.save_filing(claim, claim_input(**fields), files, actor=actor, submit=submit, form_ok=True)
     assert not outcome.photo_problems, outcome.photo_problems
     assert outcome.submitted == submit, outcome.problems
+    return claim
+
+
+# --- claims further along the workflow (inside an app context) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoCounty:
+    """A demo county: a village to file in, and who works its claims (the township clerk, two survey officers)."""
+
+    village: str
+    clerk: str
+    officers: tuple[str, str]
+
+
+COUNTIES = {
+    "nan": DemoCounty(SANXIANHU_VILLAGE, "clerk", ("officer", "officer2")),  # insured: a valued claim is referred
+    "chaling": DemoCounty(YANTANG_VILLAGE, "clerk_cl", ("officer_cl", "officer_cl2")),  # uninsured: it stays valued
+}
+STEPS = ("accepted", "survey_assigned", "surveyed", "confirmed", "valued")
+_STEPS_DONE = {ClaimStatus.SUBMITTED: 0, ClaimStatus.ACCEPTED: 1, ClaimStatus.SURVEY_ASSIGNED: 2, ClaimStatus.SURVEYED: 3, ClaimStatus.CONFIRMED: 4}
+
+
+def survey_input(
+    claim: Claim, outcome: SurveyOutcome = SurveyOutcome.ELIGIBLE, *, rate: int | None = 100, stage: str | None = None, note: str | None = None, **fields: Any
+) -> SurveyInput:
+    """A survey on site two hours ago, the claimant present, verifying every loss line at its filed quantity with
+    ``rate`` % lost (and ``stage``, ``note``); ``fields`` replace SurveyInput's own (``lines=`` for other lines)."""
+    values: dict[str, Any] = {
+        "visited_at": utcnow() - timedelta(hours=2),
+        "surveyors_present": "勘查员",
+        "claimant_present": True,
+        "outcome": outcome,
+        "lines": [VerifiedLineInput(line.id, line.quantity, rate, stage, note) for line in claim.losses],
+    }
+    return SurveyInput(**(values | fields))
+
+
+def _staff(login: str) -> User:
+    user = find_user(login)
+    assert user is not None, login
+    return user
+
+
+def advance(
+    claim: Claim,
+    to: str = "valued",
+    *,
+    county: str = "nan",
+    survey: SurveyInput | None = None,
+    surveyor: str | None = None,
+    survey_photos: Iterable[intake.PhotoUpload] = (),
+) -> Claim:
+    """Take a claim through the real services, from the step it has reached up to ``to`` (one of STEPS); the caller commits.
+
+    accepted: by the county's clerk. survey_assigned: both officers, by the first. surveyed: ``survey`` (default
+    :func:`survey_input`) with ``survey_photos``, recorded by ``surveyor`` (default the second officer).
+    confirmed: on site, the claimant typing their name, with the first officer. valued: computed and submitted
+    by the first officer, after which a Nan claim is REFERRED to the insurer and a Chaling claim is VALUED.
+    """
+    staff = COUNTIES[county]
+    first, second = (_staff(login) for login in staff.officers)
+    assert claim.status in _STEPS_DONE, f"cannot advance a claim that is {claim.status}"
+    for step in STEPS[_STEPS_DONE[claim.status] : STEPS.index(to) + 1]:
+        if step == "accepted":
+            review.accept_claim(claim, actor=_staff(staff.clerk))
+        elif step == "survey_assigned":
+            assign_surveyors(claim, [first, second], actor=first)
+        elif step == "surveyed":
+            record_survey(claim, survey or survey_input(claim), list(survey_photos), actor=_staff(surveyor) if surveyor else second)
+        elif step == "confirmed":
+            record_confirmation(claim, ConfirmationInput(True, ConfirmationMethod.ON_SITE, typed_name=claim.claimant_name), actor=first)
+        else:
+            compute_valuation(claim, actor=first)
+            value_claim_step(claim, actor=first)
     return claim
 
 

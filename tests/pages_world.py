@@ -4,19 +4,14 @@ Everything is made through the real services, as users would: filing, the clerk'
 (with growth stages and a quantity of 20, which once printed as "2E+1"), disputes, valuation, the insurer's
 adjusted decision, a public notice with an objection, one and two approvals, refusals, payment batches
 exported, failed and paid, and the documents each step issues. Built once per test session and restored
-for each test (the snapshot machinery of tests/test_security_support.py).
+for each test (tests/database.py: built_once).
 """
 
 from __future__ import annotations
 
-import atexit
-import copy
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import select
@@ -40,25 +35,13 @@ from claims.intake.models import Claim, LossCategory
 from claims.lifecycle import apply_transition
 from claims.regions import admin_services
 from claims.survey.models import ConfirmationMethod, SurveyOutcome
-from claims.survey.operations import assign_surveyors, record_confirmation, record_survey
-from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput
-from claims.valuation.operations import value_claim_step
+from claims.survey.operations import record_confirmation
+from claims.survey.services import ConfirmationInput
 from claims.valuation.reference import import_reference
-from claims.valuation.services import compute_valuation
+from tests.database import built_once
+from tests.factories import advance, survey_input
 from tests.intake.images import jpeg_bytes
-from tests.test_security_support import (
-    CHALING_COUNTY,
-    CHALING_TOWNSHIP,
-    CHALING_VILLAGE,
-    IDENTITIES,
-    NAN_COUNTY,
-    NAN_TOWNSHIP,
-    NAN_VILLAGE,
-    _restore_database,
-    _save_database,
-    claim_input,
-    region,
-)
+from tests.security.world import CHALING_COUNTY, CHALING_TOWNSHIP, CHALING_VILLAGE, IDENTITIES, NAN_COUNTY, NAN_TOWNSHIP, NAN_VILLAGE, claim_input, region
 
 QUANTITY = Decimal("20")  # whole numbers were shown as "2E+1"
 TYPED = {"水稻", "柑橘", "野猪", "勘查员", "李四（三仙湖村）", "面积核减", "账号不存在"}  # what the world typed
@@ -82,15 +65,9 @@ def _user(login: str) -> User:
     return user
 
 
-NAN = {"county": NAN_COUNTY, "township": NAN_TOWNSHIP, "village": NAN_VILLAGE, "filer": "13800000001", "clerk": "clerk", "officers": ("officer", "officer2")}
-CHALING = {
-    "county": CHALING_COUNTY,
-    "township": CHALING_TOWNSHIP,
-    "village": CHALING_VILLAGE,
-    "filer": "13800000002",
-    "clerk": "clerk_cl",
-    "officers": ("officer_cl", "officer_cl2"),
-}
+# "staff": who works the place's claims (tests/factories.py: COUNTIES).
+NAN = {"county": NAN_COUNTY, "township": NAN_TOWNSHIP, "village": NAN_VILLAGE, "filer": "13800000001", "staff": "nan"}
+CHALING = {"county": CHALING_COUNTY, "township": CHALING_TOWNSHIP, "village": CHALING_VILLAGE, "filer": "13800000002", "staff": "chaling"}
 _IDS = [IDENTITIES[k] for k in ("a", "b", "w", "s", "r", "n", "web", "stash", "draft_a", "clerk_draft")]
 
 
@@ -111,31 +88,24 @@ def _file(place: dict, seed: int, *, submit: bool = True) -> Claim:  # type: ign
 
 
 def _survey(claim: Claim, place: dict, *, eligible: bool = True) -> None:  # type: ignore[type-arg]
-    first, second = (_user(n) for n in place["officers"])
-    review.accept_claim(claim, actor=_user(place["clerk"]))
-    assign_surveyors(claim, [first, second], actor=first)
-    lines = [VerifiedLineInput(line.id, line.quantity, 80, "mature", "稻穗被拱") for line in claim.losses]
     outcome = SurveyOutcome.ELIGIBLE if eligible else SurveyOutcome.NOT_COMPENSATED
-    survey = SurveyInput(
-        visited_at=utcnow() - timedelta(hours=2),
-        surveyors_present="勘查员",
-        claimant_present=True,
-        outcome=outcome,
+    survey = survey_input(
+        claim,
+        outcome,
+        rate=80,
+        stage="mature",
+        note="稻穗被拱",
         evidence=["tracks", "droppings"],
         in_designated_area=True,
         exclusions=[] if eligible else ["no_prevention"],
         explanation=None if eligible else "未采取防范措施。",
-        lines=lines,
     )
-    record_survey(claim, survey, [], actor=second)
+    advance(claim, "surveyed", county=place["staff"], survey=survey)
 
 
 def _value(claim: Claim, place: dict) -> None:  # type: ignore[type-arg]
     _survey(claim, place)
-    first = _user(place["officers"][0])
-    record_confirmation(claim, ConfirmationInput(True, ConfirmationMethod.ON_SITE, typed_name=claim.claimant_name), actor=first)
-    compute_valuation(claim, actor=first)
-    value_claim_step(claim, actor=first)
+    advance(claim, "valued", county=place["staff"])
 
 
 def _adjust(claim: Claim) -> None:
@@ -148,17 +118,16 @@ def _early(made: dict[str, Claim]) -> tuple[int, int]:
     made["draft"] = _file(NAN, 1, submit=False)
     for i, key in enumerate(("submitted", "returned", "not_accepted", "accepted", "survey_assigned", "withdrawn"), start=2):
         made[key] = _file(NAN, i)
-    clerk, officer, officer2 = _user("clerk"), _user("officer"), _user("officer2")
+    clerk, officer = _user("clerk"), _user("officer")
     review.return_claim(made["returned"], ["id_number", "photos"], "请补充身份证照片。", actor=clerk)
     review.refuse_intake(made["not_accepted"], ["late_report"], "超过报告期限。", actor=clerk)
-    review.accept_claim(made["accepted"], actor=clerk)
-    review.accept_claim(made["survey_assigned"], actor=clerk)
-    assign_surveyors(made["survey_assigned"], [officer, officer2], actor=officer)
+    advance(made["accepted"], "accepted")
+    advance(made["survey_assigned"], "survey_assigned")
     apply_transition(made["withdrawn"], "withdraw", actor=_user("13800000001"), reason="已自行解决")
     for i, key in enumerate(("surveyed", "confirmed", "disputed", "not_compensated_survey"), start=10):
         made[key] = _file(NAN, i)
         _survey(made[key], NAN, eligible=key != "not_compensated_survey")
-    record_confirmation(made["confirmed"], ConfirmationInput(True, ConfirmationMethod.ON_SITE, typed_name=made["confirmed"].claimant_name), actor=officer)
+    advance(made["confirmed"], "confirmed")
     dispute = ConfirmationInput(False, ConfirmationMethod.ON_SITE, typed_name=made["disputed"].claimant_name, statement="面积不止这些")
     record_confirmation(made["disputed"], dispute, actor=officer)
     for i, key in enumerate(("referred", "insurer_decided", "in_notice", "valued_objection", "approved", "paid", "refused_award"), start=20):
@@ -239,22 +208,9 @@ def _collect(world: PagesWorld, ids: dict[str, int]) -> None:
     db.session.rollback()
 
 
-_SNAPSHOTS: dict[str, tuple[PagesWorld, Path]] = {}
 SNAPSHOT_SCHEMA = "pages_world"  # PostgreSQL: apart from the security tests' world
 
 
 def pages_world(app: Flask) -> PagesWorld:
     """The world, in this test's fresh database: built the first time, restored after."""
-    key = app.config["SQLALCHEMY_DATABASE_URI"]
-    if key not in _SNAPSHOTS:
-        world = build_pages_world(app)
-        folder = Path(tempfile.mkdtemp(prefix="pages-world-"))
-        atexit.register(shutil.rmtree, folder, True)
-        _save_database(app, folder, SNAPSHOT_SCHEMA)
-        shutil.copytree(app.config["UPLOAD_FOLDER"], folder / "uploads")
-        _SNAPSHOTS[key] = (world, folder)
-        return copy.deepcopy(world)
-    world, folder = _SNAPSHOTS[key]
-    _restore_database(app, folder, SNAPSHOT_SCHEMA)
-    shutil.copytree(folder / "uploads", app.config["UPLOAD_FOLDER"], dirs_exist_ok=True)
-    return copy.deepcopy(world)
+    return built_once(app, SNAPSHOT_SCHEMA, build_pages_world)

@@ -1,6 +1,6 @@
 """Every object is scoped (quality.md 1): role x route x own/foreign/missing object -> the expected answer.
 
-The matrix itself is `ROUTE_CASES` in tests/test_security_support.py. Outside a user's scope the answer
+The matrix itself is `ROUTE_CASES` in tests/security/routes.py. Outside a user's scope the answer
 is 404, the same as for a claim that does not exist; without a session it is the login page.
 `test_every_route_is_in_the_matrix` fails when a route (or one of its methods) has no case, so a new
 route cannot ship without saying who may use it.
@@ -13,20 +13,8 @@ import re
 import pytest
 from flask import Flask
 
-from tests.test_security_support import (
-    FULL_ID,
-    LOGINS,
-    ROLES,
-    ROUTE_CASES,
-    SEES,
-    World,
-    cases,
-    client_as,
-    outcome,
-    run_case,
-    token_of,
-    world_for,
-)
+from tests.security.routes import ROUTE_CASES, cases, outcome, run_case
+from tests.security.world import FULL_ID, LOGINS, ROLES, SEES, World, client_as, token_of, world_for
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -40,7 +28,7 @@ def test_every_route_is_in_the_matrix(app: Flask) -> None:
     covered = {(case.endpoint, case.method) for case in ROUTE_CASES}
     routes = {(rule.endpoint, method) for rule in app.url_map.iter_rules() for method in (rule.methods or set()) - IGNORED_METHODS}
     missing = sorted(routes - covered)
-    assert not missing, f"routes missing from ROUTE_CASES in tests/test_security_support.py (say who may use them): {missing}"
+    assert not missing, f"routes missing from ROUTE_CASES in tests/security/routes.py (say who may use them): {missing}"
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     stale = sorted({case.endpoint for case in ROUTE_CASES} - endpoints)
     assert not stale, f"ROUTE_CASES names routes the app does not have: {stale}"
@@ -145,7 +133,8 @@ def test_matrix_roles_agree_with_the_permission_rules(app: Flask, world: World) 
 def test_a_county_administrator_changes_only_its_own_countys_settings(app: Flask, world: World) -> None:
     """Settings of another county, the defaults for every county and the shared calendar are out of reach."""
     from tests.conftest import csrf_token
-    from tests.test_security_support import changed_tables, checksum, region
+    from tests.database import changed_tables, checksum
+    from tests.security.world import region
 
     with app.app_context():
         nan, chaling = region("430921").id, region("430224").id
@@ -167,7 +156,7 @@ def test_a_county_administrator_changes_only_its_own_countys_settings(app: Flask
 def test_choices_that_were_not_offered_are_form_errors(app: Flask, world: World) -> None:
     """A tampered list of claims, reasons or surveyors is refused on the form (never a 500) and changes nothing."""
     from tests.conftest import csrf_token
-    from tests.test_security_support import changed_tables, checksum
+    from tests.database import changed_tables, checksum
 
     before = checksum(app)
     clerk = client_as(app, "clerk")

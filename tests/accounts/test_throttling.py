@@ -3,14 +3,14 @@
 Wrong passwords make the address wait longer and longer (429 with a growing Retry-After, never a
 sleep); the account has a higher threshold, so one attacker's failures do not keep its owner out; an
 unknown login and a known one get the same answer. The rest of the suite runs with throttling off
-(tests/conftest.py); the app here has it on, with fresh counters for each test.
+(tests/conftest.py); the app here has it on, with fresh counters for each test. The wait's end is
+tested on a stopped clock that the test moves on, never by waiting.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,11 +24,12 @@ from werkzeug.test import TestResponse
 
 from claims import create_app
 from claims.accounts import throttle
+from claims.core import throttle as core_throttle
 from claims.core.throttle import ENDPOINT_LIMITS
 from claims.extensions import db
+from tests.accounts.test_sessions_and_passwords import GOOD_PASSWORD, _edit_user, _user
 from tests.conftest import DEMO_PASSWORD, Databases, base_config, csrf_token
-from tests.test_security_accounts import GOOD_PASSWORD, _edit_user, _user
-from tests.test_security_support import client_as
+from tests.security.world import client_as
 
 # CI has Redis; so has every developer machine of this project (README). The test fails, never skips, without it.
 REDIS_URL = os.environ.get("CLAIMS_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -94,18 +95,31 @@ def test_many_addresses_make_the_account_back_off_without_the_owners_tries_lengt
     assert _try(_client(throttled, "198.51.100.8"), "13800000001", DEMO_PASSWORD).status_code == 302  # others unaffected
 
 
-def test_the_wait_ends_by_itself(throttled: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+class StoppedClock:
+    """Stands in for the `time` module where the throttle reads it: the time moves only when a test says so."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def stopped_clock(monkeypatch: pytest.MonkeyPatch) -> StoppedClock:
+    """The counters' clock (limits' memory storage, our policy and the Retry-After header), stopped at a fixed instant."""
+    clock = StoppedClock(1_800_000_000.0)  # 2027-01-15 08:00 UTC
+    for module in (limits.storage.memory, throttle, core_throttle):
+        monkeypatch.setattr(module, "time", clock)
+    return clock
+
+
+def test_the_wait_ends_by_itself(throttled: Flask, stopped_clock: StoppedClock) -> None:
     client = _client(throttled, "203.0.113.5")
-    assert _fail(client, "clerk", 6)[-1] == 429
-    later = time.time() + 61
-
-    class Later:
-        @staticmethod
-        def time() -> float:
-            return later
-
-    monkeypatch.setattr(limits.storage.memory, "time", Later)
-    monkeypatch.setattr(throttle, "time", Later)
+    assert _fail(client, "clerk", 5) == [200] * 5
+    refused = _try(client, "clerk", DEMO_PASSWORD)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) == 60
+    stopped_clock.now += 61
     assert _try(client, "clerk", DEMO_PASSWORD).status_code == 302
 
 

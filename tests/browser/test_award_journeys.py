@@ -19,19 +19,16 @@ from flask import Flask
 from claims.accounts.services import find_user
 from claims.approval.models import Payment, PaymentStatus, Share
 from claims.core import time as clock
-from claims.core.time import local_today, utcnow
+from claims.core.time import local_today
 from claims.extensions import db
 from claims.insurance.models import InsurerDecision, Split
 from claims.insurance.operations import decide_as_insurer
-from claims.intake import review
 from claims.intake.models import Claim
 from claims.regions.admin_services import set_county_setting
-from claims.survey.models import ConfirmationMethod, SurveyOutcome
-from claims.survey.operations import assign_surveyors, record_confirmation, record_survey
-from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput
 from claims.workflow.states import ClaimStatus
 from tests.approval.conftest import valued_claim
 from tests.browser.steps import amount, assert_status, click_to, expect_not_found, flashes, log_in, open_claim_from_queue, shortcut
+from tests.factories import advance, survey_input
 from tests.workflow.conftest import file_claim, region
 
 pytestmark = [
@@ -46,15 +43,7 @@ pytestmark = [
 def confirmed_claim(seed: int) -> Claim:
     """A 南县 claim filed, accepted, surveyed by officer2 (assigned by officer) and confirmed: ready to value."""
     claim = file_claim("13800000001", seed=seed)
-    review.accept_claim(claim, actor=find_user("clerk"))
-    officer, officer2 = find_user("officer"), find_user("officer2")
-    assign_surveyors(claim, [officer, officer2], actor=officer)
-    lines = [VerifiedLineInput(line.id, line.quantity, 100) for line in claim.losses]
-    survey = SurveyInput(
-        visited_at=utcnow() - timedelta(hours=2), surveyors_present="陈志强、周伟", claimant_present=True, outcome=SurveyOutcome.ELIGIBLE, lines=lines
-    )
-    record_survey(claim, survey, [], actor=officer2)
-    record_confirmation(claim, ConfirmationInput(True, ConfirmationMethod.ON_SITE, typed_name=claim.claimant_name), actor=officer)
+    advance(claim, "confirmed", survey=survey_input(claim, surveyors_present="陈志强、周伟"))
     db.session.commit()
     return claim
 

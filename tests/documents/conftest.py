@@ -16,7 +16,6 @@ from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from claims.accounts.services import find_user
 from claims.core.time import utcnow
 from claims.documents.data import (
     AwardLine,
@@ -31,13 +30,11 @@ from claims.documents.data import (
 from claims.documents.models import DocumentKind, IssuedDocument
 from claims.documents.services import document_bytes
 from claims.extensions import db
-from claims.intake import review
 from claims.intake.models import Claim
 from claims.intake.services import PhotoUpload
 from claims.regions.models import Region
 from claims.survey.models import SurveyOutcome
-from claims.survey.operations import assign_surveyors, record_survey
-from claims.survey.services import SurveyInput, VerifiedLineInput
+from tests.factories import advance, survey_input
 from tests.intake.images import jpeg_bytes
 from tests.workflow.conftest import file_claim
 
@@ -98,39 +95,38 @@ def only_document(claim: Claim, kind: DocumentKind) -> tuple[IssuedDocument, byt
 
 
 def accepted(claim: Claim) -> Claim:
-    review.accept_claim(claim, actor=find_user("clerk"))
+    advance(claim, "accepted")
     db.session.commit()
     return claim
 
 
 def assigned(claim: Claim) -> Claim:
     accepted(claim)
-    assign_surveyors(claim, [find_user("officer"), find_user("officer2")], actor=find_user("officer"))
+    advance(claim, "survey_assigned")
     db.session.commit()
     return claim
 
 
 def surveyed(claim: Claim, outcome: SurveyOutcome = SurveyOutcome.ELIGIBLE, *, photos: int = 2) -> Claim:
     assigned(claim)
-    lines = [VerifiedLineInput(line.id, line.quantity, 80, "成熟期") for line in claim.losses]
     extra: dict[str, Any] = {}
     if outcome == SurveyOutcome.NOT_COMPENSATED:
         extra = {"exclusions": ["livestock_unpenned", "no_prevention"], "explanation": "鸡未圈养，田块未采取任何防护措施。"}
-    survey = SurveyInput(
-        visited_at=utcnow() - timedelta(hours=2),
+    survey = survey_input(
+        claim,
+        outcome,
+        rate=80,
+        stage="成熟期",
         surveyors_present="陈志强、周伟",
-        claimant_present=True,
-        outcome=outcome,
         evidence=["tracks", "droppings"],
         in_designated_area=True,
         gps_lat=29.36,
         gps_lon=112.41,
         gps_accuracy_m=8,
-        lines=lines,
         **extra,
     )
     uploads = [PhotoUpload(jpeg_bytes(seed=500 + claim.id * 10 + i), f"survey{i}.jpg") for i in range(photos)]
-    record_survey(claim, survey, uploads, actor=find_user("officer"))
+    advance(claim, "surveyed", survey=survey, surveyor="officer", survey_photos=uploads)
     db.session.commit()
     return claim
 

@@ -18,7 +18,8 @@ from flask import Flask
 from sqlalchemy import event
 
 from claims.extensions import db
-from tests.test_security_support import ROLES, World, cases, client_as, run_case
+from tests.security.routes import cases, run_case
+from tests.security.world import ROLES, World, client_as
 
 # Forms whose posting ends the session the crawl uses, or only switches the language.
 NOT_FUZZED = {"/logout", "/language"}
@@ -169,17 +170,13 @@ def add_extra_states(app: Flask, world: World) -> dict[str, int]:
     """File claims through the real services into the steps that show the remaining forms (assigning
     surveyors, confirmation, valuation, a new notice, approval); returns their ids by key."""
     from datetime import timedelta
-    from decimal import Decimal
 
     from claims.accounts.services import find_user
     from claims.approval.operations import create_notice_batch
     from claims.core import time as clock
     from claims.core.time import local_today, utcnow
-    from claims.intake.review import accept_claim
-    from claims.survey.models import ConfirmationMethod, SurveyOutcome
-    from claims.survey.operations import assign_surveyors, record_confirmation, record_survey
-    from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput
-    from tests.test_security_support import CHALING_COUNTY, CHALING_TOWNSHIP, CHALING_VILLAGE, Identity, drive_to_valued, file_claim, region
+    from tests.factories import advance
+    from tests.security.world import CHALING_COUNTY, CHALING_TOWNSHIP, CHALING_VILLAGE, Identity, file_claim, region
 
     identities = {
         "acc": Identity("430921198001015115", "6222021908009990001"),
@@ -193,9 +190,7 @@ def add_extra_states(app: Flask, world: World) -> dict[str, int]:
     try:
         with app.app_context():
             owner, villager2 = find_user("13800000001"), find_user("13800000002")
-            clerk, clerk_cl = find_user("clerk"), find_user("clerk_cl")
-            officer, officer2 = find_user("officer"), find_user("officer2")
-            officer_cl, officer_cl2 = find_user("officer_cl"), find_user("officer_cl2")
+            clerk_cl = find_user("clerk_cl")
             chaling = {"county": CHALING_COUNTY, "township": CHALING_TOWNSHIP, "village": CHALING_VILLAGE, "name": villager2.name, "mobile": villager2.login}  # type: ignore[union-attr]
             mine = {"name": owner.name, "mobile": owner.login}  # type: ignore[union-attr]
             made = {
@@ -209,18 +204,12 @@ def add_extra_states(app: Flask, world: World) -> dict[str, int]:
                 for i, key in enumerate(EXTRA)
             }
             for key in ("acc", "surv", "conf"):
-                accept_claim(made[key], actor=clerk)  # type: ignore[arg-type]
+                advance(made[key], "accepted")
             for key in ("surv", "conf"):
-                claim = made[key]
-                assign_surveyors(claim, [officer, officer2], actor=officer)  # type: ignore[list-item]
-                lines = [VerifiedLineInput(line.id, line.quantity or Decimal(1), 100) for line in claim.losses]
-                survey = SurveyInput(
-                    visited_at=utcnow() - timedelta(hours=2), surveyors_present="勘查员", claimant_present=True, outcome=SurveyOutcome.ELIGIBLE, lines=lines
-                )
-                record_survey(claim, survey, [], actor=officer2)  # type: ignore[arg-type]
-            record_confirmation(made["conf"], ConfirmationInput(True, ConfirmationMethod.ON_SITE, typed_name=made["conf"].claimant_name), actor=officer)  # type: ignore[arg-type]
+                advance(made[key], "surveyed")
+            advance(made["conf"], "confirmed")
             for key in ("val", "app"):
-                drive_to_valued(made[key], clerk=clerk_cl, officers=(officer_cl, officer_cl2))  # type: ignore[arg-type]
+                advance(made[key], "valued", county="chaling")
             create_notice_batch(region(CHALING_TOWNSHIP), [made["app"]], local_today(), actor=clerk_cl)  # type: ignore[arg-type]
             from claims.extensions import db as _db
 

@@ -22,9 +22,10 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
 from claims.core.inputs import clean_text
+from tests.database import changed_tables, checksum
 from tests.hostile.forms import FoundForm, add_extra_states, counted_statements, every_form, extra_pages
 from tests.hostile.values import deep_json, fullwidth
-from tests.test_security_support import World, changed_tables, checksum, client_as, token_of, world_for
+from tests.security.world import World, client_as, token_of, world_for
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 MAX_STATEMENTS = 150

@@ -10,7 +10,8 @@ from flask import Flask
 
 from tests.factories import VILLAGER
 from tests.hostile.values import deep_json
-from tests.test_security_support import ROLES, World, cases, client_as, world_for
+from tests.security.routes import cases
+from tests.security.world import ROLES, World, client_as, world_for
 
 VALUES = ["99999999999999999999999", "-1", "0", "NaN", "张\x00三", deep_json(200), "x" * 3000, "//evil.example", "\\\\evil"]
 

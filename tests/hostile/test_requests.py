@@ -15,7 +15,7 @@ from claims.extensions import db
 from tests.conftest import csrf_token
 from tests.factories import VILLAGER, claim_form, open_form, parse_form, photo, post_form
 from tests.hostile.values import deep_json
-from tests.valuation.test_valuation_pages import QUOTE
+from tests.valuation.helpers import QUOTE
 
 NAME, MOBILE = "欧阳秀兰", "13912349876"
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -235,18 +234,16 @@ def test_bad_photo_is_refused_by_name_and_the_good_one_kept(app, as_user, blob, 
     assert len(kept_photos) == 1 and shown.photo_urls == [f"/claims/{claim_id}/photos/{kept_photos[0]}/thumb"]
 
 
-def test_png_of_20000_by_20000_pixels_is_refused_fast(app, as_user):
-    bomb = png_bomb(20000, 20000)  # built (and cached) before the clock starts
+def test_png_of_20000_by_20000_pixels_is_refused_without_decoding(app, as_user, decoded):
+    bomb = png_bomb(20000, 20000)
     assert len(bomb) < 5 * 1024 * 1024
     client = as_user(VILLAGER)
     page = open_form(client)
     data = claim_form(app, page)
 
-    started = time.perf_counter()
     shown, claim_id = refused(app, client, data, [photo(bomb, "huge.png", "image/png"), photo(jpeg_bytes(seed=4), "ok.jpg")])
-    elapsed = time.perf_counter() - started
 
-    assert elapsed < 3.0, f"{elapsed:.1f} s: the header alone should have refused it"
+    assert decoded and (20000, 20000) not in decoded  # the header alone refused it; the good photo was decoded
     assert photo_problem_says(app, shown, "huge.png", MSG_PIXELS, limit="60")
     assert len(draft_facts(app, claim_id)[2]) == 1
     assert_kept(shown, data)

@@ -29,7 +29,7 @@ from claims.intake.models import Claim, Photo, PhotoStage
 from claims.intake.services import PhotoUpload
 from claims.regions.models import Region
 from claims.survey.models import SurveyOutcome
-from claims.survey.operations import assign_surveyors, record_survey
+from claims.survey.operations import record_survey
 from claims.survey.services import SurveyInput, VerifiedLineInput
 from tests.conftest import login
 from tests.factories import (
@@ -37,6 +37,7 @@ from tests.factories import (
     SANXIANHU_VILLAGE,
     VILLAGER,
     VILLAGER2,
+    advance,
     claim_form,
     file_claim_http,
     localized,
@@ -206,16 +207,14 @@ def test_long_after_comes_from_the_capture_time_never_from_the_upload_time(app, 
 def test_survey_photos_get_no_time_flag(app, ctx):
     incident = utcnow() - timedelta(days=PHOTO_LONG_AFTER_DAYS + 20)
     claim = file_claim_service(VILLAGER, seed=35, incident=incident)
-    review.accept_claim(claim, actor=find_user("clerk"))
-    first, second = find_user("officer"), find_user("officer2")
-    assign_surveyors(claim, [first, second], actor=first)
+    advance(claim, "survey_assigned")
     crop = {"loss_rate": 80, "growth_stage": "mature"}
     lines = [VerifiedLineInput(line.id, line.quantity, **(crop if line.category == "crop" else {})) for line in claim.losses]
     visited = utcnow() - timedelta(hours=1)
     survey = SurveyInput(visited_at=visited, surveyors_present="勘查员", claimant_present=True, outcome=SurveyOutcome.ELIGIBLE, lines=lines)
     today = local_now().replace(tzinfo=None)
     survey_photo = PhotoUpload(jpeg_bytes(seed=351, exif=make_exif(taken=today)), "survey.jpg", browser_time=utcnow())
-    assert record_survey(claim, survey, [survey_photo], actor=second) == []
+    assert record_survey(claim, survey, [survey_photo], actor=find_user("officer2")) == []
     db.session.commit()
 
     survey_flags = [list(p.flags) for p in claim.photos if p.stage == PhotoStage.SURVEY]

@@ -21,8 +21,8 @@ from claims.intake import services
 from claims.intake.models import Claim, Photo
 from claims.workflow.models import AuditEvent
 from tests.conftest import csrf_token
-from tests.test_privacy import _file_through_the_web
-from tests.test_security_support import FULL_ID, IDENTITIES, SEES, World, client_as, long_numbers, world_for
+from tests.security.test_privacy import _file_through_the_web
+from tests.security.world import FULL_ID, IDENTITIES, SEES, World, client_as, long_numbers, world_for
 
 OWNER_NAME, OWNER_MOBILE = "张建国", "13800000001"
 

@@ -9,7 +9,6 @@ import importlib.util
 import io
 import resource
 import sys
-import time
 import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -369,13 +368,12 @@ def test_rejections(data, code):
     assert rejection(data).code == code
 
 
-def test_png_bomb_is_refused_from_the_header_without_decoding():
+def test_png_bomb_is_refused_from_the_header_without_decoding(decoded):
     bomb = img.png_bomb(20000, 20000)  # 400 megapixels in a few tens of KB
     assert len(bomb) < 200_000
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    started = time.perf_counter()
     assert rejection(bomb).code == "too_many_pixels"
-    assert time.perf_counter() - started < 0.5
+    assert decoded == []  # no pixel was decoded
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 100 * 1024  # < 100 MB more
 
 
@@ -392,10 +390,9 @@ def test_pillow_bomb_warning_becomes_a_rejection_and_filters_are_restored():
     assert warnings.filters == filters_before
 
 
-def test_too_large_is_refused_before_parsing():
-    started = time.perf_counter()
+def test_too_large_is_refused_before_parsing(opened):
     assert rejection(b"\xff\xd8\xff" + bytes(40 * 1024 * 1024)).code == "too_large"
-    assert time.perf_counter() - started < 0.5
+    assert opened == []  # not even the header was read
 
 
 def test_limits_are_configurable():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import chinese_calendar
+import pytest
 from sqlalchemy import select
 
 from claims.accounts.services import find_user
@@ -27,12 +29,24 @@ def test_national_day_week_is_not_counted(ctx):  # type: ignore[no-untyped-def]
     assert working_days_between(date(2025, 9, 30), date(2025, 10, 13)) == 4
 
 
-def test_admin_override_wins_and_years_beyond_the_package_fall_back_to_weekdays(ctx):  # type: ignore[no-untyped-def]
+@pytest.fixture
+def package_without_2027(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The published calendar as it was before its 2027 data: what the test asserts does not depend on the
+    package version installed (chinesecalendar adds each year's holidays once the State Council publishes them)."""
+    for name in ("holidays", "workdays"):
+        known = {day: note for day, note in getattr(chinese_calendar, name).items() if day.year < 2027}
+        monkeypatch.setattr(chinese_calendar, name, known)
+
+
+def test_admin_override_wins_and_years_beyond_the_package_fall_back_to_weekdays(ctx, package_without_2027):  # type: ignore[no-untyped-def]
     admin = find_user("admin")
-    assert is_workday(date(2027, 1, 1))  # a Friday; the package has no 2027 data yet
+    assert is_workday(date(2027, 1, 1))  # a Friday, in a year the package does not know: Monday to Friday work
+    assert not is_workday(date(2027, 1, 2))  # a Saturday
+    assert working_days_between(date(2026, 12, 31), date(2027, 1, 4)) == 2  # Friday 1 and Monday 4 January
     admin_services.set_calendar_day(date(2027, 1, 1), False, "元旦", actor=admin)
     db.session.commit()
     assert not is_workday(date(2027, 1, 1))
+    assert working_days_between(date(2026, 12, 31), date(2027, 1, 4)) == 1
 
 
 def test_county_time_limit_replaces_the_default_from_its_date(ctx):  # type: ignore[no-untyped-def]

@@ -16,6 +16,16 @@ D = Decimal
 HUNAN_PATH = ("430000", "430900", "430921")
 GD_PATH = ("440000", "441800", "441821")
 
+# A quote request for rice and chickens in Nan county, as the JSON API and `flask valuation quote` take it.
+QUOTE = {
+    "region": "430921128",
+    "incident_date": "2026-06-14",
+    "losses": [
+        {"category": "crop", "item": "水稻", "quantity": "2.5", "unit": "mu", "loss_rate": 80, "growth_stage": "mature"},
+        {"category": "poultry", "item": "鸡", "quantity": "3", "unit": "bird"},
+    ],
+}
+
 
 def header(code: str = "t-test", region: str = "430000", start: str = "2024-01-01") -> str:
     return f'format: 1\ncode: {code}\ntitle: 测试标准\nregion: "{region}"\ndocument: {{title: 测试文件, number: 测〔2024〕1号}}\neffective_from: {start}\n'

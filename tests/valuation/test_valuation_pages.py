@@ -1,4 +1,4 @@
-"""The valuation through HTTP: the officer's panel, the filer's estimate, admin pages, the JSON quote, the CLI."""
+"""The valuation through HTTP: the officer's panel, the filer's estimate, admin pages, the CLI (tests/api: the JSON quote)."""
 
 from __future__ import annotations
 
@@ -17,16 +17,7 @@ from claims.valuation.models import ClaimValuation, CompensationSchedule, Schedu
 from claims.workflow.models import AuditEvent
 from tests.conftest import csrf_token
 from tests.valuation.conftest import TODAY, confirmed_claim
-from tests.valuation.helpers import header
-
-QUOTE = {
-    "region": "430921128",
-    "incident_date": "2026-06-14",
-    "losses": [
-        {"category": "crop", "item": "水稻", "quantity": "2.5", "unit": "mu", "loss_rate": 80, "growth_stage": "mature"},
-        {"category": "poultry", "item": "鸡", "quantity": "3", "unit": "bird"},
-    ],
-}
+from tests.valuation.helpers import QUOTE, header
 
 
 def _confirmed(app: Flask, **kw) -> int:  # type: ignore[no-untyped-def]
@@ -158,7 +149,7 @@ def test_a_county_admin_manages_only_their_region(app: Flask) -> None:
     from claims.accounts.models import Role
     from claims.accounts.services import create_user
     from tests.conftest import DEMO_PASSWORD, login
-    from tests.test_security_support import region
+    from tests.security.world import region
 
     with app.app_context():
         create_user(login="admin_cl", name="贺敏", role=Role.ADMIN, region=region("430224"), password=DEMO_PASSWORD)
@@ -180,24 +171,6 @@ def test_reference_data_import_page(app: Flask, as_user) -> None:  # type: ignor
     assert response.status_code == 302
     assert "51,000.00" in client.get("/admin/reference").get_data(as_text=True)
     assert _upload(client, "/admin/reference/import", text.replace("2025", "1800")).status_code == 422
-
-
-# --- the JSON quote ------------------------------------------------------------------------------------------
-def test_quote_endpoint(app: Flask, as_user) -> None:  # type: ignore[no-untyped-def]
-    client = as_user("clerk")
-    token = csrf_token(client, "/claims/")
-    response = client.post("/api/v1/valuation/quote", json=QUOTE, headers={"X-CSRFToken": token})
-    assert response.status_code == 200, response.get_data(as_text=True)
-    body = response.get_json()
-    assert body["total"] == "1308.00" and body["payable"] is True and [s["code"] for s in body["schedules"]] == ["hn-nanxian-rice-2025", "hn-default-2024"]
-    assert body["lines"][0]["rule"].startswith("水稻 2.5亩 × 600元/亩")
-    wrong = client.post("/api/v1/valuation/quote", json={**QUOTE, "losses": [{"category": "crop", "quantity": "x"}]}, headers={"X-CSRFToken": token})
-    assert wrong.status_code == 422 and {e["field"] for e in wrong.get_json()["errors"]} == {"losses[0].item", "losses[0].quantity"}
-    assert client.post("/api/v1/valuation/quote", json=QUOTE).status_code == 400  # no CSRF token
-    assert client.post("/api/v1/valuation/quote", data={"csrf_token": token}).status_code == 415
-    anonymous = app.test_client()
-    anonymous_token = csrf_token(anonymous)
-    assert anonymous.post("/api/v1/valuation/quote", json=QUOTE, headers={"X-CSRFToken": anonymous_token}).status_code == 401
 
 
 # --- the command line ------------------------------------------------------------------------------------------

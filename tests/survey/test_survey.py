@@ -1,4 +1,5 @@
-"""The workflow from intake to the claimant's confirmation, through the services."""
+"""The field survey through the services: assigning surveyors, recording the survey, the claimant's confirmation
+(and the whole way there from a submitted claim)."""
 
 from __future__ import annotations
 
@@ -11,34 +12,25 @@ from claims.accounts.services import create_user, find_user
 from claims.core.time import utcnow
 from claims.extensions import db
 from claims.intake import review
-from claims.intake.operations import save_filing
-from claims.intake.services import ClaimInput, LossInput
 from claims.survey.models import ConfirmationMethod, SurveyOutcome
 from claims.survey.operations import assign_surveyors, record_confirmation, record_survey
-from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput
+from claims.survey.services import ConfirmationInput
 from claims.workflow.audit import verify_chain
-from claims.workflow.models import AuditEvent, Notification, OutboxMessage
-from claims.workflow.services import ClaimChanged, WorkflowError
+from claims.workflow.models import AuditEvent
+from claims.workflow.services import WorkflowError
 from claims.workflow.states import ClaimStatus
+from tests.factories import advance
+from tests.factories import survey_input as any_survey
 
 
 def survey_input(claim, outcome=SurveyOutcome.ELIGIBLE, **extra):  # type: ignore[no-untyped-def]
-    lines = [VerifiedLineInput(line.id, line.quantity, 80) for line in claim.losses]
-    return SurveyInput(
-        visited_at=utcnow() - timedelta(hours=1),
-        surveyors_present="陈志强、周伟",
-        claimant_present=True,
-        outcome=outcome,
-        evidence=["tracks"],
-        lines=lines,
-        **extra,
-    )
+    """These tests' survey: an hour ago, by 陈志强 and 周伟, tracks found, every line 80 % lost."""
+    fields = {"visited_at": utcnow() - timedelta(hours=1), "surveyors_present": "陈志强、周伟", "evidence": ["tracks"]}
+    return any_survey(claim, outcome, rate=80, **(fields | extra))
 
 
 def to_surveyed(claim):  # type: ignore[no-untyped-def]
-    review.accept_claim(claim, actor=find_user("clerk"))
-    assign_surveyors(claim, [find_user("officer"), find_user("officer2")], actor=find_user("officer"))
-    record_survey(claim, survey_input(claim), [], actor=find_user("officer2"))
+    advance(claim, "surveyed", survey=survey_input(claim))
     db.session.commit()
 
 
@@ -55,42 +47,6 @@ def test_full_path_to_confirmation(make_claim):  # type: ignore[no-untyped-def]
     assert verify_chain().ok
 
 
-def test_return_for_correction_and_resubmit(make_claim):  # type: ignore[no-untyped-def]
-    claim = make_claim()
-    review.return_claim(claim, ["photos", "bank_account"], "照片看不清", actor=find_user("clerk"))
-    db.session.commit()
-    assert claim.status == ClaimStatus.RETURNED and claim.correction_items == ["photos", "bank_account"]
-    villager = find_user("13800000001")
-    notes = db.session.query(Notification).filter_by(user_id=villager.id, kind="return").count()
-    assert notes == 1
-    assert db.session.query(OutboxMessage).filter_by(claim_id=claim.id).count() >= 1
-    number = claim.number
-    data = ClaimInput(
-        **{k: getattr(claim, k) for k in ClaimInput.__dataclass_fields__ if k != "losses"},
-        losses=[LossInput(line.category, line.item, line.quantity, line.unit) for line in claim.losses],
-    )
-    data.bank_account = "6217995500009999999"
-    outcome = save_filing(claim, data, [], actor=villager, submit=True, form_ok=True)
-    db.session.commit()
-    assert outcome.submitted and claim.status == ClaimStatus.SUBMITTED and claim.number == number
-
-
-def test_not_accepted_needs_reason(make_claim):  # type: ignore[no-untyped-def]
-    claim = make_claim()
-    with pytest.raises(WorkflowError):
-        review.refuse_intake(claim, [], "", actor=find_user("clerk"))
-    db.session.rollback()
-    review.refuse_intake(claim, ["late_report"], "超过申请期限", actor=find_user("clerk"))
-    db.session.commit()
-    assert claim.status == ClaimStatus.NOT_ACCEPTED and claim.decision_reasons == ["late_report"]
-
-
-def test_clerk_of_other_township_cannot_accept(make_claim):  # type: ignore[no-untyped-def]
-    claim = make_claim()
-    with pytest.raises(WorkflowError):
-        review.accept_claim(claim, actor=find_user("clerk2"))
-
-
 def test_surveyor_count_and_county(make_claim):  # type: ignore[no-untyped-def]
     claim = make_claim()
     review.accept_claim(claim, actor=find_user("clerk"))
@@ -102,8 +58,7 @@ def test_surveyor_count_and_county(make_claim):  # type: ignore[no-untyped-def]
 
 def test_only_assigned_surveyors_record(make_claim):  # type: ignore[no-untyped-def]
     claim = make_claim()
-    review.accept_claim(claim, actor=find_user("clerk"))
-    assign_surveyors(claim, [find_user("officer"), find_user("officer2")], actor=find_user("officer"))
+    advance(claim, "survey_assigned")
     db.session.commit()
     with pytest.raises(WorkflowError):
         record_survey(claim, survey_input(claim), [], actor=find_user("officer_cl"))
@@ -128,8 +83,7 @@ def test_dispute_needs_other_surveyors(make_claim):  # type: ignore[no-untyped-d
 
 def test_survey_refusal_needs_reasons(make_claim):  # type: ignore[no-untyped-def]
     claim = make_claim()
-    review.accept_claim(claim, actor=find_user("clerk"))
-    assign_surveyors(claim, [find_user("officer"), find_user("officer2")], actor=find_user("officer"))
+    advance(claim, "survey_assigned")
     db.session.commit()
     with pytest.raises(WorkflowError):
         record_survey(claim, survey_input(claim, SurveyOutcome.NOT_COMPENSATED), [], actor=find_user("officer"))
@@ -146,12 +100,6 @@ def test_on_site_confirmation_needs_claimants_name(make_claim):  # type: ignore[
     to_surveyed(claim)
     with pytest.raises(WorkflowError):
         record_confirmation(claim, ConfirmationInput(True, ConfirmationMethod.ON_SITE, typed_name="别人"), actor=find_user("officer"))
-
-
-def test_stale_version_is_a_conflict(make_claim):  # type: ignore[no-untyped-def]
-    claim = make_claim()
-    with pytest.raises(ClaimChanged):
-        review.accept_claim(claim, actor=find_user("clerk"), expected_version=claim.version - 1)
 
 
 def test_filer_cannot_survey_own_claim(make_claim):  # type: ignore[no-untyped-def]

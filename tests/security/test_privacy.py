@@ -25,21 +25,8 @@ from claims.intake.models import Claim, FormStash
 from claims.workflow.models import AuditEvent
 from tests.conftest import IS_PG, csrf_token
 from tests.intake.images import jpeg_bytes
-from tests.test_security_support import (
-    EDITS,
-    FULL_ID,
-    IDENTITIES,
-    ROLES,
-    SEES,
-    World,
-    all_secrets,
-    cases,
-    client_as,
-    filing_form,
-    long_numbers,
-    run_case,
-    world_for,
-)
+from tests.security.routes import cases, run_case
+from tests.security.world import EDITS, FULL_ID, IDENTITIES, ROLES, SEES, World, all_secrets, client_as, filing_form, long_numbers, world_for
 
 URL_ATTR_RE = re.compile(r'(?:href|src|action|formaction|poster|data-url)\s*=\s*"([^"]*)"', re.IGNORECASE)
 

@@ -10,9 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import csrf_token
+from tests.database import checksum
 from tests.hostile.values import BAD_DATES, CONTROL_TEXTS, deep_json, deep_object
-from tests.test_security_support import checksum
-from tests.valuation.test_valuation_pages import QUOTE
+from tests.valuation.helpers import QUOTE
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 URL = "/api/v1/valuation/quote"

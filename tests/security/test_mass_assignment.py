@@ -17,7 +17,7 @@ from claims.extensions import db
 from claims.intake.models import Claim
 from claims.intake.services import CLAIM_FIELDS
 from tests.conftest import DEMO_PASSWORD, csrf_token
-from tests.test_security_support import IDENTITIES, World, client_as, filing_form, region, world_for
+from tests.security.world import IDENTITIES, World, client_as, filing_form, region, world_for
 
 
 @pytest.fixture

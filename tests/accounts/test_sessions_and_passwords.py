@@ -22,7 +22,8 @@ from claims.accounts.services import find_user
 from claims.core import time as clock
 from claims.extensions import db
 from tests.conftest import CSRF_RE, DEMO_PASSWORD, TEST_KEY, base_config, csrf_token, login
-from tests.test_security_support import checksum, client_as, region
+from tests.database import checksum
+from tests.security.world import client_as, region
 
 GOOD_PASSWORD = "Hunan-field-2026"
 
@@ -293,7 +294,7 @@ def _new_user(admin: FlaskClient, app: Flask, **fields: object) -> int:
 
 @pytest.mark.parametrize("role", ["admin", "admin_cl"])
 def test_admin_creates_a_user_who_can_log_in(app: Flask, role: str) -> None:
-    from tests.test_security_support import world_for
+    from tests.security.world import world_for
 
     world_for(app)
     admin = client_as(app, role)
@@ -342,7 +343,7 @@ def test_a_region_of_the_wrong_level_is_a_form_error(app: Flask, role: str, code
 
 
 def test_county_admin_cannot_manage_users_outside_its_region(app: Flask) -> None:
-    from tests.test_security_support import world_for
+    from tests.security.world import world_for
 
     world = world_for(app)
     admin = client_as(app, "admin_cl")
@@ -386,7 +387,7 @@ def test_no_default_accounts_without_the_demo_data(app: Flask, tmp_path: Path) -
 
 
 def test_county_admin_cannot_take_over_a_villager_of_another_county(app: Flask) -> None:
-    from tests.test_security_support import world_for
+    from tests.security.world import world_for
 
     world = world_for(app)
     admin = client_as(app, "admin_cl")  # Chaling county; the owner's claims are all in Nan county

@@ -1,7 +1,7 @@
 """CSRF on every state change, nothing changes on GET, security headers, generic errors, fail closed,
 open redirects (quality.md 3, 13, 18).
 
-The routes come from the authorisation matrix in tests/test_security_support.py, which the meta-test in
+The routes come from the authorisation matrix in tests/security/routes.py, which the meta-test in
 test_access_matrix.py keeps complete: a new route is checked here as soon as it is in the matrix.
 """
 
@@ -21,21 +21,9 @@ from claims.intake import operations as intake_operations
 from claims.intake import permissions
 from claims.intake import services as intake_services
 from tests.conftest import TEST_KEY, base_config, csrf_token, login
-from tests.test_security_support import (
-    LOGIN,
-    ROLES,
-    ROUTE_CASES,
-    Case,
-    World,
-    cases,
-    changed_tables,
-    checksum,
-    client_as,
-    outcome,
-    run_case,
-    token_of,
-    world_for,
-)
+from tests.database import changed_tables, checksum
+from tests.security.routes import LOGIN, ROUTE_CASES, Case, cases, outcome, run_case
+from tests.security.world import ROLES, World, client_as, token_of, world_for
 
 PREFERRED_ACTORS = ("owner", "clerk", "officer", "admin", "villager2", "clerk_cl", "officer_cl", "admin_cl", "approver", "approver_cl", "insurer")
 
