@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from claims.accounts.models import User
+from claims.core.money import FEN
 from claims.core.time import local_today, to_local, utcnow
 from claims.extensions import db
 from claims.insurance.models import InsurancePolicy, LedgerEntry, PolicyLimit, Split
@@ -81,7 +82,7 @@ def used_amounts(policy: InsurancePolicy, person_hash: str | None, *, exclude_cl
     used: dict[PolicyLimit, Decimal] = {}
     for kind, person, total in db.session.execute(query.group_by(LedgerEntry.limit_kind, LedgerEntry.person_hash)):
         kind = PolicyLimit(kind)
-        amount = Decimal(total).quantize(Decimal("0.01"))  # SUM keeps the Money type: yuan
+        amount = Decimal(total).quantize(FEN)  # SUM keeps the Money type: yuan
         if kind in AGGREGATE or (kind in PER_PERSON and person == person_hash):
             used[kind] = used.get(kind, Decimal("0.00")) + amount
     return used
@@ -94,7 +95,7 @@ def ledger_view(policy: InsurancePolicy) -> list[tuple[PolicyLimit, Decimal | No
         query = select(LedgerEntry.person_hash, func.sum(LedgerEntry.amount)).where(LedgerEntry.policy_id == policy.id, LedgerEntry.limit_kind == kind)
         sums = [Decimal(total) for _, total in db.session.execute(query.group_by(LedgerEntry.person_hash))]
         used = (max(sums) if kind in PER_PERSON else sum(sums)) if sums else Decimal("0")
-        rows.append((kind, policy.limit(kind), Decimal(used).quantize(Decimal("0.01"))))
+        rows.append((kind, policy.limit(kind), Decimal(used).quantize(FEN)))
     return rows
 
 

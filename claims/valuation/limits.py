@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from claims.core.money import FEN
 from claims.valuation.lines import CATEGORY_ZH, yuan
 from claims.valuation.spec import CATEGORIES, PERSONAL, CategoryCap, MinEventSize, Minimum
 
@@ -55,7 +56,7 @@ def minimum(run: _Run) -> None:
     assert isinstance(rule, Minimum)
     if rule.kind == "threshold":
         loss = run.category_sum(rule.categories, loss_value=True)
-        if loss > 0 and loss.quantize(Decimal("0.01")) < rule.amount:
+        if loss > 0 and loss.quantize(FEN) < rule.amount:
             reason = f"本次损失合计{yuan(loss)}元，低于起赔金额{yuan(rule.amount)}元"
             run.refuse_where(lambda w: w.category in rule.categories, reason)
             run.reasons.append(reason)
