@@ -196,8 +196,3 @@ def render_pdf(
             output_intent=OUTPUT_INTENT,
             finisher=serialise_streams_once,
         )
-
-
-def warm_up() -> None:
-    """Import, parse the CSS and load the fonts once, so the first real document is not the slow one."""
-    render_pdf('<html lang="zh-CN"><body><p>野生动物致害补偿 第 1 页</p></body></html>')

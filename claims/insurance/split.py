@@ -25,7 +25,6 @@ ZERO = Decimal("0.00")
 PERSONAL = {"injury", "death"}
 CROPS_TREES = {"crop", "economic_tree"}
 LIVESTOCK_POULTRY = {"livestock", "poultry"}
-PROPERTY = CROPS_TREES | LIVESTOCK_POULTRY | {"property"}
 
 
 @dataclass(frozen=True)

@@ -47,10 +47,6 @@ class LossCategory(enum.StrEnum):
     def title(self) -> str:
         return str(_CATEGORY_TITLES[self])
 
-    @property
-    def is_personal(self) -> bool:
-        return self in (LossCategory.INJURY, LossCategory.DEATH)
-
 
 _CATEGORY_TITLES = {
     LossCategory.CROP: _l("Crop"),

@@ -30,10 +30,6 @@ def can_manage_schedule(user: User | None, schedule: CompensationSchedule) -> bo
     return can_manage_schedules(user) and schedule.region.is_within(user.region)  # type: ignore[union-attr,arg-type]
 
 
-def can_manage_region(user: User | None, region: Region) -> bool:
-    return can_manage_schedules(user) and region.is_within(user.region)  # type: ignore[union-attr,arg-type]
-
-
 def can_value_claim(user: User | None, claim: Claim) -> bool:
     """A forestry officer of the claim's county who is not a party to it."""
     from claims.survey.permissions import conflict_problem

@@ -17,7 +17,6 @@ PERSONAL = frozenset({"injury", "death"})
 PROPERTY = ("crop", "economic_tree", "livestock", "poultry", "property")
 CATEGORIES = (*PROPERTY, "injury", "death")
 METHODS = ("fixed_rate", "market_value", "assessed_value")
-REGION_LEVELS = ("province", "prefecture", "county")
 
 
 # --- schedules ----------------------------------------------------------------------------------------
