@@ -17,8 +17,7 @@ run: system-deps setup translations
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: system-deps-test setup translations
-	$(PY) -m ruff check .
+test: system-deps-test setup translations lint
 	$(PY) -m pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "=== the same suite on PostgreSQL ($$TEST_DATABASE_URL)"; \
@@ -63,7 +62,8 @@ messages: setup
 	$(VENV)/bin/pybabel compile --statistics -d $(TRANSLATIONS) -D messages
 
 lint: setup
-	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 bench: setup
 	$(PY) bench/intake.py

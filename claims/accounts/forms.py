@@ -30,9 +30,6 @@ class PasswordChangeForm(FlaskForm):
     confirm = PasswordField(_l("New password again"), validators=[EqualTo("password", _l("The two passwords are not the same."))])
 
 
-ROLE_CHOICES = [(r.value, r.title) for r in Role]
-
-
 class UserForm(FlaskForm):
     login = StringField(
         _l("Login (user name or mobile number)"),

@@ -34,9 +34,7 @@ from claims.workflow.services import WorkflowError
 from claims.workflow.states import ClaimStatus
 
 CSV_COLUMNS = ["reference", "payee_name", "bank_name", "account", "amount", "claim_number"]
-RESULT_COLUMNS = ["reference", "status", "bank_reference", "reason"]
 PAYERS = frozenset({Role.APPROVER, Role.INSURER})
-
 
 
 class PaymentError(WorkflowError):

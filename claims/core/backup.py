@@ -22,7 +22,6 @@ from sqlalchemy.engine import make_url
 
 from claims.core.storage import DIR_MODE, FILE_MODE, private_dir, private_file
 from claims.core.time import utcnow
-from claims.extensions import db
 
 MANIFEST = "manifest.json"
 
@@ -141,9 +140,3 @@ def restore_backup(folder: Path, database_url: str, upload_folder: Path) -> None
         shutil.copytree(folder / "files", upload_folder, dirs_exist_ok=True)
         for path in upload_folder.rglob("*"):  # a backup made before files were owner-only may be wider
             os.chmod(path, DIR_MODE if path.is_dir() else FILE_MODE)
-
-
-def database_is_empty() -> bool:
-    from sqlalchemy import inspect
-
-    return not inspect(db.engine).get_table_names()

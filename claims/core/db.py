@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, event
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -70,14 +70,7 @@ class Money(TypeDecorator[Decimal]):
         return (Decimal(value) / 100).quantize(FEN)
 
 
-def to_fen(amount: Decimal) -> int:
-    return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
 intpk = Annotated[int, mapped_column(Integer, primary_key=True)]
-str50 = Annotated[str, mapped_column(String(50))]
-str200 = Annotated[str, mapped_column(String(200))]
-utc = Annotated[datetime, mapped_column(UTCDateTime())]
 
 
 def configure_engine(engine: Engine) -> None:

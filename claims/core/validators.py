@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from stdnum import luhn, numdb
+from stdnum import numdb
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 from wtforms import Field, Form
@@ -77,10 +77,6 @@ class BankAccount:
             if not re.fullmatch(r"[0-9]{12,19}", number):
                 raise FormError(str(_l("A bank account number has 12 to 19 digits.")))
             field.data = number
-
-
-def luhn_ok(number: str) -> bool:
-    return luhn.is_valid(number)
 
 
 class PlainText:

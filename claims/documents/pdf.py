@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import mimetypes
 import threading
+import zlib
 from collections.abc import Mapping
 from functools import cache
 from importlib.resources import files
@@ -45,8 +46,10 @@ PDF_VARIANT = "pdf/a-3b"
 OUTPUT_INTENT = "icc-srgb"
 QR_MASK = 3
 
-# WeasyPrint and Pango are not documented as thread-safe; a process renders one document at a time
-# (gunicorn workers are processes: two of them render two documents at once).
+# One rendering at a time per process: WeasyPrint is not documented as thread-safe (it drives Pango, HarfBuzz and
+# fontconfig through cffi), and every rendering writes its own PDF object reference into the process-wide sRGB
+# ColorProfile (srgb_profile(): `pdf_reference`, read back for the output intent). gunicorn's sync workers are
+# processes and still render side by side; the lock serialises threads (`flask run`, the browser tests' server).
 _RENDER_LOCK = threading.Lock()
 
 
@@ -144,31 +147,30 @@ def qr_svg(url: str) -> Markup:
     return Markup(code.svg_inline(scale=1, border=0, dark="#000", omitsize=True))  # noqa: S704 - segno's own SVG, the URL is ours
 
 
-_SERIALISED_ONCE: dict[type, type] = {}
+def deflate_streams_once(document: Any, pdf_file: pydyf.PDF) -> None:
+    """WeasyPrint finisher (its documented hook for changing the `pydyf.PDF` before it is written).
 
-
-def _serialised_once(cls: type) -> type:
-    """A subclass of a pydyf stream class whose `data` (its serialised, deflated bytes) is computed once."""
-    if cls not in _SERIALISED_ONCE:
-
-        def data(self: Any) -> bytes:
-            cached = self.__dict__.get("_serialised")
-            if cached is None:
-                cached = self.__dict__["_serialised"] = super(once, self).data
-            return cached
-
-        once = type(f"SerialisedOnce{cls.__name__}", (cls,), {"data": property(data)})
-        _SERIALISED_ONCE[cls] = once
-    return _SERIALISED_ONCE[cls]
-
-
-def serialise_streams_once(document: Any, pdf_file: pydyf.PDF) -> None:
-    """WeasyPrint finisher, called just before the file is written: the file identifier PDF/A needs makes
-    pydyf serialise and deflate every stream twice (once to hash it, once to write it), which costs about
-    a tenth of a rendering; this keeps the first result. Nothing changes a stream after this point."""
+    The file identifier PDF/A needs makes pydyf serialise every object twice, once to hash the file and
+    once to write it, so each stream with `compress` set (fonts, the ICC profile, page contents) would be
+    deflated twice. Here each is deflated once and handed back already
+    encoded through `pydyf.Stream`'s public attributes (the bytes as its only item, `/Filter /FlateDecode`
+    in `extra`, `compress` off); pydyf then writes the same bytes as it would have. Nothing changes a
+    stream after the finisher. tests/documents/test_pdf.py fails if a new pydyf or WeasyPrint stops this."""
     for obj in pdf_file.objects:
-        if isinstance(obj, pydyf.Stream):
-            obj.__class__ = _serialised_once(type(obj))
+        if isinstance(obj, pydyf.Stream) and obj.compress:
+            body = _stream_body(obj)
+            if body is not None:
+                obj.stream = [zlib.compress(body, 9)]  # what pydyf's compressobj(level=9) writes
+                obj.extra = {**obj.extra, "Filter": "/FlateDecode"}
+                obj.compress = False
+
+
+def _stream_body(stream: pydyf.Stream) -> bytes | None:
+    """The stream's content as pydyf serialises it, before deflating; None if pydyf's layout is not the one
+    expected (`<</Length n>>`, "stream", n bytes, "endstream"): that stream is then left to pydyf."""
+    head, _, rest = pydyf.Stream(stream.stream).data.partition(b"\nstream\n")
+    body = rest.removesuffix(b"\nendstream")
+    return body if head == pydyf.Dictionary({"Length": len(body)}).data else None
 
 
 def render_pdf(
@@ -193,10 +195,5 @@ def render_pdf(
             attachments=attachments,
             color_profiles={OUTPUT_INTENT: srgb_profile()},
             output_intent=OUTPUT_INTENT,
-            finisher=serialise_streams_once,
+            finisher=deflate_streams_once,
         )
-
-
-def warm_up() -> None:
-    """Import, parse the CSS and load the fonts once, so the first real document is not the slow one."""
-    render_pdf('<html lang="zh-CN"><body><p>野生动物致害补偿 第 1 页</p></body></html>')

@@ -33,7 +33,3 @@ def is_referred_to(user: User, claim_id: int) -> bool:
         .where(Referral.claim_id == claim_id, InsurancePolicy.insurer_id == insurer)
     )
     return db.session.execute(query).first() is not None
-
-
-def can_manage_policies(user: User | None) -> bool:
-    return user is not None and user.role in (Role.ADMIN, Role.APPROVER)

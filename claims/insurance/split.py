@@ -24,7 +24,6 @@ ZERO = Decimal("0.00")
 
 CROPS_TREES = {"crop", "economic_tree"}
 LIVESTOCK_POULTRY = {"livestock", "poultry"}
-PROPERTY = CROPS_TREES | LIVESTOCK_POULTRY | {"property"}
 
 
 @dataclass(frozen=True)

@@ -47,10 +47,6 @@ class LossCategory(enum.StrEnum):
     def title(self) -> str:
         return str(_CATEGORY_TITLES[self])
 
-    @property
-    def is_personal(self) -> bool:
-        return self in PERSONAL_CATEGORIES
-
 
 PERSONAL_CATEGORIES = frozenset({LossCategory.INJURY, LossCategory.DEATH})
 """The losses to a person (injury, death): valued, capped and insured apart from property. Defined once, here."""

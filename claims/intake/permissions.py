@@ -77,10 +77,6 @@ def can_edit_claim(user: User | None, claim: Claim) -> bool:
     return user.id in (claim.filed_by_id, claim.claimant_user_id) or (user.role == Role.CLERK and can_view_claim(user, claim))
 
 
-def can_file_claims(user: User | None) -> bool:
-    return user is not None and user.role in (Role.VILLAGER, Role.CLERK)
-
-
 def can_see_full_identity(user: User | None, claim: Claim) -> bool:
     """Who may ask for the full resident ID number (and the original photos): the claimant themself, and the
     staff who check identity before money is paid: the township clerk, the county officer and the approver,

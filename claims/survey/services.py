@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from claims.extensions import db
-from claims.intake.models import Claim, LossLine
+from claims.intake.models import Claim
 from claims.intake.services import PhotoUpload
 from claims.survey.models import ClaimantConfirmation, ConfirmationMethod, FieldSurvey, SurveyAssignment, SurveyOutcome, VerifiedLoss
 from claims.survey.permissions import current_assignment
@@ -51,15 +51,6 @@ class ConfirmationInput:
 
 def latest_survey(claim: Claim) -> FieldSurvey | None:
     return db.session.query(FieldSurvey).filter_by(claim_id=claim.id).order_by(FieldSurvey.round.desc()).first()
-
-
-def verified_lines(claim: Claim) -> dict[int, VerifiedLoss]:
-    survey = latest_survey(claim)
-    return {v.loss_line_id: v for v in survey.lines} if survey else {}
-
-
-def loss_lines(claim: Claim) -> list[LossLine]:
-    return list(claim.losses)
 
 
 @dataclass

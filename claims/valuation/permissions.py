@@ -31,10 +31,6 @@ def can_manage_schedule(user: User | None, schedule: CompensationSchedule) -> bo
     return can_manage_schedules(user) and schedule.region.is_within(user.region)  # type: ignore[union-attr,arg-type]
 
 
-def can_manage_region(user: User | None, region: Region) -> bool:
-    return can_manage_schedules(user) and region.is_within(user.region)  # type: ignore[union-attr,arg-type]
-
-
 def can_value_claim(user: User | None, claim: Claim) -> bool:
     """A forestry officer of the claim's county who is not a party to it."""
     if user is None or user.role != Role.OFFICER or not can_view_claim(user, claim):

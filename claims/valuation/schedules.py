@@ -7,7 +7,6 @@ A published schedule is never edited. A later one (with `supersedes`) takes over
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
@@ -172,7 +171,3 @@ def visible_schedules(user: User) -> list[CompensationSchedule]:
 
     rows = db.session.execute(select(CompensationSchedule).order_by(CompensationSchedule.effective_from.desc(), CompensationSchedule.code)).scalars()
     return [s for s in rows if can_view_schedule(user, s)]
-
-
-def describe(schedule: CompensationSchedule) -> dict[str, Any]:
-    return {"code": schedule.code, "title": schedule.title, "status": str(schedule.status), "region": schedule.region.code}

@@ -19,7 +19,6 @@ PERSONAL = PERSONAL_CATEGORIES
 CATEGORIES = tuple(str(c) for c in LossCategory)
 PROPERTY = tuple(c for c in CATEGORIES if c not in PERSONAL)
 METHODS = ("fixed_rate", "market_value", "assessed_value")
-REGION_LEVELS = ("province", "prefecture", "county")
 
 
 # --- schedules ----------------------------------------------------------------------------------------

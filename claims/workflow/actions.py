@@ -30,15 +30,6 @@ def run_action(claim: Claim, action: Callable[[], Any], success: str) -> Respons
     return redirect(url_for("intake.detail", claim_id=claim_id))
 
 
-def form_errors(form: Any) -> str:
-    """All of a form's messages in one line, for a flash after a refused POST."""
-    messages = []
-    for field_errors in form.errors.values():
-        for error in field_errors:
-            messages.append(error if isinstance(error, str) else "; ".join(str(e) for e in (error.values() if isinstance(error, dict) else error)))
-    return "；".join(messages)
-
-
 def form_version(value: str | None) -> int | None:
     """The claim version a form was rendered with (hidden field), for the compare-and-set; None if absent."""
     return bounded_int(value, 0)

@@ -107,7 +107,7 @@ def test_pdf_a3b_with_the_data_attached_and_fonts_embedded_as_subsets(ctx: None)
     raw = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
     assert 'pdfaid:part="3"' in raw and 'pdfaid:conformance="B"' in raw
     assert reader.trailer["/Root"]["/OutputIntents"][0].get_object()["/S"] == "/GTS_PDFA1"
-    assert len(reader.trailer["/ID"]) == 2  # PDF/A needs the file identifier (see pdf.serialise_streams_once)
+    assert len(reader.trailer["/ID"]) == 2  # PDF/A needs the file identifier (see pdf.deflate_streams_once)
     assert reader.trailer["/Root"]["/AF"][0].get_object()["/AFRelationship"] == "/Data"
     fonts = subprocess.run(["pdffonts", "-"], input=body, capture_output=True, check=True).stdout.decode()
     cjk = [line for line in fonts.splitlines() if "WenQuanYi" in line or "CJK" in line]
