@@ -61,15 +61,17 @@ messages: setup
 	$(VENV)/bin/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -D messages --no-fuzzy-matching
 	$(VENV)/bin/pybabel compile --statistics -d $(TRANSLATIONS) -D messages
 
+# Lint: ruff's rules and formatting, and the layers of .importlinter (docs/architecture.md).
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: setup
 	$(PY) bench/intake.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache .import_linter_cache
 
 # docs/workflow.md is generated from the lifecycle table (claims/lifecycle.py); a test fails when it is stale.
 docs: setup

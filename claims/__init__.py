@@ -52,7 +52,6 @@ BLUEPRINTS = (
 )
 
 
-
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Assemble the app: configuration, extensions, blueprints, CLI and error handlers. No side effects."""
 

@@ -414,9 +414,7 @@ def claim_input(
     id_number: str | None = None,
 ) -> intake.ClaimInput:
     """A complete :class:`ClaimInput` (call inside an app context)."""
-    county, township, village_code = (
-        db.session.execute(select(Region).where(Region.code == code)).scalar_one() for code in PLACES[village]
-    )
+    county, township, village_code = (db.session.execute(select(Region).where(Region.code == code)).scalar_one() for code in PLACES[village])
     kind = db.session.execute(select(Species).where(Species.code == species)).scalar_one() if species else None
     return intake.ClaimInput(
         claimant_name=name,

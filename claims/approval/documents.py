@@ -60,7 +60,6 @@ def award_refusal(claim: Claim) -> object:
     return builders.refusal_data(claim, builders.claim_survey(claim))
 
 
-
 def issue_notice_list(batch: NoticeBatch, *, actor: User) -> IssuedDocument:
     entries = [
         NoticeEntry(

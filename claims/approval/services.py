@@ -41,8 +41,6 @@ def current_entry(claim: Claim) -> NoticeEntry | None:
     return db.session.execute(query.limit(1)).scalar_one_or_none()
 
 
-
-
 def party_problem(claim: Claim, user: User) -> str | None:
     """Whoever filed, surveyed or valued a claim may not approve it (quality.md 7)."""
     events = select(AuditEvent.id).where(AuditEvent.claim_id == claim.id, AuditEvent.actor_id == user.id, AuditEvent.action.in_(PARTY_ACTIONS))

@@ -143,8 +143,6 @@ def government_split(claim: Claim) -> Split:
     return save_split(claim, split_award(lines, None), None)
 
 
-
-
 def referral_package(claim: Claim) -> dict[str, Any]:
     """What the insurer receives: the claim, the survey, the photos and the valuation, frozen at referral."""
     survey = latest_survey(claim)

@@ -89,5 +89,3 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
-
-

@@ -164,7 +164,7 @@ def test_thumbnail_and_display_copies_are_jpeg_without_exif_but_the_original_is_
     assert Image.open(io.BytesIO(original)).getexif().get_ifd(0x8825)  # the upload does carry a position
     client = as_user(VILLAGER)
     claim_id = file_claim_http(app, client, files=[photo(original, "IMG_0001.jpg")])
-    (photo_id, sha256, _, _), = load_claim(app, claim_id)["photos"]
+    ((photo_id, sha256, _, _),) = load_claim(app, claim_id)["photos"]
 
     for variant in ("thumb", "display"):
         response = client.get(f"/claims/{claim_id}/photos/{photo_id}/{variant}")
@@ -356,7 +356,7 @@ def filed_photo(app: Flask) -> tuple[int, int, bytes]:
     client = logged_in(app, VILLAGER)
     data = exif_jpeg(seed=61, gps=NAN_CENTRE)
     claim_id = file_claim_http(app, client, files=[photo(data, "pig.jpg")])
-    (photo_id, *_), = load_claim(app, claim_id)["photos"]
+    ((photo_id, *_),) = load_claim(app, claim_id)["photos"]
     return claim_id, photo_id, data
 
 

@@ -162,7 +162,7 @@ def test_headers_on_errors_and_redirects(app: Flask) -> None:
 
 # --- errors and failing closed ------------------------------------------------------------------------
 
-LEAKS = ("Traceback", "File \"", "RuntimeError", "sqlalchemy", "werkzeug", "jinja2", ".py", "boom-", "/work/")
+LEAKS = ("Traceback", 'File "', "RuntimeError", "sqlalchemy", "werkzeug", "jinja2", ".py", "boom-", "/work/")
 
 
 def _generic(html: str) -> None:
