@@ -342,8 +342,8 @@ INNER_PARTS = (
     ("reading the uploads (form.uploads)", "claims.intake.forms", "ClaimForm.uploads"),
     ("duplicate lookups (find_near_duplicate)", "claims.intake.evidence", "find_near_duplicate"),
     ("audit events (record_event)", "claims.intake.services", "record_event"),
-    ("audit events (record_event)", "claims.workflow.services", "record_event"),
-    ("submission (apply_transition)", "claims.workflow.services", "apply_transition"),
+    ("audit events (record_event)", "claims.lifecycle", "record_event"),
+    ("submission (apply_transition)", "claims.intake.operations", "apply_transition"),
     ("commit (after_request)", "claims.web", "_commit_writes"),
     ("templates (render_template)", "claims.intake.views", "render_template"),
 )

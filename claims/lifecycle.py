@@ -150,13 +150,13 @@ _TABLE = (
     ),
     Transition(
         "survey_eligible", _l("Record the survey"), {S.SURVEY_ASSIGNED}, S.SURVEYED, OFFICER,
-        who=survey.actor_is_surveyor, guards=(survey.lines_complete,), effect=survey.on_surveyed,
+        who=survey.assigned_surveyor, guards=(survey.no_conflict, survey.lines_complete), effect=survey.on_surveyed,
         notice=Notice(_l("Claim %(number)s was surveyed: please confirm or dispute the verified loss."), both(claimant, township_clerks), sms_claimant=True),
         documents=(Document(DocumentKind.SURVEY_RECORD, builders.survey_record_of),),
     ),
     Transition(
         "survey_refused", _l("Record the survey: not compensable"), {S.SURVEY_ASSIGNED}, S.NOT_COMPENSATED, OFFICER,
-        who=survey.actor_is_surveyor, guards=(survey.lines_complete, survey.refusal_reasons), effect=survey.on_survey_refused,
+        who=survey.assigned_surveyor, guards=(survey.no_conflict, survey.lines_complete, survey.refusal_reasons), effect=survey.on_survey_refused,
         notice=Notice(_l("Claim %(number)s: the survey found that it cannot be compensated. The reasons are on the claim page."), claimant, sms_claimant=True),
         documents=(Document(DocumentKind.SURVEY_RECORD, builders.survey_record_of), Document(DocumentKind.REFUSAL, builders.survey_refusal_of)),
     ),

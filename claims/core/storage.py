@@ -101,7 +101,9 @@ def get_storage() -> Storage:
 # Files written inside a database transaction --------------------------------------------------------
 # A stored file (an issued document) belongs to the transaction that records it: it is kept when that
 # transaction commits and deleted when it ends otherwise (rollback, close). This is bookkeeping of files
-# only; no rendering or business rule runs here.
+# only; no rendering or business rule runs here. A file written inside a savepoint that is rolled back while
+# its transaction goes on is deleted with that transaction only if the transaction does not commit either:
+# no step today stores a file in a savepoint it rolls back (a refused step refuses before rendering).
 WRITTEN_KEYS = "claims.storage.written"
 
 

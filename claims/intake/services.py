@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from claims.accounts.models import User
 from claims.core.crypto import lookup_hash
-from claims.core.storage import get_storage
+from claims.core.storage import get_storage, written_in_transaction
 from claims.core.time import local_today, to_local, utcnow
 from claims.extensions import db
 from claims.intake.evidence import evidence_flags, refresh_duplicates_of
@@ -237,9 +237,13 @@ def _store_photo(claim: Claim, upload: PhotoUpload, *, actor: User, stage: Photo
 
 
 def _register_cleanup(keys: list[str]) -> None:
-    """Remember files written in this request, so that a rollback removes them (quality.md 15)."""
+    """Remember files written in this transaction and request, so that a rollback removes them (quality.md 15):
+    a refused or conflicting step rolls the transaction back, a failed commit the request."""
     from flask import g, has_request_context
 
+    storage = get_storage()
+    for key in keys:
+        written_in_transaction(db.session, storage, key)
     if has_request_context():
         g.setdefault("written_files", []).extend(keys)
 

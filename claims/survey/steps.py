@@ -37,9 +37,14 @@ def surveyors_ok(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
     return None
 
 
-def actor_is_surveyor(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
+def assigned_surveyor(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
     if not is_assigned_surveyor(claim, actor):
         return _("Only the surveyors assigned to this claim may record the survey.")
+    return None
+
+
+def no_conflict(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
+    """A surveyor who declared a conflict of interest on the claim may not record its survey."""
     return conflict_problem(claim, actor)
 
 

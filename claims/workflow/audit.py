@@ -45,14 +45,15 @@ def _locked_head() -> AuditHead:
     (a rolled-back savepoint may have released the row lock): the cache holds the transaction it is for."""
     session = db.session()
     transaction = session.get_nested_transaction() or session.get_transaction()
-    cached = db.session.info.get(HEAD_KEY)
-    if cached is not None and cached[0] is transaction and cached[1] in db.session:
+    cached = session.info.get(HEAD_KEY)
+    if transaction is not None and cached is not None and cached[0] is transaction and cached[1] in session:
         return cached[1]
-    head = db.session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
     if head is None:
         head = AuditHead(id=1, last_hash=GENESIS, count=0)
-        db.session.add(head)
-    db.session.info[HEAD_KEY] = (transaction, head)
+        session.add(head)
+    # The key is taken after the locking select, which begins the transaction when none was open yet.
+    session.info[HEAD_KEY] = (session.get_nested_transaction() or session.get_transaction(), head)
     return head
 
 
