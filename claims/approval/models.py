@@ -51,6 +51,14 @@ class NoticeEntry(db.Model):
     claim: Mapped[Claim] = relationship()
 
 
+class ObjectionOutcome(enum.StrEnum):
+    """The county's finding on an objection: upheld (a new survey or a new valuation, then a new notice) or not."""
+
+    RESURVEY = "resurvey"
+    REVALUE = "revalue"
+    NOT_UPHELD = "not_upheld"
+
+
 class Objection(db.Model):
     __tablename__ = "objections"
 

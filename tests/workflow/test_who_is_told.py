@@ -1,0 +1,83 @@
+"""Every step tells the person who must act next (in the app; by text message for villagers), walked along the
+whole insured path with two approvers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from claims.accounts.services import find_user
+from claims.approval import operations
+from claims.core import time as clock
+from claims.extensions import db
+from claims.insurance.models import InsurerDecision
+from claims.insurance.operations import decide_as_insurer
+from claims.intake.models import Claim
+from claims.lifecycle import notice_text
+from claims.regions import admin_services
+from claims.workflow.models import Notification
+from tests.conftest import login
+from tests.factories import advance
+from tests.workflow.conftest import file_claim
+
+
+def _kinds(login_name: str, claim: Claim) -> list[str]:
+    user = find_user(login_name)
+    query = select(Notification.kind).where(Notification.user_id == user.id, Notification.claim_id == claim.id).order_by(Notification.id)
+    return list(db.session.execute(query).scalars())
+
+
+def _texts(login_name: str, claim: Claim) -> list[str]:
+    user = find_user(login_name)
+    query = select(Notification).where(Notification.user_id == user.id, Notification.claim_id == claim.id).order_by(Notification.id)
+    return [notice_text(n) for n in db.session.execute(query).scalars()]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: not built yet")
+def test_every_step_tells_the_next_actor(app):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        admin_services.set_county_setting(
+            find_user("approver").region, "second_approval_above", "100", clock.local_today() - timedelta(days=1), "", actor=find_user("admin")
+        )
+        claim = file_claim("13800000001")
+        db.session.commit()
+        villager = claim.filed_by.login
+        assert _kinds("clerk", claim) == ["submit"]
+        advance(claim, "accepted")
+        assert "accept" in _kinds("officer", claim) and "accept" in _kinds(villager, claim)
+        advance(claim, "survey_assigned")
+        surveyor_text = _texts("officer2", claim)[-1]
+        assert surveyor_text not in _texts(villager, claim), "the claimant is not told that they survey"
+        assert len(_texts(villager, claim)) == 2, "the claimant hears that surveyors will come"
+        advance(claim, "surveyed")
+        assert _kinds(villager, claim)[-1] == "survey_eligible"
+        advance(claim, "confirmed")
+        assert _kinds("officer", claim)[-1] == "confirm"
+        advance(claim, "valued")
+        db.session.commit()
+        assert "refer" in _kinds("insurer", claim), "the insurer hears of a new referral"
+        assert "value" not in _kinds("clerk", claim), "the clerk is not asked to post a notice before the insurer decides"
+        decide_as_insurer(claim, InsurerDecision.ACCEPT, actor=find_user("insurer"))
+        db.session.commit()
+        assert _kinds("clerk", claim)[-1] == "insurer_decide", "the clerk puts the claim on notice next"
+        batch = operations.create_notice_batch(claim.township, [claim], clock.local_today(), actor=find_user("clerk"))
+        db.session.commit()
+        assert "start_notice" in _kinds("approver", claim) and "start_notice" in _kinds("approver2", claim)
+        clock.freeze(clock.utcnow() + timedelta(days=batch.end_date.toordinal() - clock.local_today().toordinal() + 1))
+        assert not operations.approve(claim, actor=find_user("approver"))
+        db.session.commit()
+        assert _kinds("approver2", claim)[-1] == "second_approval", "the second approver hears that an approval waits"
+        claim_id = claim.id
+        db.session.remove()
+    second = app.test_client()
+    login(second, "approver2")
+    page = second.get(f"/claims/{claim_id}").get_data(as_text=True)
+    assert "1 / 2" in page, "the page shows one of two approvals"
+    with app.app_context():
+        claim = db.session.get(Claim, claim_id)
+        assert operations.approve(claim, actor=find_user("approver2"))
+        db.session.commit()
+        assert _kinds("insurer", claim)[-1] == "approve", "the insurer hears that it must pay"
+        assert _kinds(villager, claim)[-1] == "approve"
