@@ -36,9 +36,14 @@ from claims.documents.models import DocumentKind
 from claims.documents.services import issue_document
 from claims.extensions import db
 from claims.insurance import steps as insurance
+from claims.insurance.models import InsurancePolicy, Split
+from claims.insurance.services import policy_for
 from claims.intake import steps as intake
 from claims.intake.models import Claim
 from claims.intake.permissions import can_view_claim
+from claims.regions.models import LimitKind
+from claims.regions.services import DEFAULT_LIMITS
+from claims.regions.settings import SPECS
 from claims.survey import steps as survey
 from claims.valuation import steps as valuation
 from claims.workflow.audit import record_event
@@ -83,6 +88,34 @@ def clerks_if_submitted(claim: Claim, data: dict[str, Any]) -> list[User]:
     return township_clerks(claim, data) if claim.number else []
 
 
+def nobody(claim: Claim, data: dict[str, Any]) -> list[User]:
+    """For a notice that only goes out by text message (to an objector who has no account)."""
+    return []
+
+
+def county_staff_of_the_objection(claim: Claim, data: dict[str, Any]) -> list[User]:
+    """The clerk who recorded the objection (who tells the objector in the village)."""
+    objection = data.get("objection")
+    return [objection.recorded_by] if objection is not None and objection.recorded_by is not None else []
+
+
+def objector_mobile(claim: Claim, data: dict[str, Any]) -> list[str]:
+    objection = data.get("objection")
+    return [objection.objector_mobile] if objection is not None and objection.objector_mobile else []
+
+
+def clerks_unless_insured(claim: Claim, data: dict[str, Any]) -> list[User]:
+    """A valued claim that no policy covers goes on notice next (an insured one goes to its insurer first)."""
+    return [] if policy_for(claim) is not None else township_clerks(claim, data)
+
+
+def insurer_if_it_pays(claim: Claim, data: dict[str, Any]) -> list[User]:
+    split = db.session.get(Split, claim.id)
+    if split is None or split.insurer_share <= 0 or split.policy_id is None:
+        return []
+    return insurance.policy_adjusters(claim, {"policy": db.session.get(InsurancePolicy, split.policy_id)})
+
+
 def both(*parts: Recipients) -> Recipients:
     def combined(claim: Claim, data: dict[str, Any]) -> list[User]:
         seen: dict[int, User] = {}
@@ -103,6 +136,16 @@ CONFIRMERS = frozenset({Role.OFFICER, Role.CLERK, Role.VILLAGER})
 INSURER = frozenset({Role.INSURER})
 APPROVER = frozenset({Role.APPROVER})
 PAYERS = frozenset({Role.APPROVER, Role.INSURER})
+REVIEWERS = frozenset({Role.OFFICER, Role.APPROVER})
+
+
+def _told_of_finding(outcome: Any, objector: Any) -> tuple[Notice, Notice]:
+    """The claimant and the clerk who recorded the objection read the outcome; the objector gets it by text message."""
+    return (
+        Notice(outcome, both(claimant, county_staff_of_the_objection), sms_claimant=True, key="claimant"),
+        Notice(objector, nobody, key="objector", sms_to=objector_mobile),
+    )
+
 
 # [design] Non-acceptance gets its own heading and number series (不予受理通知书) but the refusal
 # template: it is an adverse act like a refusal to compensate, states every reason and the remedies.
@@ -146,7 +189,12 @@ _TABLE = (
     Transition(
         "assign_survey", _l("Assign surveyors"), {S.ACCEPTED, S.DISPUTED}, S.SURVEY_ASSIGNED, OFFICER,
         guards=(survey.surveyors_ok,), effect=survey.on_assign,
-        notice=Notice(_l("Claim %(number)s: you are assigned to survey the damage on site."), both(assigned_surveyors, claimant)),
+        notice=(
+            Notice(_l("Claim %(number)s: you are assigned to survey the damage on site."), assigned_surveyors),
+            Notice(
+                _l("Claim %(number)s: forestry officers will come to survey the damage; they will call you first."), claimant, sms_claimant=True, key="claimant"
+            ),
+        ),
     ),
     Transition(
         "survey_eligible", _l("Record the survey"), {S.SURVEY_ASSIGNED}, S.SURVEYED, OFFICER,
@@ -174,7 +222,10 @@ _TABLE = (
     Transition(
         "value", _l("Submit the valuation"), {S.CONFIRMED}, S.VALUED, OFFICER,
         who=valuation.may_value, guards=(valuation.valuation_ready,), effect=valuation.freeze_valuation,
-        notice=Notice(_l("Claim %(number)s was valued. The amount, line by line, is on the claim page."), both(claimant, county_approvers)),
+        notice=(
+            Notice(_l("Claim %(number)s was valued. The amount, line by line, is on the claim page."), claimant),
+            Notice(_l("Claim %(number)s was valued: put it on public notice."), clerks_unless_insured, key="clerks"),
+        ),
         then=insurance.after_valuation,
     ),
     Transition(
@@ -185,23 +236,67 @@ _TABLE = (
     Transition(
         "insurer_decide", _l("Insurer's decision"), {S.REFERRED}, S.INSURER_DECIDED, INSURER,
         who=insurance.is_insurers, effect=insurance.on_insurer_decision,
-        notice=Notice(_l("Claim %(number)s: the insurer has decided; the claim goes to public notice."), county_officers),
+        notice=Notice(_l("Claim %(number)s: the insurer has decided; put the claim on public notice."), both(township_clerks, county_officers)),
     ),
     # Public notice, approval and payment (claims.approval) -----------------------------------------
     Transition(
         "start_notice", _l("Put on public notice"), {S.VALUED, S.INSURER_DECIDED}, S.IN_NOTICE, CLERK,
         guards=(approval.has_split,), effect=approval.on_notice,
-        notice=Notice(_l("Claim %(number)s is on public notice in the village."), claimant),
+        notice=Notice(_l("Claim %(number)s is on public notice in the village; approval follows when the notice has run."), both(claimant, county_approvers)),
     ),
     Transition(
-        "objection", _l("Record an objection"), {S.IN_NOTICE}, S.VALUED, CLERK,
+        "objection", _l("Record an objection"), {S.IN_NOTICE}, S.OBJECTION_REVIEW, CLERK,
         effect=approval.on_objection, reason_required=True,
-        notice=Notice(_l("Claim %(number)s: an objection was raised during the public notice; the county reviews it."), both(claimant, county_approvers)),
+        notice=(
+            Notice(_l("Claim %(number)s: an objection was raised during the public notice; review it."), both(county_officers, county_approvers)),
+            Notice(
+                _l("Claim %(number)s: an objection was raised during the public notice; the county reviews it and tells you the outcome."),
+                claimant, sms_claimant=True, key="claimant",
+            ),
+        ),
+    ),
+    # The county's review of an objection (claims.approval): upheld, the claim is surveyed or valued again and goes
+    # on a new notice; not upheld, it returns to its notice (and to approval once the notice has run).
+    Transition(
+        "uphold_objection_survey", _l("Uphold the objection: survey again"), {S.OBJECTION_REVIEW}, S.ACCEPTED, REVIEWERS,
+        who=approval.may_review, effect=approval.on_objection_upheld, reason_required=True,
+        notice=(
+            Notice(_l("Claim %(number)s: the objection was upheld; assign surveyors for a new survey."), county_officers, key="officers"),
+            *_told_of_finding(
+                _l("Claim %(number)s: the objection raised during the public notice was upheld; the damage will be surveyed again."),
+                _l("Your objection to claim %(number)s was upheld: the damage will be surveyed again and the claim put on a new notice."),
+            ),
+        ),
+    ),
+    Transition(
+        "uphold_objection_value", _l("Uphold the objection: value again"), {S.OBJECTION_REVIEW}, S.CONFIRMED, REVIEWERS,
+        who=approval.may_review, effect=approval.on_objection_upheld, reason_required=True,
+        notice=(
+            Notice(_l("Claim %(number)s: the objection was upheld; value the loss again."), county_officers, key="officers"),
+            *_told_of_finding(
+                _l("Claim %(number)s: the objection raised during the public notice was upheld; the loss will be valued again."),
+                _l("Your objection to claim %(number)s was upheld: the loss will be valued again and the claim put on a new notice."),
+            ),
+        ),
+    ),
+    Transition(
+        "dismiss_objection", _l("Do not uphold the objection"), {S.OBJECTION_REVIEW}, S.IN_NOTICE, REVIEWERS,
+        who=approval.may_review, effect=approval.on_objection_dismissed, reason_required=True,
+        notice=(
+            Notice(_l("Claim %(number)s: the objection was not upheld; approval follows when the notice has run."), county_approvers, key="approvers"),
+            *_told_of_finding(
+                _l("Claim %(number)s: the objection raised during the public notice was not upheld; the claim goes on to approval."),
+                _l("Your objection to claim %(number)s was not upheld. The reasons can be read at the township."),
+            ),
+        ),
     ),
     Transition(
         "approve", _l("Approve"), {S.IN_NOTICE}, S.APPROVED, APPROVER,
         who=approval.not_approved_yet, guards=(approval.notice_over, approval.not_a_party, approval.second_approver), effect=approval.on_approve,
-        notice=Notice(_l("Claim %(number)s was approved; payment follows."), both(claimant, township_clerks), sms_claimant=True),
+        notice=(
+            Notice(_l("Claim %(number)s was approved; payment follows."), both(claimant, township_clerks, county_approvers), sms_claimant=True),
+            Notice(_l("Claim %(number)s was approved: your company pays its share as the decision says."), insurer_if_it_pays, key="insurer"),
+        ),
         documents=(Document(DocumentKind.COMPENSATION, award_documents.compensation_decision),),
     ),
     Transition(
@@ -224,6 +319,24 @@ EVENT_NOTICES: dict[str, Notice] = {
     "payment_failed": Notice(
         _l("Claim %(number)s: the bank could not pay. Please check and correct the bank account."), both(township_clerks, claimant), sms_claimant=True
     ),
+    "second_approval": Notice(_l("Claim %(number)s: one of two approvals is recorded; your approval is needed too."), county_approvers),
+}
+
+
+# How long a claim may wait in each state, and the rule the deadline (`Claim.due_at`, set by the steps' effects)
+# comes from: a working-day time limit per county (`regions.TimeLimit`, else `DEFAULT_LIMITS`) or a county setting.
+WAITS: dict[S, LimitKind | str] = {
+    S.SUBMITTED: LimitKind.INTAKE,
+    S.RETURNED: LimitKind.APPLICATION,
+    S.ACCEPTED: LimitKind.SURVEY,
+    S.SURVEY_ASSIGNED: LimitKind.SURVEY,
+    S.SURVEYED: LimitKind.CONFIRMATION,
+    S.DISPUTED: LimitKind.SURVEY,
+    S.CONFIRMED: LimitKind.VALUATION,
+    S.REFERRED: LimitKind.INSURER,
+    S.IN_NOTICE: "notice_days",
+    S.OBJECTION_REVIEW: LimitKind.OBJECTION,
+    S.APPROVED: LimitKind.PAYMENT,
 }
 
 
@@ -267,8 +380,8 @@ def apply_transition(
         db.session.flush()
     except StaleDataError as exc:
         raise ClaimChanged() from exc
-    if transition.notice is not None:
-        send_notice(claim, action, transition.notice, actor=actor, data=data)
+    for notice in transition.notices:
+        send_notice(claim, action, notice, actor=actor, data=data)
     issue_documents(claim, transition.documents, actor=actor)
     follow_on = transition.then(claim, actor) if transition.then is not None else None
     if follow_on is not None:
@@ -284,6 +397,7 @@ def check_step(
     transition = TRANSITIONS.get(action)
     if transition is None:
         raise WorkflowError(_("Unknown step."))
+    lock_claim(claim)
     if expected_version is not None and claim.version != expected_version:
         raise ClaimChanged()
     if not actor.active or not can_view_claim(actor, claim) or actor.role not in transition.roles:
@@ -299,17 +413,34 @@ def check_step(
     return transition
 
 
+def lock_claim(claim: Claim) -> None:
+    """Hold the claim's row until the transaction ends (SELECT ... FOR UPDATE; SQLite's transactions already
+    take the write lock when they begin), so that two people deciding at once act one after the other; a copy
+    of the claim older than the row is a conflict (ClaimChanged). Every step and every operation that decides
+    without a step (a first of two approvals) takes it first."""
+    if claim.id is None:
+        return
+    db.session.flush()
+    version = db.session.execute(select(Claim.version).where(Claim.id == claim.id).with_for_update()).scalar_one()
+    if version != claim.version:
+        raise ClaimChanged()
+
+
 def send_notice(claim: Claim, kind: str, notice: Notice, *, actor: User, data: dict[str, Any]) -> None:
-    """In-app notices for everyone concerned but the actor, and a text message to the claimant (outbox rows:
-    a sender attached later reads unsent rows), written in the step's transaction."""
+    """In-app notices for everyone concerned but the actor, and text messages to the claimant and to anyone the
+    notice names by mobile (outbox rows: the sender reads unsent rows), written in the step's transaction."""
     params = {"number": claim.number or "", "status": str(claim.status)}
+    key = f"{kind}:{notice.key}" if notice.key else kind
     for user in notice.recipients(claim, data):
         if user.id != actor.id:
-            db.session.add(Notification(user_id=user.id, claim_id=claim.id, kind=kind, params=params))
-    if notice.sms_claimant and claim.claimant_mobile:
+            db.session.add(Notification(user_id=user.id, claim_id=claim.id, kind=key, params=params))
+    mobiles = [claim.claimant_mobile] if notice.sms_claimant and claim.claimant_mobile else []
+    mobiles += notice.sms_to(claim, data) if notice.sms_to is not None else []
+    if mobiles:
         with force_locale("zh_CN"):
             body = f"【野生动物致害补偿】{notice.text % params}"
-        db.session.add(OutboxMessage(channel="sms", recipient=claim.claimant_mobile, body=body, claim_id=claim.id))
+        for mobile in dict.fromkeys(mobiles):
+            db.session.add(OutboxMessage(channel="sms", recipient=mobile, body=body, claim_id=claim.id))
 
 
 def notify_event(claim: Claim, kind: str, *, actor: User) -> None:
@@ -325,12 +456,19 @@ def issue_documents(claim: Claim, documents: Iterable[Document], *, actor: User)
 
 def notice_text(note: Notification) -> str:
     """What a stored notice says, in the reader's language."""
-    transition = TRANSITIONS.get(note.kind)
-    notice = transition.notice if transition is not None else EVENT_NOTICES.get(note.kind)
+    action, _sep, key = note.kind.partition(":")
+    transition = TRANSITIONS.get(action)
+    notices = transition.notices if transition is not None else ((EVENT_NOTICES[action],) if action in EVENT_NOTICES else ())
+    notice = next((n for n in notices if n.key == key), None)
     return str(notice.text % note.params) if notice else note.kind
 
 
 # The diagram ---------------------------------------------------------------------------------------
+def _told(notice: Notice) -> str:
+    sms = [label for label, on in (("the claimant", notice.sms_claimant), (_name(notice.sms_to) if notice.sms_to else "", notice.sms_to)) if on]
+    return notice.recipients.__qualname__ + (f" (SMS to {', '.join(sms)})" if sms else "")
+
+
 def _name(function: Any) -> str:
     return f"{function.__module__.removeprefix('claims.')}.{function.__qualname__}"
 
@@ -351,7 +489,21 @@ def workflow_markdown() -> str:
         for source in sorted(t.sources, key=list(S).index):
             lines.append(f"    {source} --> {t.target}: {t.action}")
     lines += [f"    {s} --> [*]" for s in S if s.is_final]
-    lines += ["```", "", "| step | from | to | who | checks | effect | notice to | documents | then |", "|" + " --- |" * 9]
+    lines += ["```", "", "## Who acts in each state, and how long they have", "", "| state | who acts next | next step | deadline (rule) |", "|" + " --- |" * 4]
+    for state in S:
+        if state.is_final or state == S.DRAFT:
+            continue
+        wait = WAITS.get(state)
+        if isinstance(wait, LimitKind):
+            rule = f"{DEFAULT_LIMITS[wait]} working days by default: time limit `{wait}` (`regions.TimeLimit` per county)"
+        elif wait is not None:
+            spec = SPECS[wait]
+            rule = f"{spec.default} calendar days by default, at least {spec.minimum}: county setting `{wait}`"
+        else:
+            rule = "none"
+        with force_locale("en"):
+            lines.append(f"| {state} | {state.actor_role or ''} | {state.next_step} | {rule} |")
+    lines += ["", "## Steps", "", "| step | from | to | who | checks | effect | notice to | documents | then |", "|" + " --- |" * 9]
     for t in _TABLE:
         cells = [
             f"`{t.action}`",
@@ -360,7 +512,7 @@ def workflow_markdown() -> str:
             ", ".join(sorted(str(r) for r in t.roles)) + (f" ({_name(t.who)})" if t.who else ""),
             ", ".join(_name(g) for g in t.guards) + (" + reason" if t.reason_required else ""),
             _name(t.effect) if t.effect else "",
-            (t.notice.recipients.__qualname__ + (" (SMS to the claimant)" if t.notice.sms_claimant else "")) if t.notice else "",
+            "; ".join(_told(n) for n in t.notices),
             ", ".join(str(d.kind) for d in t.documents),
             _name(t.then) if t.then else "",
         ]

@@ -8,8 +8,10 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from claims.accounts.models import User
-from claims.approval.models import Decision, NoticeBatch, PaymentBatch
+from claims.approval.models import Decision, NoticeBatch, Objection, ObjectionOutcome, PaymentBatch
+from claims.approval.services import objections_of
 from claims.core.crypto import mask_account
+from claims.core.time import to_local
 from claims.documents import builders
 from claims.documents.data import AwardLine, NoticeEntry, NoticeListData, PaymentEntry, PaymentListData
 from claims.documents.models import DocumentKind, IssuedDocument
@@ -53,7 +55,21 @@ def compensation_decision(claim: Claim) -> object:
         schedule_title=title,
         schedule_number=number,
         insurer_name=insurer,
+        objections=[_objection_text(o) for o in objections_of(claim) if o.outcome is not None],
     )
+
+
+_FINDINGS = {
+    ObjectionOutcome.NOT_UPHELD: "异议不成立",
+    ObjectionOutcome.RESURVEY: "异议成立，本机关已重新组织现场勘查并重新公示",
+    ObjectionOutcome.REVALUE: "异议成立，本机关已重新核定损失并重新公示",
+}
+
+
+def _objection_text(objection: Objection) -> str:
+    """One sentence per objection; the objector is not named in the claimant's decision."""
+    day = to_local(objection.recorded_at).date()
+    return f"{day.year}年{day.month}月{day.day}日公示期间有异议提出（{objection.reason}）。经复核，{_FINDINGS[objection.outcome]}，理由：{objection.finding}。"  # type: ignore[index]
 
 
 def award_refusal(claim: Claim) -> object:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from claims.approval.models import ObjectionOutcome
 from claims.core.forms import DateField, MultiCheckboxField, coerce_id
-from claims.core.validators import BankAccount
+from claims.core.validators import BankAccount, Mobile
 from claims.intake.review_forms import RefuseForm
 
 
@@ -23,7 +24,19 @@ class NoticeForm(FlaskForm):
 class ObjectionForm(FlaskForm):
     claim_id = HiddenField()
     objector = StringField(_l("Who objected (name, village)"), validators=[DataRequired(_l("Say who objected and why.")), Length(max=100)])
+    objector_mobile = StringField(_l("The objector's mobile (to tell them the outcome)"), validators=[Optional(), Mobile()])
     reason = TextAreaField(_l("The objection"), validators=[DataRequired(_l("Say who objected and why.")), Length(max=2000)])
+
+
+class ObjectionReviewForm(FlaskForm):
+    version = HiddenField()
+    outcome = RadioField(
+        _l("Finding"),
+        choices=[(o.value, o.title) for o in ObjectionOutcome],
+        default=ObjectionOutcome.NOT_UPHELD.value,
+        validators=[DataRequired(_l("Choose the finding."))],
+    )
+    finding = TextAreaField(_l("Reasons of the finding"), validators=[DataRequired(_l("Give the reasons of the finding.")), Length(max=2000)])
 
 
 class ApproveForm(FlaskForm):

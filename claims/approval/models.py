@@ -58,6 +58,17 @@ class ObjectionOutcome(enum.StrEnum):
     REVALUE = "revalue"
     NOT_UPHELD = "not_upheld"
 
+    @property
+    def title(self) -> str:
+        return str(_OUTCOME_TITLES[self])
+
+
+_OUTCOME_TITLES = {
+    ObjectionOutcome.RESURVEY: _l("Upheld: the damage is surveyed again"),
+    ObjectionOutcome.REVALUE: _l("Upheld: the loss is valued again"),
+    ObjectionOutcome.NOT_UPHELD: _l("Not upheld"),
+}
+
 
 class Objection(db.Model):
     __tablename__ = "objections"
@@ -66,9 +77,21 @@ class Objection(db.Model):
     batch_id: Mapped[int] = mapped_column(ForeignKey("notice_batches.id"), index=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
     objector: Mapped[str] = mapped_column(String(100), comment="who objected (name, village)")
+    objector_mobile: Mapped[str | None] = mapped_column(String(11), comment="told the outcome by text message")
     reason: Mapped[str] = mapped_column(Text)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    outcome: Mapped[ObjectionOutcome | None] = mapped_column(str_enum(ObjectionOutcome), comment="the county's finding; empty while under review")
+    finding: Mapped[str | None] = mapped_column(Text, comment="the reasons of the finding")
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+
+    @property
+    def upheld(self) -> bool:
+        return self.outcome in (ObjectionOutcome.RESURVEY, ObjectionOutcome.REVALUE)
 
 
 class Approval(db.Model):

@@ -8,23 +8,30 @@ from flask_babel import gettext as _
 
 from claims.accounts.models import Role, User
 from claims.approval.documents import issue_notice_list
-from claims.approval.models import Approval, NoticeBatch
+from claims.approval.models import Approval, NoticeBatch, ObjectionOutcome
 from claims.approval.services import approvals_this_round, award_total, claim_round, current_entry, party_problem
 from claims.approval.steps import notice_over, second_approver
 from claims.core.time import local_today
 from claims.extensions import db
 from claims.intake.models import Claim
-from claims.lifecycle import apply_transition
+from claims.lifecycle import apply_transition, lock_claim, notify_event
 from claims.regions.models import Region
 from claims.regions.settings import county_setting
 from claims.workflow.audit import record_event
-from claims.workflow.services import WorkflowError
+from claims.workflow.services import ClaimChanged, WorkflowError
 from claims.workflow.states import ClaimStatus
+
+# [design] A notice is prepared at most a month ahead (a batch waiting longer holds its claims back).
+MAX_NOTICE_LEAD_DAYS = 30
 
 
 def create_notice_batch(township: Region, claims: list[Claim], start: date, *, actor: User) -> NoticeBatch:
     if not claims:
         raise WorkflowError(_("Choose at least one claim for the notice."))
+    if start < local_today():
+        raise WorkflowError(_("A notice cannot start before today: the villagers need the whole period to object."))
+    if start > local_today() + timedelta(days=MAX_NOTICE_LEAD_DAYS):
+        raise WorkflowError(_("A notice can start at most %(days)d days from today.", days=MAX_NOTICE_LEAD_DAYS))
     if actor.role != Role.CLERK or actor.region_id != township.id:
         raise WorkflowError(_("You may not take this step on this claim."))
     days = county_setting(township.parent, "notice_days", start)
@@ -48,19 +55,38 @@ def create_notice_batch(township: Region, claims: list[Claim], start: date, *, a
     return batch
 
 
-def record_objection(claim: Claim, objector: str, reason: str, *, actor: User) -> None:
+def record_objection(claim: Claim, objector: str, reason: str, *, actor: User, objector_mobile: str | None = None) -> None:
+    """An objection raised in the village during the notice: it goes to the county's review queue."""
+    lock_claim(claim)
+    if claim.status == ClaimStatus.OBJECTION_REVIEW:
+        raise WorkflowError(_("An objection to this claim is already under review."))
     entry = current_entry(claim)
     if entry is None or not (entry.batch.start_date <= local_today() <= entry.batch.end_date):
         raise WorkflowError(_("Objections can be recorded only during the notice period."))
     if not objector.strip() or not reason.strip():
         raise WorkflowError(_("Say who objected and why."))
-    apply_transition(
-        claim, "objection", actor=actor, reason=reason, data={"objector": objector.strip(), "reason": reason.strip(), "changes": {"objector": objector.strip()}}
-    )
+    data = {"objector": objector.strip(), "objector_mobile": objector_mobile or None, "reason": reason.strip(), "changes": {"objector": objector.strip()}}
+    apply_transition(claim, "objection", actor=actor, reason=reason, data=data)
+
+
+REVIEW_STEPS = {
+    ObjectionOutcome.RESURVEY: "uphold_objection_survey",
+    ObjectionOutcome.REVALUE: "uphold_objection_value",
+    ObjectionOutcome.NOT_UPHELD: "dismiss_objection",
+}
+
+
+def review_objection(claim: Claim, outcome: ObjectionOutcome, finding: str, *, actor: User, expected_version: int | None = None) -> None:
+    """The county's finding on the objection under review, with its reasons."""
+    data = {"outcome": outcome, "finding": finding, "changes": {"outcome": str(outcome)}}
+    apply_transition(claim, REVIEW_STEPS[outcome], actor=actor, reason=finding.strip(), data=data, expected_version=expected_version)
 
 
 def approve(claim: Claim, *, actor: User, reason: str | None = None, expected_version: int | None = None) -> bool:
     """Approve, or record the first of two approvals above the county's amount. True when approved."""
+    lock_claim(claim)
+    if expected_version is not None and claim.version != expected_version:
+        raise ClaimChanged()
     if claim.status != ClaimStatus.IN_NOTICE:
         raise WorkflowError(_("This step is not possible while the claim is “%(status)s”.", status=claim.status.title))
     problem = notice_over(claim, actor, {}) or party_problem(claim, actor)
@@ -73,6 +99,7 @@ def approve(claim: Claim, *, actor: User, reason: str | None = None, expected_ve
     if second_approver(claim, actor, {}) is not None:
         db.session.add(Approval(claim_id=claim.id, approver_id=actor.id, round=claim_round(claim), approved=True, amount=award_total(claim), reason=reason))
         record_event(entity="claim", action="first_approval", actor=actor, claim=claim, reason=reason, changes={"amount": str(award_total(claim))})
+        notify_event(claim, "second_approval", actor=actor)
         return False
     apply_transition(claim, "approve", actor=actor, reason=reason, data={"reason": reason}, expected_version=expected_version)
     return True

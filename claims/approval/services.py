@@ -41,13 +41,13 @@ def current_entry(claim: Claim) -> NoticeEntry | None:
     return db.session.execute(query.limit(1)).scalar_one_or_none()
 
 
-def party_problem(claim: Claim, user: User) -> str | None:
-    """Whoever filed, surveyed or valued a claim may not approve it (quality.md 7)."""
+def party_problem(claim: Claim, user: User, message: str | None = None) -> str | None:
+    """Whoever filed, surveyed or valued a claim may not approve it, nor review an objection to it (quality.md 7)."""
     events = select(AuditEvent.id).where(AuditEvent.claim_id == claim.id, AuditEvent.actor_id == user.id, AuditEvent.action.in_(PARTY_ACTIONS))
     surveyed = select(SurveyAssignment.id).where(SurveyAssignment.claim_id == claim.id, SurveyAssignment.surveyors.any(User.id == user.id))
     recorded = select(FieldSurvey.id).where(FieldSurvey.claim_id == claim.id, FieldSurvey.recorded_by_id == user.id)
     if any(db.session.execute(q.limit(1)).first() for q in (events, surveyed, recorded)):
-        return _("You filed, surveyed or valued this claim, so you may not approve it.")
+        return message or _("You filed, surveyed or valued this claim, so you may not approve it.")
     return conflict_problem(claim, user)
 
 
@@ -55,6 +55,21 @@ def new_payment(claim: Claim, share: Share, amount: Decimal) -> Payment:
     payment = Payment(claim_id=claim.id, share=share, amount=amount, reference=f"P{claim.id:07d}{share.value[0].upper()}{secrets.token_hex(3).upper()}")
     db.session.add(payment)
     return payment
+
+
+def objections_of(claim: Claim) -> list[Objection]:
+    return list(db.session.execute(select(Objection).where(Objection.claim_id == claim.id).order_by(Objection.id)).scalars())
+
+
+def open_objection(claim: Claim) -> Objection | None:
+    """The objection under review (at most one: a claim under review is off the notice's objection form)."""
+    query = select(Objection).where(Objection.claim_id == claim.id, Objection.outcome.is_(None)).order_by(Objection.id.desc())
+    return db.session.execute(query.limit(1)).scalar_one_or_none()
+
+
+def objection_queue(county_id: int) -> list[Claim]:
+    query = select(Claim).where(Claim.county_id == county_id, Claim.status == ClaimStatus.OBJECTION_REVIEW).order_by(Claim.due_at, Claim.id)
+    return list(db.session.execute(query).scalars())
 
 
 def claim_round(claim: Claim) -> int:

@@ -7,9 +7,9 @@ from typing import Any
 from flask_babel import gettext as _
 
 from claims.accounts.models import User
-from claims.approval.models import Approval, Decision, NoticeBatch, NoticeEntry, Objection, Share
-from claims.approval.services import approvals_this_round, award_total, claim_round, current_entry, new_payment, party_problem
-from claims.core.time import local_today
+from claims.approval.models import Approval, Decision, NoticeBatch, NoticeEntry, Objection, ObjectionOutcome, Share
+from claims.approval.services import approvals_this_round, award_total, claim_round, current_entry, new_payment, open_objection, party_problem
+from claims.core.time import local_today, utcnow
 from claims.extensions import db
 from claims.insurance.models import Split
 from claims.insurance.services import award_lines
@@ -51,11 +51,58 @@ def on_notice(claim: Claim, actor: User, data: dict[str, Any]) -> None:
 
 
 def on_objection(claim: Claim, actor: User, data: dict[str, Any]) -> None:
+    """The objection goes on record and to the county's review queue; the claim stays on its notice meanwhile."""
+    entry = current_entry(claim)
+    assert entry is not None, "an objection outside a notice"
+    objection = Objection(
+        batch_id=entry.batch_id,
+        claim_id=claim.id,
+        objector=data["objector"],
+        objector_mobile=data.get("objector_mobile"),
+        reason=data["reason"],
+        recorded_by_id=actor.id,
+    )
+    db.session.add(objection)
+    data["objection"] = objection
+    claim.due_at = due_date(claim.county, LimitKind.OBJECTION)
+
+
+def may_review(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
+    """A county officer or approver who did not file, survey or value the claim reviews the objection to it."""
+    return party_problem(claim, actor, _("You filed, surveyed or valued this claim, so you may not review the objection to it."))
+
+
+def finding_given(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
+    return None if (data.get("finding") or "").strip() else _("Give the reasons of the finding.")
+
+
+def _record_finding(claim: Claim, actor: User, data: dict[str, Any]) -> Objection:
+    objection = open_objection(claim)
+    assert objection is not None, "a review without an objection"
+    objection.outcome = data["outcome"]
+    objection.finding = data["finding"].strip()
+    objection.reviewed_by_id = actor.id
+    objection.reviewed_at = utcnow()
+    data["objection"] = objection
+    return objection
+
+
+def on_objection_upheld(claim: Claim, actor: User, data: dict[str, Any]) -> None:
+    """Upheld: the notice no longer stands; the claim is surveyed or valued again, then goes on a new notice."""
+    _record_finding(claim, actor, data)
     entry = current_entry(claim)
     if entry is not None:
         entry.withdrawn = True
-        db.session.add(Objection(batch_id=entry.batch_id, claim_id=claim.id, objector=data["objector"], reason=data["reason"], recorded_by_id=actor.id))
-    claim.due_at = due_date(claim.county, LimitKind.VALUATION)
+    kind = LimitKind.SURVEY if data["outcome"] == ObjectionOutcome.RESURVEY else LimitKind.VALUATION
+    claim.due_at = due_date(claim.county, kind)
+
+
+def on_objection_dismissed(claim: Claim, actor: User, data: dict[str, Any]) -> None:
+    """Not upheld: back on the notice, which runs to its end; approval follows once it has."""
+    _record_finding(claim, actor, data)
+    entry = current_entry(claim)
+    assert entry is not None, "an objection outside a notice"
+    claim.due_at = entry.batch.end_date
 
 
 def on_approve(claim: Claim, actor: User, data: dict[str, Any]) -> None:

@@ -9,8 +9,18 @@ from sqlalchemy import select
 from claims.accounts.models import Role
 from claims.accounts.session import login_required, roles_required
 from claims.approval import operations, payments, services
-from claims.approval.forms import ApproveForm, BatchApproveForm, CorrectAccountForm, LineResultForm, NoticeForm, ObjectionForm, RefuseAwardForm, ResultFileForm
-from claims.approval.models import NoticeBatch, Payment, PaymentBatch, PaymentStatus
+from claims.approval.forms import (
+    ApproveForm,
+    BatchApproveForm,
+    CorrectAccountForm,
+    LineResultForm,
+    NoticeForm,
+    ObjectionForm,
+    ObjectionReviewForm,
+    RefuseAwardForm,
+    ResultFileForm,
+)
+from claims.approval.models import NoticeBatch, ObjectionOutcome, Payment, PaymentBatch, PaymentStatus
 from claims.core.time import local_today
 from claims.extensions import db
 from claims.intake.models import Claim
@@ -81,8 +91,24 @@ def objection(batch_id: int):  # type: ignore[no-untyped-def]
     claim = entry.claim
     return run_action(
         claim,
-        lambda: operations.record_objection(claim, form.objector.data, form.reason.data, actor=g.user),
-        _("The objection was recorded; the claim goes back for review."),
+        lambda: operations.record_objection(claim, form.objector.data, form.reason.data, actor=g.user, objector_mobile=form.objector_mobile.data or None),
+        _("The objection was recorded; the county reviews it and the objector is told the outcome."),
+    )
+
+
+@bp.route("/claims/<int:claim_id>/objection-review", methods=["POST"])
+@roles_required(Role.OFFICER, Role.APPROVER)
+def objection_review(claim_id: int):  # type: ignore[no-untyped-def]
+    claim = visible_claim_or_404(claim_id, g.user)
+    form = ObjectionReviewForm()
+    if not form.validate_on_submit():
+        return render_detail(claim, {"objection_review": form}, 422)
+    return run_action(
+        claim,
+        lambda: operations.review_objection(
+            claim, ObjectionOutcome(form.outcome.data), form.finding.data, actor=g.user, expected_version=_version(form.version.data)
+        ),
+        _("The finding on the objection was recorded; the claimant and the objector are told."),
     )
 
 
@@ -109,7 +135,8 @@ def approvals():  # type: ignore[no-untyped-def]
         return redirect(url_for("approval.approvals"))
     totals = {c.id: services.award_total(c) for c in queue}
     ends = {c.id: (services.current_entry(c).batch.end_date if services.current_entry(c) else None) for c in queue}
-    return render_template("approval/approvals.html", queue=queue, form=form, totals=totals, ends=ends, today=local_today())
+    objections = services.objection_queue(g.user.region_id)
+    return render_template("approval/approvals.html", queue=queue, form=form, totals=totals, ends=ends, today=local_today(), objections=objections)
 
 
 @bp.route("/claims/<int:claim_id>/approve", methods=["POST"])

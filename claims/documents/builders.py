@@ -165,6 +165,7 @@ def compensation_data(
     schedule_title: str,
     schedule_number: str,
     insurer_name: str = "",
+    objections: list[str] | None = None,
 ) -> CompensationDecisionData:
     """For the approval step: the claim's parties and incident with the valued lines and the split."""
     total = sum((line.amount for line in lines), Decimal(0))
@@ -183,6 +184,7 @@ def compensation_data(
         schedule_number=schedule_number,
         insurer_name=insurer_name,
         survey_date=to_local(survey.visited_at).date() if survey else None,  # type: ignore[union-attr]
+        objections=objections or [],
     )
     data.check()
     return data

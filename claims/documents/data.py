@@ -143,6 +143,7 @@ class CompensationDecisionData:
     schedule_number: str
     insurer_name: str = ""
     survey_date: date | None = None
+    objections: list[str] = field(default_factory=list)  # how each objection raised during the notice was resolved
 
     def check(self) -> None:
         if sum((line.amount for line in self.lines), Decimal(0)) != self.total:

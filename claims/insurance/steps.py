@@ -39,19 +39,21 @@ def is_insurers(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
 
 
 def on_refer(claim: Claim, actor: User, data: dict[str, Any]) -> None:
+    """The referral, with the package the insurer reads. A claim valued again after an upheld objection is referred
+    again: the one referral row takes the new package, and the earlier decision stays in the audit trail."""
     policy: InsurancePolicy = data["policy"]
-    db.session.add(
-        Referral(
-            claim_id=claim.id,
-            policy_id=policy.id,
-            automatic=data.get("automatic", True),
-            reason=data.get("reason"),
-            package=referral_package(claim),
-            referred_by_id=actor.id,
-            due_at=due_date(claim.county, LimitKind.INSURER),
-        )
-    )
-    claim.due_at = due_date(claim.county, LimitKind.INSURER)
+    referral = db.session.execute(select(Referral).where(Referral.claim_id == claim.id)).scalar_one_or_none() or Referral(claim_id=claim.id)
+    referral.policy_id = policy.id
+    referral.automatic = data.get("automatic", True)
+    referral.reason = data.get("reason")
+    referral.package = referral_package(claim)
+    referral.referred_at = utcnow()
+    referral.referred_by_id = actor.id
+    referral.due_at = due_date(claim.county, LimitKind.INSURER)
+    referral.decision = referral.decided_by_id = referral.decided_at = referral.assessed_amount = None
+    referral.adjustments, referral.decline_reason, referral.decision_note = {}, None, None
+    db.session.add(referral)
+    claim.due_at = referral.due_at
 
 
 def on_insurer_decision(claim: Claim, actor: User, data: dict[str, Any]) -> None:

@@ -46,6 +46,8 @@ def _close_previous(model: Any, filters: list[Any], start: date) -> None:
 
 
 def set_time_limit(region: Region | None, kind: LimitKind, working_days: int, start: date, source: str, *, actor: User) -> TimeLimit:
+    if working_days < 1:
+        raise SettingError(_("A time limit is at least one working day."), "working_days")
     region_filter = TimeLimit.region_id.is_(None) if region is None else TimeLimit.region_id == region.id
     if db.session.execute(select(TimeLimit).where(region_filter, TimeLimit.kind == kind, TimeLimit.effective_from == start)).first():
         raise SettingError(_("A limit for this step already starts on that date."), "effective_from")
@@ -69,8 +71,8 @@ def set_county_setting(region: Region, key: str, raw: str, start: date, note: st
         value = spec.kind(raw.strip())
     except ValueError:
         raise SettingError(_("This setting needs a whole number."), "value") from None
-    if spec.kind is int and value < 0:
-        raise SettingError(_("This setting needs a whole number."), "value")
+    if spec.kind is int and value < spec.minimum:
+        raise SettingError(_("This setting needs a whole number of at least %(least)d.", least=spec.minimum), "value")
     filters = [CountySetting.region_id == region.id, CountySetting.key == key]
     if db.session.execute(select(CountySetting).where(*filters, CountySetting.effective_from == start)).first():
         raise SettingError(_("This setting already has a value starting on that date."), "effective_from")

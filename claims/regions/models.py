@@ -158,6 +158,7 @@ class LimitKind(enum.StrEnum):
     INSURER = "insurer"
     APPROVAL = "approval"
     PAYMENT = "payment"
+    OBJECTION = "objection"
 
     @property
     def title(self) -> str:
@@ -173,6 +174,7 @@ _LIMIT_TITLES = {
     LimitKind.INSURER: _l("Insurer's assessment"),
     LimitKind.APPROVAL: _l("Approval"),
     LimitKind.PAYMENT: _l("Payment after the decision"),
+    LimitKind.OBJECTION: _l("Review of an objection to the public notice"),
 }
 
 

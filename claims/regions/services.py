@@ -23,6 +23,7 @@ DEFAULT_LIMITS = {
     LimitKind.INSURER: 10,
     LimitKind.APPROVAL: 5,
     LimitKind.PAYMENT: 10,
+    LimitKind.OBJECTION: 10,  # [design] two working weeks to look again at the survey or the valuation
 }
 
 

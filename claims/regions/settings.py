@@ -20,6 +20,7 @@ class SettingSpec:
     default: Any
     title: Any
     kind: type
+    minimum: int = 0  # for whole numbers: the least value a county may set
 
 
 DOC_PREFIX_TITLES = (
@@ -37,8 +38,9 @@ DOC_PREFIX_TITLES = (
 SPECS = {
     spec.key: spec
     for spec in (
-        SettingSpec("surveyors_required", 2, _l("Surveyors per case"), int),
-        SettingSpec("notice_days", 7, _l("Public notice period (days)"), int),
+        SettingSpec("surveyors_required", 2, _l("Surveyors per case"), int, minimum=1),
+        # [design] Five calendar days at least: a shorter notice leaves a villager who works away no time to object.
+        SettingSpec("notice_days", 7, _l("Public notice period (days)"), int, minimum=5),
         SettingSpec("government_tops_up", 1, _l("Government pays what the insurer does not (1 yes, 0 no)"), int),
         SettingSpec("second_approval_above", 10000, _l("Second approver needed above this amount (yuan)"), int),
         # Documents (claims.documents): an empty text means "derived from the county's name", e.g. 南县:

@@ -31,9 +31,11 @@ def valuation_panel(claim: Claim, user: User, forms: dict[str, Any]) -> dict[str
     stored = current_valuation(claim)
     if "value" in available_actions(claim, user):
         survey = latest_survey(claim)
-        if stored is not None and (survey is None or stored.survey_id != survey.id):
-            stored = None  # valued before a new survey: it must be computed again
+        revalue = stored is not None and stored.frozen_at is not None  # an upheld objection sent it back to be valued again
+        if stored is not None and (survey is None or stored.survey_id != survey.id or revalue):
+            stored = None  # valued before a new survey, or before an upheld objection: it must be computed again
         panel_forms = {
+            "revalue": revalue,
             "compute": forms.get("compute") or ComputeForm(version=claim.version),
             "adjust": forms.get("adjust") or AdjustForm(version=claim.version),
             "value": ValueForm(version=claim.version),

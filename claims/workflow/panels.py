@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from claims.accounts.models import Role, User
-from claims.approval.forms import ApproveForm, CorrectAccountForm, RefuseAwardForm
+from claims.approval.forms import ApproveForm, CorrectAccountForm, ObjectionReviewForm, RefuseAwardForm
 from claims.approval.models import Payment, PaymentStatus
-from claims.approval.services import approvals_this_round, current_entry
+from claims.approval.services import approvals_this_round, award_total, current_entry, objections_of
 from claims.extensions import db
 from claims.insurance.models import Referral, Split
 from claims.intake.models import Claim
@@ -21,6 +21,7 @@ from claims.survey.permissions import eligible_surveyors
 from claims.valuation.panels import valuation_panel
 from claims.workflow.states import ClaimStatus
 
+REVIEW_ACTIONS = frozenset({"uphold_objection_survey", "uphold_objection_value", "dismiss_objection"})
 CONFIRM_METHOD = {Role.OFFICER: ConfirmationMethod.ON_SITE, Role.CLERK: ConfirmationMethod.PAPER, Role.VILLAGER: ConfirmationMethod.ONLINE}
 
 
@@ -57,11 +58,16 @@ def action_panels(claim: Claim, user: User, forms: dict[str, Any]) -> dict[str, 
 
 def _award_panels(claim: Claim, user: User, forms: dict[str, Any], panels: dict[str, Any], actions: set[str]) -> None:
     """Split, approval and payment panels (insurance and approval capabilities)."""
+    if user.role != Role.VILLAGER:  # the objector's name stays with the staff
+        panels["objections"] = objections_of(claim)
+    if actions & REVIEW_ACTIONS:
+        panels["objection_review"] = forms.get("objection_review") or ObjectionReviewForm(version=claim.version)
     panels["split"] = db.session.get(Split, claim.id)
     panels["referral"] = db.session.query(Referral).filter_by(claim_id=claim.id).one_or_none()
     if claim.status == ClaimStatus.IN_NOTICE:
         panels["notice_entry"] = current_entry(claim)
         panels["approvals"] = approvals_this_round(claim)
+        panels["approvals_needed"] = 2 if award_total(claim) > county_setting(claim.county, "second_approval_above") else 1
         if "approve" in actions:
             panels["approve"] = forms.get("approve") or ApproveForm(version=claim.version)
         if "refuse_award" in actions:

@@ -34,6 +34,7 @@ class ClaimStatus(enum.StrEnum):
     REFERRED = "referred"
     INSURER_DECIDED = "insurer_decided"
     IN_NOTICE = "in_notice"
+    OBJECTION_REVIEW = "objection_review"
     APPROVED = "approved"
     NOT_COMPENSATED = "not_compensated"
     PAID = "paid"
@@ -83,6 +84,9 @@ STATUS_INFO: dict[ClaimStatus, StatusInfo] = {
     ClaimStatus.REFERRED: StatusInfo(_l("Referred to insurer"), "waiting", _l("The insurer assesses the claim"), Role.INSURER),
     ClaimStatus.INSURER_DECIDED: StatusInfo(_l("Insurer decided"), "waiting", _l("Public notice in the village"), Role.CLERK),
     ClaimStatus.IN_NOTICE: StatusInfo(_l("In public notice"), "waiting", _l("The notice period runs; then the county approves"), Role.APPROVER),
+    ClaimStatus.OBJECTION_REVIEW: StatusInfo(
+        _l("Objection under review"), "waiting", _l("The county reviews the objection raised during the public notice"), Role.APPROVER
+    ),
     ClaimStatus.APPROVED: StatusInfo(_l("Approved"), "waiting", _l("Payment to the claimant's bank account"), Role.APPROVER),
     ClaimStatus.NOT_COMPENSATED: StatusInfo(_l("Not compensated"), "refused", _l("None: a decision not to compensate was issued"), None),
     ClaimStatus.PAID: StatusInfo(_l("Paid"), "done", _l("The claim is closed"), None),
@@ -102,13 +106,22 @@ Recipients = Callable[["Claim", dict[str, Any]], "list[User]"]
 """Who is told of a step, from the claim and the step's data."""
 
 
+Mobiles = Callable[["Claim", dict[str, Any]], "list[str]"]
+"""Mobile numbers that are not users' (an objector's) to which a step sends a text message."""
+
+
 @dataclass(frozen=True)
 class Notice:
-    """What the people concerned read after a step; `text` takes %(number)s and %(status)s."""
+    """What the people concerned read after a step; `text` takes %(number)s and %(status)s.
+
+    A step may tell different people different things: each of its notices has its own `key` (the first none).
+    """
 
     text: Any
     recipients: Recipients
     sms_claimant: bool = False
+    key: str = ""
+    sms_to: Mobiles | None = None
 
 
 @dataclass(frozen=True)
@@ -139,10 +152,16 @@ class Transition:
     guards: tuple[Guard, ...] = ()
     effect: Effect | None = None
     reason_required: bool = False
-    notice: Notice | None = None
+    notice: Notice | tuple[Notice, ...] | None = None
     documents: tuple[Document, ...] = ()
     then: Callable[[Claim, User], FollowOn | None] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sources", frozenset(self.sources))
         object.__setattr__(self, "roles", frozenset(self.roles))
+
+    @property
+    def notices(self) -> tuple[Notice, ...]:
+        if self.notice is None:
+            return ()
+        return self.notice if isinstance(self.notice, tuple) else (self.notice,)

@@ -90,7 +90,7 @@ def test_full_path_with_objection_two_approvers_and_payment(ctx):  # type: ignor
     db.session.commit()
     operations.record_objection(other, "李四（三仙湖村）", "损失面积不实", actor=find_user("clerk"))
     db.session.commit()
-    assert other.status == ClaimStatus.VALUED
+    assert other.status == ClaimStatus.OBJECTION_REVIEW
     with pytest.raises(WorkflowError):  # the notice period still runs
         operations.approve(claim, actor=find_user("approver"))
     db.session.rollback()

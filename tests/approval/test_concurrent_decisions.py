@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from claims.accounts.services import find_user
@@ -21,7 +20,7 @@ from claims.regions import admin_services
 from claims.workflow.models import AuditEvent
 from claims.workflow.states import ClaimStatus
 from tests.approval.conftest import valued_claim
-from tests.conftest import TEST_DB, csrf_token, login
+from tests.conftest import csrf_token, login
 
 WAYS = 20
 
@@ -67,7 +66,6 @@ def _race(app, claim_id: int, path: str, logins: list[str], data: dict[str, str]
     return statuses
 
 
-@pytest.mark.xfail(TEST_DB != "sqlite", strict=True, reason="issue 11: PostgreSQL does not lock the claim yet")
 def test_twenty_concurrent_approvals_by_two_approvers_approve_once(app):  # type: ignore[no-untyped-def]
     claim_id, version = _on_notice(app, seed=31, past=True)
     logins = ["approver", "approver2"] * (WAYS // 2)
@@ -80,7 +78,6 @@ def test_twenty_concurrent_approvals_by_two_approvers_approve_once(app):  # type
         assert db.session.execute(select(func.count()).where(AuditEvent.claim_id == claim_id, AuditEvent.action == "approve")).scalar_one() == 1
 
 
-@pytest.mark.xfail(TEST_DB != "sqlite", strict=True, reason="issue 11: PostgreSQL does not lock the claim yet")
 def test_twenty_concurrent_refusals_refuse_once(app):  # type: ignore[no-untyped-def]
     claim_id, version = _on_notice(app, seed=32, past=True)
     logins = ["approver", "approver2"] * (WAYS // 2)
@@ -93,7 +90,6 @@ def test_twenty_concurrent_refusals_refuse_once(app):  # type: ignore[no-untyped
         assert db.session.execute(select(func.count()).where(AuditEvent.claim_id == claim_id, AuditEvent.action == "refuse_award")).scalar_one() == 1
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: not built yet")
 def test_twenty_concurrent_objections_are_recorded_once(app):  # type: ignore[no-untyped-def]
     claim_id, _version = _on_notice(app, seed=33, past=False)
     with app.app_context():

@@ -29,6 +29,7 @@ STATUS = {
     "insurer_decided": {"保险公司已定损", "Insurer decided"},
     "valued": {"已核损", "Valued"},
     "in_notice": {"公示中", "In public notice"},
+    "objection_review": {"异议复核中", "Objection under review"},
     "approved": {"已审批", "Approved"},
     "closed": {"已办结", "Closed"},
 }

@@ -187,7 +187,7 @@ def test_covered_claim_is_assessed_by_the_insurer_approved_twice_and_paid_by_bot
     page.fill("#objection #objector", "李四，三仙湖村")
     page.fill("#objection #reason", "该户受损面积不足一亩，公示金额偏高。")
     click_to(phone, "#objection button[type=submit]", "record the objection")
-    assert status_of(app, other_id) == ClaimStatus.VALUED
+    assert status_of(app, other_id) == ClaimStatus.OBJECTION_REVIEW
     assert status_of(app, claim_id) == ClaimStatus.IN_NOTICE
 
     # After the notice period: above the county's amount, two approvers must approve.

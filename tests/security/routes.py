@@ -369,6 +369,8 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("approval.approve", "missing claim", _missing("/approve"), NOBODY, "POST", lambda w: {}),
     Case("approval.refuse", "claim r", _claim("r", "/refuse"), expect(422, "approver"), "POST", lambda w: {}),
     Case("approval.refuse", "missing claim", _missing("/refuse"), NOBODY, "POST", lambda w: {}),
+    Case("approval.objection_review", "claim r", _claim("r", "/objection-review"), expect(422, "officer", "approver"), "POST", lambda w: {}),
+    Case("approval.objection_review", "missing claim", _missing("/objection-review"), NOBODY, "POST", lambda w: {}),
     Case("approval.payment_batches", "own county", lambda w: "/payments", expect(200, *APPROVERS)),
     Case("approval.payment_batches", "own county", lambda w: "/payments", expect(302, *APPROVERS), "POST", lambda w: {}),
     Case("approval.payment_batch", "Chaling's batch", lambda w: f"/payments/{w.payment_batch}", expect(200, "approver_cl")),
