@@ -46,7 +46,7 @@ from claims.regions.services import DEFAULT_LIMITS
 from claims.regions.settings import SPECS
 from claims.survey import steps as survey
 from claims.valuation import steps as valuation
-from claims.workflow.audit import record_event
+from claims.workflow.audit import lock_chain, record_event
 from claims.workflow.models import AuditEvent, Notification, OutboxMessage
 from claims.workflow.services import ClaimChanged, WorkflowError
 from claims.workflow.states import ClaimStatus as S
@@ -91,6 +91,18 @@ def clerks_if_submitted(claim: Claim, data: dict[str, Any]) -> list[User]:
 def nobody(claim: Claim, data: dict[str, Any]) -> list[User]:
     """For a notice that only goes out by text message (to an objector who has no account)."""
     return []
+
+
+def reviewers(claim: Claim, data: dict[str, Any]) -> list[User]:
+    """The county's officers and approvers who may review an objection to the claim (no parties to it)."""
+    staff = county_officers(claim, data) + county_approvers(claim, data)
+    return [user for user in staff if approval.may_review(claim, user, data) is None]
+
+
+def other_approvers(claim: Claim, data: dict[str, Any]) -> list[User]:
+    """The county's approvers who may still approve (no parties, no approval in this round yet)."""
+    may_approve = (approval.not_a_party, approval.not_approved_yet)
+    return [user for user in county_approvers(claim, data) if all(check(claim, user, data) is None for check in may_approve)]
 
 
 def county_staff_of_the_objection(claim: Claim, data: dict[str, Any]) -> list[User]:
@@ -248,7 +260,7 @@ _TABLE = (
         "objection", _l("Record an objection"), {S.IN_NOTICE}, S.OBJECTION_REVIEW, CLERK,
         effect=approval.on_objection, reason_required=True,
         notice=(
-            Notice(_l("Claim %(number)s: an objection was raised during the public notice; review it."), both(county_officers, county_approvers)),
+            Notice(_l("Claim %(number)s: an objection was raised during the public notice; review it."), reviewers),
             Notice(
                 _l("Claim %(number)s: an objection was raised during the public notice; the county reviews it and tells you the outcome."),
                 claimant, sms_claimant=True, key="claimant",
@@ -319,7 +331,7 @@ EVENT_NOTICES: dict[str, Notice] = {
     "payment_failed": Notice(
         _l("Claim %(number)s: the bank could not pay. Please check and correct the bank account."), both(township_clerks, claimant), sms_claimant=True
     ),
-    "second_approval": Notice(_l("Claim %(number)s: one of two approvals is recorded; your approval is needed too."), county_approvers),
+    "second_approval": Notice(_l("Claim %(number)s: one of two approvals is recorded; your approval is needed too."), other_approvers),
 }
 
 
@@ -421,6 +433,7 @@ def lock_claim(claim: Claim) -> None:
     if claim.id is None:
         return
     db.session.flush()
+    lock_chain()  # always the chain first, then the claim: one lock order for every writer
     version = db.session.execute(select(Claim.version).where(Claim.id == claim.id).with_for_update()).scalar_one()
     if version != claim.version:
         raise ClaimChanged()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -30,13 +32,12 @@ class ObjectionForm(FlaskForm):
 
 class ObjectionReviewForm(FlaskForm):
     version = HiddenField()
-    outcome = RadioField(
-        _l("Finding"),
-        choices=[(o.value, o.title) for o in ObjectionOutcome],
-        default=ObjectionOutcome.NOT_UPHELD.value,
-        validators=[DataRequired(_l("Choose the finding."))],
-    )
+    outcome = RadioField(_l("Finding"), choices=[], default=ObjectionOutcome.NOT_UPHELD.value, validators=[DataRequired(_l("Choose the finding."))])
     finding = TextAreaField(_l("Reasons of the finding"), validators=[DataRequired(_l("Give the reasons of the finding.")), Length(max=2000)])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.outcome.choices = [(o.value, o.title) for o in ObjectionOutcome]  # titles in the reader's language
 
 
 class ApproveForm(FlaskForm):

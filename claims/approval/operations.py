@@ -65,7 +65,8 @@ def record_objection(claim: Claim, objector: str, reason: str, *, actor: User, o
         raise WorkflowError(_("Objections can be recorded only during the notice period."))
     if not objector.strip() or not reason.strip():
         raise WorkflowError(_("Say who objected and why."))
-    data = {"objector": objector.strip(), "objector_mobile": objector_mobile or None, "reason": reason.strip(), "changes": {"objector": objector.strip()}}
+    mobile = (objector_mobile or "").strip() or None
+    data = {"objector": objector.strip(), "objector_mobile": mobile, "reason": reason.strip(), "changes": {"objector": objector.strip()}}
     apply_transition(claim, "objection", actor=actor, reason=reason, data=data)
 
 

@@ -12,7 +12,7 @@ from claims.approval.services import approvals_this_round, award_total, claim_ro
 from claims.core.time import local_today, utcnow
 from claims.extensions import db
 from claims.insurance.models import Split
-from claims.insurance.services import award_lines
+from claims.insurance.services import award_lines, release_award
 from claims.intake.models import Claim
 from claims.regions.models import LimitKind
 from claims.regions.services import due_date
@@ -72,10 +72,6 @@ def may_review(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
     return party_problem(claim, actor, _("You filed, surveyed or valued this claim, so you may not review the objection to it."))
 
 
-def finding_given(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
-    return None if (data.get("finding") or "").strip() else _("Give the reasons of the finding.")
-
-
 def _record_finding(claim: Claim, actor: User, data: dict[str, Any]) -> Objection:
     objection = open_objection(claim)
     assert objection is not None, "a review without an objection"
@@ -93,6 +89,7 @@ def on_objection_upheld(claim: Claim, actor: User, data: dict[str, Any]) -> None
     entry = current_entry(claim)
     if entry is not None:
         entry.withdrawn = True
+    release_award(claim)  # the insurer's draws and the split of the old figures go; the new ones replace them
     kind = LimitKind.SURVEY if data["outcome"] == ObjectionOutcome.RESURVEY else LimitKind.VALUATION
     claim.due_at = due_date(claim.county, kind)
 
@@ -102,7 +99,7 @@ def on_objection_dismissed(claim: Claim, actor: User, data: dict[str, Any]) -> N
     _record_finding(claim, actor, data)
     entry = current_entry(claim)
     assert entry is not None, "an objection outside a notice"
-    claim.due_at = entry.batch.end_date
+    claim.due_at = entry.batch.end_date if local_today() <= entry.batch.end_date else due_date(claim.county, LimitKind.APPROVAL)
 
 
 def on_approve(claim: Claim, actor: User, data: dict[str, Any]) -> None:
@@ -129,6 +126,7 @@ def on_refuse(claim: Claim, actor: User, data: dict[str, Any]) -> None:
     db.session.add(
         Approval(claim_id=claim.id, approver_id=actor.id, round=claim_round(claim), approved=False, amount=award_total(claim), reason=data.get("explanation"))
     )
+    release_award(claim)  # nothing is paid: the policy's limits get back what the claim drew
     claim.decision_reasons = [str(RefusalReason(r)) for r in data["reasons"]]
     claim.decision_explanation = data.get("explanation")
     claim.due_at = None

@@ -83,7 +83,7 @@ def notice_print(batch_id: int):  # type: ignore[no-untyped-def]
 def objection(batch_id: int):  # type: ignore[no-untyped-def]
     batch = _batch(batch_id)
     form = ObjectionForm()
-    entry = next((e for e in batch.entries if str(e.claim_id) == (form.claim_id.data or "")), None)
+    entry = next((e for e in batch.entries if not e.withdrawn and str(e.claim_id) == (form.claim_id.data or "")), None)
     if entry is None:
         abort(404)
     if not form.validate_on_submit():

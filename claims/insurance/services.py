@@ -137,6 +137,15 @@ def draw_down(policy: InsurancePolicy, claim: Claim, draws: dict[PolicyLimit, De
         )
 
 
+def release_award(claim: Claim) -> None:
+    """Forget the claim's split and what it drew on any policy's limits (refused, or to be valued again)."""
+    db.session.execute(LedgerEntry.__table__.delete().where(LedgerEntry.claim_id == claim.id))
+    split = db.session.get(Split, claim.id)
+    if split is not None:
+        db.session.delete(split)
+    db.session.flush()
+
+
 def government_split(claim: Claim) -> Split:
     """A claim no policy covers: the government pays the whole entitlement."""
     lines = [(line.category, line.amount) for line in award_lines(claim)]

@@ -73,6 +73,8 @@ def set_county_setting(region: Region, key: str, raw: str, start: date, note: st
         raise SettingError(_("This setting needs a whole number."), "value") from None
     if spec.kind is int and value < spec.minimum:
         raise SettingError(_("This setting needs a whole number of at least %(least)d.", least=spec.minimum), "value")
+    if spec.kind is int and spec.maximum is not None and value > spec.maximum:
+        raise SettingError(_("This setting can be at most %(most)d.", most=spec.maximum), "value")
     filters = [CountySetting.region_id == region.id, CountySetting.key == key]
     if db.session.execute(select(CountySetting).where(*filters, CountySetting.effective_from == start)).first():
         raise SettingError(_("This setting already has a value starting on that date."), "effective_from")

@@ -136,7 +136,7 @@ def time_limit(county: Region | None, kind: LimitKind, on_date: date) -> int:
         )
         row = db.session.execute(query.order_by(TimeLimit.effective_from.desc()).limit(1)).scalar_one_or_none()
         if row is not None:
-            return row.working_days
+            return max(1, row.working_days)  # a limit stored before zero was refused still gives a day
     return DEFAULT_LIMITS[kind]
 
 

@@ -21,6 +21,14 @@ class SettingSpec:
     title: Any
     kind: type
     minimum: int = 0  # for whole numbers: the least value a county may set
+    maximum: int | None = None  # and the most
+
+    def bounded(self, value: Any) -> Any:
+        """A stored value within today's bounds (a row set before a bound existed does not escape it)."""
+        if self.kind is not int:
+            return value
+        value = max(self.minimum, int(value))
+        return min(self.maximum, value) if self.maximum is not None else value
 
 
 DOC_PREFIX_TITLES = (
@@ -38,9 +46,9 @@ DOC_PREFIX_TITLES = (
 SPECS = {
     spec.key: spec
     for spec in (
-        SettingSpec("surveyors_required", 2, _l("Surveyors per case"), int, minimum=1),
+        SettingSpec("surveyors_required", 2, _l("Surveyors per case"), int, minimum=1, maximum=10),
         # [design] Five calendar days at least: a shorter notice leaves a villager who works away no time to object.
-        SettingSpec("notice_days", 7, _l("Public notice period (days)"), int, minimum=5),
+        SettingSpec("notice_days", 7, _l("Public notice period (days)"), int, minimum=5, maximum=60),
         SettingSpec("government_tops_up", 1, _l("Government pays what the insurer does not (1 yes, 0 no)"), int),
         SettingSpec("second_approval_above", 10000, _l("Second approver needed above this amount (yuan)"), int),
         # Documents (claims.documents): an empty text means "derived from the county's name", e.g. 南县:
@@ -71,7 +79,7 @@ def county_setting(county: Region | None, key: str, on_date: date | None = None)
         )
         row = db.session.execute(query.order_by(CountySetting.effective_from.desc()).limit(1)).scalar_one_or_none()
         if row is not None:
-            return spec.kind(row.value)
+            return spec.bounded(spec.kind(row.value))
         node = node.parent
     return spec.default
 
@@ -95,5 +103,5 @@ def county_settings(county: Region | None, keys: list[str], on_date: date | None
     )
     rows = sorted(db.session.execute(query).all(), key=lambda r: (chain.index(r[1]), -r[0].effective_from.toordinal()))
     for row, _code in reversed(rows):  # the nearest region and the latest start win: they come first, so they are set last
-        values[row.key] = SPECS[row.key].kind(row.value)
+        values[row.key] = SPECS[row.key].bounded(SPECS[row.key].kind(row.value))
     return values

@@ -43,6 +43,7 @@ AMOUNT_COUNTED = (
     ClaimStatus.REFERRED,
     ClaimStatus.INSURER_DECIDED,
     ClaimStatus.IN_NOTICE,
+    ClaimStatus.OBJECTION_REVIEW,
     ClaimStatus.APPROVED,
     ClaimStatus.PAID,
     ClaimStatus.CLOSED,

@@ -57,6 +57,12 @@ def _locked_head() -> AuditHead:
     return head
 
 
+def lock_chain() -> None:
+    """Take the chain's lock now, before any other row: every writer takes it first, so writers that also lock
+    claim rows (claims.lifecycle.lock_claim) always lock in the same order and cannot deadlock."""
+    _locked_head()
+
+
 def record_event(
     *,
     entity: str,

@@ -21,6 +21,7 @@ from claims.survey.permissions import eligible_surveyors
 from claims.valuation.panels import valuation_panel
 from claims.workflow.states import ClaimStatus
 
+OBJECTION_READERS = frozenset({Role.CLERK, Role.OFFICER, Role.APPROVER, Role.ADMIN})
 REVIEW_ACTIONS = frozenset({"uphold_objection_survey", "uphold_objection_value", "dismiss_objection"})
 CONFIRM_METHOD = {Role.OFFICER: ConfirmationMethod.ON_SITE, Role.CLERK: ConfirmationMethod.PAPER, Role.VILLAGER: ConfirmationMethod.ONLINE}
 
@@ -58,7 +59,7 @@ def action_panels(claim: Claim, user: User, forms: dict[str, Any]) -> dict[str, 
 
 def _award_panels(claim: Claim, user: User, forms: dict[str, Any], panels: dict[str, Any], actions: set[str]) -> None:
     """Split, approval and payment panels (insurance and approval capabilities)."""
-    if user.role != Role.VILLAGER:  # the objector's name stays with the staff
+    if user.role in OBJECTION_READERS:  # the objector's name stays with the county's and township's staff
         panels["objections"] = objections_of(claim)
     if actions & REVIEW_ACTIONS:
         panels["objection_review"] = forms.get("objection_review") or ObjectionReviewForm(version=claim.version)

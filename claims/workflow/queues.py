@@ -18,8 +18,12 @@ from claims.workflow.states import FINAL_STATES, STATUS_INFO, ClaimStatus
 OPEN_STATES = [s for s in ClaimStatus if s not in FINAL_STATES and s != ClaimStatus.DRAFT]
 
 
+# States in which another role than the one the status names may act too: a county officer reviews objections.
+ALSO_ACTED_BY = {Role.OFFICER: [ClaimStatus.OBJECTION_REVIEW]}
+
+
 def states_acted_by(role: Role) -> list[ClaimStatus]:
-    return [s for s in OPEN_STATES if STATUS_INFO[s].actor == role]
+    return [s for s in OPEN_STATES if STATUS_INFO[s].actor == role] + ALSO_ACTED_BY.get(role, [])
 
 
 def todo_queue(user: User, limit: int = 100) -> list[Claim]:

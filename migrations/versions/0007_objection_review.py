@@ -47,11 +47,19 @@ def upgrade():
         batch.add_column(sa.Column("reviewed_by_id", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True))
         batch.create_foreign_key(op.f("fk_objections_reviewed_by_id_users"), "users", ["reviewed_by_id"], ["id"])
+    # Objections recorded before the review existed sent their claim back to be valued again: that is their finding.
+    op.execute(
+        "UPDATE objections SET outcome = 'revalue', finding = '异议复核功能启用前登记：申请已退回重新核定', reviewed_at = recorded_at WHERE outcome IS NULL"
+    )
 
 
 def downgrade():
-    # The old lifecycle knows no review: a claim under review goes back to its notice, and the review's limit goes.
-    op.execute("UPDATE claims SET status = 'in_notice' WHERE status = 'objection_review'")
+    # The old lifecycle knows no review: a claim under review goes back to be valued, as an objection did before
+    # (its notice entry is withdrawn, so it cannot be approved unreviewed); the review's limit goes.
+    op.execute(
+        "UPDATE notice_entries SET withdrawn = true WHERE withdrawn = false AND claim_id IN (SELECT id FROM claims WHERE status = 'objection_review')"
+    )
+    op.execute("UPDATE claims SET status = 'valued' WHERE status = 'objection_review'")
     op.execute("DELETE FROM time_limits WHERE kind = 'objection'")
     with op.batch_alter_table("objections") as batch:
         batch.drop_constraint(op.f("fk_objections_reviewed_by_id_users"), type_="foreignkey")

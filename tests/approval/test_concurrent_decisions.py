@@ -101,3 +101,49 @@ def test_twenty_concurrent_objections_are_recorded_once(app):  # type: ignore[no
     with app.app_context():
         assert db.session.get(Claim, claim_id).status == ClaimStatus.OBJECTION_REVIEW
         assert db.session.execute(select(func.count()).where(Objection.claim_id == claim_id)).scalar_one() == 1
+
+
+def test_a_batch_approval_beside_a_single_one_does_not_deadlock(app, monkeypatch):  # type: ignore[no-untyped-def]
+    """Approver A approves X and Y from the list while B approves Y on its page, B pausing with Y locked: every
+    writer takes the audit chain before any claim, so they wait for each other instead of deadlocking (a 500)."""
+    with app.app_context():
+        x, y = valued_claim("chaling", seed=41), valued_claim("chaling", seed=42)
+        batch = operations.create_notice_batch(x.township, [x, y], clock.local_today(), actor=find_user("clerk_cl"))
+        db.session.commit()
+        clock.freeze(clock.utcnow() + timedelta(days=batch.end_date.toordinal() - clock.local_today().toordinal() + 1))
+        x_id, y_id, y_version = x.id, y.id, y.version
+        db.session.remove()
+    slow, y_locked = threading.local(), threading.Event()
+    real = operations.party_problem
+
+    def pausing(claim, user, *args):  # type: ignore[no-untyped-def]
+        if getattr(slow, "on", False) and claim.id == y_id:
+            y_locked.set()
+            threading.Event().wait(1)  # hold Y (and the chain) while A starts
+        return real(claim, user, *args)
+
+    monkeypatch.setattr(operations, "party_problem", pausing)
+    a, b = app.test_client(), app.test_client()
+    login(a, "approver_cl")
+    login(b, "approver_cl")
+    token_a, token_b = csrf_token(a, "/approvals"), csrf_token(b, f"/claims/{y_id}")
+    statuses: dict[str, int] = {}
+
+    def single() -> None:
+        slow.on = True
+        statuses["single"] = b.post(f"/claims/{y_id}/approve", data={"csrf_token": token_b, "version": str(y_version)}).status_code
+
+    def listed() -> None:
+        y_locked.wait(30)
+        statuses["list"] = a.post("/approvals", data={"csrf_token": token_a, "claims": [str(x_id), str(y_id)]}).status_code
+
+    threads = [threading.Thread(target=single), threading.Thread(target=listed)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    # The list answers 302, or 200 when Y was approved before the list read its queue (Y is then no longer a choice).
+    assert statuses["single"] == 302 and statuses["list"] in (200, 302), statuses
+    with app.app_context():
+        assert db.session.get(Claim, y_id).status == ClaimStatus.APPROVED
+        assert db.session.execute(select(func.count()).where(AuditEvent.claim_id == y_id, AuditEvent.action == "approve")).scalar_one() == 1

@@ -15,13 +15,14 @@ from claims.approval.models import Objection, ObjectionOutcome
 from claims.core import time as clock
 from claims.documents.models import DocumentKind, IssuedDocument
 from claims.extensions import db
-from claims.insurance.models import InsurerDecision
+from claims.insurance.models import InsurerDecision, LedgerEntry, Split
 from claims.insurance.operations import decide_as_insurer
 from claims.intake.models import Claim
 from claims.lifecycle import available_actions, notice_text
 from claims.regions import admin_services
 from claims.regions.admin_services import SettingError
-from claims.regions.models import LimitKind
+from claims.regions.models import CountySetting, LimitKind
+from claims.regions.settings import county_setting
 from claims.valuation.operations import value_claim_step
 from claims.valuation.services import compute_valuation
 from claims.workflow.models import Notification, OutboxMessage
@@ -209,3 +210,57 @@ def test_approval_waits_until_the_last_day_of_the_notice_has_passed(ctx):  # typ
     db.session.rollback()
     clock.freeze(clock.utcnow() + timedelta(days=1))
     assert operations.approve(claim, actor=find_user("approver_cl"))
+
+
+# What a hostile review found -------------------------------------------------------------------------------
+def test_an_upheld_objection_and_a_refusal_give_back_what_the_claim_drew_on_the_policy(ctx):  # type: ignore[no-untyped-def]
+    claim = _on_notice("nan", seed=7)
+    assert db.session.execute(select(LedgerEntry).where(LedgerEntry.claim_id == claim.id)).first() is not None
+    _object(claim, clerk="clerk")
+    operations.review_objection(claim, ObjectionOutcome.RESURVEY, "需重新勘查", actor=find_user("approver"))
+    db.session.commit()
+    assert db.session.execute(select(LedgerEntry).where(LedgerEntry.claim_id == claim.id)).first() is None
+    assert db.session.get(Split, claim.id) is None
+    other = _on_notice("nan", seed=8)
+    _after_notice(other)
+    operations.refuse(other, ["other_compensation"], "已获其他补偿", actor=find_user("approver"))
+    db.session.commit()
+    assert db.session.execute(select(LedgerEntry).where(LedgerEntry.claim_id == other.id)).first() is None
+
+
+def test_a_dismissal_after_the_period_gives_the_approver_a_deadline_ahead(ctx):  # type: ignore[no-untyped-def]
+    claim = _on_notice()
+    _object(claim)
+    _after_notice(claim)
+    operations.review_objection(claim, ObjectionOutcome.NOT_UPHELD, "异议不成立", actor=find_user("approver_cl"))
+    db.session.commit()
+    assert claim.due_at > clock.local_today()
+
+
+def test_a_blank_objector_mobile_sends_nothing(ctx):  # type: ignore[no-untyped-def]
+    claim = _on_notice()
+    operations.record_objection(claim, "李四", "面积不实", actor=find_user("clerk_cl"), objector_mobile="   ")
+    operations.review_objection(claim, ObjectionOutcome.NOT_UPHELD, "异议不成立", actor=find_user("approver_cl"))
+    db.session.commit()
+    assert not _sms("   ") and not _sms("")
+
+
+def test_a_stored_setting_outside_the_bounds_is_read_within_them(ctx):  # type: ignore[no-untyped-def]
+    county = find_user("approver_cl").region
+    db.session.add(CountySetting(region=county, key="notice_days", value="2", effective_from=clock.local_today() - timedelta(days=1)))
+    db.session.flush()
+    assert county_setting(county, "notice_days") == 5
+    with pytest.raises(SettingError):
+        admin_services.set_county_setting(county, "notice_days", "61", clock.local_today() + timedelta(days=1), "", actor=find_user("admin"))
+
+
+def test_the_insurer_does_not_read_who_objected(app):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        claim = _on_notice("nan", seed=9)
+        _object(claim, clerk="clerk")
+        claim_id = claim.id
+        db.session.remove()
+    client = app.test_client()
+    login(client, "insurer")
+    page = client.get(f"/claims/{claim_id}").get_data(as_text=True)
+    assert "李四" not in page and 'id="objections"' not in page
