@@ -18,8 +18,6 @@ from claims.core.time import utcnow
 from claims.extensions import db
 from claims.workflow.models import OutboxMessage
 
-XFAIL = pytest.mark.xfail(strict=True, reason="issue 11 item 4: nothing reads the outbox yet")
-
 
 class FakeGateway:
     """Fails the first `failures` sends, then records every message it is given."""
@@ -52,7 +50,6 @@ def empty_outbox(app):  # type: ignore[no-untyped-def]
         db.session.commit()
 
 
-@XFAIL
 def test_a_queued_message_is_sent_and_marked(ctx):  # type: ignore[no-untyped-def]
     from claims.workflow.sms import OutboxStatus, send_due
 
@@ -67,7 +64,6 @@ def test_a_queued_message_is_sent_and_marked(ctx):  # type: ignore[no-untyped-de
     assert len(gateway.sent) == 1
 
 
-@XFAIL
 def test_a_failed_send_stays_queued_and_is_retried_after_a_growing_back_off(ctx):  # type: ignore[no-untyped-def]
     from claims.workflow.sms import OutboxStatus, send_due
 
@@ -95,7 +91,6 @@ def test_a_failed_send_stays_queued_and_is_retried_after_a_growing_back_off(ctx)
         clock.freeze(None)
 
 
-@XFAIL
 def test_a_message_is_given_up_after_the_last_attempt(ctx):  # type: ignore[no-untyped-def]
     from claims.workflow.sms import MAX_ATTEMPTS, OutboxStatus, send_due
 
@@ -140,7 +135,6 @@ def fake_gateway_server():  # type: ignore[no-untyped-def]
     server.server_close()
 
 
-@XFAIL
 def test_the_http_backend_posts_json_with_the_token(ctx, fake_gateway_server):  # type: ignore[no-untyped-def]
     from claims.workflow.sms import HttpGateway, OutboxStatus, send_due
 
@@ -158,7 +152,6 @@ def test_the_http_backend_posts_json_with_the_token(ctx, fake_gateway_server):  
     assert second.status == OutboxStatus.QUEUED and second.attempts == 1 and "503" in (second.last_error or "")
 
 
-@XFAIL
 def test_the_console_backend_is_the_default_and_writes_a_file(app, tmp_path):  # type: ignore[no-untyped-def]
     from claims.workflow.sms import ConsoleGateway, gateway_from_config
 
@@ -169,7 +162,6 @@ def test_the_console_backend_is_the_default_and_writes_a_file(app, tmp_path):  #
     assert isinstance(gateway_from_config({}), ConsoleGateway)
 
 
-@XFAIL
 def test_flask_sms_send_command(app):  # type: ignore[no-untyped-def]
     with app.app_context():
         message_id = queue().id
