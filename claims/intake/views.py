@@ -14,12 +14,13 @@ from claims.core.inputs import bounded_int
 from claims.core.storage import get_storage
 from claims.extensions import db
 from claims.intake import evidence, operations, permissions, services
-from claims.intake.forms import ClaimForm
+from claims.intake.forms import ClaimForm, LinkClaimForm, SendCodeForm
 from claims.intake.models import Claim, Photo
 from claims.intake.permissions import visible_claim_or_404
 from claims.intake.rescue import forget_stash, take_rescued_form
 from claims.regions.services import PlacePicker, all_species
 from claims.survey.services import survey_summary
+from claims.workflow.codes import CodeRejected
 from claims.workflow.history import claim_history
 from claims.workflow.panels import action_panels
 from claims.workflow.queues import is_overdue
@@ -191,6 +192,47 @@ def reveal_identity(claim_id: int):  # type: ignore[no-untyped-def]
     if not permissions.can_see_full_identity(g.user, claim):
         abort(403)
     return render_detail(claim, full_id=services.reveal_identity(claim, actor=g.user))
+
+
+@bp.route("/link", methods=["GET", "POST"])
+@roles_required(Role.VILLAGER)
+def link_claim():  # type: ignore[no-untyped-def]
+    """A villager links the claims a clerk filed for them: a code (texted, or on the receipt) and their ID number."""
+    form = LinkClaimForm()
+    if not form.validate_on_submit():
+        return render_template("intake/link.html", form=form, send_form=SendCodeForm()), (422 if request.method == "POST" else 200)
+    try:
+        if form.is_sms_code():
+            linked = operations.link_by_mobile_code(g.user, form.code.data, form.id_number.data)
+        else:
+            linked = [operations.link_by_claim_code(g.user, form.code.data, form.id_number.data)]
+    except CodeRejected as exc:
+        db.session.commit()  # the wrong attempt counts (claims.workflow.codes); nothing else was written
+        form.code.errors.append(exc.message)
+        return render_template("intake/link.html", form=form, send_form=SendCodeForm()), 422
+    except WorkflowError as exc:
+        db.session.rollback()
+        form.code.errors.append(exc.message)
+        return render_template("intake/link.html", form=form, send_form=SendCodeForm()), 422
+    db.session.commit()
+    flash(_("Linked: %(numbers)s. You can follow the claim here.", numbers="、".join(c.number or "" for c in linked)), "success")
+    return redirect(url_for("intake.index"))
+
+
+@bp.route("/link/send-code", methods=["POST"])
+@roles_required(Role.VILLAGER)
+def send_link_code():  # type: ignore[no-untyped-def]
+    if not SendCodeForm().validate_on_submit():
+        abort(400)
+    try:
+        operations.send_link_code(g.user)
+    except WorkflowError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("A code was texted to your mobile number. It is valid for 10 minutes."), "success")
+    return redirect(url_for("intake.link_claim"))
 
 
 @bp.route("/")

@@ -150,6 +150,7 @@ CHALING_STAFF = ("clerk_cl", "officer_cl", "approver_cl", "admin", "admin_cl")
 ADMINS = ("admin", "admin_cl")
 FILERS = ("owner", "villager2", "clerk", "clerk2", "clerk_cl")
 CLERKS = ("clerk", "clerk2", "clerk_cl")
+VILLAGERS = ("owner", "villager2")
 NOT_ALLOWED = everyone(405)
 
 ROUTE_CASES: tuple[Case, ...] = (
@@ -222,6 +223,9 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("regions.village_location", "missing village", lambda w: "/admin/regions/999999999999/location", NOBODY, "POST", lambda w: {"lat": "29.3"}),
     # filing
     Case("intake.index", "-", lambda w: "/claims/", signed_in(200)),
+    Case("intake.link_claim", "-", lambda w: "/claims/link", expect(200, *VILLAGERS)),
+    Case("intake.link_claim", "-", lambda w: "/claims/link", expect(422, *VILLAGERS), "POST", lambda w: {"code": "", "id_number": "4309"}),
+    Case("intake.send_link_code", "own mobile", lambda w: "/claims/link/send-code", expect(302, *VILLAGERS), "POST", lambda w: {}),
     Case("intake.new_claim", "-", lambda w: "/claims/new", expect(200, *FILERS)),
     Case("intake.new_claim", "-", lambda w: "/claims/new", expect(302, *FILERS), "POST", lambda w: {"submission_key": "matrix-new"}),
     Case("intake.proxy_claim", "-", lambda w: "/claims/new-for-villager", expect(200, *CLERKS)),
