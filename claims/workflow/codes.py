@@ -58,11 +58,14 @@ def _sms_text(purpose: CodePurpose, code: str, number: str | None) -> str:
         return f"【野生动物致害补偿】{text}"
 
 
-def _throttle(purpose: CodePurpose, mobile_hash: str) -> None:
+def _throttle(purpose: CodePurpose, mobile_hash: str, claim_id: int | None) -> None:
+    """Per number (and per claim, for a claim's codes: one visit may confirm two claims of one villager)."""
     now = utcnow()
     recent = select(OneTimeCode.created_at).where(
         OneTimeCode.purpose == purpose, OneTimeCode.mobile_hash == mobile_hash, OneTimeCode.created_at > now - timedelta(hours=1)
     )
+    if claim_id is not None:
+        recent = recent.where(OneTimeCode.claim_id == claim_id)
     times = list(db.session.execute(recent).scalars())
     if any(t > now - timedelta(seconds=RESEND_SECONDS) for t in times):
         raise CodeRejected(_("A code was sent less than a minute ago. Please wait before asking for another."))
@@ -73,7 +76,7 @@ def _throttle(purpose: CodePurpose, mobile_hash: str) -> None:
 def send_sms_code(purpose: CodePurpose, mobile: str, *, user: User | None = None, claim_id: int | None = None, number: str | None = None) -> OneTimeCode:
     """Make a six-digit code, queue the text message that carries it, and keep only its hash."""
     mobile_hash = crypto.lookup_hash(f"mobile:{mobile}")
-    _throttle(purpose, mobile_hash)
+    _throttle(purpose, mobile_hash, claim_id)
     code = f"{secrets.randbelow(1_000_000):06d}"
     row = OneTimeCode(
         purpose=purpose,

@@ -21,7 +21,7 @@ from claims.survey.permissions import eligible_surveyors
 from claims.valuation.panels import valuation_panel
 from claims.workflow.states import ClaimStatus
 
-CONFIRM_METHOD = {Role.OFFICER: ConfirmationMethod.ON_SITE, Role.CLERK: ConfirmationMethod.PAPER, Role.VILLAGER: ConfirmationMethod.ONLINE}
+CONFIRM_METHOD = {Role.OFFICER: ConfirmationMethod.SMS_CODE, Role.CLERK: ConfirmationMethod.PAPER, Role.VILLAGER: ConfirmationMethod.ONLINE}
 
 
 def confirmation_method(user: User) -> ConfirmationMethod | None:

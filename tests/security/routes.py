@@ -306,6 +306,9 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("survey.confirmation", "claim a", _claim("a", "/confirmation"), expect(422, "owner", "clerk", "officer"), "POST", lambda w: {}),
     Case("survey.confirmation", "claim b", _claim("b", "/confirmation"), expect(422, "villager2", "clerk_cl", "officer_cl"), "POST", lambda w: {}),
     Case("survey.confirmation", "missing claim", _missing("/confirmation"), NOBODY, "POST", lambda w: {}),
+    Case("survey.confirmation_code", "claim a", _claim("a", "/confirmation/code"), expect(302, "officer"), "POST", lambda w: {}),
+    Case("survey.confirmation_code", "claim b", _claim("b", "/confirmation/code"), expect(302, "officer_cl"), "POST", lambda w: {}),
+    Case("survey.confirmation_code", "missing claim", _missing("/confirmation/code"), NOBODY, "POST", lambda w: {}),
     # notifications, to-do queue, overdue lists
     Case("workflow.notifications", "own notices", lambda w: "/notifications", signed_in(200)),
     Case("workflow.mark_read", "own notices", lambda w: "/notifications/read", signed_in(302), "POST", lambda w: {}, _clerks_notices_unread),
