@@ -87,6 +87,8 @@ def issue_claim_code(claim: Claim, *, actor: User) -> str:
     """A new claim code for a claim filed for a villager (a lost receipt): the earlier one stops working."""
     if claim.claimant_user_id is not None:
         raise WorkflowError(_("This claim is already linked to an account."))
+    if claim.status in (ClaimStatus.DRAFT, ClaimStatus.WITHDRAWN):
+        raise WorkflowError(_("A claim code is given for a submitted claim."))
     code = new_claim_code(claim.id)
     record_event(entity="claim", action="claim_code_issued", actor=actor, claim=claim)
     return code

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from claims.accounts.models import Role
@@ -217,6 +217,23 @@ def link_claim():  # type: ignore[no-untyped-def]
     db.session.commit()
     flash(_("Linked: %(numbers)s. You can follow the claim here.", numbers="、".join(c.number or "" for c in linked)), "success")
     return redirect(url_for("intake.index"))
+
+
+@bp.route("/<int:claim_id>/claim-code", methods=["POST"])
+@roles_required(Role.CLERK)
+def claim_code(claim_id: int):  # type: ignore[no-untyped-def]
+    """A new claim code for a lost receipt, shown once on this page to print or copy for the claimant."""
+    claim = visible_claim_or_404(claim_id, g.user)
+    try:
+        code = operations.issue_claim_code(claim, actor=g.user)
+    except WorkflowError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("intake.detail", claim_id=claim.id))
+    db.session.commit()
+    response = make_response(render_template("intake/claim_code.html", claim=claim, code=code))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/link/send-code", methods=["POST"])

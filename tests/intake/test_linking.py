@@ -181,3 +181,27 @@ def test_the_villager_links_a_claim_on_the_link_page(app, client):  # type: igno
     assert client.get(f"/claims/{claim_id}").status_code == 200
     with app.app_context():
         assert db.session.get(Claim, claim_id).claimant_user_id is not None
+
+
+def test_the_clerk_gives_a_new_claim_code_for_a_lost_receipt(app, client):  # type: ignore[no-untyped-def]
+    import re
+
+    from claims.intake.operations import issue_claim_code, link_by_claim_code
+    from claims.workflow.codes import CodeRejected
+    from tests.conftest import csrf_token, login
+
+    with app.app_context():
+        claim = file_claim("clerk")
+        claim_id = claim.id
+        old = issue_claim_code(claim, actor=find_user("clerk"))
+        db.session.commit()
+    login(client, "clerk")
+    page = client.post(f"/claims/{claim_id}/claim-code", data={"csrf_token": csrf_token(client, f"/claims/{claim_id}")})
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    new = re.search(r'id="claim-code"><strong>([A-Z0-9-]+)<', page.get_data(as_text=True)).group(1)
+    with app.app_context():
+        villager = find_user("13800000002")
+        with pytest.raises(CodeRejected):  # the old receipt's code stopped working
+            link_by_claim_code(villager, old, ID_NUMBER)
+        db.session.rollback()
+        assert link_by_claim_code(villager, new, ID_NUMBER).id == claim_id
