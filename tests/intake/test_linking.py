@@ -84,11 +84,13 @@ def test_the_claim_code_on_the_receipt_links_with_the_id_number_once(ctx):  # ty
 
 def test_the_receipt_of_a_clerk_filed_claim_prints_a_claim_code(ctx):  # type: ignore[no-untyped-def]
     from claims.documents.builders import receipt_data
+    from claims.documents.data import to_jsonable
     from claims.workflow.codes import OneTimeCode
 
     claim = file_claim("clerk")
     data = receipt_data(claim)
     assert data.claim_code and len(data.claim_code.replace("-", "")) == 8
+    assert "claim_code" not in to_jsonable(data)  # printed only: not in the document's data attachment
     rows = db.session.execute(select(OneTimeCode).where(OneTimeCode.claim_id == claim.id)).scalars().all()
     assert rows and all(data.claim_code not in (r.code_hash or "") for r in rows)  # only a hash is stored
 
