@@ -207,3 +207,20 @@ def test_the_clerk_gives_a_new_claim_code_for_a_lost_receipt(app, client):  # ty
             link_by_claim_code(villager, old, ID_NUMBER)
         db.session.rollback()
         assert link_by_claim_code(villager, new, ID_NUMBER).id == claim_id
+
+
+def test_a_claim_code_dies_after_a_few_wrong_id_numbers(ctx):  # type: ignore[no-untyped-def]
+    from claims.intake.operations import issue_claim_code, link_by_claim_code
+    from claims.workflow.codes import MAX_ATTEMPTS, CodeRejected
+
+    claim = file_claim("clerk")
+    code = issue_claim_code(claim, actor=find_user("clerk"))
+    db.session.commit()
+    villager = find_user("13800000002")
+    for _ in range(MAX_ATTEMPTS):
+        with pytest.raises(CodeRejected):
+            link_by_claim_code(villager, code, resident_id("43092119700101123"))
+        db.session.commit()
+    with pytest.raises(CodeRejected):  # now even the right ID number is refused: the clerk gives a new code
+        link_by_claim_code(villager, code, ID_NUMBER)
+    assert claim.claimant_user_id is None
