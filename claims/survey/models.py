@@ -160,6 +160,18 @@ class ConfirmationMethod(enum.StrEnum):
     PAPER = "paper"  # the signed form, scanned and attested by the clerk
     ONLINE = "online"  # in the claimant's own account
 
+    @property
+    def title(self) -> str:
+        return str(_METHOD_TITLES[self])
+
+
+_METHOD_TITLES = {
+    ConfirmationMethod.ON_SITE: _l("on the officer's phone, name typed"),
+    ConfirmationMethod.SMS_CODE: _l("on the officer's phone, with the code texted to the claimant"),
+    ConfirmationMethod.PAPER: _l("signed paper form, attested by the clerk"),
+    ConfirmationMethod.ONLINE: _l("in the claimant's own account"),
+}
+
 
 class ClaimantConfirmation(db.Model):
     """The claimant confirms or disputes the verified loss (Tengchong: the claimant signs)."""

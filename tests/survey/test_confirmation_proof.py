@@ -119,3 +119,4 @@ def test_the_officer_confirms_with_the_texted_code_on_the_claim_page(app, client
     answer(code)
     with app.app_context():
         assert db.session.get(Claim, claim_id).status == ClaimStatus.CONFIRMED
+    assert "在勘查人员手机上输入申请人收到的短信验证码" in client.get(f"/claims/{claim_id}").get_data(as_text=True)  # the way is shown
