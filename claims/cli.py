@@ -1,9 +1,10 @@
-"""Command-line tasks: demo data, reference data, audit verification and upload sweeping."""
+"""Command-line tasks: demo data, reference data, audit verification, upload sweeping and sending text messages."""
 
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from claims.core.backup import create_backup, restore_backup, verify_backup
 from claims.core.storage import get_storage
@@ -13,6 +14,7 @@ from claims.intake.files import orphaned_keys
 from claims.regions.loader import load_regions, load_species
 from claims.valuation.cli import register as register_valuation_cli
 from claims.workflow.audit import verify_chain
+from claims.workflow.sms import gateway_from_config, send_due
 
 
 def register_cli(app: Flask) -> None:
@@ -21,6 +23,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(reference_cli)
     app.cli.add_command(uploads_cli)
+    app.cli.add_command(sms_cli)
     register_valuation_cli(app, reference_cli)
 
 
@@ -54,6 +57,27 @@ def audit_verify() -> None:
     where = f" at event {report.event_id}" if report.event_id else ""
     click.echo(f"audit chain BROKEN{where}: {report.problem} ({report.checked} events verified before it)", err=True)
     raise SystemExit(1)
+
+
+@click.group("sms", help="Text messages (the outbox).")
+def sms_cli() -> None: ...
+
+
+@sms_cli.command("send")
+@with_appcontext
+@click.option("--batch", default=200, show_default=True, help="Messages sent per transaction.")
+def sms_send(batch: int) -> None:
+    """Send the queued text messages that are due, retrying failed ones after their back-off (run it every minute)."""
+
+    gateway = gateway_from_config(current_app.config)
+    sent = failed = given_up = 0
+    while True:
+        report = send_due(gateway, limit=batch)
+        db.session.commit()
+        sent, failed, given_up = sent + report.sent, failed + report.failed, given_up + report.given_up
+        if report.sent + report.failed < batch:
+            break
+    click.echo(f"sms: {sent} sent, {failed} failed attempts (kept queued), {given_up} given up")
 
 
 @click.group("reference", help="Reference data shipped with the app.")

@@ -60,6 +60,13 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         # Where the public reaches the app: the QR code on every document links to <this>/verify/<code>.
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # Text messages (claims/workflow/sms.py; `flask sms send`): "console" writes them to the log and to
+        # SMS_CONSOLE_FILE; "http" posts {mobile, text} as JSON to an intranet gateway with a bearer token.
+        "SMS_BACKEND": env.get("SMS_BACKEND", "console"),
+        "SMS_CONSOLE_FILE": env.get("SMS_CONSOLE_FILE") or str(instance / "sms.log"),
+        "SMS_HTTP_URL": env.get("SMS_HTTP_URL"),
+        "SMS_HTTP_TOKEN": env.get("SMS_HTTP_TOKEN"),
+        "SMS_HTTP_TIMEOUT": float(env.get("SMS_HTTP_TIMEOUT", 10)),
     }
     if env.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = env["SECRET_KEY"]

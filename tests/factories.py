@@ -56,10 +56,11 @@ from claims.intake import services as intake
 from claims.intake.models import Claim, LossCategory
 from claims.regions.models import Region, Species
 from claims.survey.models import ConfirmationMethod, SurveyOutcome
-from claims.survey.operations import assign_surveyors, record_confirmation, record_survey
+from claims.survey.operations import assign_surveyors, record_confirmation, record_survey, send_confirmation_code
 from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput
 from claims.valuation.operations import value_claim_step
 from claims.valuation.services import compute_valuation
+from claims.workflow.models import OutboxMessage
 from claims.workflow.states import ClaimStatus
 from tests.intake.images import jpeg_bytes
 
@@ -523,7 +524,7 @@ def advance(
 
     accepted: by the county's clerk. survey_assigned: both officers, by the first. surveyed: ``survey`` (default
     :func:`survey_input`) with ``survey_photos``, recorded by ``surveyor`` (default the second officer).
-    confirmed: on site, the claimant typing their name, with the first officer. valued: computed and submitted
+    confirmed: on site with the first officer, who types the code texted to the claimant (:func:`confirm_by_code`). valued: computed and submitted
     by the first officer, after which a Nan claim is REFERRED to the insurer and a Chaling claim is VALUED.
     """
     staff = COUNTIES[county]
@@ -537,11 +538,25 @@ def advance(
         elif step == "surveyed":
             record_survey(claim, survey or survey_input(claim), list(survey_photos), actor=_staff(surveyor) if surveyor else second)
         elif step == "confirmed":
-            record_confirmation(claim, ConfirmationInput(True, ConfirmationMethod.ON_SITE, typed_name=claim.claimant_name), actor=first)
+            confirm_by_code(claim, first)
         else:
             compute_valuation(claim, actor=first)
             value_claim_step(claim, actor=first)
     return claim
+
+
+def texted_code(mobile: str) -> str:
+    """The code in the last text message queued for `mobile`: the only place a one-time code exists in clear."""
+    body = db.session.execute(select(OutboxMessage.body).where(OutboxMessage.recipient == mobile).order_by(OutboxMessage.id.desc())).scalars().first()
+    assert body is not None, f"no text message to {mobile}"
+    return "".join(ch for ch in body.split("：", 1)[-1] if ch.isdigit())[:6]
+
+
+def confirm_by_code(claim: Claim, officer: User, *, confirmed: bool = True, statement: str | None = None) -> None:
+    """The claimant's answer on the officer's phone: a code is texted to the claimant, who tells it to the officer."""
+    send_confirmation_code(claim, actor=officer)
+    info = ConfirmationInput(confirmed, ConfirmationMethod.SMS_CODE, code=texted_code(claim.claimant_mobile or ""), statement=statement)
+    record_confirmation(claim, info, actor=officer)
 
 
 # --- messages in either language --------------------------------------------------------------------------

@@ -34,12 +34,10 @@ from claims.intake import services as intake
 from claims.intake.models import Claim, LossCategory
 from claims.lifecycle import apply_transition
 from claims.regions import admin_services
-from claims.survey.models import ConfirmationMethod, SurveyOutcome
-from claims.survey.operations import record_confirmation
-from claims.survey.services import ConfirmationInput
+from claims.survey.models import SurveyOutcome
 from claims.valuation.reference import import_reference
 from tests.database import built_once
-from tests.factories import advance, survey_input
+from tests.factories import advance, confirm_by_code, survey_input
 from tests.intake.images import jpeg_bytes
 from tests.security.world import CHALING_COUNTY, CHALING_TOWNSHIP, CHALING_VILLAGE, IDENTITIES, NAN_COUNTY, NAN_TOWNSHIP, NAN_VILLAGE, claim_input, region
 
@@ -128,8 +126,7 @@ def _early(made: dict[str, Claim]) -> tuple[int, int]:
         made[key] = _file(NAN, i)
         _survey(made[key], NAN, eligible=key != "not_compensated_survey")
     advance(made["confirmed"], "confirmed")
-    dispute = ConfirmationInput(False, ConfirmationMethod.ON_SITE, typed_name=made["disputed"].claimant_name, statement="面积不止这些")
-    record_confirmation(made["disputed"], dispute, actor=officer)
+    confirm_by_code(made["disputed"], officer, confirmed=False, statement="面积不止这些")
     for i, key in enumerate(("referred", "insurer_decided", "in_notice", "valued_objection", "approved", "paid", "refused_award"), start=20):
         made[key] = _file(NAN, i)
         _value(made[key], NAN)

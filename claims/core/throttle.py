@@ -33,7 +33,8 @@ def user_or_address() -> str:
 
 # Endpoint -> (limits, key function). Failed logins have their own growing back-off on top of
 # this coarse cap (claims/accounts/throttle.py), which only bounds the password hashing an address can cause.
-# One-time codes do not exist yet; when they do, their sending and checking endpoints belong here.
+# One-time codes (claims/workflow/codes.py) also count their own sends per number and wrong answers per code;
+# these caps bound guessing claim codes, which have no row to count on until one matches.
 ENDPOINT_LIMITS = {
     "accounts.login": ("60 per minute", client_address),
     "accounts.register": ("10 per minute; 30 per hour", client_address),
@@ -41,6 +42,9 @@ ENDPOINT_LIMITS = {
     "intake.proxy_claim": ("20 per minute; 200 per hour", user_or_address),
     "intake.edit_claim": ("20 per minute; 200 per hour", user_or_address),
     "survey.survey": ("20 per minute; 200 per hour", user_or_address),
+    "intake.link_claim": ("10 per minute; 30 per hour", user_or_address),
+    "intake.send_link_code": ("5 per minute; 20 per hour", user_or_address),
+    "survey.confirmation_code": ("10 per minute; 60 per hour", user_or_address),
 }
 BLUEPRINT_LIMITS = {"api": ("120 per minute", user_or_address)}
 # Only requests that change something (form POSTs, uploads) count; pages and the login form itself do not.

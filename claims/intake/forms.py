@@ -20,7 +20,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FormError
 
 from claims.core import formatting
@@ -270,3 +270,22 @@ def _photo_meta(raw: str | None) -> dict[str, dict[str, Any]]:
             out[f"{item['name']}:{item.get('size', '')}"] = item
             out[item["name"]] = item
     return out
+
+
+class LinkClaimForm(FlaskForm):
+    """A villager links a claim filed for them: the code (texted to their mobile, or printed on the receipt) and their ID number."""
+
+    code = StringField(
+        _l("Text message code or claim code"),
+        validators=[DataRequired(_l("Please enter the code.")), Length(max=20, message=_l("The code is too long."))],
+        description=_l("The 6-digit code texted to your mobile, or the 8-character claim code on the receipt."),
+    )
+    id_number = StringField(_l("Your ID number"), validators=[DataRequired(_l("Please enter your ID number.")), ResidentId()])
+
+    def is_sms_code(self) -> bool:
+        value = "".join(ch for ch in self.code.data or "" if ch.isalnum())
+        return len(value) == 6 and value.isdigit()
+
+
+class SendCodeForm(FlaskForm):
+    """The button that texts a code to the villager's own mobile number."""

@@ -1,25 +1,97 @@
-"""Filing's operations, the ones the filing pages call: save a draft and submit it, withdraw a claim."""
+"""Filing's operations, the ones the filing pages call: save a draft and submit it, withdraw a claim, link an account to a
+claim filed for its owner."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from claims.accounts.models import Role, User
+from claims.core.crypto import lookup_hash
 from claims.extensions import db
 from claims.intake.evidence import evidence_flags
 from claims.intake.models import Claim
 from claims.intake.services import ClaimInput, FilingOutcome, PhotoUpload, add_photos, species_warning, submission_problems, update_draft
 from claims.lifecycle import apply_transition
+from claims.workflow.audit import record_event
+from claims.workflow.codes import CodePurpose, send_sms_code, use_claim_code, use_sms_code
+from claims.workflow.codes import issue_claim_code as new_claim_code
+from claims.workflow.services import WorkflowError
 from claims.workflow.states import ClaimStatus
 
 
-def link_claimant_account(claim: Claim) -> None:
-    """A claim a clerk filed shows in the villager's own list when mobile number and name both match."""
-    if claim.claimant_user_id is not None or not claim.claimant_mobile or not claim.claimant_name:
-        return
-    user = db.session.execute(select(User).where(User.login == claim.claimant_mobile, User.role == Role.VILLAGER)).scalar_one_or_none()
-    if user is not None and user.name == claim.claimant_name:
-        claim.claimant_user = user
+# Linking an account to a claim filed for its owner: only with proof -----------------------------------------
+# A mobile number and a name prove nothing (anyone can register them before the clerk files): the villager
+# proves the mobile number with a code sent to it, or types the claim code printed on the receipt, and in
+# both cases the claimant's ID number must match the claim's.
+def send_link_code(user: User) -> None:
+    """Text a code to the villager's own mobile number, to prove it (throttled; claims.workflow.codes)."""
+    if user.role != Role.VILLAGER or not user.mobile:
+        raise WorkflowError(_("Only a villager's account with a mobile number can be linked to claims."))
+    send_sms_code(CodePurpose.LINK_MOBILE, user.mobile, user=user)
+
+
+def _unlinked_claims(user: User, id_number: str) -> list[Claim]:
+    query = select(Claim).where(
+        Claim.claimant_user_id.is_(None),
+        Claim.claimant_mobile == user.mobile,
+        Claim.claimant_id_hash == lookup_hash(id_number),
+        Claim.filed_by_id != user.id,
+        Claim.status != ClaimStatus.DRAFT,
+    )
+    return list(db.session.execute(query.order_by(Claim.id)).scalars())
+
+
+def _link(claim: Claim, user: User, proof: str) -> None:
+    claim.claimant_user = user
+    record_event(entity="claim", action="account_linked", actor=user, claim=claim, changes={"account": user.id, "proof": proof})
+
+
+def link_by_mobile_code(user: User, code: str, id_number: str) -> list[Claim]:
+    """Link the claims filed for this mobile number and ID number, once the code texted to it is typed back.
+
+    A refusal counts a wrong attempt on the code: the caller commits it (claims.workflow.codes)."""
+    if user.role != Role.VILLAGER or not user.mobile:
+        raise WorkflowError(_("Only a villager's account with a mobile number can be linked to claims."))
+    found: list[Claim] = []
+
+    def id_matches() -> str | None:
+        found.extend(_unlinked_claims(user, id_number))
+        return None if found else _("No claim filed for your mobile number has this ID number.")
+
+    use_sms_code(CodePurpose.LINK_MOBILE, user.mobile, code, also=id_matches)
+    for claim in found:
+        _link(claim, user, "sms_code")
+    return found
+
+
+def link_by_claim_code(user: User, code: str, id_number: str) -> Claim:
+    """Link the claim whose receipt carries this claim code, when the ID number is the claimant's."""
+    if user.role != Role.VILLAGER:
+        raise WorkflowError(_("Only a villager's account with a mobile number can be linked to claims."))
+
+    def id_matches(claim_id: int) -> str | None:
+        claim = db.session.get(Claim, claim_id)
+        if claim is None or claim.claimant_user_id is not None:
+            return _("This claim is already linked to an account.")
+        return None if claim.claimant_id_hash == lookup_hash(id_number) else _("The ID number does not match the claim.")
+
+    row = use_claim_code(code, also=id_matches)
+    claim = db.session.get(Claim, row.claim_id)
+    assert claim is not None  # checked by id_matches
+    _link(claim, user, "claim_code")
+    return claim
+
+
+def issue_claim_code(claim: Claim, *, actor: User) -> str:
+    """A new claim code for a claim filed for a villager (a lost receipt): the earlier one stops working."""
+    if claim.claimant_user_id is not None:
+        raise WorkflowError(_("This claim is already linked to an account."))
+    if claim.status in (ClaimStatus.DRAFT, ClaimStatus.WITHDRAWN):
+        raise WorkflowError(_("A claim code is given for a submitted claim."))
+    code = new_claim_code(claim.id)
+    record_event(entity="claim", action="claim_code_issued", actor=actor, claim=claim)
+    return code
 
 
 def save_filing(claim: Claim, data: ClaimInput, uploads: list[PhotoUpload], *, actor: User, submit: bool, form_ok: bool) -> FilingOutcome:
@@ -36,7 +108,6 @@ def save_filing(claim: Claim, data: ClaimInput, uploads: list[PhotoUpload], *, a
         for photo in added if submit else ():
             photo.flags = evidence_flags(claim, photo)
         return outcome
-    link_claimant_account(claim)
     apply_transition(claim, "submit" if claim.status == ClaimStatus.DRAFT else "resubmit", actor=actor)
     outcome.submitted = True
     return outcome

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from claims.accounts.models import Role
@@ -14,12 +14,13 @@ from claims.core.inputs import bounded_int
 from claims.core.storage import get_storage
 from claims.extensions import db
 from claims.intake import evidence, operations, permissions, services
-from claims.intake.forms import ClaimForm
+from claims.intake.forms import ClaimForm, LinkClaimForm, SendCodeForm
 from claims.intake.models import Claim, Photo
 from claims.intake.permissions import visible_claim_or_404
 from claims.intake.rescue import forget_stash, take_rescued_form
 from claims.regions.services import PlacePicker, all_species
 from claims.survey.services import survey_summary
+from claims.workflow.codes import CodeRejected
 from claims.workflow.history import claim_history
 from claims.workflow.panels import action_panels
 from claims.workflow.queues import is_overdue
@@ -191,6 +192,64 @@ def reveal_identity(claim_id: int):  # type: ignore[no-untyped-def]
     if not permissions.can_see_full_identity(g.user, claim):
         abort(403)
     return render_detail(claim, full_id=services.reveal_identity(claim, actor=g.user))
+
+
+@bp.route("/link", methods=["GET", "POST"])
+@roles_required(Role.VILLAGER)
+def link_claim():  # type: ignore[no-untyped-def]
+    """A villager links the claims a clerk filed for them: a code (texted, or on the receipt) and their ID number."""
+    form = LinkClaimForm()
+    if not form.validate_on_submit():
+        return render_template("intake/link.html", form=form, send_form=SendCodeForm()), (422 if request.method == "POST" else 200)
+    try:
+        if form.is_sms_code():
+            linked = operations.link_by_mobile_code(g.user, form.code.data, form.id_number.data)
+        else:
+            linked = [operations.link_by_claim_code(g.user, form.code.data, form.id_number.data)]
+    except CodeRejected as exc:
+        db.session.commit()  # the wrong attempt counts (claims.workflow.codes); nothing else was written
+        form.code.errors.append(exc.message)
+        return render_template("intake/link.html", form=form, send_form=SendCodeForm()), 422
+    except WorkflowError as exc:
+        db.session.rollback()
+        form.code.errors.append(exc.message)
+        return render_template("intake/link.html", form=form, send_form=SendCodeForm()), 422
+    db.session.commit()
+    flash(_("Linked: %(numbers)s. You can follow the claim here.", numbers="、".join(c.number or "" for c in linked)), "success")
+    return redirect(url_for("intake.index"))
+
+
+@bp.route("/<int:claim_id>/claim-code", methods=["POST"])
+@roles_required(Role.CLERK)
+def claim_code(claim_id: int):  # type: ignore[no-untyped-def]
+    """A new claim code for a lost receipt, shown once on this page to print or copy for the claimant."""
+    claim = visible_claim_or_404(claim_id, g.user)
+    try:
+        code = operations.issue_claim_code(claim, actor=g.user)
+    except WorkflowError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("intake.detail", claim_id=claim.id))
+    db.session.commit()
+    response = make_response(render_template("intake/claim_code.html", claim=claim, code=code))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/link/send-code", methods=["POST"])
+@roles_required(Role.VILLAGER)
+def send_link_code():  # type: ignore[no-untyped-def]
+    if not SendCodeForm().validate_on_submit():
+        abort(400)
+    try:
+        operations.send_link_code(g.user)
+    except WorkflowError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("A code was texted to your mobile number. It is valid for 10 minutes."), "success")
+    return redirect(url_for("intake.link_claim"))
 
 
 @bp.route("/")

@@ -134,7 +134,8 @@ class ConfirmationForm(FlaskForm):
         choices=[("confirm", _l("confirms the verified loss")), ("dispute", _l("disputes the verified loss"))],
         validators=[DataRequired(_l("Choose confirm or dispute."))],
     )
-    typed_name = StringField(_l("Claimant types their name"), validators=[Optional(), Length(max=50)])
+    code = StringField(_l("Code from the claimant's text message"), validators=[Optional(), Length(max=10)])
+    attested = BooleanField(_l("I attest that the claimant signed this form"))
     agree = BooleanField(_l("I have read the verified loss above"))
     statement = TextAreaField(_l("What is disputed (or any remark)"), validators=[Optional(), Length(max=2000)])
     paper_scan = FileField(_l("Scan or photo of the signed paper form"))
@@ -151,7 +152,8 @@ class ConfirmationForm(FlaskForm):
         return ConfirmationInput(
             confirmed=self.decision.data == "confirm",
             method=method,
-            typed_name=(self.typed_name.data or "").strip() or None,
             statement=(self.statement.data or "").strip() or None,
             paper_scan=scan,
+            code=(self.code.data or "").strip() or None,
+            attested=bool(self.attested.data),
         )

@@ -155,9 +155,22 @@ class VerifiedLoss(db.Model):
 
 
 class ConfirmationMethod(enum.StrEnum):
-    ON_SITE = "on_site"
-    PAPER = "paper"
-    ONLINE = "online"
+    ON_SITE = "on_site"  # before 0008: the officer's phone, the claimant typing their name; no longer accepted
+    SMS_CODE = "sms_code"  # on the officer's phone, with the code sent to the claimant's mobile
+    PAPER = "paper"  # the signed form, scanned and attested by the clerk
+    ONLINE = "online"  # in the claimant's own account
+
+    @property
+    def title(self) -> str:
+        return str(_METHOD_TITLES[self])
+
+
+_METHOD_TITLES = {
+    ConfirmationMethod.ON_SITE: _l("on the officer's phone, name typed"),
+    ConfirmationMethod.SMS_CODE: _l("on the officer's phone, with the code texted to the claimant"),
+    ConfirmationMethod.PAPER: _l("signed paper form, attested by the clerk"),
+    ConfirmationMethod.ONLINE: _l("in the claimant's own account"),
+}
 
 
 class ClaimantConfirmation(db.Model):
@@ -173,12 +186,14 @@ class ClaimantConfirmation(db.Model):
     typed_name: Mapped[str | None] = mapped_column(String(50))
     statement: Mapped[str | None] = mapped_column(Text)
     document_photo_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id"), comment="scan of the signed paper form")
+    code_id: Mapped[int | None] = mapped_column(ForeignKey("one_time_codes.id"), comment="the code sent to the claimant's mobile (sms_code)")
+    attested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), comment="the clerk who attests the signed paper form")
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     survey: Mapped[FieldSurvey] = relationship()
     document_photo: Mapped[Photo | None] = relationship()
-    recorded_by: Mapped[User] = relationship()
+    recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])
 
 
 class ConflictDeclaration(db.Model):

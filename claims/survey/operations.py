@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from claims.accounts.models import User
+from flask_babel import gettext as _
+
+from claims.accounts.models import Role, User
 from claims.intake.models import Claim, PhotoStage
 from claims.intake.services import PhotoProblem, PhotoUpload, add_photos
-from claims.lifecycle import apply_transition, check_step
-from claims.survey.models import SurveyOutcome
+from claims.lifecycle import apply_transition, available_actions, check_step
+from claims.survey.models import ConfirmationMethod, SurveyOutcome
 from claims.survey.services import ConfirmationInput, SurveyInput
+from claims.workflow.codes import CodePurpose, send_sms_code, use_sms_code
 from claims.workflow.services import WorkflowError
 
 
@@ -31,8 +34,21 @@ def record_survey(claim: Claim, survey: SurveyInput, photos: list[PhotoUpload], 
     return problems
 
 
+def send_confirmation_code(claim: Claim, *, actor: User) -> None:
+    """Text a code to the claimant's mobile number: the officer types it back on their phone with the answer."""
+    if "confirm" not in available_actions(claim, actor) or actor.role != Role.OFFICER:
+        raise WorkflowError(_("You may not take this step on this claim."))
+    if not claim.claimant_mobile:
+        raise WorkflowError(_("The claim has no mobile number: the claimant confirms on the signed paper form."))
+    send_sms_code(CodePurpose.CONFIRM, claim.claimant_mobile, user=actor, claim_id=claim.id, number=claim.number)
+
+
 def record_confirmation(claim: Claim, info: ConfirmationInput, *, actor: User, expected_version: int | None = None) -> None:
+    """Record the claimant's answer. A code is checked first, before anything is written: a wrong code is counted
+    and refused (CodeRejected), and the caller commits that count (claims.workflow.codes)."""
     data: dict[str, Any] = {"confirmation": info, "changes": {"method": str(info.method), "confirmed": info.confirmed}}
+    if info.method == ConfirmationMethod.SMS_CODE and actor.role == Role.OFFICER and claim.claimant_mobile:
+        data["proof_code"] = use_sms_code(CodePurpose.CONFIRM, claim.claimant_mobile, info.code or "", claim_id=claim.id)
     if info.paper_scan is not None:
         added, problems = add_photos(claim, [info.paper_scan], actor=actor, stage=PhotoStage.CONFIRMATION)
         if problems:

@@ -44,9 +44,11 @@ class SurveyInput:
 class ConfirmationInput:
     confirmed: bool
     method: ConfirmationMethod
-    typed_name: str | None = None
+    typed_name: str | None = None  # before 0008 (on_site): no longer accepted as proof
     statement: str | None = None
     paper_scan: PhotoUpload | None = None
+    code: str | None = None  # sms_code: the code texted to the claimant's mobile, typed on the officer's phone
+    attested: bool = False  # paper: the clerk attests that the claimant signed the uploaded form
 
 
 def latest_survey(claim: Claim) -> FieldSurvey | None:

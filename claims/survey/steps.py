@@ -67,13 +67,18 @@ def refusal_reasons(claim: Claim, actor: User, data: dict[str, Any]) -> str | No
 
 
 def confirmer_ok(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
+    """The answer comes from the claimant: in their own account; by the code texted to their mobile, typed on the
+    officer's phone (the operation checks the code and passes it as `proof_code`); or on the signed paper form,
+    scanned and attested by the clerk. An officer typing the claimant's name proves nothing."""
     info: ConfirmationInput = data["confirmation"]
-    if actor.role == Role.VILLAGER and info.method != ConfirmationMethod.ONLINE:
-        return _("Please confirm online.")
-    if actor.role == Role.OFFICER and info.method == ConfirmationMethod.ON_SITE and (info.typed_name or "").strip() != (claim.claimant_name or "").strip():
-        return _("The claimant must type their own name exactly as on the claim.")
+    if actor.role == Role.VILLAGER and (info.method != ConfirmationMethod.ONLINE or claim.claimant_user_id != actor.id):
+        return _("Only the claimant may confirm online, in their own account.")
+    if actor.role == Role.OFFICER and (info.method != ConfirmationMethod.SMS_CODE or data.get("proof_code") is None):
+        return _("Enter the code texted to the claimant's mobile number.")
     if actor.role == Role.CLERK and (info.method != ConfirmationMethod.PAPER or info.paper_scan is None):
         return _("Upload the scan or photo of the signed paper form.")
+    if actor.role == Role.CLERK and not info.attested:
+        return _("Attest that the claimant signed the uploaded form.")
     if not info.confirmed and not (info.statement or "").strip():
         return _("Say what the claimant disputes.")
     return None
@@ -140,6 +145,8 @@ def on_confirmation(claim: Claim, actor: User, data: dict[str, Any]) -> None:
             typed_name=info.typed_name,
             statement=info.statement,
             document_photo=document,
+            code_id=proof.id if (proof := data.get("proof_code")) is not None else None,
+            attested_by_id=actor.id if info.method == ConfirmationMethod.PAPER and info.attested else None,
             recorded_by=actor,
         )
     )

@@ -77,6 +77,13 @@ def survey(claim_id: int):  # type: ignore[no-untyped-def]
     return render_template("survey/survey_form.html", claim=claim, form=form, lines=lines), (422 if request.method == "POST" else 200)
 
 
+@bp.route("/<int:claim_id>/confirmation/code", methods=["POST"])
+@roles_required(Role.OFFICER)
+def confirmation_code(claim_id: int):  # type: ignore[no-untyped-def]
+    claim = visible_claim_or_404(claim_id, g.user)  # the token is checked by CSRFProtect, as on every POST
+    return run_action(claim, lambda: operations.send_confirmation_code(claim, actor=g.user), _("A code was texted to the claimant's mobile number."))
+
+
 @bp.route("/<int:claim_id>/confirmation", methods=["POST"])
 @login_required
 def confirmation(claim_id: int):  # type: ignore[no-untyped-def]

@@ -11,14 +11,19 @@ from werkzeug.wrappers import Response
 from claims.core.inputs import bounded_int
 from claims.extensions import db
 from claims.intake.models import Claim
+from claims.workflow.codes import CodeRejected
 from claims.workflow.services import ClaimChanged, WorkflowError
 
 
 def run_action(claim: Claim, action: Callable[[], Any], success: str) -> Response:
-    """Apply the action; on refusal or a concurrent change, roll back and say why on the claim page."""
+    """Apply the action; on refusal or a concurrent change, roll back and say why on the claim page (a rejected
+    one-time code is the exception: its counted attempt is committed, claims.workflow.codes)."""
     claim_id = claim.id
     try:
         action()
+    except CodeRejected as exc:
+        db.session.commit()  # the wrong attempt counts; a code is checked before anything else is written
+        flash(exc.message, "error")
     except ClaimChanged as exc:
         db.session.rollback()
         flash(exc.message, "warning")

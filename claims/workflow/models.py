@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
@@ -9,7 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from claims.accounts.models import User
-from claims.core.db import UTCDateTime, intpk
+from claims.core.db import UTCDateTime, intpk, str_enum
 from claims.core.time import utcnow
 from claims.extensions import db
 
@@ -66,14 +67,21 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class OutboxMessage(db.Model):
-    """A message for an outside channel (SMS, e-mail), written in the same transaction as its cause.
+class OutboxStatus(enum.StrEnum):
+    QUEUED = "queued"  # waiting for its first send, or for the next try after a failure
+    SENT = "sent"
+    FAILED = "failed"  # given up after the last attempt
 
-    A sender attached later reads unsent rows, sends them and marks them; nothing is lost if it is down.
+
+class OutboxMessage(db.Model):
+    """A message for an outside channel (SMS), written in the same transaction as its cause.
+
+    `flask sms send` (claims/workflow/sms.py) sends the queued rows that are due, marks them sent, or counts the
+    failed attempt and sets the next try with a growing back-off; nothing is lost while the gateway is down.
     """
 
     __tablename__ = "outbox_messages"
-    __table_args__ = (Index("ix_outbox_unsent", "sent_at", "id"),)
+    __table_args__ = (Index("ix_outbox_unsent", "sent_at", "id"), Index("ix_outbox_due", "status", "next_attempt_at"))
 
     id: Mapped[intpk]
     channel: Mapped[str] = mapped_column(String(10), comment="sms or email")
@@ -81,6 +89,32 @@ class OutboxMessage(db.Model):
     body: Mapped[str] = mapped_column(Text)
     claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    status: Mapped[OutboxStatus] = mapped_column(str_enum(OutboxStatus, 10), default=OutboxStatus.QUEUED, server_default="queued")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), comment="not tried before this time (back-off); null: at once")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class CodePurpose(enum.StrEnum):
+    LINK_MOBILE = "link_mobile"  # proves a villager's mobile number before claims filed for them are linked
+    CONFIRM = "confirm"  # the claimant's confirmation of the verified loss, typed on the officer's phone
+    CLAIM = "claim"  # printed on the receipt of a claim filed by a clerk: links it to the villager's account
+
+
+class OneTimeCode(db.Model):
+    """A one-time code: only its keyed hash is stored; it expires, allows a few attempts and is used once."""
+
+    __tablename__ = "one_time_codes"
+    __table_args__ = (Index("ix_one_time_codes_mobile", "purpose", "mobile_hash", "created_at"),)
+
+    id: Mapped[intpk]
+    purpose: Mapped[CodePurpose] = mapped_column(str_enum(CodePurpose, 20))
+    code_hash: Mapped[str] = mapped_column(String(64), index=True, comment="HMAC of the code; the code itself is never stored")
+    mobile_hash: Mapped[str | None] = mapped_column(String(64), comment="HMAC of the mobile number the code was sent to")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0, comment="wrong answers so far")
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

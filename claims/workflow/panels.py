@@ -23,7 +23,7 @@ from claims.workflow.states import ClaimStatus
 
 OBJECTION_READERS = frozenset({Role.CLERK, Role.OFFICER, Role.APPROVER, Role.ADMIN})
 REVIEW_ACTIONS = frozenset({"uphold_objection_survey", "uphold_objection_value", "dismiss_objection"})
-CONFIRM_METHOD = {Role.OFFICER: ConfirmationMethod.ON_SITE, Role.CLERK: ConfirmationMethod.PAPER, Role.VILLAGER: ConfirmationMethod.ONLINE}
+CONFIRM_METHOD = {Role.OFFICER: ConfirmationMethod.SMS_CODE, Role.CLERK: ConfirmationMethod.PAPER, Role.VILLAGER: ConfirmationMethod.ONLINE}
 
 
 def confirmation_method(user: User) -> ConfirmationMethod | None:

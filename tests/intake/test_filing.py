@@ -243,17 +243,19 @@ def test_clerk_files_for_a_villager_without_an_account(app, as_user):
         assert facts["number"] not in logged_in(app, villager).get("/claims/").get_data(as_text=True)
 
 
-def test_clerk_filing_for_a_registered_villager_links_the_claim_to_them(app, as_user):
+def test_clerk_filing_for_a_registered_villager_links_the_claim_only_with_proof(app, as_user):
+    """A matching mobile number and name prove nothing: the villager links the claim with a code and their ID number
+    (tests/intake/test_linking.py)."""
     clerk = as_user("clerk")
     page = open_form(clerk, "/claims/new-for-villager")
     claim_id = acknowledged_claim_id(post_form(clerk, page.action, claim_form(app, page, name="张建国", mobile=VILLAGER), photos(1)))
 
     facts = load_claim(app, claim_id)
     assert facts["filed_by_id"] == user_id(app, "clerk")
-    assert facts["claimant_user_id"] == user_id(app, VILLAGER)
+    assert facts["claimant_user_id"] is None
     villager = logged_in(app, VILLAGER)
-    assert facts["number"] in villager.get("/claims/").get_data(as_text=True)
-    assert villager.get(f"/claims/{claim_id}").status_code == 200
+    assert facts["number"] not in villager.get("/claims/").get_data(as_text=True)
+    assert villager.get(f"/claims/{claim_id}").status_code == 404
     assert facts["number"] in clerk.get("/claims/").get_data(as_text=True)
 
 

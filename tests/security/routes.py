@@ -150,6 +150,7 @@ CHALING_STAFF = ("clerk_cl", "officer_cl", "approver_cl", "admin", "admin_cl")
 ADMINS = ("admin", "admin_cl")
 FILERS = ("owner", "villager2", "clerk", "clerk2", "clerk_cl")
 CLERKS = ("clerk", "clerk2", "clerk_cl")
+VILLAGERS = ("owner", "villager2")
 NOT_ALLOWED = everyone(405)
 
 ROUTE_CASES: tuple[Case, ...] = (
@@ -222,6 +223,12 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("regions.village_location", "missing village", lambda w: "/admin/regions/999999999999/location", NOBODY, "POST", lambda w: {"lat": "29.3"}),
     # filing
     Case("intake.index", "-", lambda w: "/claims/", signed_in(200)),
+    Case("intake.link_claim", "-", lambda w: "/claims/link", expect(200, *VILLAGERS)),
+    Case("intake.link_claim", "-", lambda w: "/claims/link", expect(422, *VILLAGERS), "POST", lambda w: {"code": "", "id_number": "4309"}),
+    Case("intake.claim_code", "claim a (linked)", _claim("a", "/claim-code"), expect(302, "clerk"), "POST", lambda w: {}),
+    Case("intake.claim_code", "claim b (linked)", _claim("b", "/claim-code"), expect(302, "clerk_cl"), "POST", lambda w: {}),
+    Case("intake.claim_code", "missing claim", _missing("/claim-code"), NOBODY, "POST", lambda w: {}),
+    Case("intake.send_link_code", "own mobile", lambda w: "/claims/link/send-code", expect(302, *VILLAGERS), "POST", lambda w: {}),
     Case("intake.new_claim", "-", lambda w: "/claims/new", expect(200, *FILERS)),
     Case("intake.new_claim", "-", lambda w: "/claims/new", expect(302, *FILERS), "POST", lambda w: {"submission_key": "matrix-new"}),
     Case("intake.proxy_claim", "-", lambda w: "/claims/new-for-villager", expect(200, *CLERKS)),
@@ -302,6 +309,9 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("survey.confirmation", "claim a", _claim("a", "/confirmation"), expect(422, "owner", "clerk", "officer"), "POST", lambda w: {}),
     Case("survey.confirmation", "claim b", _claim("b", "/confirmation"), expect(422, "villager2", "clerk_cl", "officer_cl"), "POST", lambda w: {}),
     Case("survey.confirmation", "missing claim", _missing("/confirmation"), NOBODY, "POST", lambda w: {}),
+    Case("survey.confirmation_code", "claim a", _claim("a", "/confirmation/code"), expect(302, "officer"), "POST", lambda w: {}),
+    Case("survey.confirmation_code", "claim b", _claim("b", "/confirmation/code"), expect(302, "officer_cl"), "POST", lambda w: {}),
+    Case("survey.confirmation_code", "missing claim", _missing("/confirmation/code"), NOBODY, "POST", lambda w: {}),
     # notifications, to-do queue, overdue lists
     Case("workflow.notifications", "own notices", lambda w: "/notifications", signed_in(200)),
     Case("workflow.mark_read", "own notices", lambda w: "/notifications/read", signed_in(302), "POST", lambda w: {}, _clerks_notices_unread),

@@ -19,7 +19,7 @@ from claims.workflow.audit import verify_chain
 from claims.workflow.models import AuditEvent
 from claims.workflow.services import WorkflowError
 from claims.workflow.states import ClaimStatus
-from tests.factories import advance
+from tests.factories import advance, confirm_by_code
 from tests.factories import survey_input as any_survey
 
 
@@ -39,7 +39,7 @@ def test_full_path_to_confirmation(make_claim):  # type: ignore[no-untyped-def]
     assert claim.status == ClaimStatus.SUBMITTED and claim.due_at is not None
     to_surveyed(claim)
     assert claim.status == ClaimStatus.SURVEYED
-    record_confirmation(claim, ConfirmationInput(True, ConfirmationMethod.ON_SITE, typed_name="张建国"), actor=find_user("officer"))
+    confirm_by_code(claim, find_user("officer"))
     db.session.commit()
     assert claim.status == ClaimStatus.CONFIRMED
     actions = [e.action for e in db.session.query(AuditEvent).filter_by(claim_id=claim.id).order_by(AuditEvent.id)]
@@ -95,11 +95,11 @@ def test_survey_refusal_needs_reasons(make_claim):  # type: ignore[no-untyped-de
     assert claim.status == ClaimStatus.NOT_COMPENSATED and claim.decision_reasons == ["livestock_unpenned"]
 
 
-def test_on_site_confirmation_needs_claimants_name(make_claim):  # type: ignore[no-untyped-def]
+def test_on_site_confirmation_needs_the_texted_code(make_claim):  # type: ignore[no-untyped-def]
     claim = make_claim()
     to_surveyed(claim)
     with pytest.raises(WorkflowError):
-        record_confirmation(claim, ConfirmationInput(True, ConfirmationMethod.ON_SITE, typed_name="别人"), actor=find_user("officer"))
+        record_confirmation(claim, ConfirmationInput(True, ConfirmationMethod.SMS_CODE, code="123456"), actor=find_user("officer"))
 
 
 def test_filer_cannot_survey_own_claim(make_claim):  # type: ignore[no-untyped-def]

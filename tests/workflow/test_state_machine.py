@@ -30,6 +30,7 @@ from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineI
 from claims.workflow.audit import verify_chain
 from claims.workflow.models import AuditEvent
 from claims.workflow.services import WorkflowError
+from tests.factories import confirm_by_code
 from tests.intake.images import jpeg_bytes
 from tests.workflow.conftest import file_claim
 
@@ -40,7 +41,7 @@ REACHED: set[str] = set()
 
 def _perform(claim, action: str, actor, pick: int) -> None:  # type: ignore[no-untyped-def]
     """Try one action with the data it needs; raises WorkflowError when refused."""
-    method = {Role.OFFICER: ConfirmationMethod.ON_SITE, Role.CLERK: ConfirmationMethod.PAPER}.get(actor.role, ConfirmationMethod.ONLINE)
+    method = {Role.OFFICER: ConfirmationMethod.SMS_CODE, Role.CLERK: ConfirmationMethod.PAPER}.get(actor.role, ConfirmationMethod.ONLINE)
     lines = [VerifiedLineInput(line.id, line.quantity, 50) for line in claim.losses]
     if action == "accept":
         review.accept_claim(claim, actor=actor)
@@ -58,10 +59,11 @@ def _perform(claim, action: str, actor, pick: int) -> None:  # type: ignore[no-u
         survey = SurveyInput(visited_at=utcnow() - timedelta(hours=1), surveyors_present="勘查员", claimant_present=True, outcome=outcome, lines=lines, **extra)
         record_survey(claim, survey, [], actor=actor)
     elif action in ("confirm", "dispute"):
+        if method == ConfirmationMethod.SMS_CODE:
+            confirm_by_code(claim, actor, confirmed=action == "confirm", statement="有异议" if action == "dispute" else None)
+            return
         scan = PhotoUpload(jpeg_bytes(seed=900 + pick), "scan.jpg") if method == ConfirmationMethod.PAPER else None
-        info = ConfirmationInput(
-            action == "confirm", method, typed_name=claim.claimant_name, statement="有异议" if action == "dispute" else None, paper_scan=scan
-        )
+        info = ConfirmationInput(action == "confirm", method, statement="有异议" if action == "dispute" else None, paper_scan=scan, attested=True)
         record_confirmation(claim, info, actor=actor)
     elif action in ("submit", "resubmit"):
         data = ClaimInput(

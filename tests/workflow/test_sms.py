@@ -1,0 +1,172 @@
+"""The SMS sender: outbox rows leave through a gateway, each with its status, attempts and back-off (issue 11, item 4).
+
+No network: the HTTP backend is tried against a local fake server, the rest through a fake gateway.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+import pytest
+
+from claims.core import time as clock
+from claims.core.time import utcnow
+from claims.extensions import db
+from claims.workflow.models import OutboxMessage
+
+
+class FakeGateway:
+    """Fails the first `failures` sends, then records every message it is given."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.failures = failures
+        self.sent: list[tuple[str, str]] = []
+
+    def send(self, mobile: str, text: str) -> None:
+        from claims.workflow.sms import SmsError
+
+        if self.failures:
+            self.failures -= 1
+            raise SmsError("gateway down")
+        self.sent.append((mobile, text))
+
+
+def queue(mobile: str = "13700000009", body: str = "【野生动物致害补偿】测试") -> OutboxMessage:
+    message = OutboxMessage(channel="sms", recipient=mobile, body=body)
+    db.session.add(message)
+    db.session.commit()
+    return message
+
+
+@pytest.fixture(autouse=True)
+def empty_outbox(app):  # type: ignore[no-untyped-def]
+    """Each test starts with an empty outbox (the template database may hold the demo's messages)."""
+    with app.app_context():
+        db.session.query(OutboxMessage).delete()
+        db.session.commit()
+
+
+def test_a_queued_message_is_sent_and_marked(ctx):  # type: ignore[no-untyped-def]
+    from claims.workflow.sms import OutboxStatus, send_due
+
+    message = queue()
+    gateway = FakeGateway()
+    report = send_due(gateway)
+    db.session.commit()
+    assert gateway.sent == [("13700000009", "【野生动物致害补偿】测试")]
+    assert (report.sent, report.failed) == (1, 0)
+    assert message.status == OutboxStatus.SENT and message.sent_at is not None and message.attempts == 1
+    assert send_due(gateway).sent == 0  # never sent twice
+    assert len(gateway.sent) == 1
+
+
+def test_a_failed_send_stays_queued_and_is_retried_after_a_growing_back_off(ctx):  # type: ignore[no-untyped-def]
+    from claims.workflow.sms import OutboxStatus, send_due
+
+    start = utcnow()
+    clock.freeze(start)
+    try:
+        message = queue()
+        gateway = FakeGateway(failures=2)
+        send_due(gateway)
+        db.session.commit()
+        assert message.status == OutboxStatus.QUEUED and message.attempts == 1 and message.last_error == "gateway down"
+        first_wait = message.next_attempt_at - start
+        assert first_wait > timedelta(0)
+        assert send_due(gateway).sent == 0 and message.attempts == 1  # not due yet: nothing tried
+        clock.freeze(message.next_attempt_at)
+        send_due(gateway)
+        db.session.commit()
+        assert message.status == OutboxStatus.QUEUED and message.attempts == 2
+        assert message.next_attempt_at - utcnow() > first_wait  # the wait grows
+        clock.freeze(message.next_attempt_at)
+        send_due(gateway)
+        db.session.commit()
+        assert message.status == OutboxStatus.SENT and message.attempts == 3 and gateway.sent
+    finally:
+        clock.freeze(None)
+
+
+def test_a_message_is_given_up_after_the_last_attempt(ctx):  # type: ignore[no-untyped-def]
+    from claims.workflow.sms import MAX_ATTEMPTS, OutboxStatus, send_due
+
+    start = utcnow()
+    try:
+        message = queue()
+        gateway = FakeGateway(failures=MAX_ATTEMPTS + 5)
+        for _ in range(MAX_ATTEMPTS + 2):
+            clock.freeze(message.next_attempt_at or start)
+            send_due(gateway)
+            db.session.commit()
+        assert message.status == OutboxStatus.FAILED and message.attempts == MAX_ATTEMPTS
+    finally:
+        clock.freeze(None)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    received: list[dict[str, Any]] = []
+    answer = 200
+
+    def do_POST(self) -> None:
+        length = int(self.headers["Content-Length"])
+        type(self).received.append({"auth": self.headers.get("Authorization"), "body": json.loads(self.rfile.read(length))})
+        self.send_response(type(self).answer)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"ok": true}')
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def fake_gateway_server():  # type: ignore[no-untyped-def]
+    _Handler.received = []
+    _Handler.answer = 200
+    server = HTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_http_backend_posts_json_with_the_token(ctx, fake_gateway_server):  # type: ignore[no-untyped-def]
+    from claims.workflow.sms import HttpGateway, OutboxStatus, send_due
+
+    url = f"http://127.0.0.1:{fake_gateway_server.server_port}/sms"
+    message = queue()
+    send_due(HttpGateway(url, token="s3cret", timeout=5))
+    db.session.commit()
+    assert _Handler.received == [{"auth": "Bearer s3cret", "body": {"mobile": "13700000009", "text": "【野生动物致害补偿】测试"}}]
+    assert message.status == OutboxStatus.SENT
+
+    _Handler.answer = 503
+    second = queue(body="第二条")
+    send_due(HttpGateway(url, token="s3cret", timeout=5))
+    db.session.commit()
+    assert second.status == OutboxStatus.QUEUED and second.attempts == 1 and "503" in (second.last_error or "")
+
+
+def test_the_console_backend_is_the_default_and_writes_a_file(app, tmp_path):  # type: ignore[no-untyped-def]
+    from claims.workflow.sms import ConsoleGateway, gateway_from_config
+
+    gateway = gateway_from_config({"SMS_BACKEND": "console", "SMS_CONSOLE_FILE": str(tmp_path / "sms.log")})
+    assert isinstance(gateway, ConsoleGateway)
+    gateway.send("13700000009", "你好")
+    assert "13700000009" in (tmp_path / "sms.log").read_text() and "你好" in (tmp_path / "sms.log").read_text()
+    assert isinstance(gateway_from_config({}), ConsoleGateway)
+
+
+def test_flask_sms_send_command(app):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        message_id = queue().id
+    result = app.test_cli_runner().invoke(args=["sms", "send"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        row = db.session.get(OutboxMessage, message_id)
+        assert str(row.status) == "sent"
