@@ -54,7 +54,6 @@ NOTICE_ACCESS = [("clerk", 200), ("officer", 200), ("approver", 200), ("admin", 
 PAYMENT_ACCESS = [("approver_cl", 200), ("admin", 200), ("clerk_cl", 404), ("approver", 404), ("clerk", 404)]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 10: a clerk of another township reads the township's notice list")
 def test_a_notice_list_is_for_its_township_and_county(app: Flask, batch_documents: dict[str, int]) -> None:
     seen = {}
     for user, _expected in NOTICE_ACCESS:
@@ -64,7 +63,6 @@ def test_a_notice_list_is_for_its_township_and_county(app: Flask, batch_document
     assert seen == dict(NOTICE_ACCESS)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 10: a township clerk downloads the county's payment list")
 def test_a_payment_list_is_for_the_county_approvers_not_township_clerks(app: Flask, batch_documents: dict[str, int]) -> None:
     seen = {}
     for user, _expected in PAYMENT_ACCESS:
