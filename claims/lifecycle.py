@@ -224,6 +224,11 @@ EVENT_NOTICES: dict[str, Notice] = {
     "payment_failed": Notice(
         _l("Claim %(number)s: the bank could not pay. Please check and correct the bank account."), both(township_clerks, claimant), sms_claimant=True
     ),
+    "bank_account_changed": Notice(
+        _l("Claim %(number)s: the compensation will be paid into the account %(account)s. If you did not ask for this change, tell your township at once."),
+        claimant,
+        sms_claimant=True,
+    ),
 }
 
 
@@ -302,7 +307,7 @@ def check_step(
 def send_notice(claim: Claim, kind: str, notice: Notice, *, actor: User, data: dict[str, Any]) -> None:
     """In-app notices for everyone concerned but the actor, and a text message to the claimant (outbox rows:
     a sender attached later reads unsent rows), written in the step's transaction."""
-    params = {"number": claim.number or "", "status": str(claim.status)}
+    params = {"number": claim.number or "", "status": str(claim.status)} | data.get("params", {})
     for user in notice.recipients(claim, data):
         if user.id != actor.id:
             db.session.add(Notification(user_id=user.id, claim_id=claim.id, kind=kind, params=params))
@@ -312,8 +317,8 @@ def send_notice(claim: Claim, kind: str, notice: Notice, *, actor: User, data: d
         db.session.add(OutboxMessage(channel="sms", recipient=claim.claimant_mobile, body=body, claim_id=claim.id))
 
 
-def notify_event(claim: Claim, kind: str, *, actor: User) -> None:
-    send_notice(claim, kind, EVENT_NOTICES[kind], actor=actor, data={})
+def notify_event(claim: Claim, kind: str, *, actor: User, params: dict[str, str] | None = None) -> None:
+    send_notice(claim, kind, EVENT_NOTICES[kind], actor=actor, data={"params": params or {}})
 
 
 def issue_documents(claim: Claim, documents: Iterable[Document], *, actor: User) -> None:

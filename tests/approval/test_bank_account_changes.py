@@ -15,13 +15,17 @@ from claims.approval import operations, payments
 from claims.approval.models import Decision
 from claims.core import time as clock
 from claims.extensions import db
+from claims.intake import review
 from claims.intake import services as intake
+from claims.intake.models import Claim
 from claims.intake.operations import save_filing
 from claims.workflow.history import claim_history
 from claims.workflow.models import AuditEvent, Notification, OutboxMessage
 from claims.workflow.services import WorkflowError
 from claims.workflow.states import ClaimStatus
 from tests.approval.conftest import valued_claim
+from tests.conftest import login
+from tests.factories import open_form, parse_form, post_form
 from tests.workflow.conftest import file_claim
 
 NEW_ACCOUNT = "6228480000000009876"
@@ -35,18 +39,17 @@ def _edit(claim, actor, **changes):  # type: ignore[no-untyped-def]
     return save_filing(claim, data, [], actor=actor, submit=False, form_ok=True)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 5: a clerk changes the bank account silently")
 def test_a_clerk_changing_the_account_gives_a_reason_and_the_claimant_is_told(ctx):  # type: ignore[no-untyped-def]
     claim = file_claim()  # the villager 13800000001 filed it for themself
     clerk, villager = find_user("clerk"), claim.claimant_user
     old = claim.bank_account
     outcome = _edit(claim, clerk, bank_account=NEW_ACCOUNT)
     db.session.commit()
-    assert outcome.problems, "a change by the clerk without a reason must be refused"
+    assert outcome.bank_problem, "a change by the clerk without a reason must be refused"
     assert claim.bank_account == old  # nothing changed
     outcome = _edit(claim, clerk, bank_account=NEW_ACCOUNT, bank_change_reason="村民来电：原卡已注销")
     db.session.commit()
-    assert not outcome.problems
+    assert not outcome.bank_problem
     assert claim.bank_account == NEW_ACCOUNT
     event = db.session.execute(select(AuditEvent).where(AuditEvent.claim_id == claim.id, AuditEvent.action == "bank_account_changed")).scalar_one()
     assert event.reason == "村民来电：原卡已注销"
@@ -59,12 +62,11 @@ def test_a_clerk_changing_the_account_gives_a_reason_and_the_claimant_is_told(ct
     assert "6228 **** **** 9876" in shown and NEW_ACCOUNT not in shown and "村民来电" in shown
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 5: the claimant changing their own account needs no reason")
 def test_the_claimant_changes_their_own_account_without_a_reason(ctx):  # type: ignore[no-untyped-def]
     claim = file_claim()
     outcome = _edit(claim, claim.claimant_user, bank_account=NEW_ACCOUNT)
     db.session.commit()
-    assert not outcome.problems and claim.bank_account == NEW_ACCOUNT
+    assert not outcome.bank_problem and claim.bank_account == NEW_ACCOUNT
     assert db.session.execute(select(AuditEvent).where(AuditEvent.claim_id == claim.id, AuditEvent.action == "bank_account_changed")).first()
 
 
@@ -82,7 +84,6 @@ def _export(batch):  # type: ignore[no-untyped-def]
     return list(csv.DictReader(io.StringIO(payments.export_csv(batch, actor=find_user("approver_cl")).decode("utf-8-sig"))))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 5: payment uses the live account, not the one approved")
 def test_payment_uses_the_account_frozen_at_approval(ctx):  # type: ignore[no-untyped-def]
     claim = _approved(21)
     approved_account = claim.bank_account
@@ -94,7 +95,6 @@ def test_payment_uses_the_account_frozen_at_approval(ctx):  # type: ignore[no-un
     assert rows[0]["account"] == approved_account
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 5: a correction after a failed payment is silent and needs no reason")
 def test_after_a_failed_payment_the_account_is_refrozen_with_a_reason(ctx):  # type: ignore[no-untyped-def]
     claim = _approved(22)
     treasurer, clerk = find_user("approver_cl"), find_user("clerk_cl")
@@ -116,3 +116,28 @@ def test_after_a_failed_payment_the_account_is_refrozen_with_a_reason(ctx):  # t
     assert event.reason.startswith("银行退回") and NEW_ACCOUNT not in str(event.changes)
     assert any("9876" in m.body for m in db.session.execute(select(OutboxMessage).where(OutboxMessage.claim_id == claim.id)).scalars())
     assert claim.status == ClaimStatus.APPROVED
+
+
+def test_the_clerk_on_a_returned_claim_is_asked_for_the_reason_and_keeps_what_was_typed(app):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        claim = file_claim()
+        review.return_claim(claim, ["photos"], "请补充照片", actor=find_user("clerk"))
+        db.session.commit()
+        claim_id, old = claim.id, claim.bank_account
+        db.session.remove()
+    client = app.test_client()
+    login(client, "clerk")
+    path = f"/claims/{claim_id}/edit"
+    page = open_form(client, path)
+    sent = {name: values[0] for name, values in page.values.items() if values and not name.startswith("photo")}
+    sent |= {"bank_account": NEW_ACCOUNT, "action": "save"}
+    refused = post_form(client, path, sent)
+    assert refused.status_code == 422
+    shown = parse_form(refused.get_data(as_text=True))
+    assert shown.errors.get("bank_change_reason") and shown.value("bank_account") == NEW_ACCOUNT  # nothing typed is lost
+    with app.app_context():
+        assert db.session.get(Claim, claim_id).bank_account == old
+    assert post_form(client, path, sent | {"bank_change_reason": "村民来电：原卡已注销"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Claim, claim_id).bank_account == NEW_ACCOUNT
+        assert db.session.execute(select(OutboxMessage).where(OutboxMessage.claim_id == claim_id, OutboxMessage.body.contains("9876"))).first()

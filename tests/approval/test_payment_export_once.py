@@ -21,7 +21,7 @@ from claims.workflow.models import AuditEvent
 from claims.workflow.services import WorkflowError
 from claims.workflow.states import ClaimStatus
 from tests.approval.conftest import valued_claim
-from tests.conftest import IS_PG, csrf_token, login
+from tests.conftest import csrf_token, login
 
 
 def _approved_batch(*seeds: int) -> PaymentBatch:
@@ -41,7 +41,6 @@ def _rows(data: bytes) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 11: a second export repeats the lines already sent")
 def test_a_second_export_is_refused_until_the_batch_is_reopened_with_a_reason(ctx):  # type: ignore[no-untyped-def]
     batch = _approved_batch(41)
     treasurer = find_user("approver_cl")
@@ -64,7 +63,6 @@ def test_a_second_export_is_refused_until_the_batch_is_reopened_with_a_reason(ct
         payments.export_csv(batch, actor=treasurer)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 11: a second export repeats the lines already sent")
 def test_the_batch_page_refuses_a_second_export_and_shows_the_reopening(app):  # type: ignore[no-untyped-def]
     with app.app_context():
         batch_id = _approved_batch(42).id
@@ -81,7 +79,6 @@ def test_the_batch_page_refuses_a_second_export_and_shows_the_reopening(app):  #
     assert client.post(f"{page}/export", data={"csrf_token": csrf_token(client, page)}).status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 11: a result line is matched by reference only")
 def test_a_result_line_with_another_amount_is_refused_and_nothing_is_applied(ctx):  # type: ignore[no-untyped-def]
     batch = _approved_batch(43, 44)
     treasurer = find_user("approver_cl")
@@ -105,7 +102,6 @@ def test_a_result_line_with_another_amount_is_refused_and_nothing_is_applied(ctx
     assert payments.import_results(batch, ok, actor=treasurer).paid == 2
 
 
-@pytest.mark.xfail(IS_PG, strict=True, reason="issue 11 items 6 and 11: on PostgreSQL the losers of the race report 'already paid' errors")
 def test_twenty_simultaneous_imports_of_one_result_file_settle_each_line_once(app):  # type: ignore[no-untyped-def]
     with app.app_context():
         batch = _approved_batch(45, 46)
