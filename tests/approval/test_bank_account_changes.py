@@ -24,7 +24,7 @@ from claims.workflow.models import AuditEvent, Notification, OutboxMessage
 from claims.workflow.services import WorkflowError
 from claims.workflow.states import ClaimStatus
 from tests.approval.conftest import valued_claim
-from tests.conftest import login
+from tests.conftest import csrf_token, login
 from tests.factories import open_form, parse_form, post_form
 from tests.workflow.conftest import file_claim
 
@@ -141,3 +141,28 @@ def test_the_clerk_on_a_returned_claim_is_asked_for_the_reason_and_keeps_what_wa
     with app.app_context():
         assert db.session.get(Claim, claim_id).bank_account == NEW_ACCOUNT
         assert db.session.execute(select(OutboxMessage).where(OutboxMessage.claim_id == claim_id, OutboxMessage.body.contains("9876"))).first()
+
+
+def test_the_correction_page_asks_the_clerk_for_the_reason(app):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        claim = _approved(23)
+        treasurer = find_user("approver_cl")
+        batch = payments.create_batch(claim.county, actor=treasurer)
+        row = _export(batch)[0]
+        payments.import_results(batch, f"reference,status,amount\r\n{row['reference']},FAILED,{row['amount']}\r\n".encode(), actor=treasurer)
+        db.session.commit()
+        claim_id = claim.id
+        db.session.remove()
+    client = app.test_client()
+    login(client, "clerk_cl")
+    path = f"/claims/{claim_id}/bank-account"
+    sent = {"csrf_token": csrf_token(client, f"/claims/{claim_id}"), "bank_name": "中国农业银行", "bank_account": NEW_ACCOUNT}
+    refused = client.post(path, data=sent)
+    assert refused.status_code == 422
+    shown = parse_form(refused.get_data(as_text=True))
+    assert shown.errors.get("reason") and shown.value("bank_account") == NEW_ACCOUNT
+    assert client.post(path, data=sent | {"reason": "银行退回：账号不存在"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Decision, claim_id).bank_account == NEW_ACCOUNT
+        history = " ".join(line.text for line in claim_history(claim_id))
+        assert "6228 **** **** 9876" in history and NEW_ACCOUNT not in history
