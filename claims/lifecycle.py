@@ -332,6 +332,11 @@ EVENT_NOTICES: dict[str, Notice] = {
         _l("Claim %(number)s: the bank could not pay. Please check and correct the bank account."), both(township_clerks, claimant), sms_claimant=True
     ),
     "second_approval": Notice(_l("Claim %(number)s: one of two approvals is recorded; your approval is needed too."), other_approvers),
+    "bank_account_changed": Notice(
+        _l("Claim %(number)s: the compensation will be paid into the account %(account)s. If you did not ask for this change, tell your township at once."),
+        claimant,
+        sms_claimant=True,
+    ),
 }
 
 
@@ -442,7 +447,7 @@ def lock_claim(claim: Claim) -> None:
 def send_notice(claim: Claim, kind: str, notice: Notice, *, actor: User, data: dict[str, Any]) -> None:
     """In-app notices for everyone concerned but the actor, and text messages to the claimant and to anyone the
     notice names by mobile (outbox rows: the sender reads unsent rows), written in the step's transaction."""
-    params = {"number": claim.number or "", "status": str(claim.status)}
+    params = {"number": claim.number or "", "status": str(claim.status)} | data.get("params", {})
     key = f"{kind}:{notice.key}" if notice.key else kind
     for user in notice.recipients(claim, data):
         if user.id != actor.id:
@@ -456,8 +461,8 @@ def send_notice(claim: Claim, kind: str, notice: Notice, *, actor: User, data: d
             db.session.add(OutboxMessage(channel="sms", recipient=mobile, body=body, claim_id=claim.id))
 
 
-def notify_event(claim: Claim, kind: str, *, actor: User) -> None:
-    send_notice(claim, kind, EVENT_NOTICES[kind], actor=actor, data={})
+def notify_event(claim: Claim, kind: str, *, actor: User, params: dict[str, str] | None = None) -> None:
+    send_notice(claim, kind, EVENT_NOTICES[kind], actor=actor, data={"params": params or {}})
 
 
 def issue_documents(claim: Claim, documents: Iterable[Document], *, actor: User) -> None:

@@ -163,8 +163,9 @@ def _late(made: dict[str, Claim]) -> list[int]:
     apply_transition(made["paid"], "pay", actor=approver)
     chaling_batch = payments.create_batch(region(CHALING_COUNTY), actor=approver_cl)
     payments.export_csv(chaling_batch, actor=approver_cl)
-    rows = {p.claim_id: p.reference for p in chaling_batch.payments}
-    report = f"reference,status,bank_reference,reason\r\n{rows[made['closed'].id]},SUCCESS,CBS0001,\r\n{rows[made['payment_failed'].id]},FAILED,,账号不存在\r\n"
+    rows = {p.claim_id: f"{p.reference},{p.amount:.2f}" for p in chaling_batch.payments}
+    report = "reference,amount,status,bank_reference,reason\r\n"
+    report += f"{rows[made['closed'].id]},SUCCESS,CBS0001,\r\n{rows[made['payment_failed'].id]},FAILED,,账号不存在\r\n"
     payments.import_results(chaling_batch, report.encode(), actor=approver_cl)
     db.session.commit()
     return [nan_batch.id, chaling_batch.id]

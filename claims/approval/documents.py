@@ -114,12 +114,13 @@ def issue_payment_list(batch: PaymentBatch, *, actor: User) -> IssuedDocument | 
             .order_by(IssuedDocument.id.desc())
         ).first()
         numbers[payment.id] = row[0] if row else ""
+    frozen = {p.id: db.session.get(Decision, p.claim_id) for p in batch.payments}  # the payee and account approved
     entries = [
         PaymentEntry(
             claim_number=p.claim.number or "",
             decision_number=numbers[p.id],
-            name=p.claim.claimant_name or "",
-            bank=f"{p.claim.bank_name or ''} {mask_account(p.claim.bank_account)}",
+            name=frozen[p.id].payee_name,
+            bank=f"{frozen[p.id].bank_name or ''} {mask_account(frozen[p.id].bank_account)}",
             amount=p.amount,
         )
         for p in batch.payments

@@ -63,6 +63,14 @@ class LineResultForm(FlaskForm):
     reason = StringField(_l("Why it failed"), validators=[Optional(), Length(max=200)])
 
 
+class ReopenBatchForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why the batch must be sent to the bank again"),
+        validators=[DataRequired(_l("Say why the batch must be sent to the bank again.")), Length(max=1000)],
+    )
+
+
 class CorrectAccountForm(FlaskForm):
+    reason = TextAreaField(_l("Why the bank account is changed (the claimant is told)"), validators=[Optional(), Length(max=1000)])
     bank_name = StringField(_l("Bank"), validators=[DataRequired(_l("Enter the bank.")), Length(max=100)])
     bank_account = StringField(_l("Bank account or card number"), validators=[DataRequired(_l("Enter the account number.")), BankAccount()])

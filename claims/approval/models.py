@@ -12,6 +12,7 @@ from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from claims.accounts.models import User
+from claims.core.crypto import EncryptedString
 from claims.core.db import Money, UTCDateTime, intpk, str_enum
 from claims.core.time import utcnow
 from claims.extensions import db
@@ -124,6 +125,8 @@ class Decision(db.Model):
     policy_id: Mapped[int | None] = mapped_column(ForeignKey("insurance_policies.id"))
     lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     payee_name: Mapped[str] = mapped_column(String(50))
+    bank_name: Mapped[str | None] = mapped_column(String(100))
+    bank_account: Mapped[str | None] = mapped_column(EncryptedString(), comment="encrypted; the account payments go to")
     approved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     approvers: Mapped[list[int]] = mapped_column(JSON, default=list)
 
@@ -166,9 +169,19 @@ class PaymentBatch(db.Model):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     exported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reopened: Mapped[bool] = mapped_column(default=False, comment="exported before and reopened: one more export is allowed")
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), comment="the last reopening")
+    reopened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reopen_reason: Mapped[str | None] = mapped_column(Text)
 
     county: Mapped[Region] = relationship()
+    reopened_by: Mapped[User | None] = relationship(foreign_keys=[reopened_by_id])
     payments: Mapped[list[Payment]] = relationship(back_populates="batch", order_by="Payment.id")
+
+    @property
+    def export_allowed(self) -> bool:
+        """Sent to the bank once; again only after an explicit reopening (once per reopening)."""
+        return self.exported_at is None or self.reopened
 
 
 class Payment(db.Model):

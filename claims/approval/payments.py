@@ -10,7 +10,7 @@ import csv
 import io
 import secrets
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import gettext as _
@@ -21,7 +21,7 @@ from claims.accounts.models import Role, User
 from claims.approval.documents import issue_payment_list
 from claims.approval.models import Decision, Payment, PaymentBatch, PaymentStatus, Settlement, Share
 from claims.approval.services import new_payment
-from claims.core.crypto import lookup_hash
+from claims.core.crypto import lookup_hash, mask_account
 from claims.core.time import local_today, utcnow
 from claims.extensions import db
 from claims.insurance.models import Referral
@@ -69,20 +69,64 @@ def create_batch(county: Region, *, actor: User) -> PaymentBatch:
 
 
 def export_csv(batch: PaymentBatch, *, actor: User) -> bytes:
-    """The bank transfer file (layout: docs/payments.md). UTF-8 with BOM, so spreadsheets read the Chinese."""
+    """The bank transfer file (layout: docs/payments.md). UTF-8 with BOM, so spreadsheets read the Chinese.
+
+    Each line goes to the bank once: a batch exported before is refused unless it was reopened, with a reason
+    (`reopen_batch`), since. The payee and account are the ones frozen in the decision at approval."""
+    batch = _locked_batch(batch)
+    if not batch.export_allowed:
+        raise PaymentError(_("This batch was sent to the bank already. Reopen it, with the reason, to send it again."))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
+    lines = 0
     for payment in batch.payments:
         if payment.status not in (PaymentStatus.PENDING, PaymentStatus.EXPORTED):
             continue
-        claim = payment.claim
-        writer.writerow([payment.reference, _cell(claim.claimant_name), _cell(claim.bank_name), claim.bank_account, f"{payment.amount:.2f}", claim.number])
+        payee = payee_of(payment.claim)
+        if not payee.bank_account:
+            raise PaymentError(_("Claim %(number)s has no approved bank account.", number=payment.claim.number))
+        writer.writerow([payment.reference, _cell(payee.payee_name), _cell(payee.bank_name), payee.bank_account, f"{payment.amount:.2f}", payment.claim.number])
         payment.status = PaymentStatus.EXPORTED
+        lines += 1
     issue_payment_list(batch, actor=actor)
-    batch.exported_at = utcnow()
-    record_event(entity="payment_batch", entity_id=batch.id, action="batch_exported", actor=actor, changes={"lines": len(batch.payments)})
+    batch.exported_at, batch.reopened = utcnow(), False
+    record_event(entity="payment_batch", entity_id=batch.id, action="batch_exported", actor=actor, changes={"lines": lines})
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def reopen_batch(batch: PaymentBatch, reason: str, *, actor: User) -> None:
+    """Allow one more export of a batch sent before (the bank lost or refused the file), for a recorded reason."""
+    batch = _locked_batch(batch)
+    if actor.role != Role.APPROVER or actor.region_id != batch.county_id:
+        raise PaymentError(_("You may not take this step on this claim."))
+    if batch.export_allowed:
+        raise PaymentError(_("This batch can be exported now; there is nothing to reopen."))
+    if not (reason or "").strip():
+        raise PaymentError(_("Say why the batch must be sent to the bank again."))
+    batch.reopened, batch.reopened_at, batch.reopened_by_id, batch.reopen_reason = True, utcnow(), actor.id, reason.strip()
+    record_event(entity="payment_batch", entity_id=batch.id, action="batch_reopened", actor=actor, reason=batch.reopen_reason)
+
+
+def _locked_batch(batch: PaymentBatch) -> PaymentBatch:
+    """The batch row, locked for this transaction and read fresh: two exports or imports at once take turns."""
+    query = select(PaymentBatch).where(PaymentBatch.id == batch.id).with_for_update().execution_options(populate_existing=True)
+    return db.session.execute(query).scalar_one()
+
+
+@dataclass(frozen=True)
+class Payee:
+    payee_name: str
+    bank_name: str
+    bank_account: str
+
+
+def payee_of(claim: Claim) -> Payee:
+    """Who is paid, and into which account: what was frozen at approval (or re-frozen after a failed payment)."""
+    decision = db.session.get(Decision, claim.id)
+    if decision is None:
+        return Payee("", "", "")
+    return Payee(decision.payee_name, decision.bank_name or "", decision.bank_account or "")
 
 
 def _cell(value: str | None) -> str:
@@ -140,8 +184,10 @@ def fail(payment: Payment, reason: str, *, actor: User) -> bool:
     return True
 
 
-def correct_account(claim: Claim, bank_name: str, account: str, *, actor: User) -> Payment:
-    """The clerk (or claimant) corrects the bank details; a new payment of the failed share follows."""
+def correct_account(claim: Claim, bank_name: str, account: str, *, actor: User, reason: str | None = None) -> Payment:
+    """After a failed payment, the clerk (or the claimant) gives the right bank details: they are frozen again in the
+    decision (the only change of the paid account after approval), audited and told to the claimant; a new payment
+    of the failed share follows. Anyone but the claimant must say why."""
     failed = [p for p in db.session.execute(select(Payment).where(Payment.claim_id == claim.id, Payment.status == PaymentStatus.FAILED)).scalars()]
     open_shares = {
         p.share
@@ -150,12 +196,17 @@ def correct_account(claim: Claim, bank_name: str, account: str, *, actor: User) 
         ).scalars()
     }
     retry = [p for p in failed if p.share not in open_shares]
-    if claim.status != ClaimStatus.APPROVED or not retry:
+    decision = db.session.get(Decision, claim.id)
+    if claim.status != ClaimStatus.APPROVED or not retry or decision is None:
         raise PaymentError(_("There is no failed payment to correct."))
-    claim.bank_name = bank_name
-    claim.bank_account = account
-    claim.bank_account_hash = lookup_hash(account)
-    record_event(entity="claim", action="bank_account_corrected", actor=actor, claim=claim, changes={"bank_account": "changed", "bank_name": bank_name})
+    reason = (reason or "").strip() or None
+    if actor.id != claim.claimant_user_id and reason is None:
+        raise PaymentError(_("Say why the bank account is changed: the claimant will be told."))
+    claim.bank_name, claim.bank_account, claim.bank_account_hash = bank_name, account, lookup_hash(account)
+    decision.bank_name, decision.bank_account, decision.payee_name = bank_name, account, claim.claimant_name or decision.payee_name
+    masked = mask_account(account)
+    record_event(entity="claim", action="bank_account_refrozen", actor=actor, claim=claim, reason=reason, changes={"account": masked, "bank_name": bank_name})
+    notify_event(claim, "bank_account_changed", actor=actor, params={"account": masked})
     return new_payment(claim, retry[-1].share, retry[-1].amount)
 
 
@@ -168,8 +219,42 @@ class ImportReport:
 
 
 def import_results(batch: PaymentBatch, data: bytes, *, actor: User) -> ImportReport:
-    """The bank's result file: one line per reference, SUCCESS or FAILED. Importing it twice changes nothing."""
+    """The bank's result file: one line per reference and amount, SUCCESS or FAILED. Importing it twice changes nothing.
+
+    Every line is checked first (its reference in this batch, its amount the one sent): one wrong line refuses
+    the whole file, nothing applied. The batch's payments are then locked, so simultaneous imports take turns."""
     report = ImportReport()
+    rows = _result_rows(data, report)
+    checked = [_checked_row(batch, row, number, report) for number, row in rows]
+    if report.errors:
+        return report
+    batch = _locked_batch(batch)
+    locked = select(Payment).where(Payment.batch_id == batch.id).order_by(Payment.id).with_for_update().execution_options(populate_existing=True)
+    by_id = {p.id: p for p in db.session.execute(locked).scalars()}
+    try:
+        with db.session.begin_nested():
+            for (number, row), payment in zip(rows, checked, strict=True):
+                _apply_row(by_id[payment.id], row, number, report, actor)
+            if report.errors:
+                raise _Refused()
+    except _Refused:
+        report.paid = report.failed = report.unchanged = 0
+        return report
+    record_event(
+        entity="payment_batch",
+        entity_id=batch.id,
+        action="results_imported",
+        actor=actor,
+        changes={"paid": report.paid, "failed": report.failed, "unchanged": report.unchanged},
+    )
+    return report
+
+
+class _Refused(Exception):
+    """A line could not be applied: the whole file is rolled back."""
+
+
+def _result_rows(data: bytes, report: ImportReport) -> list[tuple[int, dict[str, Any]]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -177,42 +262,60 @@ def import_results(batch: PaymentBatch, data: bytes, *, actor: User) -> ImportRe
             text = data.decode("gb18030")
         except UnicodeDecodeError:
             report.errors.append(_("The file is neither UTF-8 nor GB18030 text."))
-            return report
+            return []
     reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in ("reference", "status") if c not in (reader.fieldnames or [])]
+    missing = [c for c in ("reference", "status", "amount") if c not in (reader.fieldnames or [])]
     if missing:
         report.errors.append(_("Line 1: the columns %(cols)s are missing.", cols=", ".join(missing)))
-        return report
-    by_ref = {p.reference: p for p in batch.payments}
-    for number, row in enumerate(reader, start=2):
-        _import_row(by_ref, row, number, report, actor)
-    record_event(
-        entity="payment_batch",
-        entity_id=batch.id,
-        action="results_imported",
-        actor=actor,
-        changes={"paid": report.paid, "failed": report.failed, "errors": len(report.errors)},
-    )
-    return report
+        return []
+    return list(enumerate(reader, start=2))
 
 
-def _import_row(by_ref: dict[str, Payment], row: dict[str, Any], number: int, report: ImportReport, actor: User) -> None:
-    payment = by_ref.get((row.get("reference") or "").strip())
-    status = (row.get("status") or "").strip().upper()
+def _checked_row(batch: PaymentBatch, row: dict[str, Any], number: int, report: ImportReport) -> Payment | None:
+    """The payment a line is about, or None with the reason in the report (reference, status and amount checked)."""
+    reference = (row.get("reference") or "").strip()
+    payment = next((p for p in batch.payments if p.reference == reference), None)
     if payment is None:
-        report.errors.append(_("Line %(n)d: reference %(ref)s is not in this batch.", n=number, ref=row.get("reference")))
-        return
+        report.errors.append(_("Line %(n)d: reference %(ref)s is not in this batch.", n=number, ref=reference))
+        return None
+    if (row.get("status") or "").strip().upper() not in SUCCESS | FAILURE:
+        report.errors.append(_("Line %(n)d: status must be SUCCESS or FAILED.", n=number))
+        return None
+    if parse_amount(row.get("amount")) != payment.amount:
+        report.errors.append(
+            _(
+                "Line %(n)d: the amount %(got)s is not the %(sent)s yuan sent for %(ref)s. Nothing in the file was imported.",
+                n=number,
+                got=(row.get("amount") or "").strip() or "—",
+                sent=f"{payment.amount:.2f}",
+                ref=reference,
+            )
+        )
+        return None
+    return payment
+
+
+SUCCESS = frozenset({"SUCCESS", "PAID", "成功"})
+FAILURE = frozenset({"FAILED", "FAIL", "失败"})
+
+
+def parse_amount(value: str | None) -> Decimal | None:
+    """Yuan as the bank writes them (`3965.00`, `3,965.00`); None when it is no amount."""
     try:
-        if status in ("SUCCESS", "PAID", "成功"):
+        return Decimal((value or "").strip().replace(",", ""))
+    except InvalidOperation:
+        return None
+
+
+def _apply_row(payment: Payment, row: dict[str, Any], number: int, report: ImportReport, actor: User) -> None:
+    try:
+        if (row.get("status") or "").strip().upper() in SUCCESS:
             changed = settle(payment, (row.get("bank_reference") or "").strip() or None, actor=actor)
             report.paid += changed
-            report.unchanged += not changed
-        elif status in ("FAILED", "FAIL", "失败"):
+        else:
             changed = fail(payment, (row.get("reason") or "").strip() or _("no reason given"), actor=actor)
             report.failed += changed
-            report.unchanged += not changed
-        else:
-            report.errors.append(_("Line %(n)d: status must be SUCCESS or FAILED.", n=number))
+        report.unchanged += not changed
     except PaymentError as exc:
         report.errors.append(_("Line %(n)d: %(msg)s", n=number, msg=exc.message))
 

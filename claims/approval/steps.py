@@ -114,6 +114,7 @@ def on_approve(claim: Claim, actor: User, data: dict[str, Any]) -> None:
     decision.insurer_share, decision.government_share, decision.policy_id = split.insurer_share, split.government_share, split.policy_id
     decision.lines = [{"category": line.category, "label": line.label, "amount": str(line.amount)} for line in award_lines(claim)]
     decision.payee_name = claim.claimant_name or ""
+    decision.bank_name, decision.bank_account = claim.bank_name, claim.bank_account  # payments go here (approval.payments.payee_of)
     decision.approvers = sorted(set(approvers))
     db.session.add(decision)
     for share, amount in ((Share.GOVERNMENT, split.government_share), (Share.INSURER, split.insurer_share)):

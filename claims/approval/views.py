@@ -18,6 +18,7 @@ from claims.approval.forms import (
     ObjectionForm,
     ObjectionReviewForm,
     RefuseAwardForm,
+    ReopenBatchForm,
     ResultFileForm,
 )
 from claims.approval.models import NoticeBatch, ObjectionOutcome, Payment, PaymentBatch, PaymentStatus
@@ -212,7 +213,10 @@ def payment_batch(batch_id: int):  # type: ignore[no-untyped-def]
     upload, line = ResultFileForm(), LineResultForm()
     if request.form.get("what") == "file" and upload.validate_on_submit():
         report = payments.import_results(batch, upload.file.data.read(), actor=g.user)
-        flash(_("%(paid)d paid, %(failed)d failed, %(same)d unchanged.", paid=report.paid, failed=report.failed, same=report.unchanged), "success")
+        if report.errors:
+            flash(_("The file was not imported: nothing was changed. Correct the lines below and import it again."), "warning")
+        else:
+            flash(_("%(paid)d paid, %(failed)d failed, %(same)d unchanged.", paid=report.paid, failed=report.failed, same=report.unchanged), "success")
         for error in report.errors:
             flash(error, "warning")
         return redirect(url_for("approval.payment_batch", batch_id=batch.id))
@@ -229,14 +233,43 @@ def payment_batch(batch_id: int):  # type: ignore[no-untyped-def]
             db.session.rollback()
             flash(exc.message, "warning")
         return redirect(url_for("approval.payment_batch", batch_id=batch.id))
-    return render_template("approval/payment_batch.html", batch=batch, upload=upload, line=line), (422 if upload.errors else 200)
+    return _render_batch(batch, upload=upload, line=line)
+
+
+def _render_batch(batch: PaymentBatch, **forms: object):  # type: ignore[no-untyped-def]
+    forms = {"upload": ResultFileForm(), "line": LineResultForm(), "reopen": ReopenBatchForm()} | forms
+    status = 422 if any(getattr(f, "errors", None) for f in forms.values()) else 200
+    payees = {p.id: payments.payee_of(p.claim) for p in batch.payments}
+    return render_template("approval/payment_batch.html", batch=batch, payees=payees, **forms), status
+
+
+@bp.route("/payments/<int:batch_id>/reopen", methods=["POST"])
+@roles_required(Role.APPROVER)
+def reopen(batch_id: int):  # type: ignore[no-untyped-def]
+    batch = _payment_batch(batch_id)
+    form = ReopenBatchForm()
+    if not form.validate_on_submit():
+        return _render_batch(batch, reopen=form)
+    try:
+        payments.reopen_batch(batch, form.reason.data, actor=g.user)
+    except WorkflowError as exc:
+        db.session.rollback()
+        form.reason.errors = [exc.message]
+        return _render_batch(batch, reopen=form)
+    flash(_("The batch was reopened: it can be exported once more."), "success")
+    return redirect(url_for("approval.payment_batch", batch_id=batch.id))
 
 
 @bp.route("/payments/<int:batch_id>/export", methods=["POST"])
 @roles_required(Role.APPROVER)
 def export(batch_id: int) -> Response:
     batch = _payment_batch(batch_id)
-    data = payments.export_csv(batch, actor=g.user)
+    try:
+        data = payments.export_csv(batch, actor=g.user)
+    except WorkflowError as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return redirect(url_for("approval.payment_batch", batch_id=batch.id))  # type: ignore[return-value]
     response = Response(data, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{batch.reference}.csv"'
     return response
@@ -251,10 +284,11 @@ def correct_account(claim_id: int):  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         return render_detail(claim, {"correct_account": form}, 422)
     try:
-        payments.correct_account(claim, form.bank_name.data, form.bank_account.data, actor=g.user)
+        payments.correct_account(claim, form.bank_name.data, form.bank_account.data, actor=g.user, reason=form.reason.data)
     except WorkflowError as exc:
         db.session.rollback()
-        flash(exc.message, "warning")
+        form.reason.errors = [exc.message]  # what was typed stays in the form
+        return render_detail(claim, {"correct_account": form}, 422)
     else:
         flash(_("The bank account was corrected; the payment will be made again."), "success")
     return redirect(url_for("intake.detail", claim_id=claim.id))

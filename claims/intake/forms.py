@@ -91,6 +91,7 @@ class ClaimForm(FlaskForm):
     claimant_address = StringField(_l("Address"), validators=[Optional(), Length(max=200), PlainText()])
     bank_name = StringField(_l("Bank (e.g. 农村商业银行)"), validators=[Optional(), Length(max=100), PlainText()])
     bank_account = StringField(_l("Bank account or card number"), validators=[Optional(), BankAccount()])
+    bank_change_reason = StringField(_l("If you change the bank account: why (the claimant is told)"), validators=[Optional(), Length(max=500), PlainText()])
     county_id = IdSelectField(_l("County"), choices=[], validate_choice=False)
     township_id = IdSelectField(_l("Township"), choices=[], validate_choice=False)
     village_id = IdSelectField(_l("Village"), choices=[], validate_choice=False)
@@ -178,6 +179,7 @@ class ClaimForm(FlaskForm):
             gps_accuracy_m=parse_float(self.gps_accuracy.data, 0, 1e6),
             declaration=bool(self.declaration.data),
             losses=[line for line in (entry.form.to_input() for entry in self.losses.entries) if line is not None],
+            bank_change_reason=ok("bank_change_reason"),
         )
 
     def uploads(self) -> list[PhotoUpload]:

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from claims.accounts.models import User
-from claims.core.crypto import lookup_hash
+from claims.core.crypto import lookup_hash, mask_account
 from claims.core.storage import get_storage, written_in_transaction
 from claims.core.time import local_today, to_local, utcnow
 from claims.extensions import db
@@ -59,6 +59,7 @@ class ClaimInput:
     gps_accuracy_m: float | None = None
     declaration: bool = False
     losses: list[LossInput] = field(default_factory=list)
+    bank_change_reason: str | None = None  # required when anyone but the claimant changes a filed claim's account
 
 
 @dataclass
@@ -79,7 +80,8 @@ class PhotoProblem:
 
 # Fields whose values never enter the audit trail in clear (PIPL sensitive data): only "changed".
 SENSITIVE_FIELDS = frozenset({"claimant_id_number", "bank_account"})
-CLAIM_FIELDS = tuple(f for f in ClaimInput.__dataclass_fields__ if f != "losses")
+CLAIM_FIELDS = tuple(f for f in ClaimInput.__dataclass_fields__ if f not in ("losses", "bank_change_reason"))
+BANK_FIELDS = ("bank_name", "bank_account")
 
 
 def find_by_submission_key(key: str) -> Claim | None:
@@ -129,7 +131,19 @@ def update_draft(claim: Claim, data: ClaimInput, *, actor: User) -> list[str]:
         changed.append("losses")
     if changed:
         record_event(entity="claim", action="claim_edited", actor=actor, claim=claim, changes=_describe_changes(claim, changed))
+    if claim.number is not None and set(BANK_FIELDS) & set(changed):
+        changes = {"account": mask_account(claim.bank_account), "bank_name": claim.bank_name}
+        record_event(entity="claim", action="bank_account_changed", actor=actor, claim=claim, reason=data.bank_change_reason, changes=changes)
     return changed
+
+
+def bank_change_problem(claim: Claim, data: ClaimInput, *, actor: User) -> str | None:
+    """Anyone but the claimant who changes the bank account of a filed claim says why (the claimant is told)."""
+    if claim.number is None or not claim.bank_account or actor.id == claim.claimant_user_id:
+        return None
+    if all(getattr(data, name) == getattr(claim, name) for name in BANK_FIELDS) or (data.bank_change_reason or "").strip():
+        return None
+    return _("Say why the bank account is changed: the claimant will be told.")
 
 
 def _loss_tuple(line: LossInput | LossLine) -> tuple[object, ...]:
@@ -353,6 +367,7 @@ class FilingOutcome:
     problems: list[str] = field(default_factory=list)
     photo_problems: list[PhotoProblem] = field(default_factory=list)
     species_warning: str | None = None
+    bank_problem: str | None = None  # the bank account was kept: a reason for changing it is missing
 
 
 def species_warning(claim: Claim) -> str | None:

@@ -86,10 +86,12 @@ def _handle_post(form: ClaimForm, claim: Claim | None, *, proxy: bool):  # type:
         return redirect(url_for("intake.detail", claim_id=claim.id))
     if outcome.submitted:
         return redirect(url_for("intake.acknowledgement", claim_id=claim.id))
+    if outcome.bank_problem:
+        form.bank_change_reason.errors = [outcome.bank_problem]
     removed = _remove_photo(claim, bounded_int(request.form.get("remove_photo"), 1))
     if outcome.species_warning:
         flash(outcome.species_warning, "warning")
-    if removed or (request.form.get("action") != "submit" and form_ok and not outcome.photo_problems):
+    if removed or (request.form.get("action") != "submit" and form_ok and not outcome.photo_problems and not outcome.bank_problem):
         flash(_("The photo was removed.") if removed else _("The draft was saved. You can finish it later from “My claims”."), "success")
         return redirect(url_for("intake.edit_claim", claim_id=claim.id))
     return _render_form(form, claim, proxy, outcome)

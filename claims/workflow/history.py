@@ -48,6 +48,8 @@ ACTION_TEXT = {
     "payment_settled": _l("Recorded a payment"),
     "payment_failed": _l("Recorded a failed payment"),
     "bank_account_corrected": _l("Corrected the bank account"),
+    "bank_account_changed": _l("Changed the bank account"),
+    "bank_account_refrozen": _l("Changed the account the approved compensation is paid into"),
     "pay": _l("Marked the claim as paid"),
     "close": _l("Closed the claim"),
 }
@@ -72,6 +74,8 @@ def claim_history(claim_id: int, *, show_names: bool = True, mask_claimants: boo
         text = str(ACTION_TEXT.get(event.action, OTHER_ACTION))
         if event.to_state and event.from_state and event.to_state != event.from_state:
             text += f" → {ClaimStatus(event.to_state).title}"
+        if (event.changes or {}).get("account"):  # bank account changes keep the masked number only
+            text += f": {event.changes['account']}"
         role = Role(event.actor_role).title if event.actor_role else ""
         who = event.actor.name if event.actor is not None and show_names else role
         if mask_claimants and event.actor is not None and event.actor_role == Role.VILLAGER.value:

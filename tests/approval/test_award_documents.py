@@ -62,6 +62,7 @@ def test_payment_batch_export_issues_the_payment_list(ctx):  # type: ignore[no-u
     treasurer = find_user("approver_cl")
     batch = payments.create_batch(claim.county, actor=treasurer)
     payments.export_csv(batch, actor=treasurer)
+    payments.reopen_batch(batch, "银行未收到文件", actor=treasurer)
     payments.export_csv(batch, actor=treasurer)  # a second export issues no second list
     db.session.commit()
     lists = db.session.execute(select(IssuedDocument).where(IssuedDocument.subject == f"payment_batch:{batch.id}")).scalars().all()

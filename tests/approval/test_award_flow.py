@@ -130,15 +130,15 @@ def test_bank_batch_export_import_failure_and_correction(ctx):  # type: ignore[n
     rows = list(csv.DictReader(io.StringIO(exported)))
     assert rows[0]["claim_number"] == claim.number and rows[0]["account"] == claim.bank_account
     reference = rows[0]["reference"]
-    failed = f"reference,status,bank_reference,reason\r\n{reference},FAILED,,账号不存在\r\n".encode()
+    failed = f"reference,status,amount,bank_reference,reason\r\n{reference},FAILED,{rows[0]['amount']},,账号不存在\r\n".encode()
     report = payments.import_results(batch, failed, actor=treasurer)
     db.session.commit()
     assert report.failed == 1 and claim.status == ClaimStatus.APPROVED
-    payments.correct_account(claim, "中国农业银行", "6228480000000000001", actor=find_user("clerk_cl"))
+    payments.correct_account(claim, "中国农业银行", "6228480000000000001", actor=find_user("clerk_cl"), reason="银行退回，村民提供新卡")
     db.session.commit()
     second = payments.create_batch(claim.county, actor=treasurer)
-    new_ref = payments.export_csv(second, actor=treasurer).decode("utf-8-sig").splitlines()[1].split(",")[0]
-    ok = f"reference,status,bank_reference\r\n{new_ref},SUCCESS,CBS0001\r\n".encode()
+    new_ref, amount = (lambda cells: (cells[0], cells[4]))(payments.export_csv(second, actor=treasurer).decode("utf-8-sig").splitlines()[1].split(","))
+    ok = f"reference,status,amount,bank_reference\r\n{new_ref},SUCCESS,{amount},CBS0001\r\n".encode()
     assert payments.import_results(second, ok, actor=treasurer).paid == 1
     again = payments.import_results(second, ok, actor=treasurer)
     db.session.commit()
@@ -147,5 +147,5 @@ def test_bank_batch_export_import_failure_and_correction(ctx):  # type: ignore[n
     assert db.session.query(Settlement).filter_by(claim_id=claim.id).count() == 1
     statuses = sorted(p.status for p in db.session.query(Payment).filter_by(claim_id=claim.id))
     assert statuses == sorted([PaymentStatus.FAILED, PaymentStatus.PAID])
-    bad = payments.import_results(second, b"reference,status\r\nNOPE,SUCCESS\r\n", actor=treasurer)
+    bad = payments.import_results(second, b"reference,status,amount\r\nNOPE,SUCCESS,1.00\r\n", actor=treasurer)
     assert bad.errors and "2" in bad.errors[0]

@@ -76,8 +76,8 @@ def test_insurer_portal_notice_approval_and_bank_files(app):  # type: ignore[no-
     batch_page = response.headers["Location"]
     exported = approver.post(batch_page + "/export", data={"csrf_token": token})
     assert exported.status_code == 200 and exported.mimetype == "text/csv"
-    reference = exported.get_data().decode("utf-8-sig").splitlines()[1].split(",")[0]
-    result = f"reference,status,bank_reference,reason\n{reference},SUCCESS,B-1,\n".encode()
+    cells = exported.get_data().decode("utf-8-sig").splitlines()[1].split(",")
+    result = f"reference,status,amount,bank_reference,reason\n{cells[0]},SUCCESS,{cells[4]},B-1,\n".encode()
     approver.post(batch_page, data={"csrf_token": token, "what": "file", "file": (io.BytesIO(result), "result.csv")}, content_type="multipart/form-data")
     assert _get(app, uninsured)[0] == ClaimStatus.CLOSED
     with app.app_context():

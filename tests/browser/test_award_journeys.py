@@ -113,8 +113,8 @@ def pay_through_the_bank(phone: Any, treasurer: str, tmp_path: Path) -> str:
     assert header[0] == "reference" and len(lines) == 1, rows
     result = io.StringIO()
     writer = csv.writer(result, lineterminator="\r\n")
-    writer.writerow(["reference", "status", "bank_reference", "reason"])
-    writer.writerows([line[0], "SUCCESS", f"B{n:05d}", ""] for n, line in enumerate(lines, 1))
+    writer.writerow(["reference", "status", "amount", "bank_reference", "reason"])
+    writer.writerows([line[0], "SUCCESS", line[header.index("amount")], f"B{n:05d}", ""] for n, line in enumerate(lines, 1))
     page.set_input_files("#result-form input[name=file]", {"name": "result.csv", "mimeType": "text/csv", "buffer": result.getvalue().encode()})
     click_to(phone, "#result-form button[type=submit]", "import the bank's result")
     assert page.locator(".flash-warning").count() == 0, flashes(page)

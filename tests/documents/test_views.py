@@ -90,12 +90,14 @@ def test_claim_page_lists_the_documents(app: Flask, refused_claim: dict[str, obj
 
 
 def test_batch_documents_are_for_the_countys_staff(app: Flask) -> None:
+    """A notice list tied to no notice batch: the county's officers and approvers; no township's clerk
+    (tests/documents/test_batch_scope.py has the lists of real batches)."""
     with app.app_context():
         document = issue_document(DocumentKind.NOTICE_LIST, None, notice_list(), actor=find_user("officer"), county=nan_county())
         db.session.commit()
         url = f"/documents/{document.id}"
         db.session.remove()
-    expected = {"officer": 200, "approver": 200, "clerk": 200, "admin": 200, "13800000001": 404, "officer_cl": 404, "clerk_cl": 404, "insurer": 404}
+    expected = {"officer": 200, "approver": 200, "clerk": 404, "admin": 200, "13800000001": 404, "officer_cl": 404, "clerk_cl": 404, "insurer": 404}
     assert {who: _client(app, who).get(url).status_code for who in expected} == expected
 
 

@@ -8,7 +8,7 @@ from claims.accounts.services import find_user
 from claims.extensions import db
 from claims.intake import review
 from claims.intake.operations import save_filing
-from claims.intake.services import ClaimInput, LossInput
+from claims.intake.services import CLAIM_FIELDS, ClaimInput, LossInput
 from claims.workflow.models import Notification, OutboxMessage
 from claims.workflow.services import ClaimChanged, WorkflowError
 from claims.workflow.states import ClaimStatus
@@ -25,7 +25,7 @@ def test_return_for_correction_and_resubmit(make_claim):  # type: ignore[no-unty
     assert db.session.query(OutboxMessage).filter_by(claim_id=claim.id).count() >= 1
     number = claim.number
     data = ClaimInput(
-        **{k: getattr(claim, k) for k in ClaimInput.__dataclass_fields__ if k != "losses"},
+        **{k: getattr(claim, k) for k in CLAIM_FIELDS},
         losses=[LossInput(line.category, line.item, line.quantity, line.unit) for line in claim.losses],
     )
     data.bank_account = "6217995500009999999"

@@ -389,6 +389,8 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("approval.payment_batch", "missing batch", lambda w: f"/payments/{w.missing}", NOBODY, "POST", lambda w: {}),
     Case("approval.export", "Chaling's batch", lambda w: f"/payments/{w.payment_batch}/export", expect(200, "approver_cl"), "POST", lambda w: {}),
     Case("approval.export", "missing batch", lambda w: f"/payments/{w.missing}/export", NOBODY, "POST", lambda w: {}),
+    Case("approval.reopen", "Chaling's batch", lambda w: f"/payments/{w.payment_batch}/reopen", expect(422, "approver_cl"), "POST", lambda w: {}),
+    Case("approval.reopen", "missing batch", lambda w: f"/payments/{w.missing}/reopen", NOBODY, "POST", lambda w: {}),
     Case("approval.correct_account", "claim n", _claim("n", "/bank-account"), expect(422, "villager2", "clerk_cl"), "POST", lambda w: {}),
     Case("approval.correct_account", "claim a", _claim("a", "/bank-account"), expect(422, "owner", "clerk"), "POST", lambda w: {}),
     Case("approval.correct_account", "missing claim", _missing("/bank-account"), NOBODY, "POST", lambda w: {}),

@@ -22,7 +22,7 @@ from claims.extensions import db
 from claims.intake import review
 from claims.intake.operations import save_filing
 from claims.intake.permissions import can_view_claim
-from claims.intake.services import ClaimInput, LossInput, PhotoUpload
+from claims.intake.services import CLAIM_FIELDS, ClaimInput, LossInput, PhotoUpload
 from claims.lifecycle import TRANSITIONS, apply_transition
 from claims.survey.models import ConfirmationMethod, SurveyOutcome
 from claims.survey.operations import assign_surveyors, record_confirmation, record_survey
@@ -67,7 +67,7 @@ def _perform(claim, action: str, actor, pick: int) -> None:  # type: ignore[no-u
         record_confirmation(claim, info, actor=actor)
     elif action in ("submit", "resubmit"):
         data = ClaimInput(
-            **{k: getattr(claim, k) for k in ClaimInput.__dataclass_fields__ if k != "losses"},
+            **{k: getattr(claim, k) for k in CLAIM_FIELDS},
             losses=[LossInput(x.category, x.item, x.quantity, x.unit) for x in claim.losses],
         )
         outcome = save_filing(claim, data, [], actor=actor, submit=True, form_ok=True)
