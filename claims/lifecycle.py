@@ -173,7 +173,7 @@ _TABLE = (
     # Valuation (claims.valuation) and the insurer (claims.insurance) --------------------------------
     Transition(
         "value", _l("Submit the valuation"), {S.CONFIRMED}, S.VALUED, OFFICER,
-        who=valuation.may_value, guards=(valuation.valuation_ready,), effect=valuation.freeze_valuation,
+        who=valuation.may_value, guards=(valuation.valuation_ready, valuation.adjustments_countersigned), effect=valuation.freeze_valuation,
         notice=Notice(_l("Claim %(number)s was valued. The amount, line by line, is on the claim page."), both(claimant, county_approvers)),
         then=insurance.after_valuation,
     ),

@@ -62,6 +62,9 @@ class User(db.Model):
     locale: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    conflicts_declared_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), comment="when the staff member last declared their relatives (or none); NULL: never, no step until they do"
+    )
 
     region: Mapped[Region | None] = relationship()
 

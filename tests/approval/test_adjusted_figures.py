@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
 from claims.accounts.services import find_user
 from claims.approval.operations import create_notice_batch
 from claims.core import time as clock
@@ -18,7 +16,6 @@ from tests.factories import COUNTIES, advance
 from tests.workflow.conftest import file_claim
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 7: the approval page shows only the total")
 def test_approval_page_shows_engine_and_adjusted_figures(app) -> None:  # type: ignore[no-untyped-def]
     with app.app_context():
         claim = file_claim("13800000001", village_code=COUNTIES["chaling"].village, seed=31)

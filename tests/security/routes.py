@@ -317,6 +317,9 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("valuation.submit", "claim a", _claim("a", "/value"), expect(302, "officer"), "POST", lambda w: {}),
     Case("valuation.submit", "claim b", _claim("b", "/value"), expect(302, "officer_cl"), "POST", lambda w: {}),
     Case("valuation.submit", "missing claim", _missing("/value"), NOBODY, "POST", lambda w: {}),
+    Case("valuation.countersign", "claim a", _claim("a", "/valuation/countersign"), expect(302, "officer"), "POST", lambda w: {}),
+    Case("valuation.countersign", "claim b", _claim("b", "/valuation/countersign"), expect(302, "officer_cl"), "POST", lambda w: {}),
+    Case("valuation.countersign", "missing claim", _missing("/valuation/countersign"), NOBODY, "POST", lambda w: {}),
     Case("api.valuation_quote", "-", lambda w: "/api/v1/valuation/quote", signed_in(422) | {"anonymous": 401}, "POST", lambda w: {"losses": []}, json=True),
     # compensation schedules and reference data (published schedules are public facts; managing is the admin's)
     Case("schedules.index", "-", lambda w: "/admin/schedules", expect(200, *SCHEDULE_VIEWERS)),
