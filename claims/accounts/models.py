@@ -70,3 +70,8 @@ class User(db.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def must_declare_conflicts(self) -> bool:
+        """Staff who act on claims declare their relatives (or that there are none) before their first step."""
+        return self.role in (Role.CLERK, Role.OFFICER, Role.APPROVER) and self.conflicts_declared_at is None

@@ -12,8 +12,7 @@ from claims.core import time as clock
 from claims.extensions import db
 from claims.intake import review
 from claims.intake.models import Claim
-from claims.regions.admin_services import set_county_setting
-from claims.survey import services as surveying
+from claims.regions.admin_services import declare_relative, set_county_setting
 from claims.survey.operations import assign_surveyors
 from claims.valuation.services import compute_valuation
 from claims.workflow.services import WorkflowError
@@ -29,7 +28,6 @@ def _setting(key: str, value: str) -> None:
     set_county_setting(region("430921"), key, value, clock.local_today(), "测试", actor=find_user("admin"))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 8: the filing clerk accepts their own filing")
 def test_the_filing_clerk_does_not_accept_their_own_filing(ctx) -> None:  # type: ignore[no-untyped-def]
     claim = file_claim("clerk")
     with pytest.raises(WorkflowError):
@@ -40,7 +38,6 @@ def test_the_filing_clerk_does_not_accept_their_own_filing(ctx) -> None:  # type
     assert claim.status == ClaimStatus.ACCEPTED and not claim.accepted_by_filer
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 8: only a clerk may return or not accept")
 def test_a_county_officer_may_return_or_not_accept(ctx) -> None:  # type: ignore[no-untyped-def]
     returned, refused = file_claim(seed=1), file_claim(seed=2)
     review.return_claim(returned, ["photos"], "照片看不清", actor=find_user("officer"))
@@ -49,7 +46,6 @@ def test_a_county_officer_may_return_or_not_accept(ctx) -> None:  # type: ignore
     assert (returned.status, refused.status) == (ClaimStatus.RETURNED, ClaimStatus.NOT_ACCEPTED)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 8: no county setting for one-clerk townships")
 def test_a_one_clerk_township_may_accept_its_own_filing_on_record(app) -> None:  # type: ignore[no-untyped-def]
     with app.app_context():
         _setting("filer_may_accept", "1")
@@ -64,27 +60,26 @@ def test_a_one_clerk_township_may_accept_its_own_filing_on_record(app) -> None: 
     assert 'id="accepted-by-filer"' in page
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 8: declared kin are checked only at the survey")
 def test_staff_do_not_act_on_their_kins_claims(ctx) -> None:  # type: ignore[no-untyped-def]
     _setting("surveyors_required", "1")
     claim = file_claim()
-    surveying.declare_relative(find_user("clerk"), CLAIMANT_ID, "表兄")
-    surveying.declare_relative(find_user("officer2"), CLAIMANT_ID, "女婿")
+    declare_relative(find_user("clerk"), CLAIMANT_ID, "表兄")
+    declare_relative(find_user("officer2"), CLAIMANT_ID, "女婿")
     db.session.commit()
     with pytest.raises(WorkflowError):
         review.accept_claim(claim, actor=find_user("clerk"))
     db.session.rollback()
     review.accept_claim(claim, actor=find_user("officer"))
+    db.session.commit()
     with pytest.raises(WorkflowError):
         assign_surveyors(claim, [find_user("officer")], actor=find_user("officer2"))
     db.session.rollback()
-    claim = db.session.get(Claim, claim.id)
+    assign_surveyors(claim, [find_user("officer")], actor=find_user("officer"))
     advance(claim, "confirmed", surveyor="officer")
     with pytest.raises(WorkflowError):
         compute_valuation(claim, actor=find_user("officer2"))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 8: declaring conflicts is not part of an account's set-up")
 def test_staff_declare_before_taking_any_step(app) -> None:  # type: ignore[no-untyped-def]
     with app.app_context():
         create_user(login="clerk_new", name="新文员", role=Role.CLERK, region=region("430921128"), password=DEMO_PASSWORD, actor=find_user("admin"))
