@@ -164,7 +164,7 @@ class ClaimValuation(db.Model):
     input_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, comment="the engine input: verified losses, dates, household history")
     result: Mapped[dict[str, Any]] = mapped_column(JSON, comment="the engine output: lines with rule text, reasons")
     computed_total: Mapped[Decimal] = mapped_column(Money())
-    total: Mapped[Decimal] = mapped_column(Money(), comment="after the officers' adjustments, with the caps applied again")
+    total: Mapped[Decimal] = mapped_column(Money(), comment="after the officers' adjustments")
     adjusted_result: Mapped[dict[str, Any] | None] = mapped_column(
         JSON, comment="the engine output with the adjusted line amounts and the caps applied again; NULL: no adjustment"
     )
