@@ -196,18 +196,21 @@ def final_lines(valuation: ClaimValuation) -> list[FinalLine]:
     for line in ordered:
         shown = computed.get(line.id, line)  # the engine's rule text for its own lines
         paid = amounts.get(line.id)
+        adjustment = latest.get(line.id)
+        # Documents print `rule` as the basis of the amount: an adjusted line says so, with its reason.
+        rule = f"{shown.rule}；核定调整为{adjustment.adjusted_amount}元（{adjustment.reason}）" if adjustment is not None else shown.rule
         out.append(
             FinalLine(
                 line.id,
                 line.kind,
                 LossCategory(line.category),
                 line.item,
-                shown.rule,
+                rule,
                 computed[line.id].amount if line.id in computed else Decimal("0.00"),
                 paid.amount if paid is not None else Decimal("0.00"),
                 paid.payable if paid is not None else shown.payable,
                 paid.reason if paid is not None else shown.reason,
-                latest.get(line.id),
+                adjustment,
                 shown.adjustable,
             )
         )

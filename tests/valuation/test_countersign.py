@@ -58,6 +58,7 @@ def test_with_a_second_officers_countersignature_it_can(confirmed) -> None:  # t
     valuing.countersign_valuation(valuation, actor=find_user("officer2"))
     db.session.commit()
     adjustment = valuation.adjustments[-1]
+    assert "核定调整为5000000.00元（按实际损失）" in valuing.final_lines(valuation)[0].rule  # the basis documents print
     assert adjustment.countersigned_by.login == "officer2" and adjustment.countersigned_at is not None
     events = db.session.execute(select(AuditEvent.action).where(AuditEvent.claim_id == claim.id)).scalars().all()
     assert "valuation_countersigned" in events
