@@ -15,6 +15,7 @@ from claims.intake.models import Claim
 from claims.regions.admin_services import declare_relative, set_county_setting
 from claims.survey.operations import assign_surveyors
 from claims.valuation.services import compute_valuation
+from claims.workflow.queues import todo_queue
 from claims.workflow.services import WorkflowError
 from claims.workflow.states import ClaimStatus
 from tests.conftest import DEMO_PASSWORD, csrf_token, login
@@ -30,6 +31,7 @@ def _setting(key: str, value: str) -> None:
 
 def test_the_filing_clerk_does_not_accept_their_own_filing(ctx) -> None:  # type: ignore[no-untyped-def]
     claim = file_claim("clerk")
+    assert claim in todo_queue(find_user("officer"))  # the county's officers see it waiting for intake
     with pytest.raises(WorkflowError):
         review.accept_claim(claim, actor=find_user("clerk"))
     db.session.rollback()
