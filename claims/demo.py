@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from claims.accounts.models import Role, User
 from claims.accounts.services import create_user, find_user
+from claims.core.time import utcnow
 from claims.extensions import db
 from claims.insurance.models import InsurancePolicy, Insurer, InsurerMember
 from claims.regions.loader import load_regions, load_species
@@ -64,6 +65,8 @@ def load_demo() -> list[User]:
         user = find_user(login)
         if user is None:
             user = create_user(login=login, name=name, role=role, region=_region(region_code), password=DEMO_PASSWORD, mobile=mobile, organisation=organisation)
+        if user.must_declare_conflicts:  # [design] the demo staff have declared that they have no relative to declare
+            user.conflicts_declared_at = utcnow()
         users.append(user)
     db.session.flush()
     load_demo_insurance()

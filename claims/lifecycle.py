@@ -143,6 +143,7 @@ def both(*parts: Recipients) -> Recipients:
 # The table ----------------------------------------------------------------------------------------
 FILERS = frozenset({Role.VILLAGER, Role.CLERK})
 CLERK = frozenset({Role.CLERK})
+INTAKE = frozenset({Role.CLERK, Role.OFFICER})  # a claim a clerk filed is taken in by another clerk or a county officer
 OFFICER = frozenset({Role.OFFICER})
 CONFIRMERS = frozenset({Role.OFFICER, Role.CLERK, Role.VILLAGER})
 INSURER = frozenset({Role.INSURER})
@@ -180,27 +181,27 @@ _TABLE = (
     ),
     # Intake by the township (claims.intake) ---------------------------------------------------------
     Transition(
-        "accept", _l("Accept"), {S.SUBMITTED}, S.ACCEPTED, CLERK,
-        effect=intake.on_accept,
+        "accept", _l("Accept"), {S.SUBMITTED}, S.ACCEPTED, INTAKE,
+        who=intake.not_the_filer, guards=(intake.not_kin,), effect=intake.on_accept,
         notice=Notice(_l("Claim %(number)s was accepted; the county will survey the damage."), both(claimant, county_officers), sms_claimant=True),
         documents=(Document(DocumentKind.RECEIPT, builders.receipt_data),),
     ),
     Transition(
-        "return", _l("Return for correction"), {S.SUBMITTED}, S.RETURNED, CLERK,
-        guards=(intake.needs_items,), effect=intake.on_return,
+        "return", _l("Return for correction"), {S.SUBMITTED}, S.RETURNED, INTAKE,
+        who=intake.not_the_filer, guards=(intake.not_kin, intake.needs_items), effect=intake.on_return,
         notice=Notice(_l("Claim %(number)s needs correction: please look at what is missing and submit it again."), claimant, sms_claimant=True),
         documents=(Document(DocumentKind.CORRECTION, builders.correction_data),),
     ),
     Transition(
-        "not_accept", _l("Do not accept"), {S.SUBMITTED}, S.NOT_ACCEPTED, CLERK,
-        guards=(intake.needs_reasons,), effect=intake.on_not_accept, reason_required=True,
+        "not_accept", _l("Do not accept"), {S.SUBMITTED}, S.NOT_ACCEPTED, INTAKE,
+        who=intake.not_the_filer, guards=(intake.not_kin, intake.needs_reasons), effect=intake.on_not_accept, reason_required=True,
         notice=Notice(_l("Claim %(number)s was not accepted. The reasons are on the claim page."), claimant, sms_claimant=True),
         documents=(Document(DocumentKind.NOT_ACCEPTED, builders.refusal_data),),
     ),
     # Field survey and the claimant's confirmation (claims.survey) ----------------------------------
     Transition(
         "assign_survey", _l("Assign surveyors"), {S.ACCEPTED, S.DISPUTED}, S.SURVEY_ASSIGNED, OFFICER,
-        guards=(survey.surveyors_ok,), effect=survey.on_assign,
+        guards=(survey.no_conflict, survey.surveyors_ok), effect=survey.on_assign,
         notice=(
             Notice(_l("Claim %(number)s: you are assigned to survey the damage on site."), assigned_surveyors),
             Notice(
@@ -233,7 +234,7 @@ _TABLE = (
     # Valuation (claims.valuation) and the insurer (claims.insurance) --------------------------------
     Transition(
         "value", _l("Submit the valuation"), {S.CONFIRMED}, S.VALUED, OFFICER,
-        who=valuation.may_value, guards=(valuation.valuation_ready,), effect=valuation.freeze_valuation,
+        who=valuation.may_value, guards=(valuation.valuation_ready, valuation.adjustments_countersigned), effect=valuation.freeze_valuation,
         notice=(
             Notice(_l("Claim %(number)s was valued. The amount, line by line, is on the claim page."), claimant),
             Notice(_l("Claim %(number)s was valued: put it on public notice."), clerks_unless_insured, key="clerks"),

@@ -47,13 +47,14 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import TestResponse, encode_multipart
 
 from claims.accounts.models import Role, User
-from claims.accounts.services import find_user
+from claims.accounts.services import create_user, find_user
 from claims.core.time import local_now, to_local, utcnow
 from claims.extensions import db
 from claims.intake import operations as filing
 from claims.intake import review
 from claims.intake import services as intake
 from claims.intake.models import Claim, LossCategory
+from claims.regions.admin_services import declare_no_conflicts
 from claims.regions.models import Region, Species
 from claims.survey.models import ConfirmationMethod, SurveyOutcome
 from claims.survey.operations import assign_surveyors, record_confirmation, record_survey, send_confirmation_code
@@ -505,6 +506,14 @@ def survey_input(
     return SurveyInput(**(values | fields))
 
 
+def new_staff(*, login: str, name: str, role: Role, region: Region, password: str = "Survey#2026x") -> User:
+    """A staff account as the admin creates it, whose holder then declares at first sign-in that they have no relative
+    to declare (without it the account takes no step); inside an app context, the caller commits."""
+    user = create_user(login=login, name=name, role=role, region=region, password=password)
+    declare_no_conflicts(user)
+    return user
+
+
 def _staff(login: str) -> User:
     user = find_user(login)
     assert user is not None, login
@@ -522,7 +531,7 @@ def advance(
 ) -> Claim:
     """Take a claim through the real services, from the step it has reached up to ``to`` (one of STEPS); the caller commits.
 
-    accepted: by the county's clerk. survey_assigned: both officers, by the first. surveyed: ``survey`` (default
+    accepted: by the county's clerk (by the first officer when that clerk filed it). survey_assigned: both officers, by the first. surveyed: ``survey`` (default
     :func:`survey_input`) with ``survey_photos``, recorded by ``surveyor`` (default the second officer).
     confirmed: on site with the first officer, who types the code texted to the claimant (:func:`confirm_by_code`). valued: computed and submitted
     by the first officer, after which a Nan claim is REFERRED to the insurer and a Chaling claim is VALUED.
@@ -531,8 +540,9 @@ def advance(
     first, second = (_staff(login) for login in staff.officers)
     assert claim.status in _STEPS_DONE, f"cannot advance a claim that is {claim.status}"
     for step in STEPS[_STEPS_DONE[claim.status] : STEPS.index(to) + 1]:
-        if step == "accepted":
-            review.accept_claim(claim, actor=_staff(staff.clerk))
+        if step == "accepted":  # a claim the clerk filed is taken in by a county officer (separation of duties)
+            clerk = _staff(staff.clerk)
+            review.accept_claim(claim, actor=first if claim.filed_by_id == clerk.id else clerk)
         elif step == "survey_assigned":
             assign_surveyors(claim, [first, second], actor=first)
         elif step == "surveyed":

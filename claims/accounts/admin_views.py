@@ -70,6 +70,8 @@ def new_user():  # type: ignore[no-untyped-def]
             getattr(form, exc.field or "login").errors.append(exc.message)
             return render_template("admin/user_form.html", form=form, user=None)
         flash(_("The user was created."), "success")
+        if form.role.data in (Role.CLERK.value, Role.OFFICER.value, Role.APPROVER.value):
+            flash(_("At the first sign-in the new staff member declares their conflicts of interest (relatives, or none) before taking any step."), "info")
         return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None)
 

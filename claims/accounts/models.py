@@ -62,8 +62,16 @@ class User(db.Model):
     locale: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    conflicts_declared_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), comment="when the staff member last declared their relatives (or none); NULL: never, no step until they do"
+    )
 
     region: Mapped[Region | None] = relationship()
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def must_declare_conflicts(self) -> bool:
+        """Staff who act on claims declare their relatives (or that there are none) before their first step."""
+        return self.role in (Role.CLERK, Role.OFFICER, Role.APPROVER) and self.conflicts_declared_at is None

@@ -40,6 +40,9 @@ def login():  # type: ignore[no-untyped-def]
             form.password.errors.append(exc.message)
             return render_template("accounts/login.html", form=form), 200
         login_user(user)
+        if user.must_declare_conflicts:  # part of every staff account's set-up, before any step
+            flash(_("Please declare your conflicts of interest first: your relatives whose claims you must not handle, or that there are none."), "warning")
+            return redirect(url_for("settings.conflicts"))
         return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form)
 

@@ -27,6 +27,7 @@ from claims.extensions import db
 from claims.intake.models import Claim
 from claims.intake.permissions import can_view_claim, visible_claim_or_404
 from claims.intake.views import render_detail
+from claims.valuation.services import adjusted_lines
 from claims.workflow.actions import form_version as _version
 from claims.workflow.actions import run_action
 from claims.workflow.services import WorkflowError
@@ -137,7 +138,10 @@ def approvals():  # type: ignore[no-untyped-def]
     totals = {c.id: services.award_total(c) for c in queue}
     ends = {c.id: (services.current_entry(c).batch.end_date if services.current_entry(c) else None) for c in queue}
     objections = services.objection_queue(g.user.region_id)
-    return render_template("approval/approvals.html", queue=queue, form=form, totals=totals, ends=ends, today=local_today(), objections=objections)
+    adjusted = {c.id: adjusted_lines(c) for c in queue}
+    return render_template(
+        "approval/approvals.html", queue=queue, form=form, totals=totals, ends=ends, adjusted=adjusted, today=local_today(), objections=objections
+    )
 
 
 @bp.route("/claims/<int:claim_id>/approve", methods=["POST"])

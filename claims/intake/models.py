@@ -112,6 +112,9 @@ class Claim(db.Model):
 
     species_covered: Mapped[bool | None] = mapped_column(Boolean, comment="eligibility on the incident date, fixed at submission")
     late_report: Mapped[bool] = mapped_column(Boolean, default=False, comment="filed after the application time limit")
+    accepted_by_filer: Mapped[bool] = mapped_column(
+        Boolean, default=False, comment="the clerk who filed it also took intake, as the county's one-clerk setting allows"
+    )
     due_at: Mapped[date | None] = mapped_column(Date, comment="when the party in charge must act (local date)")
     estimated_amount: Mapped[Decimal | None] = mapped_column(Money())
     decision_reasons: Mapped[list[str]] = mapped_column(JSON, default=list, comment="refusal reason codes of a not-accepted or not-compensated claim")

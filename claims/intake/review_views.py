@@ -20,7 +20,7 @@ def _version(form: AcceptForm | ReturnForm | RefuseForm) -> int | None:
 
 
 @bp.route("/<int:claim_id>/accept", methods=["POST"])
-@roles_required(Role.CLERK)
+@roles_required(Role.CLERK, Role.OFFICER)
 def accept(claim_id: int):  # type: ignore[no-untyped-def]
     claim = visible_claim_or_404(claim_id, g.user)
     form = AcceptForm()
@@ -30,7 +30,7 @@ def accept(claim_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/<int:claim_id>/return", methods=["POST"])
-@roles_required(Role.CLERK)
+@roles_required(Role.CLERK, Role.OFFICER)
 def return_for_correction(claim_id: int):  # type: ignore[no-untyped-def]
     claim = visible_claim_or_404(claim_id, g.user)
     form = ReturnForm()
@@ -44,7 +44,7 @@ def return_for_correction(claim_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/<int:claim_id>/not-accept", methods=["POST"])
-@roles_required(Role.CLERK)
+@roles_required(Role.CLERK, Role.OFFICER)
 def not_accept(claim_id: int):  # type: ignore[no-untyped-def]
     claim = visible_claim_or_404(claim_id, g.user)
     form = RefuseForm()

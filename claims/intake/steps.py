@@ -11,6 +11,8 @@ from claims.intake.models import Claim
 from claims.intake.services import prepare_submission, submission_problems
 from claims.regions.models import LimitKind
 from claims.regions.services import due_date
+from claims.regions.settings import county_setting
+from claims.survey.permissions import kin_problem
 from claims.workflow.reasons import CorrectionItem, RefusalReason
 from claims.workflow.states import ClaimStatus
 
@@ -31,6 +33,19 @@ def may_withdraw(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
     return _("You may not take this step on this claim.")
 
 
+def not_the_filer(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
+    """Another clerk of the township or a county officer takes intake of a claim a clerk filed, unless the county
+    allows its one-clerk townships otherwise (the claim then records it: `accepted_by_filer`)."""
+    if actor.id != claim.filed_by_id or county_setting(claim.county, "filer_may_accept"):
+        return None
+    return _("You filed this claim: another clerk of the township or a county officer takes its intake.")
+
+
+def not_kin(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
+    """No intake of a claim of one's own household or declared kin (and none before declaring)."""
+    return kin_problem(claim, actor)
+
+
 def needs_items(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
     return None if data.get("items") else _("Tick at least one item that needs correcting.")
 
@@ -44,18 +59,28 @@ def prepare_for_intake(claim: Claim, actor: User, data: dict[str, Any]) -> None:
     prepare_submission(claim)
 
 
+def _record_intake_by_filer(claim: Claim, actor: User, data: dict[str, Any]) -> None:
+    """The intake decision's taker: the filing clerk only where the county setting allows it, on record."""
+    claim.accepted_by_filer = actor.id == claim.filed_by_id
+    if claim.accepted_by_filer:
+        data["changes"] = {**(data.get("changes") or {}), "intake_by_filer": "filer_may_accept"}
+
+
 def on_accept(claim: Claim, actor: User, data: dict[str, Any]) -> None:
+    _record_intake_by_filer(claim, actor, data)
     claim.due_at = due_date(claim.county, LimitKind.SURVEY)
     claim.correction_items, claim.correction_note = [], None
 
 
 def on_return(claim: Claim, actor: User, data: dict[str, Any]) -> None:
+    _record_intake_by_filer(claim, actor, data)
     claim.correction_items = [str(CorrectionItem(i)) for i in data["items"]]
     claim.correction_note = data.get("note")
     claim.due_at = due_date(claim.county, LimitKind.APPLICATION)
 
 
 def on_not_accept(claim: Claim, actor: User, data: dict[str, Any]) -> None:
+    _record_intake_by_filer(claim, actor, data)
     claim.decision_reasons = [str(RefusalReason(r)) for r in data["reasons"]]
     claim.decision_explanation = data.get("explanation")
     claim.due_at = None

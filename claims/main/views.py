@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
 from sqlalchemy import text
 
 from claims.accounts.models import Role
@@ -17,6 +18,9 @@ bp = Blueprint("main", __name__)
 def index():  # type: ignore[no-untyped-def]
     if g.user is None:
         return render_template("main/welcome.html")
+    if g.user.must_declare_conflicts:
+        flash(_("Please declare your conflicts of interest first: your relatives whose claims you must not handle, or that there are none."), "warning")
+        return redirect(url_for("settings.conflicts"))
     claims = services.claims_for(g.user, limit=10)
     flags = evidence.evidence_summaries(c.id for c in claims) if can_see_evidence_flags(g.user) else {}
     return render_template("main/home.html", claims=claims, evidence=flags)

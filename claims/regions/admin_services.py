@@ -9,9 +9,12 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from claims.accounts.models import User
+from claims.core.crypto import lookup_hash
+from claims.core.time import utcnow
 from claims.extensions import db
 from claims.regions.models import CalendarDay, CountySetting, LimitKind, Region, TimeLimit
 from claims.regions.settings import SPECS
+from claims.survey.models import ConflictDeclaration
 from claims.workflow.audit import record_event
 
 
@@ -101,3 +104,24 @@ def set_village_point(village: Region, point: tuple[float, float] | None, *, act
         actor=actor,
         changes={"region": village.code, "point": [before, [village.lat, village.lon]]},
     )
+
+
+# --- conflicts of interest: part of every staff account's set-up -------------------------------------------
+def declare_relative(user: User, id_number: str, relation: str) -> ConflictDeclaration:
+    """`user` declares a relative by resident ID (kept only as a keyed hash): they take no step on that person's claims."""
+    digest = lookup_hash(id_number)
+    row = db.session.execute(
+        select(ConflictDeclaration).where(ConflictDeclaration.user_id == user.id, ConflictDeclaration.relative_id_hash == digest)
+    ).scalar_one_or_none()
+    if row is None:
+        row = ConflictDeclaration(user_id=user.id, relative_id_hash=digest, relation=relation)
+        db.session.add(row)
+        record_event(entity="user", entity_id=user.id, action="conflict_declared", actor=user, changes={"relation": relation})
+    user.conflicts_declared_at = utcnow()
+    return row
+
+
+def declare_no_conflicts(user: User) -> None:
+    """`user` declares that no relative of theirs needs declaring (now): their account may take steps."""
+    user.conflicts_declared_at = utcnow()
+    record_event(entity="user", entity_id=user.id, action="conflicts_declared_none", actor=user)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from claims.accounts.models import Role
 from claims.accounts.session import login_required, roles_required
-from claims.core.crypto import lookup_hash
 from claims.core.time import local_today
 from claims.core.validators import resident_id_problem
 from claims.extensions import db
@@ -18,7 +18,6 @@ from claims.regions.models import CalendarDay, CountySetting, LimitKind, Region,
 from claims.regions.services import DEFAULT_LIMITS
 from claims.regions.settings import SPECS
 from claims.survey.models import ConflictDeclaration
-from claims.workflow.audit import record_event
 
 bp = Blueprint("settings", __name__, url_prefix="/admin")
 
@@ -118,15 +117,19 @@ def conflicts():  # type: ignore[no-untyped-def]
         if problem:
             form.relative_id_number.errors.append(problem)
         else:
-            digest = lookup_hash(form.relative_id_number.data)
-            exists = db.session.execute(
-                select(ConflictDeclaration).where(ConflictDeclaration.user_id == g.user.id, ConflictDeclaration.relative_id_hash == digest)
-            ).first()
-            if exists is None:
-                db.session.add(ConflictDeclaration(user_id=g.user.id, relative_id_hash=digest, relation=form.relation.data))
-
-                record_event(entity="user", entity_id=g.user.id, action="conflict_declared", actor=g.user, changes={"relation": form.relation.data})
+            services.declare_relative(g.user, form.relative_id_number.data, form.relation.data)
             flash(_("The declaration was recorded: you will not be assigned to this person's claims."), "success")
             return redirect(url_for("settings.conflicts"))
     rows = db.session.execute(select(ConflictDeclaration).where(ConflictDeclaration.user_id == g.user.id)).scalars().all()
-    return render_template("admin/conflicts.html", form=form, rows=rows), (422 if form.errors else 200)
+    return render_template("admin/conflicts.html", form=form, none_form=FlaskForm(), rows=rows), (422 if form.errors else 200)
+
+
+@bp.route("/conflicts/none", methods=["POST"], endpoint="no_conflicts")
+@login_required
+@roles_required(Role.CLERK, Role.OFFICER, Role.APPROVER, Role.ADMIN)
+def no_conflicts():  # type: ignore[no-untyped-def]
+    """ "I have no relative to declare": the declaration every staff account makes before its first step."""
+    if FlaskForm().validate_on_submit():
+        services.declare_no_conflicts(g.user)
+        flash(_("Your declaration was recorded: you have no relative to declare. Declare one here whenever that changes."), "success")
+    return redirect(url_for("settings.conflicts"))

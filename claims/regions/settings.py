@@ -51,6 +51,9 @@ SPECS = {
         SettingSpec("notice_days", 7, _l("Public notice period (days)"), int, minimum=5, maximum=60),
         SettingSpec("government_tops_up", 1, _l("Government pays what the insurer does not (1 yes, 0 no)"), int),
         SettingSpec("second_approval_above", 10000, _l("Second approver needed above this amount (yuan)"), int),
+        # [design] Separation of duties: another clerk of the township or a county officer takes intake of a claim a
+        # clerk filed. A township with a single clerk may be allowed to (1); each such intake is recorded on the claim.
+        SettingSpec("filer_may_accept", 0, _l("The clerk who filed a claim may take its intake, in one-clerk townships (1 yes, 0 no)"), int),
         # Documents (claims.documents): an empty text means "derived from the county's name", e.g. 南县:
         # issued by 南县林业局, reconsideration to 南县人民政府, lawsuit at 南县人民法院, numbers 南林补决〔2026〕1号.
         # Where administrative cases are centralised at another court (集中管辖), the county sets its name.

@@ -11,9 +11,27 @@ from claims.intake.models import Claim
 from claims.survey.models import ConflictDeclaration, SurveyAssignment
 
 
+def declaration_problem(user: User) -> str | None:
+    """Why `user` may take no step yet, or None: a staff member who never declared their conflicts of interest."""
+    if user.must_declare_conflicts:
+        return _("%(name)s has not declared their conflicts of interest yet: declare your relatives, or that there are none, first.", name=user.name)
+    return None
+
+
 def conflict_problem(claim: Claim, user: User) -> str | None:
     """Why `user` may not survey or decide this claim, or None: they are a party or a declared relative."""
-    if user.id in (claim.claimant_user_id, claim.filed_by_id):
+    if user.id == claim.filed_by_id:
+        return _("%(name)s filed this claim or is the claimant, and may not survey or decide it.", name=user.name)
+    return kin_problem(claim, user)
+
+
+def kin_problem(claim: Claim, user: User) -> str | None:
+    """Why `user` may not act on this claim of their own household or kin, or None (filing it is not kinship: the
+    intake step has its own rule for the clerk who filed). Refused too until they have declared their conflicts."""
+    problem = declaration_problem(user)
+    if problem:
+        return problem
+    if user.id == claim.claimant_user_id:
         return _("%(name)s filed this claim or is the claimant, and may not survey or decide it.", name=user.name)
     if user.mobile and claim.claimant_mobile and user.mobile == claim.claimant_mobile:
         return _("%(name)s has the claimant's mobile number, and may not survey or decide it.", name=user.name)

@@ -23,13 +23,15 @@ Order of application (also in docs/valuation.md):
     deductible, subtracted once per event (a deduction line per category, pro rata).
  9. Caps per category and event, then per claim, then per household per year (less what earlier
     claims of the year got): each as deduction lines split pro rata over the categories.
+    An officer's adjusted amounts (`overrides`, by line id) replace the lines' amounts after step 6, the line's
+    item caps apply to them, and steps 7-9 then run on the adjusted lines: no adjustment escapes a cap.
 10. Total = sum of the lines; with rounding "total" a rounding line makes the sum exact to the fen.
 Pro rata splits are to the fen by the largest remainder, ties broken by category order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from claims.core.money import to_fen as fen
@@ -56,16 +58,21 @@ class NoSchedule(ValueError):
     """No schedule is in force for the claim's region on its incident date."""
 
 
-def value_claim(inp: ValuationInput, schedules: Sequence[ScheduleSpec], reference: ReferenceData) -> Valuation:
-    """Value a claim: lines with their rule text, reasons when something is not payable, and the total."""
+def value_claim(inp: ValuationInput, schedules: Sequence[ScheduleSpec], reference: ReferenceData, overrides: Mapping[str, Decimal] | None = None) -> Valuation:
+    """Value a claim: lines with their rule text, reasons when something is not payable, and the total.
+
+    `overrides`: line id -> amount set by an officer, in place of the line's own (the caps still apply)."""
     if not schedules:
         raise NoSchedule("no compensation schedule in force")
-    return _Run(inp, tuple(schedules), reference).run()
+    return _Run(inp, tuple(schedules), reference, overrides or {}).run()
 
 
 class _Run:
-    def __init__(self, inp: ValuationInput, schedules: tuple[ScheduleSpec, ...], reference: ReferenceData) -> None:
+    def __init__(
+        self, inp: ValuationInput, schedules: tuple[ScheduleSpec, ...], reference: ReferenceData, overrides: Mapping[str, Decimal] | None = None
+    ) -> None:
         self.inp, self.schedules, self.ref = inp, schedules, reference
+        self.overrides = overrides or {}
         self.lines: list[WorkLine] = []
         self.reasons: list[str] = []
         rounding, _ = self.setting("rounding")
@@ -94,7 +101,7 @@ class _Run:
         for work in self.lines:
             if work.kind == "loss" and work.payable:
                 self.finish_property(work)
-
+        self.apply_overrides()
         apply_limits(self)
         return self.result()
 
@@ -211,10 +218,23 @@ class _Run:
             work.ratio = ratio
             work.formula += f" × 分段比例{pct(ratio)}（本次损失合计{yuan(base)}元）"
 
+    def apply_overrides(self) -> None:
+        """The officers' amounts, each within its line's item caps (the claim-level limits follow)."""
+        for work in self.lines:
+            amount = self.overrides.get(work.id)
+            if amount is None or work.kind in ("deduction", "rounding"):
+                continue
+            work.payable, work.reason, work.amount = True, None, self.q(amount)
+            if work.rule is not None:
+                self.item_caps(work, work.rule)
+
     def finish_property(self, work: WorkLine) -> None:
         rule = work.rule
         assert rule is not None and work.loss_value is not None and work.ratio is not None
         work.amount = self.q(work.loss_value * work.ratio)
+        self.item_caps(work, rule)
+
+    def item_caps(self, work: WorkLine, rule: ItemRule) -> None:
         caps = []
         if rule.cap is not None:
             caps.append((rule.cap, f"每项上限{yuan(rule.cap)}元"))

@@ -35,6 +35,12 @@ class ValueForm(FlaskForm):
     version = HiddenField()
 
 
+class CountersignForm(FlaskForm):
+    """A second officer countersigns the adjustments above the engine's figure."""
+
+    version = HiddenField()
+
+
 class FileForm(FlaskForm):
     """An uploaded schedule or reference-data file: UTF-8 text, at most 512 KB."""
 

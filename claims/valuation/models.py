@@ -165,6 +165,9 @@ class ClaimValuation(db.Model):
     result: Mapped[dict[str, Any]] = mapped_column(JSON, comment="the engine output: lines with rule text, reasons")
     computed_total: Mapped[Decimal] = mapped_column(Money())
     total: Mapped[Decimal] = mapped_column(Money(), comment="after the officers' adjustments")
+    adjusted_result: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON, comment="the engine output with the adjusted line amounts and the caps applied again; NULL: no adjustment"
+    )
     reason: Mapped[str | None] = mapped_column(Text, comment="why it was recomputed")
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     computed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -191,6 +194,19 @@ class ValuationAdjustment(db.Model):
     reason: Mapped[str] = mapped_column(Text)
     adjusted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     adjusted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    countersigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), comment="the second officer, for an amount above the engine's")
+    countersigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     valuation: Mapped[ClaimValuation] = relationship(back_populates="adjustments")
-    adjusted_by: Mapped[User] = relationship()
+    adjusted_by: Mapped[User] = relationship(foreign_keys=[adjusted_by_id])
+    countersigned_by: Mapped[User | None] = relationship(foreign_keys=[countersigned_by_id])
+
+    @property
+    def raises(self) -> bool:
+        """Above what the schedule's rule gives (the engine's figure, every cap within it): a second officer countersigns."""
+        return self.adjusted_amount > self.engine_amount
+
+    @property
+    def engine_amount(self) -> Decimal:
+        line = next((x for x in self.valuation.result["lines"] if x["id"] == self.line_id), None)
+        return Decimal(line["amount"]) if line is not None else Decimal(0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from claims.accounts.models import User
@@ -10,9 +10,10 @@ from claims.intake.models import Claim
 from claims.intake.permissions import can_view_claim
 from claims.lifecycle import available_actions
 from claims.survey.services import latest_survey
-from claims.valuation.forms import AdjustForm, ComputeForm, ValueForm
-from claims.valuation.models import ClaimValuation
-from claims.valuation.services import FinalLine, Quote, current_valuation, final_lines, quote_claim
+from claims.valuation.forms import AdjustForm, ComputeForm, CountersignForm, ValueForm
+from claims.valuation.models import ClaimValuation, ValuationAdjustment
+from claims.valuation.permissions import can_countersign
+from claims.valuation.services import FinalLine, Quote, current_valuation, final_lines, pending_countersign, quote_claim
 
 
 @dataclass
@@ -22,6 +23,7 @@ class ValuationPanel:
     lines: list[FinalLine]
     quote: Quote | None
     forms: dict[str, Any]
+    pending: list[ValuationAdjustment] = field(default_factory=list)  # above the engine's figure, not countersigned yet
 
 
 def valuation_panel(claim: Claim, user: User, forms: dict[str, Any]) -> dict[str, Any]:
@@ -42,7 +44,10 @@ def valuation_panel(claim: Claim, user: User, forms: dict[str, Any]) -> dict[str
             "has_history": current_valuation(claim) is not None,
         }
         lines = final_lines(stored) if stored is not None else []
-        return {"valuation": ValuationPanel(True, stored, lines, None if stored else quote_claim(claim), panel_forms)}
+        pending = pending_countersign(stored) if stored is not None else []
+        if pending and stored is not None and can_countersign(user, claim, stored):
+            panel_forms["countersign"] = CountersignForm(version=claim.version)
+        return {"valuation": ValuationPanel(True, stored, lines, None if stored else quote_claim(claim), panel_forms, pending)}
     if stored is not None and stored.frozen_at is not None:
         return {"valuation": ValuationPanel(False, stored, final_lines(stored), None, {})}
     return {}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from claims.accounts.models import Role, User
 from claims.intake.models import Claim
 from claims.intake.permissions import can_view_claim
 from claims.regions.models import Region
 from claims.survey.permissions import conflict_problem
-from claims.valuation.models import CompensationSchedule
+from claims.valuation.models import ClaimValuation, CompensationSchedule
 
 
 def _related(user: User, region: Region) -> bool:
@@ -36,6 +38,20 @@ def can_value_claim(user: User | None, claim: Claim) -> bool:
     if user is None or user.role != Role.OFFICER or not can_view_claim(user, claim):
         return False
     return conflict_problem(claim, user) is None
+
+
+def countersign_problem(claim: Claim, valuation: ClaimValuation, user: User) -> str | None:
+    """Why `user` may not countersign the valuation's adjustments, or None: a second forestry officer of the county
+    who neither computed nor adjusted it and is not a party to the claim."""
+    if user.role != Role.OFFICER or not user.active or not can_view_claim(user, claim):
+        return _("Only another forestry officer of the county may countersign.")
+    if user.id == valuation.computed_by_id or any(a.adjusted_by_id == user.id for a in valuation.adjustments):
+        return _("You computed or adjusted this valuation: another officer must countersign it.")
+    return conflict_problem(claim, user)
+
+
+def can_countersign(user: User | None, claim: Claim, valuation: ClaimValuation) -> bool:
+    return user is not None and countersign_problem(claim, valuation, user) is None
 
 
 def can_quote(user: User | None) -> bool:

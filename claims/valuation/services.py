@@ -25,10 +25,19 @@ from claims.survey.models import VerifiedLoss
 from claims.survey.services import latest_survey
 from claims.valuation.engine import NoSchedule, value_claim
 from claims.valuation.models import ClaimValuation, CompensationSchedule, ValuationAdjustment
-from claims.valuation.permissions import can_value_claim
+from claims.valuation.permissions import can_value_claim, countersign_problem
 from claims.valuation.reference import reference_for
 from claims.valuation.schedules import schedules_for, spec_of
-from claims.valuation.spec import EarlierClaim, LossIn, Valuation, ValuationInput, input_to_json, valuation_from_json, valuation_to_json
+from claims.valuation.spec import (
+    EarlierClaim,
+    LossIn,
+    Valuation,
+    ValuationInput,
+    input_from_json,
+    input_to_json,
+    valuation_from_json,
+    valuation_to_json,
+)
 from claims.workflow.audit import record_event
 from claims.workflow.services import ClaimChanged, WorkflowError
 from claims.workflow.states import ClaimStatus
@@ -169,28 +178,95 @@ class FinalLine:
     adjustable: bool
 
 
+def latest_adjustments(valuation: ClaimValuation) -> dict[str, ValuationAdjustment]:
+    """Each adjusted line's latest adjustment (an earlier one of the same line stays on record)."""
+    return {a.line_id: a for a in valuation.adjustments}
+
+
 def final_lines(valuation: ClaimValuation) -> list[FinalLine]:
-    latest = {a.line_id: a for a in valuation.adjustments}
+    """The lines paid: the engine's lines with the adjusted amounts and the caps applied again after them.
+
+    `computed` is the engine's figure; a cap line that only the adjustment caused has 0 there."""
+    latest = latest_adjustments(valuation)
+    engine = result_of(valuation)
+    final = valuation_from_json(valuation.adjusted_result) if valuation.adjusted_result else engine
+    computed = {line.id: line for line in engine.lines}
+    amounts = {line.id: line for line in final.lines}
+    ordered = [*final.lines, *(line for line in engine.lines if line.id not in amounts)]
     out = []
-    for line in result_of(valuation).lines:
+    for line in ordered:
+        shown = computed.get(line.id, line)  # the engine's rule text for its own lines
+        paid = amounts.get(line.id)
         adjustment = latest.get(line.id)
-        amount = adjustment.adjusted_amount if adjustment is not None else line.amount
+        # Documents print `rule` as the basis of the amount: an adjusted line says so, with its reason.
+        rule = f"{shown.rule}；核定调整为{adjustment.adjusted_amount}元（{adjustment.reason}）" if adjustment is not None else shown.rule
         out.append(
             FinalLine(
                 line.id,
                 line.kind,
                 LossCategory(line.category),
                 line.item,
-                line.rule,
-                line.amount,
-                amount,
-                line.payable,
-                line.reason,
+                rule,
+                computed[line.id].amount if line.id in computed else Decimal("0.00"),
+                paid.amount if paid is not None else Decimal("0.00"),
+                paid.payable if paid is not None else shown.payable,
+                paid.reason if paid is not None else shown.reason,
                 adjustment,
-                line.adjustable,
+                shown.adjustable,
             )
         )
     return out
+
+
+def adjusted_lines(claim: Claim) -> list[FinalLine]:
+    """The current valuation's adjusted lines, each with the engine's figure beside it (the approval page shows them)."""
+    valuation = current_valuation(claim)
+    return [line for line in final_lines(valuation) if line.adjustment is not None] if valuation is not None else []
+
+
+def reapply_rules(valuation: ClaimValuation) -> Valuation:
+    """The engine run again on the stored input and schedules, with the adjusted amounts in place of the lines'
+    own: every cap (per item, category, claim and household) applies to them. The other lines keep the engine's figure."""
+    latest = latest_adjustments(valuation)
+    overrides = {line.id: line.amount for line in result_of(valuation).lines if line.payable and line.adjustable}
+    overrides |= {line_id: a.adjusted_amount for line_id, a in latest.items()}
+    inp = input_from_json(valuation.input_snapshot)
+    schedules = [db.session.get(CompensationSchedule, i) for i in valuation.schedule_ids]
+    reference = reference_for(inp.region_path, {inp.incident_date.year, inp.incident_date.year - 1})
+    return value_claim(inp, [spec_of(s) for s in schedules if s is not None], reference, overrides)
+
+
+def pending_countersign(valuation: ClaimValuation) -> list[ValuationAdjustment]:
+    """Adjustments in force above the engine's figure that no second officer has countersigned yet."""
+    return [a for a in latest_adjustments(valuation).values() if a.raises and a.countersigned_by_id is None]
+
+
+def countersign_claim(claim: Claim, *, actor: User, expected_version: int | None = None) -> list[ValuationAdjustment]:
+    valuation = current_valuation(claim)
+    if valuation is None:
+        raise WorkflowError(_("No adjustment waits for a countersignature."))
+    return countersign_valuation(valuation, actor=actor, expected_version=expected_version)
+
+
+def countersign_valuation(valuation: ClaimValuation, *, actor: User, expected_version: int | None = None) -> list[ValuationAdjustment]:
+    """A second officer of the county countersigns every adjustment above the engine's figure (issue 11, item 7)."""
+    claim = valuation.claim
+    if claim.status != ClaimStatus.CONFIRMED or not valuation.current or valuation.frozen_at is not None:
+        raise WorkflowError(_("This valuation can no longer be changed."))
+    pending = pending_countersign(valuation)
+    if not pending:
+        raise WorkflowError(_("No adjustment waits for a countersignature."))
+    problem = countersign_problem(claim, valuation, actor)
+    if problem:
+        raise WorkflowError(problem)
+    _touch(claim, expected_version)
+    now = utcnow()
+    for adjustment in pending:
+        adjustment.countersigned_by_id, adjustment.countersigned_at = actor.id, now
+    db.session.flush()
+    changes = {"valuation": valuation.id, "lines": [a.line_id for a in pending], "amounts": [str(a.adjusted_amount) for a in pending]}
+    record_event(entity="valuation", action="valuation_countersigned", actor=actor, claim=claim, changes=changes)
+    return pending
 
 
 def _touch(claim: Claim, expected_version: int | None) -> None:
@@ -270,8 +346,11 @@ def adjust_line(
     )
     db.session.add(adjustment)
     db.session.flush()
-    valuation.total = sum((x.amount for x in final_lines(valuation)), Decimal(0))
+    adjusted = reapply_rules(valuation)
+    valuation.adjusted_result, valuation.total = valuation_to_json(adjusted), adjusted.total
     changes = {"valuation": valuation.id, "line": line_id, "from": str(line.amount), "to": str(amount), "total": str(valuation.total)}
+    if adjustment.raises:
+        changes["countersign"] = "required"
     record_event(entity="valuation", action="valuation_adjusted", actor=actor, claim=claim, reason=adjustment.reason, changes=changes)
     return adjustment
 
@@ -282,6 +361,10 @@ def computed_message() -> str:
 
 def adjusted_message() -> str:
     return _("The line was adjusted; both amounts are on record.")
+
+
+def countersigned_message() -> str:
+    return _("Your countersignature was recorded; the valuation can be submitted.")
 
 
 def valued_message() -> str:

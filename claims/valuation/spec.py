@@ -295,6 +295,16 @@ def loss_to_json(loss: LossIn) -> dict[str, Any]:
     return {name: _plain(getattr(loss, name)) for name in LossIn.__dataclass_fields__ if getattr(loss, name) is not None}
 
 
+_LOSS_DECIMALS = ("quantity", "assessed_value", "medical_costs", "nutrition_costs")
+
+
+def input_from_json(data: Mapping[str, Any]) -> ValuationInput:
+    """The stored engine input back (ClaimValuation.input_snapshot), to apply the rules again after an adjustment."""
+    losses = tuple(LossIn(**{k: (Decimal(v) if k in _LOSS_DECIMALS else v) for k, v in raw.items()}) for raw in data["losses"])
+    earlier = tuple(EarlierClaim(c["ref"], Decimal(c["total"])) for c in data.get("earlier_claims") or ())
+    return ValuationInput(date.fromisoformat(data["incident_date"]), tuple(data["region_path"]), losses, earlier)
+
+
 def input_to_json(inp: ValuationInput) -> dict[str, Any]:
     return {
         "incident_date": inp.incident_date.isoformat(),

@@ -11,7 +11,7 @@ from claims.core.time import utcnow
 from claims.intake.models import Claim
 from claims.survey.permissions import conflict_problem
 from claims.survey.services import latest_survey
-from claims.valuation.services import current_valuation
+from claims.valuation.services import current_valuation, latest_adjustments, pending_countersign
 
 
 def may_value(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
@@ -27,6 +27,21 @@ def valuation_ready(claim: Claim, actor: User, data: dict[str, Any]) -> str | No
     if valuation.frozen_at is not None:
         return _("This valuation can no longer be changed.")
     return conflict_problem(claim, actor)
+
+
+def adjustments_countersigned(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
+    """No single person sets an amount: an adjustment above the engine's figure is countersigned by a second
+    officer (who then does not submit the valuation themself)."""
+    valuation = current_valuation(claim)
+    if valuation is None:
+        return None
+    pending = pending_countersign(valuation)
+    if pending:
+        lines = "、".join(a.line_id for a in pending)
+        return _("An adjustment above the schedule's amount (line %(lines)s) needs a second officer's countersignature first.", lines=lines)
+    if any(a.countersigned_by_id == actor.id for a in latest_adjustments(valuation).values()):
+        return _("You countersigned an adjustment of this valuation: another officer submits it.")
+    return None
 
 
 def freeze_valuation(claim: Claim, actor: User, data: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ from claims.accounts.session import roles_required
 from claims.intake.permissions import visible_claim_or_404
 from claims.intake.views import render_detail
 from claims.valuation import operations, services
-from claims.valuation.forms import AdjustForm, ComputeForm, ValueForm, version_of
+from claims.valuation.forms import AdjustForm, ComputeForm, CountersignForm, ValueForm, version_of
 from claims.valuation.permissions import can_value_claim
 from claims.workflow.actions import run_action
 
@@ -67,3 +67,14 @@ def submit(claim_id: int):  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         return render_detail(claim, {}, 422)
     return run_action(claim, lambda: operations.value_claim_step(claim, actor=g.user, expected_version=version_of(form)), services.valued_message())
+
+
+@bp.route("/<int:claim_id>/valuation/countersign", methods=["POST"])
+@roles_required(Role.OFFICER)
+def countersign(claim_id: int):  # type: ignore[no-untyped-def]
+    """A second officer countersigns the adjustments above the engine's figure (the service says why not)."""
+    claim = visible_claim_or_404(claim_id, g.user)
+    form = CountersignForm()
+    if not form.validate_on_submit():
+        return render_detail(claim, {}, 422)
+    return run_action(claim, lambda: services.countersign_claim(claim, actor=g.user, expected_version=version_of(form)), services.countersigned_message())

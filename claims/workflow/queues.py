@@ -28,7 +28,11 @@ def states_acted_by(role: Role) -> list[ClaimStatus]:
 
 def todo_queue(user: User, limit: int = 100) -> list[Claim]:
     """Open claims in the user's scope whose next step is the user's role, the most urgent first."""
-    query = select(Claim).where(scope_filter(user), Claim.status.in_(states_acted_by(user.role)))
+    waiting = Claim.status.in_(states_acted_by(user.role))
+    if user.role == Role.OFFICER:  # a claim a clerk filed may wait for a county officer's intake (separation of duties)
+        filed_by_clerk = select(User.id).where(User.id == Claim.filed_by_id, User.role == Role.CLERK).exists()
+        waiting = waiting | ((Claim.status == ClaimStatus.SUBMITTED) & filed_by_clerk)
+    query = select(Claim).where(scope_filter(user), waiting)
     if user.role == Role.OFFICER:
         assigned_elsewhere = (
             select(SurveyAssignment.claim_id)

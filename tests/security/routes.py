@@ -113,7 +113,7 @@ def _withdrawn_only_by_owner(app: Flask, world: World, role: str) -> str | None:
 def _accepted_only_by_clerk(app: Flask, world: World, role: str) -> str | None:
     with app.app_context():
         status = db.session.get(Claim, world.claims["a"]).status.value
-    should = "accepted" if role == "clerk" else "submitted"
+    should = "accepted" if role in ("clerk", "officer") else "submitted"  # the township's clerk or a county officer
     return None if status == should else f"claim A is {status}, expected {should}"
 
 
@@ -289,12 +289,13 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("settings.county_settings", "-", lambda w: "/admin/county-settings", expect(422, *ADMINS), "POST", lambda w: {"value": ""}),
     Case("settings.conflicts", "own declarations", lambda w: "/admin/conflicts", expect(200, *STAFF_PAGES)),
     Case("settings.conflicts", "own declarations", lambda w: "/admin/conflicts", expect(422, *STAFF_PAGES), "POST", lambda w: {"relation": "兄弟"}),
+    Case("settings.no_conflicts", "own declaration", lambda w: "/admin/conflicts/none", expect(302, *STAFF_PAGES), "POST", lambda w: {}),
     # the clerk's intake decisions (invalid forms: 422 for the clerk in scope, nothing changes)
-    Case("review.return_for_correction", "claim a", _claim("a", "/return"), expect(422, "clerk"), "POST", lambda w: {}),
-    Case("review.return_for_correction", "claim b", _claim("b", "/return"), expect(422, "clerk_cl"), "POST", lambda w: {}),
+    Case("review.return_for_correction", "claim a", _claim("a", "/return"), expect(422, "clerk", "officer"), "POST", lambda w: {}),
+    Case("review.return_for_correction", "claim b", _claim("b", "/return"), expect(422, "clerk_cl", "officer_cl"), "POST", lambda w: {}),
     Case("review.return_for_correction", "missing claim", _missing("/return"), NOBODY, "POST", lambda w: {"items": "id_number"}),
-    Case("review.not_accept", "claim a", _claim("a", "/not-accept"), expect(422, "clerk"), "POST", lambda w: {}),
-    Case("review.not_accept", "claim b", _claim("b", "/not-accept"), expect(422, "clerk_cl"), "POST", lambda w: {}),
+    Case("review.not_accept", "claim a", _claim("a", "/not-accept"), expect(422, "clerk", "officer"), "POST", lambda w: {}),
+    Case("review.not_accept", "claim b", _claim("b", "/not-accept"), expect(422, "clerk_cl", "officer_cl"), "POST", lambda w: {}),
     Case("review.not_accept", "missing claim", _missing("/not-accept"), NOBODY, "POST", lambda w: {}),
     Case("review.accept", "missing claim", _missing("/accept"), NOBODY, "POST", lambda w: {}),
     # survey: assigning (officers of the county), the field survey (assigned surveyors only), confirmation
@@ -327,6 +328,9 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("valuation.submit", "claim a", _claim("a", "/value"), expect(302, "officer"), "POST", lambda w: {}),
     Case("valuation.submit", "claim b", _claim("b", "/value"), expect(302, "officer_cl"), "POST", lambda w: {}),
     Case("valuation.submit", "missing claim", _missing("/value"), NOBODY, "POST", lambda w: {}),
+    Case("valuation.countersign", "claim a", _claim("a", "/valuation/countersign"), expect(302, "officer"), "POST", lambda w: {}),
+    Case("valuation.countersign", "claim b", _claim("b", "/valuation/countersign"), expect(302, "officer_cl"), "POST", lambda w: {}),
+    Case("valuation.countersign", "missing claim", _missing("/valuation/countersign"), NOBODY, "POST", lambda w: {}),
     Case("api.valuation_quote", "-", lambda w: "/api/v1/valuation/quote", signed_in(422) | {"anonymous": 401}, "POST", lambda w: {"losses": []}, json=True),
     # compensation schedules and reference data (published schedules are public facts; managing is the admin's)
     Case("schedules.index", "-", lambda w: "/admin/schedules", expect(200, *SCHEDULE_VIEWERS)),
@@ -405,7 +409,7 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("documents.verify", "a real code", lambda w: f"/verify/{w.verify_code}", everyone(200)),
     Case("documents.verify", "a wrong code", lambda w: "/verify/not-a-code", everyone(404)),
     # near the end: accepting changes claim A, which the cases above use
-    Case("review.accept", "claim a", _claim("a", "/accept"), expect(302, "clerk"), "POST", lambda w: {}, _accepted_only_by_clerk),
+    Case("review.accept", "claim a", _claim("a", "/accept"), expect(302, "clerk", "officer"), "POST", lambda w: {}, _accepted_only_by_clerk),
     # last: logging out ends the session the other POST cases use
     Case("accounts.logout", "-", lambda w: "/logout", everyone(LOGIN), "POST", lambda w: {}),
 )

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from claims.accounts.models import Role
-from claims.accounts.services import create_user, find_user
+from claims.accounts.services import find_user
 from claims.core.time import utcnow
 from claims.extensions import db
 from claims.intake import review
@@ -19,7 +19,7 @@ from claims.workflow.audit import verify_chain
 from claims.workflow.models import AuditEvent
 from claims.workflow.services import WorkflowError
 from claims.workflow.states import ClaimStatus
-from tests.factories import advance, confirm_by_code
+from tests.factories import advance, confirm_by_code, new_staff
 from tests.factories import survey_input as any_survey
 
 
@@ -74,7 +74,7 @@ def test_dispute_needs_other_surveyors(make_claim):  # type: ignore[no-untyped-d
         assign_surveyors(claim, [find_user("officer"), find_user("officer2")], actor=find_user("officer"))
     db.session.rollback()
     nan = find_user("officer").region
-    others = [create_user(login=f"o{i}", name=f"第{i}勘查员", role=Role.OFFICER, region=nan, password="Survey#2026x") for i in (3, 4)]
+    others = [new_staff(login=f"o{i}", name=f"第{i}勘查员", role=Role.OFFICER, region=nan) for i in (3, 4)]
     assign_surveyors(claim, others, actor=find_user("officer"))
     record_survey(claim, survey_input(claim), [], actor=others[0])
     db.session.commit()

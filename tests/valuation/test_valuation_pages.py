@@ -15,7 +15,7 @@ from claims.extensions import db
 from claims.intake.models import Claim
 from claims.valuation.models import ClaimValuation, CompensationSchedule, ScheduleStatus
 from claims.workflow.models import AuditEvent
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, login
 from tests.valuation.conftest import TODAY, confirmed_claim
 from tests.valuation.helpers import QUOTE, header
 
@@ -39,7 +39,17 @@ def test_officer_sees_the_quote_saves_adjusts_and_submits(app: Flask, as_user) -
     assert refused.status_code == 422
     client.post(f"/claims/{claim_id}/valuation/adjust", data={"csrf_token": token, "line_id": "L2", "amount": "150.00", "reason": "良种鸡"})
     page = client.get(f"/claims/{claim_id}").get_data(as_text=True)
-    assert "¥1,350.00" in page and "良种鸡" in page
+    assert "¥1,350.00" in page and "良种鸡" in page and 'id="countersign-needed"' in page
+    assert 'id="countersign-form"' not in page  # the officer who adjusted does not countersign
+    client.post(f"/claims/{claim_id}/value", data={"csrf_token": token})
+    with app.app_context():
+        assert db.session.get(Claim, claim_id).status.value == "confirmed"  # above the engine's figure: not alone
+    second = app.test_client()
+    login(second, "officer2")
+    assert 'id="countersign-form"' in second.get(f"/claims/{claim_id}").get_data(as_text=True)
+    countersigned = second.post(f"/claims/{claim_id}/valuation/countersign", data={"csrf_token": csrf_token(second, f"/claims/{claim_id}")})
+    assert countersigned.status_code == 302
+    assert "周伟" in client.get(f"/claims/{claim_id}").get_data(as_text=True)  # who countersigned
     assert client.post(f"/claims/{claim_id}/value", data={"csrf_token": token}).status_code == 302
     with app.app_context():
         claim = db.session.get(Claim, claim_id)
@@ -47,7 +57,6 @@ def test_officer_sees_the_quote_saves_adjusts_and_submits(app: Flask, as_user) -
         valuation = db.session.execute(select(ClaimValuation).where(ClaimValuation.claim_id == claim_id)).scalar_one()
         assert valuation.frozen_at is not None and valuation.total == Decimal("1350.00")
     villager = app.test_client()
-    from tests.conftest import login
 
     login(villager, "13800000001")
     assert "¥1,350.00" in villager.get(f"/claims/{claim_id}").get_data(as_text=True)  # the claimant can follow every fen

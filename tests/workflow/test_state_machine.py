@@ -16,7 +16,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from sqlalchemy import select
 
 from claims.accounts.models import Role
-from claims.accounts.services import create_user, find_user
+from claims.accounts.services import find_user
 from claims.core.time import utcnow
 from claims.extensions import db
 from claims.intake import review
@@ -30,7 +30,7 @@ from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineI
 from claims.workflow.audit import verify_chain
 from claims.workflow.models import AuditEvent
 from claims.workflow.services import WorkflowError
-from tests.factories import confirm_by_code
+from tests.factories import confirm_by_code, new_staff
 from tests.intake.images import jpeg_bytes
 from tests.workflow.conftest import file_claim
 
@@ -132,7 +132,7 @@ class ClaimLife(RuleBasedStateMachine):
 def test_random_action_sequences_keep_the_rules(ctx) -> None:  # type: ignore[no-untyped-def]
     nan = find_user("officer").region
     for login in ("o3", "o4"):
-        create_user(login=login, name=f"勘查员{login}", role=Role.OFFICER, region=nan, password="Survey#2026x")
+        new_staff(login=login, name=f"勘查员{login}", role=Role.OFFICER, region=nan)
     db.session.commit()
     run_state_machine_as_test(
         ClaimLife,
