@@ -83,6 +83,12 @@ def assigned_surveyors(claim: Claim, data: dict[str, Any]) -> list[User]:
     return list(data.get("surveyors", []))
 
 
+def clerks_and_officers_if_a_clerk_filed(claim: Claim, data: dict[str, Any]) -> list[User]:
+    """A claim a clerk filed is accepted by another clerk of the township or by a county officer: all hear of it."""
+    clerks = township_clerks(claim, data)
+    return clerks + county_officers(claim, data) if claim.filed_by.role == Role.CLERK else clerks
+
+
 def clerks_if_submitted(claim: Claim, data: dict[str, Any]) -> list[User]:
     """A draft withdrawn before it was ever submitted concerns nobody but its filer."""
     return township_clerks(claim, data) if claim.number else []
@@ -167,12 +173,12 @@ _TABLE = (
     Transition(
         "submit", _l("Submit"), {S.DRAFT}, S.SUBMITTED, FILERS,
         guards=(intake.submission_complete,), effect=intake.prepare_for_intake,
-        notice=Notice(_l("Claim %(number)s was submitted and waits for intake."), township_clerks),
+        notice=Notice(_l("Claim %(number)s was submitted and waits for intake."), clerks_and_officers_if_a_clerk_filed),
     ),
     Transition(
         "resubmit", _l("Submit again"), {S.RETURNED}, S.SUBMITTED, FILERS,
         guards=(intake.submission_complete,), effect=intake.prepare_for_intake,
-        notice=Notice(_l("Claim %(number)s was corrected and submitted again."), township_clerks),
+        notice=Notice(_l("Claim %(number)s was corrected and submitted again."), clerks_and_officers_if_a_clerk_filed),
     ),
     Transition(
         "withdraw", _l("Withdraw"), {S.DRAFT, S.SUBMITTED, S.RETURNED}, S.WITHDRAWN, FILERS,
@@ -331,6 +337,9 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in _TABLE}
 EVENT_NOTICES: dict[str, Notice] = {
     "payment_failed": Notice(
         _l("Claim %(number)s: the bank could not pay. Please check and correct the bank account."), both(township_clerks, claimant), sms_claimant=True
+    ),
+    "countersign_needed": Notice(
+        _l("Claim %(number)s: a valuation line was raised above the schedule's figure; another officer must countersign it."), county_officers
     ),
     "second_approval": Notice(_l("Claim %(number)s: one of two approvals is recorded; your approval is needed too."), other_approvers),
     "bank_account_changed": Notice(

@@ -54,7 +54,7 @@ def adjust(claim_id: int):  # type: ignore[no-untyped-def]
         return render_detail(claim, {"adjust": form}, 422)
     return run_action(
         claim,
-        lambda: services.adjust_line(valuation, form.line_id.data, form.amount.data, form.reason.data, actor=g.user, expected_version=version_of(form)),
+        lambda: operations.adjust_line_step(valuation, form.line_id.data, form.amount.data, form.reason.data, actor=g.user, expected_version=version_of(form)),
         services.adjusted_message(),
     )
 

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from claims.accounts.services import find_user
 from claims.extensions import db
 from claims.valuation import services as valuing
-from claims.valuation.operations import value_claim_step
+from claims.valuation.operations import adjust_line_step, value_claim_step
 from claims.valuation.schedules import import_schedule, publish_schedule
 from claims.valuation.services import adjust_line, compute_valuation, current_valuation
-from claims.workflow.models import AuditEvent
+from claims.workflow.models import AuditEvent, Notification
 from claims.workflow.services import WorkflowError
 from claims.workflow.states import ClaimStatus
 
@@ -90,3 +90,12 @@ def test_the_cap_still_applies_after_an_adjustment(confirmed) -> None:  # type: 
     value_claim_step(claim, actor=find_user("officer"))
     db.session.commit()
     assert current_valuation(claim).total == D("80000.00")
+
+
+def test_the_other_officers_hear_that_a_countersignature_waits(confirmed) -> None:  # type: ignore[no-untyped-def]
+    claim = confirmed()
+    valuation = compute_valuation(claim, actor=find_user("officer"))
+    adjust_line_step(valuation, "L1", BIG, "按实际损失", actor=find_user("officer"))
+    db.session.commit()
+    query = select(Notification.kind).where(Notification.user_id == find_user("officer2").id, Notification.claim_id == claim.id)
+    assert "countersign_needed" in list(db.session.execute(query).scalars())

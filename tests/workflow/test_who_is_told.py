@@ -79,3 +79,10 @@ def test_every_step_tells_the_next_actor(app):  # type: ignore[no-untyped-def]
         db.session.commit()
         assert _kinds("insurer", claim)[-1] == "approve:insurer", "the insurer hears that it must pay"
         assert _kinds(villager, claim)[-1] == "approve"
+
+
+def test_a_claim_a_clerk_filed_is_announced_to_the_county_officers_too(ctx):  # type: ignore[no-untyped-def]
+    claim = file_claim("clerk")
+    db.session.commit()
+    assert _kinds("officer", claim) == ["submit"], "the filing clerk may not accept it: the officers hear of it"
+    assert _kinds("clerk", claim) == [], "not the actor"
