@@ -45,6 +45,7 @@ from claims.regions.models import LimitKind
 from claims.regions.services import DEFAULT_LIMITS
 from claims.regions.settings import SPECS
 from claims.survey import steps as survey
+from claims.survey.permissions import declaration_problem
 from claims.valuation import steps as valuation
 from claims.workflow.audit import lock_chain, record_event
 from claims.workflow.models import AuditEvent, Notification, OutboxMessage
@@ -92,6 +93,11 @@ def clerks_and_officers_if_a_clerk_filed(claim: Claim, data: dict[str, Any]) -> 
 def clerks_if_submitted(claim: Claim, data: dict[str, Any]) -> list[User]:
     """A draft withdrawn before it was ever submitted concerns nobody but its filer."""
     return township_clerks(claim, data) if claim.number else []
+
+
+def also_texted(claim: Claim, data: dict[str, Any]) -> list[str]:
+    """The mobile numbers an event names besides the claimant's (the one a change replaced)."""
+    return list(data.get("also_texted", []))
 
 
 def nobody(claim: Claim, data: dict[str, Any]) -> list[User]:
@@ -230,12 +236,24 @@ _TABLE = (
     Transition(
         "confirm", _l("Confirm the verified loss"), {S.SURVEYED}, S.CONFIRMED, CONFIRMERS,
         guards=(survey.confirmer_ok,), effect=survey.on_confirmation,
-        notice=Notice(_l("Claim %(number)s: the claimant confirmed the verified loss."), county_officers),
+        notice=(
+            Notice(_l("Claim %(number)s: the claimant confirmed the verified loss."), county_officers),
+            Notice(
+                _l("Claim %(number)s: your confirmation of the verified loss was recorded; the county values it next."),
+                claimant, sms_claimant=True, key="claimant",
+            ),
+        ),
     ),
     Transition(
         "dispute", _l("Dispute the verified loss"), {S.SURVEYED}, S.DISPUTED, CONFIRMERS,
         guards=(survey.confirmer_ok,), effect=survey.on_confirmation,
-        notice=Notice(_l("Claim %(number)s: the claimant disputes the verified loss; assign a second survey."), county_officers),
+        notice=(
+            Notice(_l("Claim %(number)s: the claimant disputes the verified loss; assign a second survey."), county_officers),
+            Notice(
+                _l("Claim %(number)s: your dispute of the verified loss was recorded; other surveyors will survey again."),
+                claimant, sms_claimant=True, key="claimant",
+            ),
+        ),
     ),
     # Valuation (claims.valuation) and the insurer (claims.insurance) --------------------------------
     Transition(
@@ -341,11 +359,21 @@ EVENT_NOTICES: dict[str, Notice] = {
     "countersign_needed": Notice(
         _l("Claim %(number)s: a valuation line was raised above the schedule's figure; another officer must countersign it."), county_officers
     ),
+    # Whoever links a claim filed for a villager, the number given at filing hears of it (a stranger cannot).
+    "claim_code_issued": Notice(
+        _l("Claim %(number)s: the township issued a claim code to link the claim to a phone account. If you did not ask for it, tell your township."),
+        nobody,
+        sms_claimant=True,
+    ),
+    "account_linked": Notice(
+        _l("Claim %(number)s was linked to the account of mobile %(mobile)s. If this is not you, tell your township at once."), nobody, sms_claimant=True
+    ),
     "second_approval": Notice(_l("Claim %(number)s: one of two approvals is recorded; your approval is needed too."), other_approvers),
     "bank_account_changed": Notice(
         _l("Claim %(number)s: the compensation will be paid into the account %(account)s. If you did not ask for this change, tell your township at once."),
         claimant,
         sms_claimant=True,
+        sms_to=also_texted,
     ),
 }
 
@@ -429,6 +457,9 @@ def check_step(
         raise ClaimChanged()
     if not actor.active or not can_view_claim(actor, claim) or actor.role not in transition.roles:
         raise WorkflowError(_("You may not take this step on this claim."))
+    undeclared = declaration_problem(actor)  # staff declare their relatives (or none) before any step
+    if undeclared:
+        raise WorkflowError(undeclared)
     if claim.status not in transition.sources:
         raise WorkflowError(_("This step is not possible while the claim is “%(status)s”.", status=claim.status.title))
     if transition.reason_required and not (reason and reason.strip()):
@@ -471,8 +502,9 @@ def send_notice(claim: Claim, kind: str, notice: Notice, *, actor: User, data: d
             db.session.add(OutboxMessage(channel="sms", recipient=mobile, body=body, claim_id=claim.id))
 
 
-def notify_event(claim: Claim, kind: str, *, actor: User, params: dict[str, str] | None = None) -> None:
-    send_notice(claim, kind, EVENT_NOTICES[kind], actor=actor, data={"params": params or {}})
+def notify_event(claim: Claim, kind: str, *, actor: User, params: dict[str, str] | None = None, also_texted: list[str] | None = None) -> None:
+    """An event's notice; `also_texted`: mobiles texted besides the claimant's (the number a change replaced)."""
+    send_notice(claim, kind, EVENT_NOTICES[kind], actor=actor, data={"params": params or {}, "also_texted": also_texted or []})
 
 
 def issue_documents(claim: Claim, documents: Iterable[Document], *, actor: User) -> None:

@@ -302,9 +302,10 @@ FAILURE = frozenset({"FAILED", "FAIL", "失败"})
 def parse_amount(value: str | None) -> Decimal | None:
     """Yuan as the bank writes them (`3965.00`, `3,965.00`); None when it is no amount."""
     try:
-        return Decimal((value or "").strip().replace(",", ""))
+        amount = Decimal((value or "").strip().replace(",", ""))
     except InvalidOperation:
         return None
+    return amount if amount.is_finite() else None  # NaN and Infinity are no amounts
 
 
 def _apply_row(payment: Payment, row: dict[str, Any], number: int, report: ImportReport, actor: User) -> None:

@@ -31,7 +31,6 @@ from claims.documents.formats import cn_date
 from claims.intake.models import Claim, LossLine, PhotoStage
 from claims.survey.models import Evidence, FieldSurvey, GrowthStage, VerifiedLoss
 from claims.survey.services import latest_survey
-from claims.workflow.codes import issue_claim_code
 from claims.workflow.reasons import CorrectionItem, RefusalReason
 
 ZH = "zh_CN"
@@ -86,7 +85,6 @@ def receipt_data(claim: Claim) -> ReceiptData:
             next_step="县级林业主管部门将组织人员进行现场勘查，请保持联系电话畅通并保护好受损现场。",
             survey_due=claim.due_at,
             estimated_amount=claim.estimated_amount,
-            claim_code=issue_claim_code(claim.id) if claim.claimant_user_id is None else None,
         )
 
 

@@ -66,9 +66,6 @@ class ReceiptData:
     next_step: str
     survey_due: date | None = None
     estimated_amount: Decimal | None = None
-    # For a claim filed for a villager with no linked account: the one-time code that links it to their account.
-    # Printed only: kept out of the document's data attachment; the database holds its hash alone.
-    claim_code: str | None = field(default=None, metadata={"printed_only": True})
 
 
 @dataclass
@@ -205,7 +202,7 @@ class PaymentListData:
 def to_jsonable(value: Any) -> Any:
     """Dataclasses to dicts; Decimal as a string of yuan ("12345.67"), dates as ISO 8601."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value) if not f.metadata.get("printed_only")}
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
     if isinstance(value, dict):

@@ -9,12 +9,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from claims.accounts.models import Role, User
-from claims.core.crypto import lookup_hash, mask_account
+from claims.core.crypto import lookup_hash, mask_account, mask_mobile
 from claims.extensions import db
 from claims.intake.evidence import evidence_flags
 from claims.intake.models import Claim
 from claims.intake.services import (
-    BANK_FIELDS,
+    PAYMENT_CONTACT_FIELDS,
     ClaimInput,
     FilingOutcome,
     PhotoUpload,
@@ -57,6 +57,7 @@ def _unlinked_claims(user: User, id_number: str) -> list[Claim]:
 def _link(claim: Claim, user: User, proof: str) -> None:
     claim.claimant_user = user
     record_event(entity="claim", action="account_linked", actor=user, claim=claim, changes={"account": user.id, "proof": proof})
+    notify_event(claim, "account_linked", actor=user, params={"mobile": mask_mobile(user.mobile)})
 
 
 def link_by_mobile_code(user: User, code: str, id_number: str) -> list[Claim]:
@@ -103,6 +104,7 @@ def issue_claim_code(claim: Claim, *, actor: User) -> str:
         raise WorkflowError(_("A claim code is given for a submitted claim."))
     code = new_claim_code(claim.id)
     record_event(entity="claim", action="claim_code_issued", actor=actor, claim=claim)
+    notify_event(claim, "claim_code_issued", actor=actor)
     return code
 
 
@@ -113,10 +115,12 @@ def save_filing(claim: Claim, data: ClaimInput, uploads: list[PhotoUpload], *, a
     is kept and the rest saved); the claimant is told of every change, by text message and in the app."""
     bank_problem = bank_change_problem(claim, data, actor=actor)
     if bank_problem:
-        data = replace(data, bank_name=claim.bank_name, bank_account=claim.bank_account)
+        data = replace(data, bank_name=claim.bank_name, bank_account=claim.bank_account, claimant_mobile=claim.claimant_mobile)
+    mobile_before = claim.claimant_mobile
     changed = update_draft(claim, data, actor=actor)
-    if claim.number is not None and set(BANK_FIELDS) & set(changed):
-        notify_event(claim, "bank_account_changed", actor=actor, params={"account": mask_account(claim.bank_account)})
+    if claim.number is not None and set(PAYMENT_CONTACT_FIELDS) & set(changed):
+        also = [mobile_before] if mobile_before and mobile_before != claim.claimant_mobile else []
+        notify_event(claim, "bank_account_changed", actor=actor, params={"account": mask_account(claim.bank_account)}, also_texted=also)
     db.session.flush()
     db.session.expire(claim, ["county", "township", "village", "species"])
     # On a submit, prepare_submission flags every photo once; otherwise the new ones are flagged here.

@@ -82,6 +82,8 @@ class PhotoProblem:
 SENSITIVE_FIELDS = frozenset({"claimant_id_number", "bank_account"})
 CLAIM_FIELDS = tuple(f for f in ClaimInput.__dataclass_fields__ if f not in ("losses", "bank_change_reason"))
 BANK_FIELDS = ("bank_name", "bank_account")
+# What decides where the money and the claimant's texts go: changed by anyone but the claimant, with a reason.
+PAYMENT_CONTACT_FIELDS = (*BANK_FIELDS, "claimant_mobile")
 
 
 def find_by_submission_key(key: str) -> Claim | None:
@@ -138,12 +140,13 @@ def update_draft(claim: Claim, data: ClaimInput, *, actor: User) -> list[str]:
 
 
 def bank_change_problem(claim: Claim, data: ClaimInput, *, actor: User) -> str | None:
-    """Anyone but the claimant who changes the bank account of a filed claim says why (the claimant is told)."""
-    if claim.number is None or not claim.bank_account or actor.id == claim.claimant_user_id:
+    """Anyone but the claimant who changes the bank account or the mobile number of a filed claim (setting one where
+    there was none too) says why; the claimant is told, at the mobile number as it was and as it is."""
+    if claim.number is None or actor.id == claim.claimant_user_id:
         return None
-    if all(getattr(data, name) == getattr(claim, name) for name in BANK_FIELDS) or (data.bank_change_reason or "").strip():
+    if all(getattr(data, name) == getattr(claim, name) for name in PAYMENT_CONTACT_FIELDS) or (data.bank_change_reason or "").strip():
         return None
-    return _("Say why the bank account is changed: the claimant will be told.")
+    return _("Say why the bank account or the mobile number is changed: the claimant will be told.")
 
 
 def _loss_tuple(line: LossInput | LossLine) -> tuple[object, ...]:

@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from claims.accounts.models import Role, User
+from claims.extensions import db
 from claims.intake.models import Claim
 from claims.intake.services import prepare_submission, submission_problems
 from claims.regions.models import LimitKind
 from claims.regions.services import due_date
 from claims.regions.settings import county_setting
 from claims.survey.permissions import kin_problem
+from claims.workflow.models import AuditEvent
 from claims.workflow.reasons import CorrectionItem, RefusalReason
 from claims.workflow.states import ClaimStatus
 
@@ -36,9 +39,17 @@ def may_withdraw(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
 def not_the_filer(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
     """Another clerk of the township or a county officer takes intake of a claim a clerk filed, unless the county
     allows its one-clerk townships otherwise (the claim then records it: `accepted_by_filer`)."""
-    if actor.id != claim.filed_by_id or county_setting(claim.county, "filer_may_accept"):
+    if county_setting(claim.county, "filer_may_accept"):
         return None
-    return _("You filed this claim: another clerk of the township or a county officer takes its intake.")
+    if actor.id == claim.filed_by_id or actor.id == last_submitter(claim):
+        return _("You filed this claim: another clerk of the township or a county officer takes its intake.")
+    return None
+
+
+def last_submitter(claim: Claim) -> int | None:
+    """Who submitted the claim last (a clerk who rewrote and resubmitted a returned claim counts as its filer)."""
+    query = select(AuditEvent.actor_id).where(AuditEvent.claim_id == claim.id, AuditEvent.action.in_(("submit", "resubmit"))).order_by(AuditEvent.id.desc())
+    return db.session.execute(query.limit(1)).scalar_one_or_none()
 
 
 def not_kin(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:

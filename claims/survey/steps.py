@@ -13,7 +13,7 @@ from claims.regions.models import LimitKind
 from claims.regions.services import due_date
 from claims.regions.settings import county_setting
 from claims.survey.models import ClaimantConfirmation, ConfirmationMethod, FieldSurvey, SurveyAssignment, VerifiedLoss
-from claims.survey.permissions import conflict_problem, current_assignment, earlier_surveyor_ids, is_assigned_surveyor
+from claims.survey.permissions import conflict_problem, current_assignment, earlier_surveyor_ids, is_assigned_surveyor, kin_problem
 from claims.survey.services import ConfirmationInput, SurveyInput
 from claims.workflow.reasons import RefusalReason
 from claims.workflow.states import ClaimStatus
@@ -79,6 +79,10 @@ def confirmer_ok(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
         return _("Upload the scan or photo of the signed paper form.")
     if actor.role == Role.CLERK and not info.attested:
         return _("Attest that the claimant signed the uploaded form.")
+    if actor.role == Role.CLERK:  # the clerk who attests is no relative of the claimant
+        problem = kin_problem(claim, actor)
+        if problem:
+            return problem
     if not info.confirmed and not (info.statement or "").strip():
         return _("Say what the claimant disputes.")
     return None

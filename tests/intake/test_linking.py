@@ -82,17 +82,22 @@ def test_the_claim_code_on_the_receipt_links_with_the_id_number_once(ctx):  # ty
         link_by_claim_code(find_user("13800000001"), code, ID_NUMBER)
 
 
-def test_the_receipt_of_a_clerk_filed_claim_prints_a_claim_code(ctx):  # type: ignore[no-untyped-def]
+def test_no_claim_code_is_stored_in_the_receipt_and_the_filed_number_hears_of_codes_and_links(ctx):  # type: ignore[no-untyped-def]
+    """The stored receipt is read by every staff member of the claim (and its insurer): a live code there would let
+    any of them link the claim to an account of their own. The clerk hands a code over once; the mobile given at
+    filing is texted when a code is issued and when the claim is linked."""
     from claims.documents.builders import receipt_data
     from claims.documents.data import to_jsonable
-    from claims.workflow.codes import OneTimeCode
+    from claims.intake.operations import issue_claim_code, link_by_claim_code
+    from claims.workflow.models import OutboxMessage
 
     claim = file_claim("clerk")
-    data = receipt_data(claim)
-    assert data.claim_code and len(data.claim_code.replace("-", "")) == 8
-    assert "claim_code" not in to_jsonable(data)  # printed only: not in the document's data attachment
-    rows = db.session.execute(select(OneTimeCode).where(OneTimeCode.claim_id == claim.id)).scalars().all()
-    assert rows and all(data.claim_code not in (r.code_hash or "") for r in rows)  # only a hash is stored
+    assert "claim_code" not in to_jsonable(receipt_data(claim))
+    code = issue_claim_code(claim, actor=find_user("clerk"))
+    link_by_claim_code(find_user("13800000002"), code, ID_NUMBER)
+    db.session.commit()
+    texts = db.session.execute(select(OutboxMessage.body).where(OutboxMessage.recipient == claim.claimant_mobile)).scalars().all()
+    assert any("案件码" in t for t in texts) and any("关联" in t for t in texts)
 
 
 def test_an_sms_code_expires(ctx):  # type: ignore[no-untyped-def]

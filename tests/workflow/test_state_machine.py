@@ -65,7 +65,8 @@ def _perform(claim, action: str, actor, pick: int) -> None:  # type: ignore[no-u
         scan = PhotoUpload(jpeg_bytes(seed=900 + pick), "scan.jpg") if method == ConfirmationMethod.PAPER else None
         info = ConfirmationInput(action == "confirm", method, statement="有异议" if action == "dispute" else None, paper_scan=scan, attested=True)
         record_confirmation(claim, info, actor=actor)
-    elif action in ("submit", "resubmit"):
+    elif action in ("submit", "resubmit") and claim.status in TRANSITIONS[action].sources:
+        # The filing page picks submit or resubmit from the state; the other one goes to the engine (and is refused).
         data = ClaimInput(
             **{k: getattr(claim, k) for k in CLAIM_FIELDS},
             losses=[LossInput(x.category, x.item, x.quantity, x.unit) for x in claim.losses],
