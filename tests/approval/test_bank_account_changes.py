@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from claims.accounts.services import find_user
-from claims.approval import operations, payments
+from claims.approval import payments
 from claims.approval.models import Decision
-from claims.core import time as clock
 from claims.extensions import db
 from claims.intake import review
 from claims.intake import services as intake
@@ -23,7 +21,7 @@ from claims.workflow.history import claim_history
 from claims.workflow.models import AuditEvent, Notification, OutboxMessage
 from claims.workflow.services import WorkflowError
 from claims.workflow.states import ClaimStatus
-from tests.approval.conftest import valued_claim
+from tests.approval.conftest import approved_chaling_claims
 from tests.conftest import csrf_token, login
 from tests.factories import open_form, parse_form, post_form
 from tests.workflow.conftest import file_claim
@@ -71,13 +69,7 @@ def test_the_claimant_changes_their_own_account_without_a_reason(ctx):  # type: 
 
 
 def _approved(seed: int):  # type: ignore[no-untyped-def]
-    claim = valued_claim("chaling", seed=seed)
-    operations.create_notice_batch(claim.township, [claim], clock.local_today(), actor=find_user("clerk_cl"))
-    db.session.commit()
-    clock.freeze(clock.utcnow() + timedelta(days=8))
-    operations.approve(claim, actor=find_user("approver_cl"))
-    db.session.commit()
-    return claim
+    return approved_chaling_claims(seed)[0]
 
 
 def _export(batch):  # type: ignore[no-untyped-def]

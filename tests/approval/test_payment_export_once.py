@@ -6,32 +6,24 @@ from __future__ import annotations
 import csv
 import io
 import threading
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from claims.accounts.services import find_user
-from claims.approval import operations, payments
+from claims.approval import payments
 from claims.approval.models import Payment, PaymentBatch, PaymentStatus, Settlement
-from claims.core import time as clock
 from claims.extensions import db
 from claims.intake.models import Claim
 from claims.workflow.models import AuditEvent
 from claims.workflow.services import WorkflowError
 from claims.workflow.states import ClaimStatus
-from tests.approval.conftest import valued_claim
+from tests.approval.conftest import approved_chaling_claims
 from tests.conftest import csrf_token, login
 
 
 def _approved_batch(*seeds: int) -> PaymentBatch:
-    claims = [valued_claim("chaling", seed=seed, filer=f"1380000000{n + 1}") for n, seed in enumerate(seeds)]
-    operations.create_notice_batch(claims[0].township, claims, clock.local_today(), actor=find_user("clerk_cl"))
-    db.session.commit()
-    clock.freeze(clock.utcnow() + timedelta(days=8))
-    for claim in claims:
-        operations.approve(claim, actor=find_user("approver_cl"))
-    db.session.commit()
+    claims = approved_chaling_claims(*seeds)
     batch = payments.create_batch(claims[0].county, actor=find_user("approver_cl"))
     db.session.commit()
     return batch

@@ -5,8 +5,6 @@ NaN amount is refused cleanly."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import select
 
@@ -22,7 +20,7 @@ from claims.regions.models import Region
 from claims.workflow.models import OutboxMessage
 from claims.workflow.services import WorkflowError
 from claims.workflow.states import ClaimStatus
-from tests.approval.conftest import valued_claim
+from tests.approval.conftest import approved_chaling_claims, valued_claim
 from tests.factories import advance, new_staff
 from tests.workflow.conftest import file_claim
 
@@ -82,12 +80,7 @@ def test_the_claimant_is_texted_the_answer_recorded_for_them(ctx):  # type: igno
 
 
 def test_a_bank_file_with_a_nan_amount_is_refused_without_an_error(ctx):  # type: ignore[no-untyped-def]
-    claim = valued_claim("chaling", seed=4)
-    operations.create_notice_batch(claim.township, [claim], clock.local_today(), actor=find_user("clerk_cl"))
-    db.session.commit()
-    clock.freeze(clock.utcnow() + timedelta(days=8))
-    operations.approve(claim, actor=find_user("approver_cl"))
-    db.session.commit()
+    (claim,) = approved_chaling_claims(4)
     batch = payments.create_batch(claim.county, actor=find_user("approver_cl"))
     payments.export_csv(batch, actor=find_user("approver_cl"))
     db.session.commit()
