@@ -56,7 +56,7 @@ def _unlinked_claims(user: User, id_number: str) -> list[Claim]:
 
 def _link(claim: Claim, user: User, proof: str) -> None:
     claim.claimant_user = user
-    record_event(entity="claim", action="account_linked", actor=user, claim=claim, changes={"account": user.id, "proof": proof})
+    record_event(entity="claim", action="account_linked", actor=user, claim=claim, changes={"user": user.id, "proof": proof})
     notify_event(claim, "account_linked", actor=user, params={"mobile": mask_mobile(user.mobile)})
 
 

@@ -229,3 +229,15 @@ def test_a_claim_code_dies_after_a_few_wrong_id_numbers(ctx):  # type: ignore[no
     with pytest.raises(CodeRejected):  # now even the right ID number is refused: the clerk gives a new code
         link_by_claim_code(villager, code, ID_NUMBER)
     assert claim.claimant_user_id is None
+
+
+def test_the_history_tells_the_link_in_words_without_an_account_number(ctx):  # type: ignore[no-untyped-def]
+    from claims.intake.operations import issue_claim_code, link_by_claim_code
+    from claims.workflow.history import ACTION_TEXT, claim_history
+
+    claim = file_claim("clerk")
+    link_by_claim_code(find_user("13800000002"), issue_claim_code(claim, actor=find_user("clerk")), ID_NUMBER)
+    db.session.commit()
+    texts = [line.text for line in claim_history(claim.id)]
+    linked = str(ACTION_TEXT["account_linked"])
+    assert str(ACTION_TEXT["claim_code_issued"]) in texts and linked in texts  # the words, not "Recorded a change: 17"
