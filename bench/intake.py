@@ -235,8 +235,8 @@ def csrf_token(client: FlaskClient, path: str) -> str:
     return match.group(1) or match.group(2)
 
 
-def filing_body(inst: Instance, token: str, photos: list[bytes], claim: int, now: datetime) -> tuple[str, bytes]:
-    """The multipart body the filing form sends: every field valid, three photos, action=submit."""
+def filing_body(inst: Instance, token: str, photos: list[bytes], claim: int, now: datetime, mobile: str = VILLAGER) -> tuple[str, bytes]:
+    """The multipart body the filing form sends: every field valid, three photos, action=submit, by ``mobile``."""
     incident = (now - timedelta(days=1)).replace(hour=20, minute=30, second=0, microsecond=0)
     names = [f"IMG_{claim:04d}_{k}.jpg" for k in range(len(photos))]
     meta = [
@@ -250,7 +250,7 @@ def filing_body(inst: Instance, token: str, photos: list[bytes], claim: int, now
             "version": "",
             "claimant_name": "张建国",
             "claimant_id_number": resident_id("43232219720808002"),
-            "claimant_mobile": VILLAGER,
+            "claimant_mobile": mobile,
             "claimant_address": "南县三仙湖镇利群村5组",
             "bank_name": "湖南南县农村商业银行",
             "bank_account": "6214 8312 3456 7890",
