@@ -113,12 +113,6 @@ def _serial_columns(table) -> list[str]:  # type: ignore[no-untyped-def]
     return [c.name for c in columns if len(columns) == 1 and isinstance(c.type, Integer) and c.autoincrement in (True, "auto")]
 
 
-def _serial_columns(table) -> list[str]:  # type: ignore[no-untyped-def]
-    """Integer single-column primary keys, which PostgreSQL fills from a sequence."""
-    columns = list(table.primary_key.columns)
-    return [c.name for c in columns if len(columns) == 1 and isinstance(c.type, Integer) and c.autoincrement in (True, "auto")]
-
-
 def base_config(url: str, workdir: Path) -> dict[str, object]:
     return {
         "TESTING": True,
