@@ -177,9 +177,18 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
     dbs.drop()
 
 
+class ClosingClient(FlaskClient):
+    """Reads each response whole and closes it, as a WSGI server does once it has sent it: a streamed file
+    (a photo from the store) is then closed at once, not left to the garbage collector (a ResourceWarning)."""
+
+    def open(self, *args, buffered: bool = True, **kwargs):  # type: ignore[no-untyped-def, override]
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def session_app(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     app = create_app(base_config(databases.url, tmp_path_factory.mktemp("app")))
+    app.test_client_class = ClosingClient
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 
 from claims import create_app
 from claims.core.backup import create_backup, restore_backup, verify_backup
-from claims.core.storage import get_storage
+from claims.core.storage import LocalStorage, get_storage
 from claims.extensions import db
 from claims.intake.models import Claim, Photo
 from claims.workflow.audit import verify_chain
@@ -37,7 +37,7 @@ def test_backup_restores_with_every_file_and_an_intact_audit_chain(app, tmp_path
     else:
         url = f"sqlite:///{tmp_path / 'restored.db'}"
     uploads = tmp_path / "restored-uploads"
-    restore_backup(folder, url, uploads)
+    restore_backup(folder, url, LocalStorage(uploads))
     restored_files = [*folder.rglob("*"), uploads, *uploads.rglob("*"), *([] if IS_PG else [tmp_path / "restored.db"])]
     wrong = [f"{p}: {oct(p.stat().st_mode & 0o777)}" for p in [folder, *restored_files] if p.stat().st_mode & 0o777 != (0o700 if p.is_dir() else 0o600)]
     assert not wrong, f"backups and restored files are owner-only: {wrong}"
