@@ -118,6 +118,7 @@ def backup_cli() -> None: ...
 
 
 @backup_cli.command("create")
+@with_appcontext
 @click.argument("dest", required=False)
 def backup_create(dest: str | None) -> None:
     """Write an online, consistent backup under DEST: a folder, or s3://bucket/prefix for one archive object.
@@ -128,6 +129,7 @@ def backup_create(dest: str | None) -> None:
 
 
 @backup_cli.command("verify")
+@with_appcontext
 @click.argument("source")
 def backup_verify(source: str) -> None:
     """Check every file of a backup (a folder or an s3:// archive) against its manifest (exit 1 when anything is wrong)."""
@@ -141,6 +143,7 @@ def backup_verify(source: str) -> None:
 
 
 @backup_cli.command("restore")
+@with_appcontext
 @click.argument("source")
 def backup_restore(source: str) -> None:
     """Restore SOURCE (a folder or an s3:// archive) into this app's empty database and empty file store,
