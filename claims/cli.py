@@ -99,6 +99,7 @@ def uploads_cli() -> None: ...
 
 
 @uploads_cli.command("sweep")
+@with_appcontext
 @click.option("--grace-hours", default=24, show_default=True, help="Only files older than this.")
 @click.option("--delete", is_flag=True, help="Remove the orphans (without it: a dry run that lists them).")
 def uploads_sweep(grace_hours: int, delete: bool) -> None:
