@@ -20,7 +20,6 @@ def any_app(request: pytest.FixtureRequest) -> Flask:
     return request.getfixturevalue("app" if request.param == "local" else "s3_app")
 
 
-@pytest.mark.xfail(strict=True, reason="the sweep counts only photo rows: issued documents look orphaned")
 def test_the_sweep_removes_only_orphans_and_keeps_photos_and_documents(any_app: Flask) -> None:
     with any_app.app_context():
         advance(file_claim(seed=61), "accepted")  # two photos (three copies each) and the receipt
