@@ -34,6 +34,7 @@ from flask import current_app
 from sqlalchemy.engine import make_url
 
 from claims.core.storage import DIR_MODE, FILE_MODE, Storage, get_storage, private_dir, private_file, shard_of
+from claims.core.storage_s3 import ArchiveStore
 from claims.core.time import utcnow
 
 MANIFEST = "manifest.json"
@@ -218,8 +219,5 @@ def opened_backup(source: str) -> Iterator[Path]:
         yield unpack(archive, Path(tmp) / "unpacked")
 
 
-def _archives(url: str):  # type: ignore[no-untyped-def]
-    # Imported here: boto3 is the optional extra `s3`; a folder destination needs none of it.
-    from claims.core.storage_s3 import ArchiveStore
-
+def _archives(url: str) -> ArchiveStore:
     return ArchiveStore.from_url(url, current_app.config)

@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, NamedTuple, Protocol
+from typing import IO, Any, Protocol
 
 from flask import Response, current_app, redirect, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 from werkzeug.wsgi import wrap_file
+
+from claims.core.storage_keys import StoredFile, new_key, shard_of
+from claims.core.storage_s3 import S3Storage
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -47,13 +49,6 @@ def private_file(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
 
 
-class StoredFile(NamedTuple):
-    """An open stored file, read in chunks (never whole), and its size in bytes."""
-
-    stream: IO[bytes]
-    size: int
-
-
 class Storage(Protocol):
     def put(self, data: bytes, suffix: str = "") -> str: ...
     def put_as(self, key: str, stream: IO[bytes]) -> None: ...
@@ -65,22 +60,6 @@ class Storage(Protocol):
     def keys_older_than(self, seconds: float) -> Iterator[str]: ...
     def presigned_url(self, key: str, seconds: int, filename: str | None, content_type: str, cache_control: str) -> str | None: ...
     def origin(self) -> str | None: ...
-
-
-def new_key(suffix: str = "") -> str:
-    return check_key(secrets.token_hex(16) + suffix)
-
-
-def check_key(key: str) -> str:
-    """A key is one file name: no folder, no parent, no hidden name (keys come from our rows, never from input)."""
-    if not key or "/" in key or "\\" in key or key.startswith(".") or len(key) < 3:
-        raise ValueError("invalid storage key")
-    return key
-
-
-def shard_of(key: str) -> str:
-    """The folder (or key prefix) a key is kept under: its first two characters."""
-    return check_key(key)[:2]
 
 
 class LocalStorage:
@@ -153,9 +132,6 @@ def storage_from_config(config: Any) -> Storage:
         return LocalStorage(config["UPLOAD_FOLDER"])
     if not url.startswith("s3://"):
         raise ValueError("STORAGE_URL must be s3://bucket/prefix (or unset, for the folder UPLOAD_FOLDER)")
-    # Imported here, not at the top: boto3 is the optional extra `s3`, and a folder needs none of it.
-    from claims.core.storage_s3 import S3Storage
-
     return S3Storage.from_config(config)
 
 

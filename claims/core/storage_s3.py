@@ -19,11 +19,14 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from claims.core.storage_keys import StoredFile, check_key, new_key, shard_of
 
-from claims.core.storage import StoredFile, check_key, new_key, shard_of
+try:
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+except ImportError:  # the optional extra `s3` is not installed: the folder works, make_client says what is missing
+    boto3 = None
 
 MISSING = {"404", "NoSuchKey", "NotFound"}
 
@@ -45,6 +48,8 @@ def make_client(config: Any) -> Any:
     """A client for the configured endpoint. Checksums only where the API requires them: boto3 >= 1.36 adds
     CRC32 checksums to every upload by default, which several S3-compatible stores (older MinIO, OSS, OBS)
     refuse."""
+    if boto3 is None:
+        raise RuntimeError("STORAGE_URL and BACKUP_URL of the form s3://... need boto3: pip install '.[s3]'")
     settings = Config(
         signature_version="s3v4",
         s3={"addressing_style": config.get("S3_ADDRESSING_STYLE") or "auto"},
