@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import tarfile
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from claims import create_app
-from claims.core.backup import create_backup, restore_backup, verify_backup
+from claims.core.backup import create_backup, restore_backup, unpack, verify_backup
 from claims.core.storage import LocalStorage, get_storage
 from claims.extensions import db
 from claims.intake.models import Claim, Photo
@@ -73,3 +76,15 @@ def test_a_changed_or_missing_file_fails_verification(app, tmp_path: Path) -> No
     assert not check.ok and any(victim.name in p for p in check.problems)
     result = app.test_cli_runner().invoke(args=["backup", "verify", str(folder)])
     assert result.exit_code == 1
+
+
+def test_an_archive_that_would_write_outside_its_folder_is_refused(tmp_path: Path) -> None:
+    for name in ("../outside", "/etc/cron.d/x"):
+        archive = tmp_path / "evil.tar"
+        with tarfile.open(archive, "w") as tar:
+            info = tarfile.TarInfo(name)
+            info.size = 1
+            tar.addfile(info, io.BytesIO(b"x"))
+        with pytest.raises(ValueError, match="not a backup archive"):
+            unpack(archive, tmp_path / "into")
+    assert not (tmp_path / "outside").exists()
