@@ -6,7 +6,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from claims.core.backup import create_backup, restore_backup, verify_backup
+from claims.core.backup import create_backup_at, default_destination, opened_backup, restore_backup, verify_backup
 from claims.core.storage import get_storage
 from claims.demo import DEMO_PASSWORD, load_demo
 from claims.extensions import db
@@ -99,6 +99,7 @@ def uploads_cli() -> None: ...
 
 
 @uploads_cli.command("sweep")
+@with_appcontext
 @click.option("--grace-hours", default=24, show_default=True, help="Only files older than this.")
 @click.option("--delete", is_flag=True, help="Remove the orphans (without it: a dry run that lists them).")
 def uploads_sweep(grace_hours: int, delete: bool) -> None:
@@ -118,22 +119,23 @@ def backup_cli() -> None: ...
 
 
 @backup_cli.command("create")
-@click.argument("dest", type=click.Path(file_okay=False), default="backups")
-def backup_create(dest: str) -> None:
-    """Write an online, consistent backup folder under DEST (default ./backups)."""
-    from pathlib import Path
+@with_appcontext
+@click.argument("dest", required=False)
+def backup_create(dest: str | None) -> None:
+    """Write an online, consistent backup under DEST: a folder, or s3://bucket/prefix for one archive object.
 
-    folder = create_backup(Path(dest))
-    click.echo(f"backup written to {folder}")
+    Without DEST: BACKUP_URL; else, with S3 storage, s3://<its bucket>/backups/; else the folder ./backups."""
+    where = create_backup_at(dest or default_destination(current_app.config))
+    click.echo(f"backup written to {where}")
 
 
 @backup_cli.command("verify")
-@click.argument("folder", type=click.Path(exists=True, file_okay=False))
-def backup_verify(folder: str) -> None:
-    """Check every file of a backup against its manifest (exit 1 when anything is missing or changed)."""
-    from pathlib import Path
-
-    check = verify_backup(Path(folder))
+@with_appcontext
+@click.argument("source")
+def backup_verify(source: str) -> None:
+    """Check every file of a backup (a folder or an s3:// archive) against its manifest (exit 1 when anything is wrong)."""
+    with opened_backup(source) as folder:
+        check = verify_backup(folder)
     for problem in check.problems:
         click.echo(problem, err=True)
     if not check.ok:
@@ -142,14 +144,13 @@ def backup_verify(folder: str) -> None:
 
 
 @backup_cli.command("restore")
-@click.argument("folder", type=click.Path(exists=True, file_okay=False))
-def backup_restore(folder: str) -> None:
-    """Restore FOLDER into this app's (empty) database and (empty) upload folder, then verify the audit chain."""
-    from pathlib import Path
-
-    from flask import current_app
-
-    restore_backup(Path(folder), current_app.config["SQLALCHEMY_DATABASE_URI"], Path(current_app.config["UPLOAD_FOLDER"]))
+@with_appcontext
+@click.argument("source")
+def backup_restore(source: str) -> None:
+    """Restore SOURCE (a folder or an s3:// archive) into this app's empty database and empty file store,
+    then verify the audit chain."""
+    with opened_backup(source) as folder:
+        restore_backup(folder, current_app.config["SQLALCHEMY_DATABASE_URI"], get_storage())
     db.engine.dispose()
     report = verify_chain()
     click.echo(f"restored; audit chain {'OK' if report.ok else 'BROKEN'} ({report.checked} events)")

@@ -32,6 +32,20 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "ENV_NAME": "production" if production else "development",
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{instance / 'claims.db'}",
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(instance / "uploads"),
+        # Stored files (claims/core/storage.py): the folder UPLOAD_FOLDER unless STORAGE_URL=s3://bucket/prefix
+        # names an S3-compatible store (MinIO, Ceph, Aliyun OSS, Huawei OBS, AWS). Credentials: boto3's chain
+        # (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), never these settings. S3_SSE: "AES256" or "aws:kms".
+        "STORAGE_URL": env.get("STORAGE_URL") or None,
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL") or None,
+        "S3_REGION": env.get("S3_REGION") or None,
+        "S3_ADDRESSING_STYLE": env.get("S3_ADDRESSING_STYLE") or "auto",
+        "S3_SSE": env.get("S3_SSE") or None,
+        # 0: photos go through the app (after its scope check). N > 0: after the check, a redirect to a URL
+        # signed for N seconds (S3 only); documents always go through the app, which checks their SHA-256.
+        "STORAGE_PRESIGNED_SECONDS": int(env.get("STORAGE_PRESIGNED_SECONDS", 0)),
+        # Where `flask backup create` writes: a folder, or s3://bucket/prefix (an archive object). Unset: the
+        # folder ./backups, or with S3 storage, the prefix backups/ of the same bucket (a separate bucket is better).
+        "BACKUP_URL": env.get("BACKUP_URL") or None,
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 100 * 1024 * 1024)),
         "PHOTO_MAX_BYTES": int(env.get("PHOTO_MAX_BYTES", 20 * 1024 * 1024)),
         "PHOTO_MAX_PIXELS": int(env.get("PHOTO_MAX_PIXELS", 60_000_000)),

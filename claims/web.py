@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from claims.accounts.session import load_user
 from claims.core import crypto, formatting
-from claims.core.storage import get_storage
+from claims.core.storage import get_storage, signed_url_origin
 from claims.core.time import to_local
 from claims.errors import conflict_response
 from claims.extensions import db
@@ -48,6 +48,16 @@ CSP = (
 )
 
 
+def _csp() -> str:
+    """With photos redirected to signed URLs (STORAGE_PRESIGNED_SECONDS), pages may show images from the store."""
+    csp = current_app.extensions.get("claims_csp")
+    if csp is None:
+        origin = signed_url_origin()
+        csp = CSP.replace("img-src 'self'", f"img-src 'self' {origin}") if origin else CSP
+        current_app.extensions["claims_csp"] = csp
+    return csp
+
+
 def register_request_hooks(app: Flask) -> None:
     app.before_request(load_user)
     app.before_request(_json_only_for_the_api)
@@ -55,7 +65,7 @@ def register_request_hooks(app: Flask) -> None:
     @app.after_request
     def finish(response: Response) -> Response:
         response = _commit_writes(response)
-        response.headers["Content-Security-Policy"] = CSP
+        response.headers["Content-Security-Policy"] = _csp()
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "same-origin"

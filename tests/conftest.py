@@ -171,9 +171,18 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
     dbs.drop()
 
 
+class ClosingClient(FlaskClient):
+    """Reads each response whole and closes it, as a WSGI server does once it has sent it: a streamed file
+    (a photo from the store) is then closed at once, not left to the garbage collector (a ResourceWarning)."""
+
+    def open(self, *args, buffered: bool = True, **kwargs):  # type: ignore[no-untyped-def, override]
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def session_app(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     app = create_app(base_config(databases.url, tmp_path_factory.mktemp("app")))
+    app.test_client_class = ClosingClient
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -189,8 +198,72 @@ def app(session_app: Flask, databases: Databases, tmp_path: Path) -> Iterator[Fl
     databases.restore(session_app)
     session_app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
     session_app.extensions.pop("claims_storage", None)
+    session_app.extensions.pop("claims_csp", None)
     yield session_app
     clock.freeze(None)
+
+
+# An S3-compatible store on loopback ------------------------------------------------------------------------
+# moto's server mode (the dev extra installs it) is a real S3 HTTP API: boto3 talks to it as to MinIO or OSS.
+# Without it the S3 tests are skipped with the reason, except under CI=true, where that fails the run.
+S3_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+S3_REGION = "us-east-1"
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """http://127.0.0.1:<free port> of an S3-compatible server running for the whole test run."""
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError as exc:
+        reason = f"no S3-compatible test server: moto[server] from the dev extra is not installed ({exc})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    saved = {name: os.environ.get(name) for name in [*S3_ENV, "AWS_SESSION_TOKEN", "AWS_PROFILE"]}
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        os.environ.pop(name, None)
+    os.environ.update(S3_ENV)  # boto3's own credential chain reads these, as it would in production
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture
+def s3_settings(s3_endpoint: str) -> dict[str, object]:
+    """The settings of a new, empty bucket (one per test), files under the prefix files/."""
+    import uuid
+
+    import boto3
+
+    bucket = f"claims-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=s3_endpoint, region_name=S3_REGION).create_bucket(Bucket=bucket)
+    return {"STORAGE_URL": f"s3://{bucket}/files", "S3_ENDPOINT_URL": s3_endpoint, "S3_REGION": S3_REGION, "S3_ADDRESSING_STYLE": "path"}
+
+
+@pytest.fixture
+def s3_app(app: Flask, s3_settings: dict[str, object]) -> Iterator[Flask]:
+    """The app with its files in the bucket of `s3_settings`."""
+    saved = {name: app.config.get(name) for name in [*s3_settings, "STORAGE_PRESIGNED_SECONDS"]}
+    app.config.update(s3_settings)
+    app.extensions.pop("claims_storage", None)
+    yield app
+    app.config.update(saved)
+    app.extensions.pop("claims_storage", None)
+    app.extensions.pop("claims_csp", None)
 
 
 @pytest.fixture

@@ -4,6 +4,14 @@ A backup is a folder: the database (SQLite's online backup API, or pg_dump's pla
 every stored file under files/, and manifest.json with the SHA-256 of each, so that a restore can
 prove nothing was lost or changed. `flask backup create`, `flask backup verify`, `flask backup restore`.
 A backup holds everything the live system does, so it is owner-only like the live files (0700/0600).
+
+The files are read through the storage interface, from a folder or a bucket alike, and a restore writes
+them back through it under their keys: a backup is whole by itself, whichever store the files live in.
+Bucket versioning or replication protects against a deleted object, but not against a dropped bucket, a
+leaked key that deletes every version, or a restore drill that must check each file's SHA-256 against
+the database it belongs to; so the files go into the backup (claims are counted in thousands of photos
+per county, not in terabytes). With an s3:// destination the folder is packed into one tar archive object
+(`pack`/`unpack`; claims/core/storage_s3.py's ArchiveStore uploads it in parts and downloads it again).
 """
 
 from __future__ import annotations
@@ -14,13 +22,19 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 from sqlalchemy.engine import make_url
 
-from claims.core.storage import DIR_MODE, FILE_MODE, private_dir, private_file
+from claims.core.storage import DIR_MODE, FILE_MODE, Storage, get_storage, private_dir, private_file, shard_of
+from claims.core.storage_s3 import ArchiveStore
 from claims.core.time import utcnow
 
 MANIFEST = "manifest.json"
@@ -64,20 +78,26 @@ def create_backup(dest_root: Path) -> Path:
         private_file(target)
         with open(target, "wb") as out:
             subprocess.run(["pg_dump", "--no-owner", "--no-privileges", *args], stdout=out, check=True, env={**os.environ, **env}, timeout=3600)  # noqa: S603, S607
-    files = {}
-    uploads = Path(current_app.config["UPLOAD_FOLDER"])
-    if uploads.is_dir():
-        for path in sorted(uploads.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                relative = path.relative_to(uploads)
-                private_dir((dest / "files" / relative).parent)
-                shutil.copy2(path, dest / "files" / relative)
-                os.chmod(dest / "files" / relative, FILE_MODE)
-                files[str(relative)] = _sha256(path)
+    files = _copy_stored_files(get_storage(), dest / "files")
     manifest = {"created_at": utcnow().isoformat(), "database": {"file": target.name, "sha256": _sha256(target)}, "files": files}
     private_file(dest / MANIFEST)
     (dest / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
     return dest
+
+
+def _copy_stored_files(storage: Storage, into: Path) -> dict[str, str]:
+    """Each stored file, streamed to into/<shard>/<key>; returns {"<shard>/<key>": sha256}."""
+    files = {}
+    for key in sorted(storage.keys()):
+        relative = f"{shard_of(key)}/{key}"
+        target = into / relative
+        private_dir(target.parent)
+        private_file(target)
+        stored = storage.open(key)
+        with stored.stream, open(target, "wb") as out:
+            shutil.copyfileobj(stored.stream, out, 1 << 20)
+        files[relative] = _sha256(target)
+    return files
 
 
 @dataclass
@@ -116,14 +136,14 @@ def verify_backup(folder: Path) -> BackupCheck:
     return check
 
 
-def restore_backup(folder: Path, database_url: str, upload_folder: Path) -> None:
-    """Restore into an empty database and an empty upload folder (never over live data)."""
+def restore_backup(folder: Path, database_url: str, storage: Storage) -> None:
+    """Restore into an empty database and an empty store (never over live data)."""
     check = verify_backup(folder)
     if not check.ok:
         raise ValueError("the backup does not verify: " + "; ".join(check.problems))
     manifest = json.loads((folder / MANIFEST).read_text())
-    if upload_folder.exists() and any(upload_folder.iterdir()):
-        raise ValueError(f"{upload_folder} is not empty")
+    if next(iter(storage.keys()), None) is not None:
+        raise ValueError("the file store is not empty")
     database = folder / manifest["database"]["file"]
     if database_url.startswith("sqlite"):
         target = Path(make_url(database_url).database or "")
@@ -135,8 +155,76 @@ def restore_backup(folder: Path, database_url: str, upload_folder: Path) -> None
         args, env = _pg_args(database_url)
         with open(database, "rb") as dump:
             subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", *args], stdin=dump, check=True, env={**os.environ, **env}, capture_output=True, timeout=3600)  # noqa: S603, S607
-    private_dir(upload_folder)
-    if (folder / "files").is_dir():
-        shutil.copytree(folder / "files", upload_folder, dirs_exist_ok=True)
-        for path in upload_folder.rglob("*"):  # a backup made before files were owner-only may be wider
-            os.chmod(path, DIR_MODE if path.is_dir() else FILE_MODE)
+    for relative in manifest["files"]:
+        with open(folder / "files" / relative, "rb") as fh:
+            storage.put_as(Path(relative).name, fh)
+
+
+def pack(folder: Path, archive: Path) -> Path:
+    """One tar of a backup folder (already verifiable by its manifest; compressing photos gains nothing)."""
+    private_file(archive)
+    with tarfile.open(archive, "w") as tar:
+        tar.add(folder, arcname=folder.name)
+    return archive
+
+
+def unpack(archive: Path, into: Path) -> Path:
+    """The backup folder inside a tar made by `pack`: only plain files and folders inside one top folder."""
+    private_dir(into)
+    with tarfile.open(archive) as tar:
+        members = tar.getmembers()
+        tops = {Path(m.name).parts[0] for m in members if Path(m.name).parts}
+        for member in members:
+            if not (member.isfile() or member.isdir()) or member.name.startswith("/") or ".." in Path(member.name).parts:
+                raise ValueError(f"not a backup archive: {member.name[:100]}")
+        if len(tops) != 1:
+            raise ValueError("not a backup archive: it must hold one folder")
+        if hasattr(tarfile, "data_filter"):  # Python 3.11.4+: the standard checks on top of ours
+            tar.extractall(into, members=members, filter="data")
+        else:  # Debian 12's Python 3.11.2: the members were checked above
+            tar.extractall(into, members=members)  # noqa: S202
+    folder = into / tops.pop()
+    for path in [folder, *folder.rglob("*")]:
+        os.chmod(path, DIR_MODE if path.is_dir() else FILE_MODE)
+    return folder
+
+
+# Destinations: a folder, or s3://bucket/prefix --------------------------------------------------------------
+
+
+def default_destination(config: Any) -> str:
+    """BACKUP_URL; else with S3 storage the prefix backups/ of its bucket (outside the files' keys); else ./backups."""
+    if config.get("BACKUP_URL"):
+        return str(config["BACKUP_URL"])
+    storage_url = config.get("STORAGE_URL") or ""
+    if storage_url.startswith("s3://"):
+        return f"s3://{storage_url[5:].split('/', 1)[0]}/backups/"
+    return "backups"
+
+
+def create_backup_at(destination: str) -> str:
+    """A backup in a folder under `destination`, or as one archive object under an s3:// URL; returns where."""
+    if not destination.startswith("s3://"):
+        return str(create_backup(Path(destination)))
+    store = _archives(destination)
+    with tempfile.TemporaryDirectory(prefix="claims-backup-") as tmp:  # 0700, under TMPDIR
+        folder = create_backup(Path(tmp))
+        return store.upload(pack(folder, Path(tmp) / f"{folder.name}.tar"), f"{folder.name}.tar")
+
+
+@contextmanager
+def opened_backup(source: str) -> Iterator[Path]:
+    """The backup folder at `source`, or the archive s3://bucket/prefix/backup-....tar fetched and unpacked."""
+    if not source.startswith("s3://"):
+        yield Path(source)
+        return
+    location, _, name = source.rpartition("/")
+    store = _archives(location + "/")
+    with tempfile.TemporaryDirectory(prefix="claims-restore-") as tmp:
+        archive = Path(tmp) / "backup.tar"
+        store.download(name, archive)
+        yield unpack(archive, Path(tmp) / "unpacked")
+
+
+def _archives(url: str) -> ArchiveStore:
+    return ArchiveStore.from_url(url, current_app.config)

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from claims.accounts.models import Role
 from claims.accounts.session import login_required, roles_required
 from claims.core.inputs import bounded_int
-from claims.core.storage import get_storage
+from claims.core.storage import send_stored
 from claims.extensions import db
 from claims.intake import evidence, operations, permissions, services
 from claims.intake.forms import ClaimForm, LinkClaimForm, SendCodeForm
@@ -275,10 +275,7 @@ def photo(claim_id: int, photo_id: int, variant: str) -> Response:
     if variant == "original" and not permissions.can_see_full_identity(g.user, claim):
         abort(404)
     key = {"display": item.display_key, "thumb": item.thumb_key, "original": item.original_key}[variant]
-    mime = item.mime if variant == "original" else "image/jpeg"
-    response = Response(get_storage().get(key), mimetype=mime)
+    if variant != "original":
+        return send_stored(key, mimetype="image/jpeg", cache_control="private, max-age=3600")
     # The original keeps its EXIF (place and time): never stored by a browser or proxy. Display copies have none.
-    response.headers["Cache-Control"] = "no-store" if variant == "original" else "private, max-age=3600"
-    if variant == "original":
-        response.headers["Content-Disposition"] = f'attachment; filename="photo-{item.id}.{item.format.lower()}"'
-    return response
+    return send_stored(key, mimetype=item.mime, cache_control="no-store", download_name=f"photo-{item.id}.{item.format.lower()}")

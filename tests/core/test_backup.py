@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import tarfile
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from claims import create_app
-from claims.core.backup import create_backup, restore_backup, verify_backup
-from claims.core.storage import get_storage
+from claims.core.backup import create_backup, restore_backup, unpack, verify_backup
+from claims.core.storage import LocalStorage, get_storage
 from claims.extensions import db
 from claims.intake.models import Claim, Photo
 from claims.workflow.audit import verify_chain
@@ -37,7 +40,7 @@ def test_backup_restores_with_every_file_and_an_intact_audit_chain(app, tmp_path
     else:
         url = f"sqlite:///{tmp_path / 'restored.db'}"
     uploads = tmp_path / "restored-uploads"
-    restore_backup(folder, url, uploads)
+    restore_backup(folder, url, LocalStorage(uploads))
     restored_files = [*folder.rglob("*"), uploads, *uploads.rglob("*"), *([] if IS_PG else [tmp_path / "restored.db"])]
     wrong = [f"{p}: {oct(p.stat().st_mode & 0o777)}" for p in [folder, *restored_files] if p.stat().st_mode & 0o777 != (0o700 if p.is_dir() else 0o600)]
     assert not wrong, f"backups and restored files are owner-only: {wrong}"
@@ -73,3 +76,15 @@ def test_a_changed_or_missing_file_fails_verification(app, tmp_path: Path) -> No
     assert not check.ok and any(victim.name in p for p in check.problems)
     result = app.test_cli_runner().invoke(args=["backup", "verify", str(folder)])
     assert result.exit_code == 1
+
+
+def test_an_archive_that_would_write_outside_its_folder_is_refused(tmp_path: Path) -> None:
+    for name in ("../outside", "/etc/cron.d/x"):
+        archive = tmp_path / "evil.tar"
+        with tarfile.open(archive, "w") as tar:
+            info = tarfile.TarInfo(name)
+            info.size = 1
+            tar.addfile(info, io.BytesIO(b"x"))
+        with pytest.raises(ValueError, match="not a backup archive"):
+            unpack(archive, tmp_path / "into")
+    assert not (tmp_path / "outside").exists()
