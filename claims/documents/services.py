@@ -158,9 +158,11 @@ def render_document(document_id: int, data_type: str, photos: dict[str, str]) ->
     meta = row.data["document"]
     doc = DocumentContext(**{**meta, "issued_at": datetime.fromisoformat(meta["issued_at"]), "code": row.verification_code})
     data = from_jsonable(DATA_TYPES[data_type], row.data["data"])
+    html = document_html(row.kind, doc, data)
+    db.session.commit()  # nothing written yet: the slow render holds no transaction (nor SQLite's write lock)
     storage = get_storage()
     body = pdf.render_pdf(
-        document_html(row.kind, doc, data),
+        html,
         photos={int(photo_id): key for photo_id, key in photos.items()},
         storage=storage,
         attachment=(f"{row.kind.value}.json", attachment_json(doc, data), f"{doc.title} {doc.number}：文书数据"),
