@@ -338,3 +338,30 @@ def test_with_redis_a_lost_push_is_sent_again_by_retry_due(app: Flask, redis_que
         SimpleWorker([redis_queue], connection=redis_queue.connection).work(burst=True)
         db.session.expire_all()
         assert _job("rq:2").status == JobStatus.DONE and len(touch.calls) == 1
+
+
+def test_with_redis_a_failed_attempt_waits_in_the_scheduler(app: Flask, redis_queue: Queue, touch: Calls) -> None:
+    touch.fail = 99
+    with app.app_context():
+        enqueue("touch", "rq:3")
+        db.session.commit()
+        db.session.rollback()
+        SimpleWorker([redis_queue], connection=redis_queue.connection).work(burst=True)
+        db.session.expire_all()
+        job = _job("rq:3")
+        assert job.status == JobStatus.QUEUED and job.attempts == 1 and job.next_attempt_at is not None
+        assert redis_queue.scheduled_job_registry.count == 1  # the retry waits in rq's scheduler, not in a sleep
+
+
+def test_flask_jobs_work_runs_the_queue(app: Flask, redis_queue: Queue, touch: Calls) -> None:
+    with app.app_context():
+        enqueue("touch", "rq:4", n=4)
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["jobs", "work", "--burst"])
+    assert result.exit_code == 0, result.output
+    assert touch.calls == [{"n": 4}]
+
+
+def test_flask_jobs_work_needs_redis(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["jobs", "work", "--burst"])
+    assert result.exit_code != 0 and "REDIS_URL is not set" in result.output
