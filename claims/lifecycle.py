@@ -510,8 +510,9 @@ def notify_event(claim: Claim, kind: str, *, actor: User, params: dict[str, str]
 
 
 def issue_documents(claim: Claim, documents: Iterable[Document], *, actor: User) -> None:
-    """The step's documents, numbered and stored in its transaction: a step and its documents commit together
-    or not at all (a rendering error refuses the step)."""
+    """The step's documents, numbered with their data frozen in its transaction: a step and its documents commit
+    together or not at all (a template that cannot be filled refuses the step). Their PDFs are rendered and stored
+    by background jobs once the step has committed (claims/core/jobs.py)."""
     for document in documents:
         issue_document(document.kind, claim, document.build(claim), actor=actor)
 

@@ -14,6 +14,8 @@ right after the commit otherwise (the embedded default of `make run` needs no Re
 - `retry_due` dispatches the queued jobs that are due (retries, and jobs whose push to Redis was lost) and
   puts back jobs left running by a worker that died: `flask jobs retry-due`, every minute from cron.
 
+Run the worker as `flask jobs work` (it runs each job in the app's context), not as a bare `rq worker`.
+
 A job function must itself check whether its work exists already (the document stored, the message sent):
 a job may run again after a crash between its work and its commit, or when an administrator retries it.
 The row keeps no personal data: the arguments are ids and storage keys, the error a short text of our own.

@@ -9,6 +9,7 @@ from werkzeug import Response
 from claims.accounts.models import Role
 from claims.accounts.session import roles_required
 from claims.core import jobs
+from claims.core.inputs import bounded_int
 from claims.core.jobs import Job, JobStatus
 from claims.extensions import db
 from claims.workflow.audit import record_event
@@ -24,7 +25,7 @@ def index():  # type: ignore[no-untyped-def]
     show = request.args.get("show", "failed")
     if show not in LISTS:
         abort(404)
-    before = request.args.get("before", type=int)
+    before = bounded_int(request.args.get("before"), 1)  # a cursor out of range is the first page
     rows = jobs.jobs_page(LISTS[show], before_id=before, size=PAGE)
     more = rows[-1].id if len(rows) == PAGE else None
     return render_template("jobs/index.html", counts=jobs.counts_by_status(), health=jobs.queue_health(), rows=rows, show=show, more=more)

@@ -365,3 +365,10 @@ def test_flask_jobs_work_runs_the_queue(app: Flask, redis_queue: Queue, touch: C
 def test_flask_jobs_work_needs_redis(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["jobs", "work", "--burst"])
     assert result.exit_code != 0 and "REDIS_URL is not set" in result.output
+
+
+def test_a_cursor_out_of_range_is_the_first_page(as_user) -> None:  # type: ignore[no-untyped-def]
+    client = as_user("admin")
+    for cursor in ("99999999999999999999", "-1", "x"):
+        assert client.get(f"/admin/jobs?show=failed&before={cursor}").status_code == 200
+    assert client.get("/admin/jobs?show=nothing").status_code == 404
