@@ -298,6 +298,10 @@ def redis_queue(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Queue]:
     monkeypatch.setitem(app.config, "JOBS_QUEUE", queue.name)
     monkeypatch.setitem(app.extensions, "claims_rq", queue)
     yield queue
+    scheduled = queue.scheduled_job_registry
+    for job_id in scheduled.get_job_ids():
+        scheduled.remove(job_id, delete_job=True)
+    connection.delete(scheduled.key)
     queue.delete(delete_jobs=True)
     connection.close()
 
