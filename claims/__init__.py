@@ -17,6 +17,7 @@ from claims.config import load_config
 from claims.core import ROOT
 from claims.core.db import configure_engine
 from claims.core.inputs import BoundedJSONProvider, CleanRequest, install_url_converters
+from claims.core.jobs import init_jobs
 from claims.core.throttle import init_throttling
 from claims.documents import views as documents_views
 from claims.errors import register_error_handlers
@@ -24,6 +25,8 @@ from claims.extensions import babel, csrf, db, migrate
 from claims.insurance import views as insurance_views
 from claims.intake import review_views as intake_review_views
 from claims.intake import views as intake_views
+from claims.jobs import JOBS
+from claims.main import jobs_views
 from claims.main import views as main_views
 from claims.regions import admin_views as regions_admin_views
 from claims.regions import views as regions_views
@@ -49,6 +52,7 @@ BLUEPRINTS = (
     valuation_views.bp,
     valuation_admin_views.bp,
     api_views.bp,
+    jobs_views.bp,
 )
 
 
@@ -79,6 +83,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_template_helpers(app)
     register_error_handlers(app)
     register_cli(app)
+    init_jobs(app, JOBS)
     with app.app_context():
         configure_engine(db.engine)
     return app

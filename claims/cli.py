@@ -1,11 +1,13 @@
-"""Command-line tasks: demo data, reference data, audit verification, upload sweeping and sending text messages."""
+"""Command-line tasks: demo data, reference data, audit verification, upload sweeping, text messages and background jobs."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from rq import SimpleWorker
 
+from claims.core import jobs
 from claims.core.backup import create_backup_at, default_destination, opened_backup, restore_backup, verify_backup
 from claims.core.storage import get_storage
 from claims.demo import DEMO_PASSWORD, load_demo
@@ -24,6 +26,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(reference_cli)
     app.cli.add_command(uploads_cli)
     app.cli.add_command(sms_cli)
+    app.cli.add_command(jobs_cli)
     register_valuation_cli(app, reference_cli)
 
 
@@ -78,6 +81,54 @@ def sms_send(batch: int) -> None:
         if report.sent + report.failed < batch:
             break
     click.echo(f"sms: {sent} sent, {failed} failed attempts (kept queued), {given_up} given up")
+
+
+@click.group("jobs", help="Background jobs (documents, text messages): the rq worker, retries and health.")
+def jobs_cli() -> None: ...
+
+
+@jobs_cli.command("work")
+@with_appcontext
+@click.option("--burst", is_flag=True, help="Run the jobs waiting now, then stop (tests, one-off catch-up).")
+def jobs_work(burst: bool) -> None:
+    """Run an rq worker on the jobs queue (needs REDIS_URL); retries wait in rq's scheduler, run by this worker too.
+
+    [design] rq's SimpleWorker runs each job in this process instead of a fork per job: WeasyPrint renders in a
+    warm process (tech-notes: importing it costs 0.5-0.7 s), and the app context and database pool are this
+    process's own. Run one worker per core under systemd, which restarts one that dies."""
+    queue = jobs.rq_queue(current_app)
+    if queue is None:
+        raise click.ClickException("REDIS_URL is not set: jobs run in the web process right after each commit; no worker is needed.")
+    SimpleWorker([queue], connection=queue.connection).work(burst=burst, with_scheduler=True)
+
+
+@jobs_cli.command("retry-due")
+@with_appcontext
+def jobs_retry_due() -> None:
+    """Dispatch the queued jobs that are due (retries after their back-off, pushes lost while Redis was down) and
+    put back jobs a dead worker left running. Run it every minute (cron or a systemd timer)."""
+    click.echo(f"jobs: {jobs.retry_due()} dispatched")
+
+
+@jobs_cli.command("health")
+@with_appcontext
+def jobs_health() -> None:
+    """Exit 1 when a due job has waited longer than JOBS_MAX_WAIT_SECONDS or Redis does not answer (monitoring)."""
+    health = jobs.queue_health()
+    click.echo(f"jobs: {health.queued} queued, {health.failed} failed, oldest due job waiting {health.oldest_due_seconds:.0f} s")
+    problems = []
+    if health.oldest_due_seconds > current_app.config["JOBS_MAX_WAIT_SECONDS"]:
+        problems.append("a due job has waited too long: is a worker running?")
+    queue = jobs.rq_queue(current_app)
+    if queue is not None:
+        try:
+            queue.connection.ping()
+        except Exception as exc:  # any failure to reach Redis is the answer
+            problems.append(f"Redis does not answer: {type(exc).__name__}")
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        raise SystemExit(1)
 
 
 @click.group("reference", help="Reference data shipped with the app.")

@@ -81,6 +81,12 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "SMS_HTTP_URL": env.get("SMS_HTTP_URL"),
         "SMS_HTTP_TOKEN": env.get("SMS_HTTP_TOKEN"),
         "SMS_HTTP_TIMEOUT": float(env.get("SMS_HTTP_TIMEOUT", 10)),
+        # Background jobs (claims/core/jobs.py): with REDIS_URL an rq worker runs them (`flask jobs work`);
+        # without it they run in this process right after the commit that recorded them.
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "JOBS_QUEUE": env.get("JOBS_QUEUE", "claims"),
+        # `flask jobs health` and /healthz report trouble when a due job has waited longer than this.
+        "JOBS_MAX_WAIT_SECONDS": int(env.get("JOBS_MAX_WAIT_SECONDS", 600)),
     }
     if env.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = env["SECRET_KEY"]

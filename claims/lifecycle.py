@@ -48,8 +48,9 @@ from claims.survey import steps as survey
 from claims.survey.permissions import declaration_problem
 from claims.valuation import steps as valuation
 from claims.workflow.audit import lock_chain, record_event
-from claims.workflow.models import AuditEvent, Notification, OutboxMessage
+from claims.workflow.models import AuditEvent, Notification
 from claims.workflow.services import ClaimChanged, WorkflowError
+from claims.workflow.sms import queue_sms
 from claims.workflow.states import ClaimStatus as S
 from claims.workflow.states import Document, Notice, Recipients, Transition
 
@@ -487,7 +488,8 @@ def lock_claim(claim: Claim) -> None:
 
 def send_notice(claim: Claim, kind: str, notice: Notice, *, actor: User, data: dict[str, Any]) -> None:
     """In-app notices for everyone concerned but the actor, and text messages to the claimant and to anyone the
-    notice names by mobile (outbox rows: the sender reads unsent rows), written in the step's transaction."""
+    notice names by mobile (outbox rows, each sent by a background job after the commit), written in the step's
+    transaction."""
     params = {"number": claim.number or "", "status": str(claim.status)} | data.get("params", {})
     key = f"{kind}:{notice.key}" if notice.key else kind
     for user in notice.recipients(claim, data):
@@ -499,7 +501,7 @@ def send_notice(claim: Claim, kind: str, notice: Notice, *, actor: User, data: d
         with force_locale("zh_CN"):
             body = f"【野生动物致害补偿】{notice.text % params}"
         for mobile in dict.fromkeys(mobiles):
-            db.session.add(OutboxMessage(channel="sms", recipient=mobile, body=body, claim_id=claim.id))
+            queue_sms(mobile, body, claim_id=claim.id)  # sent by a job once the step commits
 
 
 def notify_event(claim: Claim, kind: str, *, actor: User, params: dict[str, str] | None = None, also_texted: list[str] | None = None) -> None:
@@ -508,8 +510,9 @@ def notify_event(claim: Claim, kind: str, *, actor: User, params: dict[str, str]
 
 
 def issue_documents(claim: Claim, documents: Iterable[Document], *, actor: User) -> None:
-    """The step's documents, numbered and stored in its transaction: a step and its documents commit together
-    or not at all (a rendering error refuses the step)."""
+    """The step's documents, numbered with their data frozen in its transaction: a step and its documents commit
+    together or not at all (a template that cannot be filled refuses the step). Their PDFs are rendered and stored
+    by background jobs once the step has committed (claims/core/jobs.py)."""
     for document in documents:
         issue_document(document.kind, claim, document.build(claim), actor=actor)
 

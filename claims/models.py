@@ -2,6 +2,7 @@
 
 from claims.accounts.models import User  # noqa: F401
 from claims.approval.models import Approval, Decision, NoticeBatch, NoticeEntry, Objection, Payment, PaymentBatch, Settlement  # noqa: F401
+from claims.core.jobs import Job  # noqa: F401
 from claims.documents.models import DocumentSequence, IssuedDocument  # noqa: F401
 from claims.insurance.models import InsurancePolicy, Insurer, InsurerMember, LedgerEntry, Referral, Split  # noqa: F401
 from claims.intake.models import Claim, ClaimSequence, FormStash, LossLine, Photo  # noqa: F401

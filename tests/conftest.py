@@ -124,6 +124,8 @@ def base_config(url: str, workdir: Path) -> dict[str, object]:
         # Tests log in hundreds of times from one address; tests/accounts/test_throttling.py turns it on.
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Background jobs run in-process right after each commit (tests/core/test_jobs.py tries rq on Redis).
+        "REDIS_URL": None,
     }
 
 

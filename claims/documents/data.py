@@ -9,6 +9,8 @@ address, never by the full ID or bank account.
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -216,3 +218,33 @@ def to_jsonable(value: Any) -> Any:
 
 def photos_of(data: Any) -> list[PhotoRef]:
     return list(getattr(data, "photos", []) or [])
+
+
+# Back from JSON: a job renders the document later from the data frozen on its row ------------------------
+DATA_TYPES: dict[str, type] = {
+    cls.__name__: cls for cls in (ReceiptData, CorrectionData, RefusalData, SurveyRecordData, CompensationDecisionData, NoticeListData, PaymentListData)
+}
+
+
+def from_jsonable(cls: Any, value: Any) -> Any:
+    """The inverse of `to_jsonable` for the types these dataclasses use (nested dataclasses, lists, optional
+    values, Decimal, date, datetime): `to_jsonable(from_jsonable(T, to_jsonable(x))) == to_jsonable(x)`."""
+    if value is None:
+        return None
+    origin = typing.get_origin(cls)
+    if origin in (types.UnionType, typing.Union):
+        (inner,) = [arg for arg in typing.get_args(cls) if arg is not type(None)]
+        return from_jsonable(inner, value)
+    if origin is list:
+        (item,) = typing.get_args(cls)
+        return [from_jsonable(item, v) for v in value]
+    if dataclasses.is_dataclass(cls):
+        hints = typing.get_type_hints(cls)
+        return cls(**{f.name: from_jsonable(hints[f.name], value[f.name]) for f in dataclasses.fields(cls) if f.name in value})
+    if cls is Decimal:
+        return Decimal(value)
+    if cls is datetime:
+        return datetime.fromisoformat(value)
+    if cls is date:
+        return date.fromisoformat(value)
+    return value

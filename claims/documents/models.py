@@ -77,6 +77,10 @@ class IssuedDocument(db.Model):
 
     A correction is a new row with its own number whose `replaces_id` names the document it replaces;
     the replaced row stays as it was (its verification page then says it was replaced).
+
+    The row is written by the step that issues the document (number, code and data frozen); the PDF is
+    rendered and stored by a background job after that step commits. Until then the document is "being
+    prepared": no file, hash or size (`stored_at` is null), and the pages say so.
     """
 
     __tablename__ = "issued_documents"
@@ -84,6 +88,10 @@ class IssuedDocument(db.Model):
         UniqueConstraint("county_id", "kind", "year", "seq"),
         CheckConstraint("seq > 0 AND version > 0 AND size_bytes > 0", name="positive"),
         CheckConstraint("(version = 1) = (replaces_id IS NULL)", name="version_replaces"),
+        CheckConstraint(
+            "(stored_at IS NULL) = (storage_key IS NULL) AND (stored_at IS NULL) = (sha256 IS NULL) AND (stored_at IS NULL) = (size_bytes IS NULL)",
+            name="stored_together",
+        ),
         Index("ix_issued_documents_claim_kind", "claim_id", "kind", "id"),
     )
 
@@ -98,9 +106,10 @@ class IssuedDocument(db.Model):
     version: Mapped[int] = mapped_column(Integer, default=1, comment="1, or one more than the document it replaces")
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("issued_documents.id"), unique=True, comment="each document is replaced at most once")
     issuer_name: Mapped[str] = mapped_column(String(100))
-    sha256: Mapped[str] = mapped_column(String(64), index=True, comment="of the stored PDF bytes")
-    storage_key: Mapped[str] = mapped_column(String(80), unique=True)
-    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True, comment="of the stored PDF bytes; null while being prepared")
+    storage_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    size_bytes: Mapped[int | None] = mapped_column(Integer)
+    stored_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), comment="when the job stored the PDF; null while it is being prepared")
     verification_code: Mapped[str] = mapped_column(String(40), unique=True, comment="random; the QR code's public verification link")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, comment="the data the document was rendered from (also attached to the PDF)")
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -114,6 +123,11 @@ class IssuedDocument(db.Model):
     @property
     def title_zh(self) -> str:
         return self.kind.info.title_zh
+
+    @property
+    def ready(self) -> bool:
+        """The PDF is stored (else the background job is still preparing it)."""
+        return self.stored_at is not None
 
 
 class DocumentSequence(db.Model):

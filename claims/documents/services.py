@@ -1,8 +1,11 @@
-"""Issuing documents: number, render, hash, store once, record; and corrections as new versions.
+"""Issuing documents: number, freeze, record; render, hash and store once in a job; corrections as new versions.
 
-`issue_document` works in the caller's transaction: the number, the stored file and the row exist
-exactly when that transaction commits. The file is written under a fresh random key (never over
-another), and removed again if the transaction does not commit (`claims.core.storage.written_in_transaction`).
+`issue_document` works in the caller's transaction: the number, the row with the frozen data and the job that
+renders it exist exactly when that transaction commits. The template is filled there already (cheap), so a
+document that cannot be written refuses the step; the PDF itself (WeasyPrint, the slow part) is made by
+`render_document`, a background job run after the commit (claims/core/jobs.py). The file is written under a
+fresh random key (never over another), and removed again if the job's transaction does not commit
+(`claims.core.storage.written_in_transaction`).
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from claims.accounts.models import User
+from claims.core.jobs import enqueue
 from claims.core.storage import get_storage, written_in_transaction
 from claims.core.time import local_today, utcnow
 from claims.documents import pdf
-from claims.documents.data import LAW, photos_of, to_jsonable
+from claims.documents.data import DATA_TYPES, LAW, from_jsonable, photos_of, to_jsonable
 from claims.documents.models import DocumentKind, IssuedDocument, Issuer
 from claims.documents.numbering import next_document_number
 from claims.extensions import db
@@ -107,7 +111,8 @@ def issue_document(
     subject: str | None = None,
     replaces: IssuedDocument | None = None,
 ) -> IssuedDocument:
-    """Number, render, hash and store one document, and add its row, in the open transaction."""
+    """Number one document and add its row with the frozen data, in the open transaction; a job renders and
+    stores the PDF once that transaction commits (the document is "being prepared" until then)."""
     county = county or (claim.county if claim is not None else None)
     if county is None:
         raise ValueError("a document needs the county that issues it")
@@ -117,15 +122,7 @@ def issue_document(
     number = next_document_number(county, local_today().year, kind, settings[kind.setting_key])
     doc = _context(kind, county, claim, str(number), replaces, settings)
     photos = _photo_keys(claim, data)
-    storage = get_storage()
-    body = pdf.render_pdf(
-        document_html(kind, doc, data),
-        photos=photos,
-        storage=storage,
-        attachment=(f"{kind.value}.json", attachment_json(doc, data), f"{doc.title} {doc.number}：文书数据"),
-    )
-    key = storage.put(body, ".pdf")
-    written_in_transaction(db.session, storage, key)
+    document_html(kind, doc, data)  # the template fills now: a missing field refuses the step, not the job
     row = IssuedDocument(
         kind=kind,
         number=doc.number,
@@ -137,9 +134,6 @@ def issue_document(
         version=doc.version,
         replaces_id=replaces.id if replaces else None,
         issuer_name=doc.issuer,
-        sha256=hashlib.sha256(body).hexdigest(),
-        storage_key=key,
-        size_bytes=len(body),
         verification_code=doc.code,
         data={"document": doc.meta(), "data": to_jsonable(data)},
         issued_at=doc.issued_at,
@@ -148,9 +142,36 @@ def issue_document(
     db.session.add(row)
     db.session.flush()
     # In the audit chain, but not in the claim's history (its page lists the documents themselves).
-    changes = {"kind": kind.value, "number": doc.number, "sha256": row.sha256, "claim_id": row.claim_id, "replaces": doc.replaces_number}
+    changes = {"kind": kind.value, "number": doc.number, "claim_id": row.claim_id, "replaces": doc.replaces_number}
     record_event(entity="document", action="document_issued", actor=actor, entity_id=row.id, changes=changes)
+    photo_keys = {str(photo_id): key for photo_id, key in photos.items()}
+    enqueue("render_document", f"render_document:{row.id}", document_id=row.id, data_type=type(data).__name__, photos=photo_keys)
     return row
+
+
+def render_document(document_id: int, data_type: str, photos: dict[str, str]) -> None:
+    """The job: render the document from its frozen data, store the PDF and record its hash (once: a document
+    already stored is left as it is)."""
+    row = db.session.get(IssuedDocument, document_id)
+    if row is None or row.ready:
+        return
+    meta = row.data["document"]
+    doc = DocumentContext(**{**meta, "issued_at": datetime.fromisoformat(meta["issued_at"]), "code": row.verification_code})
+    data = from_jsonable(DATA_TYPES[data_type], row.data["data"])
+    html = document_html(row.kind, doc, data)
+    db.session.commit()  # nothing written yet: the slow render holds no transaction (nor SQLite's write lock)
+    storage = get_storage()
+    body = pdf.render_pdf(
+        html,
+        photos={int(photo_id): key for photo_id, key in photos.items()},
+        storage=storage,
+        attachment=(f"{row.kind.value}.json", attachment_json(doc, data), f"{doc.title} {doc.number}：文书数据"),
+    )
+    key = storage.put(body, ".pdf")
+    written_in_transaction(db.session, storage, key)
+    row.storage_key, row.sha256, row.size_bytes, row.stored_at = key, hashlib.sha256(body).hexdigest(), len(body), utcnow()
+    db.session.flush()
+    record_event(entity="document", action="document_stored", entity_id=row.id, changes={"number": row.number, "sha256": row.sha256})
 
 
 def reissue_document(old: IssuedDocument, data: Any, *, actor: User | None) -> IssuedDocument:
@@ -188,8 +209,14 @@ def document_by_code(code: str) -> IssuedDocument | None:
     return db.session.execute(select(IssuedDocument).where(IssuedDocument.verification_code == code)).scalar_one_or_none()
 
 
+class DocumentNotReady(LookupError):
+    """The document's PDF is still being prepared by its job."""
+
+
 def document_bytes(document: IssuedDocument) -> bytes:
     """The stored PDF, checked against its recorded SHA-256 (a changed file is never served)."""
+    if document.storage_key is None:
+        raise DocumentNotReady(document.id)
     body = get_storage().get(document.storage_key)
     if hashlib.sha256(body).hexdigest() != document.sha256:
         raise RuntimeError(f"stored document {document.id} does not match its SHA-256")

@@ -34,7 +34,9 @@ def _load(document_id: int, claim_id: int | None) -> IssuedDocument:
     return document
 
 
-def _pdf(document: IssuedDocument) -> Response:
+def _pdf(document: IssuedDocument) -> Response | tuple[str, int, dict[str, str]]:
+    if not document.ready:  # its job has not stored the PDF yet: say so, and let the browser ask again
+        return render_template("documents/preparing.html", document=document), 202, {"Retry-After": "5"}
     response = Response(document_bytes(document), mimetype="application/pdf")
     name = f"{document.kind.value}-{document.year}-{document.seq}.pdf"  # no personal data in file names
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -44,13 +46,13 @@ def _pdf(document: IssuedDocument) -> Response:
 
 @bp.route("/claims/<int:claim_id>/documents/<int:document_id>")
 @login_required
-def claim_document(claim_id: int, document_id: int) -> Response:
+def claim_document(claim_id: int, document_id: int) -> Response | tuple[str, int, dict[str, str]]:
     return _pdf(_load(document_id, claim_id))
 
 
 @bp.route("/documents/<int:document_id>")
 @login_required
-def batch_document(document_id: int) -> Response:
+def batch_document(document_id: int) -> Response | tuple[str, int, dict[str, str]]:
     return _pdf(_load(document_id, None))
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import text
 
 from claims.accounts.models import Role
+from claims.core.jobs import queue_health
 from claims.extensions import db
 from claims.intake import evidence, services
 from claims.intake.permissions import can_see_evidence_flags
@@ -28,8 +29,12 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.route("/healthz")
 def health():  # type: ignore[no-untyped-def]
+    """The web app answers and reaches its database; and the background jobs: how many wait, how long the oldest due
+    one has waited, and `late` when that is longer than JOBS_MAX_WAIT_SECONDS (no worker running?)."""
     db.session.execute(text("SELECT 1"))
-    return {"status": "ok"}
+    jobs = queue_health()
+    late = jobs.oldest_due_seconds > current_app.config["JOBS_MAX_WAIT_SECONDS"]
+    return {"status": "ok", "jobs": {"queued": jobs.queued, "failed": jobs.failed, "oldest_due_seconds": int(jobs.oldest_due_seconds), "late": late}}
 
 
 @bp.route("/home")

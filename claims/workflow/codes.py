@@ -23,8 +23,9 @@ from claims.accounts.models import User
 from claims.core import crypto
 from claims.core.time import utcnow
 from claims.extensions import db
-from claims.workflow.models import CodePurpose, OneTimeCode, OutboxMessage
+from claims.workflow.models import CodePurpose, OneTimeCode
 from claims.workflow.services import WorkflowError
+from claims.workflow.sms import queue_sms
 
 __all__ = ["CodePurpose", "CodeRejected", "OneTimeCode"]
 
@@ -88,8 +89,7 @@ def send_sms_code(purpose: CodePurpose, mobile: str, *, user: User | None = None
         attempts=0,
     )
     db.session.add(row)
-    db.session.add(OutboxMessage(channel="sms", recipient=mobile, body=_sms_text(purpose, code, number), claim_id=claim_id))
-    db.session.flush()
+    queue_sms(mobile, _sms_text(purpose, code, number), claim_id=claim_id)
     return row
 
 

@@ -7,9 +7,13 @@ Two backends, chosen by `SMS_BACKEND` (claims/config.py; README, "Configuration"
   operators: `POST SMS_HTTP_URL` with the JSON `{"mobile": ..., "text": ...}` and `Authorization: Bearer
   SMS_HTTP_TOKEN`; any 2xx answer is a sent message, anything else (or no answer within `SMS_HTTP_TIMEOUT`
   seconds) a failed attempt.
-A failed attempt stays queued and is tried again by the next `flask sms send` after a growing back-off (1, 2, 4, ...
-minutes, at most an hour); after `MAX_ATTEMPTS` the message is marked failed. Until the background job queue
-lands, run the command every minute (cron or a systemd timer).
+Each message is written as an outbox row (`queue_sms`, in the transaction of its cause) with a background job that
+sends it once that transaction commits (`send_queued`, claims/core/jobs.py): at once in the web process by default,
+by the rq worker when REDIS_URL is set. A failed attempt is kept on the row and the message is tried again after a
+growing back-off (1, 2, 4, ... minutes, at most an hour); after `MAX_ATTEMPTS` it is marked failed (and its job
+too, which an administrator may retry). `flask sms send` sends the due rows that no job reached (rows queued
+before the jobs came, a job lost): run it now and then from cron as a sweeper. The row is locked while it is
+sent, so the job and the sweeper never send it twice.
 """
 
 from __future__ import annotations
@@ -24,13 +28,27 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from flask import current_app
 from sqlalchemy import or_, select
 
+from claims.core.jobs import GiveUp, RetryLater, enqueue
 from claims.core.time import utcnow
 from claims.extensions import db
 from claims.workflow.models import OutboxMessage, OutboxStatus
 
-__all__ = ["MAX_ATTEMPTS", "ConsoleGateway", "HttpGateway", "OutboxStatus", "SendReport", "SmsError", "SmsGateway", "gateway_from_config", "send_due"]
+__all__ = [
+    "MAX_ATTEMPTS",
+    "ConsoleGateway",
+    "HttpGateway",
+    "OutboxStatus",
+    "SendReport",
+    "SmsError",
+    "SmsGateway",
+    "gateway_from_config",
+    "queue_sms",
+    "send_due",
+    "send_queued",
+]
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -145,3 +163,32 @@ def send_due(gateway: SmsGateway, *, limit: int = 200) -> SendReport:
         send_one(message, gateway, report)
         db.session.flush()
     return report
+
+
+def queue_sms(recipient: str, body: str, *, claim_id: int | None = None) -> OutboxMessage:
+    """An outbox row for one text message, and the job that sends it after the commit, in the open transaction."""
+    message = OutboxMessage(channel="sms", recipient=recipient, body=body, claim_id=claim_id)
+    db.session.add(message)
+    db.session.flush()
+    enqueue("send_sms", f"send_sms:{message.id}", message_id=message.id)
+    return message
+
+
+def send_queued(message_id: int) -> None:
+    """The job: send one outbox message, unless it was sent already (by the sweeper, or an earlier run).
+
+    A refused attempt is recorded on the row (attempts, last error, next try) and committed with it: RetryLater
+    has the job tried again after the same back-off, GiveUp marks it failed with the row. An administrator's retry
+    of the failed job starts the message's attempts afresh."""
+    query = select(OutboxMessage).where(OutboxMessage.id == message_id).with_for_update()
+    message = db.session.execute(query).scalar_one_or_none()
+    if message is None or message.status == OutboxStatus.SENT:
+        return
+    if message.status == OutboxStatus.FAILED:
+        message.status, message.attempts = OutboxStatus.QUEUED, 0
+    send_one(message, gateway_from_config(current_app.config), SendReport())
+    db.session.flush()
+    if message.status == OutboxStatus.FAILED:
+        raise GiveUp(message.last_error or "not sent")
+    if message.status == OutboxStatus.QUEUED:
+        raise RetryLater(message.last_error or "not sent")

@@ -7,10 +7,12 @@ import io
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select
 
 from claims.accounts.services import find_user
+from claims.core.jobs import Job, JobStatus
 from claims.core.storage import get_storage
-from claims.documents import pdf
+from claims.documents import pdf, services
 from claims.documents.models import DocumentKind, IssuedDocument
 from claims.extensions import db
 from claims.intake import review
@@ -104,20 +106,39 @@ def test_stored_file_matches_its_hash_and_the_attached_data(ctx: None) -> None:
     assert attached == document.data
 
 
-def test_a_failing_render_rolls_the_decision_back(ctx: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_render_keeps_the_decision_and_retries_the_document(ctx: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PDF is made by a job after the step commits: a renderer that fails leaves the step taken and its
+    numbered document "being prepared", and the job waits for its back-off to try again."""
     claim = file_claim()
-    version = claim.version
 
     def broken(*args: object, **kwargs: object) -> bytes:
         raise RuntimeError("renderer down")
 
     monkeypatch.setattr(pdf, "render_pdf", broken)
-    with pytest.raises(RuntimeError):  # the step issues its receipt itself: a failed render refuses the step
+    review.accept_claim(claim, actor=find_user("clerk"))
+    db.session.commit()
+    db.session.refresh(claim)
+    assert claim.status == ClaimStatus.ACCEPTED
+    (document,) = documents_of(claim, DocumentKind.RECEIPT)
+    assert not document.ready and document.storage_key is None and document.number
+    job = db.session.execute(select(Job).where(Job.key == f"render_document:{document.id}")).scalar_one()
+    assert job.status == JobStatus.QUEUED and job.attempts == 1 and job.last_error == "RuntimeError" and job.next_attempt_at is not None
+
+
+def test_a_document_that_cannot_be_filled_refuses_the_step(ctx: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    claim = file_claim()
+    version, jobs = claim.version, db.session.query(Job).count()
+
+    def broken(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("template broken")
+
+    monkeypatch.setattr(services, "document_html", broken)
+    with pytest.raises(RuntimeError):  # the template is filled in the step: a document it cannot write refuses it
         review.accept_claim(claim, actor=find_user("clerk"))
     db.session.rollback()
     db.session.refresh(claim)
     assert claim.status == ClaimStatus.SUBMITTED and claim.version == version
-    assert db.session.query(IssuedDocument).count() == 0
+    assert db.session.query(IssuedDocument).count() == 0 and db.session.query(Job).count() == jobs
 
 
 def test_a_rolled_back_decision_leaves_no_file_and_no_number(ctx: None) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from claims.accounts.models import Role, User
 from claims.accounts.services import create_user, find_user
 from claims.core import time as clock
+from claims.core.jobs import Job, JobStatus
 from claims.core.time import local_now, local_today, utcnow
 from claims.extensions import db
 from claims.intake import operations as filing
@@ -115,6 +116,7 @@ class World:
     documents: dict[str, int] = field(default_factory=dict)  # r (a claim document of R), n (of N), batch (a Chaling list)
     verify_code: str = ""
     schedules: dict[str, int] = field(default_factory=dict)  # hunan (province default), nan (Nan county's)
+    failed_job: int = 0  # a background job that failed (re-rendering a stored document: a retry does nothing)
     missing: int = 987654
 
     def claim(self, key: str) -> int:
@@ -297,6 +299,18 @@ def build_world(app: Flask) -> World:
                 "batch": next(d.id for d in documents if d.claim_id is None and d.county.code == CHALING_COUNTY),
             }
             world.verify_code = next(d.verification_code for d in documents if d.claim_id == made_ids["n"])
+            failed = Job(
+                kind="render_document",
+                key="security-world:failed",
+                args={"document_id": world.documents["r"], "data_type": "ReceiptData", "photos": {}},
+                status=JobStatus.FAILED,
+                attempts=5,
+                last_error="RuntimeError",
+            )
+            db.session.add(failed)
+            db.session.flush()
+            world.failed_job = failed.id
+            db.session.commit()
             schedules = db.session.execute(select(CompensationSchedule)).scalars().all()
             world.schedules = {
                 "hunan": next(x.id for x in schedules if x.region.code == "430000"),

@@ -170,3 +170,65 @@ def test_flask_sms_send_command(app):  # type: ignore[no-untyped-def]
     with app.app_context():
         row = db.session.get(OutboxMessage, message_id)
         assert str(row.status) == "sent"
+
+
+# Sent by a background job after the commit (issue 12, item 2) -------------------------------------------------
+def test_a_queued_text_is_sent_by_its_job_after_the_commit(ctx, monkeypatch):  # type: ignore[no-untyped-def]
+    from claims.core.jobs import Job, JobStatus
+    from claims.workflow import sms
+
+    gateway = FakeGateway()
+    monkeypatch.setattr(sms, "gateway_from_config", lambda config: gateway)
+    message = sms.queue_sms("13700000009", "【野生动物致害补偿】测试")
+    db.session.flush()
+    assert gateway.sent == []  # nothing leaves before the commit
+    db.session.commit()
+    assert gateway.sent == [("13700000009", "【野生动物致害补偿】测试")]
+    assert message.status == sms.OutboxStatus.SENT and message.attempts == 1
+    job = db.session.query(Job).filter(Job.key == f"send_sms:{message.id}").one()
+    assert job.status == JobStatus.DONE
+    assert sms.send_due(gateway).sent == 0  # the sweeper finds nothing left: never sent twice
+
+
+def test_a_refused_text_is_retried_by_its_job_after_the_back_off(ctx, monkeypatch):  # type: ignore[no-untyped-def]
+    from claims.core import jobs
+    from claims.core.jobs import Job, JobStatus
+    from claims.workflow import sms
+
+    gateway = FakeGateway(failures=1)
+    monkeypatch.setattr(sms, "gateway_from_config", lambda config: gateway)
+    start = utcnow()
+    clock.freeze(start)
+    message = sms.queue_sms("13700000009", "【野生动物致害补偿】测试")
+    db.session.commit()
+    job = db.session.query(Job).filter(Job.key == f"send_sms:{message.id}").one()
+    assert message.status == sms.OutboxStatus.QUEUED and message.attempts == 1 and message.last_error == "gateway down"
+    assert job.status == JobStatus.QUEUED and job.next_attempt_at == message.next_attempt_at == start + timedelta(minutes=1)
+    assert job.last_error == "RetryLater: gateway down"
+    clock.freeze(start + timedelta(minutes=1))
+    assert jobs.retry_due() == 1
+    db.session.expire_all()
+    assert gateway.sent == [("13700000009", "【野生动物致害补偿】测试")]
+    assert db.session.get(OutboxMessage, message.id).status == sms.OutboxStatus.SENT  # type: ignore[union-attr]
+    assert db.session.get(Job, job.id).status == JobStatus.DONE  # type: ignore[union-attr]
+
+
+def test_a_step_texts_the_claimant_through_a_job(app, as_user, monkeypatch):  # type: ignore[no-untyped-def]
+    from claims.workflow import sms
+    from tests.documents.conftest import file_claim
+
+    gateway = FakeGateway()
+    monkeypatch.setattr(sms, "gateway_from_config", lambda config: gateway)
+    with app.app_context():
+        claim = file_claim()
+        claim_id, mobile = claim.id, claim.claimant_mobile
+        db.session.commit()
+    from tests.conftest import csrf_token
+
+    client = as_user("clerk")
+    response = client.post(f"/claims/{claim_id}/accept", data={"csrf_token": csrf_token(client, f"/claims/{claim_id}")})
+    assert response.status_code == 302
+    assert [m for m, _text in gateway.sent] == [mobile]  # sent when the request's commit held, not by a cron
+    with app.app_context():
+        (row,) = db.session.query(OutboxMessage).filter(OutboxMessage.claim_id == claim_id).all()
+        assert row.status == sms.OutboxStatus.SENT

@@ -1,0 +1,21 @@
+"""The background jobs the app runs, in one table: each kind, the function that does it and how often it is tried.
+
+Jobs are recorded by `claims.core.jobs.enqueue` where their cause is written (a step issues a document, a
+notice queues a text message) and run after that transaction commits: by an rq worker (`flask jobs work`)
+when REDIS_URL is set, in the same process otherwise. claims/core/jobs.py explains the runner.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from claims.core.jobs import JobKind
+from claims.documents.services import render_document
+from claims.workflow.sms import FIRST_WAIT, LONGEST_WAIT, MAX_ATTEMPTS, send_queued
+
+JOBS: dict[str, JobKind] = {
+    # Render, hash and store an issued document's PDF from the data frozen on its row.
+    "render_document": JobKind(render_document, max_attempts=5, first_wait=timedelta(minutes=1), longest_wait=timedelta(minutes=30)),
+    # Send one outbox text message; the row keeps each attempt, tried as often and as late as `flask sms send` would.
+    "send_sms": JobKind(send_queued, max_attempts=MAX_ATTEMPTS, first_wait=FIRST_WAIT, longest_wait=LONGEST_WAIT),
+}
