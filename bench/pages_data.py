@@ -100,6 +100,7 @@ class World:
     users: dict[str, int]
     species_id: int
     schedule_id: int
+    schedule_code: str
     policy_id: int
     next_id: dict[str, int] = field(default_factory=dict)
 
@@ -125,9 +126,9 @@ def load_world(conn: Connection) -> World:
         approver = next(u for r, reg, u in staff if r == "approver" and reg == county_id)
         counties.append((County(county_id, code, [tuple(v) for v in villages], clerks, officer, approver), share))  # type: ignore[misc]
     species_id = conn.execute(select(Species.id).where(Species.code == "wild_boar")).scalar_one()
-    schedule_id = conn.execute(select(func.min(CompensationSchedule.id))).scalar_one()
+    schedule_id, schedule_code = conn.execute(select(CompensationSchedule.id, CompensationSchedule.code).order_by(CompensationSchedule.id).limit(1)).one()
     policy_id = conn.execute(select(InsurancePolicy.id).order_by(InsurancePolicy.term_end.desc()).limit(1)).scalar_one()
-    world = World(counties, users, species_id, schedule_id, policy_id)
+    world = World(counties, users, species_id, schedule_id, schedule_code, policy_id)
     for model in TABLES:
         table = getattr(model, "__table__", model)
         if "id" in table.c:
@@ -225,12 +226,18 @@ class Builder:
     def _valuation(self, claim_id: int, county: County, created: datetime, amount: Decimal, *, referred: bool) -> None:
         w = self.world
         self.add("claim_valuations", {"id": w.take("claim_valuations"), "claim_id": claim_id, "survey_id": None, "version": 1, "current": True,
-                                      "schedule_id": w.schedule_id, "schedule_ids": [w.schedule_id], "input_snapshot": {}, "result": {},
+                                      "schedule_id": w.schedule_id, "schedule_ids": [w.schedule_id], "input_snapshot": {}, "result": self._result(amount),
                                       "computed_total": amount, "total": amount, "computed_at": created + timedelta(days=8),
                                       "computed_by_id": county.officer, "frozen_at": created + timedelta(days=8)})  # fmt: skip
         insurer = (amount * Decimal("0.7")).quantize(Decimal("0.01")) if referred else Decimal(0)
         self.add(Split.__tablename__, {"claim_id": claim_id, "entitlement": amount, "insurer_share": insurer, "government_share": amount - insurer,
                             "policy_id": w.policy_id if referred else None, "reasons": [], "computed_at": created + timedelta(days=8)})  # fmt: skip
+
+    def _result(self, amount: Decimal) -> dict[str, Any]:
+        """The engine's output as stored (claims.valuation.spec.valuation_to_json): one crop line."""
+        line = {"id": "L1", "kind": "loss", "category": "crop", "item": "水稻", "amount": str(amount), "rule": "2.5亩 × 定额",
+                "schedule": self.world.schedule_code, "quantity": "2.5", "unit": "mu"}  # fmt: skip
+        return {"lines": [line], "total": str(amount), "schedules": [self.world.schedule_code], "reasons": []}
 
     def _referral(self, claim_id: int, created: datetime, amount: Decimal, *, decided: bool) -> None:
         w = self.world
