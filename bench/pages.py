@@ -235,7 +235,8 @@ def instance(kind: str, args: argparse.Namespace) -> Iterator[Instance]:
                 if args.keep:
                     keys_file.write_text(json.dumps(keys))
             else:
-                log(f"{kind}: reusing the kept database with {args.claims:,} claims ({url.split('@')[-1]})")
+                log(f"{kind}: reusing the kept database with {args.claims:,} claims ({url.split('@')[-1]}); migrating it to the heads")
+                upgrade(revision="heads")  # new migrations (indexes) apply to the kept rows too
             with db.engine.connect() as conn:
                 rows = sum(pages_data.describe(conn).values())
             db.session.remove()
