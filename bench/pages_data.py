@@ -327,6 +327,8 @@ def build(conn_factory: Callable[[], Any], total: int, now: datetime | None = No
     now = now or datetime.now(UTC)
     written = 0
     with conn_factory() as conn:
+        if conn.dialect.name == "sqlite":  # the indexes of a million rows do not fit SQLite's default 2 MB page cache
+            conn.exec_driver_sql("PRAGMA cache_size = -262144")
         world = load_world(conn)
         builder = Builder(world, total, now)
         for first in range(0, total, CHUNK):
