@@ -26,18 +26,12 @@ Prints a table per database to stderr and, last on stdout, one JSON object:
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
-import os
 import re
 import secrets
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,7 +50,7 @@ from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy import create_engine, event, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bench import pages_data  # noqa: E402
+from bench import pages_data, pages_rps  # noqa: E402
 from claims import create_app  # noqa: E402
 from claims.extensions import db  # noqa: E402
 
@@ -64,7 +58,6 @@ DEMO_PASSWORD = "Demo@2026"  # noqa: S105 - the published demo password (claims/
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 GOALS = {"p95_ms": 50.0, "statements": 20, "rps_ratio": 0.25}
 WARMUP = 3
-RPS_ROUNDS = 3
 MIN_SAMPLES = 3
 NEXT_RE = re.compile(r'<a\b[^>]*\brel="next"[^>]*>|<link\b[^>]*\brel="next"[^>]*>')
 HREF_RE = re.compile(r'\bhref="([^"]+)"')
@@ -409,130 +402,12 @@ def log_result(r: Result) -> None:
     log(f"  {r.page.endpoint:<26} {r.page.login:<12} {r.variant:<7} {median:9.1f} {r.p95:9.1f} {max(r.times_ms):9.1f} {r.statements:6d}{more}{few}{flag}")
 
 
-# --- throughput under gunicorn -------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def gunicorn(target: str, env: dict[str, str]) -> Iterator[int]:
-    """`gunicorn -w 2` serving `target` on a free loopback port, stopped afterwards."""
-    port = free_port()
-    command = [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--no-control-socket", "--log-level", "warning", target]
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn {target} did not start: {process.stderr.read().decode()[-2000:]}") from None  # type: ignore[union-attr]
-                time.sleep(0.2)
-        yield port
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@dataclass
-class Load:
-    requests: int = 0
-    errors: int = 0
-    seconds: float = 0.0
-    statuses: dict[int, int] = field(default_factory=dict)
-
-    @property
-    def rps(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
-
-    def add(self, other: Load) -> None:
-        self.requests += other.requests
-        self.errors += other.errors
-        self.seconds += other.seconds
-        for status, count in other.statuses.items():
-            self.statuses[status] = self.statuses.get(status, 0) + count
-
-
-def drive(port: int, path: str, headers: dict[str, str], seconds: float, clients: int = 8) -> Load:
-    """`clients` threads, each with one connection (re-opened when the server closes it), for `seconds`."""
-    load = Load()
-    lock = threading.Lock()
-    start_line = threading.Barrier(clients + 1)
-    stop = threading.Event()
-
-    def client() -> None:
-        ok = errors = 0
-        statuses: dict[int, int] = {}
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        start_line.wait()
-        while not stop.is_set():
-            try:
-                conn.request("GET", path, headers=headers)
-                response = conn.getresponse()
-                response.read()
-                statuses[response.status] = statuses.get(response.status, 0) + 1
-                if response.status == 200:
-                    ok += 1
-                else:
-                    errors += 1
-            except (OSError, http.client.HTTPException):
-                errors += 1
-                conn.close()
-        conn.close()
-        with lock:
-            load.requests += ok
-            load.errors += errors
-            for status, count in statuses.items():
-                load.statuses[status] = load.statuses.get(status, 0) + count
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    start_line.wait()
-    started = time.perf_counter()
-    time.sleep(seconds)
-    stop.set()
-    for thread in threads:
-        thread.join()
-    load.seconds = time.perf_counter() - started
-    return load
-
-
 def session_cookie(inst: Instance, login: str) -> str:
     client = log_in(inst.app, login)
     cookie = client.get_cookie("session")
     if cookie is None:
         raise AssertionError("no session cookie after logging in")
     return f"session={cookie.value}"
-
-
-def throughput(inst: Instance, seconds: float) -> dict[str, Any]:
-    env = {"DATABASE_URL": inst.url, "SECRET_KEY": inst.secret_key, "FIELD_ENCRYPTION_KEY": inst.encryption_key,
-           "UPLOAD_FOLDER": str(Path(tempfile.gettempdir()) / "claims-bench-pages-uploads")}  # fmt: skip
-    headers = {"Cookie": session_cookie(inst, "clerk")}
-    app_load, bare_load = Load(), Load()
-    # Both servers run side by side (the idle one costs nothing) and take turns, in rounds, so that a
-    # neighbour's burst of CPU on this shared machine falls on both sides alike.
-    with gunicorn("wsgi:app", env) as app_port, gunicorn("bench.bare_app:app", {}) as bare_port:
-        drive(app_port, "/queue", headers, min(3.0, seconds))  # warm-up: imports, connections, templates
-        drive(bare_port, "/", {}, min(3.0, seconds))
-        for _round in range(RPS_ROUNDS):
-            app_load.add(drive(app_port, "/queue", headers, seconds / RPS_ROUNDS))
-            bare_load.add(drive(bare_port, "/", {}, seconds / RPS_ROUNDS))
-    for label, load in (("app /queue as clerk", app_load), ("bare endpoint", bare_load)):
-        log(f"  {label:<22} {load.rps:8.1f} requests/s over {load.seconds:.1f} s, {load.errors} errors {load.statuses}")
-    return {"app_rps": round(app_load.rps, 1), "bare_rps": round(bare_load.rps, 1), "errors": app_load.errors + bare_load.errors,
-            "ratio": round(app_load.rps / bare_load.rps, 3) if bare_load.rps else None}  # fmt: skip
 
 
 # --- main ----------------------------------------------------------------------------------------
@@ -552,7 +427,8 @@ def run_database(kind: str, args: argparse.Namespace, summary: dict[str, Any]) -
         summary[f"rows_{kind}"] = inst.rows
         if kind == "postgres" and args.rps_seconds > 0:
             log(f"postgres: throughput, gunicorn -w 2, 8 clients, {args.rps_seconds:g} s each")
-            summary["rps"] = throughput(inst, args.rps_seconds)
+            cookie = session_cookie(inst, "clerk")
+            summary["rps"] = pages_rps.throughput(inst.url, inst.secret_key, inst.encryption_key, cookie, args.rps_seconds)
     return results
 
 
