@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from claims.accounts.models import Role
 from claims.accounts.session import login_required, roles_required
@@ -20,7 +21,7 @@ from claims.approval.forms import (
     ReopenBatchForm,
     ResultFileForm,
 )
-from claims.approval.models import NoticeBatch, ObjectionOutcome, PaymentBatch
+from claims.approval.models import NoticeBatch, NoticeEntry, ObjectionOutcome, Payment, PaymentBatch
 from claims.core.inputs import bounded_int
 from claims.core.pagination import PAGE_SIZE, SECTION_SIZE
 from claims.core.time import local_today
@@ -68,7 +69,9 @@ def posted_ids() -> list[int]:
 
 
 def _batch(batch_id: int) -> NoticeBatch:
-    batch = db.session.get(NoticeBatch, batch_id)
+    # The notice lists its claims: loaded with the entries, not one by one (the claims' villages too).
+    entries = selectinload(NoticeBatch.entries).selectinload(NoticeEntry.claim).selectinload(Claim.village)
+    batch = db.session.get(NoticeBatch, batch_id, options=[entries])
     if batch is None or not any(can_view_claim(g.user, e.claim) for e in batch.entries):
         abort(404)
     return batch
@@ -230,8 +233,8 @@ def payment_batch(batch_id: int):  # type: ignore[no-untyped-def]
             flash(error, "warning")
         return redirect(url_for("approval.payment_batch", batch_id=batch.id))
     if request.form.get("what") in ("paid", "failed") and line.validate_on_submit():
-        payment = next((p for p in batch.payments if str(p.id) == line.payment_id.data), None)
-        if payment is None:
+        payment = db.session.get(Payment, bounded_int(line.payment_id.data, 1) or 0)
+        if payment is None or payment.batch_id != batch.id:
             abort(404)
         try:
             if request.form["what"] == "paid":
@@ -248,8 +251,9 @@ def payment_batch(batch_id: int):  # type: ignore[no-untyped-def]
 def _render_batch(batch: PaymentBatch, **forms: object):  # type: ignore[no-untyped-def]
     forms = {"upload": ResultFileForm(), "line": LineResultForm(), "reopen": ReopenBatchForm()} | forms
     status = 422 if any(getattr(f, "errors", None) for f in forms.values()) else 200
-    payees = {p.id: payments.payee_of(p.claim) for p in batch.payments}
-    return render_template("approval/payment_batch.html", batch=batch, payees=payees, **forms), status
+    lines = services.batch_payments(batch.id, request.args.get("after"))
+    payees = payments.payees_of(p.claim_id for p in lines)
+    return render_template("approval/payment_batch.html", batch=batch, lines=lines, payees=payees, **forms), status
 
 
 @bp.route("/payments/<int:batch_id>/reopen", methods=["POST"])
