@@ -106,7 +106,7 @@ def _decode_value(text: str, key: SortKey) -> Any:
         return date.fromisoformat(text)
     if key.kind is str:
         return unquote(text)
-    if not text.isascii() or not text.lstrip("-").isdigit() or abs(int(text)) > MAX_INT:
+    if not text.isascii() or not text.isdigit() or int(text) > MAX_INT:  # ids are positive 32-bit
         raise ValueError(text)
     return int(text)
 

@@ -72,10 +72,15 @@ def _overdue_filter(user: User) -> ColumnElement[bool]:
 
 
 def _count_by(column: Any, user: User) -> Counter[str]:
-    """Overdue claims per region (township or county), counted by the database in one query."""
-    query = select(Region.name, func.count(Claim.id)).select_from(Claim).outerjoin(Region, Region.id == column)
-    rows = db.session.execute(query.where(_overdue_filter(user)).group_by(Region.id, Region.name))
-    return Counter({name or "—": n for name, n in rows})
+    """Overdue claims per region (township or county): counted by the database from the index
+    (scope, status, due_at, township_id), then the regions' names in a second query."""
+    counts: dict[int | None, int] = {key: n for key, n in db.session.execute(select(column, func.count()).where(_overdue_filter(user)).group_by(column))}
+    known = [i for i in counts if i is not None]
+    names: dict[int, str] = {key: name for key, name in db.session.execute(select(Region.id, Region.name).where(Region.id.in_(known)))} if known else {}
+    total: Counter[str] = Counter()
+    for region_id, n in counts.items():
+        total[names.get(region_id, "—") if region_id is not None else "—"] += n
+    return total
 
 
 def _count_by_officer(user: User) -> Counter[str]:

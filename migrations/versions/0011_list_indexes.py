@@ -19,6 +19,8 @@ INDEXES = [
     ("ix_claims_township_id", "claims", ["township_id", "id"]),  # a township's claims, newest first
     ("ix_claims_county_due", "claims", ["county_id", "due_at", "id"]),  # a county's overdue list and queues
     ("ix_claims_township_due", "claims", ["township_id", "due_at", "id"]),  # a township's overdue list and queues
+    ("ix_claims_county_status_due", "claims", ["county_id", "status", "due_at", "township_id"]),  # overdue counts, from the index
+    ("ix_claims_township_status_due", "claims", ["township_id", "status", "due_at"]),  # a township's overdue count
     ("ix_notifications_user_id", "notifications", ["user_id", "id"]),  # a user's notices, newest first
     ("ix_payments_status_id", "payments", ["status", "id"]),  # payments waiting for a batch
 ]
