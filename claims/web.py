@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from claims.accounts.session import load_user
 from claims.core import crypto, formatting
+from claims.core.pagination import page_url
 from claims.core.storage import get_storage, signed_url_origin
 from claims.core.time import to_local
 from claims.errors import conflict_response
@@ -141,6 +142,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["isodate"] = lambda d: d.isoformat() if isinstance(d, date) else ""
 
     app.jinja_env.filters["evidence_title"] = lambda code: Evidence(code).title
+    app.jinja_env.globals["page_url"] = page_url
     app.jinja_env.globals["refusal_title"] = lambda code: RefusalReason(code).title
     app.jinja_env.globals["correction_title"] = lambda code: CorrectionItem(code).title
     app.jinja_env.globals["split_reasons"] = split_reasons_text

@@ -119,7 +119,7 @@ def test_list_filters_stay_in_scope(app: Flask, world: World, status: str) -> No
     client = client_as(app, "clerk2")
     html = client.get(f"/claims/?status={status}").get_data(as_text=True)
     assert not any(f'href="/claims/{claim_id}"' in html for claim_id in world.claims.values())
-    html = client.get(f"/claims/?before={world.missing}").get_data(as_text=True)
+    html = client.get(f"/claims/?after={world.missing}").get_data(as_text=True)
     assert not any(f'href="/claims/{claim_id}"' in html for claim_id in world.claims.values())
 
 

@@ -5,16 +5,21 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from claims.accounts import services
 from claims.accounts.forms import UserForm
 from claims.accounts.models import Role, User
 from claims.accounts.permissions import can_manage_user, manageable_users_filter
 from claims.accounts.session import roles_required
+from claims.core.pagination import SortKey, paginate
 from claims.extensions import db
 from claims.regions.models import Region, RegionLevel
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+# Users by role, then login (claims/core/pagination.py).
+USER_KEYS = (SortKey(User.role, str, value=lambda u: u.role.value), SortKey(User.login, str), SortKey(User.id, int))
 
 
 def _region_choices() -> list[tuple[int, str]]:
@@ -46,8 +51,8 @@ def _region(form: UserForm) -> Region | None:
 @bp.route("/users")
 @roles_required(Role.ADMIN)
 def users():  # type: ignore[no-untyped-def]
-    query = select(User).where(manageable_users_filter(g.user)).order_by(User.role, User.login)
-    return render_template("admin/users.html", users=db.session.execute(query).scalars().all())
+    query = select(User).where(manageable_users_filter(g.user)).options(selectinload(User.region))
+    return render_template("admin/users.html", users=paginate(query, USER_KEYS, request.args.get("after"), session=db.session))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

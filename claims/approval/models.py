@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from claims.accounts.models import User
@@ -188,7 +188,7 @@ class Payment(db.Model):
     """One attempt to pay one share of a claim (a failed attempt stays; a new one follows the correction)."""
 
     __tablename__ = "payments"
-    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"), Index("ix_payments_status_id", "status", "id"))  # waiting for a batch
 
     id: Mapped[intpk]
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)

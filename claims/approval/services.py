@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from claims.accounts.models import User
-from claims.approval.models import Approval, NoticeEntry, Objection, Payment, Share
+from claims.approval.models import Approval, NoticeBatch, NoticeEntry, Objection, Payment, PaymentBatch, PaymentStatus, Share
+from claims.core.pagination import PAGE_SIZE, Page, SortKey, paginate
 from claims.extensions import db
 from claims.insurance.models import Split
 from claims.intake.models import Claim
@@ -31,9 +35,53 @@ def award_total(claim: Claim) -> Decimal:
     return (split.insurer_share + split.government_share) if split else Decimal("0.00")
 
 
-def ready_for_notice(township: Region) -> list[Claim]:
-    query = select(Claim).where(Claim.township_id == township.id, Claim.status.in_(NOTICE_SOURCES)).order_by(Claim.id)
-    return [c for c in db.session.execute(query).scalars() if db.session.get(Split, c.id) is not None]
+# Lists of this module's pages (claims/core/pagination.py): the queues by deadline, the rest by id.
+DEADLINE_KEYS = (SortKey(Claim.due_at, date, nulls_last=True), SortKey(Claim.id, int))
+READY_KEYS = (SortKey(Claim.id, int),)
+
+
+def award_totals(claim_ids: Iterable[int]) -> dict[int, Decimal]:
+    """`award_total` of many claims in one query."""
+    ids = list(claim_ids)
+    splits = db.session.execute(select(Split).where(Split.claim_id.in_(ids))).scalars() if ids else []
+    found = {s.claim_id: s.insurer_share + s.government_share for s in splits}
+    return {i: found.get(i, Decimal("0.00")) for i in ids}
+
+
+def ready_query(township: Region, ids: Iterable[int] | None = None) -> Select[tuple[Claim]]:
+    """Claims of the township valued (and split) and not yet on a notice; only those of `ids` when given."""
+    split = select(Split.claim_id).where(Split.claim_id == Claim.id).exists()
+    query = select(Claim).where(Claim.township_id == township.id, Claim.status.in_(NOTICE_SOURCES), split).options(selectinload(Claim.village))
+    return query.where(Claim.id.in_(list(ids))) if ids is not None else query
+
+
+def ready_for_notice(township: Region, after: str | None = None, size: int = PAGE_SIZE) -> Page[Claim]:
+    return paginate(ready_query(township), READY_KEYS, after, size=size, session=db.session)
+
+
+NOTICE_BATCH_KEYS = (SortKey(NoticeBatch.id, int, descending=True),)
+
+
+def notice_batches(township: Region, after: str | None = None, size: int = PAGE_SIZE) -> Page[NoticeBatch]:
+    """The township's notices, the newest first. Index: (township_id, id)."""
+    return paginate(select(NoticeBatch).where(NoticeBatch.township_id == township.id), NOTICE_BATCH_KEYS, after, size=size, session=db.session)
+
+
+def entry_counts(batch_ids: Iterable[int]) -> dict[int, int]:
+    """How many claims each notice lists, in one query."""
+    ids = list(batch_ids)
+    query = select(NoticeEntry.batch_id, func.count(NoticeEntry.id)).where(NoticeEntry.batch_id.in_(ids)).group_by(NoticeEntry.batch_id)
+    found: dict[int, int] = {key: n for key, n in db.session.execute(query)} if ids else {}
+    return {i: found.get(i, 0) for i in ids}
+
+
+def current_entries(claim_ids: Iterable[int]) -> dict[int, NoticeEntry]:
+    """`current_entry` of many claims in one query, with their batches."""
+    ids = list(claim_ids)
+    if not ids:
+        return {}
+    query = select(NoticeEntry).where(NoticeEntry.claim_id.in_(ids), NoticeEntry.withdrawn.is_(False)).order_by(NoticeEntry.id)
+    return {e.claim_id: e for e in db.session.execute(query.options(joinedload(NoticeEntry.batch))).scalars()}  # the latest wins
 
 
 def current_entry(claim: Claim) -> NoticeEntry | None:
@@ -67,9 +115,9 @@ def open_objection(claim: Claim) -> Objection | None:
     return db.session.execute(query.limit(1)).scalar_one_or_none()
 
 
-def objection_queue(county_id: int) -> list[Claim]:
-    query = select(Claim).where(Claim.county_id == county_id, Claim.status == ClaimStatus.OBJECTION_REVIEW).order_by(Claim.due_at, Claim.id)
-    return list(db.session.execute(query).scalars())
+def objection_queue(county_id: int, after: str | None = None, size: int = PAGE_SIZE) -> Page[Claim]:
+    query = select(Claim).where(Claim.county_id == county_id, Claim.status == ClaimStatus.OBJECTION_REVIEW)
+    return paginate(query, DEADLINE_KEYS, after, size=size, session=db.session)
 
 
 def claim_round(claim: Claim) -> int:
@@ -83,10 +131,49 @@ def approvals_this_round(claim: Claim) -> list[Approval]:
     return list(db.session.execute(query).scalars())
 
 
-def approval_queue(county_id: int) -> list[Claim]:
-    query = select(Claim).where(Claim.county_id == county_id, Claim.status == ClaimStatus.IN_NOTICE).order_by(Claim.due_at, Claim.id)
-    return list(db.session.execute(query).scalars())
+def approval_query(county_id: int, ids: Iterable[int] | None = None) -> Select[tuple[Claim]]:
+    """Claims of the county on public notice, waiting for approval; only those of `ids` when given."""
+    query = select(Claim).where(Claim.county_id == county_id, Claim.status == ClaimStatus.IN_NOTICE)
+    return query.where(Claim.id.in_(list(ids))) if ids is not None else query
+
+
+def approval_queue(county_id: int, after: str | None = None, size: int = PAGE_SIZE) -> Page[Claim]:
+    return paginate(approval_query(county_id), DEADLINE_KEYS, after, size=size, session=db.session)
 
 
 def payments_of(claim: Claim) -> list[Payment]:
     return list(db.session.execute(select(Payment).where(Payment.claim_id == claim.id).order_by(Payment.id)).scalars())
+
+
+PAYMENT_KEYS = (SortKey(Payment.id, int),)
+PAYMENT_BATCH_KEYS = (SortKey(PaymentBatch.id, int, descending=True),)
+
+
+def waiting_payments(county_id: int, after: str | None = None, size: int = PAGE_SIZE) -> Page[Payment]:
+    """The county's payments not yet in a batch or failed, oldest first, with their claims."""
+    query = (
+        select(Payment)
+        .join(Claim, Claim.id == Payment.claim_id)
+        .where(Claim.county_id == county_id, Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.FAILED]))
+        .options(joinedload(Payment.claim))
+    )
+    return paginate(query, PAYMENT_KEYS, after, size=size, session=db.session)
+
+
+def payment_batches(county_id: int, after: str | None = None, size: int = PAGE_SIZE) -> Page[PaymentBatch]:
+    """The county's payment batches, the newest first. Index: (county_id, id)."""
+    return paginate(select(PaymentBatch).where(PaymentBatch.county_id == county_id), PAYMENT_BATCH_KEYS, after, size=size, session=db.session)
+
+
+def payment_counts(batch_ids: Iterable[int]) -> dict[int, int]:
+    """How many payments each batch holds, in one query."""
+    ids = list(batch_ids)
+    query = select(Payment.batch_id, func.count(Payment.id)).where(Payment.batch_id.in_(ids)).group_by(Payment.batch_id)
+    found: dict[int, int] = {key: n for key, n in db.session.execute(query)} if ids else {}
+    return {i: found.get(i, 0) for i in ids}
+
+
+def batch_payments(batch_id: int, after: str | None = None, size: int = PAGE_SIZE) -> Page[Payment]:
+    """One page of a payment batch's lines, in the order of the bank file, with their claims."""
+    query = select(Payment).where(Payment.batch_id == batch_id).options(joinedload(Payment.claim))
+    return paginate(query, PAYMENT_KEYS, after, size=size, session=db.session)

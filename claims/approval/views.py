@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from claims.accounts.models import Role
 from claims.accounts.session import login_required, roles_required
@@ -21,13 +21,15 @@ from claims.approval.forms import (
     ReopenBatchForm,
     ResultFileForm,
 )
-from claims.approval.models import NoticeBatch, ObjectionOutcome, Payment, PaymentBatch, PaymentStatus
+from claims.approval.models import NoticeBatch, NoticeEntry, ObjectionOutcome, Payment, PaymentBatch
+from claims.core.inputs import bounded_int
+from claims.core.pagination import PAGE_SIZE, SECTION_SIZE
 from claims.core.time import local_today
 from claims.extensions import db
 from claims.intake.models import Claim
 from claims.intake.permissions import can_view_claim, visible_claim_or_404
 from claims.intake.views import render_detail
-from claims.valuation.services import adjusted_lines
+from claims.valuation.services import adjusted_lines_of
 from claims.workflow.actions import form_version as _version
 from claims.workflow.actions import run_action
 from claims.workflow.services import WorkflowError
@@ -39,29 +41,37 @@ bp = Blueprint("approval", __name__)
 @bp.route("/notices", methods=["GET", "POST"])
 @roles_required(Role.CLERK)
 def notices():  # type: ignore[no-untyped-def]
-    township = g.user.region
-    ready = services.ready_for_notice(township)
+    township, after, section = g.user.region, request.args.get("after"), request.args.get("list")
     form = NoticeForm()
-    form.claims.choices = [(c.id, c.number) for c in ready]
-    if request.method == "GET":
+    if request.method == "POST":  # the claims ticked on whichever page, still ready
+        chosen = db.session.execute(services.ready_query(township, posted_ids()).order_by(Claim.id)).scalars().all()
+        form.claims.choices = [(c.id, c.number) for c in chosen]
+        if form.validate_on_submit():
+            try:
+                batch = operations.create_notice_batch(township, chosen, form.start_date.data, actor=g.user)
+            except WorkflowError as exc:
+                db.session.rollback()
+                form.claims.errors.append(exc.message)
+            else:
+                flash(_("The notice was created. Print it and post it in the villages."), "success")
+                return redirect(url_for("approval.notice", batch_id=batch.id))
+    elif request.method == "GET":
         form.start_date.data = local_today()
-    if form.validate_on_submit():
-        chosen = [c for c in ready if c.id in form.claims.data]
-        try:
-            batch = operations.create_notice_batch(township, chosen, form.start_date.data, actor=g.user)
-        except WorkflowError as exc:
-            db.session.rollback()
-            form.claims.errors.append(exc.message)
-        else:
-            flash(_("The notice was created. Print it and post it in the villages."), "success")
-            return redirect(url_for("approval.notice", batch_id=batch.id))
-    batches = db.session.execute(select(NoticeBatch).where(NoticeBatch.township_id == township.id).order_by(NoticeBatch.id.desc()).limit(50)).scalars().all()
-    totals = {c.id: services.award_total(c) for c in ready}
-    return render_template("approval/notices.html", form=form, ready=ready, totals=totals, batches=batches, today=local_today()), (422 if form.errors else 200)
+    ready = services.ready_for_notice(township, None if section else after, size=SECTION_SIZE if section else PAGE_SIZE)
+    batches = services.notice_batches(township, after if section == "batches" else None, size=PAGE_SIZE if section else SECTION_SIZE)
+    page = {"ready": ready, "batches": batches, "totals": services.award_totals(c.id for c in ready), "counts": services.entry_counts(b.id for b in batches)}
+    return render_template("approval/notices.html", form=form, section=section, today=local_today(), **page), (422 if form.errors else 200)
+
+
+def posted_ids() -> list[int]:
+    """The claim ids ticked in a list form (malformed ones dropped: they match nothing)."""
+    return [i for i in (bounded_int(v, 1) for v in request.form.getlist("claims")) if i is not None]
 
 
 def _batch(batch_id: int) -> NoticeBatch:
-    batch = db.session.get(NoticeBatch, batch_id)
+    # The notice lists its claims: loaded with the entries, not one by one (the claims' villages too).
+    entries = selectinload(NoticeBatch.entries).selectinload(NoticeEntry.claim).selectinload(Claim.village)
+    batch = db.session.get(NoticeBatch, batch_id, options=[entries])
     if batch is None or not any(can_view_claim(g.user, e.claim) for e in batch.entries):
         abort(404)
     return batch
@@ -118,30 +128,37 @@ def objection_review(claim_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/approvals", methods=["GET", "POST"])
 @roles_required(Role.APPROVER)
 def approvals():  # type: ignore[no-untyped-def]
-    queue = services.approval_queue(g.user.region_id)
     form = BatchApproveForm()
-    form.claims.choices = [(c.id, c.number) for c in queue]
-    if form.validate_on_submit():
-        done, first, problems = 0, 0, []
-        for claim in [c for c in queue if c.id in form.claims.data]:
-            try:
-                with db.session.begin_nested():
-                    approved = operations.approve(claim, actor=g.user)
-                done += approved
-                first += not approved
-            except WorkflowError as exc:
-                problems.append(f"{claim.number}: {exc.message}")
-        flash(_("%(done)d approved, %(first)d waiting for a second approver.", done=done, first=first), "success")
-        for problem in problems:
-            flash(problem, "warning")
-        return redirect(url_for("approval.approvals"))
-    totals = {c.id: services.award_total(c) for c in queue}
-    ends = {c.id: (services.current_entry(c).batch.end_date if services.current_entry(c) else None) for c in queue}
-    objections = services.objection_queue(g.user.region_id)
-    adjusted = {c.id: adjusted_lines(c) for c in queue}
+    if request.method == "POST":
+        chosen = db.session.execute(services.approval_query(g.user.region_id, posted_ids()).order_by(Claim.id)).scalars().all()
+        form.claims.choices = [(c.id, c.number) for c in chosen]
+        if form.validate_on_submit():
+            return _approve_all(chosen)
+    section, after = request.args.get("list"), request.args.get("after")
+    queue = services.approval_queue(g.user.region_id, None if section else after)
+    objections = services.objection_queue(g.user.region_id, after if section == "objections" else None, size=PAGE_SIZE if section else SECTION_SIZE)
+    ids = [c.id for c in queue]
+    entries = services.current_entries(ids)
+    page = {"totals": services.award_totals(ids), "ends": {i: (entries[i].batch.end_date if i in entries else None) for i in ids}}
     return render_template(
-        "approval/approvals.html", queue=queue, form=form, totals=totals, ends=ends, adjusted=adjusted, today=local_today(), objections=objections
+        "approval/approvals.html", queue=queue, form=form, adjusted=adjusted_lines_of(ids), today=local_today(), objections=objections, section=section, **page
     )
+
+
+def _approve_all(chosen: list[Claim]):  # type: ignore[no-untyped-def]
+    done, first, problems = 0, 0, []
+    for claim in chosen:
+        try:
+            with db.session.begin_nested():
+                approved = operations.approve(claim, actor=g.user)
+            done += approved
+            first += not approved
+        except WorkflowError as exc:
+            problems.append(f"{claim.number}: {exc.message}")
+    flash(_("%(done)d approved, %(first)d waiting for a second approver.", done=done, first=first), "success")
+    for problem in problems:
+        flash(problem, "warning")
+    return redirect(url_for("approval.approvals"))
 
 
 @bp.route("/claims/<int:claim_id>/approve", methods=["POST"])
@@ -187,20 +204,11 @@ def payment_batches():  # type: ignore[no-untyped-def]
             flash(exc.message, "warning")
             return redirect(url_for("approval.payment_batches"))
         return redirect(url_for("approval.payment_batch", batch_id=batch.id))
-    waiting = (
-        db.session.execute(
-            select(Payment)
-            .join(Claim, Claim.id == Payment.claim_id)
-            .where(Claim.county_id == g.user.region_id, Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.FAILED]))
-            .order_by(Payment.id)
-        )
-        .scalars()
-        .all()
-    )
-    batches = (
-        db.session.execute(select(PaymentBatch).where(PaymentBatch.county_id == g.user.region_id).order_by(PaymentBatch.id.desc()).limit(50)).scalars().all()
-    )
-    return render_template("approval/payments.html", waiting=waiting, batches=batches)
+    section, after = request.args.get("list"), request.args.get("after")
+    waiting = services.waiting_payments(g.user.region_id, None if section else after, size=SECTION_SIZE if section else PAGE_SIZE)
+    batches = services.payment_batches(g.user.region_id, after if section == "batches" else None, size=PAGE_SIZE if section else SECTION_SIZE)
+    counts = services.payment_counts(b.id for b in batches)
+    return render_template("approval/payments.html", waiting=waiting, batches=batches, counts=counts, section=section)
 
 
 def _payment_batch(batch_id: int) -> PaymentBatch:
@@ -225,8 +233,8 @@ def payment_batch(batch_id: int):  # type: ignore[no-untyped-def]
             flash(error, "warning")
         return redirect(url_for("approval.payment_batch", batch_id=batch.id))
     if request.form.get("what") in ("paid", "failed") and line.validate_on_submit():
-        payment = next((p for p in batch.payments if str(p.id) == line.payment_id.data), None)
-        if payment is None:
+        payment = db.session.get(Payment, bounded_int(line.payment_id.data, 1) or 0)
+        if payment is None or payment.batch_id != batch.id:
             abort(404)
         try:
             if request.form["what"] == "paid":
@@ -243,8 +251,9 @@ def payment_batch(batch_id: int):  # type: ignore[no-untyped-def]
 def _render_batch(batch: PaymentBatch, **forms: object):  # type: ignore[no-untyped-def]
     forms = {"upload": ResultFileForm(), "line": LineResultForm(), "reopen": ReopenBatchForm()} | forms
     status = 422 if any(getattr(f, "errors", None) for f in forms.values()) else 200
-    payees = {p.id: payments.payee_of(p.claim) for p in batch.payments}
-    return render_template("approval/payment_batch.html", batch=batch, payees=payees, **forms), status
+    lines = services.batch_payments(batch.id, request.args.get("after"))
+    payees = payments.payees_of(p.claim_id for p in lines)
+    return render_template("approval/payment_batch.html", batch=batch, lines=lines, payees=payees, **forms), status
 
 
 @bp.route("/payments/<int:batch_id>/reopen", methods=["POST"])

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from claims.accounts.models import User
 from claims.core.money import FEN
+from claims.core.pagination import PAGE_SIZE, Page, SortKey, paginate
 from claims.core.time import local_today, to_local, utcnow
 from claims.extensions import db
-from claims.insurance.models import InsurancePolicy, LedgerEntry, PolicyLimit, Split
+from claims.insurance.models import InsurancePolicy, LedgerEntry, PolicyLimit, Referral, Split
 from claims.insurance.split import PolicyTerms, SplitResult, split_award
 from claims.intake.models import Claim
 from claims.intake.services import active_photos
@@ -192,3 +195,22 @@ def create_policy(form: Any, *, actor: User) -> InsurancePolicy:
     db.session.flush()
     record_event(entity="policy", entity_id=policy.id, action="policy_created", actor=actor, changes={"number": policy.number, "limits": limits})
     return policy
+
+
+# The insurer's queue: waiting referrals first, the most urgent first (claims/core/pagination.py).
+REFERRAL_KEYS = (
+    SortKey(Referral.decision.is_not(None), bool, value=lambda r: r.decision is not None),
+    SortKey(Referral.due_at, date, nulls_last=True),
+    SortKey(Referral.id, int),
+)
+
+
+def referrals_of(insurer_id: int | None, after: str | None = None, size: int = PAGE_SIZE) -> Page[Referral]:
+    """One page of the claims referred to the insurer's policies, with their claims and policies."""
+    query = (
+        select(Referral)
+        .join(InsurancePolicy, InsurancePolicy.id == Referral.policy_id)
+        .where(InsurancePolicy.insurer_id == insurer_id)
+        .options(joinedload(Referral.claim), joinedload(Referral.policy))
+    )
+    return paginate(query, REFERRAL_KEYS, after, size=size, session=db.session)

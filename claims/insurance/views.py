@@ -30,14 +30,8 @@ bp = Blueprint("insurance", __name__)
 @bp.route("/insurer/")
 @roles_required(Role.INSURER)
 def portal():  # type: ignore[no-untyped-def]
-    query = (
-        select(Referral)
-        .join(InsurancePolicy, InsurancePolicy.id == Referral.policy_id)
-        .where(InsurancePolicy.insurer_id == insurer_of(g.user))
-        .order_by(Referral.decision.is_not(None), Referral.due_at, Referral.id)
-        .limit(200)
-    )
-    return render_template("insurance/portal.html", referrals=db.session.execute(query).scalars().all())
+    page = services.referrals_of(insurer_of(g.user), request.args.get("after"))
+    return render_template("insurance/portal.html", referrals=page)
 
 
 def _referral(claim_id: int) -> Referral:

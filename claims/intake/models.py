@@ -74,6 +74,14 @@ class Claim(db.Model):
         Index("ix_claims_status_created", "status", "created_at", "id"),
         Index("ix_claims_township_status", "township_id", "status", "id"),
         Index("ix_claims_county_status", "county_id", "status", "id"),
+        # The list pages' scopes in their sort order (migration 0011): newest first, and by deadline.
+        Index("ix_claims_county_id", "county_id", "id"),
+        Index("ix_claims_township_id", "township_id", "id"),
+        Index("ix_claims_county_due", "county_id", "due_at", "id"),
+        Index("ix_claims_township_due", "township_id", "due_at", "id"),
+        # The overdue counts per township and county read these alone, never the table.
+        Index("ix_claims_county_status_due", "county_id", "status", "due_at", "township_id"),
+        Index("ix_claims_township_status_due", "township_id", "status", "due_at"),
     )
 
     id: Mapped[intpk]

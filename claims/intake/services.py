@@ -10,9 +10,11 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from claims.accounts.models import User
 from claims.core.crypto import lookup_hash, mask_account
+from claims.core.pagination import PAGE_SIZE, Page, SortKey, paginate
 from claims.core.storage import get_storage, written_in_transaction
 from claims.core.time import local_today, to_local, utcnow
 from claims.extensions import db
@@ -351,17 +353,18 @@ def prepare_submission(claim: Claim) -> None:
         photo.flags = evidence_flags(claim, photo)
 
 
-def claims_for(user: User, *, status: ClaimStatus | None = None, limit: int = 50, before_id: int | None = None) -> list[Claim]:
-    """The claims a user may see, newest first, keyset-paginated."""
+# The claim lists: newest first (claims/core/pagination.py). Indexes: (county_id, id), (township_id, id), and the villager's own.
+CLAIM_LIST_KEYS = (SortKey(Claim.id, int, descending=True),)
 
-    query = select(Claim).where(scope_filter(user))
+
+def claims_for(user: User, *, status: ClaimStatus | None = None, after: str | None = None, size: int = PAGE_SIZE) -> Page[Claim]:
+    """The claims a user may see, newest first, one page after the cursor `after`."""
+    query = select(Claim).where(scope_filter(user)).options(selectinload(Claim.village))
     if user.role.is_staff:
         query = query.where(staff_draft_filter(user))
     if status is not None:
         query = query.where(Claim.status == status)
-    if before_id is not None:
-        query = query.where(Claim.id < before_id)
-    return list(db.session.execute(query.order_by(Claim.id.desc()).limit(limit)).scalars())
+    return paginate(query, CLAIM_LIST_KEYS, after, size=size, session=db.session)
 
 
 @dataclass

@@ -258,11 +258,10 @@ def send_link_code():  # type: ignore[no-untyped-def]
 @login_required
 def index():  # type: ignore[no-untyped-def]
     status = request.args.get("status")
-    before = bounded_int(request.args.get("before"), 1)  # a cursor out of range is the first page
     chosen = ClaimStatus(status) if status in ClaimStatus._value2member_map_ else None
-    claims = services.claims_for(g.user, status=chosen, before_id=before)
-    flags = evidence.evidence_summaries(c.id for c in claims) if permissions.can_see_evidence_flags(g.user) else {}
-    return render_template("intake/list.html", claims=claims, evidence=flags, status=chosen, statuses=list(ClaimStatus), page_size=50)
+    page = services.claims_for(g.user, status=chosen, after=request.args.get("after"))
+    flags = evidence.evidence_summaries(c.id for c in page) if permissions.can_see_evidence_flags(g.user) else {}
+    return render_template("intake/list.html", page=page, evidence=flags, status=chosen, statuses=list(ClaimStatus))
 
 
 @bp.route("/<int:claim_id>/photos/<int:photo_id>/<any(display, thumb, original):variant>")

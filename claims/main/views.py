@@ -22,7 +22,7 @@ def index():  # type: ignore[no-untyped-def]
     if g.user.must_declare_conflicts:
         flash(_("Please declare your conflicts of interest first: your relatives whose claims you must not handle, or that there are none."), "warning")
         return redirect(url_for("settings.conflicts"))
-    claims = services.claims_for(g.user, limit=10)
+    claims = services.claims_for(g.user, size=10).rows
     flags = evidence.evidence_summaries(c.id for c in claims) if can_see_evidence_flags(g.user) else {}
     return render_template("main/home.html", claims=claims, evidence=flags)
 

@@ -7,12 +7,14 @@ and `final_lines(valuation)` include the officers' adjustments.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from claims.accounts.models import User
@@ -222,6 +224,19 @@ def adjusted_lines(claim: Claim) -> list[FinalLine]:
     """The current valuation's adjusted lines, each with the engine's figure beside it (the approval page shows them)."""
     valuation = current_valuation(claim)
     return [line for line in final_lines(valuation) if line.adjustment is not None] if valuation is not None else []
+
+
+def adjusted_lines_of(claim_ids: Sequence[int]) -> dict[int, list[FinalLine]]:
+    """`adjusted_lines` of many claims in three queries (a list page calls this once): valuations, adjustments, their people."""
+    if not claim_ids:
+        return {}
+    options = (
+        selectinload(ClaimValuation.adjustments).selectinload(ValuationAdjustment.adjusted_by),
+        selectinload(ClaimValuation.adjustments).selectinload(ValuationAdjustment.countersigned_by),
+    )
+    query = select(ClaimValuation).where(ClaimValuation.claim_id.in_(claim_ids), ClaimValuation.current).options(*options)
+    found = {v.claim_id: [line for line in final_lines(v) if line.adjustment is not None] for v in db.session.execute(query).scalars()}
+    return {claim_id: found.get(claim_id, []) for claim_id in claim_ids}
 
 
 def reapply_rules(valuation: ClaimValuation) -> Valuation:

@@ -56,7 +56,7 @@ class Notification(db.Model):
     """An in-app notice to one user about a claim (the bell). Text is rendered in the reader's language."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at", "id"),)
+    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at", "id"), Index("ix_notifications_user_id", "user_id", "id"))
 
     id: Mapped[intpk]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy.orm import selectinload
 
 from claims.accounts.models import Role, User
+from claims.core.pagination import PAGE_SIZE, QUEUE_SIZE, Page, SortKey, paginate
 from claims.core.time import local_today
 from claims.extensions import db
 from claims.intake.models import Claim
 from claims.intake.permissions import scope_filter
-from claims.survey.models import SurveyAssignment
+from claims.regions.models import Region
+from claims.survey.models import SurveyAssignment, assignment_surveyors
 from claims.workflow.states import FINAL_STATES, STATUS_INFO, ClaimStatus
 
 OPEN_STATES = [s for s in ClaimStatus if s not in FINAL_STATES and s != ClaimStatus.DRAFT]
@@ -26,13 +31,19 @@ def states_acted_by(role: Role) -> list[ClaimStatus]:
     return [s for s in OPEN_STATES if STATUS_INFO[s].actor == role] + ALSO_ACTED_BY.get(role, [])
 
 
-def todo_queue(user: User, limit: int = 100) -> list[Claim]:
-    """Open claims in the user's scope whose next step is the user's role, the most urgent first."""
+# The to-do queue: the most urgent first, claims with no deadline last (claims/core/pagination.py).
+QUEUE_KEYS = (SortKey(Claim.due_at, date, nulls_last=True), SortKey(Claim.id, int))
+# The overdue list: the longest overdue first. Index: (county_id, due_at, id) and (township_id, due_at, id).
+OVERDUE_KEYS = (SortKey(Claim.due_at, date), SortKey(Claim.id, int))
+
+
+def todo_query(user: User) -> Select[tuple[Claim]]:
+    """Open claims in the user's scope whose next step is the user's role."""
     waiting = Claim.status.in_(states_acted_by(user.role))
     if user.role == Role.OFFICER:  # a claim a clerk filed may wait for a county officer's intake (separation of duties)
         filed_by_clerk = select(User.id).where(User.id == Claim.filed_by_id, User.role == Role.CLERK).exists()
         waiting = waiting | ((Claim.status == ClaimStatus.SUBMITTED) & filed_by_clerk)
-    query = select(Claim).where(scope_filter(user), waiting)
+    query = select(Claim).where(scope_filter(user), waiting).options(selectinload(Claim.village))
     if user.role == Role.OFFICER:
         assigned_elsewhere = (
             select(SurveyAssignment.claim_id)
@@ -40,32 +51,64 @@ def todo_queue(user: User, limit: int = 100) -> list[Claim]:
             .exists()
         )
         query = query.where(~((Claim.status == ClaimStatus.SURVEY_ASSIGNED) & assigned_elsewhere))
-    query = query.order_by(Claim.due_at.is_(None), Claim.due_at, Claim.id).limit(limit)
-    return list(db.session.execute(query).scalars())
+    return query
+
+
+def todo_queue(user: User, after: str | None = None, size: int = QUEUE_SIZE) -> Page[Claim]:
+    """One page of the user's to-do list, the most urgent first."""
+    return paginate(todo_query(user), QUEUE_KEYS, after, size=size, session=db.session)
 
 
 @dataclass
 class OverdueReport:
-    claims: list[Claim] = field(default_factory=list)
+    claims: Page[Claim]
     by_township: Counter[str] = field(default_factory=Counter)
     by_officer: Counter[str] = field(default_factory=Counter)
     by_county: Counter[str] = field(default_factory=Counter)
 
 
-def overdue(user: User) -> OverdueReport:
-    today = local_today()
-    query = select(Claim).where(scope_filter(user), Claim.status.in_(OPEN_STATES), Claim.due_at < today).order_by(Claim.due_at, Claim.id)
-    report = OverdueReport(claims=list(db.session.execute(query).scalars()))
-    for claim in report.claims:
-        report.by_township[claim.township.name if claim.township else "—"] += 1
-        report.by_county[claim.county.name if claim.county else "—"] += 1
-        if claim.status == ClaimStatus.SURVEY_ASSIGNED:
-            for assignment in db.session.execute(
-                select(SurveyAssignment).where(SurveyAssignment.claim_id == claim.id, SurveyAssignment.round == claim.survey_round)
-            ).scalars():
-                for surveyor in assignment.surveyors:
-                    report.by_officer[surveyor.name] += 1
-    return report
+def _overdue_filter(user: User) -> ColumnElement[bool]:
+    return and_(scope_filter(user), Claim.status.in_(OPEN_STATES), Claim.due_at < local_today())
+
+
+def _count_by(column: Any, user: User) -> Counter[str]:
+    """Overdue claims per region (township or county): counted by the database from the index
+    (scope, status, due_at, township_id), then the regions' names in a second query."""
+    counts: dict[int | None, int] = {key: n for key, n in db.session.execute(select(column, func.count()).where(_overdue_filter(user)).group_by(column))}
+    known = [i for i in counts if i is not None]
+    names: dict[int, str] = {key: name for key, name in db.session.execute(select(Region.id, Region.name).where(Region.id.in_(known)))} if known else {}
+    total: Counter[str] = Counter()
+    for region_id, n in counts.items():
+        total[names.get(region_id, "—") if region_id is not None else "—"] += n
+    return total
+
+
+def _count_by_officer(user: User) -> Counter[str]:
+    """Overdue claims waiting for a survey, per surveyor assigned in the current round, in one query."""
+    query = (
+        select(User.name, func.count(Claim.id))
+        .select_from(Claim)
+        .join(SurveyAssignment, (SurveyAssignment.claim_id == Claim.id) & (SurveyAssignment.round == Claim.survey_round))
+        .join(assignment_surveyors, assignment_surveyors.c.assignment_id == SurveyAssignment.id)
+        .join(User, User.id == assignment_surveyors.c.user_id)
+        .where(_overdue_filter(user), Claim.status == ClaimStatus.SURVEY_ASSIGNED)
+        .group_by(User.id, User.name)
+    )
+    counts: Counter[str] = Counter()
+    for name, n in db.session.execute(query):
+        counts[name] += n
+    return counts
+
+
+def overdue(user: User, after: str | None = None, size: int = PAGE_SIZE) -> OverdueReport:
+    """The counts of all overdue claims in scope, and one page of them, the longest overdue first."""
+    query = select(Claim).where(_overdue_filter(user))
+    return OverdueReport(
+        claims=paginate(query, OVERDUE_KEYS, after, size=size, session=db.session),
+        by_township=_count_by(Claim.township_id, user),
+        by_officer=_count_by_officer(user),
+        by_county=_count_by(Claim.county_id, user),
+    )
 
 
 def is_overdue(claim: Claim) -> bool:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from sqlalchemy import select, update
 
 from claims.accounts.models import Role
 from claims.accounts.session import login_required, roles_required
+from claims.core.pagination import SortKey, paginate
 from claims.core.time import utcnow
 from claims.extensions import db
 from claims.intake.evidence import evidence_summaries
@@ -17,13 +18,15 @@ from claims.workflow.models import Notification
 
 bp = Blueprint("workflow", __name__)
 
+# The newest first. Index: (user_id, id).
+NOTIFICATION_KEYS = (SortKey(Notification.id, int, descending=True),)
+
 
 @bp.route("/notifications")
 @login_required
 def notifications():  # type: ignore[no-untyped-def]
-    query = select(Notification).where(Notification.user_id == g.user.id).order_by(Notification.id.desc()).limit(100)
-    items = [(n, notice_text(n)) for n in db.session.execute(query).scalars()]
-    return render_template("workflow/notifications.html", items=items)
+    page = paginate(select(Notification).where(Notification.user_id == g.user.id), NOTIFICATION_KEYS, request.args.get("after"), session=db.session)
+    return render_template("workflow/notifications.html", page=page, items=[(n, notice_text(n)) for n in page])
 
 
 @bp.route("/notifications/read", methods=["POST"])
@@ -36,12 +39,12 @@ def mark_read():  # type: ignore[no-untyped-def]
 @bp.route("/queue")
 @roles_required(Role.CLERK, Role.OFFICER, Role.APPROVER, Role.INSURER, Role.ADMIN)
 def queue():  # type: ignore[no-untyped-def]
-    claims = queues.todo_queue(g.user)
-    flags = evidence_summaries(c.id for c in claims) if can_see_evidence_flags(g.user) else {}
-    return render_template("workflow/queue.html", claims=claims, evidence=flags, is_overdue=queues.is_overdue)
+    page = queues.todo_queue(g.user, request.args.get("after"))
+    flags = evidence_summaries(c.id for c in page) if can_see_evidence_flags(g.user) else {}
+    return render_template("workflow/queue.html", page=page, evidence=flags, is_overdue=queues.is_overdue)
 
 
 @bp.route("/overdue")
 @roles_required(Role.CLERK, Role.OFFICER, Role.APPROVER, Role.ADMIN)
 def overdue():  # type: ignore[no-untyped-def]
-    return render_template("workflow/overdue.html", report=queues.overdue(g.user))
+    return render_template("workflow/overdue.html", report=queues.overdue(g.user, request.args.get("after")))

@@ -1,0 +1,180 @@
+"""Every list page is bounded and costs the same number of SQL statements with 3 rows in scope as with 60 (issue 12, item 1).
+
+The world has a claim in every state (tests/pages_world.py); its rows are copied in SQL to put many more claims,
+payments, notices, referrals, notifications and users in each role's scope. Pagination is then checked page by page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import event, insert, select
+
+from claims.accounts.models import User
+from claims.approval.models import Payment, PaymentBatch
+from claims.core.pagination import SortKey, decode_cursor, encode_cursor
+from claims.core.time import utcnow
+from claims.extensions import db
+from claims.insurance.models import Referral
+from claims.intake.models import Claim
+from claims.workflow.models import Notification
+from tests.conftest import login
+from tests.pages_world import PagesWorld, pages_world
+from tests.security.world import NAN_COUNTY
+
+MAX_STATEMENTS = 20
+LIST_PAGES = {  # path -> who opens it (demo logins)
+    "/claims/": ["clerk", "officer", "approver", "admin", "13800000001"],
+    "/": ["clerk", "officer"],
+    "/queue": ["clerk", "officer", "approver"],
+    "/overdue": ["clerk", "officer", "approver", "admin"],
+    "/approvals": ["approver"],
+    "/approvals?list=objections": ["approver"],
+    "/payments": ["approver"],
+    "/payments?list=batches": ["approver"],
+    "/notices": ["clerk"],
+    "/notices?list=batches": ["clerk"],
+    "/insurer/": ["insurer"],
+    "/notifications": ["clerk", "officer", "approver"],
+    "/admin/users": ["admin"],
+}
+
+
+@contextmanager
+def counted() -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _copies(model, rows: list, count: int, change) -> None:  # type: ignore[no-untyped-def]
+    """`count` copies of each row of `model` (in SQL, no service), with `change(values, i)` applied to each."""
+    table = model.__table__
+    for row in rows:
+        values = {c.key: getattr(row, c.key) for c in table.columns if c.key != "id"}
+        batch = []
+        for i in range(count):
+            copy = dict(values)
+            change(copy, i)
+            batch.append(copy)
+        db.session.execute(insert(table), batch)
+
+
+def grow(app: Flask, count: int) -> None:
+    """`count` more claims like each of the world's (open, overdue ones among them), and more of every listed row."""
+    with app.app_context():
+        claims = db.session.execute(select(Claim).where(Claim.number.is_not(None))).scalars().all()
+        ids = {c.id for c in claims}
+        before = db.session.execute(select(Claim.id).order_by(Claim.id.desc())).scalar()
+        _copies(
+            Claim,
+            claims,
+            count,
+            lambda v, i: v.update(number=f"{v['number']}-{i}", submission_key=f"{v['submission_key']}-{i}", due_at=date(2026, 1, 1) + timedelta(days=i % 3)),
+        )
+        copied = {c.number: c.id for c in db.session.execute(select(Claim).where(Claim.id > before)).scalars()}
+        for model, unique in ((Payment, "reference"), (Referral, None)):
+            for row in db.session.execute(select(model).where(model.claim_id.in_(ids))).scalars():
+                number = db.session.get(Claim, row.claim_id).number
+
+                def point(v: dict, i: int, number: str = number, unique: str | None = unique) -> None:  # type: ignore[type-arg]
+                    v["claim_id"] = copied[f"{number}-{i}"]
+                    if unique:
+                        v[unique] = f"{v[unique]}-{i}"
+
+                _copies(model, [row], count, point)
+        users = db.session.execute(select(User).where(User.login.in_(["clerk", "officer", "approver"]))).scalars().all()
+        _copies(Notification, [Notification(user_id=u.id, kind="submit:x", params={}, created_at=utcnow()) for u in users], count, lambda v, i: None)
+        admin_users = db.session.execute(select(User).where(User.login == "officer2")).scalars().all()
+        _copies(User, admin_users, count, lambda v, i: v.update(login=f"officer-copy-{i}", mobile=None))
+        db.session.commit()
+
+
+def _count(app: Flask, login_name: str, path: str) -> int:
+    client = app.test_client()
+    login(client, login_name)
+    client.get(path)  # warm: the first request loads settings and caches
+    with app.app_context(), counted() as statements:
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+    return len(statements)
+
+
+def _batch_pages(app: Flask, world: PagesWorld) -> dict[str, list[str]]:
+    """Each payment batch's page, opened by its county's approver (its lines grow with the copies)."""
+    with app.app_context():
+        counties = {b.id: b.county.code for b in db.session.execute(select(PaymentBatch).where(PaymentBatch.id.in_(world.payment_batches))).scalars()}
+    return {f"/payments/{i}": ["approver" if code == NAN_COUNTY else "approver_cl"] for i, code in counties.items()}
+
+
+def test_list_pages_cost_the_same_with_few_and_many_rows(app: Flask) -> None:
+    pages = LIST_PAGES | _batch_pages(app, pages_world(app))
+    few = {(path, who): _count(app, who, path) for path, roles in pages.items() for who in roles}
+    grow(app, 60)
+    many = {(path, who): _count(app, who, path) for path, roles in pages.items() for who in roles}
+    report = {key: (few[key], many[key]) for key in few}
+    # Never more with many rows. (Fewer is allowed: the copies carry no valuation adjustments, so the approval
+    # page's eager load of the adjusters' names has nothing to load on the first page of copies.)
+    assert all(m <= f for f, m in report.values()), {k: v for k, v in report.items() if v[0] < v[1]}
+    assert all(m <= MAX_STATEMENTS for _f, m in report.values()), report
+
+
+KEYS = (SortKey(Claim.due_at, date, nulls_last=True), SortKey(Claim.id, int))
+
+
+@pytest.mark.parametrize("raw", ["", "abc", "1", "2026-13-01,5", ",x", "2026-01-01,99999999999", "1,2,3", "%00,1", "x" * 500])
+def test_a_malformed_cursor_is_the_first_page(raw: str) -> None:
+    assert decode_cursor(raw, KEYS) is None
+
+
+def test_a_cursor_reads_back_what_it_wrote() -> None:
+    for values in [(date(2026, 12, 1), 1234), (None, 7)]:
+        assert decode_cursor(encode_cursor(values), KEYS) == values
+
+
+@pytest.mark.parametrize("path,who", [("/queue", "clerk"), ("/claims/", "officer"), ("/overdue", "admin"), ("/notifications", "clerk")])
+def test_pages_follow_on_without_gaps_or_repeats(app: Flask, path: str, who: str) -> None:
+    """Following rel="next" shows every row once; the copies tie on the deadline, the id breaks the tie."""
+    pages_world(app)
+    grow(app, 60)
+    client = app.test_client()
+    login(client, who)
+    seen: list[str] = []
+    url: str | None = path
+    pages = 0
+    while url:
+        html = client.get(url).get_data(as_text=True)
+        pages += 1
+        seen += re.findall(r'href="(/claims/\d+)"', html) if path != "/notifications" else re.findall(r'class="claim-row"', html)
+        found = re.search(r'<a class="button" rel="next" href="([^"]+)"', html)
+        url = found.group(1).replace("&amp;", "&") if found else None
+        if pages > 1:
+            assert "第一页" in html or "First page" in html
+    assert pages > 1
+    if path != "/notifications":
+        assert len(seen) == len(set(seen)), "a row shown twice"
+        everything = client.get(path.split("?")[0]).get_data(as_text=True)
+        assert set(re.findall(r'href="(/claims/\d+)"', everything)) <= set(seen)
+
+
+def test_a_malformed_cursor_on_a_page_is_its_first_page(app: Flask) -> None:
+    pages_world(app)
+    client = app.test_client()
+    login(client, "clerk")
+    first = client.get("/queue").get_data(as_text=True)
+    response = client.get("/queue?after=not-a-cursor")
+    assert response.status_code == 200
+    assert re.findall(r'href="(/claims/\d+)"', response.get_data(as_text=True)) == re.findall(r'href="(/claims/\d+)"', first)
