@@ -145,7 +145,10 @@ def test_a_cursor_reads_back_what_it_wrote() -> None:
         assert decode_cursor(encode_cursor(values), KEYS) == values
 
 
-@pytest.mark.parametrize("path,who", [("/queue", "clerk"), ("/claims/", "officer"), ("/overdue", "admin"), ("/notifications", "clerk")])
+FOLLOWED = [("/queue", "clerk"), ("/claims/", "officer"), ("/overdue", "admin"), ("/notifications", "clerk"), ("/insurer/", "insurer")]
+
+
+@pytest.mark.parametrize("path,who", FOLLOWED)
 def test_pages_follow_on_without_gaps_or_repeats(app: Flask, path: str, who: str) -> None:
     """Following rel="next" shows every row once; the copies tie on the deadline, the id breaks the tie."""
     pages_world(app)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
 from claims.accounts.models import User
@@ -199,7 +199,8 @@ def create_policy(form: Any, *, actor: User) -> InsurancePolicy:
 
 # The insurer's queue: waiting referrals first, the most urgent first (claims/core/pagination.py).
 REFERRAL_KEYS = (
-    SortKey(Referral.decision.is_not(None), bool, value=lambda r: r.decision is not None),
+    # Waiting first (0), then decided (1): a number, since a boolean expression cannot be compared past a cursor.
+    SortKey(case((Referral.decision.is_(None), 0), else_=1), int, value=lambda r: int(r.decision is not None)),
     SortKey(Referral.due_at, date, nulls_last=True),
     SortKey(Referral.id, int),
 )
