@@ -92,6 +92,7 @@ PAGES = [
     Page("approval.approvals", "approver", "claims"),
     Page("approval.payment_batches", "approver", "payment_batches"),
     Page("insurance.portal", "insurer", "referrals"),
+    Page("jobs.index", "admin", "jobs"),  # background jobs: the bench builds none, so its first page only
 ]
 
 # GET routes without arguments that list no claims, batches, referrals or notifications.
