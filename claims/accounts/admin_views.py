@@ -19,7 +19,7 @@ from claims.regions.models import Region, RegionLevel
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 # Users by role, then login (claims/core/pagination.py).
-USER_KEYS = (SortKey(User.role, str, value=lambda u: u.role.value), SortKey(User.login, str), SortKey(User.id, int))
+USER_KEYS = (SortKey(User.role, str, value=lambda u: u.role.value, parse=Role), SortKey(User.login, str), SortKey(User.id, int))
 
 
 def _region_choices() -> list[tuple[int, str]]:

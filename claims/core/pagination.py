@@ -28,9 +28,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Generic, TypeVar
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlencode
 
-from flask import request, url_for
+from flask import request
 from sqlalchemy import ColumnElement, Select, and_, false, or_
 
 from claims.core.inputs import MAX_INT
@@ -52,6 +52,7 @@ class SortKey:
     descending: bool = False
     nulls_last: bool = False
     value: Callable[[Any], Any] | None = None  # reads the key from a row; default: the attribute named like the column
+    parse: Callable[[str], Any] | None = None  # reads a text key from the cursor (e.g. an enum); ValueError: first page
 
     def of(self, row: Any) -> Any:
         return self.value(row) if self.value is not None else getattr(row, self.column.key)  # type: ignore[attr-defined]
@@ -105,7 +106,10 @@ def _decode_value(text: str, key: SortKey) -> Any:
     if key.kind is date:
         return date.fromisoformat(text)
     if key.kind is str:
-        return unquote(text)
+        value = unquote(text)
+        if not value.isprintable():  # a NUL or other control character only a forged cursor holds
+            raise ValueError(text)
+        return key.parse(value) if key.parse is not None else value
     if not text.isascii() or not text.isdigit() or int(text) > MAX_INT:  # ids are positive 32-bit
         raise ValueError(text)
     return int(text)
@@ -176,8 +180,11 @@ def first_rows(query: Select[Any], keys: Sequence[SortKey], *, size: int = SECTI
 
 
 def page_url(after: str | None) -> str:
-    """This page's URL with its filters kept and `after` set, or dropped (the first page) when None."""
-    args = {key: values if len(values) > 1 else values[0] for key, values in request.args.lists() if key != "after"}
+    """This page's URL with its filters kept and `after` set, or dropped (the first page) when None.
+
+    Built from the request's own path and query, not through url_for: a query parameter named like one of
+    url_for's arguments (`endpoint`, `_external`) or like a view argument would change or break the link."""
+    args = [(key, value) for key, value in request.args.items(multi=True) if key != "after"]
     if after is not None:
-        args["after"] = after
-    return url_for(request.endpoint or "main.index", **(request.view_args or {}), **args)
+        args.append(("after", after))
+    return request.script_root + request.path + ("?" + urlencode(args) if args else "")
