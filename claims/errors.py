@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
-import traceback
 import uuid
 from typing import Any
 
@@ -14,10 +12,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, TooManyRequests
 
+from claims.core.frames import code_frames
 from claims.core.throttle import retry_after_seconds
 from claims.extensions import db
 from claims.intake.rescue import rescue_form
@@ -75,17 +73,6 @@ def log_error(exc_info: Any = None) -> None:
     """One log line for an unexpected error: method, path (quoted, so a line break in it cannot forge a log
     line), the request id, and where it happened."""
     log.error("unhandled error on %s %r [request %s]\n%s", request.method, request.path, request_id(), code_frames(exc_info))
-
-
-def code_frames(exc_info: Any = None) -> str:
-    """Where the current exception happened: file, line, function and source line of each frame, and the
-    exception's type. Not its message, which may quote what a user typed (a name, a mobile, an address)."""
-    _type, exc, tb = exc_info or sys.exc_info()
-    if exc is None:
-        return ""
-    frames = "".join(traceback.format_list(traceback.extract_tb(tb)))
-    cause = f" (from {type(exc.orig).__name__})" if isinstance(exc, SQLAlchemyError) and getattr(exc, "orig", None) is not None else ""
-    return f"{frames}{type(exc).__module__}.{type(exc).__name__}{cause}"
 
 
 def conflict_response() -> Response:

@@ -18,6 +18,11 @@ def is_province_wide(admin: User) -> bool:
     return admin.region is None or admin.region.level == RegionLevel.PROVINCE
 
 
+def can_see_jobs(user: User) -> bool:
+    """The background jobs serve every county at once (a job row names no county): province-wide administrators only."""
+    return user.role == Role.ADMIN and is_province_wide(user)
+
+
 def manageable_users_filter(admin: User):  # type: ignore[no-untyped-def]
     """Users an administrator manages: staff scoped inside the admin's region (and, province-wide, everyone)."""
     subtree = select(Region.id).where(Region.path.startswith(admin.region.path if admin.region else ""))

@@ -39,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
 from claims.core.db import UTCDateTime, intpk, str_enum
+from claims.core.frames import code_frames
 from claims.core.time import utcnow
 from claims.extensions import db
 
@@ -177,7 +178,7 @@ def dispatch(ids: Iterable[int], *, delay: timedelta | None = None) -> None:
     try:
         queue = rq_queue()
     except Exception:  # a bad REDIS_URL: the jobs stay queued in the database
-        log.exception("jobs: no queue")
+        log.error("jobs: no queue\n%s", code_frames())
         return
     for job_id in ids:
         if queue is None:
@@ -190,7 +191,7 @@ def dispatch(ids: Iterable[int], *, delay: timedelta | None = None) -> None:
             else:
                 queue.enqueue_in(delay, perform, job_id)
         except Exception:  # Redis down: the row stays queued and `flask jobs retry-due` pushes it again
-            log.exception("jobs: could not push job %s to Redis", job_id)
+            log.error("jobs: could not push job %s to Redis\n%s", job_id, code_frames())
 
 
 def perform(job_id: int) -> None:
@@ -200,7 +201,7 @@ def perform(job_id: int) -> None:
         try:
             _perform(job_id)
         except Exception:  # the job's own failure is recorded by _perform; this is the runner failing
-            log.exception("jobs: runner failed on job %s", job_id)
+            log.error("jobs: runner failed on job %s\n%s", job_id, code_frames())
             db.session.rollback()
 
 
@@ -226,7 +227,7 @@ def _perform(job_id: int) -> None:
     except Setback as exc:
         _attempt_failed(job, kind, f"{type(exc).__name__}: {exc}", give_up=isinstance(exc, GiveUp))
     except Exception as exc:
-        log.exception("jobs: job %s (%s) failed", job_id, job.kind)
+        log.error("jobs: job %s (%s) failed\n%s", job_id, job.kind, code_frames())  # where, never the message
         db.session.rollback()
         job = db.session.get(Job, job_id)
         assert job is not None
@@ -252,12 +253,14 @@ def _attempt_failed(job: Job, kind: JobKind | None, error: str, *, give_up: bool
 def retry_due(limit: int = 500) -> int:
     """Put back jobs a dead worker left running, then dispatch the queued jobs that are due; how many."""
     now = utcnow()
-    db.session.execute(
-        update(Job)
-        .where(Job.status == JobStatus.RUNNING, Job.started_at < now - STALE_RUNNING)
-        .values(status=JobStatus.QUEUED, next_attempt_at=None)
-        .execution_options(synchronize_session=False)
-    )
+    stale = select(Job).where(Job.status == JobStatus.RUNNING, Job.started_at < now - STALE_RUNNING).order_by(Job.id).limit(limit)
+    for job in db.session.execute(stale).scalars():
+        kind = job_table().get(job.kind)
+        if kind is None or job.attempts >= kind.max_attempts:  # its last attempt stopped the worker: no more
+            job.status, job.finished_at, job.next_attempt_at, job.last_error = JobStatus.FAILED, now, None, "WorkerStopped"
+        else:
+            job.status, job.next_attempt_at = JobStatus.QUEUED, None
+    db.session.flush()
     due = select(Job.id).where(Job.status == JobStatus.QUEUED, or_(Job.next_attempt_at.is_(None), Job.next_attempt_at <= now)).order_by(Job.id).limit(limit)
     ids = list(db.session.execute(due).scalars())
     db.session.commit()
@@ -303,9 +306,12 @@ def queue_health() -> QueueHealth:
             Job.status == JobStatus.QUEUED, or_(Job.next_attempt_at.is_(None), Job.next_attempt_at <= now)
         )
     ).scalar_one_or_none()
-    counts = counts_by_status()
+    # Only the queued and failed rows are counted (the index on status serves it): done jobs pile up by the million.
+    waiting = (JobStatus.QUEUED, JobStatus.FAILED)
+    rows = db.session.execute(select(Job.status, func.count()).where(Job.status.in_(waiting)).group_by(Job.status)).all()
+    counts = {status: count for status, count in rows}
     waited = (now - _aware(oldest)).total_seconds() if oldest is not None else 0.0
-    return QueueHealth(queued=counts[JobStatus.QUEUED], failed=counts[JobStatus.FAILED], oldest_due_seconds=max(waited, 0.0))
+    return QueueHealth(queued=counts.get(JobStatus.QUEUED, 0), failed=counts.get(JobStatus.FAILED, 0), oldest_due_seconds=max(waited, 0.0))
 
 
 def _aware(moment: datetime | str) -> datetime:

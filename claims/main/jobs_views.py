@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from werkzeug import Response
 
 from claims.accounts.models import Role
+from claims.accounts.permissions import can_see_jobs
 from claims.accounts.session import roles_required
 from claims.core import jobs
 from claims.core.inputs import bounded_int
@@ -17,6 +18,13 @@ from claims.workflow.audit import record_event
 bp = Blueprint("jobs", __name__, url_prefix="/admin/jobs")
 PAGE = 50
 LISTS = {"failed": (JobStatus.FAILED,), "waiting": (JobStatus.QUEUED, JobStatus.RUNNING)}
+
+
+@bp.before_request
+def province_administrators_only() -> None:
+    """A county administrator is told nothing of the jobs (they serve every county): not found, as for other roles."""
+    if g.get("user") is not None and not can_see_jobs(g.user):
+        abort(404)
 
 
 @bp.route("")

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import text
 
 from claims.accounts.models import Role
+from claims.accounts.permissions import can_see_jobs
 from claims.core.jobs import queue_health
 from claims.extensions import db
 from claims.intake import evidence, services
@@ -78,6 +79,8 @@ def shortcuts(user):  # type: ignore[no-untyped-def]
             ("workflow.overdue", _l("Overdue")),
         ],
     }
+    if can_see_jobs(user):
+        return [*table[Role.ADMIN], ("jobs.index", _l("Background jobs"))]
     return table.get(user.role, [])
 
 

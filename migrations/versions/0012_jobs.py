@@ -55,8 +55,11 @@ def upgrade():
 
 
 def downgrade():
-    # Documents still being prepared have no file to keep: their rows go (run the jobs first to keep them).
-    op.execute("DELETE FROM issued_documents WHERE stored_at IS NULL")
+    # A document still being prepared already has its number (gap-free) and its audit entry: it is never deleted
+    # to make the old schema fit. Refuse instead; `flask jobs work --burst` or `flask jobs retry-due` stores it.
+    waiting = op.get_bind().execute(sa.text("SELECT COUNT(*) FROM issued_documents WHERE stored_at IS NULL")).scalar_one()
+    if waiting:
+        raise RuntimeError(f"{waiting} issued documents are still being prepared: run the jobs (flask jobs retry-due) before downgrading")
     with op.batch_alter_table("issued_documents") as batch:
         batch.drop_constraint("stored_together", type_="check")
         batch.alter_column("size_bytes", existing_type=sa.Integer(), nullable=False)

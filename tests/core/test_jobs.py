@@ -3,6 +3,7 @@ by an rq worker on Redis when REDIS_URL is set), idempotent, retried with back-o
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from flask.testing import FlaskClient
 from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
+from claims.accounts.models import Role
 from claims.accounts.services import find_user
 from claims.core import jobs
 from claims.core import time as clock
@@ -24,8 +26,10 @@ from claims.documents.models import DocumentKind, IssuedDocument
 from claims.extensions import db
 from claims.intake import review
 from claims.workflow.models import AuditEvent
-from tests.conftest import csrf_token
+from tests.conftest import DEMO_PASSWORD, csrf_token
 from tests.documents.conftest import file_claim
+from tests.factories import new_staff
+from tests.workflow.conftest import region
 
 REDIS_URL = os.environ.get("CLAIMS_TEST_REDIS", "redis://127.0.0.1:6379/13")
 
@@ -145,6 +149,29 @@ def test_a_running_job_left_by_a_dead_worker_is_put_back(ctx: None, touch: Calls
     assert _job("touch:6").status == JobStatus.DONE and len(touch.calls) == 1
 
 
+def test_a_job_whose_last_attempt_stopped_the_worker_is_failed_not_run_again(ctx: None, touch: Calls) -> None:
+    """A job that kills its worker (out of memory, a crash in a library) is not put back forever."""
+    start = clock.utcnow()
+    db.session.add(Job(kind="touch", key="touch:7", args={}, status=JobStatus.RUNNING, attempts=3, started_at=start))  # max_attempts=3
+    db.session.commit()
+    clock.freeze(start + jobs.STALE_RUNNING + timedelta(minutes=1))
+    assert jobs.retry_due() == 0
+    db.session.expire_all()
+    job = _job("touch:7")
+    assert job.status == JobStatus.FAILED and job.last_error == "WorkerStopped" and touch.calls == []
+
+
+def test_a_failing_job_logs_where_not_its_message(ctx: None, touch: Calls, caplog: pytest.LogCaptureFixture) -> None:
+    """An error's text may quote a mobile or an ID number: the log names the place and the type only."""
+    touch.error = lambda text: ValueError("13800000001 430921196503151234")  # type: ignore[assignment,misc]
+    touch.fail = 1
+    with caplog.at_level(logging.ERROR):
+        enqueue("touch", "touch:8")
+        db.session.commit()
+    assert "ValueError" in caplog.text and "test_jobs.py" in caplog.text
+    assert "13800000001" not in caplog.text and "430921196503151234" not in caplog.text
+
+
 # Documents: the step answers at once, the PDF follows ----------------------------------------------------
 def _accept_over_http(client: FlaskClient, claim_id: int) -> None:
     token = csrf_token(client, f"/claims/{claim_id}")
@@ -246,13 +273,21 @@ def test_a_retry_needs_the_csrf_token(app: Flask, as_user, touch: Calls) -> None
     assert touch.calls == []
 
 
-@pytest.mark.parametrize("role", ["clerk", "officer", "approver", "13800000001"])
+@pytest.mark.parametrize("role", ["clerk", "officer", "approver", "13800000001", "admin_cl"])  # admin_cl: Chaling county's
 def test_only_administrators_see_the_jobs(app: Flask, as_user, role: str, touch: Calls) -> None:  # type: ignore[no-untyped-def]
     job_id = _failed_job(app)
+    if role == "admin_cl":
+        with app.app_context():
+            new_staff(login="admin_cl", name="谭敏", role=Role.ADMIN, region=region("430224"), password=DEMO_PASSWORD)
+            db.session.commit()
     client = as_user(role)
     assert client.get("/admin/jobs").status_code == 404
     assert client.post(f"/admin/jobs/{job_id}/retry", data={"csrf_token": csrf_token(client, "/")}).status_code == 404
     assert touch.calls == []
+
+
+def test_the_province_administrator_finds_the_jobs_from_the_start_page(as_user) -> None:  # type: ignore[no-untyped-def]
+    assert 'href="/admin/jobs"' in as_user("admin").get("/").get_data(as_text=True)
 
 
 def test_the_jobs_pages_are_bounded(app: Flask, as_user) -> None:  # type: ignore[no-untyped-def]
