@@ -268,7 +268,6 @@ class ProbingGateway(FakeGateway):
 
 
 @pytest.mark.parametrize("failures", [0, 1])
-@pytest.mark.xfail(strict=True, reason="fixed in the next commit")
 def test_the_sweeper_holds_no_lock_while_the_gateway_answers(ctx, failures):  # type: ignore[no-untyped-def]
     from claims.workflow.sms import OutboxStatus, send_due
 
@@ -283,7 +282,6 @@ def test_the_sweeper_holds_no_lock_while_the_gateway_answers(ctx, failures):  # 
 
 
 @pytest.mark.parametrize("failures", [0, 1])
-@pytest.mark.xfail(strict=True, reason="fixed in the next commit")
 def test_the_job_holds_no_lock_while_the_gateway_answers(ctx, monkeypatch, failures):  # type: ignore[no-untyped-def]
     from claims.core.jobs import Job, JobStatus
     from claims.workflow import sms
@@ -324,13 +322,13 @@ class InterruptingGateway(FakeGateway):
         super().send(mobile, text)
 
 
-@pytest.mark.xfail(strict=True, reason="fixed in the next commit")
 def test_the_job_and_the_sweeper_at_once_send_a_message_once(app, ctx, monkeypatch):  # type: ignore[no-untyped-def]
     from claims.core.jobs import RetryLater
     from claims.workflow import sms
 
     message = queue()
-    gateway = InterruptingGateway(app, lambda: sms.send_queued(message.id))
+    message_id = message.id  # read now: the message's own (outer) session must not open a transaction meanwhile
+    gateway = InterruptingGateway(app, lambda: sms.send_queued(message_id))
     monkeypatch.setattr(sms, "gateway_from_config", lambda config: gateway)
     report = sms.send_due(gateway)  # the sweeper sends; the job runs meanwhile
     assert isinstance(gateway.second_outcome, RetryLater)  # it found the message being sent: it tries later
@@ -341,7 +339,6 @@ def test_the_job_and_the_sweeper_at_once_send_a_message_once(app, ctx, monkeypat
     assert len(gateway.sent) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="fixed in the next commit")
 def test_the_sweeper_and_the_job_at_once_send_a_message_once(app, ctx, monkeypatch):  # type: ignore[no-untyped-def]
     from claims.workflow import sms
 
@@ -356,7 +353,6 @@ def test_the_sweeper_and_the_job_at_once_send_a_message_once(app, ctx, monkeypat
 
 
 # A message the sweeper gave up on stays failed; an administrator's retry starts it afresh --------------------
-@pytest.mark.xfail(strict=True, reason="fixed in the next commit")
 def test_the_job_does_not_revive_a_message_the_sweeper_gave_up_on(ctx, monkeypatch):  # type: ignore[no-untyped-def]
     from claims.core import jobs
     from claims.core.jobs import Job, JobStatus
