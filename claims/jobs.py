@@ -11,11 +11,12 @@ from datetime import timedelta
 
 from claims.core.jobs import JobKind
 from claims.documents.services import render_document
-from claims.workflow.sms import FIRST_WAIT, LONGEST_WAIT, MAX_ATTEMPTS, send_queued
+from claims.workflow.sms import FIRST_WAIT, LONGEST_WAIT, MAX_ATTEMPTS, retry_message, send_queued
 
 JOBS: dict[str, JobKind] = {
     # Render, hash and store an issued document's PDF from the data frozen on its row.
     "render_document": JobKind(render_document, max_attempts=5, first_wait=timedelta(minutes=1), longest_wait=timedelta(minutes=30)),
     # Send one outbox text message; the row keeps each attempt, tried as often and as late as `flask sms send` would.
-    "send_sms": JobKind(send_queued, max_attempts=MAX_ATTEMPTS, first_wait=FIRST_WAIT, longest_wait=LONGEST_WAIT),
+    # An administrator's retry of the failed job gives the failed message a fresh set of attempts.
+    "send_sms": JobKind(send_queued, max_attempts=MAX_ATTEMPTS, first_wait=FIRST_WAIT, longest_wait=LONGEST_WAIT, on_retry=retry_message),
 }

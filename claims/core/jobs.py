@@ -93,6 +93,9 @@ class JobKind:
     max_attempts: int = 5
     first_wait: timedelta = timedelta(minutes=1)
     longest_wait: timedelta = timedelta(hours=1)
+    # Called with the job's arguments, in the administrator's transaction, when a failed job is retried: the
+    # kind's own rows start afresh there (a job function cannot tell that retry from its scheduled ones).
+    on_retry: Callable[..., None] | None = None
 
     def back_off(self, attempts: int) -> timedelta:
         """The wait after the `attempts`-th failed attempt: first_wait, doubled each time, at most longest_wait."""
@@ -270,9 +273,12 @@ def retry_due(limit: int = 500) -> int:
 
 def retry_failed(job: Job) -> None:
     """An administrator's retry: the failed job goes back to the queue with a fresh set of attempts (dispatched
-    after the commit)."""
+    after the commit), and its kind's `on_retry` resets the job's own rows in the same transaction."""
     if job.status != JobStatus.FAILED:
         raise ValueError("only a failed job can be retried")
+    kind = job_table().get(job.kind)
+    if kind is not None and kind.on_retry is not None:
+        kind.on_retry(**job.args)
     job.status, job.attempts, job.next_attempt_at, job.finished_at = JobStatus.QUEUED, 0, None, None
     db.session.flush()
     db.session.info.setdefault(PENDING, []).append(job.id)

@@ -11,9 +11,18 @@ Each message is written as an outbox row (`queue_sms`, in the transaction of its
 sends it once that transaction commits (`send_queued`, claims/core/jobs.py): at once in the web process by default,
 by the rq worker when REDIS_URL is set. A failed attempt is kept on the row and the message is tried again after a
 growing back-off (1, 2, 4, ... minutes, at most an hour); after `MAX_ATTEMPTS` it is marked failed (and its job
-too, which an administrator may retry). `flask sms send` sends the due rows that no job reached (rows queued
-before the jobs came, a job lost): run it now and then from cron as a sweeper. The row is locked while it is
-sent, so the job and the sweeper never send it twice.
+too, which an administrator may retry: that alone gives the message a fresh set of attempts). `flask sms send`
+sends the due rows that no job reached (rows queued before the jobs came, a job lost): run it now and then from
+cron as a sweeper.
+
+A send takes three steps, so that no lock waits for the gateway (on SQLite a write transaction locks the whole
+database; a slow gateway would make other users' requests fail with "database is locked"):
+1. a short transaction locks the row, checks it is still queued and due, and leases it: the attempt is counted
+   and its next try set `lease_time` ahead (well past the gateway's timeout), then it commits;
+2. the gateway is called with no transaction open;
+3. a second short transaction records the outcome: sent, or a failed attempt with its back-off, or failed.
+While leased the row is not due, so the job and the sweeper at once never send it twice; a sender that died in
+step 2 leaves it to be tried again once the lease is over.
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -46,6 +55,7 @@ __all__ = [
     "SmsGateway",
     "gateway_from_config",
     "queue_sms",
+    "retry_message",
     "send_due",
     "send_queued",
 ]
@@ -54,6 +64,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 FIRST_WAIT = timedelta(minutes=1)
 LONGEST_WAIT = timedelta(hours=1)
+SEND_LEASE = timedelta(minutes=5)  # a message being sent is not due for this long (at least): see lease_time
 
 
 class SmsError(Exception):
@@ -126,42 +137,91 @@ def back_off(attempts: int) -> timedelta:
     return min(FIRST_WAIT * 2 ** (attempts - 1), LONGEST_WAIT)
 
 
-def due_messages(limit: int) -> list[OutboxMessage]:
-    now = utcnow()
+def lease_time(gateway: SmsGateway) -> timedelta:
+    """How long a message being sent is kept from other senders: well past the gateway's timeout (which bounds
+    each of the connection's steps, not the whole call)."""
+    return max(SEND_LEASE, timedelta(seconds=10 * float(getattr(gateway, "timeout", 0))))
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A message taken for one attempt: what to send, and the attempt number that marks it as ours."""
+
+    message_id: int
+    recipient: str
+    body: str
+    attempts: int
+
+
+def is_due(message: OutboxMessage, now: datetime) -> bool:
+    return message.status == OutboxStatus.QUEUED and (message.next_attempt_at is None or message.next_attempt_at <= now)
+
+
+def take_lease(message: OutboxMessage, gateway: SmsGateway) -> Lease:
+    """Count the attempt and keep the (locked, due) message from other senders until it is over, then commit:
+    the gateway is called with no transaction open, so no lock waits for its answer."""
+    message.attempts += 1
+    message.next_attempt_at = utcnow() + lease_time(gateway)
+    lease = Lease(message.id, message.recipient, message.body, message.attempts)
+    db.session.commit()
+    return lease
+
+
+def next_due_lease(gateway: SmsGateway) -> Lease | None:
+    """The sweeper: lease the first due message in a short transaction of its own (None: nothing is due)."""
     query = (
         select(OutboxMessage)
         .where(OutboxMessage.channel == "sms", OutboxMessage.status == OutboxStatus.QUEUED)
-        .where(or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
+        .where(or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= utcnow()))
         .order_by(OutboxMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)  # two senders at once never send the same row
+        .limit(1)
+        .with_for_update(skip_locked=True)  # another sender's lease in the making: take the next one
     )
-    return list(db.session.execute(query).scalars())
+    message = db.session.execute(query).scalar_one_or_none()
+    if message is None:
+        db.session.commit()
+        return None
+    return take_lease(message, gateway)
 
 
-def send_one(message: OutboxMessage, gateway: SmsGateway, report: SendReport) -> None:
-    message.attempts += 1
+def deliver(lease: Lease, gateway: SmsGateway, report: SendReport) -> tuple[OutboxStatus, str | None]:
+    """Hand the leased message to the gateway (no transaction open), then record the outcome in a short
+    transaction: sent, or a failed attempt with its back-off, or failed after the last attempt. The message's
+    status after it, and the gateway's error."""
+    assert not db.session().in_transaction(), "a transaction would hold its locks while the gateway answers"
     try:
-        gateway.send(message.recipient, message.body)
+        gateway.send(lease.recipient, lease.body)
+        error = None
     except SmsError as exc:
-        message.last_error = str(exc)[:200]
-        if message.attempts >= MAX_ATTEMPTS:
-            message.status, message.next_attempt_at = OutboxStatus.FAILED, None
-            report.given_up += 1
-        else:
-            message.next_attempt_at = utcnow() + back_off(message.attempts)
+        error = str(exc)[:200]
+    message = db.session.execute(select(OutboxMessage).where(OutboxMessage.id == lease.message_id).with_for_update()).scalar_one()
+    if error is None:
+        if message.status != OutboxStatus.SENT:
+            message.status, message.sent_at, message.next_attempt_at = OutboxStatus.SENT, utcnow(), None
+        report.sent += 1
+    else:
         report.failed += 1
-        return
-    message.status, message.sent_at, message.next_attempt_at = OutboxStatus.SENT, utcnow(), None
-    report.sent += 1
+        if message.status == OutboxStatus.QUEUED and message.attempts == lease.attempts:  # still our lease
+            message.last_error = error
+            if message.attempts >= MAX_ATTEMPTS:
+                message.status, message.next_attempt_at = OutboxStatus.FAILED, None
+                report.given_up += 1
+            else:
+                message.next_attempt_at = utcnow() + back_off(message.attempts)
+    status = message.status
+    db.session.commit()
+    return status, error
 
 
 def send_due(gateway: SmsGateway, *, limit: int = 200) -> SendReport:
-    """Send the queued text messages that are due; the caller commits."""
+    """Send the queued text messages that are due, one lease at a time; each step commits on its own (so call it
+    with nothing of your own pending)."""
     report = SendReport()
-    for message in due_messages(limit):
-        send_one(message, gateway, report)
-        db.session.flush()
+    for _ in range(limit):
+        lease = next_due_lease(gateway)
+        if lease is None:
+            break
+        deliver(lease, gateway, report)
     return report
 
 
@@ -177,18 +237,32 @@ def queue_sms(recipient: str, body: str, *, claim_id: int | None = None) -> Outb
 def send_queued(message_id: int) -> None:
     """The job: send one outbox message, unless it was sent already (by the sweeper, or an earlier run).
 
-    A refused attempt is recorded on the row (attempts, last error, next try) and committed with it: RetryLater
-    has the job tried again after the same back-off, GiveUp marks it failed with the row. An administrator's retry
-    of the failed job starts the message's attempts afresh."""
+    The job's transaction leases the message and commits; the gateway is called with none open, and the outcome
+    is committed on its own (`deliver`). A refused attempt: RetryLater has the job tried again after the same
+    back-off, GiveUp marks it failed with the row. A message being sent by the sweeper, or waiting for its next
+    try, is tried later; a failed one (the sweeper's last attempt, or the job's) ends the job: only an
+    administrator's retry of the job (`retry_message`) starts its attempts afresh."""
     query = select(OutboxMessage).where(OutboxMessage.id == message_id).with_for_update()
     message = db.session.execute(query).scalar_one_or_none()
     if message is None or message.status == OutboxStatus.SENT:
         return
     if message.status == OutboxStatus.FAILED:
-        message.status, message.attempts = OutboxStatus.QUEUED, 0
-    send_one(message, gateway_from_config(current_app.config), SendReport())
-    db.session.flush()
-    if message.status == OutboxStatus.FAILED:
         raise GiveUp(message.last_error or "not sent")
-    if message.status == OutboxStatus.QUEUED:
-        raise RetryLater(message.last_error or "not sent")
+    if not is_due(message, utcnow()):
+        raise RetryLater("not due: being sent, or waiting for its next try")
+    gateway = gateway_from_config(current_app.config)
+    lease = take_lease(message, gateway)
+    status, error = deliver(lease, gateway, SendReport())
+    if status == OutboxStatus.FAILED:
+        raise GiveUp(error or "not sent")
+    if status == OutboxStatus.QUEUED:
+        raise RetryLater(error or "not sent")
+
+
+def retry_message(message_id: int) -> None:
+    """An administrator retries the failed job (claims/core/jobs.py `retry_failed`, in its transaction): a failed
+    message gets a fresh set of attempts."""
+    message = db.session.execute(select(OutboxMessage).where(OutboxMessage.id == message_id).with_for_update()).scalar_one_or_none()
+    if message is not None and message.status == OutboxStatus.FAILED:
+        message.status, message.attempts, message.next_attempt_at = OutboxStatus.QUEUED, 0, None
+        db.session.flush()

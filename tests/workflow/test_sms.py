@@ -232,3 +232,165 @@ def test_a_step_texts_the_claimant_through_a_job(app, as_user, monkeypatch):  # 
     with app.app_context():
         (row,) = db.session.query(OutboxMessage).filter(OutboxMessage.claim_id == claim_id).all()
         assert row.status == sms.OutboxStatus.SENT
+
+
+# No write lock held while the gateway answers; one message sent once by two runners at once ------------------
+def write_from_another_connection(message_id: int) -> None:
+    """Write the message's row from a second connection that waits at most a moment for a lock: it fails with
+    "database is locked" (SQLite) or a lock timeout (PostgreSQL) while a transaction holds the row or the database."""
+    from sqlalchemy import create_engine, text
+
+    url = db.engine.url
+    sqlite = url.get_backend_name() == "sqlite"
+    other = create_engine(url, connect_args={"timeout": 0.2} if sqlite else {})
+    try:
+        with other.begin() as conn:
+            if not sqlite:
+                conn.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            conn.execute(text("UPDATE outbox_messages SET body = body WHERE id = :id"), {"id": message_id})
+    finally:
+        other.dispose()
+
+
+class ProbingGateway(FakeGateway):
+    """Checks, while it 'waits for the operator', that no transaction is open and that others can write."""
+
+    def __init__(self, failures: int = 0) -> None:
+        super().__init__(failures)
+        self.message_id = 0
+        self.probed: list[int] = []
+
+    def send(self, mobile: str, text: str) -> None:
+        assert not db.session().in_transaction()
+        write_from_another_connection(self.message_id)
+        self.probed.append(self.message_id)
+        super().send(mobile, text)
+
+
+@pytest.mark.parametrize("failures", [0, 1])
+def test_the_sweeper_holds_no_lock_while_the_gateway_answers(ctx, failures):  # type: ignore[no-untyped-def]
+    from claims.workflow.sms import OutboxStatus, send_due
+
+    message = queue()
+    gateway = ProbingGateway(failures=failures)
+    gateway.message_id = message.id
+    report = send_due(gateway)
+    assert gateway.probed == [message.id]
+    assert (report.sent, report.failed) == (1 - failures, failures)
+    db.session.expire_all()
+    assert message.status == (OutboxStatus.QUEUED if failures else OutboxStatus.SENT) and message.attempts == 1
+
+
+@pytest.mark.parametrize("failures", [0, 1])
+def test_the_job_holds_no_lock_while_the_gateway_answers(ctx, monkeypatch, failures):  # type: ignore[no-untyped-def]
+    from claims.core.jobs import Job, JobStatus
+    from claims.workflow import sms
+
+    gateway = ProbingGateway(failures=failures)
+    monkeypatch.setattr(sms, "gateway_from_config", lambda config: gateway)
+    message = sms.queue_sms("13700000009", "【野生动物致害补偿】测试")
+    gateway.message_id = message.id
+    db.session.commit()  # the job runs here, in-process
+    assert gateway.probed == [message.id]
+    db.session.expire_all()
+    job = db.session.query(Job).filter(Job.key == f"send_sms:{message.id}").one()
+    if failures:
+        assert message.status == sms.OutboxStatus.QUEUED and message.attempts == 1 and job.status == JobStatus.QUEUED
+        assert message.last_error == "gateway down" and job.next_attempt_at is not None
+    else:
+        assert message.status == sms.OutboxStatus.SENT and message.attempts == 1 and job.status == JobStatus.DONE
+
+
+class InterruptingGateway(FakeGateway):
+    """While the first runner waits for the operator, a second runner (its own app context, session and
+    connection) tries to send the same messages."""
+
+    def __init__(self, app, second_runner) -> None:  # type: ignore[no-untyped-def]
+        super().__init__()
+        self.app, self.second_runner, self.second_outcome = app, second_runner, None
+
+    def send(self, mobile: str, text: str) -> None:
+        if self.second_runner is not None:
+            runner, self.second_runner = self.second_runner, None
+            with self.app.app_context():
+                try:
+                    self.second_outcome = runner()
+                except Exception as exc:
+                    self.second_outcome = exc
+                finally:
+                    db.session.remove()
+        super().send(mobile, text)
+
+
+def test_the_job_and_the_sweeper_at_once_send_a_message_once(app, ctx, monkeypatch):  # type: ignore[no-untyped-def]
+    from claims.core.jobs import RetryLater
+    from claims.workflow import sms
+
+    message = queue()
+    message_id = message.id  # read now: the message's own (outer) session must not open a transaction meanwhile
+    gateway = InterruptingGateway(app, lambda: sms.send_queued(message_id))
+    monkeypatch.setattr(sms, "gateway_from_config", lambda config: gateway)
+    report = sms.send_due(gateway)  # the sweeper sends; the job runs meanwhile
+    assert isinstance(gateway.second_outcome, RetryLater)  # it found the message being sent: it tries later
+    assert gateway.sent == [("13700000009", "【野生动物致害补偿】测试")] and report.sent == 1
+    db.session.expire_all()
+    assert message.status == sms.OutboxStatus.SENT and message.attempts == 1
+    sms.send_queued(message.id)  # the job's retry finds it sent
+    assert len(gateway.sent) == 1
+
+
+def test_the_sweeper_and_the_job_at_once_send_a_message_once(app, ctx, monkeypatch):  # type: ignore[no-untyped-def]
+    from claims.workflow import sms
+
+    message = queue()
+    gateway = InterruptingGateway(app, lambda: sms.send_due(gateway))
+    monkeypatch.setattr(sms, "gateway_from_config", lambda config: gateway)
+    sms.send_queued(message.id)  # the job sends; the sweeper runs meanwhile
+    assert gateway.second_outcome == sms.SendReport()  # it found nothing due
+    assert gateway.sent == [("13700000009", "【野生动物致害补偿】测试")]
+    db.session.expire_all()
+    assert message.status == sms.OutboxStatus.SENT and message.attempts == 1
+
+
+# A message the sweeper gave up on stays failed; an administrator's retry starts it afresh --------------------
+def test_the_job_does_not_revive_a_message_the_sweeper_gave_up_on(ctx, monkeypatch):  # type: ignore[no-untyped-def]
+    from claims.core import jobs
+    from claims.core.jobs import Job, JobStatus
+    from claims.workflow import sms
+
+    gateway = FakeGateway(failures=1)
+    monkeypatch.setattr(sms, "gateway_from_config", lambda config: gateway)
+    start = utcnow()
+    clock.freeze(start)
+    message = sms.queue_sms("13700000009", "【野生动物致害补偿】测试")
+    db.session.commit()  # the job's first attempt fails: it waits for its retry
+    message.status, message.attempts, message.next_attempt_at = sms.OutboxStatus.FAILED, sms.MAX_ATTEMPTS, None
+    db.session.commit()  # meanwhile the sweeper made the other attempts and gave up
+    clock.freeze(start + timedelta(hours=2))
+    assert jobs.retry_due() == 1
+    db.session.expire_all()
+    assert gateway.sent == []
+    assert message.status == sms.OutboxStatus.FAILED and message.attempts == sms.MAX_ATTEMPTS
+    job = db.session.query(Job).filter(Job.key == f"send_sms:{message.id}").one()
+    assert job.status == JobStatus.FAILED and "GiveUp" in (job.last_error or "")
+
+
+def test_an_administrators_retry_sends_a_failed_message_afresh(ctx, monkeypatch):  # type: ignore[no-untyped-def]
+    from claims.core import jobs
+    from claims.core.jobs import Job, JobStatus
+    from claims.workflow import sms
+
+    gateway = FakeGateway(failures=1)
+    monkeypatch.setattr(sms, "gateway_from_config", lambda config: gateway)
+    message = sms.queue_sms("13700000009", "【野生动物致害补偿】测试")
+    db.session.commit()
+    job = db.session.query(Job).filter(Job.key == f"send_sms:{message.id}").one()
+    message.status, message.attempts, message.next_attempt_at = sms.OutboxStatus.FAILED, sms.MAX_ATTEMPTS, None
+    job.status, job.next_attempt_at = JobStatus.FAILED, None
+    db.session.commit()  # both given up (the job's last attempt, or the sweeper's)
+    jobs.retry_failed(job)
+    db.session.commit()  # the job runs again here, in-process
+    db.session.expire_all()
+    assert gateway.sent == [("13700000009", "【野生动物致害补偿】测试")]
+    assert message.status == sms.OutboxStatus.SENT and message.attempts == 1
+    assert job.status == JobStatus.DONE
