@@ -6,8 +6,9 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, Response, abort, current_app, g, has_request_context, request, session
-from flask_babel import format_datetime
+from flask_babel import format_datetime, get_locale, get_translations
 from flask_babel import gettext as _
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
@@ -127,8 +128,16 @@ def _remove_written_files() -> None:
         storage.delete(key)
 
 
+# Numeric patterns read the same in every language: formatted directly, not through Babel's pattern engine
+# (a list page formats a date per row).
+NUMERIC_PATTERNS = {"yyyy-MM-dd": "%Y-%m-%d", "yyyy-MM-dd HH:mm": "%Y-%m-%d %H:%M", "yyyy-MM-dd HH:mm:ss": "%Y-%m-%d %H:%M:%S"}
+
+
 def local_dt(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
-    return format_datetime(to_local(value), fmt) if value else ""
+    if not value:
+        return ""
+    numeric = NUMERIC_PATTERNS.get(fmt)
+    return to_local(value).strftime(numeric) if numeric else format_datetime(to_local(value), fmt)
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -147,8 +156,14 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["correction_title"] = lambda code: CorrectionItem(code).title
     app.jinja_env.globals["split_reasons"] = split_reasons_text
 
+    badges: dict[tuple[str, ClaimStatus], Markup] = {}  # a list page shows a badge per row: made once per language
+
     def status_badge(status: ClaimStatus) -> Markup:
-        return Markup('<span class="badge badge-{}">{}</span>').format(status.css, escape(status.title))
+        key = (str(get_locale()), status)
+        badge = badges.get(key)
+        if badge is None:
+            badge = badges[key] = Markup('<span class="badge badge-{}">{}</span>').format(status.css, escape(status.title))
+        return badge
 
     def unread() -> int:
 
@@ -156,7 +171,30 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject() -> dict[str, Any]:
-        return {"current_user": g.get("user"), "status_badge": status_badge, "current_locale": select_locale(), "unread_notices": unread}
+        return {"current_user": g.get("user"), "status_badge": status_badge, "current_locale": select_locale(), "unread_notices": unread,
+                **page_gettext(get_translations())}  # fmt: skip
+
+
+def page_gettext(translations: Any) -> dict[str, Any]:
+    """`_`, `gettext` and `ngettext` for one page, bound to its language's catalog once, as Jinja's newstyle
+    gettext does it (autoescaped, always %-formatted); Flask-Babel's own look the catalog up on every call."""
+
+    @pass_context
+    def gettext(context: Any, string: str, /, **variables: Any) -> str:
+        text = translations.ugettext(string)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 -- our own catalog, as in Jinja; the variables are escaped by %
+        return text % variables  # type: ignore[no-any-return]
+
+    @pass_context
+    def ngettext(context: Any, singular: str, plural: str, number: int, /, **variables: Any) -> str:
+        variables.setdefault("num", number)
+        text = translations.ungettext(singular, plural, number)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 -- our own catalog, as in Jinja; the variables are escaped by %
+        return text % variables  # type: ignore[no-any-return]
+
+    return {"gettext": gettext, "ngettext": ngettext}
 
 
 def split_reasons_text(reasons: list[str]) -> str:
