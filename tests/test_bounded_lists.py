@@ -13,16 +13,19 @@ from datetime import date, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert, select, update
 
 from claims.accounts.models import User
-from claims.approval.models import Payment, PaymentBatch
-from claims.core.pagination import SortKey, decode_cursor, encode_cursor
+from claims.approval.models import Payment, PaymentBatch, PaymentStatus
+from claims.approval.services import WAITING_PAYMENT_KEYS
+from claims.core.pagination import SortKey, decode_cursor, encode_cursor, order_of, paginate
 from claims.core.time import utcnow
 from claims.extensions import db
 from claims.insurance.models import Referral
+from claims.insurance.services import REFERRAL_KEYS
 from claims.intake.models import Claim
 from claims.workflow.models import Notification
+from claims.workflow.queues import QUEUE_KEYS
 from tests.conftest import login
 from tests.pages_world import PagesWorld, pages_world
 from tests.security.world import NAN_COUNTY
@@ -181,3 +184,42 @@ def test_a_malformed_cursor_on_a_page_is_its_first_page(app: Flask) -> None:
     response = client.get("/queue?after=not-a-cursor")
     assert response.status_code == 200
     assert re.findall(r'href="(/claims/\d+)"', response.get_data(as_text=True)) == re.findall(r'href="(/claims/\d+)"', first)
+
+
+def _all_pages(query, keys, size: int) -> list[int]:  # type: ignore[no-untyped-def]
+    ids: list[int] = []
+    after = None
+    for _ in range(1000):
+        page = paginate(query, keys, after, size=size, session=db.session)
+        ids += [row.id for row in page]
+        if page.next_cursor is None:
+            return ids
+        after = page.next_cursor
+    raise AssertionError("no last page")
+
+
+@pytest.mark.parametrize("size", [1, 3, 7, 50])
+def test_reading_in_parts_gives_the_one_sorted_order(app: Flask, size: int) -> None:
+    """A leading NULLs-last key or a key with parts is read part by part (claims/core/pagination.py): page after
+    page, the rows are those of one statement ordered by all the keys, each once, across the parts' borders."""
+    pages_world(app)
+    grow(app, 4)
+    with app.app_context():
+        some = db.session.execute(select(Claim.id).where(Claim.due_at.is_not(None)).order_by(Claim.id).limit(3)).scalars().all()
+        db.session.execute(update(Claim).where(Claim.id.in_(some)).values(due_at=None))  # open claims with no deadline too
+        db.session.execute(update(Referral).where(Referral.id % 3 == 0).values(due_at=None))
+        db.session.commit()
+        cases = [(select(Claim), QUEUE_KEYS), (select(Referral), REFERRAL_KEYS), (select(Payment), WAITING_PAYMENT_KEYS)]
+        for query, keys in cases:
+            if keys is WAITING_PAYMENT_KEYS:
+                query = query.where(Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.FAILED]))
+            expected = list(db.session.execute(query.order_by(*order_of(keys))).scalars())
+            parts = {key.of(row) for row in expected for key in keys[:1]}
+            assert len(parts) > 1 or keys is WAITING_PAYMENT_KEYS, (keys, parts)  # the borders are crossed
+            assert _all_pages(query, keys, size) == [row.id for row in expected], keys
+
+
+def test_a_cursor_naming_no_part_is_the_first_page() -> None:
+    assert decode_cursor("2,2026-01-01,5", REFERRAL_KEYS) is None
+    assert decode_cursor("1,2026-01-01,5", REFERRAL_KEYS) == (1, date(2026, 1, 1), 5)
+    assert decode_cursor("paid,5", WAITING_PAYMENT_KEYS) is None

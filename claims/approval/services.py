@@ -37,7 +37,7 @@ def award_total(claim: Claim) -> Decimal:
 
 # Lists of this module's pages (claims/core/pagination.py): the queues by deadline, the rest by id.
 DEADLINE_KEYS = (SortKey(Claim.due_at, date, nulls_last=True), SortKey(Claim.id, int))
-READY_KEYS = (SortKey(Claim.id, int),)
+READY_KEYS = DEADLINE_KEYS  # the most urgent first; index (township_id, due_at, id)
 
 
 def award_totals(claim_ids: Iterable[int]) -> dict[int, Decimal]:
@@ -70,7 +70,7 @@ def notice_batches(township: Region, after: str | None = None, size: int = PAGE_
 def entry_counts(batch_ids: Iterable[int]) -> dict[int, int]:
     """How many claims each notice lists, in one query."""
     ids = list(batch_ids)
-    query = select(NoticeEntry.batch_id, func.count(NoticeEntry.id)).where(NoticeEntry.batch_id.in_(ids)).group_by(NoticeEntry.batch_id)
+    query = select(NoticeEntry.batch_id, func.count()).where(NoticeEntry.batch_id.in_(ids)).group_by(NoticeEntry.batch_id)
     found: dict[int, int] = {key: n for key, n in db.session.execute(query)} if ids else {}
     return {i: found.get(i, 0) for i in ids}
 
@@ -146,18 +146,30 @@ def payments_of(claim: Claim) -> list[Payment]:
 
 
 PAYMENT_KEYS = (SortKey(Payment.id, int),)
+# Payments waiting for a batch: the failed ones first (they need a new batch), then the pending, oldest first.
+# Index: (status, id).
+WAITING_PAYMENT_KEYS = (
+    SortKey(
+        Payment.status,
+        str,
+        value=lambda p: p.status.value,
+        parse=PaymentStatus,
+        parts=((PaymentStatus.FAILED, Payment.status == PaymentStatus.FAILED), (PaymentStatus.PENDING, Payment.status == PaymentStatus.PENDING)),
+    ),
+    SortKey(Payment.id, int),
+)
 PAYMENT_BATCH_KEYS = (SortKey(PaymentBatch.id, int, descending=True),)
 
 
 def waiting_payments(county_id: int, after: str | None = None, size: int = PAGE_SIZE) -> Page[Payment]:
-    """The county's payments not yet in a batch or failed, oldest first, with their claims."""
+    """The county's payments that failed or are not yet in a batch, the failed first, oldest first, with their claims."""
     query = (
         select(Payment)
         .join(Claim, Claim.id == Payment.claim_id)
         .where(Claim.county_id == county_id, Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.FAILED]))
         .options(joinedload(Payment.claim))
     )
-    return paginate(query, PAYMENT_KEYS, after, size=size, session=db.session)
+    return paginate(query, WAITING_PAYMENT_KEYS, after, size=size, session=db.session)
 
 
 def payment_batches(county_id: int, after: str | None = None, size: int = PAGE_SIZE) -> Page[PaymentBatch]:
@@ -168,7 +180,7 @@ def payment_batches(county_id: int, after: str | None = None, size: int = PAGE_S
 def payment_counts(batch_ids: Iterable[int]) -> dict[int, int]:
     """How many payments each batch holds, in one query."""
     ids = list(batch_ids)
-    query = select(Payment.batch_id, func.count(Payment.id)).where(Payment.batch_id.in_(ids)).group_by(Payment.batch_id)
+    query = select(Payment.batch_id, func.count()).where(Payment.batch_id.in_(ids)).group_by(Payment.batch_id)
     found: dict[int, int] = {key: n for key, n in db.session.execute(query)} if ids else {}
     return {i: found.get(i, 0) for i in ids}
 

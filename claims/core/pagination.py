@@ -20,18 +20,24 @@ keys are declared beside its query (`*_KEYS` constants) and a page's `<a rel="ne
 cursor to follow. A cursor that does not parse (wrong number of parts, a letter for a number, a number
 beyond 32 bits) is ignored: the first page is shown, never an error. Filters in the query string (such as
 `status=`) are kept in the next link.
+
+Reading a page: keys in one direction with no NULLs continue after the cursor with one row-value comparison,
+`(due_at, id) > ('2026-12-01', 1234)`, which the database reads from an index starting at the cursor. A leading
+key whose NULLs sort last is read in two parts (the rows with a value, then the NULLs), and a leading key with
+`parts` (an insurer's waiting referrals before its decided ones) part by part, so that each statement is in
+the plain order of an index; a page that crosses a border costs one statement more.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote, unquote, urlencode
 
 from flask import request
-from sqlalchemy import ColumnElement, Select, and_, false, or_
+from sqlalchemy import ColumnElement, Select, and_, false, literal, or_, tuple_
 
 from claims.core.inputs import MAX_INT
 
@@ -53,6 +59,9 @@ class SortKey:
     nulls_last: bool = False
     value: Callable[[Any], Any] | None = None  # reads the key from a row; default: the attribute named like the column
     parse: Callable[[str], Any] | None = None  # reads a text key from the cursor (e.g. an enum); ValueError: first page
+    # A leading key with few values may list them in order, each with the condition that selects its rows
+    # (waiting referrals before decided ones): each part is then read on its own, in its own index order.
+    parts: tuple[tuple[Any, ColumnElement[bool]], ...] | None = None
 
     def of(self, row: Any) -> Any:
         return self.value(row) if self.value is not None else getattr(row, self.column.key)  # type: ignore[attr-defined]
@@ -123,9 +132,12 @@ def decode_cursor(raw: str | None, keys: Sequence[SortKey]) -> tuple[Any, ...] |
     if len(parts) != len(keys):
         return None
     try:
-        return tuple(_decode_value(text, key) for text, key in zip(parts, keys, strict=True))
+        values = tuple(_decode_value(text, key) for text, key in zip(parts, keys, strict=True))
     except ValueError:
         return None
+    if keys[0].parts is not None and values[0] not in [value for value, _condition in keys[0].parts]:
+        return None
+    return values
 
 
 def _after_one(key: SortKey, value: Any) -> ColumnElement[bool]:
@@ -140,10 +152,20 @@ def _tie(key: SortKey, value: Any) -> ColumnElement[bool]:
     return key.column.is_(None) if value is None else key.column == value
 
 
-def after_clause(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool]:
-    """Rows strictly after the cursor in the lexicographic order of `keys`: (k1 > v1) or (k1 = v1 and k2 > v2) ...
+def _row_comparable(keys: Sequence[SortKey]) -> bool:
+    """Keys that never hold NULL and run in one direction: "after" is one row-value comparison."""
+    return all(not k.nulls_last and k.parts is None and k.descending == keys[0].descending for k in keys)
 
-    The first key's bound (k1 >= v1) comes first on its own, so the database reads the index from the cursor on."""
+
+def after_clause(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows strictly after the cursor in the lexicographic order of `keys`.
+
+    Keys in one direction with no NULLs compare as one row value, `(k1, k2) > (v1, v2)`, which both databases
+    read from an index starting at the cursor. Otherwise: (k1 > v1) or (k1 = v1 and k2 > v2) ..., with the
+    first key's bound (k1 >= v1) on its own in front, so the database reads the index from the cursor on."""
+    if len(keys) > 1 and _row_comparable(keys) and all(v is not None for v in values):
+        columns, bound = tuple_(*(k.column for k in keys)), tuple_(*(literal(v, k.column.type) for k, v in zip(keys, values, strict=True)))
+        return columns < bound if keys[0].descending else columns > bound
     alternatives = []
     for i, (key, value) in enumerate(zip(keys, values, strict=True)):
         ties = [_tie(k, v) for k, v in zip(keys[:i], values[:i], strict=True)]
@@ -162,12 +184,54 @@ def order_of(keys: Sequence[SortKey]) -> list[ColumnElement[Any]]:
     return [clause for key in keys for clause in key.order_by()]
 
 
-def paginate(query: Select[Any], keys: Sequence[SortKey], after: str | None, *, size: int = PAGE_SIZE, session: Any) -> Page[Any]:
-    """One page of `query` (which must not be ordered yet) in the order of `keys`, after the cursor `after`."""
-    values = decode_cursor(after, keys)
+def _fetch(session: Any, query: Select[Any], keys: Sequence[SortKey], values: Sequence[Any] | None, limit: int) -> list[Any]:
+    """At most `limit` rows of `query` after `values` (None: from the start) in the order of `keys`.
+
+    An index serves `ORDER BY due_at, id` from the cursor on, but not `ORDER BY due_at IS NULL, due_at, id`
+    (NULLs last on every database): so a leading key that sorts NULLs last is read in two parts, the rows
+    with a value in plain order, then, if the page is not full yet, the NULLs by the next keys. A key with
+    `parts` is read part by part alike. Usually the first part fills the page: one statement."""
+    key = keys[0]
+    if key.parts is not None:
+        rows: list[Any] = []
+        started = values is None
+        for value, condition in key.parts:
+            if not started and value != values[0]:  # type: ignore[index]
+                continue  # a part before the cursor's
+            rest = values[1:] if not started else None  # type: ignore[index]
+            started = True
+            rows += _fetch(session, query.where(condition), keys[1:], rest, limit - len(rows))
+            if len(rows) >= limit:
+                break
+        return rows
+    if key.nulls_last and len(keys) > 1 and values is None and not key.descending and session.get_bind().dialect.name == "postgresql":
+        # A first page on PostgreSQL: its indexes keep NULLs last already, so one statement in that order
+        # reads the index from its start (a NOT NULL test would make it expect too few rows and sort them all).
+        order = [key.column.asc().nulls_last(), *order_of(keys[1:])]
+        return list(session.execute(query.order_by(*order).limit(limit)).scalars().unique())
+    if key.nulls_last and len(keys) > 1:
+        rows = []
+        if values is None or values[0] is not None:
+            plain = (replace(key, nulls_last=False), *keys[1:])
+            # After a cursor, `(due_at, id) > (v, n)` already leaves NULLs out; saying it again would make
+            # PostgreSQL count the NULLs twice, expect a few rows and sort them all instead of reading the index.
+            part = query if values is not None and _row_comparable(plain) else query.where(key.column.is_not(None))
+            rows = _fetch(session, part, plain, values, limit)
+        if len(rows) < limit:
+            rest = values[1:] if values is not None and values[0] is None else None  # else the NULLs from their start
+            rows += _fetch(session, query.where(key.column.is_(None)), keys[1:], rest, limit - len(rows))
+        return rows
     if values is not None:
         query = query.where(after_clause(keys, values))
-    rows = list(session.execute(query.order_by(*order_of(keys)).limit(size + 1)).scalars().unique())
+    return list(session.execute(query.order_by(*order_of(keys)).limit(limit)).scalars().unique())
+
+
+def paginate(query: Select[Any], keys: Sequence[SortKey], after: str | None, *, size: int = PAGE_SIZE, session: Any) -> Page[Any]:
+    """One page of `query` (which must not be ordered yet) in the order of `keys`, after the cursor `after`."""
+    if any(key.parts is not None for key in keys[1:]):
+        raise ValueError("only the leading key may have parts")
+    values = decode_cursor(after, keys)
+    rows = _fetch(session, query, keys, values, size + 1)
     more = len(rows) > size
     rows = rows[:size]
     cursor = encode_cursor([key.of(rows[-1]) for key in keys]) if more else None

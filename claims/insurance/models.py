@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from claims.accounts.models import User
@@ -139,6 +139,12 @@ class Referral(db.Model):
     """A claim referred to an insurer's policy, with the package sent and the insurer's decision."""
 
     __tablename__ = "referrals"
+    __table_args__ = (
+        # The insurer's list (migration 0013): waiting referrals by deadline, from an index of the waiting
+        # ones only (few beside the decided), then the decided by deadline.
+        Index("ix_referrals_waiting", "due_at", "id", postgresql_where=text("decision IS NULL"), sqlite_where=text("decision IS NULL")),
+        Index("ix_referrals_due", "due_at", "id"),
+    )
 
     id: Mapped[intpk]
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), unique=True)

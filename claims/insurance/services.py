@@ -200,7 +200,12 @@ def create_policy(form: Any, *, actor: User) -> InsurancePolicy:
 # The insurer's queue: waiting referrals first, the most urgent first (claims/core/pagination.py).
 REFERRAL_KEYS = (
     # Waiting first (0), then decided (1): a number, since a boolean expression cannot be compared past a cursor.
-    SortKey(case((Referral.decision.is_(None), 0), else_=1), int, value=lambda r: int(r.decision is not None)),
+    SortKey(
+        case((Referral.decision.is_(None), 0), else_=1),
+        int,
+        value=lambda r: int(r.decision is not None),
+        parts=((0, Referral.decision.is_(None)), (1, Referral.decision.is_not(None))),
+    ),  # indexes: waiting (due_at, id), (due_at, id)
     SortKey(Referral.due_at, date, nulls_last=True),
     SortKey(Referral.id, int),
 )

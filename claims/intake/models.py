@@ -79,9 +79,13 @@ class Claim(db.Model):
         Index("ix_claims_township_id", "township_id", "id"),
         Index("ix_claims_county_due", "county_id", "due_at", "id"),
         Index("ix_claims_township_due", "township_id", "due_at", "id"),
-        # The overdue counts per township and county read these alone, never the table.
-        Index("ix_claims_county_status_due", "county_id", "status", "due_at", "township_id"),
-        Index("ix_claims_township_status_due", "township_id", "status", "due_at"),
+        # The overdue counts per township and county read these alone, never the table (migration 0013: the
+        # deadline before the status, so that a list by deadline is never tempted to read a few statuses' rows
+        # and sort them all).
+        Index("ix_claims_county_due_status", "county_id", "due_at", "status", "township_id"),
+        Index("ix_claims_township_due_status", "township_id", "due_at", "status", "county_id"),
+        # Province-wide lists by deadline (only open claims have one).
+        Index("ix_claims_due", "due_at", "id"),
     )
 
     id: Mapped[intpk]

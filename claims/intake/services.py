@@ -10,7 +10,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from claims.accounts.models import User
 from claims.core.crypto import lookup_hash, mask_account
@@ -359,7 +359,7 @@ CLAIM_LIST_KEYS = (SortKey(Claim.id, int, descending=True),)
 
 def claims_for(user: User, *, status: ClaimStatus | None = None, after: str | None = None, size: int = PAGE_SIZE) -> Page[Claim]:
     """The claims a user may see, newest first, one page after the cursor `after`."""
-    query = select(Claim).where(scope_filter(user)).options(selectinload(Claim.village))
+    query = select(Claim).where(scope_filter(user)).options(joinedload(Claim.village))
     if user.role.is_staff:
         query = query.where(staff_draft_filter(user))
     if status is not None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import selectinload
@@ -71,16 +70,20 @@ def _overdue_filter(user: User) -> ColumnElement[bool]:
     return and_(scope_filter(user), Claim.status.in_(OPEN_STATES), Claim.due_at < local_today())
 
 
-def _count_by(column: Any, user: User) -> Counter[str]:
-    """Overdue claims per region (township or county): counted by the database from the index
-    (scope, status, due_at, township_id), then the regions' names in a second query."""
-    counts: dict[int | None, int] = {key: n for key, n in db.session.execute(select(column, func.count()).where(_overdue_filter(user)).group_by(column))}
-    known = [i for i in counts if i is not None]
+def _count_by_region(user: User) -> tuple[Counter[str], Counter[str]]:
+    """Overdue claims per township and per county, counted by the database in one pass over the index
+    (county_id, due_at, status, township_id), then the regions' names in a second query."""
+    counts = list(
+        db.session.execute(select(Claim.county_id, Claim.township_id, func.count()).where(_overdue_filter(user)).group_by(Claim.county_id, Claim.township_id))
+    )
+    known = {i for county, township, _n in counts for i in (county, township) if i is not None}
     names: dict[int, str] = {key: name for key, name in db.session.execute(select(Region.id, Region.name).where(Region.id.in_(known)))} if known else {}
-    total: Counter[str] = Counter()
-    for region_id, n in counts.items():
-        total[names.get(region_id, "—") if region_id is not None else "—"] += n
-    return total
+    by_township: Counter[str] = Counter()
+    by_county: Counter[str] = Counter()
+    for county, township, n in counts:
+        by_township[names.get(township, "—") if township is not None else "—"] += n
+        by_county[names.get(county, "—") if county is not None else "—"] += n
+    return by_township, by_county
 
 
 def _count_by_officer(user: User) -> Counter[str]:
@@ -103,11 +106,12 @@ def _count_by_officer(user: User) -> Counter[str]:
 def overdue(user: User, after: str | None = None, size: int = PAGE_SIZE) -> OverdueReport:
     """The counts of all overdue claims in scope, and one page of them, the longest overdue first."""
     query = select(Claim).where(_overdue_filter(user))
+    by_township, by_county = _count_by_region(user)
     return OverdueReport(
         claims=paginate(query, OVERDUE_KEYS, after, size=size, session=db.session),
-        by_township=_count_by(Claim.township_id, user),
+        by_township=by_township,
         by_officer=_count_by_officer(user),
-        by_county=_count_by(Claim.county_id, user),
+        by_county=by_county,
     )
 
 
