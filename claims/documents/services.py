@@ -206,6 +206,13 @@ def claim_documents(claim: Claim) -> list[IssuedDocument]:
     return list(db.session.execute(query).scalars())
 
 
+def batch_documents(kind: DocumentKind, subject: str) -> list[IssuedDocument]:
+    """The documents (every version, oldest first) of one batch, e.g. `notice_batch:12`. Batch documents have no
+    claim, so the (claim_id, kind) index narrows the search to the county's few lists of that kind."""
+    query = select(IssuedDocument).where(IssuedDocument.claim_id.is_(None), IssuedDocument.kind == kind, IssuedDocument.subject == subject)
+    return list(db.session.execute(query.order_by(IssuedDocument.id)).scalars())
+
+
 def document_by_code(code: str) -> IssuedDocument | None:
     if not code or len(code) > 40:
         return None
