@@ -120,8 +120,7 @@ def issue_notice_list(batch: NoticeBatch, *, actor: User) -> IssuedDocument:
 
 def issue_payment_list(batch: PaymentBatch, *, actor: User) -> IssuedDocument | None:
     """Once per batch, at its first export."""
-    subject = payment_subject(batch)
-    if db.session.execute(select(IssuedDocument.id).where(IssuedDocument.subject == subject)).first():
+    if payment_list_documents(batch):
         return None
     numbers = {}
     for payment in batch.payments:
@@ -144,4 +143,4 @@ def issue_payment_list(batch: PaymentBatch, *, actor: User) -> IssuedDocument | 
     ]
     data = PaymentListData(batch=batch.reference, payer=f"{batch.county.name}财政", entries=entries, total=sum((e.amount for e in entries), Decimal("0.00")))
     data.check()
-    return issue_document(DocumentKind.PAYMENT_LIST, None, data, actor=actor, county=batch.county, subject=subject)
+    return issue_document(DocumentKind.PAYMENT_LIST, None, data, actor=actor, county=batch.county, subject=payment_subject(batch))
