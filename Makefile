@@ -15,7 +15,7 @@ run: system-deps setup translations
 	$(FLASK) db upgrade heads
 	$(FLASK) demo load
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: system-deps-test setup translations lint
 	$(PY) -m pytest

@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from claims.core.storage import private_dir
 
@@ -20,6 +21,11 @@ def _instance_secret(instance: Path, name: str, nbytes: int = 32) -> str:
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(nbytes))
     return path.read_text().strip()
+
+
+def _absolute_http_url(value: object) -> bool:
+    parts = urlsplit(value) if isinstance(value, str) else None
+    return parts is not None and parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -72,8 +78,9 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", 0)),
         # hide_parameters: a database error names the statement, never the values (names, mobiles, IDs).
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
-        # Where the public reaches the app: the QR code on every document links to <this>/verify/<code>.
-        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # Where the public reaches the app: the QR code on every document links to <this>/verify/<code>. Required
+        # in production: an issued document never changes, so a missing value would leave its QR code dead for good.
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL") or ("" if production else "http://127.0.0.1:5000"),
         # Text messages (claims/workflow/sms.py; `flask sms send`): "console" writes them to the log and to
         # SMS_CONSOLE_FILE; "http" posts {mobile, text} as JSON to an intranet gateway with a bearer token.
         "SMS_BACKEND": env.get("SMS_BACKEND", "console"),
@@ -101,6 +108,8 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         if production:
             raise RuntimeError("FIELD_ENCRYPTION_KEY must be set in production (64 hex characters).")
         cfg["FIELD_ENCRYPTION_KEY"] = _instance_secret(instance, "field_key")
+    if production and not _absolute_http_url(cfg["PUBLIC_BASE_URL"]):
+        raise RuntimeError("PUBLIC_BASE_URL must be set in production (CLAIMS_ENV=production): e.g. https://buchang.example.gov.cn")
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgres://"):
         cfg["SQLALCHEMY_DATABASE_URI"] = cfg["SQLALCHEMY_DATABASE_URI"].replace("postgres://", "postgresql+psycopg://", 1)
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):

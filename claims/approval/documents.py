@@ -10,12 +10,11 @@ from sqlalchemy import select
 from claims.accounts.models import User
 from claims.approval.models import Decision, NoticeBatch, Objection, ObjectionOutcome, PaymentBatch
 from claims.approval.services import objections_of
-from claims.core.crypto import mask_account
 from claims.core.time import to_local
 from claims.documents import builders
 from claims.documents.data import AwardLine, NoticeEntry, NoticeListData, PaymentEntry, PaymentListData
 from claims.documents.models import DocumentKind, IssuedDocument
-from claims.documents.services import issue_document
+from claims.documents.services import batch_documents, issue_document
 from claims.extensions import db
 from claims.insurance.models import InsurancePolicy
 from claims.intake.models import Claim
@@ -76,6 +75,24 @@ def award_refusal(claim: Claim) -> object:
     return builders.refusal_data(claim, builders.claim_survey(claim))
 
 
+def notice_subject(batch: NoticeBatch) -> str:
+    """What a notice list is about (claims.documents.permissions.batch_id reads it back)."""
+    return f"notice_batch:{batch.id}"
+
+
+def payment_subject(batch: PaymentBatch) -> str:
+    return f"payment_batch:{batch.id}"
+
+
+def notice_list_documents(batch: NoticeBatch) -> list[IssuedDocument]:
+    return batch_documents(DocumentKind.NOTICE_LIST, notice_subject(batch))
+
+
+def payment_list_documents(batch: PaymentBatch) -> list[IssuedDocument]:
+    """Empty until the batch's first export issues its payment list."""
+    return batch_documents(DocumentKind.PAYMENT_LIST, payment_subject(batch))
+
+
 def issue_notice_list(batch: NoticeBatch, *, actor: User) -> IssuedDocument:
     entries = [
         NoticeEntry(
@@ -98,13 +115,12 @@ def issue_notice_list(batch: NoticeBatch, *, actor: User) -> IssuedDocument:
         total=sum((e.amount for e in entries), Decimal("0.00")),
     )
     data.check()
-    return issue_document(DocumentKind.NOTICE_LIST, None, data, actor=actor, county=batch.township.parent, subject=f"notice_batch:{batch.id}")
+    return issue_document(DocumentKind.NOTICE_LIST, None, data, actor=actor, county=batch.township.parent, subject=notice_subject(batch))
 
 
 def issue_payment_list(batch: PaymentBatch, *, actor: User) -> IssuedDocument | None:
     """Once per batch, at its first export."""
-    subject = f"payment_batch:{batch.id}"
-    if db.session.execute(select(IssuedDocument.id).where(IssuedDocument.subject == subject)).first():
+    if payment_list_documents(batch):
         return None
     numbers = {}
     for payment in batch.payments:
@@ -120,11 +136,11 @@ def issue_payment_list(batch: PaymentBatch, *, actor: User) -> IssuedDocument | 
             claim_number=p.claim.number or "",
             decision_number=numbers[p.id],
             name=frozen[p.id].payee_name,
-            bank=f"{frozen[p.id].bank_name or ''} {mask_account(frozen[p.id].bank_account)}",
+            bank=f"{frozen[p.id].bank_name or ''} {frozen[p.id].bank_account or ''}".strip(),  # masked when issued
             amount=p.amount,
         )
         for p in batch.payments
     ]
     data = PaymentListData(batch=batch.reference, payer=f"{batch.county.name}财政", entries=entries, total=sum((e.amount for e in entries), Decimal("0.00")))
     data.check()
-    return issue_document(DocumentKind.PAYMENT_LIST, None, data, actor=actor, county=batch.county, subject=subject)
+    return issue_document(DocumentKind.PAYMENT_LIST, None, data, actor=actor, county=batch.county, subject=payment_subject(batch))

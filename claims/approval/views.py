@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from claims.accounts.models import Role
 from claims.accounts.session import login_required, roles_required
+from claims.approval import documents as award_documents
 from claims.approval import operations, payments, services
 from claims.approval.forms import (
     ApproveForm,
@@ -25,6 +26,8 @@ from claims.approval.models import NoticeBatch, NoticeEntry, ObjectionOutcome, P
 from claims.core.inputs import bounded_int
 from claims.core.pagination import PAGE_SIZE, SECTION_SIZE
 from claims.core.time import local_today
+from claims.documents.models import IssuedDocument
+from claims.documents.permissions import can_view_document
 from claims.extensions import db
 from claims.intake.models import Claim
 from claims.intake.permissions import can_view_claim, visible_claim_or_404
@@ -77,11 +80,21 @@ def _batch(batch_id: int) -> NoticeBatch:
     return batch
 
 
+def _visible(documents: list[IssuedDocument]) -> list[IssuedDocument]:
+    """A batch's documents the user may download (the same rules as the download itself)."""
+    return [d for d in documents if can_view_document(g.user, d)]
+
+
+def _notice_page(batch: NoticeBatch, form: ObjectionForm, status: int = 200):  # type: ignore[no-untyped-def]
+    documents = _visible(award_documents.notice_list_documents(batch))
+    can_object = g.user.role == Role.CLERK
+    return render_template("approval/notice.html", batch=batch, objection_form=form, today=local_today(), can_object=can_object, documents=documents), status
+
+
 @bp.route("/notices/<int:batch_id>")
 @roles_required(Role.CLERK, Role.OFFICER, Role.APPROVER, Role.ADMIN)
 def notice(batch_id: int):  # type: ignore[no-untyped-def]
-    batch = _batch(batch_id)
-    return render_template("approval/notice.html", batch=batch, objection_form=ObjectionForm(), today=local_today(), can_object=g.user.role == Role.CLERK)
+    return _notice_page(_batch(batch_id), ObjectionForm())
 
 
 @bp.route("/notices/<int:batch_id>/print")
@@ -99,7 +112,7 @@ def objection(batch_id: int):  # type: ignore[no-untyped-def]
     if entry is None:
         abort(404)
     if not form.validate_on_submit():
-        return render_template("approval/notice.html", batch=batch, objection_form=form, today=local_today(), can_object=True), 422
+        return _notice_page(batch, form, 422)
     claim = entry.claim
     return run_action(
         claim,
@@ -253,7 +266,8 @@ def _render_batch(batch: PaymentBatch, **forms: object):  # type: ignore[no-unty
     status = 422 if any(getattr(f, "errors", None) for f in forms.values()) else 200
     lines = services.batch_payments(batch.id, request.args.get("after"))
     payees = payments.payees_of(p.claim_id for p in lines)
-    return render_template("approval/payment_batch.html", batch=batch, lines=lines, payees=payees, **forms), status
+    documents = _visible(award_documents.payment_list_documents(batch))
+    return render_template("approval/payment_batch.html", batch=batch, lines=lines, payees=payees, documents=documents, **forms), status
 
 
 @bp.route("/payments/<int:batch_id>/reopen", methods=["POST"])

@@ -11,7 +11,6 @@ from decimal import Decimal
 from flask_babel import force_locale
 
 from claims.core import formatting
-from claims.core.crypto import mask_account, mask_id_number
 from claims.core.time import to_local, utcnow
 from claims.documents.data import (
     AwardLine,
@@ -37,27 +36,29 @@ ZH = "zh_CN"
 
 
 def party_of(claim: Claim) -> Party:
-    return Party(name=claim.claimant_name or "", id_number=mask_id_number(claim.claimant_id_number), address=claim.claimant_address or "")
+    """The record's values: issuing the document masks them (claims.documents.masking)."""
+    return Party(name=claim.claimant_name or "", id_number=claim.claimant_id_number or "", address=claim.claimant_address or "")
 
 
 def place_of(claim: Claim) -> str:
     return "".join(r.name for r in (claim.county, claim.township, claim.village) if r is not None)
 
 
-def incident_of(claim: Claim) -> Incident:
+def incident_of(claim: Claim, *, statement: bool = True) -> Incident:
+    """The incident; `statement=False` leaves out the claimant's own account, for a document that does not print it."""
     species = claim.species.name_zh if claim.species else (claim.species_description or "不明")
     return Incident(
         claim_number=claim.number or "",
         place=place_of(claim),
         occurred_at=claim.incident_at,
         species=species,
-        description=claim.description or "",
+        description=(claim.description or "") if statement else "",
         submitted_at=claim.submitted_at,
     )
 
 
 def bank_of(claim: Claim) -> str:
-    return f"{claim.bank_name or ''} {mask_account(claim.bank_account)}".strip()
+    return f"{claim.bank_name or ''} {claim.bank_account or ''}".strip()
 
 
 def _quantity(value: Decimal | None, unit: str | None) -> str:
@@ -91,7 +92,8 @@ def receipt_data(claim: Claim) -> ReceiptData:
 def correction_data(claim: Claim) -> CorrectionData:
     with force_locale(ZH):
         items = [CorrectionItem(i).title for i in claim.correction_items]
-    return CorrectionData(claimant=party_of(claim), incident=incident_of(claim), items=items, note=claim.correction_note or "", due=claim.due_at)
+    addressee = Party(name=claim.claimant_name or "", id_number="")  # the notice is addressed by name and prints no more
+    return CorrectionData(claimant=addressee, incident=incident_of(claim, statement=False), items=items, note=claim.correction_note or "", due=claim.due_at)
 
 
 def _reasons(codes: list[str]) -> list[Reason]:
@@ -172,7 +174,7 @@ def compensation_data(
     survey = claim_survey(claim)
     data = CompensationDecisionData(
         claimant=party_of(claim),
-        incident=incident_of(claim),
+        incident=incident_of(claim, statement=False),  # the decision states the facts found, not the application
         bank=bank_of(claim),
         lines=lines,
         total=total,

@@ -1,9 +1,10 @@
 """What each document says, as plain dataclasses: templates render them and the PDF carries them as JSON.
 
 A document is rendered from one of these and nothing else, so a template never reaches into the
-database, and the data attached to the PDF (PDF/A-3b) is exactly what it shows. Personal numbers
-arrive here already masked (quality.md 12): a document names the claimant by name, masked ID and
-address, never by the full ID or bank account.
+database, and the data attached to the PDF (PDF/A-3b) is exactly what it shows. Builders fill in the
+record's own values; `claims.documents.masking.mask_document_data` masks them once, as each field's
+metadata says, before the page, the attachment and the stored row are made from them (quality.md 12 and
+26): a document names the claimant by name, masked ID and address, never by the full ID or bank account.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from claims.documents.masking import BANK, ID_NUMBER, KEEP, NAME
+
 LAW = "《中华人民共和国野生动物保护法》第十九条"
 
 
 @dataclass
 class Party:
     name: str
-    id_number: str  # masked: 4309**********1234
+    id_number: str = field(metadata=ID_NUMBER)  # printed masked: 4309**********1234
     address: str = ""
 
 
@@ -49,13 +52,13 @@ class PhotoRef:
     """A stored photo shown as a thumbnail; the renderer fetches it as photo:<id>, and only if listed."""
 
     id: int
-    sha256: str
+    sha256: str = field(metadata=KEEP)
     taken_at: datetime | None = None
 
 
 @dataclass
 class Reason:
-    code: str
+    code: str = field(metadata=KEEP)
     title: str
 
 
@@ -134,7 +137,7 @@ class CompensationDecisionData:
 
     claimant: Party
     incident: Incident
-    bank: str  # bank name and masked account: 湖南农村信用社 6217 **** **** 4567
+    bank: str = field(metadata=BANK)  # bank name and account, printed masked: 湖南农村信用社 6217 **** **** 4567
     lines: list[AwardLine]
     total: Decimal
     insurer_share: Decimal
@@ -158,7 +161,7 @@ class CompensationDecisionData:
 
 @dataclass
 class NoticeEntry:
-    name: str  # printed masked whatever is given
+    name: str = field(metadata=NAME)  # a public list: printed masked (张*国)
     claim_number: str
     village: str
     species: str
@@ -185,7 +188,7 @@ class PaymentEntry:
     claim_number: str
     decision_number: str
     name: str
-    bank: str  # bank name and masked account
+    bank: str = field(metadata=BANK)  # bank name and account, printed masked
     amount: Decimal
 
 

@@ -31,7 +31,6 @@ from weasyprint.css import ColorProfile
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from claims.core import ROOT, formatting
-from claims.core.crypto import mask_id_number, mask_name
 from claims.core.storage import Storage
 from claims.documents.formats import FILTERS
 
@@ -128,8 +127,6 @@ def template_env() -> jinja2.Environment:
     )
     env.filters.update(formatting.FILTERS)  # numbers as on the pages
     env.filters.update(FILTERS)
-    env.filters["mask_name"] = mask_name
-    env.filters["mask_id"] = mask_id_number
     return env
 
 

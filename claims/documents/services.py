@@ -26,6 +26,7 @@ from claims.core.storage import get_storage, written_in_transaction
 from claims.core.time import local_today, utcnow
 from claims.documents import pdf
 from claims.documents.data import DATA_TYPES, LAW, from_jsonable, photos_of, to_jsonable
+from claims.documents.masking import mask_document_data
 from claims.documents.models import DocumentKind, IssuedDocument, Issuer
 from claims.documents.numbering import next_document_number
 from claims.extensions import db
@@ -87,8 +88,9 @@ def _context(
         verify_url=verify_url(code),
         law=LAW,
         measures=settings["doc_provincial_measures"],
-        reconsideration_body=settings["doc_reconsideration_body"] or f"{county.name}人民政府",
-        court=settings["doc_court"] or f"{county.name}人民法院",
+        # Only a document that prints the remedy notice carries its bodies (its attached data is what it prints).
+        reconsideration_body=(settings["doc_reconsideration_body"] or f"{county.name}人民政府") if kind.info.remedies else "",
+        court=(settings["doc_court"] or f"{county.name}人民法院") if kind.info.remedies else "",
         remedies=kind.info.remedies,
     )
 
@@ -116,6 +118,7 @@ def issue_document(
     county = county or (claim.county if claim is not None else None)
     if county is None:
         raise ValueError("a document needs the county that issues it")
+    data = mask_document_data(data)  # the one masking step: the page, the attachment and the stored row alike
     if hasattr(data, "check"):
         data.check()
     settings = county_settings(county, [*SETTING_KEYS, kind.setting_key])
@@ -201,6 +204,13 @@ def replacement_of(document: IssuedDocument) -> IssuedDocument | None:
 def claim_documents(claim: Claim) -> list[IssuedDocument]:
     query = select(IssuedDocument).where(IssuedDocument.claim_id == claim.id).order_by(IssuedDocument.issued_at, IssuedDocument.id)
     return list(db.session.execute(query).scalars())
+
+
+def batch_documents(kind: DocumentKind, subject: str) -> list[IssuedDocument]:
+    """The documents (every version, oldest first) of one batch, e.g. `notice_batch:12`. Batch documents have no
+    claim, so the (claim_id, kind) index narrows the search to the county's few lists of that kind."""
+    query = select(IssuedDocument).where(IssuedDocument.claim_id.is_(None), IssuedDocument.kind == kind, IssuedDocument.subject == subject)
+    return list(db.session.execute(query.order_by(IssuedDocument.id)).scalars())
 
 
 def document_by_code(code: str) -> IssuedDocument | None:

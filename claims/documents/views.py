@@ -9,6 +9,7 @@ from claims.documents.formats import FILTERS
 from claims.documents.models import IssuedDocument
 from claims.documents.permissions import can_view_document
 from claims.documents.services import claim_documents, document_by_code, document_bytes, replacement_of
+from claims.documents.verification import document_amounts
 from claims.extensions import db
 
 bp = Blueprint("documents", __name__)
@@ -58,8 +59,10 @@ def batch_document(document_id: int) -> Response | tuple[str, int, dict[str, str
 
 @bp.route("/verify/<code>")
 def verify(code: str):  # type: ignore[no-untyped-def]
-    """Public: number, kind, issuer, date, version and SHA-256 of a document; no personal data."""
+    """Public: kind, number, issuer, date, version, SHA-256, whether it was replaced, and its amounts with their payees
+    masked (张*国, account ending 4567): enough to expose a forged amount, and no more personal data."""
     document = document_by_code(code)
     if document is None:
         abort(404)
-    return render_template("documents/verify.html", document=document, replacement=replacement_of(document))
+    amounts = document_amounts(document)
+    return render_template("documents/verify.html", document=document, replacement=replacement_of(document), amounts=amounts)

@@ -78,7 +78,8 @@ def test_session_cookie_flags(app: Flask) -> None:
 
 def test_production_session_cookie_is_secure(app: Flask, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("CLAIMS_ENV", "production")
-    prod = create_app(base_config(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path) | {"SECRET_KEY": "p" * 64, "FIELD_ENCRYPTION_KEY": TEST_KEY})
+    keys = {"SECRET_KEY": "p" * 64, "FIELD_ENCRYPTION_KEY": TEST_KEY, "PUBLIC_BASE_URL": "https://claims.example"}
+    prod = create_app(base_config(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path) | keys)
     try:
         assert prod.config["SESSION_COOKIE_SECURE"] is True
         client = prod.test_client()

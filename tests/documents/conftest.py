@@ -16,6 +16,9 @@ from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from claims.accounts.services import find_user
+from claims.approval import operations, payments
+from claims.core import time as clock
 from claims.core.time import utcnow
 from claims.documents.data import (
     AwardLine,
@@ -30,10 +33,14 @@ from claims.documents.data import (
 from claims.documents.models import DocumentKind, IssuedDocument
 from claims.documents.services import document_bytes
 from claims.extensions import db
+from claims.insurance.models import InsurerDecision
+from claims.insurance.operations import decide_as_insurer
+from claims.intake import review
 from claims.intake.models import Claim
 from claims.intake.services import PhotoUpload
 from claims.regions.models import Region
 from claims.survey.models import SurveyOutcome
+from tests.approval.conftest import valued_claim
 from tests.factories import advance, survey_input
 from tests.intake.images import jpeg_bytes
 from tests.workflow.conftest import file_claim
@@ -193,3 +200,43 @@ def payment_list(n: int = 3) -> PaymentListData:
 
 def nan_county() -> Region:
     return db.session.execute(select(Region).where(Region.code == "430921")).scalar_one()
+
+
+# --- one document of every kind, through the steps that issue it ------------------------------------
+
+
+def _issue_every_kind() -> None:
+    """Correction, non-acceptance, receipt, survey record and refusal (南县 claims of 张建国), a notice list (南县),
+    a compensation decision and a payment list (茶陵县, the claim of 张建国 too)."""
+    returned = file_claim(seed=41)
+    review.return_claim(returned, ["photos", "bank_account"], "照片看不清", actor=find_user("clerk"))
+    db.session.commit()
+    refused = file_claim(seed=42)
+    review.refuse_intake(refused, ["late_report"], "超过申请期限。", actor=find_user("clerk"))
+    db.session.commit()
+    surveyed(file_claim(seed=43), SurveyOutcome.NOT_COMPENSATED, photos=1)
+    nan = valued_claim(seed=44)
+    decide_as_insurer(nan, InsurerDecision.ACCEPT, actor=find_user("insurer"))
+    db.session.commit()
+    operations.create_notice_batch(nan.township, [nan], clock.local_today(), actor=find_user("clerk"))
+    db.session.commit()
+    chaling = valued_claim("chaling", seed=45)
+    operations.create_notice_batch(chaling.township, [chaling], clock.local_today(), actor=find_user("clerk_cl"))
+    db.session.commit()
+    clock.freeze(clock.utcnow() + timedelta(days=8))
+    operations.approve(chaling, actor=find_user("approver_cl"))
+    db.session.commit()
+    batch = payments.create_batch(chaling.county, actor=find_user("approver_cl"))
+    payments.export_csv(batch, actor=find_user("approver_cl"))
+    db.session.commit()
+
+
+@pytest.fixture
+def every_kind(app: Flask) -> dict[DocumentKind, int]:
+    """The id of the latest document of each kind."""
+    with app.app_context():
+        _issue_every_kind()
+        documents = {d.kind: d.id for d in db.session.execute(select(IssuedDocument).order_by(IssuedDocument.id)).scalars()}
+        db.session.remove()
+    assert set(documents) == set(DocumentKind)
+    return documents

@@ -17,6 +17,8 @@ from flask import Flask
 
 from claims import create_app
 from claims.core import time as clock
+from claims.documents.services import verify_url
+from claims.extensions import db
 from claims.intake import operations as intake_operations
 from claims.intake import permissions
 from claims.intake import services as intake_services
@@ -266,6 +268,30 @@ def test_production_refuses_to_start_without_its_secrets(
     with pytest.raises(RuntimeError, match="production"):
         create_app(_production_config(tmp_path, **config))
     assert not (tmp_path / "instance" / "secret_key").exists()  # nothing generated behind the operator's back
+
+
+@pytest.mark.parametrize("value", [None, "", "buchang.example.gov.cn", "ftp://buchang.example.gov.cn", "https://"])
+def test_production_refuses_to_start_without_its_public_address(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str | None) -> None:
+    """Every QR code links to PUBLIC_BASE_URL/verify/<code> and an issued document never changes: production does not
+    fall back to the laptop's http://127.0.0.1:5000, nor take a value that is not an absolute http(s) address."""
+    monkeypatch.setenv("CLAIMS_ENV", "production")
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    if value is not None:
+        monkeypatch.setenv("PUBLIC_BASE_URL", value)
+    with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL"):
+        create_app(_production_config(tmp_path, SECRET_KEY="a" * 64, FIELD_ENCRYPTION_KEY=TEST_KEY))
+
+
+def test_production_links_documents_to_its_public_address(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CLAIMS_ENV", "production")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://buchang.example.gov.cn/")
+    prod = create_app(_production_config(tmp_path, SECRET_KEY="a" * 64, FIELD_ENCRYPTION_KEY=TEST_KEY))
+    try:
+        with prod.app_context():
+            assert verify_url("abc") == "https://buchang.example.gov.cn/verify/abc"
+    finally:
+        with prod.app_context():
+            db.engine.dispose()
 
 
 # --- open redirects ---------------------------------------------------------------------------------------
