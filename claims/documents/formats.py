@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
+
+from markupsafe import Markup, escape
 
 from claims.core.time import to_local
 from claims.documents.capitals import amount_in_capitals, amount_in_figures
@@ -37,6 +40,17 @@ def yuan_in_full(value: Decimal) -> str:
     return f"人民币{amount_in_figures(value)}元（大写：{amount_in_capitals(value)}）"
 
 
+MASKED_ACCOUNT = re.compile(r"(?:\d{4}|\*{4})(?: (?:\d{4}|\*{4}))+$")
+
+
+def account_unbroken(value: str) -> Markup:
+    """ "湖南农村信用社 6217 **** **** 4567" with the masked account kept on one line when the cell wraps."""
+    match = MASKED_ACCOUNT.search(value)
+    if match is None:
+        return escape(value)
+    return escape(value[: match.start()]) + Markup('<span class="nowrap">%s</span>') % match.group()
+
+
 NUMERALS = "零一二三四五六七八九"
 
 
@@ -49,4 +63,12 @@ def cn_ordinal(n: int) -> str:
     return f"（{text}{NUMERALS[units] if units else ''}）"
 
 
-FILTERS = {"cn_ordinal": cn_ordinal, "cn_date": cn_date, "cn_datetime": cn_datetime, "yuan": yuan, "yuan_in_full": yuan_in_full, "capitals": amount_in_capitals}
+FILTERS = {
+    "cn_ordinal": cn_ordinal,
+    "cn_date": cn_date,
+    "cn_datetime": cn_datetime,
+    "yuan": yuan,
+    "yuan_in_full": yuan_in_full,
+    "capitals": amount_in_capitals,
+    "account_unbroken": account_unbroken,
+}
