@@ -2,27 +2,42 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
+from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from pypdf import PdfReader
 from pypdf.generic import StreamObject
 from sqlalchemy import select
 
 from claims.accounts.services import find_user
 from claims.approval import payments
+from claims.core.time import utcnow
 from claims.documents.capitals import amount_in_capitals
-from claims.documents.data import PaymentEntry, PaymentListData
+from claims.documents.data import (
+    CorrectionData,
+    LossItem,
+    PaymentEntry,
+    PaymentListData,
+    Reason,
+    ReceiptData,
+    RefusalData,
+    SurveyRecordData,
+    VerifiedLine,
+)
 from claims.documents.models import DocumentKind, IssuedDocument
-from claims.documents.services import document_bytes, issue_document
+from claims.documents.services import DocumentContext, document_bytes, document_html, issue_document
 from claims.extensions import db
 from claims.intake import review
 from claims.intake.forms import ClaimForm
 from claims.survey.models import SurveyOutcome
 from tests.approval.conftest import approved_chaling_claims
-from tests.documents.conftest import file_claim, flat, nan_county, surveyed
+from tests.documents.conftest import CLAIMANT, compensation, file_claim, flat, incident, nan_county, notice_list, payment_list, surveyed
 from tests.documents.geometry import runs_beyond_right_margin, text_runs
 
 BRANCH = "中国农业银行股份有限公司南县三仙湖支行"
@@ -105,3 +120,84 @@ def test_no_image_of_any_document_asks_to_be_interpolated(ctx: None) -> None:
                 images += 1
                 assert obj.get("/Interpolate") in (None, False), kind  # a pypdf BooleanObject compares equal to its bool
     assert images >= 3  # the survey record's photos were among them
+
+
+def footer_text(document: IssuedDocument, data: object) -> str:
+    """The text of the document's footer (templates/pdf/base.html), from its HTML, without white space."""
+    meta = document.data["document"]
+    doc = DocumentContext(**{**meta, "issued_at": datetime.fromisoformat(meta["issued_at"]), "code": document.verification_code})
+    footer = re.search(r'<footer class="verify">(.*?)</footer>', document_html(document.kind, doc, data), re.S)
+    assert footer is not None
+    return flat(html.unescape(re.sub(r"<[^>]+>", "", footer.group(1))))
+
+
+def last_page_content(document: IssuedDocument, data: object, body: bytes) -> str:
+    """The last page's text less what every page may print besides the document: running number, page number, footer."""
+    reader = PdfReader(io.BytesIO(body))
+    total = len(reader.pages)
+    text = flat(reader.pages[-1].extract_text())
+    for chrome in (footer_text(document, data), f"第{total}页共{total}页", document.number):
+        assert chrome in text or chrome == document.number, chrome
+        text = text.replace(chrome, "", 1)
+    return text
+
+
+OBJECTION = "2026年4月3日公示期间有异议提出（邻居称损失面积不实）。经复核，异议不成立，理由：现场勘查记录、照片与邻居的陈述一致。"
+
+
+def _receipt(n: int) -> ReceiptData:
+    losses = [LossItem("农作物", f"水稻（第{i + 1}块田）", "2.5 亩", "靠近山脚") for i in range(n)]
+    return ReceiptData(CLAIMANT, incident(), losses, utcnow(), "县级林业主管部门将组织人员进行现场勘查。", estimated_amount=Decimal("1500.00"))
+
+
+def _correction(n: int) -> CorrectionData:
+    return CorrectionData(CLAIMANT, incident(), [f"第{i + 1}张现场照片看不清受损作物，请重新拍摄" for i in range(n)], "照片看不清")
+
+
+def _refusal(n: int) -> RefusalData:
+    reasons = [Reason(f"r{i}", f"第{i + 1}项：畜禽未圈养或者未按规定放牧，且未采取合理的防范措施") for i in range(n)]
+    return RefusalData(CLAIMANT, incident(), reasons, "鸡未圈养，田块未采取任何防护措施。", "经对申请材料进行审查，")
+
+
+def _survey_record(n: int) -> SurveyRecordData:
+    lines = [VerifiedLine(f"水稻（第{i + 1}块田）", "2.5 亩", "2.0 亩", "80%", "成熟期", "靠近山脚") for i in range(n)]
+    return SurveyRecordData(CLAIMANT, incident(), 1, utcnow(), "陈志强、周伟", True, "", "", ["足迹"], True, "", lines, True, explanation="田块靠近山林。")
+
+
+def _compensation(n: int) -> object:
+    data = compensation()
+    data.objections = [OBJECTION] * n
+    return data
+
+
+# Each kind with a count of repeated parts (rows, items, paragraphs) that makes it longer, part by part, and a count a
+# little short of its first page break (from where the test grows it until it has taken two more pages' worth).
+GROWING: dict[DocumentKind, tuple[Callable[[int], object], int]] = {
+    DocumentKind.RECEIPT: (_receipt, 3),
+    DocumentKind.CORRECTION: (_correction, 13),
+    DocumentKind.NOT_ACCEPTED: (_refusal, 12),
+    DocumentKind.REFUSAL: (_refusal, 12),
+    DocumentKind.SURVEY_RECORD: (_survey_record, 27),
+    DocumentKind.COMPENSATION: (_compensation, 0),
+    DocumentKind.NOTICE_LIST: (notice_list, 18),
+    DocumentKind.PAYMENT_LIST: (payment_list, 11),
+}
+
+
+@pytest.mark.parametrize("kind", list(DocumentKind), ids=str)
+def test_no_document_ends_with_a_page_of_footer_alone(ctx: None, kind: DocumentKind) -> None:
+    """Each kind grown one part at a time across its first page break: whatever its length, the last page holds some
+    of the document besides the footer (a part is shorter than the footer, so one of the lengths ends where the
+    footer no longer fits). And no text of any of them lies beyond the right margin."""
+    make, n = GROWING[kind]
+    first_pages = longer = 0
+    while longer < 2:
+        assert n < GROWING[kind][1] + 10, "the document did not break onto another page: start nearer its page break"
+        data = make(n)
+        document, body = _issue(kind, data)
+        pages = len(PdfReader(io.BytesIO(body)).pages)
+        assert last_page_content(document, data, body), f"{kind} of {n} parts: page {pages} holds only the footer"
+        assert not runs_beyond_right_margin(body), f"{kind} of {n} parts"
+        first_pages = first_pages or pages
+        longer += pages > first_pages
+        n += 1
