@@ -51,6 +51,32 @@ def account_unbroken(value: str) -> Markup:
     return escape(value[: match.start()]) + Markup('<span class="nowrap">%s</span>') % match.group()
 
 
+BOOK_TITLE = re.compile(r"《([^》]+)》")
+
+
+def cite(title: str, number: str = "") -> str:
+    """A rule as a document cites it: its title in 《》 and, if it has one, its number in （）."""
+    title = title.strip()
+    if not title:
+        return ""
+    if not BOOK_TITLE.search(title):
+        title = f"《{title}》"
+    return f"{title}（{number.strip()}）" if number.strip() else title
+
+
+def legal_basis(citations: list[str]) -> str:
+    """The rules cited, in order, joined by "；": empty ones dropped, and a rule whose 《title》 was already cited
+    left out (a county that applies the provincial measures as its schedule would otherwise cite them twice)."""
+    seen: set[str] = set()
+    kept = []
+    for citation in citations:
+        titles = set(BOOK_TITLE.findall(citation)) or {citation}
+        if citation and not titles & seen:
+            kept.append(citation)
+            seen |= titles
+    return "；".join(kept)
+
+
 NUMERALS = "零一二三四五六七八九"
 
 
@@ -71,4 +97,6 @@ FILTERS = {
     "yuan_in_full": yuan_in_full,
     "capitals": amount_in_capitals,
     "account_unbroken": account_unbroken,
+    "cite": cite,
+    "legal_basis": legal_basis,
 }
