@@ -17,12 +17,13 @@ from claims.documents import builders
 from claims.documents.data import AwardLine, NoticeEntry, NoticeListData, PaymentEntry, PaymentListData
 from claims.documents.formats import yuan
 from claims.documents.models import DocumentKind, IssuedDocument
-from claims.documents.services import issue_document
+from claims.documents.services import issue_document, issuer_name
 from claims.extensions import db
 from claims.insurance.models import InsurancePolicy
 from claims.intake.models import Claim
-from claims.regions.models import LimitKind
+from claims.regions.models import LimitKind, Region
 from claims.regions.services import time_limit
+from claims.regions.settings import county_settings
 from claims.valuation.models import ClaimValuation, CompensationSchedule
 from claims.valuation.services import FinalLine, current_valuation, final_lines, result_of
 from claims.valuation.spec import Line
@@ -133,12 +134,23 @@ def issue_notice_list(batch: NoticeBatch, *, actor: User) -> IssuedDocument:
         place=batch.township.name,
         period_from=batch.start_date,
         period_to=batch.end_date,
-        objection_contact=f"{batch.township.name}人民政府",
+        objection_contact=objection_contact(batch.township),
         entries=entries,
         total=sum((e.amount for e in entries), Decimal("0.00")),
     )
     data.check()
     return issue_document(DocumentKind.NOTICE_LIST, None, data, actor=actor, county=batch.township.parent, subject=f"notice_batch:{batch.id}")
+
+
+def objection_contact(township: Region) -> str:
+    """Where to raise an objection to the notice: the township that posts it, or the county's issuing authority at the
+    telephone the county configured (the setting `doc_contact_phone`)."""
+    county = township.parent
+    assert county is not None, "a township without its county"
+    settings = county_settings(county, ["doc_issuing_authority", "doc_contact_phone"])
+    authority = issuer_name(DocumentKind.NOTICE_LIST, county, None, settings["doc_issuing_authority"])
+    phone = settings["doc_contact_phone"].strip()
+    return f"{township.name}人民政府或者{authority}" + (f"（电话：{phone}）" if phone else "")
 
 
 def issue_payment_list(batch: PaymentBatch, *, actor: User) -> IssuedDocument | None:
