@@ -22,6 +22,7 @@ from claims.documents.capitals import amount_in_capitals
 from claims.documents.data import (
     CorrectionData,
     LossItem,
+    Party,
     PaymentEntry,
     PaymentListData,
     Reason,
@@ -38,7 +39,7 @@ from claims.intake.forms import ClaimForm
 from claims.survey.models import SurveyOutcome
 from tests.approval.conftest import approved_chaling_claims
 from tests.documents.conftest import CLAIMANT, compensation, file_claim, flat, incident, nan_county, notice_list, payment_list, surveyed
-from tests.documents.geometry import runs_beyond_right_margin, text_runs
+from tests.documents.geometry import Font, runs_beyond_right_margin, text_runs
 
 BRANCH = "中国农业银行股份有限公司南县三仙湖支行"
 
@@ -201,3 +202,27 @@ def test_no_document_ends_with_a_page_of_footer_alone(ctx: None, kind: DocumentK
         first_pages = first_pages or pages
         longer += pages > first_pages
         n += 1
+
+
+RARE = "𠀀"  # U+20000, the first character of CJK Extension B: in no font of the body's stack but the fallback's
+
+
+def test_a_rare_character_is_drawn_with_an_embedded_font_that_has_it(ctx: None) -> None:
+    """A name and an address with a CJK Extension B character (print.css falls back to HanaMin, fonts-hanazono)."""
+    data = compensation()
+    data.claimant = Party(name=f"张{RARE}国", id_number=CLAIMANT.id_number, address=f"南县三仙湖镇{RARE}家村3组")
+    _document, body = _issue(DocumentKind.COMPENSATION, data)
+    text = flat(PdfReader(io.BytesIO(body)).pages[0].extract_text())
+    assert f"张{RARE}国" in text and f"南县三仙湖镇{RARE}家村3组" in text
+    runs, _sizes = text_runs(body)
+    rare = [run for run in runs if RARE in run.text]
+    assert len(rare) == 2 and all("HanaMin" in run.font for run in rare), rare
+    fonts = {
+        font["/BaseFont"]: font for page in PdfReader(io.BytesIO(body)).pages for font in (ref.get_object() for ref in page["/Resources"]["/Font"].values())
+    }
+    (name,) = [name for name in fonts if "HanaMin" in name]
+    descendant = fonts[name]["/DescendantFonts"][0].get_object()
+    assert "/FontFile2" in descendant["/FontDescriptor"] or "/FontFile3" in descendant["/FontDescriptor"]  # embedded
+    glyphs = Font(fonts[name])
+    (code,) = [code for code, char in glyphs.unicode.items() if char == RARE]
+    assert code != 0 and glyphs.width(code) > 0  # a real glyph (identity CID to glyph map), not .notdef
