@@ -226,3 +226,13 @@ def test_a_rare_character_is_drawn_with_an_embedded_font_that_has_it(ctx: None) 
     glyphs = Font(fonts[name])
     (code,) = [code for code, char in glyphs.unicode.items() if char == RARE]
     assert code != 0 and glyphs.width(code) > 0  # a real glyph (identity CID to glyph map), not .notdef
+
+
+def test_a_notice_list_of_the_longest_names_stays_inside_the_page(ctx: None) -> None:
+    data = notice_list(12)
+    for entry in data.entries:
+        entry.name = ("阿卜杜热合曼·买买提" * 10)[: _max_length("claimant_name")]
+        entry.loss = "、".join(["水稻2.5亩", "玉米1.2亩", "鸡3只", "电动三轮车1件"] * 3)
+    _document, body = _issue(DocumentKind.NOTICE_LIST, data)
+    outside = runs_beyond_right_margin(body)
+    assert not outside, [(r.page, round(r.x1), r.text) for r in outside[:5]]
