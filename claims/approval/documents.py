@@ -10,18 +10,22 @@ from sqlalchemy import select
 from claims.accounts.models import User
 from claims.approval.models import Decision, NoticeBatch, Objection, ObjectionOutcome, PaymentBatch
 from claims.approval.services import objections_of
+from claims.core import formatting
 from claims.core.time import to_local
 from claims.documents import builders
 from claims.documents.data import AwardLine, NoticeEntry, NoticeListData, PaymentEntry, PaymentListData
+from claims.documents.formats import yuan
 from claims.documents.models import DocumentKind, IssuedDocument
-from claims.documents.services import batch_documents, issue_document
+from claims.documents.services import batch_documents, issue_document, issuer_name
 from claims.extensions import db
 from claims.insurance.models import InsurancePolicy
 from claims.intake.models import Claim
-from claims.regions.models import LimitKind
+from claims.regions.models import LimitKind, Region
 from claims.regions.services import time_limit
-from claims.valuation.models import CompensationSchedule
-from claims.valuation.services import current_valuation, final_lines
+from claims.regions.settings import county_settings
+from claims.valuation.models import ClaimValuation, CompensationSchedule
+from claims.valuation.services import FinalLine, current_valuation, final_lines, result_of
+from claims.valuation.spec import Line
 
 
 def _schedule(claim: Claim) -> tuple[str, str]:
@@ -31,31 +35,68 @@ def _schedule(claim: Claim) -> tuple[str, str]:
 
 
 def compensation_decision(claim: Claim) -> object:
-    """The approved figures, line by line with the rule that produced each, and who pays what by when."""
+    """The approved figures, line by line with the verified loss and the rule that produced each (and why a loss is not
+    compensated), and who pays what by when."""
     decision = db.session.get(Decision, claim.id)
     assert decision is not None, "approval without a decision"
     valuation = current_valuation(claim)
-    lines = [AwardLine(item=line.item, verified="", basis=line.rule, amount=line.amount) for line in (final_lines(valuation) if valuation else [])]
+    lines = award_lines(valuation) if valuation else []
     entitled = sum((line.amount for line in lines), Decimal("0.00"))
     if entitled != decision.total:  # the county does not pay what the insurer does not
-        lines.append(AwardLine(item="保险未赔付且本县不予补足部分", verified="", basis="县级设定：政府不补足", amount=decision.total - entitled))
+        lines.append(AwardLine("保险未赔付且本县不予补足部分", "—", "县级设定：政府不补足", decision.total - entitled, NOT_TOPPED_UP))
     policy = db.session.get(InsurancePolicy, decision.policy_id) if decision.policy_id else None
     insurer = policy.insurer.name if policy and decision.insurer_share > 0 else ""
-    county = claim.county.name if claim.county else ""
-    payer = (f"保险部分{decision.insurer_share}元由{insurer}支付；" if insurer else "") + f"其余{decision.government_share}元由{county}财政支付。"
     days = time_limit(claim.county, LimitKind.PAYMENT, decision.approved_at.date())
     title, number = _schedule(claim)
     return builders.compensation_data(
         claim,
         lines,
         insurer_share=decision.insurer_share,
-        payer=payer,
-        payment_terms=f"自本决定作出之日起{days}个工作日内支付至申请人银行账户",
+        payer=payers(insurer, decision.insurer_share, claim.county.name if claim.county else "", decision.government_share),
+        payment_terms=f"自本决定作出之日起{days}个工作日内",
         schedule_title=title,
         schedule_number=number,
         insurer_name=insurer,
         objections=[_objection_text(o) for o in objections_of(claim) if o.outcome is not None],
     )
+
+
+NOT_TOPPED_UP = "保险公司未赔付的部分，按本县规定不由财政资金补足"
+
+
+def payers(insurer: str, insurer_share: Decimal, county: str, government_share: Decimal) -> str:
+    """Who pays which part, naming only a part that is not zero: "保险部分1,500.00元由…支付，其余108.00元由南县财政支付",
+    "补偿款2,228.00元由茶陵县财政支付"."""
+    insured, funded = bool(insurer) and insurer_share > 0, government_share > 0
+    parts = [f"{'保险部分' if funded else '补偿款'}{yuan(insurer_share)}由{insurer}支付"] if insured else []
+    if funded:
+        parts.append(f"{'其余' if insured else '补偿款'}{yuan(government_share)}由{county}财政支付")
+    return "，".join(parts)
+
+
+def award_lines(valuation: ClaimValuation) -> list[AwardLine]:
+    """The valuation's final lines as the decision prints them."""
+    engine = {line.id: line for line in result_of(valuation).lines}
+    return [AwardLine(line.item, _verified(engine.get(line.id)), line.rule, line.amount, _not_compensated(line)) for line in final_lines(valuation)]
+
+
+def _verified(line: Line | None) -> str:
+    """The verified loss the amount was computed from: quantity and loss rate, or the value assessed."""
+    if line is None or line.kind in ("deduction", "rounding"):
+        return "—"
+    if line.quantity is not None:
+        rate = f"，损失率{formatting.percent(line.loss_rate)}" if line.loss_rate is not None else ""
+        return formatting.measure(line.quantity, line.unit) + rate
+    if line.loss_value is not None:
+        return f"损失价值{yuan(line.loss_value)}"
+    return "见计算依据"
+
+
+def _not_compensated(line: FinalLine) -> str:
+    """Why a loss line pays nothing: the engine's reason, else the officer's adjustment's; "" for a paid line."""
+    if line.kind in ("deduction", "rounding") or line.amount > 0:
+        return ""
+    return line.reason or (line.adjustment.reason if line.adjustment is not None else "") or "核定补偿金额为零"
 
 
 _FINDINGS = {
@@ -110,12 +151,23 @@ def issue_notice_list(batch: NoticeBatch, *, actor: User) -> IssuedDocument:
         place=batch.township.name,
         period_from=batch.start_date,
         period_to=batch.end_date,
-        objection_contact=f"{batch.township.name}人民政府",
+        objection_contact=objection_contact(batch.township),
         entries=entries,
         total=sum((e.amount for e in entries), Decimal("0.00")),
     )
     data.check()
     return issue_document(DocumentKind.NOTICE_LIST, None, data, actor=actor, county=batch.township.parent, subject=notice_subject(batch))
+
+
+def objection_contact(township: Region) -> str:
+    """Where to raise an objection to the notice: the township that posts it, or the county's issuing authority at the
+    telephone the county configured (the setting `doc_contact_phone`)."""
+    county = township.parent
+    assert county is not None, "a township without its county"
+    settings = county_settings(county, ["doc_issuing_authority", "doc_contact_phone"])
+    authority = issuer_name(DocumentKind.NOTICE_LIST, county, None, settings["doc_issuing_authority"])
+    phone = settings["doc_contact_phone"].strip()
+    return f"{township.name}人民政府或者{authority}" + (f"（电话：{phone}）" if phone else "")
 
 
 def issue_payment_list(batch: PaymentBatch, *, actor: User) -> IssuedDocument | None:

@@ -129,6 +129,7 @@ class AwardLine:
     verified: str  # "2.5 亩，损失率 80%"
     basis: str  # the rule that produced the amount: "600.00 元/亩 × 2.5 亩 × 80%"
     amount: Decimal
+    not_compensated: str = ""  # why nothing (or less) is paid for this loss: the body states it (a partial refusal)
 
 
 @dataclass

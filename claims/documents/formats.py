@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
+
+from markupsafe import Markup, escape
 
 from claims.core.time import to_local
 from claims.documents.capitals import amount_in_capitals, amount_in_figures
@@ -37,6 +40,43 @@ def yuan_in_full(value: Decimal) -> str:
     return f"人民币{amount_in_figures(value)}元（大写：{amount_in_capitals(value)}）"
 
 
+MASKED_ACCOUNT = re.compile(r"(?:\d{4}|\*{4})(?: (?:\d{4}|\*{4}))+$")
+
+
+def account_unbroken(value: str) -> Markup:
+    """ "湖南农村信用社 6217 **** **** 4567" with the masked account kept on one line when the cell wraps."""
+    match = MASKED_ACCOUNT.search(value)
+    if match is None:
+        return escape(value)
+    return escape(value[: match.start()]) + Markup('<span class="nowrap">%s</span>') % match.group()
+
+
+BOOK_TITLE = re.compile(r"《([^》]+)》")
+
+
+def cite(title: str, number: str = "") -> str:
+    """A rule as a document cites it: its title in 《》 and, if it has one, its number in （）."""
+    title = title.strip()
+    if not title:
+        return ""
+    if not BOOK_TITLE.search(title):
+        title = f"《{title}》"
+    return f"{title}（{number.strip()}）" if number.strip() else title
+
+
+def legal_basis(citations: list[str]) -> str:
+    """The rules cited, in order, joined by "；": empty ones dropped, and a rule whose 《title》 was already cited
+    left out (a county that applies the provincial measures as its schedule would otherwise cite them twice)."""
+    seen: set[str] = set()
+    kept = []
+    for citation in citations:
+        titles = set(BOOK_TITLE.findall(citation)) or {citation}
+        if citation and not titles & seen:
+            kept.append(citation)
+            seen |= titles
+    return "；".join(kept)
+
+
 NUMERALS = "零一二三四五六七八九"
 
 
@@ -49,4 +89,14 @@ def cn_ordinal(n: int) -> str:
     return f"（{text}{NUMERALS[units] if units else ''}）"
 
 
-FILTERS = {"cn_ordinal": cn_ordinal, "cn_date": cn_date, "cn_datetime": cn_datetime, "yuan": yuan, "yuan_in_full": yuan_in_full, "capitals": amount_in_capitals}
+FILTERS = {
+    "cn_ordinal": cn_ordinal,
+    "cn_date": cn_date,
+    "cn_datetime": cn_datetime,
+    "yuan": yuan,
+    "yuan_in_full": yuan_in_full,
+    "capitals": amount_in_capitals,
+    "account_unbroken": account_unbroken,
+    "cite": cite,
+    "legal_basis": legal_basis,
+}

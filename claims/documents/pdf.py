@@ -162,6 +162,16 @@ def deflate_streams_once(document: Any, pdf_file: pydyf.PDF) -> None:
                 obj.compress = False
 
 
+def finish_pdf(document: Any, pdf_file: pydyf.PDF) -> None:
+    """WeasyPrint finisher: PDF/A's image rule enforced on every image (print.css already asks for it), then each
+    stream deflated once. ISO 19005-3 §6.2.8: an image's /Interpolate, if present, is false; WeasyPrint writes true
+    for any image drawn with `image-rendering: auto`, so a template or an SVG that set it would break PDF/A."""
+    for obj in pdf_file.objects:
+        if isinstance(obj, pydyf.Stream) and obj.extra.get("Subtype") == "/Image" and "Interpolate" in obj.extra:
+            obj.extra["Interpolate"] = "false"
+    deflate_streams_once(document, pdf_file)
+
+
 def _stream_body(stream: pydyf.Stream) -> bytes | None:
     """The stream's content as pydyf serialises it, before deflating; None if pydyf's layout is not the one
     expected (`<</Length n>>`, "stream", n bytes, "endstream"): that stream is then left to pydyf."""
@@ -192,5 +202,5 @@ def render_pdf(
             attachments=attachments,
             color_profiles={OUTPUT_INTENT: srgb_profile()},
             output_intent=OUTPUT_INTENT,
-            finisher=deflate_streams_once,
+            finisher=finish_pdf,
         )

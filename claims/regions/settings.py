@@ -60,6 +60,8 @@ SPECS = {
         SettingSpec("doc_issuing_authority", "", _l("Documents: issuing authority (empty: the county forestry bureau)"), str),
         SettingSpec("doc_reconsideration_body", "", _l("Documents: body for administrative reconsideration (empty: the county government)"), str),
         SettingSpec("doc_court", "", _l("Documents: court for administrative lawsuits (empty: the county court)"), str),
+        # Printed where a document tells the public whom to call, e.g. for an objection to the notice list.
+        SettingSpec("doc_contact_phone", "", _l("Documents: the issuing authority's telephone for questions and objections"), str),
         SettingSpec(
             "doc_provincial_measures", "《湖南省陆生野生动物致害补偿办法》（湖南省人民政府令第315号）", _l("Documents: provincial measures cited"), str
         ),

@@ -31,13 +31,6 @@ MACHINE_KEYS = {"code", "sha256", "kind"}
 # Issue 13's law-citation item (a change made in parallel) has these documents cite the law and the provincial
 # measures their data carries. Until it lands they do not: each pair below is checked to be still missing, so this
 # test fails the day one is printed, and the pair is then removed from here.
-NOT_YET_CITED = {
-    DocumentKind.RECEIPT: {"law", "measures"},
-    DocumentKind.CORRECTION: {"law", "measures"},
-    DocumentKind.SURVEY_RECORD: {"law", "measures"},
-    DocumentKind.NOTICE_LIST: {"law"},
-    DocumentKind.PAYMENT_LIST: {"law", "measures"},
-}
 
 
 def _strings(value: Any, key: str = "") -> Iterator[tuple[str, str]]:
@@ -77,10 +70,8 @@ def test_the_attached_json_is_what_the_page_shows(every_kind: dict[DocumentKind,
     page = flat("".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages))
     attached = attachment(body)
     assert attached == document.data  # the stored data is the attachment, masked alike
-    pending = NOT_YET_CITED.get(kind, set())
     missing = [(key, value) for key, value in _strings(attached) if key not in MACHINE_KEYS and flat(_as_printed(value)) not in page]
-    assert [(key, value) for key, value in missing if key not in pending] == []
-    assert {key for key, _value in missing} >= pending, "now printed: remove it from NOT_YET_CITED"
+    assert missing == []
     numbers = _full_numbers()
     assert len(numbers) >= 2
     for number in numbers:
