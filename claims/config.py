@@ -114,10 +114,4 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         cfg["SQLALCHEMY_DATABASE_URI"] = cfg["SQLALCHEMY_DATABASE_URI"].replace("postgres://", "postgresql+psycopg://", 1)
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
         cfg["SQLALCHEMY_DATABASE_URI"] = cfg["SQLALCHEMY_DATABASE_URI"].replace("postgresql://", "postgresql+psycopg://", 1)
-    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+"):
-        # PostgreSQL compiles a plan with JIT when its estimated cost is high (a count over many rows): 20-30 ms
-        # that a page never wins back. The app's statements are short; its sessions run with JIT off.
-        options = dict(cfg["SQLALCHEMY_ENGINE_OPTIONS"])
-        options.setdefault("connect_args", {"options": "-c jit=off"})
-        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
     return cfg

@@ -17,8 +17,8 @@ from claims.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# How often the last-seen time in the session cookie moves on. The idle limit counts from the time written,
-# so a session may end up to this much before the limit, never after it.
+# How often the last-seen time in the session cookie moves on (at most a tenth of the idle limit). The idle
+# limit counts from the time written, so a session may end up to this much before the limit, never after it.
 SEEN_EVERY_SECONDS = 60
 
 
@@ -68,7 +68,7 @@ def load_user() -> None:
         g.session_expired = True
         g.expired_uid = uid  # whose form a rescue belongs to (claims.intake.rescue)
         return
-    if request.endpoint != "static" and now - session.get("seen_at", 0) >= SEEN_EVERY_SECONDS:
+    if request.endpoint != "static" and now - session.get("seen_at", 0) >= min(SEEN_EVERY_SECONDS, idle / 10):
         session["seen_at"] = now  # a changed session is signed and sent again: once a minute, not on every page
     g.user = user
 

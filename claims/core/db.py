@@ -73,12 +73,24 @@ intpk = Annotated[int, mapped_column(Integer, primary_key=True)]
 
 
 def configure_engine(engine: Engine) -> None:
-    """SQLite for concurrent use: WAL, busy_timeout, foreign keys, and BEGIN IMMEDIATE for writers.
+    """PostgreSQL without JIT; SQLite for concurrent use: WAL, busy_timeout, foreign keys, and BEGIN IMMEDIATE for writers.
 
     pysqlite's own transaction handling is switched off so that we emit BEGIN ourselves: a deferred
     transaction that reads first and writes later fails at once with "database is locked", so a
     request that may write (any non-GET request, the CLI, tests) begins IMMEDIATE.
     """
+    if engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine, "connect")
+        def _no_jit(dbapi_conn: Any, _record: Any) -> None:
+            """PostgreSQL compiles a plan with JIT when its estimated cost is high (a count over many rows):
+            20-30 ms that a page never wins back. Set per connection, not as a startup option, so the options of
+            DATABASE_URL or PGOPTIONS are kept and a pooler that refuses startup options still connects."""
+            cur = dbapi_conn.cursor()
+            cur.execute("SET jit = off")
+            cur.close()
+            dbapi_conn.commit()
+
     if engine.dialect.name != "sqlite":
         return
 

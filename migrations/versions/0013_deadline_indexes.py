@@ -33,15 +33,17 @@ INDEXES = [
 
 
 def upgrade():
-    for name, table, _columns in REPLACED:
-        op.drop_index(name, table_name=table)
+    # The new indexes first (building one blocks writes, not reads), the old ones dropped last: dropping an
+    # index locks its table even against reads until the migration commits, which is then at once.
     for name, table, columns, where in INDEXES:
         condition = {"postgresql_where": sa.text(where), "sqlite_where": sa.text(where)} if where else {}
         op.create_index(name, table, columns, **condition)
+    for name, table, _columns in REPLACED:
+        op.drop_index(name, table_name=table)
 
 
 def downgrade():
-    for name, table, _columns, _where in reversed(INDEXES):
-        op.drop_index(name, table_name=table)
     for name, table, columns in REPLACED:
         op.create_index(name, table, columns)
+    for name, table, _columns, _where in reversed(INDEXES):
+        op.drop_index(name, table_name=table)

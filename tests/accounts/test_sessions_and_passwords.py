@@ -199,6 +199,24 @@ def test_the_absolute_session_limit_holds_despite_activity(app: Flask) -> None:
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
+def test_the_session_cookie_is_sent_again_once_a_minute_and_idle_time_counts_from_then(app: Flask) -> None:
+    """A page within a minute of the last recorded visit sends no new cookie; later ones do. The idle limit
+    counts from the time recorded, so a session ends at most a minute early, never late."""
+    client = client_as(app, "clerk")
+    start = clock.utcnow()
+    clock.freeze(start)
+    client.get("/claims/")  # the first page after logging in stores the form token (CSRF) in the session
+    clock.freeze(start + timedelta(seconds=30))
+    assert "Set-Cookie" not in client.get("/claims/").headers
+    clock.freeze(start + timedelta(seconds=61))
+    assert "session=" in client.get("/claims/").headers.get("Set-Cookie", "")
+    clock.freeze(start + timedelta(seconds=61 + 30 * 60 - 1))  # 30 minutes after the recorded visit, less a second
+    assert client.get("/claims/").status_code == 200
+    clock.freeze(start + timedelta(seconds=61 + 30 * 60 - 1 + 30 * 60 + 1))
+    response = client.get("/claims/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
 # --- passwords -----------------------------------------------------------------------------------------
 
 WEAK = [
