@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from claims.accounts.services import find_user
 from claims.approval import operations, payments
+from claims.approval.models import NoticeBatch, PaymentBatch
 from claims.core import time as clock
 from claims.core.time import utcnow
 from claims.documents.data import (
@@ -99,6 +100,19 @@ def only_document(claim: Claim, kind: DocumentKind) -> tuple[IssuedDocument, byt
 
 
 # --- claims at each step ---------------------------------------------------------------------------
+
+
+def noticed_approved_and_exported(claim: Claim, clerk: str = "clerk_cl", approver: str = "approver_cl") -> tuple[NoticeBatch, PaymentBatch]:
+    """A valued claim through its public notice, approval after the notice period, and a payment batch exported."""
+    notice = operations.create_notice_batch(claim.township, [claim], clock.local_today(), actor=find_user(clerk))
+    db.session.commit()
+    clock.freeze(clock.utcnow() + timedelta(days=8))
+    operations.approve(claim, actor=find_user(approver))
+    db.session.commit()
+    batch = payments.create_batch(claim.county, actor=find_user(approver))
+    payments.export_csv(batch, actor=find_user(approver))
+    db.session.commit()
+    return notice, batch
 
 
 def accepted(claim: Claim) -> Claim:
@@ -220,15 +234,7 @@ def _issue_every_kind() -> None:
     db.session.commit()
     operations.create_notice_batch(nan.township, [nan], clock.local_today(), actor=find_user("clerk"))
     db.session.commit()
-    chaling = valued_claim("chaling", seed=45)
-    operations.create_notice_batch(chaling.township, [chaling], clock.local_today(), actor=find_user("clerk_cl"))
-    db.session.commit()
-    clock.freeze(clock.utcnow() + timedelta(days=8))
-    operations.approve(chaling, actor=find_user("approver_cl"))
-    db.session.commit()
-    batch = payments.create_batch(chaling.county, actor=find_user("approver_cl"))
-    payments.export_csv(batch, actor=find_user("approver_cl"))
-    db.session.commit()
+    noticed_approved_and_exported(valued_claim("chaling", seed=45))
 
 
 @pytest.fixture

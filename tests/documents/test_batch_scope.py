@@ -3,14 +3,12 @@ staff; a county's payment list for the county's approvers and administrators abo
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from claims.accounts.services import find_user
-from claims.approval import operations, payments
+from claims.approval import operations
 from claims.core import time as clock
 from claims.documents import pdf
 from claims.documents.models import DocumentKind, IssuedDocument
@@ -19,6 +17,7 @@ from claims.insurance.models import InsurerDecision
 from claims.insurance.operations import decide_as_insurer
 from tests.approval.conftest import valued_claim
 from tests.conftest import login
+from tests.documents.conftest import noticed_approved_and_exported
 
 
 def _batch_document(kind: DocumentKind) -> int:
@@ -34,15 +33,7 @@ def batch_documents(app: Flask) -> dict[str, int]:
         db.session.commit()
         nan_batch = operations.create_notice_batch(nan.township, [nan], clock.local_today(), actor=find_user("clerk"))
         db.session.commit()
-        chaling = valued_claim("chaling", seed=32)
-        operations.create_notice_batch(chaling.township, [chaling], clock.local_today(), actor=find_user("clerk_cl"))
-        db.session.commit()
-        clock.freeze(clock.utcnow() + timedelta(days=8))
-        operations.approve(chaling, actor=find_user("approver_cl"))
-        db.session.commit()
-        batch = payments.create_batch(chaling.county, actor=find_user("approver_cl"))
-        payments.export_csv(batch, actor=find_user("approver_cl"))
-        db.session.commit()
+        _notice, batch = noticed_approved_and_exported(valued_claim("chaling", seed=32))
         notice = db.session.execute(
             select(IssuedDocument.id).where(IssuedDocument.kind == DocumentKind.NOTICE_LIST, IssuedDocument.county_id == nan.county_id)
         ).scalar_one()
@@ -117,14 +108,7 @@ def test_a_batch_document_not_stored_yet_is_said_so(app: Flask, monkeypatch: pyt
     with app.app_context():
         claim = valued_claim("chaling", seed=33)
         monkeypatch.setattr(pdf, "render_pdf", down)
-        notice = operations.create_notice_batch(claim.township, [claim], clock.local_today(), actor=find_user("clerk_cl"))
-        db.session.commit()
-        clock.freeze(clock.utcnow() + timedelta(days=8))
-        operations.approve(claim, actor=find_user("approver_cl"))
-        db.session.commit()
-        batch = payments.create_batch(claim.county, actor=find_user("approver_cl"))
-        payments.export_csv(batch, actor=find_user("approver_cl"))
-        db.session.commit()
+        notice, batch = noticed_approved_and_exported(claim)
         lists = db.session.execute(select(IssuedDocument).where(IssuedDocument.claim_id.is_(None))).scalars().all()
         assert {d.kind for d in lists} == {DocumentKind.NOTICE_LIST, DocumentKind.PAYMENT_LIST} and not any(d.ready for d in lists)
         ids = {d.kind: (d.id, d.number) for d in lists}
