@@ -13,6 +13,7 @@ from claims.accounts.models import Role, User
 from claims.core.pagination import PAGE_SIZE, QUEUE_SIZE, Page, SortKey, paginate
 from claims.core.time import local_today
 from claims.extensions import db
+from claims.insurance.permissions import referred_to_insurer
 from claims.intake.models import Claim
 from claims.intake.permissions import scope_filter
 from claims.regions.models import Region
@@ -42,7 +43,9 @@ def todo_query(user: User) -> Select[tuple[Claim]]:
     if user.role == Role.OFFICER:  # a claim a clerk filed may wait for a county officer's intake (separation of duties)
         filed_by_clerk = select(User.id).where(User.id == Claim.filed_by_id, User.role == Role.CLERK).exists()
         waiting = waiting | ((Claim.status == ClaimStatus.SUBMITTED) & filed_by_clerk)
-    query = select(Claim).where(scope_filter(user), waiting).options(selectinload(Claim.village))
+    # An insurer's to-do is a few claims (those waiting for its decision): each checked for its referral.
+    scope = referred_to_insurer(user) if user.role == Role.INSURER else scope_filter(user)
+    query = select(Claim).where(scope, waiting).options(selectinload(Claim.village))
     if user.role == Role.OFFICER:
         assigned_elsewhere = (
             select(SurveyAssignment.claim_id)
