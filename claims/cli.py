@@ -11,6 +11,7 @@ from claims.core import jobs
 from claims.core.backup import create_backup_at, default_destination, opened_backup, restore_backup, verify_backup
 from claims.core.storage import get_storage
 from claims.demo import DEMO_PASSWORD, load_demo
+from claims.documents.cli import documents_cli
 from claims.extensions import db
 from claims.intake.files import orphaned_keys
 from claims.regions.loader import load_regions, load_species
@@ -27,6 +28,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(uploads_cli)
     app.cli.add_command(sms_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(documents_cli)
     register_valuation_cli(app, reference_cli)
 
 
