@@ -10,8 +10,9 @@ from rq import SimpleWorker
 from claims.core import jobs
 from claims.core.backup import create_backup_at, default_destination, opened_backup, restore_backup, verify_backup
 from claims.core.storage import get_storage
-from claims.demo import DEMO_PASSWORD, load_demo
+from claims.demo import DEMO_PASSWORD, DEMO_SIGNING_COUNTIES, load_demo
 from claims.documents.cli import documents_cli
+from claims.documents.keys import ensure_trial_keys
 from claims.extensions import db
 from claims.intake.files import orphaned_keys
 from claims.regions.loader import load_regions, load_species
@@ -42,6 +43,8 @@ def demo_load() -> None:
 
     users = load_demo()
     db.session.commit()
+    for key in ensure_trial_keys(DEMO_SIGNING_COUNTIES):  # the demo's documents are signed, as in production
+        click.echo(f"Trial signing key made for {key.code} ({key.subject}) in {current_app.config['DOCUMENT_KEYS_DIR']}")
     click.echo(f"Demo data loaded. Logins (password for all: {DEMO_PASSWORD}):")
     for user in users:
         click.echo(f"  {user.login:<14} {user.role.value:<9} {user.name} {user.region.name if user.region else (user.organisation or '')}")

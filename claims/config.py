@@ -28,6 +28,17 @@ def _absolute_http_url(value: object) -> bool:
     return parts is not None and parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
+def _flag(value: str | None, *, default: bool) -> bool:
+    """An on/off setting from the environment: 1/true/yes/on or 0/false/no/off; unset or empty: the default."""
+    if value is None or not value.strip():
+        return default
+    if value.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.strip().lower() in {"0", "false", "no", "off"}:
+        return False
+    raise RuntimeError(f"not an on/off value: {value!r} (use 1 or 0)")
+
+
 def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the settings dict: defaults, then environment, then explicit overrides (tests)."""
     overrides = dict(overrides or {})
@@ -81,6 +92,11 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         # Where the public reaches the app: the QR code on every document links to <this>/verify/<code>. Required
         # in production: an issued document never changes, so a missing value would leave its QR code dead for good.
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL") or ("" if production else "http://127.0.0.1:5000"),
+        # Each county's document signing key (claims/documents/signing.py): <code>.key.pem and <code>.cert.pem, or
+        # <code>.p12, in this folder; `flask documents keys create` makes a trial key. In production a document of a
+        # county without a key is not issued unsigned: its rendering job fails, and is retried, until the key is there.
+        "DOCUMENT_KEYS_DIR": env.get("DOCUMENT_KEYS_DIR") or str(instance / "document-keys"),
+        "DOCUMENT_SIGNING_REQUIRED": _flag(env.get("DOCUMENT_SIGNING_REQUIRED"), default=production),
         # Text messages (claims/workflow/sms.py; `flask sms send`): "console" writes them to the log and to
         # SMS_CONSOLE_FILE; "http" posts {mobile, text} as JSON to an intranet gateway with a bearer token.
         "SMS_BACKEND": env.get("SMS_BACKEND", "console"),

@@ -40,6 +40,8 @@ DEMO_USERS = [
 
 # [design] Demo designations under Hunan Art. 2 (4): Nan county designates wild boar from the day the
 # revised provincial list took it off (2023-08-25); Chaling has none, so wild boar there is not covered.
+# The demo's counties: `flask demo load` makes each a trial signing key (claims/documents/keys.py) if it has none.
+DEMO_SIGNING_COUNTIES = ["430921", "430224"]
 DEMO_DESIGNATIONS = [("430921", "wild_boar", date(2023, 8, 25), "南县人民政府关于公布严重危害人民群众生产生活的野生动物名录的通告（演示数据）")]
 
 

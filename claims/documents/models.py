@@ -110,6 +110,8 @@ class IssuedDocument(db.Model):
     storage_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     size_bytes: Mapped[int | None] = mapped_column(Integer)
     stored_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), comment="when the job stored the PDF; null while it is being prepared")
+    signed_by: Mapped[str | None] = mapped_column(String(200), comment="the signing certificate's name; null: not signed")
+    signer_certificate_sha256: Mapped[str | None] = mapped_column(String(64), comment="SHA-256 of the signing certificate")
     verification_code: Mapped[str] = mapped_column(String(40), unique=True, comment="random; the QR code's public verification link")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, comment="the data the document was rendered from (also attached to the PDF)")
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -16,6 +16,7 @@ import mimetypes
 import threading
 import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -180,6 +181,39 @@ def _stream_body(stream: pydyf.Stream) -> bytes | None:
     return body if head == pydyf.Dictionary({"Length": len(body)}).data else None
 
 
+@dataclass(frozen=True)
+class SealBox:
+    """Where the digital signature's stamp goes: page index, and the rectangle in PDF points from the page's bottom left."""
+
+    page: int
+    left: float
+    bottom: float
+    right: float
+    top: float
+
+
+SEAL_ANCHOR = "seal"  # the element of templates/pdf/base.html that the seal covers
+PT_PER_PX = 0.75  # CSS px to PDF points (WeasyPrint writes at zoom 1: 96 px = 72 pt)
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    body: bytes
+    seal: SealBox | None  # None: the template has no #seal (the signature is then invisible)
+
+
+def seal_box(document: Any) -> SealBox | None:
+    """The `#seal` element's box on the last page that has it, from the laid-out document (an anchor's rectangle, in
+    CSS px from the page's top left)."""
+    for index in range(len(document.pages) - 1, -1, -1):
+        page = document.pages[index]
+        if SEAL_ANCHOR in page.anchors:
+            x1, y1, x2, y2 = page.anchors[SEAL_ANCHOR]
+            height_pt = page.height * PT_PER_PX
+            return SealBox(index, x1 * PT_PER_PX, height_pt - y2 * PT_PER_PX, x2 * PT_PER_PX, height_pt - y1 * PT_PER_PX)
+    return None
+
+
 def render_pdf(
     html: str,
     *,
@@ -187,20 +221,17 @@ def render_pdf(
     storage: Storage | None = None,
     attachment: tuple[str, str, str] | None = None,
     fetcher: RestrictedFetcher | None = None,
-) -> bytes:
-    """PDF/A-3b bytes of `html`; `attachment` is (file name, JSON text, description), embedded as data."""
+) -> RenderedPdf:
+    """PDF/A-3b bytes of `html`, and where its seal is; `attachment` is (file name, JSON text, description), embedded
+    as data. Laid out and written in two steps (what `HTML.write_pdf` does) to read the seal's place in between."""
     fetcher = fetcher or RestrictedFetcher(photos, storage)
     attachments = []
     if attachment is not None:
         name, text, description = attachment
         # An Attachment serves one render only (tech-notes): a new one each time.
         attachments.append(Attachment(string=text.encode(), name=name, description=description, relationship="Data", url_fetcher=fetcher))
+    options: dict[str, Any] = {"pdf_variant": PDF_VARIANT, "attachments": attachments, "output_intent": OUTPUT_INTENT}
     with _RENDER_LOCK:
-        return HTML(string=html, url_fetcher=fetcher).write_pdf(
-            stylesheets=[print_stylesheet()],
-            pdf_variant=PDF_VARIANT,
-            attachments=attachments,
-            color_profiles={OUTPUT_INTENT: srgb_profile()},
-            output_intent=OUTPUT_INTENT,
-            finisher=finish_pdf,
-        )
+        document = HTML(string=html, url_fetcher=fetcher).render(color_profiles={OUTPUT_INTENT: srgb_profile()}, stylesheets=[print_stylesheet()], **options)
+        body = document.write_pdf(finisher=finish_pdf, **options)
+    return RenderedPdf(body, seal_box(document))

@@ -38,6 +38,7 @@ from claims.approval import payments
 from claims.core import time as clock
 from claims.core.time import to_local, utcnow
 from claims.demo import load_demo
+from claims.documents.keys import ensure_trial_keys
 from claims.documents.models import DocumentKind, IssuedDocument
 from claims.documents.services import document_bytes
 from claims.extensions import db
@@ -57,6 +58,8 @@ from claims.valuation.services import compute_valuation
 RARE_NAME = "王𠀀"  # 𠀀 U+20000, CJK Extension B: a real name character that common fonts lack
 LONG_BANK = "中国农业银行股份有限公司南县三仙湖支行"
 LIST_ROWS = 70
+SAMPLE_COUNTIES = ("430921", "430224")  # 南县 (insured) and 茶陵县 (uninsured)
+CERTIFICATES = "trial-signing-certificates.pem"
 
 
 @dataclass(frozen=True)
@@ -90,8 +93,11 @@ def write_samples(outdir: Path, *, rows: int = LIST_ROWS, public_base_url: str |
         with app.app_context():
             try:
                 _migrate_and_load()
+                ensure_trial_keys([SAMPLE_COUNTIES[0], SAMPLE_COUNTIES[1]])
                 _issue_every_kind(rows)
-                return [_copy(document, outdir) for document in _latest_of_each_kind()]
+                samples = [_copy(document, outdir) for document in _latest_of_each_kind()]
+                _copy_certificates(Path(app.config["DOCUMENT_KEYS_DIR"]), outdir)
+                return samples
             finally:
                 db.session.remove()
                 db.engine.dispose()
@@ -109,6 +115,9 @@ def _throwaway_app(work: Path, public_base_url: str | None) -> Flask:
         "SECRET_KEY": secrets.token_hex(32),
         "FIELD_ENCRYPTION_KEY": secrets.token_hex(32),
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Trial keys made for the samples: every sample is signed, as in production (never unsigned for want of a key).
+        "DOCUMENT_KEYS_DIR": str(work / "document-keys"),
+        "DOCUMENT_SIGNING_REQUIRED": True,
     }
     if public_base_url:
         config["PUBLIC_BASE_URL"] = public_base_url
@@ -309,6 +318,13 @@ def page_count(body: bytes) -> int:
 
 def _rare(document: IssuedDocument) -> bool:
     return document.claim is not None and document.claim.claimant_name == RARE_NAME
+
+
+def _copy_certificates(keys: Path, outdir: Path) -> None:
+    """The trial keys' certificates, for checking the samples' signatures (a PDF reader that is told to trust them, or
+    `flask documents verify` with them in DOCUMENT_KEYS_DIR). The keys themselves stay in the throw-away instance."""
+    certificates = b"".join(path.read_bytes() for path in sorted(keys.glob("*.cert.pem")))
+    (outdir / CERTIFICATES).write_bytes(certificates)
 
 
 def _copy(document: IssuedDocument, outdir: Path) -> Sample:

@@ -21,10 +21,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from claims.accounts.models import User
-from claims.core.jobs import enqueue
+from claims.core.jobs import RetryLater, enqueue
 from claims.core.storage import get_storage, written_in_transaction
 from claims.core.time import local_today, utcnow
-from claims.documents import pdf
+from claims.documents import pdf, signing
 from claims.documents.data import DATA_TYPES, LAW, from_jsonable, photos_of, to_jsonable
 from claims.documents.masking import mask_document_data
 from claims.documents.models import DocumentKind, IssuedDocument, Issuer
@@ -164,17 +164,49 @@ def render_document(document_id: int, data_type: str, photos: dict[str, str]) ->
     html = document_html(row.kind, doc, data)
     db.session.commit()  # nothing written yet: the slow render holds no transaction (nor SQLite's write lock)
     storage = get_storage()
-    body = pdf.render_pdf(
+    rendered = pdf.render_pdf(
         html,
         photos={int(photo_id): key for photo_id, key in photos.items()},
         storage=storage,
         attachment=(f"{row.kind.value}.json", attachment_json(doc, data), f"{doc.title} {doc.number}：文书数据"),
     )
+    body = _signed(row, doc, rendered)
     key = storage.put(body, ".pdf")
     written_in_transaction(db.session, storage, key)
     row.storage_key, row.sha256, row.size_bytes, row.stored_at = key, hashlib.sha256(body).hexdigest(), len(body), utcnow()
     db.session.flush()
     record_event(entity="document", action="document_stored", entity_id=row.id, changes={"number": row.number, "sha256": row.sha256})
+
+
+def _signing_key(row: IssuedDocument) -> signing.CountyKey | None:
+    """The issuing body's key: a township's own for what the township issues (the receipt, the correction notice),
+    where it has one; else the county's."""
+    if row.kind.info.issuer == Issuer.TOWNSHIP and row.claim is not None and row.claim.township is not None:
+        own = signing.county_key(row.claim.township.code)
+        if own is not None:
+            return own
+    return signing.county_key(row.county.code)
+
+
+class SigningKeyMissing(RetryLater):
+    """The issuing county has no signing key where one is required: the job waits for it (its text names the county)."""
+
+
+def _signed(row: IssuedDocument, doc: DocumentContext, rendered: pdf.RenderedPdf) -> bytes:
+    """The rendered PDF signed with the issuing county's key (and the signer recorded on the row). A county without a
+    key gets an unsigned document only where signing is not required (development, trials): in production the job
+    fails with a message naming the missing key, and its retries sign the document once the key is installed."""
+    key = _signing_key(row)
+    if key is None:
+        if current_app.config["DOCUMENT_SIGNING_REQUIRED"]:
+            raise SigningKeyMissing(
+                f"no signing key for county {row.county.code} ({row.county.name}) in DOCUMENT_KEYS_DIR: "
+                f"install its key, or run `flask documents keys create {row.county.code}` for a trial"
+            )
+        return rendered.body
+    body = signing.sign_pdf(rendered.body, key, rendered.seal, reason=f"出具{doc.title}{doc.number}", location=row.county.name, at=utcnow())
+    row.signed_by, row.signer_certificate_sha256 = key.subject, key.fingerprint
+    return body
 
 
 def reissue_document(old: IssuedDocument, data: Any, *, actor: User | None) -> IssuedDocument:
@@ -211,6 +243,12 @@ def batch_documents(kind: DocumentKind, subject: str) -> list[IssuedDocument]:
     claim, so the (claim_id, kind) index narrows the search to the county's few lists of that kind."""
     query = select(IssuedDocument).where(IssuedDocument.claim_id.is_(None), IssuedDocument.kind == kind, IssuedDocument.subject == subject)
     return list(db.session.execute(query.order_by(IssuedDocument.id)).scalars())
+
+
+def document_by_sha256(digest: str) -> IssuedDocument | None:
+    """The stored document whose PDF has this SHA-256 (the oldest, should two ever be alike)."""
+    query = select(IssuedDocument).where(IssuedDocument.sha256 == digest).order_by(IssuedDocument.id).limit(1)
+    return db.session.execute(query).scalar_one_or_none()
 
 
 def document_by_code(code: str) -> IssuedDocument | None:

@@ -8,13 +8,16 @@ a row issued before the documents' masking step (claims/documents/masking.py) ma
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from claims.core.crypto import mask_name
+from claims.documents import signing
 from claims.documents.models import DocumentKind, IssuedDocument
+from claims.documents.services import document_by_sha256, replacement_of
 
 
 @dataclass(frozen=True)
@@ -59,3 +62,50 @@ def document_amounts(document: IssuedDocument) -> Amounts | None:
     if document.kind == DocumentKind.NOTICE_LIST:
         return Amounts(total=Decimal(data["total"]), payees=[_payee(e["name"], "", e["amount"]) for e in data["entries"]], listed=True, proposed=True)
     return None
+
+
+@dataclass
+class FileReport:
+    """`flask documents verify`: what a PDF file is, line by line, and the verdict."""
+
+    lines: list[str] = field(default_factory=list)
+    verdict: str = ""
+    ok: bool = False
+
+
+def verify_file(body: bytes, trust: list[Any]) -> FileReport:
+    """Checks a PDF file three ways: its signature (intact, over the whole file, by a trusted county key), the record (a
+    document whose stored SHA-256 is this file's, signed with the certificate on record) and the version (not replaced)."""
+    report = FileReport()
+    digest = hashlib.sha256(body).hexdigest()
+    report.lines.append(f"SHA-256: {digest}")
+    sig = signing.verify_signature(body, trust)
+    if not sig.signed:
+        report.lines.append("Signature: none" + "".join(f" ({p})" for p in sig.problems))
+    else:
+        when = f", signed {sig.signed_at:%Y-%m-%d %H:%M:%S %Z}" if sig.signed_at else ""
+        report.lines.append(f"Signature: by {sig.signer or '?'} (certificate SHA-256 {sig.fingerprint}){when}")
+        yes = {True: "yes", False: "NO"}
+        report.lines.append(f"  intact: {yes[sig.intact]}; covers the whole file: {yes[sig.whole_file]}; key trusted: {yes[sig.trusted]}")
+        report.lines.extend(f"  problem: {p}" for p in sig.problems)
+    document = document_by_sha256(digest)
+    if document is None:
+        report.lines.append("Record: no issued document has this SHA-256 (not a file this system stored, or changed since)")
+    else:
+        report.lines.append(f"Record: {document.title_zh} {document.number}, issued by {document.issuer_name}, version {document.version}")
+    replaced = replacement_of(document) if document is not None else None
+    if replaced is not None:
+        report.lines.append(f"Version: REPLACED by {replaced.number} (version {replaced.version})")
+    problems = []
+    if not sig.valid:
+        broken = not sig.signed or sig.problems or not sig.intact or not sig.whole_file
+        problems.append("the signature is missing or not valid" if broken else "the signing key is not trusted here")
+    if document is None:
+        problems.append("the file is not on record")
+    elif sig.signed and document.signer_certificate_sha256 != sig.fingerprint:
+        problems.append("signed with another certificate than the one on record")
+    if replaced is not None:
+        problems.append(f"replaced by {replaced.number}")
+    report.ok = not problems
+    report.verdict = "GENUINE: signed, on record and current" if report.ok else "NOT VALID: " + "; ".join(problems)
+    return report

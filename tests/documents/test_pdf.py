@@ -48,11 +48,11 @@ def test_each_stream_is_deflated_once_and_the_file_is_the_same(monkeypatch: pyte
 
     deflations = _count_deflations(monkeypatch)
     monkeypatch.setattr(pdf, "deflate_streams_once", spy)
-    finished = render_pdf(HTML)
+    finished = render_pdf(HTML).body
     once = len(deflations)
     monkeypatch.setattr(pdf, "deflate_streams_once", lambda document, pdf_file: None)
     deflations.clear()
-    plain = render_pdf(HTML)
+    plain = render_pdf(HTML).body
     twice = len(deflations)
 
     assert len(handed) == 1 and handed[0] >= 3  # at least the sRGB profile, the embedded font and the page

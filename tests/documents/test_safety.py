@@ -87,7 +87,7 @@ HOSTILE_HTML = """<html><head>
 def test_fetcher_refuses_everything_but_static_files_and_listed_photos(app: Flask, no_network: list[object]) -> None:
     fetcher = RestrictedFetcher({})
     with app.app_context():
-        body = render_pdf(HOSTILE_HTML, fetcher=fetcher)
+        body = render_pdf(HOSTILE_HTML, fetcher=fetcher).body
     refused = set(fetcher.refused)
     assert set(fetcher.asked) == refused  # nothing was served
     for url in ("file:///etc/passwd", "http://127.0.0.1:9/c.png", "https://example.com/d.png", "photo:999999", "static:../claims/config.py"):

@@ -1,22 +1,27 @@
 """`flask documents samples OUTDIR`: one PDF of every kind from demo data, issued in a throw-away instance through the
 real steps, for a county to review the layouts. Each is read back as a reader would: fonts embedded, all text inside
 the page, PDF/A-3b marked and §6.2.8 kept, the attached JSON on the page, no full ID or account number, the law cited;
-the long lists run over pages and the rare character prints. (Signatures, issue 13 item 4, are not built yet.)"""
+the long lists run over pages and the rare character prints; each is signed by its county's (trial) key, validly."""
 
 from __future__ import annotations
 
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
+from pyhanko.keys import load_certs_from_pemder
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 from pypdf.generic import StreamObject
 from sqlalchemy import func, select
 
 from claims.documents.models import DocumentKind, IssuedDocument
-from claims.documents.samples import LONG_BANK, RARE_NAME, page_count, resident_id
+from claims.documents.samples import CERTIFICATES, LONG_BANK, RARE_NAME, page_count, resident_id
 from claims.extensions import db
 from claims.intake.models import Claim
 from tests.conftest import Databases
@@ -30,11 +35,22 @@ SEEDS = [1, 2, 3, 4, *range(10, 10 + ROWS)]  # the sample claims (claims.documen
 FULL_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:\d{15,19}|\d{17}X)(?![0-9A-Za-z])")  # a whole ID (18) or bank account (16-19) number
 
 
+def _fonts(resources: Any) -> list[tuple[str, Any]]:
+    """The fonts of a resource dictionary and of the form XObjects it holds (the signature stamp nests its text)."""
+    found = list((resources or {}).get("/Font", {}).items())
+    for xobject in (resources or {}).get("/XObject", {}).values():
+        if xobject.get_object().get("/Subtype") == "/Form":
+            found.extend(_fonts(xobject.get_object().get("/Resources")))
+    return found
+
+
 def _fonts_not_embedded(body: bytes) -> list[str]:
-    """The fonts of any page whose descriptor holds no font program (FontFile, FontFile2 or FontFile3)."""
+    """The fonts of any page or of the signature's appearance whose descriptor holds no font program (FontFile,
+    FontFile2 or FontFile3)."""
     missing, seen = [], 0
     for page in PdfReader(io.BytesIO(body)).pages:
-        for name, ref in page["/Resources"].get("/Font", {}).items():
+        appearances = [a.get_object()["/AP"]["/N"].get_object() for a in page.get("/Annots", []) if "/AP" in a.get_object()]
+        for name, ref in _fonts(page["/Resources"]) + [f for ap in appearances for f in _fonts(ap.get("/Resources"))]:
             font = ref.get_object()
             described = font["/DescendantFonts"][0].get_object() if font["/Subtype"] == "/Type0" else font
             descriptor = described["/FontDescriptor"].get_object()
@@ -81,7 +97,7 @@ def samples(session_app: Flask, databases: Databases, tmp_path_factory: pytest.T
 
 def test_one_pdf_of_every_kind_and_a_line_for_each(samples: tuple[Path, str]) -> None:
     outdir, output = samples
-    assert sorted(p.name for p in outdir.iterdir()) == sorted([f"{kind.value}.pdf" for kind in DocumentKind] + ["mine.txt"])
+    assert sorted(p.name for p in outdir.iterdir()) == sorted([f"{kind.value}.pdf" for kind in DocumentKind] + ["mine.txt", CERTIFICATES])
     assert (outdir / "mine.txt").read_text() == "kept"  # only files of the samples' names are replaced
     lines = [line.split("\t") for line in output.splitlines() if "\t" in line]
     assert [line[0] for line in lines] == [kind.value for kind in DocumentKind]
@@ -104,6 +120,11 @@ def test_each_sample_reads_as_issued(samples: tuple[Path, str], kind: DocumentKi
         obj = reader.get_object(number)
         if isinstance(obj, StreamObject) and obj.get("/Subtype") == "/Image":
             assert obj.get("/Interpolate") in (None, False), kind
+    # A valid signature by the county's trial key (whose certificate the command wrote beside the samples).
+    (embedded,) = PdfFileReader(io.BytesIO(body)).embedded_signatures
+    trust = ValidationContext(trust_roots=load_certs_from_pemder([str(samples[0] / CERTIFICATES)]), allow_fetching=False)
+    status = validate_pdf_signature(embedded, trust)
+    assert status.bottom_line and status.coverage.name == "ENTIRE_FILE", kind
     text = pdf_text(body)
     page = flat(text)
     attached = attachment(body)

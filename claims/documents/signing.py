@@ -1,0 +1,376 @@
+"""Digital signatures on issued documents: PAdES B-B with pyHanko, by the issuing county's key, and their verification.
+
+Each county's key lives in the folder DOCUMENT_KEYS_DIR (default: instance/document-keys), named by the county's
+division code: `<code>.key.pem` with `<code>.cert.pem` (and optionally `<code>.chain.pem`, the CA certificates above
+it), or one `<code>.p12` (PKCS#12). A passphrase, if the key has one, comes from DOCUMENT_KEY_PASSPHRASE.
+`flask documents keys create` makes a self-signed key for a trial; production installs the key its CA issued.
+
+A document is signed after WeasyPrint wrote it, by an incremental update (the rendered PDF/A-3b bytes stay as they
+are, the signature is appended): a signature field whose visible stamp fills the document's seal area (the element
+`#seal` of templates/pdf/base.html, found in the laid-out pages), drawn in red with a subset of Noto Serif CJK SC
+embedded (PDF/A: every font embedded; pyHanko's default stamp font is not). The widget is printable (PDF/A §6.3.2).
+
+[design] The stamp font is a subset made once per process and county (the signer's name, digits, the stamp's fixed
+words) from the system's Noto Serif CJK collection: pyHanko reads an OpenType file whole into HarfBuzz and fontTools
+for every signature, which costs 0.4 s with a 20 MB font and 1 ms with a subset. The private key is parsed once per
+process too (pyHanko's SimpleSigner parses it again for every signature: 25 ms each for RSA).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import subprocess
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from asn1crypto import pem as pem_armor
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, EllipticCurvePrivateKey
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.x509.oid import NameOID
+from flask import current_app
+from fontTools import subset as ft_subset
+from fontTools.ttLib import TTCollection, TTFont
+from pyhanko.keys import load_certs_from_pemder
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.layout import AxisAlignment, SimpleBoxLayoutRule
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.text import TextBoxStyle
+from pyhanko.sign import fields, signers
+from pyhanko.sign.general import get_pyca_cryptography_hash
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko.stamp import TextStampStyle
+from pyhanko_certvalidator import ValidationContext
+
+from claims.core.time import to_local
+from claims.documents.pdf import SealBox
+
+SEAL_RED = (0.8, 0.0, 0.0)
+FIELD_NAME = "Seal"
+STAMP_WORDS = "数字签名签章时间年月日0123456789-: ."
+STAMP_FACE = "Noto Serif CJK SC"
+FALLBACK_FACES = ("HanaMinA", "HanaMinB")  # rare characters of a name, as in the documents' own text
+TRIAL_DAYS = 3 * 365
+
+
+class SigningError(RuntimeError):
+    """A document could not be signed (no key for its county, a key that does not load)."""
+
+
+@dataclass(frozen=True)
+class CountyKey:
+    """A county's signing key, loaded."""
+
+    code: str
+    signer: signers.SimpleSigner
+    subject: str  # the certificate's common name, e.g. 南县林业局
+    fingerprint: str  # SHA-256 of the certificate, hex
+    not_after: datetime
+    self_signed: bool
+
+
+# --- keys ------------------------------------------------------------------------------------------
+
+
+def keys_dir() -> Path:
+    return Path(current_app.config["DOCUMENT_KEYS_DIR"])
+
+
+def key_files(directory: Path, code: str) -> dict[str, Path]:
+    return {
+        "key": directory / f"{code}.key.pem",
+        "cert": directory / f"{code}.cert.pem",
+        "chain": directory / f"{code}.chain.pem",
+        "p12": directory / f"{code}.p12",
+    }
+
+
+class _Signer(signers.SimpleSigner):
+    """pyHanko's in-memory signer, with the private key parsed once instead of for every signature."""
+
+    def __init__(self, loaded: signers.SimpleSigner, passphrase: bytes | None) -> None:
+        super().__init__(signing_cert=loaded.signing_cert, signing_key=loaded.signing_key, cert_registry=loaded.cert_registry)
+        self._private_key = serialization.load_der_private_key(loaded.signing_key.dump(), password=None)
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        digest = get_pyca_cryptography_hash(digest_algorithm)
+        if mechanism == "rsassa_pkcs1v15" and isinstance(self._private_key, RSAPrivateKey):
+            return self._private_key.sign(data, PKCS1v15(), digest)
+        if mechanism == "ecdsa" and isinstance(self._private_key, EllipticCurvePrivateKey):
+            return self._private_key.sign(data, ECDSA(digest))
+        return super().sign_raw(data, digest_algorithm)
+
+
+def county_key(code: str, directory: Path | None = None) -> CountyKey | None:
+    """The county's key from the keys folder, or None if it has none. Loaded once per process while its files stay
+    the same (a replaced key is picked up). A key that is there but does not load is an error, not "no key"."""
+    files = key_files(directory or keys_dir(), code)
+    stamp = tuple((str(p), p.stat().st_mtime_ns) for p in files.values() if p.is_file())
+    if not any(name.endswith((".key.pem", ".p12")) for name, _ in stamp):
+        return None
+    return _load_key(code, stamp)
+
+
+@cache
+def _load_key(code: str, stamp: tuple[tuple[str, int], ...]) -> CountyKey:
+    present = {Path(name).name.removeprefix(f"{code}."): Path(name) for name, _ in stamp}
+    passphrase = os.environ.get("DOCUMENT_KEY_PASSPHRASE", "").encode() or None
+    if "p12" not in present and "cert.pem" not in present:
+        raise SigningError(f"county {code}: {code}.key.pem has no {code}.cert.pem beside it")
+    try:
+        if "p12" in present:
+            loaded = signers.SimpleSigner.load_pkcs12(str(present["p12"]), passphrase=passphrase)
+        else:
+            chain = [str(present["chain.pem"])] if "chain.pem" in present else ()
+            loaded = signers.SimpleSigner.load(str(present["key.pem"]), str(present["cert.pem"]), ca_chain_files=chain, key_passphrase=passphrase)
+    except Exception as exc:
+        raise SigningError(f"county {code}: the key or certificate does not load ({type(exc).__name__}: {exc})") from exc
+    if loaded is None:
+        raise SigningError(f"county {code}: the key or certificate does not load (wrong passphrase or format?)")
+    cert = loaded.signing_cert
+    return CountyKey(
+        code=code,
+        signer=_Signer(loaded, passphrase),
+        subject=_common_name(cert),
+        fingerprint=hashlib.sha256(cert.dump()).hexdigest(),
+        not_after=cert["tbs_certificate"]["validity"]["not_after"].native,
+        self_signed=cert.self_signed != "no",
+    )
+
+
+def _common_name(cert: asn1_x509.Certificate) -> str:
+    names = cert.subject.native
+    return str(names.get("common_name") or names.get("organization_name") or cert.subject.human_friendly)
+
+
+def create_trial_key(code: str, issuer: str, directory: Path, *, days: int = TRIAL_DAYS, replace: bool = False) -> tuple[Path, Path]:
+    """A self-signed RSA-2048 key and certificate for a trial, as `<code>.key.pem` (mode 600) and `<code>.cert.pem`.
+    Refuses to overwrite a county's key unless `replace` (documents already signed keep verifying only while the old
+    certificate stays trusted: `flask documents verify` trusts the certificates in the folder)."""
+    files = key_files(directory, code)
+    if any(files[k].exists() for k in ("key", "p12")):
+        if not replace:
+            raise SigningError(f"county {code} already has a key in {directory} (--replace makes a new one)")
+        for old in trusted_certificates_in([files["cert"], files["p12"]]):
+            keep = directory / f"{code}.{hashlib.sha256(old.dump()).hexdigest()[:16]}.trusted.pem"
+            keep.write_bytes(pem_armor.armor("CERTIFICATE", old.dump()))
+    directory.mkdir(parents=True, exist_ok=True)
+    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, issuer),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, f"试用自签名证书 {code}"),
+            x509.NameAttribute(NameOID.COMMON_NAME, issuer),
+        ]
+    )
+    now = datetime.now().astimezone()
+    usage = x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=True,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(usage, critical=True)
+        .sign(private_key, hashes.SHA256())
+    )
+    key_pem = private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    fd = os.open(files["key"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key_pem)
+    files["cert"].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    files["p12"].unlink(missing_ok=True)
+    return files["key"], files["cert"]
+
+
+def trusted_certificates(directory: Path) -> list[asn1_x509.Certificate]:
+    """The certificates `verify` trusts: every county's certificate and chain in the keys folder, and the
+    `*.trusted.pem` kept there (the certificates of replaced keys, so that older documents still verify)."""
+    if not directory.is_dir():
+        return []
+    return trusted_certificates_in(sorted(directory.glob("*.pem")) + sorted(directory.glob("*.p12")))
+
+
+def trusted_certificates_in(paths: list[Path]) -> list[asn1_x509.Certificate]:
+    found: list[asn1_x509.Certificate] = []
+    for path in paths:
+        if not path.is_file():
+            continue
+        if path.name.endswith(".p12"):
+            passphrase = os.environ.get("DOCUMENT_KEY_PASSPHRASE", "").encode() or None
+            loaded = signers.SimpleSigner.load_pkcs12(str(path), passphrase=passphrase)
+            if loaded is not None:
+                found.append(loaded.signing_cert)
+                found.extend(loaded.cert_registry)
+        elif path.name.endswith((".cert.pem", ".chain.pem", ".trusted.pem")):
+            found.extend(load_certs_from_pemder([str(path)]))
+    return found
+
+
+# --- the stamp's font --------------------------------------------------------------------------------------------
+
+
+@cache
+def _font_file(face: str) -> tuple[str, int] | None:
+    """(path, index in a collection) of an installed face, from fontconfig (which also finds it for WeasyPrint)."""
+    try:
+        query = ["fc-match", "-f", "%{file}\n%{index}\n%{family}", face]  # fontconfig's own tool, on the PATH as for WeasyPrint
+        found = subprocess.run(query, capture_output=True, text=True, timeout=10, check=True)  # noqa: S603 - fixed arguments
+    except (OSError, subprocess.SubprocessError):
+        return None
+    path, index, family = [*found.stdout.split("\n"), "", "", ""][:3]
+    return (path, int(index or 0)) if face in family.split(",") and Path(path).is_file() else None
+
+
+def _open_face(path: str, index: int) -> TTFont:
+    """One face of a font file, read from memory (fontTools' lazy reader would keep the file open)."""
+    data = io.BytesIO(Path(path).read_bytes())
+    return TTCollection(data, lazy=True).fonts[index] if path.endswith((".ttc", ".otc")) else TTFont(data, lazy=True)
+
+
+@cache
+def stamp_font(text: str) -> bytes:
+    """A small OpenType font with every character of `text` and of the stamp's fixed words: a subset of
+    Noto Serif CJK SC, or of HanaMin for a name with a character Noto lacks. Made once per process and text."""
+    wanted = set(text + STAMP_WORDS)
+    for face in (STAMP_FACE, *FALLBACK_FACES):
+        located = _font_file(face)
+        if located is None:
+            continue
+        font = _open_face(*located)
+        if not wanted - {" "} <= {chr(c) for c in font.getBestCmap()}:
+            continue
+        options = ft_subset.Options()
+        options.name_IDs = ["*"]
+        options.layout_features = []
+        options.hinting = False
+        options.drop_tables += ["FFTM"]
+        subsetter = ft_subset.Subsetter(options)
+        subsetter.populate(text="".join(sorted(wanted)))
+        subsetter.subset(font)
+        out = io.BytesIO()
+        font.save(out)
+        return out.getvalue()
+    raise SigningError(f"no installed font draws the stamp text {text!r}: install fonts-noto-cjk and fonts-hanazono")
+
+
+@dataclass(frozen=True)
+class _StampFont(GlyphAccumulatorFactory):
+    """pyHanko's OpenType font engine on the stamp's subset held in memory (`font_file` is the text to draw); its own
+    factory opens a file that it never closes."""
+
+    def create_font_engine(self, writer: Any, obj_stream: Any = None) -> GlyphAccumulator:
+        if obj_stream is None and writer.stream_xrefs and self.create_objstream_if_needed:
+            obj_stream = writer.prepare_object_stream()
+        return GlyphAccumulator(writer=writer, font_handle=io.BytesIO(stamp_font(self.font_file)), font_size=self.font_size, obj_stream=obj_stream)
+
+
+# --- signing ----------------------------------------------------------------------------------------------------
+
+
+def sign_pdf(body: bytes, key: CountyKey, seal: SealBox | None, *, reason: str, location: str, at: datetime) -> bytes:
+    """The PDF with the county's PAdES signature appended; visible in `seal` (an invisible signature without one)."""
+    stamp_lines = [key.subject, "数字签名", to_local(at).strftime("%Y-%m-%d %H:%M")]
+    font = _StampFont(key.subject, font_size=9)
+    style = TextStampStyle(
+        stamp_text="\n".join(line.replace("%", "%%") for line in stamp_lines),
+        text_box_style=TextBoxStyle(font=font, font_size=9, leading=13, text_color=SEAL_RED),
+        border_width=1,
+        border_color=SEAL_RED,
+        inner_content_layout=SimpleBoxLayoutRule(x_align=AxisAlignment.ALIGN_MID, y_align=AxisAlignment.ALIGN_MID),
+    )
+    if seal is not None:
+        box = (round(seal.left), round(seal.bottom), round(seal.right), round(seal.top))
+        spec = fields.SigFieldSpec(FIELD_NAME, on_page=seal.page, box=box)
+    else:
+        spec = fields.SigFieldSpec(FIELD_NAME)
+    meta = signers.PdfSignatureMetadata(
+        field_name=FIELD_NAME,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        name=key.subject,
+        reason=reason,
+        location=location,
+    )
+    pdf_signer = signers.PdfSigner(meta, signer=key.signer, stamp_style=style, new_field_spec=spec)
+    out = pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(body)), in_place=False)
+    return bytes(out.getbuffer())
+
+
+# --- verification ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SignatureVerdict:
+    """What a PDF's signature says: whether it is intact, covers the whole file and was made by a trusted key."""
+
+    signed: bool
+    intact: bool = False
+    trusted: bool = False
+    whole_file: bool = False
+    signer: str = ""
+    fingerprint: str = ""
+    signed_at: datetime | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return self.signed and self.intact and self.trusted and self.whole_file and not self.problems
+
+
+def verify_signature(body: bytes, trust: list[asn1_x509.Certificate]) -> SignatureVerdict:
+    """Checks the PDF's (one) signature against the trusted certificates. Never raises on a damaged file."""
+    try:
+        reader = PdfFileReader(io.BytesIO(body), strict=False)
+        embedded = reader.embedded_signatures
+    except Exception as exc:
+        return SignatureVerdict(signed=False, problems=[f"not a readable PDF ({type(exc).__name__})"])
+    if not embedded:
+        return SignatureVerdict(signed=False)
+    verdict = SignatureVerdict(signed=True)
+    if len(embedded) > 1:
+        verdict.problems.append(f"{len(embedded)} signatures; an issued document has one")
+    sig = embedded[-1]
+    try:
+        status = validate_pdf_signature(sig, ValidationContext(trust_roots=trust, allow_fetching=False))
+    except Exception as exc:
+        verdict.problems.append(f"the signature cannot be validated ({type(exc).__name__})")
+        return verdict
+    cert = status.signing_cert
+    verdict.intact = bool(status.intact and status.valid)
+    verdict.trusted = bool(status.trusted)
+    verdict.whole_file = _covers_whole_file(status)
+    verdict.signer = _common_name(cert) if cert is not None else ""
+    verdict.fingerprint = hashlib.sha256(cert.dump()).hexdigest() if cert is not None else ""
+    verdict.signed_at = status.signer_reported_dt
+    return verdict
+
+
+def _covers_whole_file(status: Any) -> bool:
+    return bool(status.coverage == SignatureCoverageLevel.ENTIRE_FILE)
