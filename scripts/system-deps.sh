@@ -9,8 +9,9 @@ what="${1:-run}"
 # rare characters of names and places that no other font has (CJK Extensions A to F, e.g. 𠀀), in the PDFs.
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei fonts-noto-cjk fonts-hanazono)
 if [ "$what" = "test" ]; then
-  # test: pdftotext and pdftoppm to check the PDFs, Debian's Chromium for the browser tests.
-  packages+=(poppler-utils chromium)
+  # test: pdftotext and pdftoppm to check the PDFs, Debian's Chromium for the browser tests, SoftHSM as the PKCS#11
+  # token the signing tests keep a key on.
+  packages+=(poppler-utils chromium softhsm2)
 fi
 
 missing=()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import subprocess
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from cryptography.x509.oid import NameOID
 from flask import current_app
 from fontTools import subset as ft_subset
 from fontTools.ttLib import TTCollection, TTFont
-from pyhanko.keys import load_certs_from_pemder
+from pyhanko.keys import load_cert_from_pemder, load_certs_from_pemder
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.layout import AxisAlignment, SimpleBoxLayoutRule
@@ -64,6 +65,9 @@ FALLBACK_FACES = ("HanaMinA", "HanaMinB")  # rare characters of a name, as in th
 TRIAL_DAYS = 3 * 365
 
 
+SimpleSigner = signers.SimpleSigner  # a key held in memory (from a file), as opposed to one on a token
+
+
 class SigningError(RuntimeError):
     """A document could not be signed (no key for its county, a key that does not load)."""
 
@@ -73,7 +77,7 @@ class CountyKey:
     """A county's signing key, loaded."""
 
     code: str
-    signer: signers.SimpleSigner
+    signer: signers.Signer
     subject: str  # the certificate's common name, e.g. 南县林业局
     fingerprint: str  # SHA-256 of the certificate, hex
     not_after: datetime
@@ -93,7 +97,11 @@ def key_files(directory: Path, code: str) -> dict[str, Path]:
         "cert": directory / f"{code}.cert.pem",
         "chain": directory / f"{code}.chain.pem",
         "p12": directory / f"{code}.p12",
+        "pkcs11": directory / f"{code}.pkcs11.json",
     }
+
+
+KEY_SUFFIXES = (".key.pem", ".p12", ".pkcs11.json")  # where a county's private key is: a file, or a token
 
 
 class _Signer(signers.SimpleSigner):
@@ -118,7 +126,7 @@ def county_key(code: str, directory: Path | None = None) -> CountyKey | None:
     the same (a replaced key is picked up). A key that is there but does not load is an error, not "no key"."""
     files = key_files(directory or keys_dir(), code)
     stamp = tuple((str(p), p.stat().st_mtime_ns) for p in files.values() if p.is_file())
-    if not any(name.endswith((".key.pem", ".p12")) for name, _ in stamp):
+    if not any(name.endswith(KEY_SUFFIXES) for name, _ in stamp):
         return None
     return _load_key(code, stamp)
 
@@ -128,8 +136,10 @@ def _load_key(code: str, stamp: tuple[tuple[str, int], ...]) -> CountyKey:
     present = {Path(name).name.removeprefix(f"{code}."): Path(name) for name, _ in stamp}
     passphrase = os.environ.get("DOCUMENT_KEY_PASSPHRASE", "").encode() or None
     if "p12" not in present and "cert.pem" not in present:
-        raise SigningError(f"county {code}: {code}.key.pem has no {code}.cert.pem beside it")
+        raise SigningError(f"county {code}: {code}.key.pem or {code}.pkcs11.json has no {code}.cert.pem beside it")
     try:
+        if "pkcs11.json" in present:
+            return _token_key(code, present["pkcs11.json"], present["cert.pem"], present.get("chain.pem"))
         if "p12" in present:
             loaded = signers.SimpleSigner.load_pkcs12(str(present["p12"]), passphrase=passphrase)
         else:
@@ -139,10 +149,35 @@ def _load_key(code: str, stamp: tuple[tuple[str, int], ...]) -> CountyKey:
         raise SigningError(f"county {code}: the key or certificate does not load ({type(exc).__name__}: {exc})") from exc
     if loaded is None:
         raise SigningError(f"county {code}: the key or certificate does not load (wrong passphrase or format?)")
-    cert = loaded.signing_cert
+    return _county_key(code, _Signer(loaded, passphrase), loaded.signing_cert)
+
+
+def _token_key(code: str, config_file: Path, cert_file: Path, chain_file: Path | None) -> CountyKey:
+    """A key kept on a PKCS#11 token (an HSM, a USB key, SoftHSM), named by `<code>.pkcs11.json`:
+    {"module": "/usr/lib/softhsm/libsofthsm2.so", "token_label": "...", "key_label": "...", "pin_env": "SEAL_PIN_430921"}.
+    The PIN comes from the environment variable the file names, never from the file. The certificate is the file
+    `<code>.cert.pem` beside it (which `verify` trusts). The session stays open for the process."""
+    from pyhanko.config.pkcs11 import TokenCriteria
+    from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
+
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    unknown = set(config) - {"module", "token_label", "key_label", "pin_env"}
+    if unknown or not {"module", "token_label", "key_label"} <= set(config):
+        raise SigningError(f"{config_file.name}: needs module, token_label and key_label (and pin_env); not {sorted(unknown)}")
+    pin = os.environ.get(config.get("pin_env") or "", "") or None
+    if config.get("pin_env") and pin is None:
+        raise SigningError(f"{config_file.name}: the environment variable {config['pin_env']} (the token's PIN) is not set")
+    session = open_pkcs11_session(config["module"], token_criteria=TokenCriteria(label=config["token_label"]), user_pin=pin)
+    cert = load_cert_from_pemder(str(cert_file))
+    chain = list(load_certs_from_pemder([str(chain_file)])) if chain_file else []
+    signer = PKCS11Signer(session, key_label=config["key_label"], signing_cert=cert, ca_chain=chain)
+    return _county_key(code, signer, cert)
+
+
+def _county_key(code: str, signer: signers.Signer, cert: asn1_x509.Certificate) -> CountyKey:
     return CountyKey(
         code=code,
-        signer=_Signer(loaded, passphrase),
+        signer=signer,
         subject=_common_name(cert),
         fingerprint=hashlib.sha256(cert.dump()).hexdigest(),
         not_after=cert["tbs_certificate"]["validity"]["not_after"].native,
@@ -160,6 +195,8 @@ def create_trial_key(code: str, issuer: str, directory: Path, *, days: int = TRI
     Refuses to overwrite a county's key unless `replace` (documents already signed keep verifying only while the old
     certificate stays trusted: `flask documents verify` trusts the certificates in the folder)."""
     files = key_files(directory, code)
+    if files["pkcs11"].exists():
+        raise SigningError(f"county {code} signs with a key on a token ({files['pkcs11'].name}): a trial key does not replace it")
     if any(files[k].exists() for k in ("key", "p12")):
         if not replace:
             raise SigningError(f"county {code} already has a key in {directory} (--replace makes a new one)")
@@ -271,6 +308,7 @@ def stamp_font(text: str) -> bytes:
         options.layout_features = []
         options.hinting = False
         options.drop_tables += ["FFTM"]
+        options.desubroutinize = True  # pyHanko subsets it again for every signature: plain charstrings are quicker
         subsetter = ft_subset.Subsetter(options)
         subsetter.populate(text="".join(sorted(wanted)))
         subsetter.subset(font)
@@ -319,8 +357,16 @@ def sign_pdf(body: bytes, key: CountyKey, seal: SealBox | None, *, reason: str, 
         location=location,
     )
     pdf_signer = signers.PdfSigner(meta, signer=key.signer, stamp_style=style, new_field_spec=spec)
-    out = pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(body)), in_place=False)
+    # Room for the CMS container given here: pyHanko would otherwise sign once more, with a dummy, to measure it.
+    out = pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(body)), in_place=False, bytes_reserved=_reserve(key))
     return bytes(out.getbuffer())
+
+
+def _reserve(key: CountyKey) -> int:
+    """Bytes for the signature's CMS container: the certificates it carries, and 4 KiB for the signature (512 bytes for
+    RSA-4096) and its signed attributes, with room to spare."""
+    certificates = [key.signer.signing_cert, *key.signer.cert_registry]
+    return sum(len(c.dump()) for c in certificates) + 4096
 
 
 # --- verification ----------------------------------------------------------------------------------------------

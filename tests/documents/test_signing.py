@@ -6,6 +6,8 @@ required gets no unsigned document: the job waits for the key."""
 from __future__ import annotations
 
 import io
+import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -276,3 +278,50 @@ def test_demo_load_makes_the_demo_counties_a_trial_key_once(app: Flask, tmp_path
         assert {p.name: p.read_bytes() for p in (tmp_path / "demo-keys").iterdir()} == made
     finally:
         app.config["DOCUMENT_KEYS_DIR"] = str(Path(app.instance_path) / "document-keys")
+
+
+SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"  # Debian's softhsm2 (scripts/system-deps.sh test)
+
+
+def test_a_key_on_a_pkcs11_token_signs(ctx: None, app: Flask, keys: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Production keeps the key on a token (an HSM or USB key): SoftHSM stands in for it. The county's trial key is moved
+    onto a fresh token and its file removed; `<code>.pkcs11.json` names the token and the PIN's environment variable."""
+    tokens = tmp_path / "tokens"
+    tokens.mkdir()
+    conf = tmp_path / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    monkeypatch.setenv("SOFTHSM2_CONF", str(conf))
+    monkeypatch.setenv("SEAL_PIN_430921", "123456")
+    run = ["softhsm2-util", "--init-token", "--free", "--label", "nan-seal", "--pin", "123456", "--so-pin", "654321"]
+    subprocess.run(run, check=True, capture_output=True, timeout=60)
+    key_file = keys / f"{NAN}.key.pem"
+    imported = ["softhsm2-util", "--import", str(key_file), "--token", "nan-seal", "--label", "seal", "--id", "01", "--pin", "123456"]
+    subprocess.run(imported, check=True, capture_output=True, timeout=60)
+    key_file.unlink()
+    config = {"module": SOFTHSM_MODULE, "token_label": "nan-seal", "key_label": "seal", "pin_env": "SEAL_PIN_430921"}
+    (keys / f"{NAN}.pkcs11.json").write_text(json.dumps(config))
+
+    key = signing.county_key(NAN, keys)
+    assert key is not None and key.subject == "南县林业局" and not isinstance(key.signer, signing.SimpleSigner)
+    claim = accepted(file_claim())
+    document, body = only_document(claim, DocumentKind.RECEIPT)
+    assert document.signer_certificate_sha256 == key.fingerprint
+    (embedded,) = PdfFileReader(io.BytesIO(body)).embedded_signatures
+    assert validate_pdf_signature(embedded, _trust(keys)).bottom_line
+    (tmp_path / "doc.pdf").write_bytes(body)
+    assert _verify(app, tmp_path / "doc.pdf")[0] == 0
+
+    result = app.test_cli_runner().invoke(args=["documents", "keys", "create", NAN, "--replace"])
+    assert result.exit_code != 0 and "key on a token" in result.output
+
+
+def test_a_token_without_its_pin_is_a_clear_error(ctx: None, app: Flask, keys: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SEAL_PIN_430224", raising=False)
+    config = {"module": SOFTHSM_MODULE, "token_label": "none", "key_label": "seal", "pin_env": "SEAL_PIN_430224"}
+    (keys / "430224.key.pem").unlink()
+    (keys / "430224.pkcs11.json").write_text(json.dumps(config))
+    with pytest.raises(signing.SigningError, match="SEAL_PIN_430224"):
+        signing.county_key("430224", keys)
+    (keys / "430224.pkcs11.json").write_text(json.dumps({"module": SOFTHSM_MODULE}))
+    with pytest.raises(signing.SigningError, match="needs module, token_label and key_label"):
+        signing.county_key("430224", keys)
