@@ -24,6 +24,14 @@ region list. Prints a summary and, as its last line, one JSON object:
     .venv/bin/python bench/documents.py                 # 200 decisions on SQLite
     .venv/bin/python bench/documents.py --count 20      # a quick check
     .venv/bin/python bench/documents.py --database-url postgresql://postgres@127.0.0.1:5432/test
+    .venv/bin/python bench/documents.py --batch 10000 --workers 2 \\
+        --database-url postgresql://postgres@127.0.0.1:5432/test --redis-url redis://127.0.0.1:6379/0
+
+``--batch N`` times a county's batch of N decisions: issued in steps of 500 per transaction while N job workers
+(rq's SimpleWorker, as ``flask jobs work`` runs it, each in its own process) render, sign and store them, until the
+last is stored; rendering and signing are timed apart in the workers. Its last line:
+``{"batch": N, "batch_wall_s": ..., "batch_docs_per_s": ..., "batch_render_ms_median": ...,
+"batch_sign_ms_median": ..., "batch_10k_estimate_s": ...}`` (goal: 10,000 within 900 s with 2 workers).
 """
 
 from __future__ import annotations
@@ -70,9 +78,10 @@ def _pg_urls(url: str, name: str) -> tuple[str, str]:
     return base.render_as_string(hide_password=False), base.set(database=name).render_as_string(hide_password=False)
 
 
-def make_app(url: str, workdir: Path, secret: str, key: str) -> Flask:
+def make_app(url: str, workdir: Path, secret: str, key: str, **extra: Any) -> Flask:
     return create_app(
         {
+            **extra,
             "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": secret,
             "FIELD_ENCRYPTION_KEY": key,
@@ -86,7 +95,7 @@ def make_app(url: str, workdir: Path, secret: str, key: str) -> Flask:
 
 
 @contextmanager
-def instance(database_url: str | None) -> Iterator[dict[str, Any]]:
+def instance(database_url: str | None, **extra: Any) -> Iterator[dict[str, Any]]:
     """A temporary instance: folder, database, migrations, regions. Removed afterwards."""
     from flask_migrate import upgrade
     from sqlalchemy import create_engine, text
@@ -105,8 +114,8 @@ def instance(database_url: str | None) -> Iterator[dict[str, Any]]:
                 conn.execute(text(f'CREATE DATABASE "{scratch}"'))
         else:
             url = f"sqlite:///{workdir / 'bench.db'}"
-        settings = {"url": url, "workdir": workdir, "secret": secrets.token_hex(32), "key": secrets.token_hex(32)}
-        app = make_app(url, workdir, settings["secret"], settings["key"])
+        settings = {"url": url, "workdir": workdir, "secret": secrets.token_hex(32), "key": secrets.token_hex(32), "extra": extra}
+        app = make_app(url, workdir, settings["secret"], settings["key"], **extra)
         with app.app_context():
             upgrade(revision="heads")  # "heads": also while parallel work has left several heads
             load_regions()
@@ -260,7 +269,7 @@ def single(app: Flask, count: int) -> dict[str, Any]:
 
 
 def worker(settings: dict[str, Any], code: str, count: int, first: int, barrier: Any, results: Any) -> None:
-    app = make_app(settings["url"], settings["workdir"], settings["secret"], settings["key"])
+    app = make_app(settings["url"], settings["workdir"], settings["secret"], settings["key"], **settings["extra"])
     with app.app_context():
         county = county_of(code)
         for i in range(WARMUP):  # warm process: imports, fonts, templates, first render
@@ -298,6 +307,119 @@ def two_processes(settings: dict[str, Any], count: int) -> float:
     return count / wall
 
 
+# --- a batch through the job queue ---------------------------------------------------------------
+
+
+class Stopwatch:
+    """Wraps a module's function and keeps the time of each call (in a worker process: render, sign)."""
+
+    def __init__(self, module: Any, name: str) -> None:
+        self.original = getattr(module, name)
+        self.seconds: list[float] = []
+        setattr(module, name, self)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return self.original(*args, **kwargs)
+        finally:
+            self.seconds.append(time.perf_counter() - start)
+
+
+def job_worker(settings: dict[str, Any], stop: Any, results: Any) -> None:
+    """`flask jobs work`'s worker (rq's SimpleWorker on the app's queue) in a fresh process, with the rendering and the
+    signing timed; it works in bursts until told to stop, then reports its timings."""
+    from rq import SimpleWorker
+
+    from claims.core import jobs
+    from claims.documents import pdf, signing
+
+    render = Stopwatch(pdf, "render_pdf")
+    sign = Stopwatch(signing, "sign_pdf")
+    app = make_app(settings["url"], settings["workdir"], settings["secret"], settings["key"], **settings["extra"])
+    with app.app_context():
+        queue = jobs.rq_queue(app)
+        assert queue is not None
+        while True:
+            SimpleWorker([queue], connection=queue.connection).work(burst=True, logging_level="WARNING")
+            if stop.is_set() and queue.count == 0:
+                break
+            time.sleep(0.2)
+    results.put({"render": render.seconds, "sign": sign.seconds})
+
+
+def stored_count(app: Flask) -> int:
+    from sqlalchemy import func, select
+
+    from claims.documents.models import IssuedDocument
+
+    with app.app_context():
+        count = db.session.execute(select(func.count()).select_from(IssuedDocument).where(IssuedDocument.stored_at.is_not(None))).scalar_one()
+        db.session.remove()
+    return int(count)
+
+
+def batch(database_url: str, redis_url: str, count: int, workers: int, chunk: int = 500) -> dict[str, Any]:
+    """A county settling a year at once: `count` decisions issued in steps of `chunk` per transaction (numbers, rows,
+    templates, one job each) while `workers` job workers render, sign and store them; timed until the last is stored."""
+    extra = {"REDIS_URL": redis_url, "JOBS_QUEUE": f"claims_bench_{secrets.token_hex(4)}"}
+    with instance(database_url, **extra) as inst:
+        app = inst["app"]
+        with app.app_context():
+            db.engine.dispose()
+        ctx = mp.get_context("spawn")
+        stop, results = ctx.Event(), ctx.Queue()
+        plain = {k: v for k, v in inst.items() if k != "app"}
+        procs = [ctx.Process(target=job_worker, args=(plain, stop, results)) for _ in range(workers)]
+        for proc in procs:
+            proc.start()
+        time.sleep(5)  # the workers start (imports, app) as they would be running already
+        start = time.perf_counter()
+        issuing = 0.0
+        with app.app_context():
+            county = county_of(COUNTIES[0])
+            for first in range(0, count, chunk):
+                began = time.perf_counter()
+                for i in range(first, min(count, first + chunk)):
+                    issue_document_only(county, i)
+                db.session.commit()  # the jobs are pushed to Redis once this commits
+                issuing += time.perf_counter() - began
+            db.session.remove()
+        issued = time.perf_counter() - start
+        while (done := stored_count(app)) < count:
+            if any(not proc.is_alive() for proc in procs):
+                raise SystemExit("a job worker died")
+            time.sleep(1)
+        wall = time.perf_counter() - start
+        stop.set()
+        timings = [results.get(timeout=120) for _ in procs]
+        for proc in procs:
+            proc.join(timeout=60)
+        render = [t for w in timings for t in w["render"]]
+        sign = [t for w in timings for t in w["sign"]]
+        check(app, count)
+        print(f"batch: {count} decisions, {workers} job workers (rq on Redis), PostgreSQL; issued in {issued:.1f} s ({issuing:.1f} s in the steps)")
+        print(f"  all {done} stored in {wall:.1f} s -> {count / wall:.2f} documents/s (goal: 10,000 within 900 s)")
+        print(f"  rendering: median {statistics.median(render) * 1000:.1f} ms, {sum(render):.1f} s in all")
+        print(f"  signing: median {statistics.median(sign) * 1000:.1f} ms, {sum(sign):.1f} s in all")
+        return {
+            "batch": count,
+            "batch_wall_s": round(wall, 1),
+            "batch_docs_per_s": round(count / wall, 2),
+            "batch_render_ms_median": round(statistics.median(render) * 1000, 1),
+            "batch_sign_ms_median": round(statistics.median(sign) * 1000, 1),
+            "batch_10k_estimate_s": round(wall * 10_000 / count, 1),
+        }
+
+
+def issue_document_only(county: Any, i: int) -> None:
+    """One decision issued in the open transaction (the caller commits a chunk at once)."""
+    from claims.documents.models import DocumentKind
+    from claims.documents.services import issue_document
+
+    issue_document(DocumentKind.COMPENSATION, None, decision(i), actor=None, county=county)
+
+
 # --- main ----------------------------------------------------------------------------------------
 
 
@@ -327,7 +449,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=200, help="decisions to issue (default 200)")
     parser.add_argument("--database-url", help="a PostgreSQL server URL; a scratch database is created on it and dropped afterwards")
+    parser.add_argument("--batch", type=int, help="instead: issue this many decisions as one batch through the job queue (needs --database-url, --redis-url)")
+    parser.add_argument("--workers", type=int, default=2, help="job workers for --batch (default 2)")
+    parser.add_argument("--redis-url", help="a Redis server for --batch's job queue (a queue of its own name)")
     args = parser.parse_args(argv)
+    if args.batch:
+        if not (args.database_url and args.redis_url):
+            parser.error("--batch needs --database-url (PostgreSQL) and --redis-url")
+        print(json.dumps(batch(args.database_url, args.redis_url, args.batch, args.workers)))
+        return 0
     with instance(args.database_url) as inst:
         app = inst["app"]
         timings = single(app, args.count)
