@@ -97,6 +97,9 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         # county without a key is not issued unsigned: its rendering job fails, and is retried, until the key is there.
         "DOCUMENT_KEYS_DIR": env.get("DOCUMENT_KEYS_DIR") or str(instance / "document-keys"),
         "DOCUMENT_SIGNING_REQUIRED": _flag(env.get("DOCUMENT_SIGNING_REQUIRED"), default=production),
+        # What a township issues (receipt, correction notice, non-acceptance) is signed with the township's own key
+        # ("township"), or with its county's ("county": the county signs for its townships).
+        "DOCUMENT_TOWNSHIP_SIGNER": env.get("DOCUMENT_TOWNSHIP_SIGNER") or "township",
         # Text messages (claims/workflow/sms.py; `flask sms send`): "console" writes them to the log and to
         # SMS_CONSOLE_FILE; "http" posts {mobile, text} as JSON to an intranet gateway with a bearer token.
         "SMS_BACKEND": env.get("SMS_BACKEND", "console"),
@@ -124,6 +127,8 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         if production:
             raise RuntimeError("FIELD_ENCRYPTION_KEY must be set in production (64 hex characters).")
         cfg["FIELD_ENCRYPTION_KEY"] = _instance_secret(instance, "field_key")
+    if cfg["DOCUMENT_TOWNSHIP_SIGNER"] not in ("township", "county"):
+        raise RuntimeError(f"DOCUMENT_TOWNSHIP_SIGNER must be township or county, not {cfg['DOCUMENT_TOWNSHIP_SIGNER']!r}")
     if production and not _absolute_http_url(cfg["PUBLIC_BASE_URL"]):
         raise RuntimeError("PUBLIC_BASE_URL must be set in production (CLAIMS_ENV=production): e.g. https://buchang.example.gov.cn")
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgres://"):

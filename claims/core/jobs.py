@@ -115,6 +115,14 @@ class GiveUp(Setback):
     """Commit what the job wrote and mark the job failed now."""
 
 
+class WaitForSetup(RetryLater):
+    """Something an administrator must set up is missing (a county's signing key): try again every SETUP_WAIT, without
+    using up the job's attempts, so that the job runs once it is there, however long that takes."""
+
+
+SETUP_WAIT = timedelta(minutes=10)
+
+
 def init_jobs(app: Flask, table: Mapping[str, JobKind]) -> None:
     app.extensions["claims_jobs"] = dict(table)
 
@@ -227,6 +235,9 @@ def _perform(job_id: int) -> None:
         if kind is None:
             raise LookupError(f"no job function for kind {job.kind}")
         kind.function(**job.args)
+    except WaitForSetup as exc:
+        job.attempts -= 1  # not an attempt: the job could not start its work
+        _attempt_failed(job, kind, f"{type(exc).__name__}: {exc}", wait=SETUP_WAIT)
     except Setback as exc:
         _attempt_failed(job, kind, f"{type(exc).__name__}: {exc}", give_up=isinstance(exc, GiveUp))
     except Exception as exc:
@@ -240,13 +251,13 @@ def _perform(job_id: int) -> None:
         db.session.commit()
 
 
-def _attempt_failed(job: Job, kind: JobKind | None, error: str, *, give_up: bool = False) -> None:
+def _attempt_failed(job: Job, kind: JobKind | None, error: str, *, give_up: bool = False, wait: timedelta | None = None) -> None:
     job.last_error = error[:200]
-    if give_up or kind is None or job.attempts >= kind.max_attempts:
+    if give_up or kind is None or (wait is None and job.attempts >= kind.max_attempts):
         job.status, job.finished_at, job.next_attempt_at = JobStatus.FAILED, utcnow(), None
         db.session.commit()
         return
-    wait = kind.back_off(job.attempts)
+    wait = wait or kind.back_off(job.attempts)
     job.status, job.next_attempt_at = JobStatus.QUEUED, utcnow() + wait
     db.session.commit()
     dispatch([job.id], delay=wait)

@@ -9,8 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from claims.documents import signing
-from claims.documents.keys import county_key_rows, create_county_trial_key
+from claims.documents import keys, signing
 from claims.documents.samples import CERTIFICATES, LIST_ROWS, write_samples
 from claims.documents.verification import verify_file
 
@@ -47,28 +46,39 @@ def documents_samples(outdir: Path, rows: int) -> None:
 @keys_cli.command("create")
 @click.argument("codes", nargs=-1, required=True)
 @click.option("--days", default=signing.TRIAL_DAYS, show_default=True, type=click.IntRange(1, 3650), help="How long the certificate is valid.")
-@click.option("--replace", is_flag=True, help="Replace a key the county has (its certificate is kept as <code>.<fingerprint>.trusted.pem).")
-def keys_create(codes: tuple[str, ...], days: int, replace: bool) -> None:
+@click.option("--replace", is_flag=True, help="Replace a trial key the county has (its certificate is kept as <code>.<fingerprint>.trusted.pem).")
+@click.option("--with-townships", is_flag=True, help="Also make each county's townships a key (they sign receipts and correction notices).")
+def keys_create(codes: tuple[str, ...], days: int, replace: bool, with_townships: bool) -> None:
     """Make a self-signed key and certificate for each county or township CODE, for a trial (production installs the
     key its CA issued, as <code>.key.pem with <code>.cert.pem, or <code>.p12).
 
     Written to DOCUMENT_KEYS_DIR as <code>.key.pem (readable by its owner only) and <code>.cert.pem; the certificate
     names the issuing body: a county's issuing authority (its setting, or <county>林业局), a township's government.
-    A township's key signs what the township issues (receipts, correction notices, non-acceptance); without one, the
-    county's key signs them."""
-    for code in codes:
+    A township's key signs what the township issues (receipts, correction notices, non-acceptance), unless
+    DOCUMENT_TOWNSHIP_SIGNER=county."""
+    try:
+        wanted = keys.with_townships(list(codes)) if with_townships else list(codes)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    for code in wanted:
         try:
-            key = create_county_trial_key(code, days=days, replace=replace)
+            key = keys.create_county_trial_key(code, days=days, replace=replace)
         except (LookupError, signing.SigningError) as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"{code}\t{key.subject}\tSHA-256 {key.fingerprint}\tvalid until {key.not_after:%Y-%m-%d}")
 
 
 @keys_cli.command("list")
-def keys_list() -> None:
-    """Each county with its key: the certificate's name, fingerprint, expiry; or that it has none."""
+@click.argument("codes", nargs=-1)
+def keys_list(codes: tuple[str, ...]) -> None:
+    """Each county (or the CODES given, with their townships) and its key: the certificate's name, fingerprint, expiry
+    and kind; or that it has none, or why it does not load."""
     click.echo(f"Keys folder: {current_app.config['DOCUMENT_KEYS_DIR']}")
-    for row in county_key_rows():
+    try:
+        rows = keys.county_key_rows(list(codes))
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    for row in rows:
         click.echo("\t".join(row))
 
 

@@ -37,28 +37,46 @@ def create_county_trial_key(code: str, *, days: int = signing.TRIAL_DAYS, replac
     return key
 
 
-def ensure_trial_keys(codes: list[str]) -> list[signing.CountyKey]:
-    """A trial key for each of these counties that has none (the demo: `flask demo load`)."""
-    made = []
+def with_townships(codes: list[str]) -> list[str]:
+    """The codes, each county's followed by its active townships' (who issue receipts and correction notices)."""
+    found: list[str] = []
     for code in codes:
+        region = _issuing_region(code)
+        found.append(region.code)
+        if region.level == RegionLevel.COUNTY:
+            townships = select(Region.code).where(Region.parent_id == region.id, Region.level == RegionLevel.TOWNSHIP, Region.active.is_(True))
+            found.extend(db.session.execute(townships.order_by(Region.code)).scalars())
+    return found
+
+
+def ensure_trial_keys(codes: list[str]) -> list[signing.CountyKey]:
+    """A trial key for each of these counties, and each of their townships, that has none (`flask demo load`, the
+    samples)."""
+    made = []
+    for code in with_townships(codes):
         if signing.county_key(code) is None:
             made.append(create_county_trial_key(code))
     return made
 
 
-def county_key_rows() -> list[tuple[str, ...]]:
-    """code, county, and its key's name, fingerprint, expiry and kind, or "no key", for every active county."""
+def county_key_rows(codes: list[str] | None = None) -> list[tuple[str, ...]]:
+    """code, name, and its key's name, fingerprint, expiry and kind, "no key", or why it does not load: for every active
+    county, or for the given counties and their townships."""
+    if codes:
+        regions = [_issuing_region(code) for code in with_townships(codes)]
+    else:
+        counties = select(Region).where(Region.level == RegionLevel.COUNTY, Region.active.is_(True)).order_by(Region.code)
+        regions = list(db.session.execute(counties).scalars())
     rows = []
-    counties = db.session.execute(select(Region).where(Region.level == RegionLevel.COUNTY, Region.active.is_(True)).order_by(Region.code)).scalars()
-    for county in counties:
+    for region in regions:
         try:
-            key = signing.county_key(county.code)
+            key = signing.county_key(region.code)
         except signing.SigningError as exc:
-            rows.append((county.code, county.name, f"KEY DOES NOT LOAD: {exc}"))
+            rows.append((region.code, region.name, f"KEY DOES NOT LOAD: {exc}"))
             continue
         if key is None:
-            rows.append((county.code, county.name, "no key"))
+            rows.append((region.code, region.name, "no key"))
         else:
             kind = "self-signed (trial)" if key.self_signed else "CA-issued"
-            rows.append((county.code, county.name, key.subject, f"SHA-256 {key.fingerprint}", f"valid until {key.not_after:%Y-%m-%d}", kind))
+            rows.append((region.code, region.name, key.subject, f"SHA-256 {key.fingerprint}", f"valid until {key.not_after:%Y-%m-%d}", kind))
     return rows

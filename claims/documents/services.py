@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from claims.accounts.models import User
-from claims.core.jobs import RetryLater, enqueue
+from claims.core.jobs import WaitForSetup, enqueue
 from claims.core.storage import get_storage, written_in_transaction
 from claims.core.time import local_today, utcnow
 from claims.documents import pdf, signing
@@ -178,33 +178,38 @@ def render_document(document_id: int, data_type: str, photos: dict[str, str]) ->
     record_event(entity="document", action="document_stored", entity_id=row.id, changes={"number": row.number, "sha256": row.sha256})
 
 
-def _signing_key(row: IssuedDocument) -> signing.CountyKey | None:
-    """The issuing body's key: a township's own for what the township issues (the receipt, the correction notice),
-    where it has one; else the county's."""
-    if row.kind.info.issuer == Issuer.TOWNSHIP and row.claim is not None and row.claim.township is not None:
-        own = signing.county_key(row.claim.township.code)
-        if own is not None:
-            return own
-    return signing.county_key(row.county.code)
+def _signer_region(row: IssuedDocument) -> Region:
+    """Whose key signs: the issuing body's. What a township issues (the receipt, the correction notice, non-acceptance)
+    is signed by the township's key, unless DOCUMENT_TOWNSHIP_SIGNER is "county" (the county signs for its townships)."""
+    township = row.claim.township if row.claim is not None else None
+    if row.kind.info.issuer == Issuer.TOWNSHIP and township is not None and current_app.config["DOCUMENT_TOWNSHIP_SIGNER"] == "township":
+        return township
+    return row.county
 
 
-class SigningKeyMissing(RetryLater):
-    """The issuing county has no signing key where one is required: the job waits for it (its text names the county)."""
+class SigningKeyMissing(WaitForSetup):
+    """The issuing body has no usable signing key where one is required: the job waits for it, retried every few
+    minutes without using up its attempts (its text names the body and what is wrong, never personal data)."""
 
 
 def _signed(row: IssuedDocument, doc: DocumentContext, rendered: pdf.RenderedPdf) -> bytes:
-    """The rendered PDF signed with the issuing county's key (and the signer recorded on the row). A county without a
-    key gets an unsigned document only where signing is not required (development, trials): in production the job
-    fails with a message naming the missing key, and its retries sign the document once the key is installed."""
-    key = _signing_key(row)
-    if key is None:
-        if current_app.config["DOCUMENT_SIGNING_REQUIRED"]:
-            raise SigningKeyMissing(
-                f"no signing key for county {row.county.code} ({row.county.name}) in DOCUMENT_KEYS_DIR: "
-                f"install its key, or run `flask documents keys create {row.county.code}` for a trial"
+    """The rendered PDF signed with the issuing body's key (and the signer recorded on the row). A body without a key
+    gets an unsigned document only where signing is not required (development, trials). Where it is required (in
+    production), a missing, unreadable, mismatched or expired key makes the job wait, retried every few minutes with
+    the problem as its last error, until the key is put right; then it signs."""
+    region = _signer_region(row)
+    try:
+        key = signing.county_key(region.code)
+        if key is None:
+            if not current_app.config["DOCUMENT_SIGNING_REQUIRED"]:
+                return rendered.body
+            raise signing.SigningError(
+                f"no signing key for {region.code} ({region.name}) in DOCUMENT_KEYS_DIR: "
+                f"install its key, or run `flask documents keys create {region.code}` for a trial"
             )
-        return rendered.body
-    body = signing.sign_pdf(rendered.body, key, rendered.seal, reason=f"出具{doc.title}{doc.number}", location=row.county.name, at=utcnow())
+        body = signing.sign_pdf(rendered.body, key, rendered.seal, reason=f"出具{doc.title}{doc.number}", location=region.name, at=utcnow())
+    except signing.SigningError as exc:  # a missing, broken or expired key: the job waits until it is put right
+        raise SigningKeyMissing(str(exc)) from exc
     row.signed_by, row.signer_certificate_sha256 = key.subject, key.fingerprint
     return body
 

@@ -21,8 +21,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
+import secrets
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -42,9 +46,11 @@ from flask import current_app
 from fontTools import subset as ft_subset
 from fontTools.ttLib import TTCollection, TTFont
 from pyhanko.keys import load_cert_from_pemder, load_certs_from_pemder
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.layout import AxisAlignment, SimpleBoxLayoutRule
+from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
@@ -80,6 +86,7 @@ class CountyKey:
     signer: signers.Signer
     subject: str  # the certificate's common name, e.g. 南县林业局
     fingerprint: str  # SHA-256 of the certificate, hex
+    not_before: datetime
     not_after: datetime
     self_signed: bool
 
@@ -111,6 +118,9 @@ class _Signer(signers.SimpleSigner):
         super().__init__(signing_cert=loaded.signing_cert, signing_key=loaded.signing_key, cert_registry=loaded.cert_registry)
         self._private_key = serialization.load_der_private_key(loaded.signing_key.dump(), password=None)
 
+    def public_key_der(self) -> bytes:
+        return self._private_key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
     def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
         mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
         digest = get_pyca_cryptography_hash(digest_algorithm)
@@ -131,10 +141,23 @@ def county_key(code: str, directory: Path | None = None) -> CountyKey | None:
     return _load_key(code, stamp)
 
 
+def passphrase_for(code: str) -> bytes | None:
+    """The passphrase of a county's key file: DOCUMENT_KEY_PASSPHRASE_<code>, else DOCUMENT_KEY_PASSPHRASE."""
+    value = os.environ.get(f"DOCUMENT_KEY_PASSPHRASE_{code}") or os.environ.get("DOCUMENT_KEY_PASSPHRASE") or ""
+    return value.encode() or None
+
+
+def _pem_encrypted(path: Path) -> bool:
+    head = path.read_bytes()[:200]
+    return b"ENCRYPTED" in head  # "BEGIN ENCRYPTED PRIVATE KEY" (PKCS#8) or "Proc-Type: 4,ENCRYPTED" (OpenSSL)
+
+
 @cache
 def _load_key(code: str, stamp: tuple[tuple[str, int], ...]) -> CountyKey:
     present = {Path(name).name.removeprefix(f"{code}."): Path(name) for name, _ in stamp}
-    passphrase = os.environ.get("DOCUMENT_KEY_PASSPHRASE", "").encode() or None
+    passphrase = passphrase_for(code)
+    if "key.pem" in present and not _pem_encrypted(present["key.pem"]):
+        passphrase = None  # a passphrase set for other counties' keys does not break an unencrypted one
     if "p12" not in present and "cert.pem" not in present:
         raise SigningError(f"county {code}: {code}.key.pem or {code}.pkcs11.json has no {code}.cert.pem beside it")
     try:
@@ -149,7 +172,10 @@ def _load_key(code: str, stamp: tuple[tuple[str, int], ...]) -> CountyKey:
         raise SigningError(f"county {code}: the key or certificate does not load ({type(exc).__name__}: {exc})") from exc
     if loaded is None:
         raise SigningError(f"county {code}: the key or certificate does not load (wrong passphrase or format?)")
-    return _county_key(code, _Signer(loaded, passphrase), loaded.signing_cert)
+    signer = _Signer(loaded, passphrase)
+    if signer.public_key_der() != loaded.signing_cert.public_key.dump():
+        raise SigningError(f"county {code}: the private key does not belong to the certificate {code}.cert.pem")
+    return _county_key(code, signer, loaded.signing_cert)
 
 
 def _token_key(code: str, config_file: Path, cert_file: Path, chain_file: Path | None) -> CountyKey:
@@ -180,6 +206,7 @@ def _county_key(code: str, signer: signers.Signer, cert: asn1_x509.Certificate) 
         signer=signer,
         subject=_common_name(cert),
         fingerprint=hashlib.sha256(cert.dump()).hexdigest(),
+        not_before=cert["tbs_certificate"]["validity"]["not_before"].native,
         not_after=cert["tbs_certificate"]["validity"]["not_after"].native,
         self_signed=cert.self_signed != "no",
     )
@@ -197,12 +224,12 @@ def create_trial_key(code: str, issuer: str, directory: Path, *, days: int = TRI
     files = key_files(directory, code)
     if files["pkcs11"].exists():
         raise SigningError(f"county {code} signs with a key on a token ({files['pkcs11'].name}): a trial key does not replace it")
-    if any(files[k].exists() for k in ("key", "p12")):
+    if files["p12"].exists():
+        raise SigningError(f"county {code} has a key in {files['p12'].name}: a trial key does not replace it (move it aside first)")
+    if files["key"].exists():
         if not replace:
             raise SigningError(f"county {code} already has a key in {directory} (--replace makes a new one)")
-        for old in trusted_certificates_in([files["cert"], files["p12"]]):
-            keep = directory / f"{code}.{hashlib.sha256(old.dump()).hexdigest()[:16]}.trusted.pem"
-            keep.write_bytes(pem_armor.armor("CERTIFICATE", old.dump()))
+        _retire_trial_certificate(code, files["cert"], directory)
     directory.mkdir(parents=True, exist_ok=True)
     private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name(
@@ -238,12 +265,37 @@ def create_trial_key(code: str, issuer: str, directory: Path, *, days: int = TRI
         .sign(private_key, hashes.SHA256())
     )
     key_pem = private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    fd = os.open(files["key"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key_pem)
-    files["cert"].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    files["p12"].unlink(missing_ok=True)
+    _write_private(files["key"], key_pem, replace=replace)
+    _write_private(files["cert"], cert.public_bytes(serialization.Encoding.PEM), replace=True, mode=0o644)
     return files["key"], files["cert"]
+
+
+def _retire_trial_certificate(code: str, cert_file: Path, directory: Path) -> None:
+    """Before a trial key is replaced: its certificate is kept as `<code>.<fingerprint>.trusted.pem` (documents it signed
+    still verify). A CA-issued key is never replaced by a trial key, and a certificate that cannot be read stops it."""
+    try:
+        (old,) = load_certs_from_pemder([str(cert_file)])
+    except Exception as exc:
+        raise SigningError(f"county {code}: {cert_file.name} cannot be read, so the key is not replaced ({type(exc).__name__})") from exc
+    if old.self_signed == "no":
+        raise SigningError(f"county {code} has a CA-issued certificate: a trial key does not replace it (move its files aside first)")
+    keep = directory / f"{code}.{hashlib.sha256(old.dump()).hexdigest()[:16]}.trusted.pem"
+    keep.write_bytes(pem_armor.armor("CERTIFICATE", old.dump()))
+
+
+def _write_private(path: Path, data: bytes, *, replace: bool, mode: int = 0o600) -> None:
+    """Writes a file created with `mode` (never an older file's mode). Without `replace`, only where none exists (two
+    creators at once: the second is refused); with it, through a new file renamed over the old one."""
+    target = path if not replace else path.with_name(f".{path.name}.{secrets.token_hex(4)}.new")
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except FileExistsError:
+        raise SigningError(f"{path.name} exists already (made by another command at the same time?)") from None
+    with os.fdopen(fd, "wb") as fh:
+        os.fchmod(fh.fileno(), mode)  # not narrowed by the umask either
+        fh.write(data)
+    if replace:
+        os.replace(target, path)
 
 
 def trusted_certificates(directory: Path) -> list[asn1_x509.Certificate]:
@@ -260,7 +312,7 @@ def trusted_certificates_in(paths: list[Path]) -> list[asn1_x509.Certificate]:
         if not path.is_file():
             continue
         if path.name.endswith(".p12"):
-            passphrase = os.environ.get("DOCUMENT_KEY_PASSPHRASE", "").encode() or None
+            passphrase = passphrase_for(path.name.split(".")[0])
             loaded = signers.SimpleSigner.load_pkcs12(str(path), passphrase=passphrase)
             if loaded is not None:
                 found.append(loaded.signing_cert)
@@ -273,8 +325,20 @@ def trusted_certificates_in(paths: list[Path]) -> list[asn1_x509.Certificate]:
 # --- the stamp's font --------------------------------------------------------------------------------------------
 
 
-@cache
+_FONT_FILES: dict[str, tuple[str, int]] = {}
+
+
 def _font_file(face: str) -> tuple[str, int] | None:
+    """(path, index in a collection) of an installed face; remembered once found (a face installed later is found)."""
+    if face not in _FONT_FILES:
+        found = _find_font_file(face)
+        if found is None:
+            return None
+        _FONT_FILES[face] = found
+    return _FONT_FILES[face]
+
+
+def _find_font_file(face: str) -> tuple[str, int] | None:
     """(path, index in a collection) of an installed face, from fontconfig (which also finds it for WeasyPrint)."""
     try:
         query = ["fc-match", "-f", "%{file}\n%{index}\n%{family}", face]  # fontconfig's own tool, on the PATH as for WeasyPrint
@@ -291,7 +355,7 @@ def _open_face(path: str, index: int) -> TTFont:
     return TTCollection(data, lazy=True).fonts[index] if path.endswith((".ttc", ".otc")) else TTFont(data, lazy=True)
 
 
-@cache
+@cache  # a failure raises, so only fonts found are remembered
 def stamp_font(text: str) -> bytes:
     """A small OpenType font with every character of `text` and of the stamp's fixed words: a subset of
     Noto Serif CJK SC, or of HanaMin for a name with a character Noto lacks. Made once per process and text."""
@@ -333,7 +397,12 @@ class _StampFont(GlyphAccumulatorFactory):
 
 
 def sign_pdf(body: bytes, key: CountyKey, seal: SealBox | None, *, reason: str, location: str, at: datetime) -> bytes:
-    """The PDF with the county's PAdES signature appended; visible in `seal` (an invisible signature without one)."""
+    """The PDF with the county's PAdES signature appended; visible in `seal` (an invisible signature without one).
+    Refuses a certificate that is not valid at `at` (expired, or not yet valid)."""
+    if not key.not_before <= at <= key.not_after:
+        raise SigningError(
+            f"county {key.code}: its certificate is valid from {key.not_before:%Y-%m-%d} to {key.not_after:%Y-%m-%d}, not on {at:%Y-%m-%d}: install a new key"
+        )
     stamp_lines = [key.subject, "数字签名", to_local(at).strftime("%Y-%m-%d %H:%M")]
     font = _StampFont(key.subject, font_size=9)
     style = TextStampStyle(
@@ -357,16 +426,29 @@ def sign_pdf(body: bytes, key: CountyKey, seal: SealBox | None, *, reason: str, 
         location=location,
     )
     pdf_signer = signers.PdfSigner(meta, signer=key.signer, stamp_style=style, new_field_spec=spec)
+    writer = IncrementalPdfFileWriter(io.BytesIO(body))
+    _same_producer(writer)
     # Room for the CMS container given here: pyHanko would otherwise sign once more, with a dummy, to measure it.
-    out = pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(body)), in_place=False, bytes_reserved=_reserve(key))
+    out = pdf_signer.sign_pdf(writer, in_place=False, bytes_reserved=_reserve(key))
     return bytes(out.getbuffer())
+
+
+def _same_producer(writer: IncrementalPdfFileWriter) -> None:
+    """PDF/A: the Info dictionary's /Producer and the XMP's pdf:Producer must be the same. pyHanko's update sets the XMP
+    one to its own name and appends that name to the Info one ("WeasyPrint 70.0; pyHanko 0.38.0"), unless the Info one
+    holds it already: so the Info one is set to pyHanko's name in the same update, and both name the tool that wrote
+    the file last."""
+    info = writer.trailer["/Info"] if "/Info" in writer.trailer else None  # noqa: SIM401 - pyHanko's trailer has no get()
+    if info is not None:
+        info.get_object()["/Producer"] = generic.TextStringObject(VENDOR)
+        writer.update_container(info.get_object())
 
 
 def _reserve(key: CountyKey) -> int:
     """Bytes for the signature's CMS container: the certificates it carries, and 4 KiB for the signature (512 bytes for
     RSA-4096) and its signed attributes, with room to spare."""
     certificates = [key.signer.signing_cert, *key.signer.cert_registry]
-    return sum(len(c.dump()) for c in certificates) + 4096
+    return (sum(len(c.dump()) for c in certificates) + 4096) // 2 * 2  # pyHanko wants an even number
 
 
 # --- verification ----------------------------------------------------------------------------------------------
@@ -390,8 +472,11 @@ class SignatureVerdict:
         return self.signed and self.intact and self.trusted and self.whole_file and not self.problems
 
 
-def verify_signature(body: bytes, trust: list[asn1_x509.Certificate]) -> SignatureVerdict:
-    """Checks the PDF's (one) signature against the trusted certificates. Never raises on a damaged file."""
+def verify_signature(body: bytes, trust: list[asn1_x509.Certificate], moment: datetime | None = None) -> SignatureVerdict:
+    """Checks the PDF's (one) signature against the certificates of the keys folder, at `moment` (when the document was
+    stored; PAdES B-B carries no trusted time of its own): the self-signed ones (trial keys, CA roots) are the trust
+    anchors, the others (CA-issued certificates, intermediates) must chain up to one and be valid then. The signing
+    certificate itself must be valid at that moment too. Never raises on a damaged file."""
     try:
         reader = PdfFileReader(io.BytesIO(body), strict=False)
         embedded = reader.embedded_signatures
@@ -404,7 +489,11 @@ def verify_signature(body: bytes, trust: list[asn1_x509.Certificate]) -> Signatu
         verdict.problems.append(f"{len(embedded)} signatures; an issued document has one")
     sig = embedded[-1]
     try:
-        status = validate_pdf_signature(sig, ValidationContext(trust_roots=trust, allow_fetching=False))
+        roots = [c for c in trust if c.self_signed != "no"]
+        others = [c for c in trust if c.self_signed == "no"]
+        context = ValidationContext(trust_roots=roots, other_certs=others, allow_fetching=False, moment=moment)
+        with _quiet("pyhanko", "pyhanko_certvalidator"):  # a bad signature is our verdict, not their traceback on stderr
+            status = validate_pdf_signature(sig, context)
     except Exception as exc:
         verdict.problems.append(f"the signature cannot be validated ({type(exc).__name__})")
         return verdict
@@ -415,7 +504,25 @@ def verify_signature(body: bytes, trust: list[asn1_x509.Certificate]) -> Signatu
     verdict.signer = _common_name(cert) if cert is not None else ""
     verdict.fingerprint = hashlib.sha256(cert.dump()).hexdigest() if cert is not None else ""
     verdict.signed_at = status.signer_reported_dt
+    if cert is not None:
+        at = moment or verdict.signed_at or datetime.now().astimezone()
+        validity = cert["tbs_certificate"]["validity"]
+        if not validity["not_before"].native <= at <= validity["not_after"].native:
+            verdict.problems.append(f"the signing certificate was not valid at {at:%Y-%m-%d %H:%M %Z}")
     return verdict
+
+
+@contextmanager
+def _quiet(*names: str) -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def _covers_whole_file(status: Any) -> bool:

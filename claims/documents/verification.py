@@ -79,7 +79,8 @@ def verify_file(body: bytes, trust: list[Any]) -> FileReport:
     report = FileReport()
     digest = hashlib.sha256(body).hexdigest()
     report.lines.append(f"SHA-256: {digest}")
-    sig = signing.verify_signature(body, trust)
+    document = document_by_sha256(digest)
+    sig = signing.verify_signature(body, trust, moment=document.stored_at if document is not None else None)
     if not sig.signed:
         report.lines.append("Signature: none" + "".join(f" ({p})" for p in sig.problems))
     else:
@@ -88,7 +89,6 @@ def verify_file(body: bytes, trust: list[Any]) -> FileReport:
         yes = {True: "yes", False: "NO"}
         report.lines.append(f"  intact: {yes[sig.intact]}; covers the whole file: {yes[sig.whole_file]}; key trusted: {yes[sig.trusted]}")
         report.lines.extend(f"  problem: {p}" for p in sig.problems)
-    document = document_by_sha256(digest)
     if document is None:
         report.lines.append("Record: no issued document has this SHA-256 (not a file this system stored, or changed since)")
     else:
@@ -106,6 +106,9 @@ def verify_file(body: bytes, trust: list[Any]) -> FileReport:
         problems.append("signed with another certificate than the one on record")
     if replaced is not None:
         problems.append(f"replaced by {replaced.number}")
+    if document is not None and document.signed_by is None and not sig.signed:
+        problems = ["on record, but issued without a digital signature (before signing was set up, or without a key)"]
+        problems += [f"replaced by {replaced.number}"] if replaced is not None else []
     report.ok = not problems
     report.verdict = "GENUINE: signed, on record and current" if report.ok else "NOT VALID: " + "; ".join(problems)
     return report

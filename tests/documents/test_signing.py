@@ -9,6 +9,7 @@ import io
 import json
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from sqlalchemy import select
 from claims.accounts.services import find_user
 from claims.core.jobs import Job, JobStatus, retry_due
 from claims.core.time import utcnow
+from claims.documents import keys as keys_module
 from claims.documents import signing
 from claims.documents.models import DocumentKind, IssuedDocument
 from claims.documents.services import document_bytes, reissue_document
@@ -35,15 +37,22 @@ NAN = "430921"
 
 @pytest.fixture
 def keys(app: Flask, tmp_path: Path) -> Iterator[Path]:
-    """Trial keys for 南县 and 茶陵县 in the app's keys folder."""
+    """Trial keys for 南县 and 茶陵县 in the app's keys folder; the counties sign for their townships here (so one key
+    signs the receipt these tests issue; the townships' own keys have tests of their own)."""
     folder = tmp_path / "document-keys"
     app.config["DOCUMENT_KEYS_DIR"] = str(folder)
+    app.config["DOCUMENT_TOWNSHIP_SIGNER"] = "county"
     with app.app_context():
         result = app.test_cli_runner().invoke(args=["documents", "keys", "create", NAN, "430224"])
     assert result.exit_code == 0, result.output
     yield folder
+    reset(app)
+
+
+def reset(app: Flask) -> None:
     app.config["DOCUMENT_KEYS_DIR"] = str(Path(app.instance_path) / "document-keys")
     app.config["DOCUMENT_SIGNING_REQUIRED"] = False
+    app.config["DOCUMENT_TOWNSHIP_SIGNER"] = "township"
 
 
 def _trust(folder: Path) -> ValidationContext:
@@ -113,15 +122,28 @@ def _fonts_of_xobjects(stream: object) -> list[list[object]]:
     return found
 
 
-def test_a_township_with_its_own_key_signs_its_receipt(ctx: None, app: Flask, keys: Path) -> None:
+def test_a_township_signs_its_receipt_with_its_own_key(ctx: None, app: Flask, keys: Path) -> None:
+    app.config["DOCUMENT_TOWNSHIP_SIGNER"] = "township"  # the default
     claim = file_claim()
-    result = app.test_cli_runner().invoke(args=["documents", "keys", "create", claim.township.code])
+    result = app.test_cli_runner().invoke(args=["documents", "keys", "create", NAN, "--with-townships", "--replace"])
     assert result.exit_code == 0, result.output
+    assert claim.township.code in result.output
     accepted(claim)
     document, body = only_document(claim, DocumentKind.RECEIPT)
     assert document.signed_by == f"{claim.township.name}人民政府" == document.issuer_name
     (embedded,) = PdfFileReader(io.BytesIO(body)).embedded_signatures
     assert validate_pdf_signature(embedded, _trust(keys)).bottom_line
+
+
+def test_a_township_without_a_key_waits_for_its_own_where_signing_is_required(ctx: None, app: Flask, keys: Path) -> None:
+    """The county's key does not stand in for a township's unless DOCUMENT_TOWNSHIP_SIGNER says so."""
+    app.config["DOCUMENT_TOWNSHIP_SIGNER"] = "township"
+    app.config["DOCUMENT_SIGNING_REQUIRED"] = True
+    claim = accepted(file_claim())
+    (document,) = documents_of(claim, DocumentKind.RECEIPT)
+    assert not document.ready
+    job = db.session.execute(select(Job).where(Job.key == f"render_document:{document.id}")).scalar_one()
+    assert job.last_error.startswith(f"SigningKeyMissing: no signing key for {claim.township.code} ({claim.township.name})")
 
 
 def test_verify_says_genuine_for_the_stored_file_and_why_not_for_others(ctx: None, app: Flask, keys: Path, tmp_path: Path) -> None:
@@ -192,19 +214,27 @@ def test_without_a_key_where_signing_is_required_the_document_waits_for_the_key(
         (document,) = documents_of(claim, DocumentKind.RECEIPT)
         assert not document.ready  # no unsigned document is stored
         job = db.session.execute(select(Job).where(Job.key == f"render_document:{document.id}")).scalar_one()
-        assert job.status == JobStatus.QUEUED and job.last_error.startswith("SigningKeyMissing: no signing key for county 430921 (南县)")
+        township = claim.township
+        assert job.status == JobStatus.QUEUED and job.last_error.startswith(f"SigningKeyMissing: no signing key for {township.code}")
+        assert job.attempts == 0 and job.next_attempt_at is not None  # waiting uses up no attempt
+        for _ in range(8):  # more than its attempts: a key takes days to install, the job keeps waiting
+            job.next_attempt_at = utcnow()
+            db.session.commit()
+            retry_due()
+            db.session.expire_all()
+            assert job.status == JobStatus.QUEUED and job.attempts == 0
 
-        result = app.test_cli_runner().invoke(args=["documents", "keys", "create", NAN])
+        result = app.test_cli_runner().invoke(args=["documents", "keys", "create", township.code])
         assert result.exit_code == 0, result.output
         job.next_attempt_at = utcnow()
         db.session.commit()
         assert retry_due() == 1
         db.session.expire_all()
         document = db.session.get(IssuedDocument, document.id)
-        assert document is not None and document.ready and document.signed_by == "南县林业局"
+        assert document is not None and document.ready and document.signed_by == f"{township.name}人民政府"
+        assert job.status == JobStatus.DONE
     finally:
-        app.config["DOCUMENT_SIGNING_REQUIRED"] = False
-        app.config["DOCUMENT_KEYS_DIR"] = str(Path(app.instance_path) / "document-keys")
+        reset(app)
 
 
 def test_unsigned_where_not_required_and_the_verification_page_says_which(ctx: None, app: Flask, tmp_path: Path) -> None:
@@ -214,7 +244,7 @@ def test_unsigned_where_not_required_and_the_verification_page_says_which(ctx: N
     assert document.signed_by is None and not PdfFileReader(io.BytesIO(body)).embedded_signatures
     page = app.test_client().get(f"/verify/{document.verification_code}").get_data(as_text=True)
     assert "未加数字签名" in page
-    app.config["DOCUMENT_KEYS_DIR"] = str(Path(app.instance_path) / "document-keys")
+    reset(app)
 
 
 def test_the_verification_page_shows_the_signer_and_fingerprint(ctx: None, app: Flask, keys: Path) -> None:
@@ -271,13 +301,16 @@ def test_demo_load_makes_the_demo_counties_a_trial_key_once(app: Flask, tmp_path
         assert first.exit_code == 0, first.output
         assert "Trial signing key made for 430921 (南县林业局)" in first.output
         made = {p.name: p.read_bytes() for p in (tmp_path / "demo-keys").iterdir()}
-        assert sorted(made) == ["430224.cert.pem", "430224.key.pem", "430921.cert.pem", "430921.key.pem"]
+        with app.app_context():
+            codes = keys_module.with_townships(["430921", "430224"])
+        assert len(codes) > 2 and "430921128" in codes  # the counties and their townships (三仙湖镇 of the demo)
+        assert sorted(made) == sorted(f"{code}.{suffix}" for code in codes for suffix in ("cert.pem", "key.pem"))
         with app.app_context():
             again = runner.invoke(args=["demo", "load"])
         assert again.exit_code == 0 and "Trial signing key" not in again.output
         assert {p.name: p.read_bytes() for p in (tmp_path / "demo-keys").iterdir()} == made
     finally:
-        app.config["DOCUMENT_KEYS_DIR"] = str(Path(app.instance_path) / "document-keys")
+        reset(app)
 
 
 SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"  # Debian's softhsm2 (scripts/system-deps.sh test)
@@ -325,3 +358,129 @@ def test_a_token_without_its_pin_is_a_clear_error(ctx: None, app: Flask, keys: P
     (keys / "430224.pkcs11.json").write_text(json.dumps({"module": SOFTHSM_MODULE}))
     with pytest.raises(signing.SigningError, match="needs module, token_label and key_label"):
         signing.county_key("430224", keys)
+
+
+# --- keys that must not sign, and keys that must not be lost (the hostile review) ------------------------------
+
+
+def _ca_and_leaf(folder: Path, code: str, *, leaf_days: int, leaf_start: timedelta = timedelta(0)) -> None:
+    """A CA (its certificate in <code>.chain.pem) and a leaf it issued to the county (<code>.key.pem, <code>.cert.pem)."""
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+    ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = cx509.Name([cx509.NameAttribute(NameOID.COMMON_NAME, "测试根证书")])
+    ca = (
+        cx509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - timedelta(days=3650))
+        .not_valid_after(now + timedelta(days=3650))
+        .add_extension(cx509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    leaf_name = cx509.Name([cx509.NameAttribute(NameOID.COMMON_NAME, "南县林业局")])
+    leaf = (
+        cx509.CertificateBuilder()
+        .subject_name(leaf_name)
+        .issuer_name(ca_name)
+        .public_key(leaf_key.public_key())
+        .serial_number(2)
+        .not_valid_before(now + leaf_start - timedelta(minutes=5))
+        .not_valid_after(now + leaf_start + timedelta(days=leaf_days))
+        .add_extension(cx509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)  # signing, non-repudiation
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    (folder / f"{code}.chain.pem").write_bytes(ca.public_bytes(pem))
+    (folder / f"{code}.cert.pem").write_bytes(leaf.public_bytes(pem))
+    (folder / f"{code}.key.pem").write_bytes(leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+
+
+def test_a_ca_issued_key_signs_and_verifies_through_its_chain(ctx: None, app: Flask, keys: Path, tmp_path: Path) -> None:
+    _ca_and_leaf(keys, NAN, leaf_days=365)
+    key = signing.county_key(NAN, keys)
+    assert key is not None and not key.self_signed
+    claim = accepted(file_claim())
+    _, body = only_document(claim, DocumentKind.RECEIPT)
+    (tmp_path / "doc.pdf").write_bytes(body)
+    code, output = _verify(app, tmp_path / "doc.pdf")
+    assert code == 0, output
+    result = app.test_cli_runner().invoke(args=["documents", "keys", "create", NAN, "--replace"])
+    assert result.exit_code != 0 and "CA-issued" in result.output  # a trial key never replaces it
+    assert signing.county_key(NAN, keys).fingerprint == key.fingerprint  # type: ignore[union-attr]
+
+
+def test_an_expired_or_not_yet_valid_certificate_does_not_sign(ctx: None, app: Flask, keys: Path) -> None:
+    _ca_and_leaf(keys, NAN, leaf_days=30, leaf_start=timedelta(days=10))  # valid only from ten days on
+    app.config["DOCUMENT_SIGNING_REQUIRED"] = True
+    claim = accepted(file_claim())
+    (document,) = documents_of(claim, DocumentKind.RECEIPT)
+    assert not document.ready and document.signed_by is None
+    job = db.session.execute(select(Job).where(Job.key == f"render_document:{document.id}")).scalar_one()
+    assert "SigningKeyMissing: county 430921: its certificate is valid from" in job.last_error
+
+
+def test_a_key_that_does_not_belong_to_its_certificate_is_refused(ctx: None, app: Flask, keys: Path) -> None:
+    (keys / f"{NAN}.key.pem").write_bytes((keys / "430224.key.pem").read_bytes())
+    with pytest.raises(signing.SigningError, match="does not belong to the certificate"):
+        signing.county_key(NAN, keys)
+
+
+def test_a_certificate_expired_when_the_document_was_stored_does_not_verify(ctx: None, app: Flask, keys: Path, tmp_path: Path) -> None:
+    """PAdES B-B has no trusted time: the signature is judged at the moment the document was stored, and the signing
+    certificate must have been valid then, though it chains to a trusted CA."""
+    _ca_and_leaf(keys, NAN, leaf_days=365)
+    claim = accepted(file_claim())
+    document, body = only_document(claim, DocumentKind.RECEIPT)
+    document.stored_at = utcnow() + timedelta(days=400)  # as if stored after the certificate ran out
+    db.session.commit()
+    (tmp_path / "doc.pdf").write_bytes(body)
+    code, output = _verify(app, tmp_path / "doc.pdf")
+    assert code == 1 and "NOT VALID" in output
+
+
+def test_replace_makes_the_key_private_again_and_a_pkcs12_key_is_never_replaced(ctx: None, app: Flask, keys: Path) -> None:
+    runner = app.test_cli_runner()
+    (keys / f"{NAN}.key.pem").chmod(0o644)
+    assert runner.invoke(args=["documents", "keys", "create", NAN, "--replace"]).exit_code == 0
+    assert (keys / f"{NAN}.key.pem").stat().st_mode & 0o777 == 0o600
+    (keys / "430224.p12").write_bytes(b"a county's CA-issued key")
+    for path in (keys / "430224.key.pem", keys / "430224.cert.pem"):
+        path.unlink()
+    result = runner.invoke(args=["documents", "keys", "create", "430224", "--replace"])
+    assert result.exit_code != 0 and "430224.p12" in result.output
+    assert (keys / "430224.p12").read_bytes() == b"a county's CA-issued key"
+
+
+def test_a_passphrase_for_one_county_does_not_break_the_others(ctx: None, app: Flask, keys: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCUMENT_KEY_PASSPHRASE", "for another county's encrypted key")
+    assert signing.county_key(NAN, keys) is not None
+
+
+def test_signing_keeps_the_producer_the_same_in_info_and_xmp(ctx: None, app: Flask, keys: Path) -> None:
+    """PDF/A: an Info entry and its XMP property agree. pyHanko names itself in both (and only there)."""
+    claim = accepted(file_claim())
+    _, body = only_document(claim, DocumentKind.RECEIPT)
+    reader = PdfReader(io.BytesIO(body))
+    info = reader.trailer["/Info"].get_object()
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+    assert f'pdf:Producer="{info["/Producer"]}"' in xmp
+    assert f'<rdf:li xml:lang="x-default">{info["/Title"]}</rdf:li>' in xmp
+
+
+def test_verify_says_why_an_unsigned_document_on_record_is_not_valid(ctx: None, app: Flask, tmp_path: Path) -> None:
+    app.config["DOCUMENT_KEYS_DIR"] = str(tmp_path / "none")
+    try:
+        claim = accepted(file_claim())
+        _, body = only_document(claim, DocumentKind.RECEIPT)
+        (tmp_path / "doc.pdf").write_bytes(body)
+        code, output = _verify(app, tmp_path / "doc.pdf")
+        assert code == 1 and "on record, but issued without a digital signature" in output
+    finally:
+        reset(app)
