@@ -29,6 +29,8 @@ class TextRun:
     x1: float
     y: float  # baseline, points from the page's bottom edge
     font: str  # the BaseFont, subset tag included
+    size: float = 0.0  # points on the page (the Tf size under the text and graphics matrices)
+    color: tuple[float, ...] = (0.0, 0.0, 0.0)  # the fill colour (rg or g) it is drawn in
 
 
 def multiply(m: Matrix, n: Matrix) -> Matrix:
@@ -122,16 +124,19 @@ class _Reader:
         return self.fonts[key]
 
     def walk(self, content: Any, resources: DictionaryObject, ctm: Matrix) -> None:
-        stack: list[Matrix] = []
+        stack: list[tuple[Matrix, tuple[float, ...]]] = []
+        color: tuple[float, ...] = (0.0, 0.0, 0.0)
         tm = lm = IDENTITY
         font: Font | None = None
         size = char_spacing = word_spacing = leading = 0.0
         scale = 1.0
         for operands, op in ContentStream(content, self.reader).operations:
             if op == b"q":
-                stack.append(ctm)
+                stack.append((ctm, color))
             elif op == b"Q":
-                ctm = stack.pop()
+                ctm, color = stack.pop()
+            elif op in (b"rg", b"g"):
+                color = tuple(float(v) for v in operands) * (3 if op == b"g" else 1)
             elif op == b"cm":
                 ctm = multiply(tuple(float(v) for v in operands), ctm)  # type: ignore[arg-type]
             elif op == b"BT":
@@ -173,9 +178,11 @@ class _Reader:
                         advance += (font.width(code) / 1000 * size + spacing) * scale
                         text.append(font.unicode.get(code, ""))
                 tm = multiply((1, 0, 0, 1, advance, 0), start)
-                x0, y0 = apply(multiply(start, ctm), 0, 0)
+                placed = multiply(start, ctm)
+                x0, y0 = apply(placed, 0, 0)
                 x1, _ = apply(multiply(tm, ctm), 0, 0)
-                self.runs.append(TextRun(self.page_number, "".join(text), min(x0, x1), max(x0, x1), y0, font.name))
+                on_page = size * (placed[2] ** 2 + placed[3] ** 2) ** 0.5
+                self.runs.append(TextRun(self.page_number, "".join(text), min(x0, x1), max(x0, x1), y0, font.name, on_page, color))
             elif op == b"Do":
                 xobject = resources["/XObject"][operands[0]].get_object()
                 if xobject.get("/Subtype") == "/Form":
@@ -197,7 +204,7 @@ def text_runs(body: bytes) -> tuple[list[TextRun], list[tuple[float, float]]]:
     return runs, sizes
 
 
-def runs_beyond_right_margin(body: bytes, margin_mm: float = 20, tolerance: float = 0.5) -> list[TextRun]:
-    """The text runs that end right of the page's right margin (print.css: 20 mm)."""
+def runs_beyond_right_margin(body: bytes, margin_mm: float = 26, tolerance: float = 0.5) -> list[TextRun]:
+    """The text runs that end right of the page's right margin (print.css after GB/T 9704: 210 - 28 - 156 = 26 mm)."""
     runs, sizes = text_runs(body)
     return [run for run in runs if run.x1 > sizes[run.page - 1][0] - margin_mm * MM + tolerance]

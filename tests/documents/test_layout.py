@@ -77,13 +77,19 @@ def test_a_payment_list_of_long_bank_names_stays_inside_the_page(ctx: None) -> N
     assert sorted(numbers) == [f"430921-2026-{i:06d}" for i in range(1, 71)]  # every row, once
     amounts = {run.text for run in runs}
     assert all(f"{e.amount:,.2f}" in amounts for e in data.entries)
+    assert all(e.decision_number in amounts for e in data.entries)  # each on one line, as the claim numbers
     assert f"{data.total:,.2f}" in amounts
     text = flat("".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages))
     assert "合计（70笔）" in text and amount_in_capitals(data.total) in text
 
 
 def documents_of_every_kind() -> dict[DocumentKind, bytes]:
-    """One PDF of each kind, each issued by its real step: intake (receipt, correction notice, non-acceptance),
+    """One PDF of each kind, each issued by its real step (issued_of_every_kind)."""
+    return {kind: document_bytes(row) for kind, row in issued_of_every_kind().items()}
+
+
+def issued_of_every_kind() -> dict[DocumentKind, IssuedDocument]:
+    """One document of each kind, each issued by its real step: intake (receipt, correction notice, non-acceptance),
     survey (record with photos, decision not to compensate), approval (notice list, compensation decision) and payment."""
     clerk, approver = find_user("clerk"), find_user("approver_cl")
     returned = file_claim()
@@ -96,10 +102,9 @@ def documents_of_every_kind() -> dict[DocumentKind, bytes]:
     batch = payments.create_batch(approved.county, actor=approver)
     payments.export_csv(batch, actor=approver)
     db.session.commit()
-    documents: dict[DocumentKind, bytes] = {}
+    documents: dict[DocumentKind, IssuedDocument] = {}
     for row in db.session.execute(select(IssuedDocument).order_by(IssuedDocument.id)).scalars():
-        if row.kind not in documents:  # the first of each kind (the survey record with the photos)
-            documents[row.kind] = document_bytes(row)
+        documents.setdefault(row.kind, row)  # the first of each kind (the survey record with the photos)
     assert set(documents) == set(DocumentKind)
     return documents
 
@@ -123,11 +128,16 @@ def test_no_image_of_any_document_asks_to_be_interpolated(ctx: None) -> None:
     assert images >= 3  # the survey record's photos were among them
 
 
-def footer_text(document: IssuedDocument, data: object) -> str:
-    """The text of the document's footer (templates/pdf/base.html), from its HTML, without white space."""
+def html_of(document: IssuedDocument, data: object) -> str:
+    """The HTML the document was rendered from (as the rendering job makes it, from the row and its data)."""
     meta = document.data["document"]
     doc = DocumentContext(**{**meta, "issued_at": datetime.fromisoformat(meta["issued_at"]), "code": document.verification_code})
-    footer = re.search(r'<footer class="verify">(.*?)</footer>', document_html(document.kind, doc, data), re.S)
+    return document_html(document.kind, doc, data)
+
+
+def footer_text(document: IssuedDocument, data: object) -> str:
+    """The text of the document's footer (templates/pdf/base.html), from its HTML, without white space."""
+    footer = re.search(r'<footer class="verify">(.*?)</footer>', html_of(document, data), re.S)
     assert footer is not None
     return flat(html.unescape(re.sub(r"<[^>]+>", "", footer.group(1))))
 
@@ -137,7 +147,7 @@ def last_page_content(document: IssuedDocument, data: object, body: bytes) -> st
     reader = PdfReader(io.BytesIO(body))
     total = len(reader.pages)
     text = flat(reader.pages[-1].extract_text())
-    for chrome in (footer_text(document, data), f"第{total}页共{total}页", document.number):
+    for chrome in (footer_text(document, data), f"—{total}—", document.number):
         assert chrome in text or chrome == document.number, chrome
         text = text.replace(chrome, "", 1)
     return text
@@ -174,14 +184,14 @@ def _compensation(n: int) -> object:
 # Each kind with a count of repeated parts (rows, items, paragraphs) that makes it longer, part by part, and a count a
 # little short of its first page break (from where the test grows it until it has taken two more pages' worth).
 GROWING: dict[DocumentKind, tuple[Callable[[int], object], int]] = {
-    DocumentKind.RECEIPT: (_receipt, 3),
-    DocumentKind.CORRECTION: (_correction, 13),
-    DocumentKind.NOT_ACCEPTED: (_refusal, 12),
-    DocumentKind.REFUSAL: (_refusal, 12),
-    DocumentKind.SURVEY_RECORD: (_survey_record, 27),
-    DocumentKind.COMPENSATION: (_compensation, 0),
-    DocumentKind.NOTICE_LIST: (notice_list, 18),
-    DocumentKind.PAYMENT_LIST: (payment_list, 11),
+    DocumentKind.RECEIPT: (_receipt, 7),
+    DocumentKind.CORRECTION: (_correction, 16),
+    DocumentKind.NOT_ACCEPTED: (_refusal, 6),
+    DocumentKind.REFUSAL: (_refusal, 6),
+    DocumentKind.SURVEY_RECORD: (_survey_record, 24),
+    DocumentKind.COMPENSATION: (_compensation, 5),
+    DocumentKind.NOTICE_LIST: (notice_list, 28),
+    DocumentKind.PAYMENT_LIST: (payment_list, 18),
 }
 
 

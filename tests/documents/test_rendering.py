@@ -85,7 +85,7 @@ def test_long_payment_list_repeats_its_header_and_numbers_its_pages(ctx: None) -
     assert total_pages >= 3
     for page in range(1, total_pages + 1):
         text = flat(pdf_text(body, first=page, last=page))
-        assert f"第{page}页共{total_pages}页" in text
+        assert f"—{page}—" in text  # GB/T 9704: "— 1 —"
         assert "收款人" in text and "开户银行及账号" in text  # the table header on every page
         if page > 1:
             assert document.number in text  # the running header
