@@ -49,7 +49,7 @@ from pyhanko.keys import load_cert_from_pemder, load_certs_from_pemder
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.layout import AxisAlignment, SimpleBoxLayoutRule
+from pyhanko.pdf_utils.layout import AxisAlignment, Margins, SimpleBoxLayoutRule
 from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
@@ -410,7 +410,8 @@ def sign_pdf(body: bytes, key: CountyKey, seal: SealBox | None, *, reason: str, 
         text_box_style=TextBoxStyle(font=font, font_size=9, leading=13, text_color=SEAL_RED),
         border_width=1,
         border_color=SEAL_RED,
-        inner_content_layout=SimpleBoxLayoutRule(x_align=AxisAlignment.ALIGN_MID, y_align=AxisAlignment.ALIGN_MID),
+        # At the top of the seal area: the issuer and the date sit a little below its centre (GB/T 9704, print.css).
+        inner_content_layout=SimpleBoxLayoutRule(x_align=AxisAlignment.ALIGN_MID, y_align=AxisAlignment.ALIGN_MAX, margins=Margins(top=8)),
     )
     if seal is not None:
         box = (round(seal.left), round(seal.bottom), round(seal.right), round(seal.top))
