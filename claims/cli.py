@@ -1,6 +1,9 @@
-"""Command-line tasks: demo data, reference data, audit verification, upload sweeping, text messages and background jobs."""
+"""Command-line tasks: demo data, reference data, audit verification, upload sweeping, text messages, background jobs
+and the daily deadlines."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import click
 from flask import Flask, current_app
@@ -10,14 +13,17 @@ from rq import SimpleWorker
 from claims.core import jobs
 from claims.core.backup import create_backup_at, default_destination, opened_backup, restore_backup, verify_backup
 from claims.core.storage import get_storage
+from claims.core.time import local_today
 from claims.demo import DEMO_PASSWORD, DEMO_SIGNING_COUNTIES, load_demo
 from claims.documents.cli import documents_cli
 from claims.documents.keys import ensure_trial_keys
 from claims.extensions import db
 from claims.intake.files import orphaned_keys
 from claims.regions.loader import load_regions, load_species
+from claims.regions.services import is_workday
 from claims.valuation.cli import register as register_valuation_cli
 from claims.workflow.audit import verify_chain
+from claims.workflow.escalation import deadlines_key
 from claims.workflow.sms import gateway_from_config, send_due
 
 
@@ -29,6 +35,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(uploads_cli)
     app.cli.add_command(sms_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(deadlines_cli)
     app.cli.add_command(documents_cli)
     register_valuation_cli(app, reference_cli)
 
@@ -134,6 +141,32 @@ def jobs_health() -> None:
         click.echo(problem, err=True)
     if problems:
         raise SystemExit(1)
+
+
+@click.group("deadlines", help="Deadlines: overdue claims chased, escalated, and each one's digest of waiting work.")
+def deadlines_cli() -> None: ...
+
+
+@deadlines_cli.command("run")
+@with_appcontext
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), help="The day to run for (default: today, local time).")
+def deadlines_run(day: object) -> None:
+    """Tell the holders of overdue claims (and their supervisors after the county's working days) and send the
+    digests: once a day, on working days only; run it every morning from cron. A second run of a day sends nothing.
+    With REDIS_URL set the run is queued for the worker as the job deadlines:<date>; otherwise it runs here."""
+    when: date = day.date() if day is not None else local_today()  # type: ignore[attr-defined]
+    if not is_workday(when):
+        click.echo(f"deadlines {when}: not a working day, nothing sent")
+        return
+    key = deadlines_key(when)
+    if jobs.rq_queue(current_app) is not None:
+        job = jobs.enqueue("deadlines", key, day=when.isoformat())
+        db.session.commit()
+        click.echo(f"deadlines {when}: job {job.id} ({job.status})")
+        return
+    job, report = jobs.run_once("deadlines", key, day=when.isoformat())
+    db.session.commit()
+    click.echo(report.summary() if report is not None else f"deadlines {when}: already run (job {job.id}, {job.status}); nothing sent")
 
 
 @click.group("reference", help="Reference data shipped with the app.")

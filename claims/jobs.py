@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from claims.core.jobs import JobKind
 from claims.documents.services import render_document
+from claims.workflow.escalation import deadlines_job
 from claims.workflow.sms import FIRST_WAIT, LONGEST_WAIT, MAX_ATTEMPTS, retry_message, send_queued
 
 JOBS: dict[str, JobKind] = {
@@ -19,4 +20,7 @@ JOBS: dict[str, JobKind] = {
     # Send one outbox text message; the row keeps each attempt, tried as often and as late as `flask sms send` would.
     # An administrator's retry of the failed job gives the failed message a fresh set of attempts.
     "send_sms": JobKind(send_queued, max_attempts=MAX_ATTEMPTS, first_wait=FIRST_WAIT, longest_wait=LONGEST_WAIT, on_retry=retry_message),
+    # The day's deadlines and digests (claims/workflow/escalation.py), keyed deadlines:<date>: once a day. A failure
+    # rolls back every notice of the run, so a retry sends them all once.
+    "deadlines": JobKind(deadlines_job, max_attempts=3, first_wait=timedelta(minutes=5), longest_wait=timedelta(minutes=30)),
 }

@@ -370,6 +370,17 @@ EVENT_NOTICES: dict[str, Notice] = {
         _l("Claim %(number)s was linked to the account of mobile %(mobile)s. If this is not you, tell your township at once."), nobody, sms_claimant=True
     ),
     "second_approval": Notice(_l("Claim %(number)s: one of two approvals is recorded; your approval is needed too."), other_approvers),
+    # The deadlines (claims/workflow/escalation.py, once each working day): whom each is written to is found
+    # there, in bulk, for all overdue claims at once; here is only what they read.
+    "overdue": Notice(_l("Claim %(number)s is overdue: it was due on %(due)s. Please take its next step."), nobody),
+    "overdue_escalated": Notice(
+        _l("Claim %(number)s has been overdue since %(due)s, more than %(days)s working days: please see that it is dealt with."), nobody
+    ),
+    "insurer_payment_overdue": Notice(_l("Claim %(number)s: your company's share of %(amount)s yuan was due to be paid by %(due)s."), nobody),
+    "insurer_payment_escalated": Notice(
+        _l("Claim %(number)s: the insurer has not paid its share of %(amount)s yuan, due by %(due)s, for more than %(days)s working days."), nobody
+    ),
+    "deadline_digest": Notice(_l("%(waiting)s claims wait for you, %(overdue)s of them overdue."), nobody),
     "bank_account_changed": Notice(
         _l("Claim %(number)s: the compensation will be paid into the account %(account)s. If you did not ask for this change, tell your township at once."),
         claimant,
@@ -390,6 +401,8 @@ WAITS: dict[S, LimitKind | str] = {
     S.DISPUTED: LimitKind.SURVEY,
     S.CONFIRMED: LimitKind.VALUATION,
     S.REFERRED: LimitKind.INSURER,
+    S.VALUED: "notice_within_working_days",
+    S.INSURER_DECIDED: "notice_within_working_days",
     S.IN_NOTICE: "notice_days",
     S.OBJECTION_REVIEW: LimitKind.OBJECTION,
     S.APPROVED: LimitKind.PAYMENT,
@@ -561,7 +574,8 @@ def workflow_markdown() -> str:
             rule = f"{DEFAULT_LIMITS[wait]} working days by default: time limit `{wait}` (`regions.TimeLimit` per county)"
         elif wait is not None:
             spec = SPECS[wait]
-            rule = f"{spec.default} calendar days by default, at least {spec.minimum}: county setting `{wait}`"
+            unit = "working" if wait.endswith("working_days") else "calendar"
+            rule = f"{spec.default} {unit} days by default, at least {spec.minimum}: county setting `{wait}`"
         else:
             rule = "none"
         with force_locale("en"):

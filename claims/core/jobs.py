@@ -89,7 +89,7 @@ class Job(db.Model):
 # The job table: which function runs each kind, and how often it is tried --------------------------------
 @dataclass(frozen=True)
 class JobKind:
-    function: Callable[..., None]
+    function: Callable[..., Any]  # its result is for `run_once`; a queued job's is dropped
     max_attempts: int = 5
     first_wait: timedelta = timedelta(minutes=1)
     longest_wait: timedelta = timedelta(hours=1)
@@ -147,6 +147,28 @@ def enqueue(kind: str, key: str, **args: Any) -> Job:
         return found
     db.session.info.setdefault(PENDING, []).append(job.id)
     return job
+
+
+def run_once(kind: str, key: str, **args: Any) -> tuple[Job, Any]:
+    """Run a keyed job here, in the open transaction, and record it done there (a daily command run from cron
+    with no worker): the job's function and its row commit together, or neither does. Returns the job and what
+    its function returned; the job already there and None when the key was run (or queued) before."""
+    existing = _by_key(key)
+    if existing is not None:
+        return existing, None
+    now = utcnow()
+    job = Job(kind=kind, key=key, args=args, status=JobStatus.RUNNING, attempts=1, started_at=now)
+    try:
+        with db.session.begin_nested():
+            db.session.add(job)
+    except IntegrityError:  # another runner took the key first
+        found = _by_key(key)
+        assert found is not None
+        return found, None
+    result = job_table()[kind].function(**args)
+    job.status, job.finished_at = JobStatus.DONE, utcnow()
+    db.session.flush()
+    return job, result
 
 
 def _by_key(key: str) -> Job | None:

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from claims.accounts.models import User
-from claims.core.time import utcnow
+from claims.core.time import local_today, utcnow
 from claims.extensions import db
 from claims.insurance.models import InsurancePolicy, InsurerDecision, InsurerMember, Referral
 from claims.insurance.permissions import insurer_of
@@ -26,7 +26,7 @@ from claims.insurance.services import (
 from claims.insurance.split import SplitResult, split_award
 from claims.intake.models import Claim
 from claims.regions.models import LimitKind
-from claims.regions.services import due_date
+from claims.regions.services import add_working_days, due_date
 from claims.regions.settings import county_setting
 from claims.workflow.states import FollowOn
 
@@ -84,7 +84,7 @@ def on_insurer_decision(claim: Claim, actor: User, data: dict[str, Any]) -> None
     referral.adjustments = {str(k): [str(v[0]), v[1]] for k, v in adjusted.items()}
     referral.decline_reason = data.get("decline_reason")
     referral.decision_note = data.get("note")
-    claim.due_at = None
+    claim.due_at = add_working_days(local_today(), county_setting(claim.county, "notice_within_working_days"))  # the township's public notice next
 
 
 def policy_adjusters(claim: Claim, data: dict[str, Any]) -> list[User]:

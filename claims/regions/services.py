@@ -105,19 +105,31 @@ def working_days_between(start: date, end: date) -> int:
 
 
 def add_working_days(start: date, days: int) -> date:
-    """The date `days` working days after `start` (the start day itself does not count).
+    """The date `days` working days after `start` (the start day itself does not count)."""
+    return _walk_working_days(start, days, timedelta(days=1))
+
+
+def working_days_back(day: date, days: int) -> date:
+    """The working day `days` working days before `day` (`day` itself not counted): on a working day, something
+    due before it is more than `days` working days late (`working_days_between(due, day) > days`)."""
+    return _walk_working_days(day, days, timedelta(days=-1))
+
+
+def _walk_working_days(start: date, days: int, step: timedelta) -> date:
+    """The date `days` working days from `start` in the direction of `step` (one day forward or back).
 
     The overrides are read once for a window that surely holds the answer (Chinese holidays never take
     more than about a third of a stretch of days); a wider window is read only if it somehow does not.
     """
     window = max(days, 0) * 2 + 30
     while True:
-        overrides = _overrides(start + timedelta(days=1), start + timedelta(days=window))
+        far = start + step * window
+        overrides = _overrides(min(start + step, far), max(start + step, far))
         current, remaining = start, days
         for _ in range(window):
             if remaining <= 0:
                 return current
-            current += timedelta(days=1)
+            current += step
             if overrides[current] if current in overrides else _package_workday(current):
                 remaining -= 1
         if remaining <= 0:

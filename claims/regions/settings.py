@@ -49,6 +49,12 @@ SPECS = {
         SettingSpec("surveyors_required", 2, _l("Surveyors per case"), int, minimum=1, maximum=10),
         # [design] Five calendar days at least: a shorter notice leaves a villager who works away no time to object.
         SettingSpec("notice_days", 7, _l("Public notice period (days)"), int, minimum=5, maximum=60),
+        # [design] The domain brief gives no limit between valuation (or the insurer's decision) and the public
+        # notice: a working week, like the survey report, until a county sets its own.
+        SettingSpec("notice_within_working_days", 5, _l("Working days to put a valued claim on public notice"), int, minimum=1, maximum=30),
+        # [design] Who holds an overdue claim is told each working day; their supervisor too once it is more than
+        # this many working days overdue (claims/workflow/escalation.py).
+        SettingSpec("escalate_after_working_days", 3, _l("Working days overdue before the supervisor is told"), int, minimum=1, maximum=30),
         SettingSpec("government_tops_up", 1, _l("Government pays what the insurer does not (1 yes, 0 no)"), int),
         SettingSpec("second_approval_above", 10000, _l("Second approver needed above this amount (yuan)"), int),
         # [design] Separation of duties: another clerk of the township or a county officer takes intake of a claim a

@@ -7,8 +7,10 @@ from typing import Any
 from flask_babel import gettext as _
 
 from claims.accounts.models import User
-from claims.core.time import utcnow
+from claims.core.time import local_today, utcnow
 from claims.intake.models import Claim
+from claims.regions.services import add_working_days
+from claims.regions.settings import county_setting
 from claims.survey.permissions import conflict_problem
 from claims.survey.services import latest_survey
 from claims.valuation.services import current_valuation, latest_adjustments, pending_countersign
@@ -48,4 +50,5 @@ def freeze_valuation(claim: Claim, actor: User, data: dict[str, Any]) -> None:
     valuation = current_valuation(claim)
     assert valuation is not None
     valuation.frozen_at = utcnow()
-    claim.due_at = None
+    # The township puts it on public notice within the county's limit (a referral that follows sets the insurer's).
+    claim.due_at = add_working_days(local_today(), county_setting(claim.county, "notice_within_working_days"))

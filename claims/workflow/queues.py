@@ -69,8 +69,13 @@ class OverdueReport:
     by_county: Counter[str] = field(default_factory=Counter)
 
 
+def overdue_on(day: date) -> ColumnElement[bool]:
+    """The claim is open and its deadline passed before `day` (read from the index (due_at, id))."""
+    return and_(Claim.status.in_(OPEN_STATES), Claim.due_at < day)
+
+
 def _overdue_filter(user: User) -> ColumnElement[bool]:
-    return and_(scope_filter(user), Claim.status.in_(OPEN_STATES), Claim.due_at < local_today())
+    return and_(scope_filter(user), overdue_on(local_today()))
 
 
 def _count_by_region(user: User) -> tuple[Counter[str], Counter[str]]:

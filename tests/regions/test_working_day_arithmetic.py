@@ -17,7 +17,7 @@ from sqlalchemy import event
 
 from claims.extensions import db
 from claims.regions.models import CalendarDay
-from claims.regions.services import add_working_days, is_workday, working_days_between
+from claims.regions.services import add_working_days, is_workday, working_days_back, working_days_between
 
 
 def plain_workday(day: date, overrides: dict[date, bool]) -> bool:
@@ -30,6 +30,14 @@ def plain_workday(day: date, overrides: dict[date, bool]) -> bool:
 
 def plain_between(start: date, end: date, overrides: dict[date, bool]) -> int:
     return sum(plain_workday(start + timedelta(days=i), overrides) for i in range(1, (end - start).days + 1))
+
+
+def plain_back(day: date, days: int, overrides: dict[date, bool]) -> date:
+    current = day
+    while days > 0:
+        current -= timedelta(days=1)
+        days -= plain_workday(current, overrides)
+    return current
 
 
 def plain_add(start: date, days: int, overrides: dict[date, bool]) -> date:
@@ -84,6 +92,7 @@ def test_the_arithmetic_matches_the_plain_definition(app: Flask) -> None:
             assert working_days_between(start, end) == plain_between(start, end, overrides)
             assert working_days_between(end, start) == 0
             assert add_working_days(start, add) == plain_add(start, add, overrides)
+            assert working_days_back(end, add) == plain_back(end, add, overrides)
             assert all(is_workday(day) == plain_workday(day, overrides) for day in list(overrides)[:3])
             db.session.rollback()
 
