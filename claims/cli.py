@@ -50,8 +50,10 @@ def demo_load() -> None:
 
     users = load_demo()
     db.session.commit()
-    for key in ensure_trial_keys(DEMO_SIGNING_COUNTIES):  # the demo's documents are signed, as in production
-        click.echo(f"Trial signing key made for {key.code} ({key.subject}) in {current_app.config['DOCUMENT_KEYS_DIR']}")
+    made = ensure_trial_keys(DEMO_SIGNING_COUNTIES)  # the demo's documents are signed, as in production
+    if made:
+        names = "、".join(key.subject for key in made[:3]) + ("…" if len(made) > 3 else "")
+        click.echo(f"Trial signing keys made for {len(made)} counties and townships ({names}) in {current_app.config['DOCUMENT_KEYS_DIR']}")
     click.echo(f"Demo data loaded. Logins (password for all: {DEMO_PASSWORD}):")
     for user in users:
         click.echo(f"  {user.login:<14} {user.role.value:<9} {user.name} {user.region.name if user.region else (user.organisation or '')}")
