@@ -3,8 +3,6 @@ and the daily deadlines."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -151,12 +149,12 @@ def deadlines_cli() -> None: ...
 
 @deadlines_cli.command("run")
 @with_appcontext
-@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), help="The day to run for (default: today, local time).")
-def deadlines_run(day: object) -> None:
+def deadlines_run() -> None:
     """Tell the holders of overdue claims (and their supervisors after the county's working days) and send the
-    digests: once a day, on working days only; run it every morning from cron. A second run of a day sends nothing.
-    With REDIS_URL set the run is queued for the worker as the job deadlines:<date>; otherwise it runs here."""
-    when: date = day.date() if day is not None else local_today()  # type: ignore[attr-defined]
+    digests: today, on working days only; run it every morning from cron. A second run of the day sends nothing, and
+    a day missed is not sent later (the next day's run tells everyone of everything overdue then). With REDIS_URL set
+    the run is queued for the worker as the job deadlines:<date>; otherwise it runs here."""
+    when = local_today()
     if not is_workday(when):
         click.echo(f"deadlines {when}: not a working day, nothing sent")
         return

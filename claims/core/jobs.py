@@ -171,6 +171,21 @@ def run_once(kind: str, key: str, **args: Any) -> tuple[Job, Any]:
     return job, result
 
 
+def claim_marker(key: str, *, kind: str) -> bool:
+    """Write the marker `key` (a done job row, under the jobs' unique key) in the open transaction: True if this
+    transaction wrote it, False if it exists. A runner at the same time waits for the first one's transaction
+    (PostgreSQL) or is refused the write (SQLite, then retried) and finds it: work done under a marker is done once."""
+    if _by_key(key) is not None:
+        return False
+    now = utcnow()
+    try:
+        with db.session.begin_nested():
+            db.session.add(Job(kind=kind, key=key, args={}, status=JobStatus.DONE, attempts=0, started_at=now, finished_at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
 def _by_key(key: str) -> Job | None:
     return db.session.execute(select(Job).where(Job.key == key)).scalar_one_or_none()
 

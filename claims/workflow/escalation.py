@@ -41,7 +41,8 @@ from sqlalchemy import and_, case, func, insert, or_, select
 
 from claims.accounts.models import Role, User
 from claims.approval.models import Decision, Payment, PaymentStatus, Share
-from claims.core.time import to_local
+from claims.core.jobs import claim_marker
+from claims.core.time import local_today, to_local
 from claims.extensions import db
 from claims.insurance.models import InsurancePolicy, InsurerMember, Referral
 from claims.intake.models import Claim
@@ -50,7 +51,7 @@ from claims.regions.services import is_workday, working_days_back
 from claims.regions.settings import county_setting
 from claims.survey.models import SurveyAssignment, assignment_surveyors
 from claims.workflow.models import Notification
-from claims.workflow.queues import overdue_on
+from claims.workflow.queues import ALSO_ACTED_BY, overdue_on
 from claims.workflow.states import ClaimStatus as S
 
 log = logging.getLogger(__name__)
@@ -84,10 +85,13 @@ class EscalationReport:
     supervisor_notices: int = 0
     late_payments: int = 0
     digests: int = 0
+    skipped: str = ""  # why nothing was sent: "already run", "not today"
 
     def summary(self) -> str:
         if not self.workday:
             return f"deadlines {self.day}: not a working day, nothing sent"
+        if self.skipped:
+            return f"deadlines {self.day}: {self.skipped}; nothing sent"
         return (
             f"deadlines {self.day}: {self.overdue_claims} overdue claims, {self.late_payments} late insurer payments; "
             f"{self.holder_notices} notices to holders, {self.supervisor_notices} to supervisors, {self.digests} digests"
@@ -343,10 +347,11 @@ def _count_waiting(today: date, people: _People, waiting: Counter[int], late: Co
     places = db.session.execute(by_place).all()
     people.read_regions(r for row in places for r in (row[1], row[2]))
     for status, county_id, township_id, n, n_late in places:
-        role = HOLDERS[status]
-        for user_id in people.of(role, township_id if role == Role.CLERK else county_id):
-            waiting[user_id] += n
-            late[user_id] += int(n_late or 0)
+        roles = [HOLDERS[status], *(role for role, states in ALSO_ACTED_BY.items() if status in states)]  # as the to-do lists
+        for role in roles:
+            for user_id in people.of(role, township_id if role == Role.CLERK else county_id):
+                waiting[user_id] += n
+                late[user_id] += int(n_late or 0)
     clerk_filed = (
         select(Claim.county_id, func.count(), func.sum(is_late))
         .join(User, User.id == Claim.filed_by_id)
@@ -402,5 +407,17 @@ def deadlines_key(day: date) -> str:
 
 
 def deadlines_job(day: str) -> EscalationReport:
-    """The job `deadlines` (claims/jobs.py): the run of one day, whose key says it was done."""
-    return run_deadlines(date.fromisoformat(day))
+    """The job `deadlines` (claims/jobs.py): the run of one day, once.
+
+    A day is run on that day only: a job that reaches a worker the next day (the worker was down, an administrator
+    retried a failed run) sends nothing, since that day's own run tells everyone of everything overdue then. And it
+    is run once, even by two runners at the same time (a worker that seemed dead and was put back, a second cron):
+    the first thing it writes is the marker `deadlines:<day>:sent`, under the jobs' unique key, in the transaction
+    of its notices; a second runner finds it (or waits for it, and then finds it) and sends nothing."""
+    when = date.fromisoformat(day)
+    if when != local_today():
+        log.warning("deadlines %s: not today (%s); nothing sent", when, local_today())
+        return EscalationReport(day=when, skipped="not today")
+    if not claim_marker(f"{deadlines_key(when)}:sent", kind="deadlines"):
+        return EscalationReport(day=when, skipped="already run")
+    return run_deadlines(when)

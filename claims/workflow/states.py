@@ -80,7 +80,9 @@ STATUS_INFO: dict[ClaimStatus, StatusInfo] = {
     ClaimStatus.SURVEYED: StatusInfo(_l("Surveyed"), "action", _l("The claimant confirms the verified loss"), Role.VILLAGER),
     ClaimStatus.CONFIRMED: StatusInfo(_l("Loss confirmed"), "waiting", _l("The county values the loss"), Role.OFFICER),
     ClaimStatus.DISPUTED: StatusInfo(_l("Loss disputed"), "waiting", _l("Other surveyors survey again"), Role.OFFICER),
-    ClaimStatus.VALUED: StatusInfo(_l("Valued"), "waiting", _l("Referral to the insurer or public notice"), Role.OFFICER),
+    # An insured claim is referred to the insurer by the valuation step itself (insurance.after_valuation): one left
+    # valued is uninsured, and waits for the township's public notice.
+    ClaimStatus.VALUED: StatusInfo(_l("Valued"), "waiting", _l("Referral to the insurer or public notice"), Role.CLERK),
     ClaimStatus.REFERRED: StatusInfo(_l("Referred to insurer"), "waiting", _l("The insurer assesses the claim"), Role.INSURER),
     ClaimStatus.INSURER_DECIDED: StatusInfo(_l("Insurer decided"), "waiting", _l("Public notice in the village"), Role.CLERK),
     ClaimStatus.IN_NOTICE: StatusInfo(_l("In public notice"), "waiting", _l("The notice period runs; then the county approves"), Role.APPROVER),

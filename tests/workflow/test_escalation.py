@@ -11,7 +11,7 @@ from flask import Flask
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
-from claims.accounts.models import User
+from claims.accounts.models import Role, User
 from claims.accounts.services import find_user
 from claims.approval import operations
 from claims.core import time as clock
@@ -22,10 +22,11 @@ from claims.insurance.operations import decide_as_insurer
 from claims.intake.models import Claim
 from claims.lifecycle import notice_text
 from claims.regions.admin_services import set_calendar_day, set_county_setting
-from claims.workflow.escalation import deadlines_key
+from claims.workflow.escalation import deadlines_job, deadlines_key
 from claims.workflow.models import Notification
 from claims.workflow.queues import todo_query
 from claims.workflow.states import ClaimStatus
+from tests.approval.conftest import valued_claim
 from tests.factories import COUNTIES, advance
 from tests.workflow.conftest import file_claim
 
@@ -42,13 +43,18 @@ def _last_id() -> int:
 
 
 def run(app: Flask, day: str) -> tuple[str, Counter[tuple[str, str]]]:
-    """`flask deadlines run --date day`: its output, and (login, kind) of each deadline notice it wrote."""
+    """`flask deadlines run` on the morning of `day`: its output, and (login, kind) of each deadline notice it wrote."""
     before = _last_id()
-    result = app.test_cli_runner().invoke(args=["deadlines", "run", "--date", day])
+    _on(date.fromisoformat(day))
+    result = app.test_cli_runner().invoke(args=["deadlines", "run"])
     assert result.exit_code == 0, result.output
     query = select(User.login, Notification.kind).join(User, User.id == Notification.user_id)
     rows = db.session.execute(query.where(Notification.id > before, Notification.kind.in_(DEADLINE_KINDS))).all()
     return result.output, Counter((login, kind) for login, kind in rows)
+
+
+def _todo_count(user: User) -> int:
+    return db.session.execute(select(func.count()).select_from(todo_query(user).order_by(None).subquery())).scalar_one()
 
 
 def _claim_notices(notices: Counter[tuple[str, str]], kind: str) -> set[str]:
@@ -186,6 +192,7 @@ def test_through_the_job_queue_the_day_runs_once(app: Flask) -> None:
         _on(date(2026, 11, 2))
         file_claim("13800000001")  # due 11-05
         db.session.commit()
+        _on(date(2026, 11, 6))
         before = _last_id()
         for _ in range(2):
             enqueue("deadlines", deadlines_key(date(2026, 11, 6)), day="2026-11-06")
@@ -194,3 +201,46 @@ def test_through_the_job_queue_the_day_runs_once(app: Flask) -> None:
         assert job.status == JobStatus.DONE
         kinds = db.session.execute(select(Notification.kind).where(Notification.id > before)).scalars().all()
         assert sorted(kinds) == ["deadline_digest", "overdue"]
+
+
+def test_a_day_runs_once_even_when_a_second_runner_starts_it_and_never_on_a_later_day(app: Flask) -> None:
+    """The hostile review: a worker thought dead is put back after 30 minutes and its job runs again beside it, and an
+    administrator retries a failed day days later. The day's marker, written with its notices, stops the second run;
+    a day's job that reaches a worker on another day sends nothing."""
+    with app.app_context():
+        _on(date(2026, 11, 2))
+        file_claim("13800000001")  # due 11-05
+        db.session.commit()
+        _on(date(2026, 11, 6))
+        before = _last_id()
+        first = deadlines_job("2026-11-06")
+        db.session.commit()
+        again = deadlines_job("2026-11-06")  # the same day's job, run a second time by another runner
+        db.session.commit()
+        assert first.holder_notices == 1 and again.skipped == "already run"
+        assert "already run; nothing sent" in again.summary()
+        _on(date(2026, 11, 9))
+        late = deadlines_job("2026-11-06")  # a retry of an old day, days later
+        db.session.commit()
+        assert late.skipped == "not today" and late.holder_notices == 0
+        kinds = db.session.execute(select(Notification.kind).where(Notification.id > before)).scalars().all()
+        assert sorted(kinds) == ["deadline_digest", "overdue"]
+
+
+def test_the_digest_counts_what_each_to_do_list_shows(app: Flask) -> None:
+    """The digest links to /queue: for every member of staff, its count is the to-do list's."""
+    with app.app_context():
+        _on(date(2026, 11, 2))
+        valued_claim("chaling", seed=7)  # uninsured: valued, waiting for the township's notice
+        file_claim("13800000001")
+        db.session.commit()
+        _on(date(2026, 11, 20))
+        deadlines_job("2026-11-20")
+        db.session.commit()
+        digests = {
+            n.user_id: int(n.params["waiting"]) for n in db.session.execute(select(Notification).where(Notification.kind == "deadline_digest")).scalars()
+        }
+        staff = db.session.execute(select(User).where(User.role.in_([Role.CLERK, Role.OFFICER, Role.APPROVER]), User.active)).scalars()
+        for user in staff:
+            assert digests.get(user.id, 0) == _todo_count(user), user.login
+        assert digests[find_user("clerk_cl").id] == 1  # the valued claim is the township clerk's to do
