@@ -26,7 +26,7 @@ from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 from math import ceil, floor
 
-from sqlalchemy import func, select
+from sqlalchemy import func, null, select
 
 from claims.core.db import local_date
 from claims.core.time import LOCAL_TZ, local_to_utc
@@ -126,14 +126,17 @@ def figures(stays: list[Stay]) -> StageFigures:
 
 
 def _grouped_stays(scope: ReportScope, period: Period) -> list[tuple[ClaimStatus, int | None, int | None, date, date, int]]:
-    """Completed stays in the period and scope, counted by the database per stage, county, township and local dates."""
+    """Completed stays in the period and scope, counted by the database per stage, county, local dates and (for a
+    county's users, who see them) township; the province's groups stay per county, far fewer rows."""
     start, end = period.utc_bounds()
     day_in, day_out = local_date(ClaimStage.entered_at), local_date(ClaimStage.left_at)
+    township = Claim.township_id if scope.townships else null()
+    keys = (ClaimStage.status, Claim.county_id, day_in, day_out) + ((Claim.township_id,) if scope.townships else ())
     query = (
-        select(ClaimStage.status, Claim.county_id, Claim.township_id, day_in, day_out, func.count())
+        select(ClaimStage.status, Claim.county_id, township, day_in, day_out, func.count())
         .join(Claim, Claim.id == ClaimStage.claim_id)
         .where(ClaimStage.status.in_(REPORTED_STAGES), ClaimStage.left_at >= start, ClaimStage.left_at < end, scope.claims)
-        .group_by(ClaimStage.status, Claim.county_id, Claim.township_id, day_in, day_out)
+        .group_by(*keys)
     )
     return [tuple(row) for row in db.session.execute(query)]  # type: ignore[misc]
 
