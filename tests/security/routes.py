@@ -325,7 +325,7 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("workflow.overdue", "-", lambda w: "/overdue", expect(200, *STAFF_PAGES)),
     # reports: the county's approvers and administrators, and the province's administrators (each in their scope)
     Case("reports.stages", "-", lambda w: "/reports/stages", expect(200, "approver", "approver_cl", *ADMINS)),
-    Case("reports.stages", "-", lambda w: "/reports/stages?date_from=2026-13-01", expect(422, "approver", "approver_cl", *ADMINS)),
+    Case("reports.stages", "bad period", lambda w: "/reports/stages?date_from=2026-13-01", expect(422, "approver", "approver_cl", *ADMINS)),
     # valuation by the county's officers; the quote API for anyone signed in
     Case("valuation.compute", "claim a", _claim("a", "/valuation"), expect(302, "officer"), "POST", lambda w: {}),
     Case("valuation.compute", "claim b", _claim("b", "/valuation"), expect(302, "officer_cl"), "POST", lambda w: {}),
