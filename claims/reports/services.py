@@ -149,8 +149,15 @@ class Deadlines:
         self.calendar = WorkingDays(first, last)
         self.counties = {r.id: r for r in db.session.execute(select(Region).where(Region.id.in_(county_ids))).scalars()}
         self._settings: dict[tuple[int | None, str, date], int] = {}
+        self._within: dict[tuple[ClaimStatus, int | None, date, date], bool | None] = {}
 
     def within(self, status: ClaimStatus, county_id: int | None, entered: date, left: date) -> bool | None:
+        key = (status, county_id, entered, left)  # a county's townships share their county's answers
+        if key not in self._within:
+            self._within[key] = self._within_rule(status, county_id, entered, left)
+        return self._within[key]
+
+    def _within_rule(self, status: ClaimStatus, county_id: int | None, entered: date, left: date) -> bool | None:
         rule = WAITS.get(status)
         if rule is None:
             return None

@@ -180,3 +180,17 @@ def test_an_empty_period_says_so_and_defaults_apply(app: Flask) -> None:
     client = client_as(app, "admin")
     assert "本时段内没有结束的停留" in client.get("/reports/stages?date_from=&date_to=").get_data(as_text=True)
     assert client.get("/reports/stages").status_code == 200
+
+
+def test_the_reports_working_day_count_agrees_with_the_deadlines_one(app: Flask) -> None:
+    """WorkingDays (summed once for a report) and working_days_between (deadlines) count the same days."""
+    from claims.regions.services import WorkingDays, working_days_between
+
+    with app.app_context():
+        set_calendar_day(date(2026, 3, 11), False, "test day off", actor=find_user("admin"))
+        set_calendar_day(date(2026, 3, 14), True, "test working Saturday", actor=find_user("admin"))
+        calendar = WorkingDays(date(2026, 2, 25), date(2026, 4, 10))
+        days = [date(2026, 2, 20) + timedelta(days=n) for n in range(55)]
+        assert all(calendar.between(a, b) == working_days_between(a, b) for a in days for b in days)
+        assert calendar.between(date(2026, 3, 2), date(2026, 3, 13)) == 8
+        db.session.rollback()
