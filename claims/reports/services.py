@@ -162,10 +162,15 @@ class Deadlines:
         if rule is None:
             return None
         if isinstance(rule, LimitKind):
-            # Left by the deadline (the limit-th working day after entry) when fewer working days than the limit
-            # passed before the leaving date: leaving on the deadline itself is in time, as on the overdue list.
-            return self.calendar.between(entered, left - timedelta(days=1)) < self.limits.days(county_id, rule, entered)
-        return (left - entered).days <= self._setting(county_id, rule, entered)
+            return self._by_working_day(entered, left, self.limits.days(county_id, rule, entered))
+        if rule.endswith("working_days"):  # a county setting in working days, by its name (as docs/workflow.md reads it)
+            return self._by_working_day(entered, left, self._setting(county_id, rule, entered))
+        return (left - entered).days <= self._setting(county_id, rule, entered)  # a setting in calendar days
+
+    def _by_working_day(self, entered: date, left: date, limit: int) -> bool:
+        """Left by the deadline (the limit-th working day after entry) when fewer working days than the limit passed
+        before the leaving date: leaving on the deadline itself is in time, as on the overdue list."""
+        return self.calendar.between(entered, left - timedelta(days=1)) < limit
 
     def _setting(self, county_id: int | None, key: str, on_date: date) -> int:
         cache_key = (county_id, key, on_date)

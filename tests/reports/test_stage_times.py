@@ -194,3 +194,18 @@ def test_the_reports_working_day_count_agrees_with_the_deadlines_one(app: Flask)
         assert all(calendar.between(a, b) == working_days_between(a, b) for a in days for b in days)
         assert calendar.between(date(2026, 3, 2), date(2026, 3, 13)) == 8
         db.session.rollback()
+
+
+def test_the_public_notice_is_measured_in_calendar_days_by_the_countys_setting(app: Flask) -> None:
+    """IN_NOTICE's rule is the county setting notice_days (7 calendar days by default): 7 days in time, 8 late."""
+    from claims.regions.settings import SPECS
+    from claims.reports.services import Deadlines
+    from tests.factories import NAN_COUNTY, region_id
+
+    nan = region_id(app, NAN_COUNTY)
+    with app.app_context():
+        assert SPECS["notice_days"].default == 7
+        deadlines = Deadlines([nan], date(2026, 3, 1), date(2026, 3, 31))
+        assert deadlines.within(ClaimStatus.IN_NOTICE, nan, date(2026, 3, 2), date(2026, 3, 9)) is True
+        assert deadlines.within(ClaimStatus.IN_NOTICE, nan, date(2026, 3, 2), date(2026, 3, 10)) is False
+        assert deadlines.within(ClaimStatus.PAID, nan, date(2026, 3, 2), date(2026, 3, 30)) is None  # paid, then closed: no deadline
