@@ -72,7 +72,8 @@ class LossForm(SubForm):
         if self.is_blank() or self.errors:
             return None
         return LossInput(
-            category=LossCategory(self.category.data or LossCategory.CROP),
+            # Blank (even "   ", which Optional() lets through without the choice check) is the default kind.
+            category=LossCategory((self.category.data or "").strip() or LossCategory.CROP),
             item=(self.item.data or "").strip(),
             quantity=self.quantity.data,
             unit=self.unit.data or None,
