@@ -76,7 +76,7 @@ class LossForm(SubForm):
             category=LossCategory((self.category.data or "").strip() or LossCategory.CROP),
             item=(self.item.data or "").strip(),
             quantity=self.quantity.data,
-            unit=self.unit.data or None,
+            unit=(self.unit.data or "").strip() or None,
             hospital_days=self.hospital_days.data,
             medical_costs=Decimal(self.medical_costs.data) if self.medical_costs.data is not None else None,
             note=(self.note.data or "").strip() or None,
