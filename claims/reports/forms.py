@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.validators import Optional
-from wtforms.validators import ValidationError as FormError
 
 from claims.core.forms import DateField
 from claims.core.time import local_today
@@ -30,10 +30,16 @@ class PeriodForm(FlaskForm):
         last = self.date_to.data or local_today()
         return Period(self.date_from.data or last - timedelta(days=DEFAULT_DAYS - 1), last)
 
-    def validate_date_to(self, field: DateField) -> None:
-        first: date | None = self.date_from.data
-        if field.data and first and field.data < first:
-            raise FormError(str(_l("The period cannot end before it starts.")))
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The period's own checks, whichever of its dates is empty (a field's validator after Optional() would not run
+        for an empty "To", and a "From" alone could ask for 26 years or end before it starts)."""
+        if not super().validate(extra_validators):
+            return False
         period = self.period()
+        if period.last < period.first:
+            self.date_to.errors = [*self.date_to.errors, str(_l("The period cannot end before it starts."))]
+            return False
         if (period.last - period.first).days >= MAX_DAYS:
-            raise FormError(str(_l("Choose a period of at most %(days)s days.", days=MAX_DAYS)))
+            self.date_to.errors = [*self.date_to.errors, str(_l("Choose a period of at most %(days)s days.", days=MAX_DAYS))]
+            return False
+        return True

@@ -45,6 +45,14 @@ REPORTED_STAGES = tuple(s for s in ClaimStatus if s != ClaimStatus.DRAFT and not
 MEDIAN, P90 = Fraction(1, 2), Fraction(9, 10)
 
 
+# Stages whose stay is not measured against a limit of its own (no share "within the limit" for them):
+# - the public notice: its period is a minimum the notice must run, from the batch's start date (which may come days
+#   after the claim was put on it), not a deadline from the day the claim entered the status;
+# - survey assigned: assigning keeps the deadline set at acceptance (claims.survey.steps.on_assign), so the survey's
+#   limit is judged on the accepted stage, from acceptance, not afresh from the assignment.
+NO_LIMIT_OF_ITS_OWN = frozenset({ClaimStatus.IN_NOTICE, ClaimStatus.SURVEY_ASSIGNED})
+
+
 @dataclass(frozen=True)
 class Period:
     """Stays that ended between these local dates, both included."""
@@ -158,7 +166,7 @@ class Deadlines:
         return self._within[key]
 
     def _within_rule(self, status: ClaimStatus, county_id: int | None, entered: date, left: date) -> bool | None:
-        rule = WAITS.get(status)
+        rule = WAITS.get(status) if status not in NO_LIMIT_OF_ITS_OWN else None
         if rule is None:
             return None
         if isinstance(rule, LimitKind):

@@ -27,10 +27,13 @@ STATUSES = (
 
 BACKFILL = """
 INSERT INTO claim_stages (claim_id, status, entered_at, left_at)
-SELECT claim_id, to_state, created_at, LEAD(created_at) OVER (PARTITION BY claim_id ORDER BY created_at, id)
-FROM audit_events
-WHERE entity = 'claim' AND claim_id IS NOT NULL AND to_state IS NOT NULL
-"""
+SELECT claim_id, to_state, entered_at, CASE WHEN next_at < entered_at THEN entered_at ELSE next_at END
+FROM (
+    SELECT claim_id, to_state, created_at AS entered_at, LEAD(created_at) OVER (PARTITION BY claim_id ORDER BY id) AS next_at
+    FROM audit_events
+    WHERE entity = 'claim' AND claim_id IS NOT NULL AND to_state IS NOT NULL
+) AS events
+"""  # in the audit chain's order (id: events are written one at a time under its lock), never a negative stay
 
 
 def upgrade():

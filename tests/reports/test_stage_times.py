@@ -167,6 +167,9 @@ def test_anonymous_is_sent_to_log_in(app: Flask) -> None:
         ("date_from=1800-01-01", "请输入 2000-01-01 至 2100-12-31 之间的日期"),
         ("date_from=2026-03-31&date_to=2026-03-01", "时段的截止日期不能早于起始日期"),
         ("date_from=2020-01-01&date_to=2026-03-01", "时段最长 366 天"),
+        ("date_from=2000-01-01", "时段最长 366 天"),  # "From" alone: to today, 26 years (the review found it let through)
+        ("date_from=2000-01-01&date_to=", "时段最长 366 天"),
+        ("date_from=2100-12-31", "时段的截止日期不能早于起始日期"),  # to today: ends before it starts
         ("date_from=" + "9" * 5000, "不是有效的日期"),
     ],
 )
@@ -196,16 +199,33 @@ def test_the_reports_working_day_count_agrees_with_the_deadlines_one(app: Flask)
         db.session.rollback()
 
 
-def test_the_public_notice_is_measured_in_calendar_days_by_the_countys_setting(app: Flask) -> None:
-    """IN_NOTICE's rule is the county setting notice_days (7 calendar days by default): 7 days in time, 8 late."""
-    from claims.regions.settings import SPECS
+def test_the_public_notice_and_the_assigned_survey_have_no_limit_of_their_own(app: Flask) -> None:
+    """The hostile review: the notice period is a minimum that runs from the batch's start date (a claim approved on the
+    first day allowed was counted late), and assigning a survey keeps the deadline set at acceptance (a survey done
+    after that deadline was counted in time). Neither is a deadline from the day the claim entered the status, so
+    neither gets a share within the limit; the accepted stage carries the survey's deadline."""
     from claims.reports.services import Deadlines
     from tests.factories import NAN_COUNTY, region_id
 
     nan = region_id(app, NAN_COUNTY)
     with app.app_context():
-        assert SPECS["notice_days"].default == 7
         deadlines = Deadlines([nan], date(2026, 3, 1), date(2026, 3, 31))
-        assert deadlines.within(ClaimStatus.IN_NOTICE, nan, date(2026, 3, 2), date(2026, 3, 9)) is True
-        assert deadlines.within(ClaimStatus.IN_NOTICE, nan, date(2026, 3, 2), date(2026, 3, 10)) is False
+        assert deadlines.within(ClaimStatus.IN_NOTICE, nan, date(2026, 3, 2), date(2026, 3, 12)) is None
+        assert deadlines.within(ClaimStatus.SURVEY_ASSIGNED, nan, date(2026, 3, 13), date(2026, 3, 19)) is None
+        assert deadlines.within(ClaimStatus.ACCEPTED, nan, date(2026, 3, 2), date(2026, 3, 9)) is True
         assert deadlines.within(ClaimStatus.PAID, nan, date(2026, 3, 2), date(2026, 3, 30)) is None  # paid, then closed: no deadline
+
+
+def test_a_clock_that_steps_back_never_makes_a_stay_negative(app: Flask) -> None:
+    """An NTP correction or a second node a second behind: the next step's time is before the open stay's start."""
+    from claims.workflow.stages import enter_stage
+
+    with app.app_context():
+        claim = file_claim(VILLAGER)
+        db.session.commit()
+        (open_stay,) = db.session.execute(select(ClaimStage).where(ClaimStage.claim_id == claim.id, ClaimStage.left_at.is_(None))).scalars()
+        enter_stage(claim.id, ClaimStatus.ACCEPTED, open_stay.entered_at - timedelta(seconds=1))
+        db.session.commit()
+        stays = db.session.execute(select(ClaimStage).where(ClaimStage.claim_id == claim.id).order_by(ClaimStage.id)).scalars().all()
+        assert all(s.left_at is None or s.left_at >= s.entered_at for s in stays)
+        assert stays[-1].status == ClaimStatus.ACCEPTED and stays[-1].left_at is None
