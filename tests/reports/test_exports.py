@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from claims.accounts.services import find_user
 from claims.approval import payments
+from claims.core.spreadsheet import spreadsheet_text
 from claims.core.time import to_local, utcnow
 from claims.extensions import db
 from claims.intake import services as intake
@@ -294,3 +295,23 @@ def test_get_is_not_an_export(app: Flask, world: Fixture) -> None:
     assert client.post("/claims/export.csv", data={}).status_code == 400
     with app.app_context():
         assert db.session.execute(select(AuditEvent).where(AuditEvent.action == "claims_exported")).first() is None
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("=1+2", "'=1+2"),
+        ("+86 138", "'+86 138"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("  =1+2", "'  =1+2"),  # a sign after spaces
+        ("\t=1+2", "'\t=1+2"),
+        ("\rx", "'\rx"),
+        ("张*国", "张*国"),
+        ("a=b", "a=b"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_spreadsheet_text(text: str | None, shown: str) -> None:
+    assert spreadsheet_text(text) == shown
