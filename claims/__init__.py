@@ -31,6 +31,7 @@ from claims.main import views as main_views
 from claims.regions import admin_views as regions_admin_views
 from claims.regions import views as regions_views
 from claims.reports import export_views
+from claims.reports import views as reports_views
 from claims.survey import views as survey_views
 from claims.valuation import admin_views as valuation_admin_views
 from claims.valuation import views as valuation_views
@@ -55,6 +56,7 @@ BLUEPRINTS = (
     api_views.bp,
     jobs_views.bp,
     export_views.bp,
+    reports_views.bp,
 )
 
 

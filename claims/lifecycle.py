@@ -51,6 +51,7 @@ from claims.workflow.audit import lock_chain, record_event
 from claims.workflow.models import AuditEvent, Notification
 from claims.workflow.services import ClaimChanged, WorkflowError
 from claims.workflow.sms import queue_sms
+from claims.workflow.stages import enter_stage
 from claims.workflow.states import ClaimStatus as S
 from claims.workflow.states import Document, Notice, Recipients, Transition
 
@@ -446,6 +447,7 @@ def apply_transition(
             reason=reason,
             changes=data.get("changes"),
         )
+        enter_stage(claim.id, transition.target, event.created_at)
         db.session.flush()
     except StaleDataError as exc:
         raise ClaimChanged() from exc

@@ -7,9 +7,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
+from sqlalchemy import BigInteger, Date, DateTime, Integer, MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, mapped_column
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from claims.core.money import FEN
@@ -48,6 +51,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class local_date(FunctionElement[Any]):
+    """The local (Asia/Shanghai) calendar date of a `UTCDateTime` column, computed by the database (GROUP BY a day).
+
+    SQLite stores naive UTC: eight hours are added (China has kept UTC+8 all year since 1991, no daylight saving).
+    PostgreSQL converts the timestamptz with the zone itself."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(local_date, "sqlite")
+def _local_date_sqlite(element: local_date, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)}, '+8 hours')"
+
+
+@compiles(local_date, "postgresql")
+def _local_date_postgresql(element: local_date, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(timezone('Asia/Shanghai', {compiler.process(element.clauses, **kw)}) AS DATE)"
 
 
 class Money(TypeDecorator[Decimal]):

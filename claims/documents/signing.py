@@ -18,6 +18,7 @@ process too (pyHanko's SimpleSigner parses it again for every signature: 25 ms e
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
@@ -25,13 +26,14 @@ import logging
 import os
 import secrets
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from asn1crypto import pem as pem_armor
 from asn1crypto import x509 as asn1_x509
@@ -63,6 +65,7 @@ from pyhanko_certvalidator import ValidationContext
 from claims.core.time import to_local
 from claims.documents.pdf import SealBox
 
+T = TypeVar("T")
 SEAL_RED = (0.8, 0.0, 0.0)
 FIELD_NAME = "Seal"
 STAMP_WORDS = "数字签名签章时间年月日0123456789-: ."
@@ -430,8 +433,20 @@ def sign_pdf(body: bytes, key: CountyKey, seal: SealBox | None, *, reason: str, 
     writer = IncrementalPdfFileWriter(io.BytesIO(body))
     _same_producer(writer)
     # Room for the CMS container given here: pyHanko would otherwise sign once more, with a dummy, to measure it.
-    out = pdf_signer.sign_pdf(writer, in_place=False, bytes_reserved=_reserve(key))
+    out = outside_event_loop(pdf_signer.sign_pdf, writer, in_place=False, bytes_reserved=_reserve(key))
     return bytes(out.getbuffer())
+
+
+def outside_event_loop(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """pyHanko's synchronous calls run its coroutines with asyncio.run(), which refuses to start where an event loop
+    already runs in this thread (a process that also drives an async library, as Playwright's sync API does in the
+    browser tests): there the call runs in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
 
 
 def _same_producer(writer: IncrementalPdfFileWriter) -> None:
@@ -494,7 +509,7 @@ def verify_signature(body: bytes, trust: list[asn1_x509.Certificate], moment: da
         others = [c for c in trust if c.self_signed == "no"]
         context = ValidationContext(trust_roots=roots, other_certs=others, allow_fetching=False, moment=moment)
         with _quiet("pyhanko", "pyhanko_certvalidator"):  # a bad signature is our verdict, not their traceback on stderr
-            status = validate_pdf_signature(sig, context)
+            status = outside_event_loop(validate_pdf_signature, sig, context)
     except Exception as exc:
         verdict.problems.append(f"the signature cannot be validated ({type(exc).__name__})")
         return verdict

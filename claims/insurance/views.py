@@ -86,7 +86,7 @@ def referral(claim_id: int):  # type: ignore[no-untyped-def]
                 decision,
                 actor=g.user,
                 adjustments=adjustments,
-                decline_reason=form.decline_reason.data or None,
+                decline_reason=(form.decline_reason.data or "").strip() or None,
                 note=form.note.data or None,
                 expected_version=version,
             ),

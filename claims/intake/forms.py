@@ -72,10 +72,11 @@ class LossForm(SubForm):
         if self.is_blank() or self.errors:
             return None
         return LossInput(
-            category=LossCategory(self.category.data or LossCategory.CROP),
+            # Blank (even "   ", which Optional() lets through without the choice check) is the default kind.
+            category=LossCategory((self.category.data or "").strip() or LossCategory.CROP),
             item=(self.item.data or "").strip(),
             quantity=self.quantity.data,
-            unit=self.unit.data or None,
+            unit=(self.unit.data or "").strip() or None,
             hospital_days=self.hospital_days.data,
             medical_costs=Decimal(self.medical_costs.data) if self.medical_costs.data is not None else None,
             note=(self.note.data or "").strip() or None,

@@ -94,12 +94,6 @@ def can_see_evidence_flags(user: User | None) -> bool:
     return user is not None and user.role.is_staff
 
 
-def can_export_claims(user: User | None) -> bool:
-    """The claim list as a spreadsheet (claims/reports/exports.py) is for the staff who work or oversee claims,
-    within the same scope as the list; a villager's list is a handful of their own claims, shown on the page."""
-    return user is not None and user.active and user.role.is_staff
-
-
 def sees_contact_details(user: User | None, claim: Claim) -> bool:
     """The claimant's full name and mobile number: those who deal with the claimant in person (the same
     people as above). Insurers and administrators see them masked, as on the referral page."""

@@ -25,6 +25,7 @@ from claims.intake.photos import PhotoLimits, PhotoRejected, process_photo
 from claims.regions.models import LimitKind, Region
 from claims.regions.services import add_working_days, is_covered, time_limit, working_days_between
 from claims.workflow.audit import record_event
+from claims.workflow.stages import enter_stage
 from claims.workflow.states import ClaimStatus
 
 
@@ -115,7 +116,8 @@ def start_draft(*, actor: User, submission_key: str, for_self: bool) -> Claim:
         if existing is None:
             raise
         return existing
-    record_event(entity="claim", action="draft_started", actor=actor, claim=claim, to_state=str(ClaimStatus.DRAFT), changes={"for_self": for_self})
+    event = record_event(entity="claim", action="draft_started", actor=actor, claim=claim, to_state=str(ClaimStatus.DRAFT), changes={"for_self": for_self})
+    enter_stage(claim.id, ClaimStatus.DRAFT, event.created_at)
     return claim
 
 

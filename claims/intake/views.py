@@ -19,6 +19,7 @@ from claims.intake.models import Claim, Photo
 from claims.intake.permissions import visible_claim_or_404
 from claims.intake.rescue import forget_stash, take_rescued_form
 from claims.regions.services import PlacePicker, all_species
+from claims.reports.permissions import can_export_claims
 from claims.survey.services import survey_summary
 from claims.workflow.codes import CodeRejected
 from claims.workflow.history import claim_history
@@ -260,7 +261,7 @@ def index():  # type: ignore[no-untyped-def]
     chosen = services.status_filter(request.args.get("status"))
     page = services.claims_for(g.user, status=chosen, after=request.args.get("after"))
     flags = evidence.evidence_summaries(c.id for c in page) if permissions.can_see_evidence_flags(g.user) else {}
-    can_export = permissions.can_export_claims(g.user)
+    can_export = can_export_claims(g.user)
     return render_template("intake/list.html", page=page, evidence=flags, status=chosen, statuses=list(ClaimStatus), can_export=can_export)
 
 

@@ -62,6 +62,7 @@ def shortcuts(user):  # type: ignore[no-untyped-def]
             ("approval.payment_batches", _l("Payments")),
             ("insurance.policies", _l("Insurance policies")),
             ("schedules.index", _l("Compensation schedules")),
+            ("reports.stages", _l("Stage times")),
             *common_staff,
         ],
         Role.INSURER: [("insurance.portal", _l("Referred claims"))],
@@ -77,6 +78,7 @@ def shortcuts(user):  # type: ignore[no-untyped-def]
             ("settings.time_limits", _l("Time limits")),
             ("settings.county_settings", _l("County settings")),
             ("workflow.overdue", _l("Overdue")),
+            ("reports.stages", _l("Stage times")),
         ],
     }
     if can_see_jobs(user):

@@ -86,6 +86,22 @@ def _weekdays_after(start: date, end: date) -> int:
     return count
 
 
+def _exceptions(first: date, last: date) -> dict[date, bool]:
+    """The days in [first, last] whose working status is not the plain weekday rule's (holidays, adjusted
+    weekends, the administrators' overrides), with their actual status: one query."""
+    overrides = _overrides(first, last)
+    days = {day for day in (*chinese_calendar.holidays, *chinese_calendar.workdays) if first <= day <= last} | set(overrides)
+    actual = {day: overrides[day] if day in overrides else _package_workday(day) for day in days}
+    return {day: workday for day, workday in actual.items() if workday != (day.weekday() < 5)}
+
+
+def _count_working_days(start: date, end: date, exceptions: dict[date, bool]) -> int:
+    if end <= start:
+        return 0
+    count = _weekdays_after(start, end)
+    return count + sum((1 if workday else -1) for day, workday in exceptions.items() if start < day <= end)
+
+
 def working_days_between(start: date, end: date) -> int:
     """Working days after `start` up to and including `end` (0 when end <= start).
 
@@ -94,14 +110,27 @@ def working_days_between(start: date, end: date) -> int:
     """
     if end <= start:
         return 0
-    count = _weekdays_after(start, end)
-    exceptions = {day for day in (*chinese_calendar.holidays, *chinese_calendar.workdays) if start < day <= end}
-    overrides = _overrides(start + timedelta(days=1), end)
-    for day in exceptions | set(overrides):
-        plain = day.weekday() < 5
-        actual = overrides[day] if day in overrides else _package_workday(day)
-        count += int(actual) - int(plain)
-    return count
+    return _count_working_days(start, end, _exceptions(start + timedelta(days=1), end))
+
+
+class WorkingDays:
+    """`working_days_between` for many ranges inside [first, last] in constant time each: the calendar is read
+    once and the working days before each date are summed up front (reports count hundreds of thousands of stays)."""
+
+    def __init__(self, first: date, last: date) -> None:
+        self.first, self.last = first, last
+        exceptions = _exceptions(first, last)
+        self._before = [0]  # _before[i]: working days in [first, first + i)
+        for offset in range((last - first).days + 1):
+            day = first + timedelta(days=offset)
+            self._before.append(self._before[-1] + int(exceptions.get(day, day.weekday() < 5)))
+
+    def between(self, start: date, end: date) -> int:
+        if end <= start:
+            return 0
+        if start + timedelta(days=1) < self.first or end > self.last:
+            return working_days_between(start, end)
+        return self._before[(end - self.first).days + 1] - self._before[(start - self.first).days + 1]
 
 
 def add_working_days(start: date, days: int) -> date:
@@ -137,19 +166,30 @@ def _walk_working_days(start: date, days: int, step: timedelta) -> date:
         window *= 2
 
 
+class TimeLimits:
+    """The time limits of some counties and the general ones, read in one query, answering `time_limit` for any
+    county among them, kind and date (reports look up thousands of stays)."""
+
+    def __init__(self, county_ids: list[int]) -> None:
+        query = select(TimeLimit).where(or_(TimeLimit.region_id.is_(None), TimeLimit.region_id.in_(county_ids)))
+        self._rows = list(db.session.execute(query).scalars())
+
+    def days(self, county_id: int | None, kind: LimitKind, on_date: date) -> int:
+        """The county's row in force, else the general row, else the default; the latest start wins."""
+        for region_id in (county_id, None):
+            rows = [
+                r
+                for r in self._rows
+                if r.kind == kind and r.region_id == region_id and r.effective_from <= on_date and (r.effective_to is None or r.effective_to >= on_date)
+            ]
+            if rows:
+                return max(1, max(rows, key=lambda r: r.effective_from).working_days)  # a limit stored before zero was refused still gives a day
+        return DEFAULT_LIMITS[kind]
+
+
 def time_limit(county: Region | None, kind: LimitKind, on_date: date) -> int:
     """Working days allowed for a step: the county's row in force, else the general row, else the default."""
-    for region_id in ([county.id] if county else []) + [None]:
-        query = select(TimeLimit).where(
-            TimeLimit.kind == kind,
-            TimeLimit.region_id.is_(None) if region_id is None else TimeLimit.region_id == region_id,
-            TimeLimit.effective_from <= on_date,
-            or_(TimeLimit.effective_to.is_(None), TimeLimit.effective_to >= on_date),
-        )
-        row = db.session.execute(query.order_by(TimeLimit.effective_from.desc()).limit(1)).scalar_one_or_none()
-        if row is not None:
-            return max(1, row.working_days)  # a limit stored before zero was refused still gives a day
-    return DEFAULT_LIMITS[kind]
+    return TimeLimits([county.id] if county else []).days(county.id if county else None, kind, on_date)
 
 
 def due_date(county: Region | None, kind: LimitKind, start: date | None = None) -> date:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, g, redirect, request, send_file, url_for
 
 from claims.accounts.session import login_required
-from claims.intake.permissions import can_export_claims
 from claims.intake.services import status_filter
 from claims.reports.exports import ExportFormat, ExportTooLarge, export_claims
+from claims.reports.permissions import can_export_claims
 
 bp = Blueprint("exports", __name__)
 

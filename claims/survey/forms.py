@@ -115,7 +115,7 @@ class SurveyForm(FlaskForm):
                     loss_line_id=int(entry.form.loss_line_id.data),
                     quantity=Decimal(entry.form.quantity.data) if entry.form.quantity.data is not None else None,
                     loss_rate=entry.form.loss_rate.data,
-                    growth_stage=entry.form.growth_stage.data or None,
+                    growth_stage=(entry.form.growth_stage.data or "").strip() or None,
                     note=(entry.form.note.data or "").strip() or None,
                 )
                 for entry in self.lines.entries

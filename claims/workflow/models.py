@@ -13,6 +13,7 @@ from claims.accounts.models import User
 from claims.core.db import UTCDateTime, intpk, str_enum
 from claims.core.time import utcnow
 from claims.extensions import db
+from claims.workflow.states import ClaimStatus
 
 
 class AuditEvent(db.Model):
@@ -40,6 +41,26 @@ class AuditEvent(db.Model):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     actor: Mapped[User | None] = relationship()
+
+
+class ClaimStage(db.Model):
+    """One stay of a claim in one status: when it entered and when it left (null while it is still there).
+
+    Written by the one function that changes a claim's status (claims.lifecycle.apply_transition) and where a
+    draft is started; migration 0015 rebuilt the stays before it from the audit trail. Read by claims.reports.
+    """
+
+    __tablename__ = "claim_stages"
+    __table_args__ = (
+        Index("ix_claim_stages_status_left", "status", "left_at"),  # the stage-time reports: stays that ended in a period
+        Index("ix_claim_stages_claim", "claim_id", "left_at"),  # a claim's open stay, closed by the next transition
+    )
+
+    id: Mapped[intpk]
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"))
+    status: Mapped[ClaimStatus] = mapped_column(str_enum(ClaimStatus))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), comment="null while the claim is in this status")
 
 
 class AuditHead(db.Model):

@@ -99,3 +99,51 @@ def test_withdrawn_drafts_migrate_both_ways_over_real_rows(empty_app: Flask) -> 
     upgrade(revision="heads")
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM loss_lines WHERE claim_id = :i"), {"i": ids[0]}).scalar_one() == 2
+
+
+def test_claim_stages_are_rebuilt_from_the_audit_trail(empty_app: Flask) -> None:
+    """0015 rebuilds the stays that the lifecycle writes from the audit trail: the same rows, and none for a claim
+    that has no status event (nothing says when it entered its status)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from claims.accounts.services import find_user
+    from claims.core import time as clock
+    from claims.demo import load_demo
+    from claims.intake.models import Claim
+    from claims.intake.review import accept_claim
+    from claims.lifecycle import apply_transition
+    from claims.workflow.models import ClaimStage
+    from tests.factories import VILLAGER, file_claim
+
+    upgrade(revision="heads")
+    load_demo()
+    clock.freeze(datetime(2026, 3, 2, 2, tzinfo=UTC))
+    accepted, returned = file_claim(VILLAGER), file_claim(VILLAGER)
+    db.session.commit()
+    clock.freeze(datetime(2026, 3, 4, 2, tzinfo=UTC))
+    accept_claim(accepted, actor=find_user("clerk"))
+    apply_transition(returned, "withdraw", actor=returned.filed_by)
+    silent = Claim(submission_key="migration-no-events", filed_by_id=accepted.filed_by_id, claimant_user_id=accepted.filed_by_id)
+    db.session.add(silent)
+    db.session.commit()
+    clock.freeze(None)
+
+    def stays() -> list[tuple[object, ...]]:
+        query = select(ClaimStage.claim_id, ClaimStage.status, ClaimStage.entered_at, ClaimStage.left_at).order_by(
+            ClaimStage.claim_id, ClaimStage.entered_at, ClaimStage.id
+        )
+        return [tuple(row) for row in db.session.execute(query)]
+
+    written = stays()
+    assert [(s[1], s[3] is None) for s in written if s[0] == accepted.id] == [("draft", False), ("submitted", False), ("accepted", True)]
+    assert [s[1] for s in written if s[0] == returned.id] == ["draft", "submitted", "withdrawn"]
+    silent_id = silent.id
+    db.session.remove()
+
+    downgrade(revision="0014")
+    assert "claim_stages" not in _tables()
+    upgrade(revision="heads")
+    assert stays() == written
+    assert not [s for s in stays() if s[0] == silent_id]

@@ -20,6 +20,7 @@ from pypdf import PdfReader
 from pypdf.generic import StreamObject
 from sqlalchemy import func, select
 
+from claims.documents import signing
 from claims.documents.models import DocumentKind, IssuedDocument
 from claims.documents.samples import CERTIFICATES, LONG_BANK, RARE_NAME, page_count, resident_id
 from claims.extensions import db
@@ -123,7 +124,7 @@ def test_each_sample_reads_as_issued(samples: tuple[Path, str], kind: DocumentKi
     # A valid signature by the county's trial key (whose certificate the command wrote beside the samples).
     (embedded,) = PdfFileReader(io.BytesIO(body)).embedded_signatures
     trust = ValidationContext(trust_roots=load_certs_from_pemder([str(samples[0] / CERTIFICATES)]), allow_fetching=False)
-    status = validate_pdf_signature(embedded, trust)
+    status = signing.outside_event_loop(validate_pdf_signature, embedded, trust)
     assert status.bottom_line and status.coverage.name == "ENTIRE_FILE", kind
     text = pdf_text(body)
     page = flat(text)

@@ -83,7 +83,7 @@ def test_a_receipt_is_signed_by_its_county_visibly_in_the_seal_area_and_stays_pd
     assert (document.signed_by, document.signer_certificate_sha256) == ("南县林业局", key.fingerprint)
 
     (embedded,) = PdfFileReader(io.BytesIO(body)).embedded_signatures
-    status = validate_pdf_signature(embedded, _trust(keys))
+    status = signing.outside_event_loop(validate_pdf_signature, embedded, _trust(keys))
     assert status.bottom_line and status.trusted and status.intact and status.valid
     assert status.coverage.name == "ENTIRE_FILE"
     assert embedded.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"  # PAdES
@@ -132,7 +132,7 @@ def test_a_township_signs_its_receipt_with_its_own_key(ctx: None, app: Flask, ke
     document, body = only_document(claim, DocumentKind.RECEIPT)
     assert document.signed_by == f"{claim.township.name}人民政府" == document.issuer_name
     (embedded,) = PdfFileReader(io.BytesIO(body)).embedded_signatures
-    assert validate_pdf_signature(embedded, _trust(keys)).bottom_line
+    assert signing.outside_event_loop(validate_pdf_signature, embedded, _trust(keys)).bottom_line
 
 
 def test_a_township_without_a_key_waits_for_its_own_where_signing_is_required(ctx: None, app: Flask, keys: Path) -> None:
@@ -340,7 +340,7 @@ def test_a_key_on_a_pkcs11_token_signs(ctx: None, app: Flask, keys: Path, tmp_pa
     document, body = only_document(claim, DocumentKind.RECEIPT)
     assert document.signer_certificate_sha256 == key.fingerprint
     (embedded,) = PdfFileReader(io.BytesIO(body)).embedded_signatures
-    assert validate_pdf_signature(embedded, _trust(keys)).bottom_line
+    assert signing.outside_event_loop(validate_pdf_signature, embedded, _trust(keys)).bottom_line
     (tmp_path / "doc.pdf").write_bytes(body)
     assert _verify(app, tmp_path / "doc.pdf")[0] == 0
 

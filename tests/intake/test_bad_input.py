@@ -427,3 +427,17 @@ def test_a_rescued_form_goes_back_only_to_the_person_who_typed_it(app, client):
     assert shown.value("claimant_name") == "李秀英"  # her own prefill, not his form
     assert data["claimant_id_number"] not in shown.html and data["bank_account"] not in shown.html
     assert shown.submission_key != page.submission_key
+
+
+def test_a_blank_kind_of_loss_is_the_default_kind_not_an_error_page(app, as_user):
+    """A kind of loss of spaces passed Optional() without the choice check and became a 500 (found by the fuzzed forms
+    test): it is the default kind, as an empty one is."""
+    client = as_user(VILLAGER)
+    page = open_form(client)
+    data = claim_form(app, page, **{"losses-0-category": "   "})
+
+    claim_id = acknowledged_claim_id(post_form(client, page.action, data, photos(1)))
+
+    with app.app_context():
+        (loss,) = db.session.get(Claim, claim_id).losses
+        assert loss.category.value == "crop"

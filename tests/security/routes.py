@@ -326,6 +326,9 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("workflow.mark_read", "own notices", lambda w: "/notifications/read", signed_in(302), "POST", lambda w: {}, _clerks_notices_unread),
     Case("workflow.queue", "-", lambda w: "/queue", expect(200, *STAFF)),
     Case("workflow.overdue", "-", lambda w: "/overdue", expect(200, *STAFF_PAGES)),
+    # reports: the county's approvers and administrators, and the province's administrators (each in their scope)
+    Case("reports.stages", "-", lambda w: "/reports/stages", expect(200, "approver", "approver_cl", *ADMINS)),
+    Case("reports.stages", "bad period", lambda w: "/reports/stages?date_from=2026-13-01", expect(422, "approver", "approver_cl", *ADMINS)),
     # valuation by the county's officers; the quote API for anyone signed in
     Case("valuation.compute", "claim a", _claim("a", "/valuation"), expect(302, "officer"), "POST", lambda w: {}),
     Case("valuation.compute", "claim b", _claim("b", "/valuation"), expect(302, "officer_cl"), "POST", lambda w: {}),

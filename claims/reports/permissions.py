@@ -1,0 +1,38 @@
+"""Who may read which reports, and over which claims."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from claims.accounts.models import Role, User
+from claims.intake.permissions import scope_filter
+from claims.regions.models import RegionLevel
+
+REPORT_READERS = frozenset({Role.APPROVER, Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """The claims a report covers (the same WHERE clause as the claim lists) and how finely it is split."""
+
+    claims: Any  # a SQL condition on Claim
+    townships: bool  # a county's users see its townships too; the province's and a prefecture's see counties
+
+
+def can_see_stage_times(user: User) -> bool:
+    """County approvers, county administrators and the province's (or a prefecture's) administrators."""
+    return user.active and user.role in REPORT_READERS and user.region is not None
+
+
+def report_scope(user: User) -> ReportScope | None:
+    """The user's scope for reports, or None when they may read none."""
+    if not can_see_stage_times(user):
+        return None
+    return ReportScope(claims=scope_filter(user), townships=user.region.level == RegionLevel.COUNTY)
+
+
+def can_export_claims(user: User | None) -> bool:
+    """The claim list as a spreadsheet (claims/reports/exports.py) is for the staff who work or oversee claims,
+    within the same scope as the list; a villager's list is a handful of their own claims, shown on the page."""
+    return user is not None and user.active and user.role.is_staff
