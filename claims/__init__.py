@@ -30,6 +30,7 @@ from claims.main import jobs_views
 from claims.main import views as main_views
 from claims.regions import admin_views as regions_admin_views
 from claims.regions import views as regions_views
+from claims.reports import export_views
 from claims.reports import views as reports_views
 from claims.survey import views as survey_views
 from claims.valuation import admin_views as valuation_admin_views
@@ -54,6 +55,7 @@ BLUEPRINTS = (
     valuation_admin_views.bp,
     api_views.bp,
     jobs_views.bp,
+    export_views.bp,
     reports_views.bp,
 )
 

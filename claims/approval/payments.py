@@ -23,6 +23,7 @@ from claims.approval.documents import issue_payment_list
 from claims.approval.models import Decision, Payment, PaymentBatch, PaymentStatus, Settlement, Share
 from claims.approval.services import new_payment
 from claims.core.crypto import lookup_hash, mask_account
+from claims.core.spreadsheet import spreadsheet_text
 from claims.core.time import local_today, utcnow
 from claims.extensions import db
 from claims.insurance.models import Referral
@@ -87,7 +88,8 @@ def export_csv(batch: PaymentBatch, *, actor: User) -> bytes:
         payee = payee_of(payment.claim)
         if not payee.bank_account:
             raise PaymentError(_("Claim %(number)s has no approved bank account.", number=payment.claim.number))
-        writer.writerow([payment.reference, _cell(payee.payee_name), _cell(payee.bank_name), payee.bank_account, f"{payment.amount:.2f}", payment.claim.number])
+        name, bank = spreadsheet_text(payee.payee_name), spreadsheet_text(payee.bank_name)
+        writer.writerow([payment.reference, name, bank, payee.bank_account, f"{payment.amount:.2f}", payment.claim.number])
         payment.status = PaymentStatus.EXPORTED
         lines += 1
     issue_payment_list(batch, actor=actor)
@@ -136,12 +138,6 @@ def payees_of(claim_ids: Iterable[int]) -> dict[int, Payee]:
     decisions = db.session.execute(select(Decision).where(Decision.claim_id.in_(ids))).scalars() if ids else []
     found = {d.claim_id: Payee(d.payee_name, d.bank_name or "", d.bank_account or "") for d in decisions}
     return {i: found.get(i, Payee("", "", "")) for i in ids}
-
-
-def _cell(value: str | None) -> str:
-    """A text cell a spreadsheet will not run as a formula (OWASP CSV injection)."""
-    text = value or ""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def settle(payment: Payment, bank_reference: str | None, *, actor: User) -> bool:

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -359,13 +359,25 @@ def prepare_submission(claim: Claim) -> None:
 CLAIM_LIST_KEYS = (SortKey(Claim.id, int, descending=True),)
 
 
+def status_filter(value: str | None) -> ClaimStatus | None:
+    """The claim list's `status=` filter: a status value, or None (every status) for anything else."""
+    return ClaimStatus(value) if value in ClaimStatus._value2member_map_ else None
+
+
+def claim_list_filter(user: User, *, status: ClaimStatus | None = None) -> ColumnElement[bool]:
+    """The claims of the list page as a WHERE clause: the user's scope (staff: no one else's drafts), by status.
+    The list page and its exports (claims/reports/exports.py) both read this, so they show the same claims."""
+    conditions = [scope_filter(user)]
+    if user.role.is_staff:
+        conditions.append(staff_draft_filter(user))
+    if status is not None:
+        conditions.append(Claim.status == status)
+    return and_(*conditions)
+
+
 def claims_for(user: User, *, status: ClaimStatus | None = None, after: str | None = None, size: int = PAGE_SIZE) -> Page[Claim]:
     """The claims a user may see, newest first, one page after the cursor `after`."""
-    query = select(Claim).where(scope_filter(user)).options(joinedload(Claim.village))
-    if user.role.is_staff:
-        query = query.where(staff_draft_filter(user))
-    if status is not None:
-        query = query.where(Claim.status == status)
+    query = select(Claim).where(claim_list_filter(user, status=status)).options(joinedload(Claim.village))
     return paginate(query, CLAIM_LIST_KEYS, after, size=size, session=db.session)
 
 

@@ -19,6 +19,7 @@ from claims.intake.models import Claim, Photo
 from claims.intake.permissions import visible_claim_or_404
 from claims.intake.rescue import forget_stash, take_rescued_form
 from claims.regions.services import PlacePicker, all_species
+from claims.reports.permissions import can_export_claims
 from claims.survey.services import survey_summary
 from claims.workflow.codes import CodeRejected
 from claims.workflow.history import claim_history
@@ -257,11 +258,11 @@ def send_link_code():  # type: ignore[no-untyped-def]
 @bp.route("/")
 @login_required
 def index():  # type: ignore[no-untyped-def]
-    status = request.args.get("status")
-    chosen = ClaimStatus(status) if status in ClaimStatus._value2member_map_ else None
+    chosen = services.status_filter(request.args.get("status"))
     page = services.claims_for(g.user, status=chosen, after=request.args.get("after"))
     flags = evidence.evidence_summaries(c.id for c in page) if permissions.can_see_evidence_flags(g.user) else {}
-    return render_template("intake/list.html", page=page, evidence=flags, status=chosen, statuses=list(ClaimStatus))
+    can_export = can_export_claims(g.user)
+    return render_template("intake/list.html", page=page, evidence=flags, status=chosen, statuses=list(ClaimStatus), can_export=can_export)
 
 
 @bp.route("/<int:claim_id>/photos/<int:photo_id>/<any(display, thumb, original):variant>")

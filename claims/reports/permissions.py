@@ -30,3 +30,9 @@ def report_scope(user: User) -> ReportScope | None:
     if not can_see_stage_times(user):
         return None
     return ReportScope(claims=scope_filter(user), townships=user.region.level == RegionLevel.COUNTY)
+
+
+def can_export_claims(user: User | None) -> bool:
+    """The claim list as a spreadsheet (claims/reports/exports.py) is for the staff who work or oversee claims,
+    within the same scope as the list; a villager's list is a handful of their own claims, shown on the page."""
+    return user is not None and user.active and user.role.is_staff

@@ -228,6 +228,9 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("regions.village_location", "missing village", lambda w: "/admin/regions/999999999999/location", NOBODY, "POST", lambda w: {"lat": "29.3"}),
     # filing
     Case("intake.index", "-", lambda w: "/claims/", signed_in(200)),
+    # the claim list's exports: staff, each within their own scope (tests/reports/test_exports.py); an audited POST
+    Case("exports.export_list", "xlsx, every status", lambda w: "/claims/export.xlsx", expect(200, *STAFF), "POST", lambda w: {}),
+    Case("exports.export_list", "csv, submitted", lambda w: "/claims/export.csv", expect(200, *STAFF), "POST", lambda w: {"status": "submitted"}),
     Case("intake.link_claim", "-", lambda w: "/claims/link", expect(200, *VILLAGERS)),
     Case("intake.link_claim", "-", lambda w: "/claims/link", expect(422, *VILLAGERS), "POST", lambda w: {"code": "", "id_number": "4309"}),
     Case("intake.claim_code", "claim a (linked)", _claim("a", "/claim-code"), expect(302, "clerk"), "POST", lambda w: {}),
