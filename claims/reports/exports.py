@@ -60,14 +60,13 @@ COLUMNS = (
     _l("Incident date"),
     _l("Submitted at"),
     _l("Due date"),
-    _l("Amount claimed (yuan)"),
     _l("Amount valued (yuan)"),
     _l("Amount approved (yuan)"),
     _l("Amount paid (yuan)"),
     _l("Claimant (masked)"),
 )
-AMOUNT_COLUMNS = range(9, 13)  # the positions of the four amounts in COLUMNS
-WIDTHS = (22, 12, 12, 14, 14, 10, 12, 17, 12, 14, 14, 14, 14, 12)
+AMOUNT_COLUMNS = range(9, 12)  # the positions of the three amounts in COLUMNS
+WIDTHS = (22, 12, 12, 14, 14, 10, 12, 17, 12, 14, 14, 14, 12)
 
 
 class ExportFormat(enum.StrEnum):
@@ -96,7 +95,6 @@ class ExportRow:
     incident_on: date | None  # local
     submitted_at: datetime | None  # local, without a zone (spreadsheets have none)
     due_on: date | None
-    claimed: Decimal | None
     valued: Decimal | None
     approved: Decimal | None
     paid: Decimal | None
@@ -113,7 +111,6 @@ class ExportRow:
             self.incident_on,
             self.submitted_at,
             self.due_on,
-            self.claimed,
             self.valued,
             self.approved,
             self.paid,
@@ -148,7 +145,6 @@ def _export_query(user: User, status: ClaimStatus | None) -> Select[Any]:
             Claim.incident_at,
             Claim.submitted_at,
             Claim.due_at,
-            Claim.estimated_amount,
             ClaimValuation.total,
             Decision.total,
             paid.label("paid"),
@@ -185,7 +181,7 @@ def export_rows(user: User, status: ClaimStatus | None, *, limit: int) -> Iterat
 
 
 def _row(row: Sequence[Any]) -> ExportRow:
-    (_id, number, status, county, township, village, species, species_text, incident, submitted, due, claimed, valued, approved, paid, name) = row
+    (_id, number, status, county, township, village, species, species_text, incident, submitted, due, valued, approved, paid, name) = row
     incident_local, submitted_local = to_local(incident), to_local(submitted)
     return ExportRow(
         number=number or _("Draft"),
@@ -197,7 +193,6 @@ def _row(row: Sequence[Any]) -> ExportRow:
         incident_on=incident_local.date() if incident_local else None,
         submitted_at=submitted_local.replace(tzinfo=None, second=0, microsecond=0) if submitted_local else None,
         due_on=due,
-        claimed=claimed,
         valued=valued,
         approved=approved,
         paid=paid,

@@ -6,7 +6,7 @@ The fixture, built through the real services (figures from the demo schedules, s
   + chickens 3 x 60 x 60% (108.00);
 - C1, C2: 茶陵县 (uninsured), valued and approved at 2,228.00 each = rice 2.5 mu x 1,060 x 100% x 80% (2,120.00)
   + chickens 108.00; a payment batch holds both, and the bank's result file pays C1 only (2,228.00).
-No claim states an estimate, so "amount claimed" is empty.
+The filing form asks for no estimate, so the exports have no "amount claimed" column.
 """
 
 from __future__ import annotations
@@ -50,13 +50,12 @@ HEADERS = [
     "发生日期",
     "提交时间",
     "办理期限",
-    "申报金额（元）",
     "核定金额（元）",
     "批准金额（元）",
     "支付金额（元）",
     "申请人（已脱敏）",
 ]
-NUMBER, STATUS, INCIDENT, CLAIMED, VALUED, APPROVED, PAID, CLAIMANT = 0, 1, 6, 9, 10, 11, 12, 13
+NUMBER, STATUS, INCIDENT, VALUED, APPROVED, PAID, CLAIMANT = 0, 1, 6, 9, 10, 11, 12
 D = Decimal
 
 
@@ -170,7 +169,7 @@ def test_totals_equal_the_hand_computed_figures(app: Flask, world: Fixture) -> N
         assert sum((amount(row[APPROVED]) for row in rows), D(0)) == approved
         assert sum((amount(row[PAID]) for row in rows), D(0)) == paid
         assert total[NUMBER] == f"合计：{count} 件"
-        assert (amount(total[VALUED]), amount(total[APPROVED]), amount(total[PAID]), amount(total[CLAIMED])) == (valued, approved, paid, D(0))
+        assert (amount(total[VALUED]), amount(total[APPROVED]), amount(total[PAID])) == (valued, approved, paid)
         lines = csv_rows(export(client, "csv").get_data())
         assert sum((amount(line[VALUED]) for line in lines), D(0)) == valued
         assert sum((amount(line[PAID]) for line in lines), D(0)) == paid
