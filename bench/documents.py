@@ -174,18 +174,15 @@ def decision(i: int) -> Any:
     )
 
 
-class SigningTimer:
-    """Times the signature of each document (claims.documents.signing.sign_pdf) inside the service's own time."""
+class Stopwatch:
+    """Wraps a module's function and keeps the time of each call (the signing; in a worker process the rendering too)."""
 
-    def __init__(self) -> None:
-        from claims.documents import signing
-
-        self.signing = signing
-        self.original = signing.sign_pdf
+    def __init__(self, module: Any, name: str) -> None:
+        self.original = getattr(module, name)
         self.seconds: list[float] = []
-        signing.sign_pdf = self  # type: ignore[assignment]
+        setattr(module, name, self)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> bytes:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         start = time.perf_counter()
         try:
             return self.original(*args, **kwargs)
@@ -236,8 +233,10 @@ def bare(html: str) -> float:
 
 
 def single(app: Flask, count: int) -> dict[str, Any]:
+    from claims.documents import signing
+
     recorder = HtmlRecorder()
-    signer = SigningTimer()
+    signer = Stopwatch(signing, "sign_pdf")
     service_s: list[float] = []
     signing_s: list[float] = []
     bare_s: list[float] = []
@@ -308,22 +307,6 @@ def two_processes(settings: dict[str, Any], count: int) -> float:
 
 
 # --- a batch through the job queue ---------------------------------------------------------------
-
-
-class Stopwatch:
-    """Wraps a module's function and keeps the time of each call (in a worker process: render, sign)."""
-
-    def __init__(self, module: Any, name: str) -> None:
-        self.original = getattr(module, name)
-        self.seconds: list[float] = []
-        setattr(module, name, self)
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
-        try:
-            return self.original(*args, **kwargs)
-        finally:
-            self.seconds.append(time.perf_counter() - start)
 
 
 def job_worker(settings: dict[str, Any], stop: Any, results: Any) -> None:

@@ -134,17 +134,9 @@ def job_table() -> dict[str, JobKind]:
 # Recording a job ------------------------------------------------------------------------------------------
 def enqueue(kind: str, key: str, **args: Any) -> Job:
     """Record a job in the open transaction (dispatched once it commits); the same key twice makes one job."""
-    existing = _by_key(key)
-    if existing is not None:
-        return existing
-    job = Job(kind=kind, key=key, args=args, status=JobStatus.QUEUED, attempts=0)
-    try:
-        with db.session.begin_nested():  # a concurrent enqueue of the same key wins; we return its job
-            db.session.add(job)
-    except IntegrityError:
-        found = _by_key(key)
-        assert found is not None
-        return found
+    job = _add_once(Job(kind=kind, key=key, args=args, status=JobStatus.QUEUED, attempts=0))
+    if job is None:
+        return _existing(key)
     db.session.info.setdefault(PENDING, []).append(job.id)
     return job
 
@@ -153,18 +145,9 @@ def run_once(kind: str, key: str, **args: Any) -> tuple[Job, Any]:
     """Run a keyed job here, in the open transaction, and record it done there (a daily command run from cron
     with no worker): the job's function and its row commit together, or neither does. Returns the job and what
     its function returned; the job already there and None when the key was run (or queued) before."""
-    existing = _by_key(key)
-    if existing is not None:
-        return existing, None
-    now = utcnow()
-    job = Job(kind=kind, key=key, args=args, status=JobStatus.RUNNING, attempts=1, started_at=now)
-    try:
-        with db.session.begin_nested():
-            db.session.add(job)
-    except IntegrityError:  # another runner took the key first
-        found = _by_key(key)
-        assert found is not None
-        return found, None
+    job = _add_once(Job(kind=kind, key=key, args=args, status=JobStatus.RUNNING, attempts=1, started_at=utcnow()))
+    if job is None:
+        return _existing(key), None
     result = job_table()[kind].function(**args)
     job.status, job.finished_at = JobStatus.DONE, utcnow()
     db.session.flush()
@@ -175,15 +158,27 @@ def claim_marker(key: str, *, kind: str) -> bool:
     """Write the marker `key` (a done job row, under the jobs' unique key) in the open transaction: True if this
     transaction wrote it, False if it exists. A runner at the same time waits for the first one's transaction
     (PostgreSQL) or is refused the write (SQLite, then retried) and finds it: work done under a marker is done once."""
-    if _by_key(key) is not None:
-        return False
     now = utcnow()
+    return _add_once(Job(kind=kind, key=key, args={}, status=JobStatus.DONE, attempts=0, started_at=now, finished_at=now)) is not None
+
+
+def _add_once(job: Job) -> Job | None:
+    """Add the job row unless its key exists: the job, or None when the key was taken before or by a concurrent
+    transaction at the same time (the unique key refuses the second row; the savepoint keeps the transaction)."""
+    if _by_key(job.key) is not None:
+        return None
     try:
         with db.session.begin_nested():
-            db.session.add(Job(kind=kind, key=key, args={}, status=JobStatus.DONE, attempts=0, started_at=now, finished_at=now))
+            db.session.add(job)
     except IntegrityError:
-        return False
-    return True
+        return None
+    return job
+
+
+def _existing(key: str) -> Job:
+    found = _by_key(key)
+    assert found is not None  # _add_once found it, or lost the race to it
+    return found
 
 
 def _by_key(key: str) -> Job | None:

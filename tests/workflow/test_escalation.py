@@ -186,14 +186,19 @@ def test_the_insurer_is_chased_to_assess_and_to_pay(app: Flask) -> None:
         assert db.session.get(Claim, claim.id).status == ClaimStatus.APPROVED
 
 
+def _overdue_since_nov_5() -> int:
+    """A claim filed on Monday 2 November (due the 5th), the clock on the 6th; the last notice's id before the run."""
+    _on(date(2026, 11, 2))
+    file_claim("13800000001")
+    db.session.commit()
+    _on(date(2026, 11, 6))
+    return _last_id()
+
+
 def test_through_the_job_queue_the_day_runs_once(app: Flask) -> None:
     """As the worker runs it (here in-process, right after the commit that queued it): one job per day."""
     with app.app_context():
-        _on(date(2026, 11, 2))
-        file_claim("13800000001")  # due 11-05
-        db.session.commit()
-        _on(date(2026, 11, 6))
-        before = _last_id()
+        before = _overdue_since_nov_5()
         for _ in range(2):
             enqueue("deadlines", deadlines_key(date(2026, 11, 6)), day="2026-11-06")
             db.session.commit()
@@ -208,11 +213,7 @@ def test_a_day_runs_once_even_when_a_second_runner_starts_it_and_never_on_a_late
     administrator retries a failed day days later. The day's marker, written with its notices, stops the second run;
     a day's job that reaches a worker on another day sends nothing."""
     with app.app_context():
-        _on(date(2026, 11, 2))
-        file_claim("13800000001")  # due 11-05
-        db.session.commit()
-        _on(date(2026, 11, 6))
-        before = _last_id()
+        before = _overdue_since_nov_5()
         first = deadlines_job("2026-11-06")
         db.session.commit()
         again = deadlines_job("2026-11-06")  # the same day's job, run a second time by another runner
