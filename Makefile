@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum setup.cfg | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: docs run test setup system-deps system-deps-test translations messages lint bench clean
+.PHONY: vendor docs run test setup system-deps system-deps-test translations messages lint bench clean
 
 run: system-deps setup translations
 	$(FLASK) db upgrade heads
@@ -72,6 +72,12 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache .import_linter_cache
+
+# Third-party browser assets (ECharts, Leaflet and its plugins): pinned in package.json and package-lock.json and
+# copied, with their hashes, into static/vendor/, which is committed, so `make run` needs no Node. Run after
+# changing package.json (`npm install --package-lock-only <pkg>@<version>` first); tests/core/test_vendor.py checks.
+vendor:
+	$(PYTHON) scripts/vendor.py
 
 # docs/workflow.md is generated from the lifecycle table (claims/lifecycle.py); a test fails when it is stale.
 docs: setup
