@@ -212,6 +212,14 @@ _TABLE = (
         notice=Notice(_l("Claim %(number)s was not accepted. The reasons are on the claim page."), claimant, sms_claimant=True),
         documents=(Document(DocumentKind.NOT_ACCEPTED, builders.refusal_data),),
     ),
+    Transition(
+        "lapse", _l("Do not accept: not corrected in time"), {S.RETURNED}, S.NOT_ACCEPTED, INTAKE,
+        who=intake.may_lapse, guards=(intake.not_kin,), effect=intake.on_lapse,
+        notice=Notice(
+            _l("Claim %(number)s was not accepted: it was not corrected by the deadline. The notice is on the claim page."), claimant, sms_claimant=True
+        ),
+        documents=(Document(DocumentKind.NOT_ACCEPTED, builders.refusal_data),),
+    ),
     # Field survey and the claimant's confirmation (claims.survey) ----------------------------------
     Transition(
         "assign_survey", _l("Assign surveyors"), {S.ACCEPTED, S.DISPUTED}, S.SURVEY_ASSIGNED, OFFICER,

@@ -26,12 +26,23 @@ def refuse_intake(claim: Claim, reasons: list[str], explanation: str, *, actor: 
     apply_transition(claim, "not_accept", actor=actor, reason=explanation, data=data, expected_version=expected_version)
 
 
+def lapse_claim(claim: Claim, explanation: str, *, actor: User, expected_version: int | None = None) -> None:
+    """Not accepted because the claimant did not correct the application by its deadline (the reason and the
+    explanation are written by the step: claims.intake.steps.on_lapse); `explanation` adds the clerk's words."""
+    data = {"explanation": explanation, "changes": {"reasons": ["not_corrected"]}}
+    apply_transition(claim, "lapse", actor=actor, reason=explanation or None, data=data, expected_version=expected_version)
+
+
 def accept_message() -> str:
     return _("The claim was accepted. The county's forestry officers are notified.")
 
 
 def return_message() -> str:
     return _("The claim was returned to the claimant for correction.")
+
+
+def lapse_message() -> str:
+    return _("The claim was not accepted because it was not corrected in time. The claimant is notified.")
 
 
 def refuse_message() -> str:

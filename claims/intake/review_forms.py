@@ -31,5 +31,12 @@ class RefuseForm(FlaskForm):
         self.reasons.choices = [(r.value, r.title) for r in RefusalReason]
 
 
+class LapseForm(FlaskForm):
+    """Not accepted for want of correction: the reason is fixed, the clerk may add what they did (called, visited)."""
+
+    version = HiddenField()
+    explanation = TextAreaField(_l("Explanation (shown to the claimant)"), validators=[Optional(), Length(max=2000)])
+
+
 class AcceptForm(FlaskForm):
     version = HiddenField()

@@ -8,14 +8,14 @@ from claims.accounts.models import Role
 from claims.accounts.session import roles_required
 from claims.intake import review
 from claims.intake.permissions import visible_claim_or_404
-from claims.intake.review_forms import AcceptForm, RefuseForm, ReturnForm
+from claims.intake.review_forms import AcceptForm, LapseForm, RefuseForm, ReturnForm
 from claims.intake.views import render_detail
 from claims.workflow.actions import form_version, run_action
 
 bp = Blueprint("review", __name__, url_prefix="/claims")
 
 
-def _version(form: AcceptForm | ReturnForm | RefuseForm) -> int | None:
+def _version(form: AcceptForm | ReturnForm | RefuseForm | LapseForm) -> int | None:
     return form_version(form.version.data)
 
 
@@ -54,4 +54,18 @@ def not_accept(claim_id: int):  # type: ignore[no-untyped-def]
         claim,
         lambda: review.refuse_intake(claim, form.reasons.data, form.explanation.data, actor=g.user, expected_version=_version(form)),
         review.refuse_message(),
+    )
+
+
+@bp.route("/<int:claim_id>/lapse", methods=["POST"])
+@roles_required(Role.CLERK, Role.OFFICER)
+def lapse(claim_id: int):  # type: ignore[no-untyped-def]
+    claim = visible_claim_or_404(claim_id, g.user)
+    form = LapseForm()
+    if not form.validate_on_submit():
+        return render_detail(claim, {"lapse": form}, 422)
+    return run_action(
+        claim,
+        lambda: review.lapse_claim(claim, (form.explanation.data or "").strip(), actor=g.user, expected_version=_version(form)),
+        review.lapse_message(),
     )

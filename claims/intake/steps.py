@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from claims.accounts.models import Role, User
+from claims.core.time import local_today
 from claims.extensions import db
 from claims.intake.models import Claim
 from claims.intake.services import prepare_submission, submission_problems
@@ -57,6 +59,16 @@ def not_kin(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
     return kin_problem(claim, actor)
 
 
+def may_lapse(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
+    """A returned claim is not accepted for want of correction only after the last day the correction notice gave,
+    and by whoever may take its intake (`not_the_filer`). Checked before anything is entered: the page offers the
+    step from the day after the deadline."""
+    if claim.due_at is None or local_today() <= claim.due_at:
+        due = format_date(claim.due_at, format="long") if claim.due_at else "—"
+        return _("The claimant has until %(date)s to correct the application.", date=due)
+    return not_the_filer(claim, actor, data)
+
+
 def needs_items(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
     return None if data.get("items") else _("Tick at least one item that needs correcting.")
 
@@ -88,6 +100,20 @@ def on_return(claim: Claim, actor: User, data: dict[str, Any]) -> None:
     claim.correction_items = [str(CorrectionItem(i)) for i in data["items"]]
     claim.correction_note = data.get("note")
     claim.due_at = due_date(claim.county, LimitKind.APPLICATION)
+
+
+def on_lapse(claim: Claim, actor: User, data: dict[str, Any]) -> None:
+    """Not accepted because the correction asked for was not made in time: the reason, and in the explanation (which the
+    notice of non-acceptance prints, in Chinese whatever the clerk's language) what was asked and by when."""
+    _record_intake_by_filer(claim, actor, data)
+    with force_locale("zh_CN"):
+        items = "、".join(CorrectionItem(i).title for i in claim.correction_items)
+        due = format_date(claim.due_at, format="long") if claim.due_at else ""
+        text = _("The claimant did not correct the application by %(date)s (asked for: %(items)s).", date=due, items=items or "—")
+    added = (data.get("explanation") or "").strip()
+    claim.decision_reasons = [str(RefusalReason.NOT_CORRECTED)]
+    claim.decision_explanation = f"{text}{added}" if added else text
+    claim.due_at = None
 
 
 def on_not_accept(claim: Claim, actor: User, data: dict[str, Any]) -> None:

@@ -4,8 +4,10 @@ gets a morning digest ("N claims wait for you, M of them overdue").
 
 Who holds a claim is `HOLDERS`: the role that must take its next step, found where the role works (the township's
 clerks, the county's officers or approvers, the surveyors assigned in the current round, the adjusters of the
-insurer it is referred to). A claim waiting for the claimant (returned for correction, or surveyed and waiting for
-the claimant's confirmation) has no holder on staff and is not chased here. A valued claim, and one the insurer
+insurer it is referred to). A claim waiting for the claimant (surveyed and waiting for the claimant's confirmation)
+has no holder on staff and is not chased here; a claim returned for correction waits for the claimant until its
+deadline, and is then the township's to decide (not accepted, as the correction notice says: the step "lapse"), so
+its holders are the clerks (and the county's officers when a clerk filed it). A valued claim, and one the insurer
 has decided, waits for the township's public notice (`notice_within_working_days`): its holders are the clerks.
 
 Whom a holder answers to is `SUPERVISOR_OF`: a clerk's or an officer's supervisors are the county's approvers, an
@@ -61,6 +63,7 @@ BATCH = 1000  # overdue claims read, and their notices written, at a time
 # The role that must take each state's next step (states not named here wait for the claimant).
 HOLDERS: dict[S, Role] = {
     S.SUBMITTED: Role.CLERK,  # and the county's officers when a clerk filed it (separation of duties)
+    S.RETURNED: Role.CLERK,  # once its correction deadline has passed: not accepted (the step "lapse"); officers as above
     S.ACCEPTED: Role.OFFICER,
     S.SURVEY_ASSIGNED: Role.OFFICER,  # the surveyors assigned in the current round only
     S.CONFIRMED: Role.OFFICER,
@@ -73,7 +76,8 @@ HOLDERS: dict[S, Role] = {
     S.APPROVED: Role.APPROVER,
 }
 SUPERVISOR_OF: dict[Role, Role] = {Role.CLERK: Role.APPROVER, Role.OFFICER: Role.APPROVER, Role.INSURER: Role.APPROVER, Role.APPROVER: Role.ADMIN}
-CLAIMANT_CALLS = frozenset({S.RETURNED, S.SURVEYED})
+CLAIMANT_CALLS = frozenset({S.SURVEYED})
+INTAKE_STATES = (S.SUBMITTED, S.RETURNED)
 
 
 @dataclass
@@ -256,7 +260,7 @@ def _holders_of(rows: list[Any], people: _People) -> list[_Late]:
             holders = people.adjusters.get(insurers.get(row.id, 0), [])
         elif role == Role.CLERK:
             holders = people.of(Role.CLERK, row.township_id)
-            if row.status == S.SUBMITTED and row.filer_role == Role.CLERK:
+            if row.status in INTAKE_STATES and row.filer_role == Role.CLERK:
                 holders = holders + people.of(Role.OFFICER, row.county_id)
         else:
             holders = people.of(role, row.county_id)
@@ -347,6 +351,8 @@ def _count_waiting(today: date, people: _People, waiting: Counter[int], late: Co
     places = db.session.execute(by_place).all()
     people.read_regions(r for row in places for r in (row[1], row[2]))
     for status, county_id, township_id, n, n_late in places:
+        if status == S.RETURNED:  # the claimant's until its deadline passes
+            n = n_late
         roles = [HOLDERS[status], *(role for role, states in ALSO_ACTED_BY.items() if status in states)]  # as the to-do lists
         for role in roles:
             for user_id in people.of(role, township_id if role == Role.CLERK else county_id):
@@ -355,7 +361,7 @@ def _count_waiting(today: date, people: _People, waiting: Counter[int], late: Co
     clerk_filed = (
         select(Claim.county_id, func.count(), func.sum(is_late))
         .join(User, User.id == Claim.filed_by_id)
-        .where(Claim.status == S.SUBMITTED, User.role == Role.CLERK)
+        .where(or_(Claim.status == S.SUBMITTED, and_(Claim.status == S.RETURNED, Claim.due_at < today)), User.role == Role.CLERK)
         .group_by(Claim.county_id)
     )
     for county_id, n, n_late in db.session.execute(clerk_filed):

@@ -25,6 +25,7 @@ ACTION_TEXT = {
     "accept": _l("Accepted the application"),
     "return": _l("Returned the application for correction"),
     "not_accept": _l("Did not accept the application"),
+    "lapse": _l("Did not accept the application: not corrected by the deadline"),
     "assign_survey": _l("Assigned the surveyors"),
     "survey_eligible": _l("Recorded the field survey"),
     "survey_refused": _l("Recorded the field survey: not compensable"),

@@ -12,7 +12,7 @@ from claims.extensions import db
 from claims.insurance.models import Referral, Split
 from claims.intake.models import Claim
 from claims.intake.permissions import can_view_claim
-from claims.intake.review_forms import AcceptForm, RefuseForm, ReturnForm
+from claims.intake.review_forms import AcceptForm, LapseForm, RefuseForm, ReturnForm
 from claims.lifecycle import available_actions
 from claims.regions.settings import county_setting
 from claims.survey.forms import AssignForm, ConfirmationForm
@@ -42,6 +42,8 @@ def action_panels(claim: Claim, user: User, forms: dict[str, Any]) -> dict[str, 
         panels["return"] = forms.get("return") or ReturnForm(version=claim.version)
     if "not_accept" in actions:
         panels["not_accept"] = forms.get("not_accept") or RefuseForm(version=claim.version)
+    if "lapse" in actions:
+        panels["lapse"] = forms.get("lapse") or LapseForm(version=claim.version)
     if "assign_survey" in actions:
         form = forms.get("assign_survey") or AssignForm(version=claim.version)
         form.surveyors.choices = [(u.id, u.name) for u in eligible_surveyors(claim)]

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from claims.accounts.models import Role, User
@@ -40,9 +40,13 @@ OVERDUE_KEYS = (SortKey(Claim.due_at, date), SortKey(Claim.id, int))
 def todo_query(user: User) -> Select[tuple[Claim]]:
     """Open claims in the user's scope whose next step is the user's role."""
     waiting = Claim.status.in_(states_acted_by(user.role))
+    if user.role == Role.CLERK:  # a claim returned for correction and not corrected by its deadline: not accepted
+        lapsed = or_(Claim.status != ClaimStatus.RETURNED, Claim.due_at < local_today())
+        waiting = and_(Claim.status.in_([*states_acted_by(user.role), ClaimStatus.RETURNED]), lapsed)
     if user.role == Role.OFFICER:  # a claim a clerk filed may wait for a county officer's intake (separation of duties)
         filed_by_clerk = select(User.id).where(User.id == Claim.filed_by_id, User.role == Role.CLERK).exists()
-        waiting = waiting | ((Claim.status == ClaimStatus.SUBMITTED) & filed_by_clerk)
+        lapsed = (Claim.status == ClaimStatus.RETURNED) & (Claim.due_at < local_today())
+        waiting = waiting | (((Claim.status == ClaimStatus.SUBMITTED) | lapsed) & filed_by_clerk)
     # An insurer's to-do is a few claims (those waiting for its decision): each checked for its referral.
     scope = referred_to_insurer(user) if user.role == Role.INSURER else scope_filter(user)
     query = select(Claim).where(scope, waiting).options(selectinload(Claim.village))

@@ -24,6 +24,7 @@ class RefusalReason(enum.StrEnum):
     NO_PREVENTION = "no_prevention"
     TOO_MANY_REPORTS = "too_many_reports"
     DUPLICATE = "duplicate"
+    NOT_CORRECTED = "not_corrected"
     OTHER = "other"
 
     @property
@@ -48,6 +49,7 @@ _REFUSAL_TITLES = {
     RefusalReason.NO_PREVENTION: _l("No reasonable prevention measures were taken"),
     RefusalReason.TOO_MANY_REPORTS: _l("Too many reports by the household this year"),
     RefusalReason.DUPLICATE: _l("The same loss was already claimed"),
+    RefusalReason.NOT_CORRECTED: _l("The application was not corrected by the deadline the township set"),
     RefusalReason.OTHER: _l("Other reason (see the explanation)"),
 }
 

@@ -306,6 +306,9 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("review.not_accept", "claim b", _claim("b", "/not-accept"), expect(422, "clerk_cl", "officer_cl"), "POST", lambda w: {}),
     Case("review.not_accept", "missing claim", _missing("/not-accept"), NOBODY, "POST", lambda w: {}),
     Case("review.accept", "missing claim", _missing("/accept"), NOBODY, "POST", lambda w: {}),
+    Case("review.lapse", "claim a", _claim("a", "/lapse"), expect(422, "clerk", "officer"), "POST", lambda w: {"explanation": "说" * 2001}),
+    Case("review.lapse", "claim b", _claim("b", "/lapse"), expect(422, "clerk_cl", "officer_cl"), "POST", lambda w: {"explanation": "说" * 2001}),
+    Case("review.lapse", "missing claim", _missing("/lapse"), NOBODY, "POST", lambda w: {}),
     # survey: assigning (officers of the county), the field survey (assigned surveyors only), confirmation
     Case("survey.assign", "claim a", _claim("a", "/assign"), expect(422, "officer"), "POST", lambda w: {}),
     Case("survey.assign", "claim b", _claim("b", "/assign"), expect(422, "officer_cl"), "POST", lambda w: {}),

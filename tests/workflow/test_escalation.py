@@ -19,6 +19,7 @@ from claims.core.jobs import Job, JobStatus, enqueue
 from claims.extensions import db
 from claims.insurance.models import InsurerDecision
 from claims.insurance.operations import decide_as_insurer
+from claims.intake import review
 from claims.intake.models import Claim
 from claims.lifecycle import notice_text
 from claims.regions.admin_services import set_calendar_day, set_county_setting
@@ -245,3 +246,24 @@ def test_the_digest_counts_what_each_to_do_list_shows(app: Flask) -> None:
         for user in staff:
             assert digests.get(user.id, 0) == _todo_count(user), user.login
         assert digests[find_user("clerk_cl").id] == 1  # the valued claim is the township clerk's to do
+
+
+def test_a_returned_claim_is_the_clerks_once_its_correction_deadline_passes(app: Flask) -> None:
+    """Until its deadline a returned claim waits for the claimant: nobody on staff is chased and no digest counts it; then
+    the township decides (not accepted: the step "lapse"), so the clerk is told and counts it, as the to-do list does."""
+    with app.app_context():
+        _on(date(2026, 11, 2))  # a Monday
+        claim = file_claim("13800000001")
+        review.return_claim(claim, ["photos"], None, actor=find_user("clerk"))
+        db.session.commit()
+        due = claim.due_at
+        assert due is not None
+        _out, told = run(app, due.isoformat())
+        assert _claim_notices(told, "overdue") == set() and ("clerk", "deadline_digest") not in told
+        after = next(d for d in (date.fromordinal(due.toordinal() + n) for n in range(1, 10)) if d.weekday() < 5)
+        _out, told = run(app, after.isoformat())
+        assert _claim_notices(told, "overdue") == {"clerk"}
+        digest = db.session.execute(
+            select(Notification.params).join(User, User.id == Notification.user_id).where(User.login == "clerk", Notification.kind == "deadline_digest")
+        ).scalar_one()
+        assert digest == {"waiting": "1", "overdue": "1"} and _todo_count(find_user("clerk")) == 1
