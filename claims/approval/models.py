@@ -117,6 +117,7 @@ class Decision(db.Model):
     """What was approved, frozen: documents and payments use exactly these figures."""
 
     __tablename__ = "decisions"
+    __table_args__ = (Index("ix_decisions_approved_at", "approved_at"),)  # the fund ledger's year (migration 0016)
 
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), primary_key=True)
     total: Mapped[Decimal] = mapped_column(Money())
@@ -242,6 +243,7 @@ class Settlement(db.Model):
     """One row per paid share of a claim: the primary key makes a second payment of it impossible."""
 
     __tablename__ = "settlements"
+    __table_args__ = (Index("ix_settlements_share_settled", "share", "settled_at"),)  # the fund ledger's paid in a year (migration 0016)
 
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), primary_key=True)
     share: Mapped[Share] = mapped_column(str_enum(Share), primary_key=True)
