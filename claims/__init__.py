@@ -11,6 +11,7 @@ from claims import models  # noqa: F401  (every table in the metadata, for Alemb
 from claims.accounts import admin_views as accounts_admin_views
 from claims.accounts import views as accounts_views
 from claims.api import views as api_views
+from claims.approval import budget_views
 from claims.approval import views as approval_views
 from claims.cli import register_cli
 from claims.config import load_config
@@ -30,7 +31,7 @@ from claims.main import jobs_views
 from claims.main import views as main_views
 from claims.regions import admin_views as regions_admin_views
 from claims.regions import views as regions_views
-from claims.reports import export_views
+from claims.reports import export_views, ledger_views
 from claims.reports import views as reports_views
 from claims.survey import views as survey_views
 from claims.valuation import admin_views as valuation_admin_views
@@ -57,6 +58,8 @@ BLUEPRINTS = (
     jobs_views.bp,
     export_views.bp,
     reports_views.bp,
+    ledger_views.bp,
+    budget_views.bp,
 )
 
 

@@ -117,6 +117,7 @@ class Decision(db.Model):
     """What was approved, frozen: documents and payments use exactly these figures."""
 
     __tablename__ = "decisions"
+    __table_args__ = (Index("ix_decisions_approved_at", "approved_at"),)  # the fund ledger's year (migration 0016)
 
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), primary_key=True)
     total: Mapped[Decimal] = mapped_column(Money())
@@ -207,10 +208,42 @@ class Payment(db.Model):
     claim: Mapped[Claim] = relationship()
 
 
+class BudgetAllocation(db.Model):
+    """Money the finance bureau allocated to a county's compensation fund for a fiscal year, with its source document.
+
+    Append-only, as a finance ledger is kept: an entry is never edited or deleted. A mistaken entry is corrected by a
+    reversing entry (红字冲销: the same amount, negative, pointing at the entry it reverses, with the reason), then the
+    right figure is entered anew; a supplementary allocation (追加) is simply one more entry for the same year.
+    """
+
+    __tablename__ = "budget_allocations"
+    __table_args__ = (
+        CheckConstraint("(reverses_id IS NULL AND amount > 0) OR (reverses_id IS NOT NULL AND amount < 0)", name="sign"),
+        CheckConstraint("fiscal_year BETWEEN 2000 AND 2100", name="fiscal_year"),
+        Index("ix_budget_allocations_county_year", "county_id", "fiscal_year"),
+    )
+
+    id: Mapped[intpk]
+    county_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    fiscal_year: Mapped[int] = mapped_column(Integer, comment="the calendar year of the budget (China's fiscal year)")
+    amount: Mapped[Decimal] = mapped_column(Money(), comment="positive: allocated; negative: the reversal of an earlier entry")
+    document_title: Mapped[str] = mapped_column(String(200), comment="the finance bureau's document that allocated it")
+    document_number: Mapped[str] = mapped_column(String(60), comment="文号, e.g. 南财农〔2026〕12号")
+    document_date: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text, comment="for a reversal: why the reversed entry was wrong")
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("budget_allocations.id"), unique=True, comment="the entry this one reverses (once)")
+    entered_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    county: Mapped[Region] = relationship()
+    entered_by: Mapped[User] = relationship()
+
+
 class Settlement(db.Model):
     """One row per paid share of a claim: the primary key makes a second payment of it impossible."""
 
     __tablename__ = "settlements"
+    __table_args__ = (Index("ix_settlements_share_settled", "share", "settled_at"),)  # the fund ledger's paid in a year (migration 0016)
 
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), primary_key=True)
     share: Mapped[Share] = mapped_column(str_enum(Share), primary_key=True)

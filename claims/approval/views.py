@@ -8,8 +8,8 @@ from sqlalchemy.orm import selectinload
 
 from claims.accounts.models import Role
 from claims.accounts.session import login_required, roles_required
+from claims.approval import budget, operations, payments, services
 from claims.approval import documents as award_documents
-from claims.approval import operations, payments, services
 from claims.approval.forms import (
     ApproveForm,
     BatchApproveForm,
@@ -171,6 +171,16 @@ def _approve_all(chosen: list[Claim]):  # type: ignore[no-untyped-def]
     flash(_("%(done)d approved, %(first)d waiting for a second approver.", done=done, first=first), "success")
     for problem in problems:
         flash(problem, "warning")
+    after = budget.fund_position(g.user.region_id, local_today().year)
+    if done and after.recorded and after.remaining < 0:
+        flash(
+            _(
+                "The county's %(year)d budget is now overdrawn by %(over)s yuan. Tell the finance bureau.",
+                year=local_today().year,
+                over=f"{-after.remaining:,.2f}",
+            ),
+            "warning",
+        )
     return redirect(url_for("approval.approvals"))
 
 
@@ -182,6 +192,7 @@ def approve(claim_id: int):  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         return render_detail(claim, {"approve": form}, 422)
     result: list[bool] = []
+    check = budget.budget_check(claim)  # before the approval commits its share
     response = run_action(
         claim,
         lambda: result.append(operations.approve(claim, actor=g.user, reason=form.reason.data or None, expected_version=_version(form.version.data))),
@@ -189,7 +200,20 @@ def approve(claim_id: int):  # type: ignore[no-untyped-def]
     )
     if result and not result[0]:
         flash(_("A second approver must approve too, since the amount is above the county's limit."), "info")
+    elif result and check.overdraws:
+        flash(overdraw_message(check), "warning")
     return response
+
+
+def overdraw_message(check: budget.BudgetCheck) -> str:
+    return _(
+        "This approval commits %(share)s yuan of government money, more than the %(remaining)s yuan left of the county's "
+        "%(year)d budget: the fund is overdrawn by %(over)s yuan. Tell the finance bureau.",
+        share=f"{check.share:,.2f}",
+        remaining=f"{check.position.remaining:,.2f}",
+        year=check.year,
+        over=f"{check.shortfall:,.2f}",
+    )
 
 
 @bp.route("/claims/<int:claim_id>/refuse", methods=["POST"])

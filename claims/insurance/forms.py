@@ -77,6 +77,9 @@ class PolicyForm(FlaskForm):
     deductible_percent = DecimalField(_l("or deductible percent"), places=2, validators=[Optional(), NumberRange(0, 100)])
     report_days = IntegerField(_l("Working days to assess"), default=10, validators=[NumberRange(1, 365)])
     payment_days = IntegerField(_l("Days to pay after accepting"), default=30, validators=[NumberRange(1, 365)])
+    premium = DecimalField(
+        _l("Premium (yuan)"), places=2, validators=[Optional(), NumberRange(0.01, 100_000_000, _l("Enter a premium above 0 and at most 100,000,000 yuan."))]
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -90,6 +93,17 @@ class PolicyForm(FlaskForm):
     def validate_term_end(self, field: DateField) -> None:
         if field.data and self.term_start.data and field.data < self.term_start.data:
             raise FormError(str(_l("The term cannot end before it starts.")))
+
+
+class PremiumForm(FlaskForm):
+    """The premium of a policy entered before (the loss ratio's denominator)."""
+
+    policy_id = HiddenField()
+    premium = DecimalField(
+        _l("Premium (yuan)"),
+        places=2,
+        validators=[DataRequired(_l("Enter the premium.")), NumberRange(0.01, 100_000_000, _l("Enter a premium above 0 and at most 100,000,000 yuan."))],
+    )
 
 
 def limit_fields() -> list[tuple[str, object]]:

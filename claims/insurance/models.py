@@ -98,6 +98,7 @@ class InsurancePolicy(db.Model):
     report_days: Mapped[int] = mapped_column(Integer, default=10, comment="working days for the insurer to assess")
     payment_days: Mapped[int] = mapped_column(Integer, default=30, comment="days for the insurer to pay after accepting")
     note: Mapped[str] = mapped_column(Text, default="")
+    premium: Mapped[Decimal | None] = mapped_column(Money(), comment="what the policyholder paid for the term; the loss ratio's denominator")
 
     insurer: Mapped[Insurer] = relationship()
     policyholder: Mapped[Region] = relationship()

@@ -190,11 +190,21 @@ def create_policy(form: Any, *, actor: User) -> InsurancePolicy:
         deductible_percent=form.deductible_percent.data,
         report_days=form.report_days.data,
         payment_days=form.payment_days.data,
+        premium=form.premium.data,
     )
     db.session.add(policy)
     db.session.flush()
-    record_event(entity="policy", entity_id=policy.id, action="policy_created", actor=actor, changes={"number": policy.number, "limits": limits})
+    changes = {"number": policy.number, "limits": limits, "premium": str(policy.premium) if policy.premium is not None else None}
+    record_event(entity="policy", entity_id=policy.id, action="policy_created", actor=actor, changes=changes)
     return policy
+
+
+def set_premium(policy: InsurancePolicy, premium: Decimal, *, actor: User) -> None:
+    """Enter or correct the premium of a policy (it is often invoiced after the policy is entered), audited with the old figure."""
+    before = policy.premium
+    policy.premium = premium
+    changes = {"number": policy.number, "premium": [str(before) if before is not None else None, str(premium)]}
+    record_event(entity="policy", entity_id=policy.id, action="policy_premium_set", actor=actor, changes=changes)
 
 
 # The insurer's queue: waiting referrals first, the most urgent first (claims/core/pagination.py).

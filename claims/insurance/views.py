@@ -15,7 +15,7 @@ from claims.approval.payments import record_insurer_payment
 from claims.core.inputs import bounded_int
 from claims.extensions import db
 from claims.insurance import operations, services
-from claims.insurance.forms import InsurerDecisionForm, InsurerForm, InsurerPaymentForm, MemberForm, PolicyForm
+from claims.insurance.forms import InsurerDecisionForm, InsurerForm, InsurerPaymentForm, MemberForm, PolicyForm, PremiumForm
 from claims.insurance.models import InsurancePolicy, Insurer, InsurerDecision, InsurerMember, PolicyLimit, Referral, Split
 from claims.insurance.permissions import insurer_of
 from claims.intake.permissions import visible_claim_or_404
@@ -126,8 +126,11 @@ def _policy_form() -> PolicyForm:
 @bp.route("/admin/policies", methods=["GET", "POST"])
 @roles_required(Role.ADMIN, Role.APPROVER)
 def policies():  # type: ignore[no-untyped-def]
-    form = _policy_form()
-    if request.method == "POST" and g.user.role == Role.ADMIN and form.validate_on_submit():
+    form, premium = _policy_form(), PremiumForm()
+    if request.method == "POST" and g.user.role == Role.ADMIN and request.form.get("what") == "premium":
+        if premium.validate_on_submit():
+            return _set_premium(premium)
+    elif request.method == "POST" and g.user.role == Role.ADMIN and form.validate_on_submit():
         try:
             policy = services.create_policy(form, actor=g.user)
         except WorkflowError as exc:
@@ -139,7 +142,17 @@ def policies():  # type: ignore[no-untyped-def]
     rows = [p for p in db.session.execute(select(InsurancePolicy).order_by(InsurancePolicy.term_start.desc())).scalars() if p.policyholder_region_id in regions]
     ledgers = {p.id: services.ledger_view(p) for p in rows}
     limit_fields = [getattr(form, f"limit_{k.value}") for k in PolicyLimit]
-    return render_template("insurance/policies.html", form=form, policies=rows, ledgers=ledgers, limit_fields=limit_fields), (422 if form.errors else 200)
+    page = {"form": form, "premium_form": premium, "policies": rows, "ledgers": ledgers, "limit_fields": limit_fields}
+    return render_template("insurance/policies.html", **page), (422 if form.errors or premium.errors else 200)
+
+
+def _set_premium(form: PremiumForm):  # type: ignore[no-untyped-def]
+    policy = db.session.get(InsurancePolicy, bounded_int(form.policy_id.data, 1) or 0)
+    if policy is None or policy.policyholder_region_id not in {r.id for r in _policy_regions()}:
+        abort(404)
+    services.set_premium(policy, form.premium.data, actor=g.user)
+    flash(_("The premium of policy %(number)s was saved.", number=policy.number), "success")
+    return redirect(url_for("insurance.policies"))
 
 
 @bp.route("/admin/insurers", methods=["GET", "POST"])

@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from claims.accounts.models import Role
 from claims.accounts.permissions import can_see_jobs
+from claims.approval.budget import budget_county
 from claims.core.jobs import queue_health
 from claims.extensions import db
 from claims.intake import evidence, services
@@ -63,6 +64,7 @@ def shortcuts(user):  # type: ignore[no-untyped-def]
             ("insurance.policies", _l("Insurance policies")),
             ("schedules.index", _l("Compensation schedules")),
             ("reports.stages", _l("Stage times")),
+            ("ledger.ledger", _l("Fund ledger")),
             *common_staff,
         ],
         Role.INSURER: [("insurance.portal", _l("Referred claims"))],
@@ -79,8 +81,11 @@ def shortcuts(user):  # type: ignore[no-untyped-def]
             ("settings.county_settings", _l("County settings")),
             ("workflow.overdue", _l("Overdue")),
             ("reports.stages", _l("Stage times")),
+            ("ledger.ledger", _l("Fund ledger")),
         ],
     }
+    if budget_county(user) is not None:
+        return [*table[Role.ADMIN], ("budget.allocations", _l("Compensation fund budget"))]
     if can_see_jobs(user):
         return [*table[Role.ADMIN], ("jobs.index", _l("Background jobs"))]
     return table.get(user.role, [])

@@ -36,3 +36,10 @@ def can_export_claims(user: User | None) -> bool:
     """The claim list as a spreadsheet (claims/reports/exports.py) is for the staff who work or oversee claims,
     within the same scope as the list; a villager's list is a handful of their own claims, shown on the page."""
     return user is not None and user.active and user.role.is_staff
+
+
+def can_read_ledger(user: User) -> bool:
+    """The fund ledger and the policies' loss ratios: county approvers and administrators (their county), and the
+    province's and prefectures' administrators (each county of their region). There is no finance role: the finance
+    bureau's figures are entered by the county's administrator (claims/approval/budget.py)."""
+    return can_see_stage_times(user)

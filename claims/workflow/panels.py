@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from claims.accounts.models import Role, User
+from claims.approval.budget import budget_check
 from claims.approval.forms import ApproveForm, CorrectAccountForm, ObjectionReviewForm, RefuseAwardForm
 from claims.approval.models import Payment, PaymentStatus
 from claims.approval.services import approvals_this_round, award_total, current_entry, objections_of
@@ -73,6 +74,7 @@ def _award_panels(claim: Claim, user: User, forms: dict[str, Any], panels: dict[
         panels["approvals_needed"] = 2 if award_total(claim) > county_setting(claim.county, "second_approval_above") else 1
         if "approve" in actions:
             panels["approve"] = forms.get("approve") or ApproveForm(version=claim.version)
+            panels["budget"] = budget_check(claim)  # warns, never blocks: the law obliges compensation
         if "refuse_award" in actions:
             panels["refuse_award"] = forms.get("refuse_award") or RefuseAwardForm(version=claim.version)
     payments = db.session.query(Payment).filter_by(claim_id=claim.id).order_by(Payment.id).all()

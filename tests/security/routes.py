@@ -332,6 +332,22 @@ ROUTE_CASES: tuple[Case, ...] = (
     # reports: the county's approvers and administrators, and the province's administrators (each in their scope)
     Case("reports.stages", "-", lambda w: "/reports/stages", expect(200, "approver", "approver_cl", *ADMINS)),
     Case("reports.stages", "bad period", lambda w: "/reports/stages?date_from=2026-13-01", expect(422, "approver", "approver_cl", *ADMINS)),
+    # the fund ledger: the same readers; its spreadsheets are audited POSTs (tests/reports/test_ledger.py)
+    Case("ledger.ledger", "-", lambda w: "/reports/ledger", expect(200, "approver", "approver_cl", *ADMINS)),
+    Case("ledger.ledger", "bad year", lambda w: "/reports/ledger?year=1999", expect(422, "approver", "approver_cl", *ADMINS)),
+    Case("ledger.export", "xlsx", lambda w: "/reports/ledger.xlsx", expect(200, "approver", "approver_cl", *ADMINS), "POST", lambda w: {}),
+    Case("ledger.export", "csv, bad year", lambda w: "/reports/ledger.csv", expect(302, "approver", "approver_cl", *ADMINS), "POST", lambda w: {"year": "x"}),
+    # the county fund's budget: its own county's administrator only (tests/approval/test_budget.py)
+    Case("budget.allocations", "-", lambda w: "/budget", expect(200, "admin_cl")),
+    Case("budget.allocations", "-", lambda w: "/budget", expect(422, "admin_cl"), "POST", lambda w: {}),
+    Case(
+        "budget.allocations",
+        "reverse a missing entry",
+        lambda w: "/budget",
+        expect(422, "admin_cl"),
+        "POST",
+        lambda w: {"what": "reverse", "entry_id": str(w.missing), "reason": "x"},
+    ),
     # valuation by the county's officers; the quote API for anyone signed in
     Case("valuation.compute", "claim a", _claim("a", "/valuation"), expect(302, "officer"), "POST", lambda w: {}),
     Case("valuation.compute", "claim b", _claim("b", "/valuation"), expect(302, "officer_cl"), "POST", lambda w: {}),

@@ -1,0 +1,208 @@
+"""The fund ledger per county and fiscal year, and the insurance policies' premiums against what the insurers paid.
+
+The fund's figures are defined once, in claims/approval/budget.py (allocated, committed by approvals, paid, remaining);
+this module chooses the counties a reader may see, adds the totals and writes the spreadsheets. docs/reports.md
+("Fund ledger") says it for readers.
+
+Loss ratio of a policy: what the insurer has paid under it to date (the insurer's share settled, of the claims whose
+approved decision names the policy) divided by the premium; none when no premium was entered. The policies listed
+are those held by a county or township in the reader's region whose term overlaps the fiscal year.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import IO, Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from sqlalchemy import func, select
+
+from claims.accounts.models import User
+from claims.approval.budget import ZERO, FundPosition, fund_positions
+from claims.approval.models import Decision, Settlement, Share
+from claims.core.spreadsheet import spreadsheet_text
+from claims.core.time import local_now
+from claims.extensions import db
+from claims.insurance.models import InsurancePolicy
+from claims.regions.models import Region, RegionLevel
+from claims.reports.exports import SPOOL_BYTES, Export, ExportFormat, _cell, _csv_value
+from claims.workflow.audit import record_event
+
+LEDGER_COLUMNS = (
+    _l("County"),
+    _l("Fiscal year"),
+    _l("Allocated (yuan)"),
+    _l("Committed by approvals (yuan)"),
+    _l("Paid (yuan)"),
+    _l("Remaining: allocated − committed (yuan)"),
+    _l("Cash left: allocated − paid (yuan)"),
+    _l("Note"),
+)
+LOSS_COLUMNS = (
+    _l("Policy number"),
+    _l("Insurer"),
+    _l("Policyholder"),
+    _l("Term from"),
+    _l("Term to"),
+    _l("Premium (yuan)"),
+    _l("Paid by the insurer (yuan)"),
+    _l("Loss ratio"),
+)
+LEDGER_AMOUNTS = range(2, 7)
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    county: Region
+    year: int
+    position: FundPosition
+
+    def cells(self) -> list[Any]:
+        p = self.position
+        note = "" if p.recorded else _("No budget recorded")
+        return [spreadsheet_text(self.county.name), self.year, p.allocated, p.committed, p.paid, p.remaining, p.cash_left, note]
+
+
+@dataclass(frozen=True)
+class LossRow:
+    policy: InsurancePolicy
+    paid: Decimal
+
+    @property
+    def ratio(self) -> Decimal | None:
+        """Paid / premium as a fraction (0.8 is 80 %), to four places; None without a premium."""
+        premium = self.policy.premium
+        if not premium:
+            return None
+        return (self.paid / premium).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+    def cells(self) -> list[Any]:
+        p = self.policy
+        return [
+            spreadsheet_text(p.number),
+            spreadsheet_text(p.insurer.name),
+            spreadsheet_text(p.policyholder.name),
+            p.term_start,
+            p.term_end,
+            p.premium,
+            self.paid,
+            self.ratio,
+        ]
+
+
+@dataclass(frozen=True)
+class Ledger:
+    year: int
+    rows: list[LedgerRow]
+    policies: list[LossRow]
+
+    @property
+    def total(self) -> FundPosition:
+        positions = [r.position for r in self.rows]
+        return FundPosition(
+            sum((p.allocated for p in positions), ZERO),
+            sum((p.committed for p in positions), ZERO),
+            sum((p.paid for p in positions), ZERO),
+            any(p.recorded for p in positions),
+        )
+
+
+def ledger_counties(user: User) -> list[Region]:
+    """The counties in the reader's region (their own county; each county of a prefecture or the province)."""
+    if user.region is None:
+        return []
+    query = select(Region).where(Region.level == RegionLevel.COUNTY, Region.path.startswith(user.region.path)).order_by(Region.code)
+    return list(db.session.execute(query).scalars())
+
+
+def fund_ledger(user: User, year: int) -> Ledger:
+    counties = ledger_counties(user)
+    positions = fund_positions([c.id for c in counties], year)
+    rows = [LedgerRow(c, year, positions[c.id]) for c in counties]
+    return Ledger(year, rows, loss_ratios(user, year))
+
+
+def loss_ratios(user: User, year: int) -> list[LossRow]:
+    """The policies of the reader's region in force during the year, with what their insurers paid under them to date."""
+    if user.region is None:
+        return []
+    held = select(Region.id).where(Region.path.startswith(user.region.path))
+    query = (
+        select(InsurancePolicy)
+        .where(InsurancePolicy.policyholder_region_id.in_(held), InsurancePolicy.term_start <= date(year, 12, 31), InsurancePolicy.term_end >= date(year, 1, 1))
+        .order_by(InsurancePolicy.term_start, InsurancePolicy.number)
+    )
+    policies = list(db.session.execute(query).scalars())
+    paid = insurer_paid(p.id for p in policies)
+    return [LossRow(p, paid.get(p.id, ZERO)) for p in policies]
+
+
+def insurer_paid(policy_ids: Iterable[int]) -> dict[int, Decimal]:
+    """The insurer's settled shares per policy (the policy its claim's decision names), in one grouped query."""
+    ids = list(policy_ids)
+    if not ids:
+        return {}
+    query = (
+        select(Decision.policy_id, func.sum(Settlement.amount))
+        .join(Decision, Decision.claim_id == Settlement.claim_id)
+        .where(Settlement.share == Share.INSURER, Decision.policy_id.in_(ids))
+        .group_by(Decision.policy_id)
+    )
+    return {policy_id: total or ZERO for policy_id, total in db.session.execute(query)}
+
+
+# Spreadsheets --------------------------------------------------------------------------------------------
+def _titles(columns: tuple[Any, ...]) -> list[str]:
+    return [str(title) for title in columns]
+
+
+def write_ledger_csv(ledger: Ledger, out: IO[bytes]) -> None:
+    """The fund ledger, a line a county (no total line: it is for other programs); UTF-8 with a BOM for Excel."""
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(_titles(LEDGER_COLUMNS))
+    for row in ledger.rows:
+        writer.writerow([_csv_value(value) for value in row.cells()])
+    text.flush()
+    text.detach()
+
+
+def write_ledger_xlsx(ledger: Ledger, out: IO[bytes]) -> None:
+    """Two sheets: the fund ledger with a total row, and the policies' loss ratios."""
+    book = Workbook(write_only=True)
+    bold = Font(bold=True)
+    sheet = book.create_sheet(title=_("Fund ledger"))
+    sheet.append([_cell(sheet, title, font=bold) for title in _titles(LEDGER_COLUMNS)])
+    for row in ledger.rows:
+        sheet.append([_cell(sheet, v, "#,##0.00" if i in LEDGER_AMOUNTS else None) for i, v in enumerate(row.cells())])
+    total = ledger.total
+    figures = [total.allocated, total.committed, total.paid, total.remaining, total.cash_left]
+    sheet.append([_cell(sheet, _("Total"), font=bold), _cell(sheet, ledger.year)] + [_cell(sheet, v, "#,##0.00", font=bold) for v in figures])
+    policies = book.create_sheet(title=_("Loss ratio"))
+    policies.append([_cell(policies, title, font=bold) for title in _titles(LOSS_COLUMNS)])
+    formats = {3: "yyyy-mm-dd", 4: "yyyy-mm-dd", 5: "#,##0.00", 6: "#,##0.00", 7: "0.00%"}
+    for loss in ledger.policies:
+        policies.append([_cell(policies, v, formats.get(i)) for i, v in enumerate(loss.cells())])
+    book.save(out)
+
+
+LEDGER_WRITERS = {ExportFormat.XLSX: write_ledger_xlsx, ExportFormat.CSV: write_ledger_csv}
+
+
+def export_ledger(user: User, year: int, fmt: ExportFormat) -> Export:
+    """The reader's fund ledger for the year as a spreadsheet, audited (who, which year, which format, how many counties)."""
+    ledger = fund_ledger(user, year)
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 -- closed by the response that sends it
+    LEDGER_WRITERS[fmt](ledger, out)
+    out.seek(0)
+    record_event(entity="fund_ledger", action="ledger_exported", actor=user, changes={"format": fmt.value, "year": year, "counties": len(ledger.rows)})
+    return Export(file=out, filename=f"fund-ledger-{year}-{local_now():%Y%m%d-%H%M}.{fmt.value}", fmt=fmt, rows=len(ledger.rows))
