@@ -73,6 +73,24 @@ def _local_date_postgresql(element: local_date, compiler: SQLCompiler, **kw: Any
     return f"CAST(timezone('Asia/Shanghai', {compiler.process(element.clauses, **kw)}) AS DATE)"
 
 
+class local_month(FunctionElement[Any]):
+    """The first day of the local (Asia/Shanghai) calendar month of a `UTCDateTime` column (GROUP BY a month), as
+    `local_date` computes the day."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(local_month, "sqlite")
+def _local_month_sqlite(element: local_month, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)}, '+8 hours', 'start of month')"
+
+
+@compiles(local_month, "postgresql")
+def _local_month_postgresql(element: local_month, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(date_trunc('month', timezone('Asia/Shanghai', {compiler.process(element.clauses, **kw)})) AS DATE)"
+
+
 class Money(TypeDecorator[Decimal]):
     """Yuan as `Decimal` in code, integer fen in the database (SQLite's NUMERIC passes through float)."""
 

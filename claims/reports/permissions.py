@@ -7,7 +7,7 @@ from typing import Any
 
 from claims.accounts.models import Role, User
 from claims.intake.permissions import scope_filter
-from claims.regions.models import RegionLevel
+from claims.regions.models import Region, RegionLevel
 
 REPORT_READERS = frozenset({Role.APPROVER, Role.ADMIN})
 
@@ -36,3 +36,20 @@ def can_export_claims(user: User | None) -> bool:
     """The claim list as a spreadsheet (claims/reports/exports.py) is for the staff who work or oversee claims,
     within the same scope as the list; a villager's list is a handful of their own claims, shown on the page."""
     return user is not None and user.active and user.role.is_staff
+
+
+DASHBOARD_LEVELS = frozenset({RegionLevel.PROVINCE, RegionLevel.PREFECTURE, RegionLevel.COUNTY, RegionLevel.TOWNSHIP})
+
+
+def can_see_dashboard(user: User) -> bool:
+    """The dashboards' readers are the stage times': county approvers and administrators (their county and its
+    townships), a prefecture's and the province's administrators (their region and every region below it).
+    [design] No dashboard for insurers: their figures (the referred claims) are the bordereau's, an export."""
+    return can_see_stage_times(user)
+
+
+def can_see_region(user: User, region: Region | None) -> bool:
+    """A dashboard of `region`: within the reader's own region (itself or below it), down to a township."""
+    if region is None or not can_see_dashboard(user) or region.level not in DASHBOARD_LEVELS:
+        return False
+    return region.is_within(user.region)
