@@ -110,6 +110,7 @@ NOT_LISTS = {
     "main.health": "a health check",
     "main.home": "a redirect to the start page",
     "regions.regions": "the region tree",
+    "reports.dashboard_page": "a dashboard: figures from an aggregate, not a list (timed by bench/reports.py)",
     "regions.species": "the species list",
     "schedules.index": "compensation schedules (a few per county)",
     "schedules.reference": "reference prices (per item, region and year)",

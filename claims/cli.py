@@ -1,7 +1,9 @@
-"""Command-line tasks: demo data, reference data, audit verification, upload sweeping, text messages, background jobs
-and the daily deadlines."""
+"""Command-line tasks: demo data, reference data, audit verification, upload sweeping, text messages, background jobs,
+the daily deadlines and the dashboards' aggregate."""
 
 from __future__ import annotations
+
+import time
 
 import click
 from flask import Flask, current_app
@@ -19,6 +21,7 @@ from claims.extensions import db
 from claims.intake.files import orphaned_keys
 from claims.regions.loader import load_regions, load_species
 from claims.regions.services import is_workday
+from claims.reports.figures import rebuild_all
 from claims.valuation.cli import register as register_valuation_cli
 from claims.workflow.audit import verify_chain
 from claims.workflow.escalation import deadlines_key
@@ -34,6 +37,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(sms_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(deadlines_cli)
+    app.cli.add_command(reports_cli)
     app.cli.add_command(documents_cli)
     register_valuation_cli(app, reference_cli)
 
@@ -167,6 +171,21 @@ def deadlines_run() -> None:
     job, report = jobs.run_once("deadlines", key, day=when.isoformat())
     db.session.commit()
     click.echo(report.summary() if report is not None else f"deadlines {when}: already run (job {job.id}, {job.status}); nothing sent")
+
+
+@click.group("reports", help="The reports' dashboards: their aggregate of the claims' figures.")
+def reports_cli() -> None: ...
+
+
+@reports_cli.command("rebuild")
+@with_appcontext
+def reports_rebuild() -> None:
+    """Count every claim into the dashboards' aggregate again: once after upgrading to it, after a bulk load of claims
+    and after a restore. One transaction, under the audit chain's lock: steps wait until it commits."""
+    started = time.perf_counter()
+    buckets = rebuild_all()
+    db.session.commit()
+    click.echo(f"reports: {buckets} buckets (township x month) rebuilt in {time.perf_counter() - started:.1f} s")
 
 
 @click.group("reference", help="Reference data shipped with the app.")

@@ -44,6 +44,7 @@ from claims.intake.permissions import can_view_claim
 from claims.regions.models import LimitKind
 from claims.regions.services import DEFAULT_LIMITS
 from claims.regions.settings import SPECS
+from claims.reports.figures import bucket_of, refresh_claim
 from claims.survey import steps as survey
 from claims.survey.permissions import declaration_problem
 from claims.valuation import steps as valuation
@@ -439,6 +440,7 @@ def apply_transition(
     """Check and take one step of the table in the open transaction, with everything it causes."""
     data = data or {}
     transition = check_step(claim, action, actor=actor, reason=reason, data=data, expected_version=expected_version)
+    counted_in = bucket_of(claim)  # the dashboards' bucket before the step (a resubmission may move the claim)
     try:
         if transition.effect is not None:
             transition.effect(claim, actor, data)
@@ -456,7 +458,7 @@ def apply_transition(
             changes=data.get("changes"),
         )
         enter_stage(claim.id, transition.target, event.created_at)
-        db.session.flush()
+        refresh_claim(claim, was=counted_in)  # the dashboards' figures of its bucket, counted again
     except StaleDataError as exc:
         raise ClaimChanged() from exc
     for notice in transition.notices:

@@ -198,6 +198,7 @@ def _arguments(world: PagesWorld) -> dict[str, list[str]]:
         "user_id": [str(i) for i in world.users.values()],
         "document_id": [str(i) for i in docs + world.batch_documents],
         "code": world.verify_codes[:3],
+        "region_code": ["430000", "430900", "430921", "430921128", "430224"],  # province, prefecture, the two counties, a township
     }
 
 

@@ -63,14 +63,31 @@ class local_date(FunctionElement[Any]):
     inherit_cache = True
 
 
-@compiles(local_date, "sqlite")
-def _local_date_sqlite(element: local_date, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"date({compiler.process(element.clauses, **kw)}, '+8 hours')"
+class local_month(FunctionElement[Any]):
+    """The first day of the local (Asia/Shanghai) calendar month of a `UTCDateTime` column (GROUP BY a month), as
+    `local_date` computes the day."""
+
+    type = Date()
+    inherit_cache = True
 
 
-@compiles(local_date, "postgresql")
-def _local_date_postgresql(element: local_date, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST(timezone('Asia/Shanghai', {compiler.process(element.clauses, **kw)}) AS DATE)"
+# How each database writes them: "{}" is the column. SQLite adds the eight hours; PostgreSQL converts with the zone.
+LOCAL_SQL = {
+    local_date: {"sqlite": "date({}, '+8 hours')", "postgresql": "CAST(timezone('Asia/Shanghai', {}) AS DATE)"},
+    local_month: {
+        "sqlite": "date({}, '+8 hours', 'start of month')",
+        "postgresql": "CAST(date_trunc('month', timezone('Asia/Shanghai', {})) AS DATE)",
+    },
+}
+
+
+def _compile_local(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
+    template = LOCAL_SQL[type(element)][compiler.dialect.name]
+    return template.format(compiler.process(element.clauses, **kw))
+
+
+for _element in LOCAL_SQL:
+    compiles(_element, "sqlite", "postgresql")(_compile_local)
 
 
 class Money(TypeDecorator[Decimal]):

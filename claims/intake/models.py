@@ -86,6 +86,8 @@ class Claim(db.Model):
         Index("ix_claims_township_due_status", "township_id", "due_at", "status", "county_id"),
         # Province-wide lists by deadline (only open claims have one).
         Index("ix_claims_due", "due_at", "id"),
+        # A township's claims filed in a month: the dashboards' bucket (claims/reports/figures.py, migration 0017).
+        Index("ix_claims_township_submitted", "township_id", "submitted_at"),
     )
 
     id: Mapped[intpk]

@@ -24,6 +24,7 @@ from claims.intake.permissions import scope_filter, staff_draft_filter
 from claims.intake.photos import PhotoLimits, PhotoRejected, process_photo
 from claims.regions.models import LimitKind, Region
 from claims.regions.services import add_working_days, is_covered, time_limit, working_days_between
+from claims.reports.figures import bucket_of, refresh_claim
 from claims.workflow.audit import record_event
 from claims.workflow.stages import enter_stage
 from claims.workflow.states import ClaimStatus
@@ -124,6 +125,7 @@ def start_draft(*, actor: User, submission_key: str, for_self: bool) -> Claim:
 def update_draft(claim: Claim, data: ClaimInput, *, actor: User) -> list[str]:
     """Copy the form's values onto the claim; returns the names of the fields that changed."""
     changed: list[str] = []
+    counted_in = bucket_of(claim)  # a returned claim corrected may move to another township's figures
     for name in CLAIM_FIELDS:
         value = getattr(data, name)
         if getattr(claim, name) != value:
@@ -137,6 +139,7 @@ def update_draft(claim: Claim, data: ClaimInput, *, actor: User) -> list[str]:
         changed.append("losses")
     if changed:
         record_event(entity="claim", action="claim_edited", actor=actor, claim=claim, changes=_describe_changes(claim, changed))
+        refresh_claim(claim, was=counted_in)  # the dashboards' figures (nothing for a draft: it is counted from its filing)
     if claim.number is not None and set(BANK_FIELDS) & set(changed):
         changes = {"account": mask_account(claim.bank_account), "bank_name": claim.bank_name}
         record_event(entity="claim", action="bank_account_changed", actor=actor, claim=claim, reason=data.bank_change_reason, changes=changes)

@@ -43,3 +43,11 @@ class PeriodForm(FlaskForm):
             self.date_to.errors = [*self.date_to.errors, str(_l("Choose a period of at most %(days)s days.", days=MAX_DAYS))]
             return False
         return True
+
+
+class DashboardPeriodForm(PeriodForm):
+    """The dashboards' period: the same fields and checks; empty means this year so far (counted in whole months)."""
+
+    def period(self) -> Period:
+        last = self.date_to.data or local_today()
+        return Period(self.date_from.data or last.replace(month=1, day=1), last)

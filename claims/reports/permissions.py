@@ -7,7 +7,7 @@ from typing import Any
 
 from claims.accounts.models import Role, User
 from claims.intake.permissions import scope_filter
-from claims.regions.models import RegionLevel
+from claims.regions.models import Region, RegionLevel
 
 REPORT_READERS = frozenset({Role.APPROVER, Role.ADMIN})
 
@@ -43,3 +43,20 @@ def can_read_ledger(user: User) -> bool:
     province's and prefectures' administrators (each county of their region). There is no finance role: the finance
     bureau's figures are entered by the county's administrator (claims/approval/budget.py)."""
     return can_see_stage_times(user)
+
+
+DASHBOARD_LEVELS = frozenset({RegionLevel.PROVINCE, RegionLevel.PREFECTURE, RegionLevel.COUNTY, RegionLevel.TOWNSHIP})
+
+
+def can_see_dashboard(user: User) -> bool:
+    """The dashboards' readers are the stage times': county approvers and administrators (their county and its
+    townships), a prefecture's and the province's administrators (their region and every region below it).
+    [design] No dashboard for insurers: their figures (the referred claims) are the bordereau's, an export."""
+    return can_see_stage_times(user)
+
+
+def can_see_region(user: User, region: Region | None) -> bool:
+    """A dashboard of `region`: within the reader's own region (itself or below it), down to a township."""
+    if region is None or not can_see_dashboard(user) or region.level not in DASHBOARD_LEVELS:
+        return False
+    return region.is_within(user.region)

@@ -19,7 +19,7 @@ from werkzeug.test import TestResponse
 from claims.accounts.services import find_user
 from claims.extensions import db
 from claims.intake.models import Claim
-from tests.security.world import CHALING_VILLAGE, EDITS, FULL_ID, NAN_COUNTY, NAN_VILLAGE, ROLES, SEES, STAFF, World
+from tests.security.world import CHALING_TOWNSHIP, CHALING_VILLAGE, EDITS, FULL_ID, NAN_COUNTY, NAN_VILLAGE, ROLES, SEES, STAFF, World
 
 
 def is_login_redirect(response: TestResponse) -> bool:
@@ -348,6 +348,13 @@ ROUTE_CASES: tuple[Case, ...] = (
         "POST",
         lambda w: {"what": "reverse", "entry_id": str(w.missing), "reason": "x"},
     ),
+    Case("reports.dashboard_page", "own region", lambda w: "/reports/dashboard", expect(200, "approver", "approver_cl", *ADMINS)),
+    Case("reports.dashboard_page", "bad period", lambda w: "/reports/dashboard?date_from=2026-13-01", expect(422, "approver", "approver_cl", *ADMINS)),
+    Case("reports.dashboard_page", "Nan county", lambda w: f"/reports/dashboard/{NAN_COUNTY}", expect(200, "approver", "admin")),
+    Case("reports.dashboard_page", "Chaling township", lambda w: f"/reports/dashboard/{CHALING_TOWNSHIP}", expect(200, "approver_cl", *ADMINS)),
+    Case("reports.dashboard_page", "the province", lambda w: "/reports/dashboard/430000", expect(200, "admin")),
+    Case("reports.dashboard_page", "a village", lambda w: f"/reports/dashboard/{NAN_VILLAGE}", NOBODY),
+    Case("reports.dashboard_page", "missing region", lambda w: "/reports/dashboard/999999", NOBODY),
     # valuation by the county's officers; the quote API for anyone signed in
     Case("valuation.compute", "claim a", _claim("a", "/valuation"), expect(302, "officer"), "POST", lambda w: {}),
     Case("valuation.compute", "claim b", _claim("b", "/valuation"), expect(302, "officer_cl"), "POST", lambda w: {}),

@@ -1,0 +1,205 @@
+"""Keeping the dashboards' aggregate (claims/reports/models.py): a bucket's figures rebuilt from its claims.
+
+A *bucket* is a township and the local month in which its claims were filed (`Claim.submitted_at`; drafts, never
+filed, are in none). Whenever something a dashboard counts changes on a claim, the buckets it is in now and was in
+before are rebuilt whole, in the same transaction, by one set-based statement per table (DELETE the bucket's rows,
+INSERT ... SELECT ... GROUP BY its claims): the aggregate then equals a count from scratch, whatever the change.
+Who calls it, explicitly, after the change:
+- `claims.lifecycle.apply_transition`, for every step (status, refusal reasons, valuation frozen, decision);
+- `claims.approval.payments.settle`, for a share paid without a step (the other share still due);
+- `claims.intake.services.update_draft`, for a returned claim corrected (its township, animal or losses).
+
+Concurrency: every writer of the app holds the audit chain's lock first (claims.workflow.audit.lock_chain), so the
+rebuilds are serialised already; a rebuild also locks its bucket's row (`report_buckets`, made if missing with an
+insert that ignores a conflict on its key), so that a rebuild from a script without the chain's lock waits too.
+`rebuild_all` (the `flask reports rebuild` command, after a bulk load or a restore) takes the chain's lock and
+counts every claim in one statement per table.
+
+What a claim counts for (docs/reports.md says it for readers): one claim in its current status, species and first
+loss line's category; its estimate (claimed), the total of its latest submitted valuation (verified), its decision
+(approved, with the insurer's and the government's shares) and its settled payments (paid, by share).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, literal, select, true, type_coerce
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from claims.approval.models import Decision, Settlement, Share
+from claims.core.db import local_month
+from claims.core.time import LOCAL_TZ, local_to_utc, to_local, utcnow
+from claims.extensions import db
+from claims.intake.models import Claim, LossLine
+from claims.reports.models import ClaimFigure, RefusalFigure, ReportBucket
+from claims.valuation.models import ClaimValuation
+from claims.workflow.audit import lock_chain
+from claims.workflow.states import ClaimStatus
+
+Bucket = tuple[int, date]  # (township id, first day of the local month of filing)
+
+REFUSED = (ClaimStatus.NOT_ACCEPTED, ClaimStatus.NOT_COMPENSATED)
+FIGURE_COLUMNS = (
+    "township_id", "month", "county_id", "species_id", "category", "status", "claims", "claimed", "verified",
+    "approved", "approved_insurer", "approved_government", "paid", "paid_insurer", "paid_government",
+)  # fmt: skip
+REFUSAL_COLUMNS = ("township_id", "month", "county_id", "status", "reason", "claims")
+
+
+def month_of(moment: datetime) -> date:
+    return to_local(moment).date().replace(day=1)  # type: ignore[union-attr]
+
+
+def next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def bucket_of(claim: Claim) -> Bucket | None:
+    """The bucket the claim is counted in, or None (a draft, or no township yet)."""
+    if claim.submitted_at is None or claim.township_id is None:
+        return None
+    return (claim.township_id, month_of(claim.submitted_at))
+
+
+# The figures, as one statement over any set of claims ---------------------------------------------------------
+def _paid(share: Share) -> Any:
+    paid = select(func.sum(Settlement.amount)).where(Settlement.claim_id == Claim.id, Settlement.share == share)
+    return func.coalesce(paid.correlate(Claim).scalar_subquery(), 0)
+
+
+def _per_claim(where: ColumnElement[bool]) -> Any:
+    """One row per filed claim in `where`, with the values it adds to its group (amounts in fen, as stored)."""
+    verified = (
+        select(ClaimValuation.total)
+        .where(ClaimValuation.claim_id == Claim.id, ClaimValuation.frozen_at.is_not(None))
+        .order_by(ClaimValuation.version.desc())
+        .limit(1)
+        .correlate(Claim)
+        .scalar_subquery()
+    )
+    category = select(LossLine.category).where(LossLine.claim_id == Claim.id).order_by(LossLine.position, LossLine.id).limit(1).correlate(Claim)
+    return (
+        select(
+            Claim.township_id,
+            local_month(Claim.submitted_at).label("month"),
+            Claim.county_id,
+            Claim.species_id,
+            category.scalar_subquery().label("category"),
+            Claim.status,
+            func.coalesce(Claim.estimated_amount, 0).label("claimed"),
+            func.coalesce(verified, 0).label("verified"),
+            func.coalesce(Decision.total, 0).label("approved"),
+            func.coalesce(Decision.insurer_share, 0).label("approved_insurer"),
+            func.coalesce(Decision.government_share, 0).label("approved_government"),
+            _paid(Share.INSURER).label("paid_insurer"),
+            _paid(Share.GOVERNMENT).label("paid_government"),
+        )
+        .select_from(Claim)
+        .outerjoin(Decision, Decision.claim_id == Claim.id)
+        .where(where, Claim.submitted_at.is_not(None), Claim.township_id.is_not(None))
+        .subquery("per_claim")
+    )
+
+
+def figures_query(where: ColumnElement[bool]) -> Select[Any]:
+    """The aggregate's rows for the claims in `where`, in FIGURE_COLUMNS' order."""
+    c = _per_claim(where).c
+    keys = (c.township_id, c.month, c.county_id, c.species_id, c.category, c.status)
+    return select(
+        *keys,
+        func.count(),
+        func.sum(c.claimed),
+        func.sum(c.verified),
+        func.sum(c.approved),
+        func.sum(c.approved_insurer),
+        func.sum(c.approved_government),
+        func.sum(type_coerce(c.paid_insurer + c.paid_government, ClaimFigure.paid.type)),
+        func.sum(c.paid_insurer),
+        func.sum(c.paid_government),
+    ).group_by(*keys)
+
+
+def refusals_query(where: ColumnElement[bool]) -> Select[Any]:
+    """Refused claims in `where` per bucket, status and reason (a claim once per reason it gave)."""
+    unnest = func.json_array_elements_text if db.session.get_bind().dialect.name == "postgresql" else func.json_each
+    reason = unnest(Claim.decision_reasons).table_valued("value").alias("reason")
+    keys = (Claim.township_id, local_month(Claim.submitted_at), Claim.county_id, Claim.status, reason.c.value)
+    return (
+        select(*keys, func.count())
+        .select_from(Claim)
+        .join(reason, true())
+        .where(where, Claim.status.in_(REFUSED), Claim.submitted_at.is_not(None), Claim.township_id.is_not(None))
+        .group_by(*keys)
+    )
+
+
+def _bucket_claims(township_id: int, month: date) -> ColumnElement[bool]:
+    """The claims of a bucket, read through the index (township_id, submitted_at)."""
+    start = local_to_utc(datetime.combine(month, time.min, LOCAL_TZ))
+    end = local_to_utc(datetime.combine(next_month(month), time.min, LOCAL_TZ))
+    return and_(Claim.township_id == township_id, Claim.submitted_at >= start, Claim.submitted_at < end)
+
+
+# Keeping it ----------------------------------------------------------------------------------------------------
+def refresh_claim(claim: Claim, *, was: Bucket | None = None) -> None:
+    """Rebuild the bucket the claim is in now and the one it was in before the change (`was`), if another."""
+    db.session.flush()
+    for bucket in sorted({b for b in (bucket_of(claim), was) if b is not None}):
+        rebuild_bucket(*bucket)
+
+
+def rebuild_bucket(township_id: int, month: date) -> None:
+    """Count one bucket's claims again, in the open transaction (the caller commits), its row locked meanwhile."""
+    _locked_bucket(township_id, month)
+    where = _bucket_claims(township_id, month)
+    db.session.execute(delete(ClaimFigure).where(ClaimFigure.township_id == township_id, ClaimFigure.month == month))
+    db.session.execute(delete(RefusalFigure).where(RefusalFigure.township_id == township_id, RefusalFigure.month == month))
+    db.session.execute(insert(ClaimFigure).from_select(FIGURE_COLUMNS, figures_query(where)))
+    db.session.execute(insert(RefusalFigure).from_select(REFUSAL_COLUMNS, refusals_query(where)))
+
+
+def _locked_bucket(township_id: int, month: date) -> None:
+    dialect = db.session.get_bind().dialect.name
+    make = (pg_insert if dialect == "postgresql" else sqlite_insert)(ReportBucket)
+    values = {"township_id": township_id, "month": month, "rebuilt_at": utcnow()}
+    db.session.execute(make.values(**values).on_conflict_do_nothing(index_elements=["township_id", "month"]))
+    key = (ReportBucket.township_id == township_id) & (ReportBucket.month == month)
+    db.session.execute(select(ReportBucket.township_id).where(key).with_for_update())
+    db.session.execute(ReportBucket.__table__.update().where(key).values(rebuilt_at=values["rebuilt_at"]))
+
+
+def rebuild_all() -> int:
+    """Count every claim again (after a bulk load or a restore): the aggregate from scratch, in one statement per
+    table, under the audit chain's lock (no step runs meanwhile). Returns the number of buckets."""
+    lock_chain()
+    db.session.flush()
+    everything = literal(True)
+    for model in (ClaimFigure, RefusalFigure, ReportBucket):
+        db.session.execute(delete(model))
+    db.session.execute(insert(ClaimFigure).from_select(FIGURE_COLUMNS, figures_query(everything)))
+    db.session.execute(insert(RefusalFigure).from_select(REFUSAL_COLUMNS, refusals_query(everything)))
+    buckets = select(ClaimFigure.township_id, ClaimFigure.month, literal(utcnow(), ReportBucket.rebuilt_at.type)).distinct()
+    db.session.execute(insert(ReportBucket).from_select(["township_id", "month", "rebuilt_at"], buckets))
+    return db.session.execute(select(func.count()).select_from(ReportBucket)).scalar_one()
+
+
+# Checking it ---------------------------------------------------------------------------------------------------
+def stored_rows() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The aggregate as stored, sorted (for the checks that it equals a count from scratch)."""
+    figures = select(*(getattr(ClaimFigure, name) for name in FIGURE_COLUMNS))
+    refusals = select(*(getattr(RefusalFigure, name) for name in REFUSAL_COLUMNS))
+    return _sorted(db.session.execute(figures)), _sorted(db.session.execute(refusals))
+
+
+def counted_rows() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """What a count from scratch gives now, in the same shape as `stored_rows` (amounts in fen)."""
+    everything = literal(True)
+    return _sorted(db.session.execute(figures_query(everything))), _sorted(db.session.execute(refusals_query(everything)))
+
+
+def _sorted(rows: Iterable[Any]) -> list[tuple[Any, ...]]:
+    return sorted(tuple(str(v) if v is not None else "" for v in row) for row in rows)
