@@ -86,6 +86,9 @@ class Claim(db.Model):
         Index("ix_claims_township_due_status", "township_id", "due_at", "status", "county_id"),
         # Province-wide lists by deadline (only open claims have one).
         Index("ix_claims_due", "due_at", "id"),
+        # The incident map's period (claims/reports/map.py): a county's (or a province's counties') claims by incident
+        # time, newest first, without reading their other years. Its migration is to be added with the next number.
+        Index("ix_claims_county_incident", "county_id", "incident_at"),
     )
 
     id: Mapped[intpk]
