@@ -94,11 +94,13 @@
     .catch(function (error) { say(labels.failed); window.console.error(error); });
 
   function fitTo(bounds) {
+    var zoom = 13;  // points: close enough to see the fields around them
     if (!bounds.isValid()) {
       data.places.forEach(function (p) { bounds.extend([p[0], p[1]]); });
+      zoom = 9;  // only the area's centres: a county's whole extent
     }
     if (bounds.isValid()) {
-      map.fitBounds(bounds.pad(0.1), { maxZoom: 13 });
+      map.fitBounds(bounds.pad(0.1), { maxZoom: zoom });
     } else {
       map.setView([27.6, 111.7], 7);  // Hunan, when nothing in the area has a position
     }

@@ -330,8 +330,8 @@ def test_a_bad_tile_setting_stops_the_start(tmp_path, settings: dict[str, str]) 
         load_config(str(tmp_path), {"SECRET_KEY": "x", "FIELD_ENCRYPTION_KEY": "0" * 64, **settings})
 
 
-def test_the_points_cost_two_statements_whatever_their_number(app: Flask, world: World) -> None:
-    """One for the user's session, one for the species list, one for the points: never one per claim."""
+def test_the_points_cost_the_same_statements_whatever_their_number(app: Flask, world: World) -> None:
+    """The user's session, the species list and one statement for the points: never one per claim."""
     from tests.test_bounded_lists import counted
 
     client = client_as(app, "admin")
