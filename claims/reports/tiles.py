@@ -52,7 +52,8 @@ def tile_origins(config: Mapping[str, Any]) -> tuple[str, ...]:
     """The origins (scheme://host[:port]) the tiles come from, for the CSP; the page's own origin needs none."""
     if config.get("MAP_TILE_URL"):
         parts = urlsplit(config["MAP_TILE_URL"])
-        return (f"{parts.scheme}://{parts.netloc}",) if parts.scheme and parts.netloc else ()
+        host = parts.netloc.rpartition("@")[2]  # never a user or password from the address into a header
+        return (f"{parts.scheme}://{host}",) if parts.scheme and host else ()
     if config.get("TIANDITU_KEY"):
         return tuple(f"https://{host}" for host in TIANDITU_HOSTS)
     return ()

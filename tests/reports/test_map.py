@@ -32,6 +32,7 @@ from claims.reports import map as incident_map
 from claims.reports.map import MapFilter, map_points
 from claims.reports.permissions import MapScope
 from claims.reports.services import Period
+from claims.reports.tiles import tile_origins
 from claims.workflow.states import ClaimStatus
 from tests.conftest import DEMO_PASSWORD, login
 from tests.factories import (
@@ -314,6 +315,12 @@ def test_a_configured_tile_server_is_in_the_page_and_the_csp(app: Flask, world: 
     tiles = page_data(response.get_data(as_text=True))["tiles"]
     assert [t["url"].split("?")[0] for t in tiles] == ["https://t{s}.tianditu.gov.cn/vec_w/wmts", "https://t{s}.tianditu.gov.cn/cva_w/wmts"]
     assert all(t["url"].endswith("&tk=0123abcd") and "TILEMATRIX={z}&TILEROW={y}&TILECOL={x}" in t["url"] and t["subdomains"] == "01234567" for t in tiles)
+
+
+def test_the_csp_names_the_tile_servers_origin_only() -> None:
+    assert tile_origins({"MAP_TILE_URL": "https://map:secret@tiles.example.gov.cn:8443/t/{z}/{x}/{y}.png"}) == ("https://tiles.example.gov.cn:8443",)
+    assert tile_origins({"MAP_TILE_URL": "http://10.1.2.3/{z}/{x}/{y}.png", "TIANDITU_KEY": "abc"}) == ("http://10.1.2.3",)  # the URL wins
+    assert tile_origins({"MAP_TILE_URL": None, "TIANDITU_KEY": None}) == ()
 
 
 @pytest.mark.parametrize(
