@@ -91,6 +91,10 @@ def _page_data(scope: MapScope, species: list[Species], points_url: str | None) 
         "places": [[p.lat, p.lon, p.name, p.level.value] for p in map_places(scope.region)],
         "species": {s.code: s.name_zh for s in species},
         "labels": {
+            "zoomIn": _("Zoom in"),
+            "zoomOut": _("Zoom out"),
+            "layers": _("Layers"),
+            "close": _("Close the popup"),
             "incidents": _("Incident points"),
             "surveys": _("Survey points"),
             "heat": _("Heat map"),

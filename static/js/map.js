@@ -21,7 +21,13 @@
   }
   function speciesName(code) { return (code && data.species[code]) || labels.unknown; }
 
-  var map = L.map(element, { zoomControl: true, maxZoom: 18, minZoom: 3 });  // clustering needs a maxZoom even without tiles
+  // Leaflet's own controls speak English: their titles and labels come from the page's catalog instead.
+  var map = L.map(element, { zoomControl: false, maxZoom: 18, minZoom: 3 });  // clustering needs a maxZoom even without tiles
+  L.control.zoom({ zoomInTitle: labels.zoomIn, zoomOutTitle: labels.zoomOut }).addTo(map);
+  map.on("popupopen", function (e) {
+    var close = e.popup.getElement().querySelector(".leaflet-popup-close-button");
+    if (close) { close.setAttribute("aria-label", labels.close); close.title = labels.close; }
+  });
   fitTo(L.latLngBounds([]));  // the area's centres until the points come: Leaflet draws nothing before a view is set
   map.attributionControl.setPrefix("Leaflet");  // the default prefix links to leafletjs.com: no outside address
   data.tiles.forEach(function (layer) {
@@ -87,7 +93,9 @@
       overlays[labels.surveys] = surveys;
       overlays[labels.heat] = heat;
       overlays[labels.places] = places;
-      L.control.layers(null, overlays, { collapsed: true }).addTo(map);
+      var control = L.control.layers(null, overlays, { collapsed: true }).addTo(map);
+      var toggle = control.getContainer().querySelector(".leaflet-control-layers-toggle");
+      toggle.title = labels.layers; toggle.setAttribute("aria-label", labels.layers);
       var text = fill(labels.loaded, { incidents: answer.incidents.length, surveys: answer.surveys.length });
       say(answer.capped ? text + " " + labels.capped : text);
     })
@@ -100,7 +108,7 @@
       zoom = 9;  // only the area's centres: a county's whole extent
     }
     if (bounds.isValid()) {
-      map.fitBounds(bounds.pad(0.1), { maxZoom: zoom });
+      map.fitBounds(bounds.pad(0.1), { maxZoom: zoom, animate: false });  // no zoom animation under thousands of markers
     } else {
       map.setView([27.6, 111.7], 7);  // Hunan, when nothing in the area has a position
     }

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 
 from claims.core.time import utcnow
 from claims.extensions import db
@@ -42,10 +43,12 @@ def test_a_county_approver_reaches_a_claim_from_the_map(app: Flask, phone: Any) 
     assert box["width"] >= main["width"] - 40 and box["width"] > 300, (box, main)
     phone.assert_no_horizontal_scroll()
     # Leaflet's DOM: the three close claims as one cluster of 3, the lone one as a marker; nothing of 茶陵县.
-    page.wait_for_selector(".leaflet-marker-icon.marker-cluster")
-    assert page.inner_text(".marker-cluster span").strip() == "3"
-    assert page.locator(".leaflet-marker-icon.map-point-incident").count() == 1
-    assert page.locator(".leaflet-marker-icon").count() == 2
+    expect(page.locator(".leaflet-marker-icon")).to_have_count(2)  # retried until the clusters have settled
+    expect(page.locator(".leaflet-marker-icon.marker-cluster span")).to_have_text("3")
+    expect(page.locator(".leaflet-marker-icon.map-point-incident")).to_have_count(1)
+    # Leaflet's controls are labelled from the catalog, not in Leaflet's English.
+    assert page.get_attribute(".leaflet-control-zoom-in", "aria-label") == "放大"
+    assert page.get_attribute(".leaflet-control-layers-toggle", "aria-label") == "图层"
     # The heat layer, switched on in the layers control, draws on its canvas.
     page.hover(".leaflet-control-layers")  # the control unfolds under the pointer (or a tap)
     page.locator(".leaflet-control-layers-overlays input").nth(2).check()
@@ -56,6 +59,7 @@ def test_a_county_approver_reaches_a_claim_from_the_map(app: Flask, phone: Any) 
     page.click(".leaflet-marker-icon.map-point-incident")
     page.wait_for_selector(f".leaflet-popup a.map-claim-link[href='/claims/{lone_id}']")
     assert "野猪" in page.inner_text(".leaflet-popup .map-popup")
+    assert page.get_attribute(".leaflet-popup-close-button", "aria-label") == "关闭弹窗"
     phone.screenshot("incident-map-360")
     click_to(phone, ".leaflet-popup a.map-claim-link", "open the claim from the map")
     assert page.url.endswith(f"/claims/{lone_id}")
