@@ -39,6 +39,20 @@ def _flag(value: str | None, *, default: bool) -> bool:
     raise RuntimeError(f"not an on/off value: {value!r} (use 1 or 0)")
 
 
+def _check_map_tiles(cfg: dict[str, Any]) -> None:
+    """A tile server's address becomes part of the CSP and a Tianditu key part of a URL: both are checked at start."""
+    url = cfg.get("MAP_TILE_URL")
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or "{" in parts.netloc:
+            raise RuntimeError(f"MAP_TILE_URL must be an absolute http(s) address with a fixed host (https://host/{{z}}/{{x}}/{{y}}.png), not {url!r}")
+        if not all(part in url for part in ("{z}", "{x}", "{y}")):
+            raise RuntimeError(f"MAP_TILE_URL must hold {{z}}, {{x}} and {{y}}: {url!r}")
+    key = cfg.get("TIANDITU_KEY")
+    if key is not None and not (key.isascii() and key.isalnum()):
+        raise RuntimeError("TIANDITU_KEY must be the key's letters and digits (from the Tianditu console)")
+
+
 def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the settings dict: defaults, then environment, then explicit overrides (tests)."""
     overrides = dict(overrides or {})
@@ -113,6 +127,11 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "JOBS_QUEUE": env.get("JOBS_QUEUE", "claims"),
         # `flask jobs health` and /healthz report trouble when a due job has waited longer than this.
         "JOBS_MAX_WAIT_SECONDS": int(env.get("JOBS_MAX_WAIT_SECONDS", 600)),
+        # The incident map's base tiles (claims/reports/tiles.py): an XYZ tile server (a government intranet's), else
+        # Tianditu with this key, else none (the map then shows the counties' and townships' centres, offline).
+        "MAP_TILE_URL": env.get("MAP_TILE_URL") or None,
+        "MAP_TILE_ATTRIBUTION": env.get("MAP_TILE_ATTRIBUTION") or "",
+        "TIANDITU_KEY": env.get("TIANDITU_KEY") or None,
     }
     if env.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = env["SECRET_KEY"]
@@ -129,6 +148,7 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         cfg["FIELD_ENCRYPTION_KEY"] = _instance_secret(instance, "field_key")
     if cfg["DOCUMENT_TOWNSHIP_SIGNER"] not in ("township", "county"):
         raise RuntimeError(f"DOCUMENT_TOWNSHIP_SIGNER must be township or county, not {cfg['DOCUMENT_TOWNSHIP_SIGNER']!r}")
+    _check_map_tiles(cfg)
     if production and not _absolute_http_url(cfg["PUBLIC_BASE_URL"]):
         raise RuntimeError("PUBLIC_BASE_URL must be set in production (CLAIMS_ENV=production): e.g. https://buchang.example.gov.cn")
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgres://"):

@@ -22,6 +22,7 @@ from claims.errors import conflict_response
 from claims.extensions import db
 from claims.insurance.models import InsurerDecision, PolicyLimit
 from claims.intake.models import LossCategory
+from claims.reports.tiles import tile_origins
 from claims.survey.models import Evidence
 from claims.workflow.notify import unread_count
 from claims.workflow.reasons import CorrectionItem, RefusalReason
@@ -51,12 +52,13 @@ CSP = (
 
 
 def _csp() -> str:
-    """With photos redirected to signed URLs (STORAGE_PRESIGNED_SECONDS), pages may show images from the store."""
-    csp = current_app.extensions.get("claims_csp")
+    """With photos redirected to signed URLs (STORAGE_PRESIGNED_SECONDS), pages may show images from the store; with a
+    map tile server configured (claims/reports/tiles.py), images from it. Built once per set of extra origins."""
+    extra = tuple(o for o in (signed_url_origin(), *tile_origins(current_app.config)) if o)
+    cache = current_app.extensions.setdefault("claims_csp", {})
+    csp = cache.get(extra)
     if csp is None:
-        origin = signed_url_origin()
-        csp = CSP.replace("img-src 'self'", f"img-src 'self' {origin}") if origin else CSP
-        current_app.extensions["claims_csp"] = csp
+        csp = cache[extra] = CSP.replace("img-src 'self'", " ".join(("img-src 'self'", *extra)))
     return csp
 
 

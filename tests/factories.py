@@ -414,8 +414,9 @@ def claim_input(
     name: str = "张建国",
     mobile: str = VILLAGER,
     id_number: str | None = None,
+    gps: tuple[float, float] | None = None,
 ) -> intake.ClaimInput:
-    """A complete :class:`ClaimInput` (call inside an app context)."""
+    """A complete :class:`ClaimInput` (call inside an app context); `gps`: the position filed, (lat, lon)."""
     county, township, village_code = (db.session.execute(select(Region).where(Region.code == code)).scalar_one() for code in PLACES[village])
     kind = db.session.execute(select(Species).where(Species.code == species)).scalar_one() if species else None
     return intake.ClaimInput(
@@ -436,6 +437,8 @@ def claim_input(
         description="夜里野猪进田，水稻被拱倒吃掉一大片。",
         declaration=True,
         losses=[intake.LossInput(LossCategory.CROP, "水稻", Decimal("2.5"), "mu")],
+        gps_lat=gps[0] if gps else None,
+        gps_lon=gps[1] if gps else None,
     )
 
 

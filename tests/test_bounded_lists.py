@@ -45,6 +45,8 @@ LIST_PAGES = {  # path -> who opens it (demo logins)
     "/insurer/": ["insurer"],
     "/notifications": ["clerk", "officer", "approver"],
     "/admin/users": ["admin"],
+    "/reports/map": ["clerk", "officer", "approver", "admin"],
+    "/reports/map/points": ["clerk", "officer", "approver", "admin"],
 }
 
 

@@ -44,6 +44,8 @@ NOT_HTML = {
     "schedules.export": "a YAML schedule file for download",
     "documents.claim_document": "PDFs: read back with pdftotext below",
     "documents.batch_document": "PDFs: read back with pdftotext below",
+    "reports.map_points": "the incident map's points as JSON (tests/reports/test_map.py)",
+    "reports.map_claim": "a map point's claim as JSON, for its popup (tests/reports/test_map.py)",
 }
 
 # Every role, on its own and on the other county's objects: the demo logins (claims/demo.py).

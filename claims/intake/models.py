@@ -88,6 +88,9 @@ class Claim(db.Model):
         Index("ix_claims_due", "due_at", "id"),
         # A township's claims filed in a month: the dashboards' bucket (claims/reports/figures.py, migration 0017).
         Index("ix_claims_township_submitted", "township_id", "submitted_at"),
+        # The incident map's period (claims/reports/map.py): a county's (or a province's counties') claims by incident
+        # time, newest first, without reading their other years. Its migration is to be added with the next number.
+        Index("ix_claims_county_incident", "county_id", "incident_at"),
     )
 
     id: Mapped[intpk]

@@ -49,6 +49,7 @@ def shortcuts(user):  # type: ignore[no-untyped-def]
     from flask_babel import lazy_gettext as _l
 
     common_staff = [("workflow.queue", _l("To do")), ("workflow.overdue", _l("Overdue")), ("settings.conflicts", _l("Conflicts of interest"))]
+    incident_map = ("reports.incident_map", _l("Incident map"))
     table = {
         Role.VILLAGER: [],
         Role.CLERK: [
@@ -56,8 +57,9 @@ def shortcuts(user):  # type: ignore[no-untyped-def]
             ("approval.notices", _l("Public notice")),
             *common_staff,
             ("regions.species", _l("Species")),
+            incident_map,
         ],
-        Role.OFFICER: [*common_staff, ("regions.species", _l("Species")), ("schedules.index", _l("Compensation schedules"))],
+        Role.OFFICER: [*common_staff, ("regions.species", _l("Species")), ("schedules.index", _l("Compensation schedules")), incident_map],
         Role.APPROVER: [
             ("approval.approvals", _l("Approvals")),
             ("approval.payment_batches", _l("Payments")),
@@ -65,6 +67,7 @@ def shortcuts(user):  # type: ignore[no-untyped-def]
             ("schedules.index", _l("Compensation schedules")),
             ("reports.stages", _l("Stage times")),
             ("ledger.ledger", _l("Fund ledger")),
+            incident_map,
             *common_staff,
         ],
         Role.INSURER: [("insurance.portal", _l("Referred claims"))],
@@ -82,6 +85,7 @@ def shortcuts(user):  # type: ignore[no-untyped-def]
             ("workflow.overdue", _l("Overdue")),
             ("reports.stages", _l("Stage times")),
             ("ledger.ledger", _l("Fund ledger")),
+            incident_map,
         ],
     }
     if budget_county(user) is not None:

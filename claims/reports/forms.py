@@ -1,4 +1,4 @@
-"""The reports' filters."""
+"""The reports' filters: the period (stage times, the incident map), and the map's species and status."""
 
 from __future__ import annotations
 
@@ -7,11 +7,15 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import SelectField
 from wtforms.validators import Optional
 
 from claims.core.forms import DateField
 from claims.core.time import local_today
+from claims.regions.models import Species
+from claims.reports.map import MapFilter
 from claims.reports.services import Period
+from claims.workflow.states import ClaimStatus
 
 DEFAULT_DAYS = 90  # a quarter, unless the reader chooses
 MAX_DAYS = 366  # a year at most: bounds the work of one report (claims/reports/services.py)
@@ -51,3 +55,23 @@ class DashboardPeriodForm(PeriodForm):
     def period(self) -> Period:
         last = self.date_to.data or local_today()
         return Period(self.date_from.data or last.replace(month=1, day=1), last)
+
+
+class MapForm(PeriodForm):
+    """The incident map's filters: the period (of the incident date), a species and a status; empty means any.
+    Chosen by value (a species' code, a status' value), so a link names what it shows."""
+
+    species = SelectField(_l("Animal"), validators=[Optional()])
+    status = SelectField(_l("Status"), validators=[Optional()])
+
+    def __init__(self, *args: Any, species: list[Species], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.species.choices = [("", str(_l("Any")))] + [(s.code, s.name_zh) for s in species]
+        self.status.choices = [("", str(_l("Any")))] + [(s.value, s.title) for s in ClaimStatus if s != ClaimStatus.DRAFT]
+
+    def map_filter(self) -> MapFilter:
+        return MapFilter(self.period(), self.species.data or None, ClaimStatus(self.status.data) if self.status.data else None)
+
+    def query_args(self) -> dict[str, str]:
+        """The filters as they were chosen, for the points' URL."""
+        return {name: value for name in ("date_from", "date_to", "species", "status") if (value := self[name].raw_data and self[name].raw_data[0])}

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import and_
+
 from claims.accounts.models import Role, User
-from claims.intake.permissions import scope_filter
+from claims.intake.models import Claim
+from claims.intake.permissions import scope_filter, staff_draft_filter
 from claims.regions.models import Region, RegionLevel
 
 REPORT_READERS = frozenset({Role.APPROVER, Role.ADMIN})
@@ -60,3 +63,32 @@ def can_see_region(user: User, region: Region | None) -> bool:
     if region is None or not can_see_dashboard(user) or region.level not in DASHBOARD_LEVELS:
         return False
     return region.is_within(user.region)
+
+
+# The incident map (/reports/map): the government staff who work or oversee claims in a territory, each in their own.
+MAP_READERS = frozenset({Role.CLERK, Role.OFFICER, Role.APPROVER, Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class MapScope:
+    """The claims whose points a map shows (`claims`), and among them those whose id and link it gives (`opens`)."""
+
+    claims: Any  # a SQL condition on Claim: the reader's scope, submitted claims only (a draft is no incident yet)
+    opens: Any  # a SQL condition on Claim: `can_view_claim` in SQL (scope_filter with staff_draft_filter)
+    region: Region
+
+
+def can_see_map(user: User | None) -> bool:
+    """Clerks (their township), officers and approvers (their county), administrators (their region): where damage
+    happens is what they plan patrols, fences and culling permits from. Not villagers (a map of one's own few claims
+    says nothing their list does not) nor insurers' adjusters (their scope is a list of referrals, not a territory;
+    they settle from the claims and the bordereau, and farms' positions are personal data they do not need)."""
+    return user is not None and user.active and user.role in MAP_READERS and user.region is not None
+
+
+def map_scope(user: User) -> MapScope | None:
+    """The reader's map, or None when they may see none."""
+    if not can_see_map(user):
+        return None
+    scope = scope_filter(user)
+    return MapScope(claims=and_(scope, Claim.number.is_not(None)), opens=and_(scope, staff_draft_filter(user)), region=user.region)

@@ -355,6 +355,16 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("reports.dashboard_page", "the province", lambda w: "/reports/dashboard/430000", expect(200, "admin")),
     Case("reports.dashboard_page", "a village", lambda w: f"/reports/dashboard/{NAN_VILLAGE}", NOBODY),
     Case("reports.dashboard_page", "missing region", lambda w: "/reports/dashboard/999999", NOBODY),
+    # the incident map: government staff, each in their own area (clerks, officers, approvers, administrators); not
+    # villagers nor insurers (claims/reports/permissions.py can_see_map); a point's popup only for a claim the reader sees
+    Case("reports.incident_map", "-", lambda w: "/reports/map", expect(200, *STAFF_PAGES)),
+    Case("reports.incident_map", "bad species", lambda w: "/reports/map?species=dragon", expect(422, *STAFF_PAGES)),
+    Case("reports.map_points", "-", lambda w: "/reports/map/points", expect(200, *STAFF_PAGES)),
+    Case("reports.map_points", "bad period", lambda w: "/reports/map/points?date_from=2026-13-01", expect(422, *STAFF_PAGES)),
+    Case("reports.map_claim", "claim a", lambda w: f"/reports/map/claims/{w.claims['a']}", expect(200, *(r for r in STAFF_PAGES if r in SEES["a"]))),
+    Case("reports.map_claim", "claim b", lambda w: f"/reports/map/claims/{w.claims['b']}", expect(200, *(r for r in STAFF_PAGES if r in SEES["b"]))),
+    Case("reports.map_claim", "owner's draft", lambda w: f"/reports/map/claims/{w.claims['draft_a']}", NOBODY),
+    Case("reports.map_claim", "missing claim", lambda w: f"/reports/map/claims/{w.missing}", NOBODY),
     # valuation by the county's officers; the quote API for anyone signed in
     Case("valuation.compute", "claim a", _claim("a", "/valuation"), expect(302, "officer"), "POST", lambda w: {}),
     Case("valuation.compute", "claim b", _claim("b", "/valuation"), expect(302, "officer_cl"), "POST", lambda w: {}),
