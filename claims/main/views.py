@@ -63,9 +63,11 @@ def shortcuts(user):  # type: ignore[no-untyped-def]
             ("insurance.policies", _l("Insurance policies")),
             ("schedules.index", _l("Compensation schedules")),
             ("reports.stages", _l("Stage times")),
+            ("reports.statistics", _l("Annual statistics")),
+            ("reports.bordereau_page", _l("Bordereau")),
             *common_staff,
         ],
-        Role.INSURER: [("insurance.portal", _l("Referred claims"))],
+        Role.INSURER: [("insurance.portal", _l("Referred claims")), ("reports.bordereau_page", _l("Bordereau"))],
         Role.ADMIN: [
             ("admin.users", _l("Users")),
             ("regions.regions", _l("Regions")),
@@ -79,6 +81,8 @@ def shortcuts(user):  # type: ignore[no-untyped-def]
             ("settings.county_settings", _l("County settings")),
             ("workflow.overdue", _l("Overdue")),
             ("reports.stages", _l("Stage times")),
+            ("reports.statistics", _l("Annual statistics")),
+            ("reports.bordereau_page", _l("Bordereau")),
         ],
     }
     if can_see_jobs(user):
