@@ -18,10 +18,12 @@ schedules (tests/valuation; tests/reports/test_exports.py says the same figures)
   N7   F          wild boar        三仙湖镇   2026-01-01 00:30  submitted: counts in 2026 (16:30 UTC on 31 December)
   N8   C          wild boar        三仙湖镇   2026-03-01        valued and referred 2 March, declined by the insurer 3 March
                                                                (the government pays all; it waits for the public notice)
+  N9   D          wild boar        三仙湖镇   2026-03-01        valued and referred 2 March, accepted by the insurer 3 March,
+                                                               on notice with N5, refused by the county 12 March
 茶陵县 (株洲市; uninsured): C1, C2, both household A (the same ID number), wild boar, 严塘镇, incident 2026-03-01:
   valued 2 March, on notice, approved 12 March (government share 2,228.00 each); C1 paid through the bank file on
   13 March, C2 not yet.
-Household A is the same person in both counties: 南县 has 5 households in 2026 (A B C D F; C claimed twice), 茶陵县
+Household A is the same person in both counties: 南县 has 5 households in 2026 (A B C D F; C and D claimed twice), 茶陵县
 1 (A), the province 5.
 
 A second insurer (B, "平安") holds a policy of 茶陵县 with no claim referred; its adjuster is `insurer_b`.
@@ -84,6 +86,7 @@ def _filed(made: dict[str, Claim]) -> None:
     made["N6"] = file_claim("clerk", village=SANXIANHU_VILLAGE, incident_utc=local(2025, 12, 31, 23, 30), id_number=IDS["E"])
     made["N7"] = file_claim("clerk", incident_utc=local(2026, 1, 1, 0, 30), id_number=IDS["F"])
     made["N8"] = file_claim("clerk", incident_utc=incident, id_number=IDS["C"])
+    made["N9"] = file_claim("clerk", incident_utc=incident, id_number=IDS["D"])
     db.session.commit()
     review.refuse_intake(made["N2"], ["late_report"], "超过报告期限。", actor=find_user("clerk2"))
     apply_transition(made["N3"], "withdraw", actor=find_user("13800000001"), reason="已自行解决")
@@ -95,17 +98,20 @@ def _march(made: dict[str, Claim]) -> None:
     advance(made["N4"], "valued")
     advance(made["N5"], "valued")
     advance(made["N8"], "valued")
+    advance(made["N9"], "valued")
     db.session.commit()
     made["C1"], made["C2"] = (valued_claim("chaling", seed=seed, filer=filer) for seed, filer in ((3, "13800000001"), (4, "13800000002")))
     clock.freeze(local(2026, 3, 3))
     decide_as_insurer(made["N5"], InsurerDecision.ACCEPT, actor=find_user("insurer"))
+    decide_as_insurer(made["N9"], InsurerDecision.ACCEPT, actor=find_user("insurer"))
     decide_as_insurer(made["N8"], InsurerDecision.DECLINE, actor=find_user("insurer"), decline_reason="insufficient_evidence")
-    approval.create_notice_batch(made["N5"].township, [made["N5"]], clock.local_today(), actor=find_user("clerk"))
+    approval.create_notice_batch(made["N5"].township, [made["N5"], made["N9"]], clock.local_today(), actor=find_user("clerk"))
     approval.create_notice_batch(made["C1"].township, [made["C1"], made["C2"]], clock.local_today(), actor=find_user("clerk_cl"))
     db.session.commit()
     clock.freeze(local(2026, 3, 12))
     if not approval.approve(made["N5"], actor=find_user("approver")):
         assert approval.approve(made["N5"], actor=find_user("approver2"))
+    approval.refuse(made["N9"], ["other_compensation"], "已获其他补偿。", actor=find_user("approver"))
     for key in ("C1", "C2"):
         assert approval.approve(made[key], actor=find_user("approver_cl"))
     db.session.commit()

@@ -5,14 +5,17 @@ The fixture is tests/reports/statistics_world.py. Under Nan's 2025 policy (insur
 referred, both valued at 1,500.00 (rice 2.5 mu x 600 x 100%; every category covered, no deductible, limits far off):
 - N4, referred 2 March 2026, never decided: its reserve is the insurer's share of the valuation, 1,500.00;
 - N5, referred 2 March, accepted by the insurer 3 March (share 1,500.00), approved 12 March, paid by the insurer 3 April;
-- N8, referred 2 March, declined by the insurer 3 March: its share is nothing, so it is closed for the insurer then.
+- N8, referred 2 March, declined by the insurer 3 March: its share is nothing, so it is closed for the insurer then;
+- N9, referred 2 March, accepted by the insurer 3 March (share 1,500.00), refused by the county 12 March: nothing is
+  paid, so it is closed for the insurer then.
 By hand, as at each month's end:
 - February: nothing referred yet.
 - March: N4 (reserve 1,500.00, outstanding 1,500.00; moved: referred), N5 (share 1,500.00, nothing paid,
-  outstanding 1,500.00; moved: referred, decided, approved) and N8 (share 0, outstanding 0; moved: referred, decided).
-  Totals: reserve 1,500.00, share 1,500.00, paid 0, outstanding 3,000.00.
-- April: N4 (no movement, still outstanding 1,500.00) and N5 (paid 1,500.00 on 3 April, outstanding 0); not N8,
-  closed in March. Totals: paid in the month 1,500.00, outstanding 1,500.00.
+  outstanding 1,500.00; moved: referred, decided, approved), N8 (share 0, outstanding 0; moved: referred, decided) and
+  N9 (share 0 as the county refused, outstanding 0; moved: referred, decided, refused). Totals: reserve 1,500.00,
+  share 1,500.00, paid 0, outstanding 3,000.00.
+- April: N4 (no movement, still outstanding 1,500.00) and N5 (paid 1,500.00 on 3 April, outstanding 0); not N8 nor
+  N9, closed in March. Totals: paid in the month 1,500.00, outstanding 1,500.00.
 - May: N4 alone (N5 was closed in April): outstanding 1,500.00.
 Insurer B (平安) holds a policy of 茶陵县 with nothing referred.
 """
@@ -107,8 +110,8 @@ def test_march_april_and_may_as_at_each_months_end(app: Flask, world: ReportsWor
     client, policy, n = signed_in(app, "insurer"), world.policies["nan"], world.numbers
     heading, lines, total = xlsx_lines(export(client, "xlsx", policy, "2026-03").get_data())
     assert heading == ["保单 PYYY2025430921000001 赔案清单（2026-03）", "保险公司：中华联合财产保险股份有限公司益阳中心支公司；投保人：南县"]
-    assert [line["申请编号"] for line in lines] == [n["N4"], n["N5"], n["N8"]]
-    n4, n5, n8 = lines
+    assert [line["申请编号"] for line in lines] == [n["N4"], n["N5"], n["N8"], n["N9"]]
+    n4, n5, n8, n9 = lines
     # (reserve, share, paid by the month's end, paid in the month, outstanding)
     assert figures(n4) == (D("1500.00"), D(0), D(0), D(0), D("1500.00")) and n4["决定"] == "未决" and n4["本月变动"] == "移送保险"
     assert figures(n5) == (D(0), D("1500.00"), D(0), D(0), D("1500.00")) and n5["本月变动"] == "移送保险、保险公司定损、审批"
@@ -120,7 +123,9 @@ def test_march_april_and_may_as_at_each_months_end(app: Flask, world: ReportsWor
     assert n5["支付日期"] is None and amount(n5["保险定损金额（元）"]) == D("1500.00") and amount(n5["核定金额（元）"]) == D("1500.00")
     assert figures(n8) == (D(0), D(0), D(0), D(0), D(0)) and n8["决定"] == "已拒赔" and n8["本月变动"] == "移送保险、保险公司定损"
     assert amount(n8["保险定损金额（元）"]) == D(0)  # a decline assesses nothing
-    assert total["申请编号"] == "合计：3 件" and figures(total) == (D("1500.00"), D("1500.00"), D(0), D(0), D("3000.00"))
+    assert figures(n9) == (D(0), D(0), D(0), D(0), D(0)) and n9["决定"] == "县级不予补偿"
+    assert n9["本月变动"] == "移送保险、保险公司定损、县级不予补偿" and amount(n9["保险定损金额（元）"]) == D("1500.00")
+    assert total["申请编号"] == "合计：4 件" and figures(total) == (D("1500.00"), D("1500.00"), D(0), D(0), D("3000.00"))
     _, lines, total = xlsx_lines(export(client, "xlsx", policy, "2026-04").get_data())
     assert [line["申请编号"] for line in lines] == [n["N4"], n["N5"]]
     assert figures(lines[0]) == (D("1500.00"), D(0), D(0), D(0), D("1500.00")) and lines[0]["本月变动"] is None
@@ -159,7 +164,7 @@ def _xlsx_text(data: bytes) -> str:
 def test_the_page_shows_the_lines_and_totals_in_chinese(app: Flask, world: ReportsWorld) -> None:
     client = signed_in(app, "insurer")
     html = client.get(f"/reports/bordereau?policy={world.policies['nan']}&month=2026-03").get_data(as_text=True)
-    assert world.numbers["N4"] in html and world.numbers["N5"] in html and "3,000.00" in html and "合计：3 件" in html
+    assert world.numbers["N4"] in html and world.numbers["N5"] in html and "3,000.00" in html and "合计：4 件" in html
     assert 'action="/reports/bordereau.xlsx"' in html and 'name="month" value="2026-03"' in html
     assert page_problems(html, data={"insurer", "PYYY2025430921000001", "PYYY2026430921000001"}) == []
 
@@ -231,7 +236,7 @@ def test_every_export_is_audited(app: Flask, world: ReportsWorld) -> None:
         seen = [(e.entity, e.entity_id, e.actor_id, e.changes) for e in events]
         policy = world.policies["nan"]
         assert seen == [
-            ("policy", policy, find_user("insurer").id, {"format": "xlsx", "month": "2026-03", "rows": 3}),
+            ("policy", policy, find_user("insurer").id, {"format": "xlsx", "month": "2026-03", "rows": 4}),
             ("policy", policy, find_user("approver").id, {"format": "csv", "month": "2026-05", "rows": 1}),
         ]
 

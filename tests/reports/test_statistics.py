@@ -2,14 +2,15 @@
 the page, the XLSX and the CSV, for each reader's scope; bad years; who may not read it.
 
 The fixture is tests/reports/statistics_world.py (its docstring lists every claim). 2026, by hand:
-- 南县: cases N1 N2 N3 N4 N5 N7 N8 = 7 (N6's incident is 23:30 on 31 December 2025 in China); households A B C D F = 5
-  (C claimed twice, N4 and N8); compensated N5 = 1, refused N2 = 1, withdrawn N3 = 1, in progress N1 N4 N7 N8 = 4;
-  mammals 5 (N1 N4 N5 N7 N8), birds 1 (N2, a pheasant), unknown 1 (N3); valued N4 + N5 + N8 = 3 x 1,500 = 4,500.00;
-  approved N5 1,500.00 (crops), all the insurer's (the policy covers crops, no deductible); paid by the insurer 1,500.00.
+- 南县: cases N1 N2 N3 N4 N5 N7 N8 N9 = 8 (N6's incident is 23:30 on 31 December 2025 in China); households A B C D F
+  = 5 (C claimed twice, N4 and N8; D twice, N5 and N9); compensated N5 = 1, refused N2 N9 = 2, withdrawn N3 = 1, in
+  progress N1 N4 N7 N8 = 4; mammals 6 (N1 N4 N5 N7 N8 N9), birds 1 (N2, a pheasant), unknown 1 (N3); valued N4 + N5
+  + N8 + N9 = 4 x 1,500 = 6,000.00 (N9 was valued before the county refused it); approved N5 1,500.00 (crops), all
+  the insurer's (the policy covers crops, no deductible); paid by the insurer 1,500.00.
 - 茶陵县: cases C1 C2 = 2, households 1 (both A); both compensated, mammals; valued = approved = 2 x 2,228.00 =
   4,456.00, all the government's; crops 2 x 2,120.00 = 4,240.00, poultry 2 x 108.00 = 216.00; paid C1 2,228.00.
-- The province: 9 cases; households 5 (A claimed in both counties: 5 + 1 - 1); compensated 3, refused 1, withdrawn 1,
-  in progress 4; mammals 7, birds 1, unknown 1; valued 8,956.00; approved 5,956.00 = insurer 1,500.00 + government
+- The province: 10 cases; households 5 (A claimed in both counties: 5 + 1 - 1); compensated 3, refused 2, withdrawn 1,
+  in progress 4; mammals 8, birds 1, unknown 1; valued 10,456.00; approved 5,956.00 = insurer 1,500.00 + government
   4,456.00; crops 5,740.00, poultry 216.00; paid 3,728.00 = insurer 1,500.00 + government 2,228.00.
 """
 
@@ -83,8 +84,8 @@ def amount(value: object) -> Decimal:
     return D(str(value or 0)).quantize(D("0.01"))
 
 
-NAN = {"案件数": 7, "户数": 5, "已补偿": 1, "不予补偿": 1, "已撤回": 1, "办理中": 4, "兽类": 5, "鸟类": 1, "物种不明": 1}
-NAN_AMOUNTS = {"核定金额（元）": "4500.00", "批准金额（元）": "1500.00", "保险承担（元）": "1500.00", "政府承担（元）": "0.00"}
+NAN = {"案件数": 8, "户数": 5, "已补偿": 1, "不予补偿": 2, "已撤回": 1, "办理中": 4, "兽类": 6, "鸟类": 1, "物种不明": 1}
+NAN_AMOUNTS = {"核定金额（元）": "6000.00", "批准金额（元）": "1500.00", "保险承担（元）": "1500.00", "政府承担（元）": "0.00"}
 NAN_AMOUNTS |= {"批准：农作物（元）": "1500.00", "批准：家禽（元）": "0.00", "支付金额（元）": "1500.00", "保险已付（元）": "1500.00", "政府已付（元）": "0.00"}
 CHALING = {"案件数": 2, "户数": 1, "已补偿": 2, "不予补偿": 0, "已撤回": 0, "办理中": 0, "兽类": 2, "鸟类": 0, "物种不明": 0}
 CHALING_AMOUNTS = {"核定金额（元）": "4456.00", "批准金额（元）": "4456.00", "保险承担（元）": "0.00", "政府承担（元）": "4456.00"}
@@ -95,8 +96,8 @@ CHALING_AMOUNTS |= {
     "保险已付（元）": "0.00",
     "政府已付（元）": "2228.00",
 }
-PROVINCE = {"案件数": 9, "户数": 5, "已补偿": 3, "不予补偿": 1, "已撤回": 1, "办理中": 4, "兽类": 7, "鸟类": 1, "物种不明": 1}
-PROVINCE_AMOUNTS = {"核定金额（元）": "8956.00", "批准金额（元）": "5956.00", "保险承担（元）": "1500.00", "政府承担（元）": "4456.00"}
+PROVINCE = {"案件数": 10, "户数": 5, "已补偿": 3, "不予补偿": 2, "已撤回": 1, "办理中": 4, "兽类": 8, "鸟类": 1, "物种不明": 1}
+PROVINCE_AMOUNTS = {"核定金额（元）": "10456.00", "批准金额（元）": "5956.00", "保险承担（元）": "1500.00", "政府承担（元）": "4456.00"}
 PROVINCE_AMOUNTS |= {"批准：农作物（元）": "5740.00", "批准：家禽（元）": "216.00", "批准：死亡（元）": "0.00"}
 PROVINCE_AMOUNTS |= {"支付金额（元）": "3728.00", "保险已付（元）": "1500.00", "政府已付（元）": "2228.00"}
 
@@ -146,8 +147,8 @@ def test_a_prefecture_sees_its_counties(app: Flask, world: ReportsWorld) -> None
 
 def test_a_county_sees_its_townships(app: Flask, world: ReportsWorld) -> None:
     table = table_of_xlsx(export(signed_in(app, "approver"), "xlsx").get_data())
-    sanxianhu = {"案件数": 6, "户数": 4, "已补偿": 1, "不予补偿": 0, "已撤回": 1, "办理中": 4, "兽类": 5, "物种不明": 1}
-    check(table["三仙湖镇"], sanxianhu, NAN_AMOUNTS)  # N1 N3 N4 N5 N7 N8; households A C D F
+    sanxianhu = {"案件数": 7, "户数": 4, "已补偿": 1, "不予补偿": 1, "已撤回": 1, "办理中": 4, "兽类": 6, "物种不明": 1}
+    check(table["三仙湖镇"], sanxianhu, NAN_AMOUNTS)  # N1 N3 N4 N5 N7 N8 N9; households A C D F
     check(table["茅草街镇"], {"案件数": 1, "户数": 1, "不予补偿": 1, "鸟类": 1}, {"核定金额（元）": "0.00"})
     check(table["合计"], NAN, NAN_AMOUNTS)
     assert "南县" not in table and "茶陵县" not in table
@@ -167,7 +168,7 @@ def test_the_page_shows_the_same_table_in_chinese(app: Flask, world: ReportsWorl
     client = signed_in(app, "admin")
     html = client.get("/reports/statistics?year=2026").get_data(as_text=True)
     assert "2026年度陆生野生动物致害补偿统计表：湖南省" in html and "小计：益阳市" in html
-    assert "5,956.00" in html and "8,956.00" in html  # the total's approved and valued amounts
+    assert "5,956.00" in html and "10,456.00" in html  # the total's approved and valued amounts
     assert 'action="/reports/statistics.xlsx"' in html and 'name="year" value="2026"' in html
     assert page_problems(html, data={"admin"}) == []
 
