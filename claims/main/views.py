@@ -68,9 +68,11 @@ def shortcuts(user):  # type: ignore[no-untyped-def]
             ("reports.stages", _l("Stage times")),
             ("ledger.ledger", _l("Fund ledger")),
             incident_map,
+            ("reports.statistics", _l("Annual statistics")),
+            ("reports.bordereau_page", _l("Bordereau")),
             *common_staff,
         ],
-        Role.INSURER: [("insurance.portal", _l("Referred claims"))],
+        Role.INSURER: [("insurance.portal", _l("Referred claims")), ("reports.bordereau_page", _l("Bordereau"))],
         Role.ADMIN: [
             ("admin.users", _l("Users")),
             ("regions.regions", _l("Regions")),
@@ -86,6 +88,8 @@ def shortcuts(user):  # type: ignore[no-untyped-def]
             ("reports.stages", _l("Stage times")),
             ("ledger.ledger", _l("Fund ledger")),
             incident_map,
+            ("reports.statistics", _l("Annual statistics")),
+            ("reports.bordereau_page", _l("Bordereau")),
         ],
     }
     if budget_county(user) is not None:

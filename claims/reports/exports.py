@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import enum
 import io
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,7 +27,6 @@ from typing import IO, Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased
@@ -42,13 +40,13 @@ from claims.extensions import db
 from claims.intake.models import Claim
 from claims.intake.services import claim_list_filter
 from claims.regions.models import Region, Species
+from claims.reports.sheets import csv_value, spooled, xlsx_cell
 from claims.valuation.models import ClaimValuation
 from claims.workflow.audit import record_event
 from claims.workflow.states import ClaimStatus
 
 EXPORT_ROW_LIMIT = 100_000  # a county's years of claims; a province's all-time list is narrowed by status first
 BATCH_SIZE = 1_000
-SPOOL_BYTES = 8 * 1024 * 1024  # larger files go to a temporary file on disk
 
 COLUMNS = (
     _l("Claim number"),
@@ -211,23 +209,11 @@ def write_csv(rows: Iterator[ExportRow], out: IO[bytes]) -> int:
     writer.writerow(_headers())
     count = 0
     for row in rows:
-        writer.writerow([_csv_value(value) for value in row.cells()])
+        writer.writerow([csv_value(value) for value in row.cells()])
         count += 1
     text.flush()
     text.detach()  # leave `out` open for the response
     return count
-
-
-def _csv_value(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
 
 
 FORMATS = {6: "yyyy-mm-dd", 7: "yyyy-mm-dd hh:mm", 8: "yyyy-mm-dd", **dict.fromkeys(AMOUNT_COLUMNS, "#,##0.00")}
@@ -240,29 +226,20 @@ def write_xlsx(rows: Iterator[ExportRow], out: IO[bytes]) -> int:
     for index, width in enumerate(WIDTHS):
         sheet.column_dimensions[chr(ord("A") + index)].width = width
     bold = Font(bold=True)
-    sheet.append([_cell(sheet, title, font=bold) for title in _headers()])
+    sheet.append([xlsx_cell(sheet, title, font=bold) for title in _headers()])
     count, totals = 0, {i: Decimal(0) for i in AMOUNT_COLUMNS}
     for row in rows:
         values = row.cells()
-        sheet.append([_cell(sheet, value, FORMATS.get(i)) for i, value in enumerate(values)])
+        sheet.append([xlsx_cell(sheet, value, FORMATS.get(i)) for i, value in enumerate(values)])
         for i in AMOUNT_COLUMNS:
             totals[i] += values[i] or 0
         count += 1
-    total_row: list[Any] = [_cell(sheet, _("Total: %(count)s claims", count=count), font=bold)] + [None] * (len(COLUMNS) - 1)
+    total_row: list[Any] = [xlsx_cell(sheet, _("Total: %(count)s claims", count=count), font=bold)] + [None] * (len(COLUMNS) - 1)
     for i in AMOUNT_COLUMNS:
-        total_row[i] = _cell(sheet, totals[i], FORMATS[i], font=bold)
+        total_row[i] = xlsx_cell(sheet, totals[i], FORMATS[i], font=bold)
     sheet.append(total_row)
     book.save(out)
     return count
-
-
-def _cell(sheet: Any, value: Any, number_format: str | None = None, *, font: Font | None = None) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    if number_format:
-        cell.number_format = number_format
-    if font is not None:
-        cell.font = font
-    return cell
 
 
 WRITERS = {ExportFormat.XLSX: write_xlsx, ExportFormat.CSV: write_csv}
@@ -277,7 +254,7 @@ def export_claims(user: User, fmt: ExportFormat, *, status: ClaimStatus | None =
         raise ExportTooLarge(
             _("The list has %(count)s claims; an export holds at most %(limit)s. Choose a status to narrow it.", count=f"{total:,}", limit=f"{limit:,}")
         )
-    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 -- closed by the response that sends it
+    out = spooled()
     rows = WRITERS[fmt](export_rows(user, status, limit=limit), out)
     out.seek(0)
     filters = {"status": status.value if status is not None else None}

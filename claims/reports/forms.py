@@ -7,14 +7,17 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField
-from wtforms.validators import Optional
+from wtforms import SelectField, StringField, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from claims.core.forms import DateField
+from claims.core.forms import DateField, IdSelectField, IntegerField
 from claims.core.time import local_today
+from claims.insurance.models import InsurancePolicy
 from claims.regions.models import Species
+from claims.reports.bordereau import Month
 from claims.reports.map import MapFilter
 from claims.reports.services import Period
+from claims.reports.statistics import FIRST_YEAR, LAST_YEAR
 from claims.workflow.states import ClaimStatus
 
 DEFAULT_DAYS = 90  # a quarter, unless the reader chooses
@@ -75,3 +78,42 @@ class MapForm(PeriodForm):
     def query_args(self) -> dict[str, str]:
         """The filters as they were chosen, for the points' URL."""
         return {name: value for name in ("date_from", "date_to", "species", "status") if (value := self[name].raw_data and self[name].raw_data[0])}
+
+
+class YearForm(FlaskForm):
+    """The year of the statistics table; empty means the current year. Read from the query string (the page) or the
+    form (the exports, which carry the CSRF token of their POST)."""
+
+    year = IntegerField(
+        _l("Year"),
+        validators=[Optional(), NumberRange(min=FIRST_YEAR, max=LAST_YEAR, message=_l("Choose a year from %(min)s to %(max)s."))],
+    )
+
+    def chosen_year(self) -> int:
+        return self.year.data or local_today().year
+
+
+class BordereauForm(FlaskForm):
+    """A policy among those the reader may read, and a month (YYYY-MM); empty means the current month."""
+
+    policy = IdSelectField(_l("Policy"), validators=[InputRequired(message=_l("Choose a policy."))], validate_choice=False)
+    month = StringField(_l("Month"), validators=[Optional(), Length(max=7)], render_kw={"placeholder": "2026-03", "type": "month"})
+
+    def __init__(self, *args: Any, policies: list[InsurancePolicy], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.policies = {p.id: p for p in policies}
+        self.policy.choices = [(p.id, f"{p.number}（{p.insurer.short_name}，{p.policyholder.name}）") for p in policies]
+
+    def chosen_month(self) -> Month:
+        return Month.parse(self.month.data or "") or Month(local_today().year, local_today().month)
+
+    def validate_policy(self, field: Any) -> None:
+        if field.data not in self.policies:  # another insurer's policy answers as one that does not exist
+            raise ValidationError(str(_l("Choose a policy from the list.")))
+
+    def validate_month(self, field: Any) -> None:
+        if field.data and Month.parse(field.data) is None:
+            raise ValidationError(str(_l("Give the month as year and month, such as 2026-03.")))
+
+    def chosen_policy(self) -> InsurancePolicy:
+        return self.policies[self.policy.data]

@@ -34,7 +34,8 @@ from claims.core.time import local_now
 from claims.extensions import db
 from claims.insurance.models import InsurancePolicy
 from claims.regions.models import Region, RegionLevel
-from claims.reports.exports import SPOOL_BYTES, Export, ExportFormat, _cell, _csv_value
+from claims.reports.exports import Export, ExportFormat
+from claims.reports.sheets import SPOOL_BYTES, csv_value, xlsx_cell
 from claims.workflow.audit import record_event
 
 LEDGER_COLUMNS = (
@@ -171,7 +172,7 @@ def write_ledger_csv(ledger: Ledger, out: IO[bytes]) -> None:
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(_titles(LEDGER_COLUMNS))
     for row in ledger.rows:
-        writer.writerow([_csv_value(value) for value in row.cells()])
+        writer.writerow([csv_value(value) for value in row.cells()])
     text.flush()
     text.detach()
 
@@ -181,17 +182,17 @@ def write_ledger_xlsx(ledger: Ledger, out: IO[bytes]) -> None:
     book = Workbook(write_only=True)
     bold = Font(bold=True)
     sheet = book.create_sheet(title=_("Fund ledger"))
-    sheet.append([_cell(sheet, title, font=bold) for title in _titles(LEDGER_COLUMNS)])
+    sheet.append([xlsx_cell(sheet, title, font=bold) for title in _titles(LEDGER_COLUMNS)])
     for row in ledger.rows:
-        sheet.append([_cell(sheet, v, "#,##0.00" if i in LEDGER_AMOUNTS else None) for i, v in enumerate(row.cells())])
+        sheet.append([xlsx_cell(sheet, v, "#,##0.00" if i in LEDGER_AMOUNTS else None) for i, v in enumerate(row.cells())])
     total = ledger.total
     figures = [total.allocated, total.committed, total.paid, total.remaining, total.cash_left]
-    sheet.append([_cell(sheet, _("Total"), font=bold), _cell(sheet, ledger.year)] + [_cell(sheet, v, "#,##0.00", font=bold) for v in figures])
+    sheet.append([xlsx_cell(sheet, _("Total"), font=bold), xlsx_cell(sheet, ledger.year)] + [xlsx_cell(sheet, v, "#,##0.00", font=bold) for v in figures])
     policies = book.create_sheet(title=_("Loss ratio"))
-    policies.append([_cell(policies, title, font=bold) for title in _titles(LOSS_COLUMNS)])
+    policies.append([xlsx_cell(policies, title, font=bold) for title in _titles(LOSS_COLUMNS)])
     formats = {3: "yyyy-mm-dd", 4: "yyyy-mm-dd", 5: "#,##0.00", 6: "#,##0.00", 7: "0.00%"}
     for loss in ledger.policies:
-        policies.append([_cell(policies, v, formats.get(i)) for i, v in enumerate(loss.cells())])
+        policies.append([xlsx_cell(policies, v, formats.get(i)) for i, v in enumerate(loss.cells())])
     book.save(out)
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_
+from sqlalchemy import and_, false, select
 
 from claims.accounts.models import Role, User
+from claims.insurance.models import InsurancePolicy
+from claims.insurance.permissions import insurer_of
 from claims.intake.models import Claim
 from claims.intake.permissions import scope_filter, staff_draft_filter
 from claims.regions.models import Region, RegionLevel
@@ -21,6 +23,7 @@ class ReportScope:
 
     claims: Any  # a SQL condition on Claim
     townships: bool  # a county's users see its townships too; the province's and a prefecture's see counties
+    region: Region | None = None  # the reader's region: the statistics list its counties (or townships)
 
 
 def can_see_stage_times(user: User) -> bool:
@@ -32,7 +35,7 @@ def report_scope(user: User) -> ReportScope | None:
     """The user's scope for reports, or None when they may read none."""
     if not can_see_stage_times(user):
         return None
-    return ReportScope(claims=scope_filter(user), townships=user.region.level == RegionLevel.COUNTY)
+    return ReportScope(claims=scope_filter(user), townships=user.region.level in (RegionLevel.COUNTY, RegionLevel.TOWNSHIP), region=user.region)
 
 
 def can_export_claims(user: User | None) -> bool:
@@ -92,3 +95,35 @@ def map_scope(user: User) -> MapScope | None:
         return None
     scope = scope_filter(user)
     return MapScope(claims=and_(scope, Claim.number.is_not(None)), opens=and_(scope, staff_draft_filter(user)), region=user.region)
+
+
+def can_read_bordereau(user: User | None, policy: InsurancePolicy) -> bool:
+    """A policy's bordereau: the insurer's own adjusters (the app has no administrator role for an insurer's
+    organisation: every adjuster linked to the insurer reads its bordereaux), and the county's approvers and the
+    administrators whose region holds the policyholder. `bordereau_policies` is the same rule in SQL."""
+    if user is None or not user.active:
+        return False
+    if user.role == Role.INSURER:
+        insurer = insurer_of(user)
+        return insurer is not None and policy.insurer_id == insurer
+    if user.role in REPORT_READERS and user.region is not None:
+        return policy.policyholder.is_within(user.region)
+    return False
+
+
+def bordereau_policies(user: User) -> Any:
+    """`can_read_bordereau` as a WHERE clause on InsurancePolicy (joined to its policyholder as `holder`)."""
+    if not user.active:
+        return false()
+    if user.role == Role.INSURER:
+        insurer = insurer_of(user)
+        return InsurancePolicy.insurer_id == insurer if insurer is not None else false()
+    if user.role in REPORT_READERS and user.region is not None:
+        holder = select(Region.id).where(Region.path.startswith(user.region.path))
+        return InsurancePolicy.policyholder_region_id.in_(holder)
+    return false()
+
+
+def may_ask_for_bordereau(user: User) -> bool:
+    """Who gets the bordereau page at all (each then sees only their policies)."""
+    return user.active and (user.role == Role.INSURER or (user.role in REPORT_READERS and user.region is not None))

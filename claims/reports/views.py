@@ -1,5 +1,5 @@
-"""The reports' pages: stage times, the dashboards; the incident map, its points (JSON) and a point's claim (JSON, for
-its popup)."""
+"""The reports' pages: stage times, the dashboards, the annual statistics table, the insurer's bordereau; the incident
+map, its points (JSON) and a point's claim (JSON, for its popup)."""
 
 from __future__ import annotations
 
@@ -17,22 +17,31 @@ from claims.extensions import db
 from claims.intake.permissions import visible_claim_or_404
 from claims.regions.models import Region, Species
 from claims.regions.services import all_species
+from claims.reports.bordereau import bordereau, readable_policies
 from claims.reports.dashboard import chart_data, dashboard
-from claims.reports.forms import DashboardPeriodForm, MapForm, PeriodForm
+from claims.reports.forms import BordereauForm, DashboardPeriodForm, MapForm, PeriodForm, YearForm
 from claims.reports.map import map_counts, map_places, map_points, point_limit
-from claims.reports.permissions import MapScope, can_see_map, can_see_region, map_scope, report_scope
+from claims.reports.permissions import MapScope, ReportScope, can_see_map, can_see_region, map_scope, may_ask_for_bordereau, report_scope
+from claims.reports.report_exports import bordereau_heading, bordereau_table, statistics_table
 from claims.reports.services import stage_times
+from claims.reports.statistics import annual_statistics
 from claims.reports.tiles import tile_layers
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 
-@bp.route("/stages")
-@roles_required(Role.APPROVER, Role.ADMIN)
-def stages():  # type: ignore[no-untyped-def]
+def _reader_scope() -> ReportScope:
+    """The reader's scope for the county and province reports, or 404 (as if the page did not exist)."""
     scope = report_scope(g.user)
     if scope is None:
         abort(404)
+    return scope
+
+
+@bp.route("/stages")
+@roles_required(Role.APPROVER, Role.ADMIN)
+def stages():  # type: ignore[no-untyped-def]
+    scope = _reader_scope()
     form = PeriodForm(request.args)
     if not form.validate():
         return render_template("reports/stages.html", form=form, report=None, scope=scope), 422
@@ -129,3 +138,28 @@ def _page_data(scope: MapScope, species: list[Species], points_url: str | None) 
             "capped": _("Only the newest %(limit)s claims are on the map: narrow the period or choose a species.", limit=f"{point_limit():,}"),
         },
     }
+
+
+@bp.route("/statistics")
+@roles_required(Role.APPROVER, Role.ADMIN)
+def statistics():  # type: ignore[no-untyped-def]
+    form = YearForm(request.args, meta={"csrf": False})
+    scope = _reader_scope()
+    if not form.validate():
+        return render_template("reports/statistics.html", form=form, report=None), 422
+    report = annual_statistics(scope, form.chosen_year())
+    return render_template("reports/statistics.html", form=form, report=report, table=statistics_table(report))
+
+
+@bp.route("/bordereau")
+@roles_required(Role.INSURER, Role.APPROVER, Role.ADMIN)
+def bordereau_page():  # type: ignore[no-untyped-def]
+    if not may_ask_for_bordereau(g.user):
+        abort(404)
+    form = BordereauForm(request.args, meta={"csrf": False}, policies=readable_policies(g.user))
+    if "policy" not in request.args:
+        return render_template("reports/bordereau.html", form=form, report=None)
+    if not form.validate():
+        return render_template("reports/bordereau.html", form=form, report=None), 422
+    report = bordereau(g.user, form.chosen_policy(), form.chosen_month())
+    return render_template("reports/bordereau.html", form=form, report=report, table=bordereau_table(report), heading=bordereau_heading(report))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
 from claims.accounts.services import find_user
-from claims.approval import operations
+from claims.approval import operations, payments
 from claims.core import time as clock
 from claims.extensions import db
 from claims.intake.models import Claim
@@ -31,3 +33,15 @@ def approved_chaling_claims(*seeds: int) -> list[Claim]:
         operations.approve(claim, actor=find_user("approver_cl"))
     db.session.commit()
     return claims
+
+
+def pay_through_the_bank(claim: Claim) -> None:
+    """The county's treasurer puts the claim's payment in a batch, exports the bank file, and imports the bank's
+    result paying it (the other claims of the batch stay unpaid)."""
+    treasurer = find_user("approver_cl" if claim.county.code == "430224" else "approver")
+    batch = payments.create_batch(claim.county, actor=treasurer)
+    lines = list(csv.DictReader(io.StringIO(payments.export_csv(batch, actor=treasurer).decode("utf-8-sig"))))
+    paid = next(line for line in lines if line["claim_number"] == claim.number)
+    result = f"reference,status,amount,bank_reference\r\n{paid['reference']},SUCCESS,{paid['amount']},CBS0001\r\n".encode()
+    assert payments.import_results(batch, result, actor=treasurer).paid == 1
+    db.session.commit()

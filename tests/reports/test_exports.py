@@ -27,14 +27,13 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from claims.accounts.services import find_user
-from claims.approval import payments
 from claims.core.spreadsheet import spreadsheet_text
 from claims.core.time import to_local, utcnow
 from claims.extensions import db
 from claims.intake import services as intake
 from claims.reports import exports
 from claims.workflow.models import AuditEvent
-from tests.approval.conftest import approved_chaling_claims, valued_claim
+from tests.approval.conftest import approved_chaling_claims, pay_through_the_bank, valued_claim
 from tests.conftest import csrf_token, login
 from tests.factories import BANK_ACCOUNT, resident_id
 from tests.factories import file_claim as file_claim_as
@@ -73,13 +72,7 @@ def world(app: Flask) -> Fixture:
         db.session.commit()
         n2 = valued_claim("nan", seed=2)
         c1, c2 = approved_chaling_claims(3, 4)
-        treasurer = find_user("approver_cl")
-        batch = payments.create_batch(c1.county, actor=treasurer)
-        lines = list(csv.DictReader(io.StringIO(payments.export_csv(batch, actor=treasurer).decode("utf-8-sig"))))
-        paid = next(line for line in lines if line["claim_number"] == c1.number)
-        result = f"reference,status,amount,bank_reference\r\n{paid['reference']},SUCCESS,{paid['amount']},CBS0001\r\n".encode()
-        assert payments.import_results(batch, result, actor=treasurer).paid == 1
-        db.session.commit()
+        pay_through_the_bank(c1)
         numbers = {"n1": n1.number, "n2": n2.number, "c1": c1.number, "c2": c2.number}
         incident_local = to_local(n1.incident_at).date()
     assert incident_local == late_evening.date() + timedelta(days=1)  # 18:30 UTC is 02:30 the next day in China

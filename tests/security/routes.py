@@ -148,6 +148,10 @@ APPROVERS = ("approver", "approver_cl")
 SCHEDULE_VIEWERS = ("admin", "admin_cl", "approver", "approver_cl")
 CHALING_STAFF = ("clerk_cl", "officer_cl", "approver_cl", "admin", "admin_cl")
 ADMINS = ("admin", "admin_cl")
+STATISTICS = ("approver", "approver_cl", *ADMINS)  # the annual statistics: county approvers, administrators
+# Nan's policy: its insurer, Nan's approver and the province; Chaling's approver and administrator are told to choose from
+# their list (422), as for a policy that does not exist.
+NAN_POLICY = {**expect(200, "approver", "insurer", "admin"), "approver_cl": 422, "admin_cl": 422}
 FILERS = ("owner", "villager2", "clerk", "clerk2", "clerk_cl")
 CLERKS = ("clerk", "clerk2", "clerk_cl")
 VILLAGERS = ("owner", "villager2")
@@ -365,6 +369,21 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("reports.map_claim", "claim b", lambda w: f"/reports/map/claims/{w.claims['b']}", expect(200, *(r for r in STAFF_PAGES if r in SEES["b"]))),
     Case("reports.map_claim", "owner's draft", lambda w: f"/reports/map/claims/{w.claims['draft_a']}", NOBODY),
     Case("reports.map_claim", "missing claim", lambda w: f"/reports/map/claims/{w.missing}", NOBODY),
+    Case("reports.statistics", "-", lambda w: "/reports/statistics", expect(200, *STATISTICS)),
+    Case("reports.statistics", "bad year", lambda w: "/reports/statistics?year=20266", expect(422, *STATISTICS)),
+    Case("exports.export_statistics", "xlsx, 2026", lambda w: "/reports/statistics.xlsx", expect(200, *STATISTICS), "POST", lambda w: {"year": "2026"}),
+    Case("exports.export_statistics", "csv, bad year", lambda w: "/reports/statistics.csv", expect(422, *STATISTICS), "POST", lambda w: {"year": "x"}),
+    # the bordereau: the insurer's adjusters (its own policies), the policyholder county's approvers and administrators
+    Case("reports.bordereau_page", "-", lambda w: "/reports/bordereau", expect(200, "approver", "approver_cl", "insurer", *ADMINS)),
+    Case("reports.bordereau_page", "Nan's policy", lambda w: f"/reports/bordereau?policy={w.nan_policy}&month=2026-03", NAN_POLICY),
+    Case(
+        "exports.export_bordereau",
+        "Nan's policy",
+        lambda w: "/reports/bordereau.xlsx",
+        NAN_POLICY,
+        "POST",
+        lambda w: {"policy": str(w.nan_policy), "month": "2026-03"},
+    ),
     # valuation by the county's officers; the quote API for anyone signed in
     Case("valuation.compute", "claim a", _claim("a", "/valuation"), expect(302, "officer"), "POST", lambda w: {}),
     Case("valuation.compute", "claim b", _claim("b", "/valuation"), expect(302, "officer_cl"), "POST", lambda w: {}),

@@ -22,6 +22,7 @@ from claims.core import time as clock
 from claims.core.jobs import Job, JobStatus
 from claims.core.time import local_now, local_today, utcnow
 from claims.extensions import db
+from claims.insurance.models import InsurancePolicy
 from claims.intake import operations as filing
 from claims.intake import services as intake
 from claims.intake.models import Claim, LossCategory
@@ -117,6 +118,7 @@ class World:
     verify_code: str = ""
     schedules: dict[str, int] = field(default_factory=dict)  # hunan (province default), nan (Nan county's)
     failed_job: int = 0  # a background job that failed (re-rendering a stored document: a retry does nothing)
+    nan_policy: int = 0  # the demo's 2025 policy of Nan county, the insurer's (claims/demo.py)
     missing: int = 987654
 
     def claim(self, key: str) -> int:
@@ -316,6 +318,7 @@ def build_world(app: Flask) -> World:
                 "hunan": next(x.id for x in schedules if x.region.code == "430000"),
                 "nan": next(x.id for x in schedules if x.region.code == NAN_COUNTY),
             }
+            world.nan_policy = db.session.execute(select(InsurancePolicy.id).order_by(InsurancePolicy.id)).scalars().first() or 0
             db.session.rollback()
     finally:
         clock.freeze(None)
