@@ -33,6 +33,7 @@ from claims.workflow.audit import lock_chain, record_event
 from claims.workflow.services import WorkflowError
 
 ZERO = Decimal("0.00")
+FEN = Decimal("0.01")
 MAX_ALLOCATION = Decimal("100000000.00")  # 1亿 yuan: far above any county's yearly fund; more is a typing error
 FIRST_YEAR = 2000  # the schema's bound (and the app's earliest date)
 YEARS_AHEAD = 1  # next year's budget is known in December
@@ -81,6 +82,8 @@ def add_allocation(county: Region, data: AllocationInput, *, actor: User) -> Bud
     """Record one allocation (or supplementary allocation) of the county's fund, and audit it."""
     if not can_enter_allocations(actor, county):
         raise BudgetError(_("You may not enter the budget of this county."))
+    if data.amount != data.amount.quantize(FEN):  # to the fen, as typed: never rounded behind the user's back
+        raise BudgetError(_("Enter the amount in yuan with at most two decimals."))
     if not ZERO < data.amount <= MAX_ALLOCATION:
         raise BudgetError(_("Enter an amount above 0 and at most %(max)s yuan.", max=f"{MAX_ALLOCATION:,.2f}"))
     if data.fiscal_year not in year_choices():

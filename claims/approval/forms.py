@@ -13,7 +13,7 @@ from wtforms.validators import ValidationError as FormError
 
 from claims.approval.budget import MAX_ALLOCATION, year_choices
 from claims.approval.models import ObjectionOutcome
-from claims.core.forms import DateField, DecimalField, IdSelectField, MultiCheckboxField, coerce_id
+from claims.core.forms import FEN, DateField, IdSelectField, MoneyField, MultiCheckboxField, coerce_id
 from claims.core.time import local_today
 from claims.core.validators import BankAccount, Mobile
 from claims.intake.review_forms import RefuseForm
@@ -83,12 +83,12 @@ class AllocationForm(FlaskForm):
     """An allocation of the county's fund by the finance bureau, as its document says (the county is the admin's own)."""
 
     fiscal_year = SelectField(_l("Fiscal year"), choices=[], coerce=int, validators=[DataRequired(_l("Choose the fiscal year."))])
-    amount = DecimalField(
+    amount = MoneyField(
         _l("Amount allocated (yuan)"),
         places=2,
         validators=[
             InputRequired(_l("Enter the amount allocated.")),  # not DataRequired: 0 is an amount, refused by the range below
-            NumberRange(0.01, float(MAX_ALLOCATION), _l("Enter an amount above 0 and at most %(max)s yuan.", max=f"{MAX_ALLOCATION:,.2f}")),
+            NumberRange(FEN, MAX_ALLOCATION, _l("Enter an amount above 0 and at most %(max)s yuan.", max=f"{MAX_ALLOCATION:,.2f}")),
         ],
     )
     document_title = StringField(

@@ -78,6 +78,9 @@ class DateTimeLocalField(wtf.DateTimeLocalField):
             raise StopValidation(problem)
 
 
+FEN = Decimal("0.01")
+
+
 class DecimalField(wtf.DecimalField):
     """A finite decimal number: NaN, sNaN and Infinity are refused like any other text."""
 
@@ -93,6 +96,19 @@ class DecimalField(wtf.DecimalField):
         if isinstance(self.data, Decimal) and abs(self.data.adjusted()) > MAX_DIGITS:  # 1e999999999 is finite, and a gigabyte written out
             self.data = None
             raise ValueError(str(_l("This number is too large.")))
+
+
+class MoneyField(DecimalField):
+    """An amount in yuan to the fen: more than two decimals is refused (never rounded behind the user's back, so the
+    audit trail and the ledger hold what was typed), and the data is a Decimal with exactly two places."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if isinstance(self.data, Decimal):
+            if self.data != self.data.quantize(FEN):
+                self.data = None
+                raise ValueError(str(_l("Enter the amount in yuan with at most two decimals.")))
+            self.data = self.data.quantize(FEN)
 
 
 class QuantityField(DecimalField):

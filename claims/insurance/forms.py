@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, FormField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FormError
 
-from claims.core.forms import DateField, DecimalField, IdSelectField, IntegerField, MultiCheckboxField, SubForm
+from claims.core.forms import FEN, DateField, DecimalField, IdSelectField, IntegerField, MoneyField, MultiCheckboxField, SubForm
 from claims.insurance.models import DeductibleMode, InsurerDecision, PolicyLimit
 from claims.intake.models import LossCategory
+
+MAX_PREMIUM = Decimal("100000000.00")  # 1亿 yuan: far above any county's premium; more is a typing error
 
 DECLINE_REASONS = {
     "not_covered": _l("Loss not covered by the policy"),
@@ -77,8 +81,8 @@ class PolicyForm(FlaskForm):
     deductible_percent = DecimalField(_l("or deductible percent"), places=2, validators=[Optional(), NumberRange(0, 100)])
     report_days = IntegerField(_l("Working days to assess"), default=10, validators=[NumberRange(1, 365)])
     payment_days = IntegerField(_l("Days to pay after accepting"), default=30, validators=[NumberRange(1, 365)])
-    premium = DecimalField(
-        _l("Premium (yuan)"), places=2, validators=[Optional(), NumberRange(0.01, 100_000_000, _l("Enter a premium above 0 and at most 100,000,000 yuan."))]
+    premium = MoneyField(
+        _l("Premium (yuan)"), places=2, validators=[Optional(), NumberRange(FEN, MAX_PREMIUM, _l("Enter a premium above 0 and at most 100,000,000 yuan."))]
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -99,10 +103,10 @@ class PremiumForm(FlaskForm):
     """The premium of a policy entered before (the loss ratio's denominator)."""
 
     policy_id = HiddenField()
-    premium = DecimalField(
+    premium = MoneyField(
         _l("Premium (yuan)"),
         places=2,
-        validators=[DataRequired(_l("Enter the premium.")), NumberRange(0.01, 100_000_000, _l("Enter a premium above 0 and at most 100,000,000 yuan."))],
+        validators=[DataRequired(_l("Enter the premium.")), NumberRange(FEN, MAX_PREMIUM, _l("Enter a premium above 0 and at most 100,000,000 yuan."))],
     )
 
 

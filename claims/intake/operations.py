@@ -24,7 +24,7 @@ from claims.intake.services import (
     submission_problems,
     update_draft,
 )
-from claims.lifecycle import apply_transition, notify_event
+from claims.lifecycle import apply_transition, lock_claim, notify_event
 from claims.workflow.audit import record_event
 from claims.workflow.codes import CodePurpose, send_sms_code, use_claim_code, use_sms_code
 from claims.workflow.codes import issue_claim_code as new_claim_code
@@ -112,7 +112,12 @@ def save_filing(claim: Claim, data: ClaimInput, uploads: list[PhotoUpload], *, a
     """Save what was entered, keep every good photo, and submit when asked and complete.
 
     A change of a filed claim's bank account by anyone but the claimant needs a reason (else the old account
-    is kept and the rest saved); the claimant is told of every change, by text message and in the app."""
+    is kept and the rest saved); the claimant is told of every change, by text message and in the app.
+
+    A filed claim is locked first, as every step locks it (the audit chain, then the row): a correction saved while a
+    clerk takes a step on the same claim (not accepted for want of correction, say) waits for it, then finds the claim
+    changed (ClaimChanged), rather than the two holding each other's lock."""
+    lock_claim(claim)
     bank_problem = bank_change_problem(claim, data, actor=actor)
     if bank_problem:
         data = replace(data, bank_name=claim.bank_name, bank_account=claim.bank_account, claimant_mobile=claim.claimant_mobile)

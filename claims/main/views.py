@@ -92,11 +92,10 @@ def shortcuts(user):  # type: ignore[no-untyped-def]
             ("reports.bordereau_page", _l("Bordereau")),
         ],
     }
-    if budget_county(user) is not None:
-        return [*table[Role.ADMIN], ("budget.allocations", _l("Compensation fund budget"))]
+    extra = [("budget.allocations", _l("Compensation fund budget"))] if budget_county(user) is not None else []
     if can_see_jobs(user):
-        return [*table[Role.ADMIN], ("jobs.index", _l("Background jobs"))]
-    return table.get(user.role, [])
+        extra.append(("jobs.index", _l("Background jobs")))
+    return [*table.get(user.role, []), *extra]
 
 
 bp.add_app_template_global(shortcuts, "shortcuts")

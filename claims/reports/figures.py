@@ -13,7 +13,10 @@ Concurrency: every writer of the app holds the audit chain's lock first (claims.
 rebuilds are serialised already; a rebuild also locks its bucket's row (`report_buckets`, made if missing with an
 insert that ignores a conflict on its key), so that a rebuild from a script without the chain's lock waits too.
 `rebuild_all` (the `flask reports rebuild` command, after a bulk load or a restore) takes the chain's lock and
-counts every claim in one statement per table.
+counts every claim in one statement per table, and leaves the marker `FIGURES_COUNTED` (a done job row): the
+aggregate holds every claim. Migration 0017 writes the marker itself on a database without claims (a new install,
+where every claim will be counted by its steps); a database upgraded with claims in it has none until the command
+runs, and the dashboards say so (`figures_counted`) rather than show figures that leave those claims out.
 
 What a claim counts for (docs/reports.md says it for readers): one claim in its current status, species and first
 loss line's category; its estimate (claimed), the total of its latest submitted valuation (verified), its decision
@@ -32,6 +35,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from claims.approval.models import Decision, Settlement, Share
 from claims.core.db import local_month
+from claims.core.jobs import Job, claim_marker
 from claims.core.time import LOCAL_TZ, local_to_utc, to_local, utcnow
 from claims.extensions import db
 from claims.intake.models import Claim, LossLine
@@ -172,6 +176,14 @@ def _locked_bucket(township_id: int, month: date) -> None:
     db.session.execute(ReportBucket.__table__.update().where(key).values(rebuilt_at=values["rebuilt_at"]))
 
 
+FIGURES_COUNTED = "reports:figures-counted"  # the marker's job key (migration 0017 writes the same)
+
+
+def figures_counted() -> bool:
+    """Whether the aggregate holds every claim: counted from scratch once (or begun on a database without claims)."""
+    return db.session.execute(select(Job.id).where(Job.key == FIGURES_COUNTED)).first() is not None
+
+
 def rebuild_all() -> int:
     """Count every claim again (after a bulk load or a restore): the aggregate from scratch, in one statement per
     table, under the audit chain's lock (no step runs meanwhile). Returns the number of buckets."""
@@ -184,6 +196,7 @@ def rebuild_all() -> int:
     db.session.execute(insert(RefusalFigure).from_select(REFUSAL_COLUMNS, refusals_query(everything)))
     buckets = select(ClaimFigure.township_id, ClaimFigure.month, literal(utcnow(), ReportBucket.rebuilt_at.type)).distinct()
     db.session.execute(insert(ReportBucket).from_select(["township_id", "month", "rebuilt_at"], buckets))
+    claim_marker(FIGURES_COUNTED, kind="reports_rebuild")
     return db.session.execute(select(func.count()).select_from(ReportBucket)).scalar_one()
 
 

@@ -19,6 +19,7 @@ from claims.regions.models import Region, Species
 from claims.regions.services import all_species
 from claims.reports.bordereau import bordereau, readable_policies
 from claims.reports.dashboard import chart_data, dashboard
+from claims.reports.figures import figures_counted
 from claims.reports.forms import BordereauForm, DashboardPeriodForm, MapForm, PeriodForm, YearForm
 from claims.reports.map import map_counts, map_places, map_points, point_limit
 from claims.reports.permissions import MapScope, ReportScope, can_see_map, can_see_region, map_scope, may_ask_for_bordereau, report_scope
@@ -60,7 +61,7 @@ def dashboard_page(region_code: str | None = None):  # type: ignore[no-untyped-d
     if not form.validate():
         return render_template("reports/dashboard.html", form=form, board=None, region=region), 422
     board = dashboard(g.user, region, form.period(), may_open=partial(can_see_region, g.user))
-    return render_template("reports/dashboard.html", form=form, board=board, region=region, charts=chart_data(board))
+    return render_template("reports/dashboard.html", form=form, board=board, region=region, charts=chart_data(board), counted=figures_counted())
 
 
 def _map_filters() -> tuple[MapScope, list[Species], MapForm]:

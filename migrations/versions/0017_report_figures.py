@@ -9,6 +9,8 @@ Create Date: 2026-12-01 16:00:00
 
 """
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -83,9 +85,33 @@ def upgrade():
     op.create_index("ix_report_refusal_figures_county_month", "report_refusal_figures", ["county_id", "month"])
     op.create_index("ix_report_refusal_figures_township_month", "report_refusal_figures", ["township_id", "month"])
     op.create_index("ix_claims_township_submitted", "claims", ["township_id", "submitted_at"])  # a bucket's claims
+    # The aggregate starts empty. On a database without claims that is complete (every claim will be counted by its
+    # steps), so the marker that `flask reports rebuild` leaves is written now; with claims already there it is not,
+    # and the dashboards ask for the command until it has run (claims/reports/figures.py, FIGURES_COUNTED).
+    bind = op.get_bind()
+    if bind.execute(sa.text("SELECT count(*) FROM claims")).scalar_one() == 0:
+        now = datetime.now(UTC)
+        now = now.replace(tzinfo=None) if bind.dialect.name == "sqlite" else now  # as claims.core.db.UTCDateTime stores it
+        jobs = sa.table(
+            "jobs",
+            sa.column("kind", sa.String),
+            sa.column("key", sa.String),
+            sa.column("args", sa.JSON),
+            sa.column("status", sa.String),
+            sa.column("attempts", sa.Integer),
+            sa.column("created_at", sa.DateTime(timezone=True)),
+            sa.column("started_at", sa.DateTime(timezone=True)),
+            sa.column("finished_at", sa.DateTime(timezone=True)),
+        )
+        op.bulk_insert(
+            jobs,
+            [{"kind": "reports_rebuild", "key": "reports:figures-counted", "args": {}, "status": "done", "attempts": 0,
+              "created_at": now, "started_at": now, "finished_at": now}],
+        )  # fmt: skip
 
 
 def downgrade():
+    op.execute("DELETE FROM jobs WHERE key = 'reports:figures-counted'")
     op.drop_index("ix_claims_township_submitted", table_name="claims")
     for table in ("report_refusal_figures", "report_claim_figures"):
         op.drop_index(f"ix_{table}_township_month", table_name=table)

@@ -11,14 +11,14 @@
     if (spec.kind === "pie") {
       var values = numbers(spec.series[0].data);
       return {
-        tooltip: { trigger: "item" },
+        tooltip: { trigger: "item", renderMode: "richText" },
         legend: { type: "scroll", bottom: 0 },
         series: [{ type: "pie", radius: ["35%", "65%"], center: ["50%", "45%"], name: spec.series[0].name,
           data: spec.labels.map(function (label, i) { return { name: label, value: values[i] }; }) }]
       };
     }
     return {
-      tooltip: { trigger: "axis" },
+      tooltip: { trigger: "axis", renderMode: "richText" },
       legend: spec.series.length > 1 ? { type: "scroll", bottom: 0 } : undefined,
       grid: { left: 8, right: 8, top: 16, bottom: spec.series.length > 1 ? 40 : 8, containLabel: true },
       xAxis: { type: "category", data: spec.labels, axisLabel: { interval: 0, rotate: spec.labels.length > 4 ? 30 : 0 } },

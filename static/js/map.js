@@ -37,7 +37,7 @@
   // The counties' and townships' centres with their names: the map's only background without tiles.
   var places = L.layerGroup(data.places.map(function (p) {
     return L.circleMarker([p[0], p[1]], { radius: p[3] === "county" ? 6 : 4, className: "map-place map-place-" + p[3], interactive: false })
-      .bindTooltip(p[2], { permanent: true, direction: "right", className: "map-place-label" });
+      .bindTooltip(document.createTextNode(p[2]), { permanent: true, direction: "right", className: "map-place-label" });
   })).addTo(map);
 
   function popupContent(info) {

@@ -93,6 +93,8 @@ def test_the_county_administrator_records_an_allocation_audited(app: Flask, admi
         ("amount", "100000000.01", "请输入大于 0、不超过 100,000,000.00 元的金额。"),
         ("amount", "", "请输入下达金额。"),
         ("amount", "NaN", "请输入数字。"),
+        ("amount", "1.005", "请以元为单位填写金额，最多两位小数。"),  # never rounded behind the admin's back
+        ("amount", "0.014", "请以元为单位填写金额，最多两位小数。"),
         ("fiscal_year", "1999", "不是有效的选择"),
         ("fiscal_year", "2028", "不是有效的选择"),  # next year (2027) at the most
         ("document_title", "", "请输入财政局下达文件的标题。"),
@@ -109,6 +111,16 @@ def test_a_bad_allocation_is_a_message_and_keeps_what_was_typed(app: Flask, admi
     assert response.status_code == 422 and message in html
     assert "茶财农〔2026〕3号" in html or field == "document_number"  # nothing entered is lost
     assert entries(app) == []
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("0.01", "0.01"), ("1E+2", "100.00"), ("7.5", "7.50")])
+def test_an_amount_is_kept_and_audited_to_the_fen_as_typed(app: Flask, admins: None, typed: str, stored: str) -> None:
+    client = signed_in(app, "admin_cl")
+    assert post(client, **(GOOD | {"amount": typed})).status_code == 302
+    assert entries(app)[0][2] == D(stored)
+    with app.app_context():
+        event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "budget_allocated")).scalar_one()
+        assert event.changes["amount"] == stored  # the audit trail holds what the ledger holds
 
 
 def test_a_wrong_entry_is_reversed_never_edited(app: Flask, admins: None) -> None:

@@ -152,3 +152,20 @@ def test_the_villager_cannot_post_the_step(app: Flask, returned_page: Returned) 
     response = client.post(f"{page}/lapse", data={"csrf_token": csrf_token(client, page), "version": str(returned_page.version)})
     assert response.status_code in (403, 404)
     assert _status(app, returned_page.id) == ClaimStatus.RETURNED
+
+
+def test_a_correction_saved_on_a_stale_copy_of_the_claim_is_a_conflict(returned: Claim) -> None:
+    """Saving a filed claim locks it as every step does (the audit chain, then the row): a copy older than the row, as
+    when a clerk took a step on it meanwhile, is refused (ClaimChanged), never a lock taken in the other order."""
+    from claims.intake.operations import save_filing
+    from claims.intake.services import CLAIM_FIELDS, ClaimInput, LossInput
+    from claims.workflow.services import ClaimChanged
+
+    data = ClaimInput(
+        **{k: getattr(returned, k) for k in CLAIM_FIELDS},
+        losses=[LossInput(line.category, line.item, line.quantity, line.unit) for line in returned.losses],
+    )
+    db.session.execute(Claim.__table__.update().where(Claim.id == returned.id).values(version=returned.version + 1))
+    with pytest.raises(ClaimChanged):
+        save_filing(returned, data, [], actor=find_user("13800000001"), submit=True, form_ok=True)
+    db.session.rollback()
