@@ -11,8 +11,6 @@ are those held by a county or township in the reader's region whose term overlap
 
 from __future__ import annotations
 
-import csv
-import io
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,7 +21,6 @@ from typing import IO, Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy import func, select
 
 from claims.accounts.models import User
@@ -35,30 +32,29 @@ from claims.extensions import db
 from claims.insurance.models import InsurancePolicy
 from claims.regions.models import Region, RegionLevel
 from claims.reports.exports import Export, ExportFormat
-from claims.reports.sheets import SPOOL_BYTES, csv_value, xlsx_cell
+from claims.reports.sheets import SPOOL_BYTES, Column, SheetRow, add_sheet, write_csv
 from claims.workflow.audit import record_event
 
 LEDGER_COLUMNS = (
-    _l("County"),
-    _l("Fiscal year"),
-    _l("Allocated (yuan)"),
-    _l("Committed by approvals (yuan)"),
-    _l("Paid (yuan)"),
-    _l("Remaining: allocated − committed (yuan)"),
-    _l("Cash left: allocated − paid (yuan)"),
-    _l("Note"),
+    Column(_l("County"), width=16),
+    Column(_l("Fiscal year"), width=8),  # a year, not a count: no thousands separator
+    Column(_l("Allocated (yuan)"), "amount", 14),
+    Column(_l("Committed by approvals (yuan)"), "amount", 14),
+    Column(_l("Paid (yuan)"), "amount", 14),
+    Column(_l("Remaining: allocated − committed (yuan)"), "amount", 14),
+    Column(_l("Cash left: allocated − paid (yuan)"), "amount", 14),
+    Column(_l("Note"), width=16),
 )
 LOSS_COLUMNS = (
-    _l("Policy number"),
-    _l("Insurer"),
-    _l("Policyholder"),
-    _l("Term from"),
-    _l("Term to"),
-    _l("Premium (yuan)"),
-    _l("Paid by the insurer (yuan)"),
-    _l("Loss ratio"),
+    Column(_l("Policy number"), width=16),
+    Column(_l("Insurer"), width=16),
+    Column(_l("Policyholder"), width=16),
+    Column(_l("Term from"), "date"),
+    Column(_l("Term to"), "date"),
+    Column(_l("Premium (yuan)"), "amount", 14),
+    Column(_l("Paid by the insurer (yuan)"), "amount", 14),
+    Column(_l("Loss ratio"), "ratio", 10),
 )
-LEDGER_AMOUNTS = range(2, 7)
 
 
 @dataclass(frozen=True)
@@ -162,37 +158,19 @@ def insurer_paid(policy_ids: Iterable[int]) -> dict[int, Decimal]:
 
 
 # Spreadsheets --------------------------------------------------------------------------------------------
-def _titles(columns: tuple[Any, ...]) -> list[str]:
-    return [str(title) for title in columns]
-
-
 def write_ledger_csv(ledger: Ledger, out: IO[bytes]) -> None:
     """The fund ledger, a line a county (no total line: it is for other programs); UTF-8 with a BOM for Excel."""
-    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
-    writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow(_titles(LEDGER_COLUMNS))
-    for row in ledger.rows:
-        writer.writerow([csv_value(value) for value in row.cells()])
-    text.flush()
-    text.detach()
+    write_csv(out, LEDGER_COLUMNS, (SheetRow(row.cells()) for row in ledger.rows))
 
 
 def write_ledger_xlsx(ledger: Ledger, out: IO[bytes]) -> None:
     """Two sheets: the fund ledger with a total row, and the policies' loss ratios."""
     book = Workbook(write_only=True)
-    bold = Font(bold=True)
-    sheet = book.create_sheet(title=_("Fund ledger"))
-    sheet.append([xlsx_cell(sheet, title, font=bold) for title in _titles(LEDGER_COLUMNS)])
-    for row in ledger.rows:
-        sheet.append([xlsx_cell(sheet, v, "#,##0.00" if i in LEDGER_AMOUNTS else None) for i, v in enumerate(row.cells())])
     total = ledger.total
     figures = [total.allocated, total.committed, total.paid, total.remaining, total.cash_left]
-    sheet.append([xlsx_cell(sheet, _("Total"), font=bold), xlsx_cell(sheet, ledger.year)] + [xlsx_cell(sheet, v, "#,##0.00", font=bold) for v in figures])
-    policies = book.create_sheet(title=_("Loss ratio"))
-    policies.append([xlsx_cell(policies, title, font=bold) for title in _titles(LOSS_COLUMNS)])
-    formats = {3: "yyyy-mm-dd", 4: "yyyy-mm-dd", 5: "#,##0.00", 6: "#,##0.00", 7: "0.00%"}
-    for loss in ledger.policies:
-        policies.append([xlsx_cell(policies, v, formats.get(i)) for i, v in enumerate(loss.cells())])
+    rows = [SheetRow(row.cells()) for row in ledger.rows] + [SheetRow([_("Total"), ledger.year, *figures], bold=True)]
+    add_sheet(book, _("Fund ledger"), LEDGER_COLUMNS, rows)
+    add_sheet(book, _("Loss ratio"), LOSS_COLUMNS, (SheetRow(loss.cells()) for loss in ledger.policies))
     book.save(out)
 
 

@@ -24,13 +24,13 @@ from openpyxl.utils import get_column_letter
 from claims.core.spreadsheet import spreadsheet_text
 
 SPOOL_BYTES = 8 * 1024 * 1024  # larger files go to a temporary file on disk
-NUMBER_FORMATS = {"amount": "#,##0.00", "count": "#,##0", "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm"}
+NUMBER_FORMATS = {"amount": "#,##0.00", "count": "#,##0", "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm", "ratio": "0.00%"}
 
 
 @dataclass(frozen=True)
 class Column:
     title: Any  # a (lazy) translated string
-    kind: str = "text"  # text, count, amount, date or datetime
+    kind: str = "text"  # text, count, amount, date, datetime or ratio (a fraction shown as a percentage)
     width: int = 12
 
 
@@ -74,6 +74,13 @@ def xlsx_cell(sheet: Any, value: Any, number_format: str | None = None, *, font:
 def write_xlsx(out: IO[bytes], title: str, columns: Sequence[Column], rows: Iterable[SheetRow], *, heading: Sequence[str] = ()) -> int:
     """One sheet: optional heading lines, the column titles, then the rows. Returns the number of rows written."""
     book = Workbook(write_only=True)
+    count = add_sheet(book, title, columns, rows, heading=heading)
+    book.save(out)
+    return count
+
+
+def add_sheet(book: Workbook, title: str, columns: Sequence[Column], rows: Iterable[SheetRow], *, heading: Sequence[str] = ()) -> int:
+    """Append a sheet to a write-only book (a file of several sheets). Returns the number of rows written."""
     sheet = book.create_sheet(title=title)
     for index, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
@@ -87,7 +94,6 @@ def write_xlsx(out: IO[bytes], title: str, columns: Sequence[Column], rows: Iter
         font = bold if row.bold else None
         sheet.append([xlsx_cell(sheet, value, formats[i], font=font) for i, value in enumerate(row.cells)])
         count += 1
-    book.save(out)
     return count
 
 

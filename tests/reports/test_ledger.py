@@ -211,6 +211,9 @@ def test_the_xlsx_totals_are_the_hand_computed_ones(app: Flask, world: Fixture) 
     assert tuple(sum((amount(r[i]) for r in rows.values()), D(0)) for i in range(2, 7)) == TOTAL_2026
     policy = next(r for r in loss[1:] if r[0] == POLICY)
     assert amount(policy[5]) == D("3196.00") and amount(policy[6]) == D("1598.00") and policy[7] == 0.5
+    book = load_workbook(io.BytesIO(response.get_data()))  # shown as a reader expects: 2026, 3,196.00 and 50.00%
+    year, premium, ratio = book["补偿资金台账"]["B2"], book["赔付率"]["F2"], book["赔付率"]["H2"]
+    assert (year.number_format, premium.number_format, ratio.number_format) == ("General", "#,##0.00", "0.00%")
 
 
 def test_the_csv_holds_the_same_figures(app: Flask, world: Fixture) -> None:
