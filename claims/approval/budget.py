@@ -239,6 +239,15 @@ class BudgetCheck:
         return max(self.share - self.position.remaining, ZERO)
 
 
+def budget_check_after_approval(claim: Claim, today: date | None = None) -> BudgetCheck:
+    """The same check, made inside the approval's transaction once its share is committed (so after the audit chain's
+    lock, which every writer takes first: a concurrent approval in the county has committed or waits). The position
+    is shown as it stood before this approval, so the message reads as `budget_check`'s."""
+    check = budget_check(claim, today)
+    before = check.position
+    return BudgetCheck(check.year, check.share, FundPosition(before.allocated, before.committed - check.share, before.paid, before.recorded))
+
+
 def budget_check(claim: Claim, today: date | None = None) -> BudgetCheck:
     """The check the approver sees before approving (and in the message after): approvals commit in the year of the
     approval's local date, today."""

@@ -191,17 +191,17 @@ def approve(claim_id: int):  # type: ignore[no-untyped-def]
     form = ApproveForm()
     if not form.validate_on_submit():
         return render_detail(claim, {"approve": form}, 422)
-    result: list[bool] = []
-    check = budget.budget_check(claim)  # before the approval commits its share
-    response = run_action(
-        claim,
-        lambda: result.append(operations.approve(claim, actor=g.user, reason=form.reason.data or None, expected_version=_version(form.version.data))),
-        _("Your approval was recorded."),
-    )
-    if result and not result[0]:
+    checks: list[budget.BudgetCheck | None] = []
+
+    def approve_and_check() -> None:
+        approved = operations.approve(claim, actor=g.user, reason=form.reason.data or None, expected_version=_version(form.version.data))
+        checks.append(budget.budget_check_after_approval(claim) if approved else None)  # under the chain's lock
+
+    response = run_action(claim, approve_and_check, _("Your approval was recorded."))
+    if checks and checks[0] is None:
         flash(_("A second approver must approve too, since the amount is above the county's limit."), "info")
-    elif result and check.overdraws:
-        flash(overdraw_message(check), "warning")
+    elif checks and checks[0].overdraws:
+        flash(overdraw_message(checks[0]), "warning")
     return response
 
 
