@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import chinese_calendar
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import aliased
 
 from claims.core.time import local_today
 from claims.extensions import db
@@ -200,7 +201,10 @@ def due_date(county: Region | None, kind: LimitKind, start: date | None = None) 
 
 
 def counties() -> list[Region]:
-    query = select(Region).where(Region.level == RegionLevel.COUNTY, Region.active).order_by(Region.code)
+    """The active counties that have villages, where claims are filed: not the rest of the national list."""
+    township, village = aliased(Region), aliased(Region)
+    has_villages = select(village.id).join(township, village.parent_id == township.id).where(township.parent_id == Region.id, village.active).exists()
+    query = select(Region).where(Region.level == RegionLevel.COUNTY, Region.active, has_villages).order_by(Region.code)
     return list(db.session.execute(query).scalars())
 
 
