@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,17 +16,20 @@ from claims.accounts.models import Role
 from claims.accounts.services import create_user, find_user
 from claims.core import time as clock
 from claims.extensions import db
+from claims.insurance.models import InsurancePolicy, Insurer
+from claims.insurance.services import set_premium
 from claims.regions.admin_services import SettingError, set_county_setting
 from claims.regions.models import Region, RegionLevel
 from claims.regions.services import counties
 from claims.valuation.models import CompensationSchedule, ScheduleStatus
+from claims.workflow.services import WorkflowError
 from tests.conftest import base_config, csrf_token
-from tests.valuation.conftest import TODAY
 
 ROOT = Path(__file__).resolve().parents[2]
 BANNA = ROOT / "claims" / "valuation" / "data" / "examples" / "xishuangbanna-2022.yaml"
 MENGYANG = ROOT / "claims" / "regions" / "data" / "examples" / "jinghong-mengyang.csv"
 HEADER = "code,name,parent_code,level,lat,lon\n"
+NOW = datetime(2027, 3, 15, 2, 0, tzinfo=UTC)  # page tests run with the clock frozen ahead of real time
 
 
 def _invoke(app: Flask, *args: str):  # type: ignore[no-untyped-def]
@@ -144,7 +149,7 @@ def test_hunan_admin_may_not_publish_or_import_in_yunnan_by_command(app: Flask) 
 
 def test_hunan_admin_gets_404_for_a_yunnan_schedule_page(app: Flask, as_user) -> None:  # type: ignore[no-untyped-def]
     schedule_id = _yunnan_draft(app)
-    clock.freeze(TODAY)
+    clock.freeze(NOW)
     client = as_user("admin")
     assert client.get(f"/admin/schedules/{schedule_id}").status_code == 404
     token = csrf_token(client, "/admin/schedules")
@@ -156,15 +161,39 @@ def test_hunan_admin_gets_404_for_a_yunnan_schedule_page(app: Flask, as_user) ->
 
 def test_hunan_admin_may_not_set_a_yunnan_county_setting(app: Flask, as_user) -> None:  # type: ignore[no-untyped-def]
     _yunnan_draft(app)
-    clock.freeze(TODAY)
+    clock.freeze(NOW)
     with app.app_context():
         jinghong = db.session.execute(select(Region).where(Region.code == "532801")).scalar_one()
         with pytest.raises(SettingError):
-            set_county_setting(jinghong, "notice_days", "9", TODAY.date(), "", actor=find_user("admin"))  # type: ignore[arg-type]
+            set_county_setting(jinghong, "notice_days", "9", NOW.date(), "", actor=find_user("admin"))  # type: ignore[arg-type]
         jinghong_id = jinghong.id
         db.session.rollback()
     client = as_user("admin")
     token = csrf_token(client, "/admin/county-settings")
-    data = {"csrf_token": token, "region_id": jinghong_id, "key": "notice_days", "value": "9", "effective_from": "2026-07-01", "note": ""}
+    data = {"csrf_token": token, "region_id": jinghong_id, "key": "notice_days", "value": "9", "effective_from": "2027-04-01", "note": ""}
     assert client.post("/admin/county-settings", data=data).status_code == 422
     assert "景洪市" not in client.get("/admin/county-settings").get_data(as_text=True)
+
+
+def test_hunan_admin_may_not_touch_a_yunnan_policy(app: Flask, as_user) -> None:  # type: ignore[no-untyped-def]
+
+    _yunnan_draft(app)
+    clock.freeze(NOW)
+    with app.app_context():
+        jinghong = db.session.execute(select(Region).where(Region.code == "532801")).scalar_one()
+        insurer = db.session.execute(select(Insurer)).scalars().first()
+        policy = InsurancePolicy(
+            number="YN-JH-2026", insurer_id=insurer.id, policyholder_region_id=jinghong.id, term_start=date(2026, 1, 1), term_end=date(2026, 12, 31)
+        )
+        db.session.add(policy)
+        db.session.commit()
+        policy_id = policy.id
+        with pytest.raises(WorkflowError):
+            set_premium(policy, Decimal("1000.00"), actor=find_user("admin"))  # type: ignore[arg-type]
+        db.session.rollback()
+    client = as_user("admin")
+    assert "YN-JH-2026" not in client.get("/admin/policies").get_data(as_text=True)
+    token = csrf_token(client, "/admin/policies")
+    assert client.post("/admin/policies", data={"csrf_token": token, "what": "premium", "policy_id": policy_id, "premium": "1000"}).status_code == 404
+    with app.app_context():
+        assert db.session.get(InsurancePolicy, policy_id).premium is None
