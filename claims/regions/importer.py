@@ -168,7 +168,7 @@ def _check_tree(lines: list[_Line], actor: User | None) -> list[RegionRow]:
     """Duplicates, parents, levels already stored and the actor's scope; the rows to write, ancestors first."""
     problems: list[RowProblem] = []
     by_code: dict[str, _Line] = {}
-    stored = _stored({ln.row.code for ln in lines} | {ln.row.parent or "" for ln in lines})
+    stored = _stored({ln.row.code for ln in lines} | {ln.row.parent or "" for ln in lines} | {ln.row.code[:6] for ln in lines})
     ancestors: dict[str, RegionRow] = {}
     for line in lines:
         row = line.row

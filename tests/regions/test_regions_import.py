@@ -95,6 +95,7 @@ HOSTILE = [
     (HEADER + "532801105200,纳蚌村,532801105,village,,,extra\n", "第2行"),
     (HEADER + "532801105,勐养镇,532801105,township,,\n", "第2行，parent_code列"),
     (HEADER + "532801105200,纳蚌村,532801,village,,\n", "第2行，parent_code列"),  # a village right under a county
+    (HEADER + "532800105,勐养镇,532800,township,,\n", "532800"),  # a township right under a prefecture
     (HEADER + '532801105200,"纳蚌村\n', "第2行"),  # an open quote
     (HEADER + "532801105200,纳\x00蚌村,532801105,village,,\n", "第2行"),
     (HEADER, "没有"),  # no rows
@@ -197,3 +198,11 @@ def test_hunan_admin_may_not_touch_a_yunnan_policy(app: Flask, as_user) -> None:
     assert client.post("/admin/policies", data={"csrf_token": token, "what": "premium", "policy_id": policy_id, "premium": "1000"}).status_code == 404
     with app.app_context():
         assert db.session.get(InsurancePolicy, policy_id).premium is None
+
+
+def test_reference_load_loads_the_national_list_with_the_demo_regions(app: Flask) -> None:
+    result = _invoke(app, "reference", "load")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.execute(select(func.count()).where(Region.level == RegionLevel.COUNTY)).scalar_one() == 2978
+        assert db.session.execute(select(Region.name).where(Region.code == "532801")).scalar_one() == "景洪市"
