@@ -52,6 +52,14 @@ class RegionFileError(Exception):
         self.problems = problems
 
 
+def _refusal(problems: list[RowProblem]) -> RegionFileError:
+    """The first MAX_PROBLEMS problems, and how many more there are (a wrong file can have thousands)."""
+    shown = problems[:MAX_PROBLEMS]
+    if len(problems) > MAX_PROBLEMS:
+        shown.append(RowProblem(None, "", _("%(count)d more problems are not shown: correct these first.", count=len(problems) - MAX_PROBLEMS)))
+    return RegionFileError(shown)
+
+
 @dataclass(frozen=True)
 class _Line:
     number: int
@@ -84,7 +92,7 @@ def read_region_file(data: bytes) -> list[_Line]:
     if not lines and not problems:
         problems.append(RowProblem(None, "", _("The file has no rows.")))
     if problems:
-        raise RegionFileError(problems[:MAX_PROBLEMS])
+        raise _refusal(problems)
     return lines
 
 
@@ -143,16 +151,21 @@ def _point(number: int, lat_text: str, lon_text: str, problems: list[RowProblem]
     if not lat_text or not lon_text:
         problems.append(RowProblem(number, "lat" if not lat_text else "lon", _("give both latitude and longitude, or neither")))
         return None
-    point = []
-    for column, text in (("lat", lat_text), ("lon", lon_text)):
-        low, high = CHINA[column]
-        value = float(text) if DEGREES.fullmatch(text) else math.nan
-        if math.isnan(value):
-            problems.append(RowProblem(number, column, _("“%(text)s” is not a number of degrees such as 21.9924", text=text[:20])))
-        elif not low <= value <= high:
-            problems.append(RowProblem(number, column, _("%(value)s is outside China (from %(low)s to %(high)s)", value=text, low=low, high=high)))
-        point.append(value)
-    return (point[0], point[1]) if not any(math.isnan(v) or v < CHINA[c][0] or v > CHINA[c][1] for c, v in zip(CHINA, point, strict=True)) else None
+    found = len(problems)
+    lat, lon = (_degrees(number, column, text, problems) for column, text in (("lat", lat_text), ("lon", lon_text)))
+    return (lat, lon) if len(problems) == found else None
+
+
+def _degrees(number: int, column: str, text: str, problems: list[RowProblem]) -> float:
+    """Decimal degrees written with ASCII digits (no NaN, no exponent, no full-width digits), inside China's box."""
+    low, high = CHINA[column]
+    if not DEGREES.fullmatch(text):
+        problems.append(RowProblem(number, column, _("“%(text)s” is not a number of degrees such as 21.9924", text=text[:20])))
+        return math.nan
+    value = float(text)
+    if not low <= value <= high:
+        problems.append(RowProblem(number, column, _("%(value)s is outside China (from %(low)s to %(high)s)", value=text, low=low, high=high)))
+    return value
 
 
 def _stored(codes: set[str]) -> dict[str, Region]:
@@ -184,7 +197,7 @@ def _check_tree(lines: list[_Line], actor: User | None) -> list[RegionRow]:
         if problem is not None:
             problems.append(problem)
     if problems:
-        raise RegionFileError(problems[:MAX_PROBLEMS])
+        raise _refusal(problems)
     return [r for code, r in ancestors.items() if code not in by_code] + [ln.row for ln in by_code.values()]
 
 

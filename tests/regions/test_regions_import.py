@@ -206,3 +206,10 @@ def test_reference_load_loads_the_national_list_with_the_demo_regions(app: Flask
     with app.app_context():
         assert db.session.execute(select(func.count()).where(Region.level == RegionLevel.COUNTY)).scalar_one() == 2978
         assert db.session.execute(select(Region.name).where(Region.code == "532801")).scalar_one() == "景洪市"
+
+
+def test_a_file_of_bad_rows_lists_the_first_problems_and_counts_the_rest(app: Flask, tmp_path: Path) -> None:
+    path = tmp_path / "many.csv"
+    path.write_text(HEADER + "x,纳蚌村,532801105,village,,\n" * 80, encoding="utf-8")
+    result = _invoke(app, "regions", "import", str(path))
+    assert result.exit_code == 1 and "第51行" in result.output and "第52行" not in result.output and "另有30个问题" in result.output, result.output
