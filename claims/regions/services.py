@@ -213,6 +213,28 @@ def children_of(region_ids: list[int]) -> list[Region]:
     return list(db.session.execute(query).scalars())
 
 
+DRILL_LEVELS = (RegionLevel.PROVINCE, RegionLevel.PREFECTURE)
+
+
+def region_page(node: Region | None) -> list[Region]:
+    """The rows of the regions page at `node`: the provinces at the top; a province or prefecture and its children;
+    a county or below whole (its townships and villages, a few hundred rows)."""
+    if node is None:
+        return list(db.session.execute(select(Region).where(Region.parent_id.is_(None)).order_by(Region.code)).scalars())
+    if node.level in DRILL_LEVELS:
+        return [node, *db.session.execute(select(Region).where(Region.parent_id == node.id).order_by(Region.code)).scalars()]
+    return list(db.session.execute(select(Region).where(Region.path.startswith(node.path)).order_by(Region.path)).scalars())
+
+
+def region_trail(node: Region | None) -> list[Region]:
+    """`node`'s ancestors from the province down, itself last."""
+    trail: list[Region] = []
+    while node is not None:
+        trail.insert(0, node)
+        node = node.parent
+    return trail
+
+
 def all_species() -> list[Species]:
     return list(db.session.execute(select(Species).order_by(Species.name_zh)).scalars())
 

@@ -213,3 +213,16 @@ def test_a_file_of_bad_rows_lists_the_first_problems_and_counts_the_rest(app: Fl
     path.write_text(HEADER + "x,纳蚌村,532801105,village,,\n" * 80, encoding="utf-8")
     result = _invoke(app, "regions", "import", str(path))
     assert result.exit_code == 1 and "第51行" in result.output and "第52行" not in result.output and "另有30个问题" in result.output, result.output
+
+
+def test_the_regions_page_goes_down_one_level_at_a_time_within_the_province(app: Flask, as_user) -> None:  # type: ignore[no-untyped-def]
+    _yunnan_draft(app)
+    assert _invoke(app, "regions", "load-national").exit_code == 0
+    clock.freeze(NOW)
+    client = as_user("admin")
+    top = client.get("/admin/regions").get_data(as_text=True)
+    assert 'href="/admin/regions?code=430900"' in top and "三仙湖" not in top and "云南省" not in top  # Hunan's prefectures only
+    county = client.get("/admin/regions?code=430921").get_data(as_text=True)
+    assert "三仙湖镇" in county and "/location" in county and 'href="/admin/regions?code=430900"' in county  # the trail up
+    assert client.get("/admin/regions?code=532801").status_code == 404  # Yunnan: not this administrator's
+    assert client.get("/admin/regions?code=999999").status_code == 404
