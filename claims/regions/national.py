@@ -53,7 +53,11 @@ def _data(name: str) -> bytes:
 def divisions() -> dict[str, RegionRow]:
     """Every province, prefecture and county by code, parents first."""
     reader = csv.DictReader(io.StringIO(_data("divisions.csv").decode("utf-8")))
-    return {r["code"]: RegionRow(r["code"], r["name"], RegionLevel(r["level"]), r["parent"] or None) for r in reader}
+    return {r["code"]: RegionRow(r["code"], r["name"], RegionLevel(r["level"]), r["parent"] or None, *_point(r)) for r in reader}
+
+
+def _point(row: dict[str, str]) -> tuple[float | None, float | None]:
+    return (float(row["lat"]), float(row["lon"])) if row["lat"] else (None, None)
 
 
 @cache
@@ -88,15 +92,17 @@ def national_rows(township_provinces: tuple[str, ...] = ()) -> list[RegionRow]:
 
 
 def load_national(township_provinces: tuple[str, ...] = ()) -> Upserted:
-    return upsert_regions(national_rows(township_provinces))
+    """The national list into the tree; a division's seat becomes its point only where it has none (an administrator's
+    point stays)."""
+    return upsert_regions(national_rows(township_provinces), replace_points=False)
 
 
-def upsert_regions(rows: list[RegionRow]) -> Upserted:
+def upsert_regions(rows: list[RegionRow], *, replace_points: bool = True) -> Upserted:
     """Insert the rows that are new and rename or re-place the ones whose name or point changed, level by level
     (a parent is written before its children), in a few statements whatever the number of rows.
 
-    Every parent must be in `rows` or in the database. A point (lat, lon) in a row replaces the stored one; a row
-    without one keeps it. Idempotent: the same rows again change nothing."""
+    Every parent must be in `rows` or in the database. A point (lat, lon) in a row replaces the stored one (or, with
+    `replace_points` false, only fills a missing one); a row without one keeps it. Idempotent: the same rows again change nothing."""
     known = {
         code: (rid, name, path, lat, lon)
         for rid, code, name, path, lat, lon in db.session.execute(select(Region.id, Region.code, Region.name, Region.path, Region.lat, Region.lon))
@@ -111,7 +117,7 @@ def upsert_regions(rows: list[RegionRow]) -> Upserted:
             for rid, code, path in db.session.execute(select(Region.id, Region.code, Region.path).where(Region.level == level)):
                 if code in names:
                     known[code] = (rid, names[code], path, None, None)
-        changed = [_changes(r, known[r.code]) for r in batch if r.code not in names]
+        changed = [_changes(r, known[r.code], replace_points) for r in batch if r.code not in names]
         changed = [c for c in changed if c is not None]
         if changed:
             db.session.execute(update(Region), changed)
@@ -135,11 +141,11 @@ def _values(row: RegionRow, known: dict[str, tuple]) -> dict[str, object]:
     }
 
 
-def _changes(row: RegionRow, stored: tuple) -> dict[str, object] | None:
+def _changes(row: RegionRow, stored: tuple, replace_points: bool) -> dict[str, object] | None:
     rid, name, _path, lat, lon = stored
     values: dict[str, object] = {}
     if row.name != name:
         values["name"] = row.name
-    if row.lat is not None and (row.lat, row.lon) != (lat, lon):
+    if row.lat is not None and (row.lat, row.lon) != (lat, lon) and (replace_points or lat is None):
         values["lat"], values["lon"] = row.lat, row.lon
     return {"id": rid, **values} if values else None

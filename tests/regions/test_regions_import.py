@@ -121,13 +121,23 @@ def test_a_file_saved_in_gbk_is_refused_with_a_hint(app: Flask, tmp_path: Path) 
 
 def test_load_national_is_fast_to_repeat_and_leaves_the_filing_form_alone(app: Flask) -> None:
     result = _invoke(app, "regions", "load-national")
-    assert result.exit_code == 0 and "3343 added, 0 updated, 5 unchanged" in result.output, result.output  # the demo's 5 have the same names
+    # The demo's 5 have the same names; its province and prefectures get their seats, its counties keep their points.
+    assert result.exit_code == 0 and "3343 added, 3 updated, 2 unchanged" in result.output, result.output
     assert "0 added, 0 updated, 3348 unchanged" in _invoke(app, "regions", "load-national").output
     with app.app_context():
         levels = dict(db.session.execute(select(Region.level, func.count()).group_by(Region.level)).all())
         assert levels[RegionLevel.PROVINCE] == 31 and levels[RegionLevel.COUNTY] == 2978
         assert [c.code for c in counties()] == ["430224", "430921"]  # only counties with villages are offered for filing
         assert db.session.execute(select(Region.path).where(Region.code == "430921")).scalar_one() == "430000/430900/430921/"
+        jinghong = db.session.execute(select(Region).where(Region.code == "532801")).scalar_one()
+        assert (jinghong.lat, jinghong.lon) == (22.0119, 100.7995)  # cpca's seat of 景洪市
+        jinghong.lat, jinghong.lon = 22.0, 100.8  # an administrator's point
+        db.session.commit()
+    assert _invoke(app, "regions", "load-national").exit_code == 0
+    assert _invoke(app, "regions", "import", str(MENGYANG)).exit_code == 0
+    with app.app_context():
+        jinghong = db.session.execute(select(Region).where(Region.code == "532801")).scalar_one()
+        assert (jinghong.lat, jinghong.lon) == (22.0, 100.8)  # kept by both
 
 
 # --- a province's administrator acts only in its province ---------------------------------------------------
