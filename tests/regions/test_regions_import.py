@@ -236,3 +236,16 @@ def test_the_regions_page_goes_down_one_level_at_a_time_within_the_province(app:
     assert "三仙湖镇" in county and "/location" in county and 'href="/admin/regions?code=430900"' in county  # the trail up
     assert client.get("/admin/regions?code=532801").status_code == 404  # Yunnan: not this administrator's
     assert client.get("/admin/regions?code=999999").status_code == 404
+
+
+def test_a_yunnan_administrator_publishes_the_yunnan_schedule_beside_hunan(app: Flask) -> None:
+    """The fresh-database journey's last step on the test database (PostgreSQL too), beside the demo's Hunan."""
+    schedule_id = _yunnan_draft(app)
+    with app.app_context():
+        yunnan = db.session.execute(select(Region).where(Region.code == "530000")).scalar_one()
+        create_user(login="yn_admin", name="云南管理员", role=Role.ADMIN, region=yunnan, password="Yunnan@2026x")
+        db.session.commit()
+    result = _invoke(app, "schedules", "publish", "yn-xishuangbanna-2022", "--by", "yn_admin")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.get(CompensationSchedule, schedule_id).status == ScheduleStatus.PUBLISHED
