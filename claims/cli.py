@@ -19,7 +19,9 @@ from claims.documents.cli import documents_cli
 from claims.documents.keys import ensure_trial_keys
 from claims.extensions import db
 from claims.intake.files import orphaned_keys
+from claims.regions.cli import regions_cli
 from claims.regions.loader import load_regions, load_species
+from claims.regions.national import load_national
 from claims.regions.services import is_workday
 from claims.reports.figures import rebuild_all
 from claims.valuation.cli import register as register_valuation_cli
@@ -39,6 +41,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(deadlines_cli)
     app.cli.add_command(reports_cli)
     app.cli.add_command(documents_cli)
+    app.cli.add_command(regions_cli)
     register_valuation_cli(app, reference_cli)
 
 
@@ -194,12 +197,14 @@ def reference_cli() -> None: ...
 
 @reference_cli.command("load")
 def reference_load() -> None:
-    """Load or update the shipped regions and species lists."""
+    """Load or update the shipped regions (every province, prefecture and county of China, and the demo's townships
+    and villages) and species lists."""
 
+    national = load_national()
     regions = load_regions()
     species = load_species()
     db.session.commit()
-    click.echo(f"{regions} regions and {species} species loaded")
+    click.echo(f"{national.created + national.updated + national.unchanged + regions} regions and {species} species loaded")
 
 
 @click.group("uploads", help="Stored files.")

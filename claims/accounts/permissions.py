@@ -18,6 +18,12 @@ def is_province_wide(admin: User) -> bool:
     return admin.region is None or admin.region.level == RegionLevel.PROVINCE
 
 
+def administers(user: User | None, region: Region) -> bool:
+    """An active administrator whose region holds `region` (one without a region administers every province): the one
+    rule for schedules, policies and county settings, on pages and in commands."""
+    return user is not None and user.active and user.role == Role.ADMIN and (user.region is None or region.is_within(user.region))
+
+
 def can_see_jobs(user: User) -> bool:
     """The background jobs serve every county at once (a job row names no county): province-wide administrators only."""
     return user.role == Role.ADMIN and is_province_wide(user)

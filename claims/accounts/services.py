@@ -60,6 +60,12 @@ def find_user(login: str) -> User | None:
     return db.session.execute(select(User).where(func.lower(User.login) == login.strip().lower())).scalar_one_or_none()
 
 
+def find_admin(login: str) -> User | None:
+    """The active administrator with this login, for the commands' `--by`."""
+    user = find_user(login)
+    return user if user is not None and user.role == Role.ADMIN and user.active else None
+
+
 class LoginThrottled(Exception):
     """Too many failed attempts from this address or for this login: wait `retry_after` seconds."""
 

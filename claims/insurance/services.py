@@ -12,6 +12,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
 from claims.accounts.models import User
+from claims.accounts.permissions import administers
 from claims.core.money import FEN
 from claims.core.pagination import PAGE_SIZE, Page, SortKey, paginate
 from claims.core.time import local_today, to_local, utcnow
@@ -20,6 +21,7 @@ from claims.insurance.models import InsurancePolicy, LedgerEntry, PolicyLimit, R
 from claims.insurance.split import PolicyTerms, SplitResult, split_award
 from claims.intake.models import Claim
 from claims.intake.services import active_photos
+from claims.regions.models import Region
 from claims.survey.services import latest_survey
 from claims.valuation.services import current_valuation, final_lines
 from claims.workflow.audit import record_event
@@ -171,8 +173,15 @@ def referral_package(claim: Claim) -> dict[str, Any]:
     }
 
 
+def _check_scope(region: Region | None, actor: User) -> None:
+    """A province's administrator enters and changes only the policies of its own counties and townships."""
+    if region is None or not administers(actor, region):
+        raise WorkflowError(_("%(name)s is outside the region you administer", name=region.name if region else "—"))
+
+
 def create_policy(form: Any, *, actor: User) -> InsurancePolicy:
     """A policy from the admin form; limits per kind, species as codes."""
+    _check_scope(db.session.get(Region, form.policyholder_region_id.data), actor)
     if db.session.execute(select(InsurancePolicy).where(InsurancePolicy.number == form.number.data.strip())).first():
         raise WorkflowError(_("A policy with this number exists already."))
     limits = {kind.value: str(value) for kind in PolicyLimit if (value := getattr(form, f"limit_{kind.value}").data) is not None}
@@ -201,6 +210,7 @@ def create_policy(form: Any, *, actor: User) -> InsurancePolicy:
 
 def set_premium(policy: InsurancePolicy, premium: Decimal, *, actor: User) -> None:
     """Enter or correct the premium of a policy (it is often invoiced after the policy is entered), audited with the old figure."""
+    _check_scope(policy.policyholder, actor)
     before = policy.premium
     policy.premium = premium
     changes = {"number": policy.number, "premium": [str(before) if before is not None else None, str(premium)]}

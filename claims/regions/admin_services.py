@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from claims.accounts.models import User
+from claims.accounts.permissions import administers
 from claims.core.crypto import lookup_hash
 from claims.core.time import utcnow
 from claims.extensions import db
@@ -48,7 +49,15 @@ def _close_previous(model: Any, filters: list[Any], start: date) -> None:
         row.effective_to = start - timedelta(days=1)
 
 
+def _check_scope(region: Region, actor: User) -> None:
+    """A province's administrator sets only its own counties' values (the pages offer no other county)."""
+    if not administers(actor, region):
+        raise SettingError(_("%(name)s is outside the region you administer", name=region.name), "region_id")
+
+
 def set_time_limit(region: Region | None, kind: LimitKind, working_days: int, start: date, source: str, *, actor: User) -> TimeLimit:
+    if region is not None:
+        _check_scope(region, actor)
     if working_days < 1:
         raise SettingError(_("A time limit is at least one working day."), "working_days")
     region_filter = TimeLimit.region_id.is_(None) if region is None else TimeLimit.region_id == region.id
@@ -67,6 +76,7 @@ def set_time_limit(region: Region | None, kind: LimitKind, working_days: int, st
 
 
 def set_county_setting(region: Region, key: str, raw: str, start: date, note: str, *, actor: User) -> CountySetting:
+    _check_scope(region, actor)
     spec = SPECS.get(key)
     if spec is None:
         raise SettingError(_("Unknown setting."), "key")

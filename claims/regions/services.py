@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import chinese_calendar
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import aliased
 
 from claims.core.time import local_today
 from claims.extensions import db
@@ -200,13 +201,38 @@ def due_date(county: Region | None, kind: LimitKind, start: date | None = None) 
 
 
 def counties() -> list[Region]:
-    query = select(Region).where(Region.level == RegionLevel.COUNTY, Region.active).order_by(Region.code)
+    """The active counties that have villages, where claims are filed: not the rest of the national list."""
+    township, village = aliased(Region), aliased(Region)
+    has_villages = select(village.id).join(township, village.parent_id == township.id).where(township.parent_id == Region.id, village.active).exists()
+    query = select(Region).where(Region.level == RegionLevel.COUNTY, Region.active, has_villages).order_by(Region.code)
     return list(db.session.execute(query).scalars())
 
 
 def children_of(region_ids: list[int]) -> list[Region]:
     query = select(Region).where(Region.parent_id.in_(region_ids), Region.active).order_by(Region.code)
     return list(db.session.execute(query).scalars())
+
+
+DRILL_LEVELS = (RegionLevel.PROVINCE, RegionLevel.PREFECTURE)
+
+
+def region_page(node: Region | None) -> list[Region]:
+    """The rows of the regions page at `node`: the provinces at the top; a province or prefecture and its children;
+    a county or below whole (its townships and villages, a few hundred rows)."""
+    if node is None:
+        return list(db.session.execute(select(Region).where(Region.parent_id.is_(None)).order_by(Region.code)).scalars())
+    if node.level in DRILL_LEVELS:
+        return [node, *db.session.execute(select(Region).where(Region.parent_id == node.id).order_by(Region.code)).scalars()]
+    return list(db.session.execute(select(Region).where(Region.path.startswith(node.path)).order_by(Region.path)).scalars())
+
+
+def region_trail(node: Region | None) -> list[Region]:
+    """`node`'s ancestors from the province down, itself last."""
+    trail: list[Region] = []
+    while node is not None:
+        trail.insert(0, node)
+        node = node.parent
+    return trail
 
 
 def all_species() -> list[Species]:

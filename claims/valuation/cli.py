@@ -9,8 +9,7 @@ from typing import NoReturn
 import click
 from flask import Flask
 
-from claims.accounts.models import Role
-from claims.accounts.services import find_user
+from claims.accounts.services import find_admin
 from claims.extensions import db
 from claims.valuation.fileformat import FileError
 from claims.valuation.models import CompensationSchedule
@@ -39,8 +38,8 @@ def _user(login: str | None):  # type: ignore[no-untyped-def]
 
     if login is None:
         return None
-    user = find_user(login)
-    if user is None or user.role != Role.ADMIN or not user.active:
+    user = find_admin(login)
+    if user is None:
         click.echo(f"{login}: no active administrator with this login", err=True)
         raise SystemExit(1)
     return user

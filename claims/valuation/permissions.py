@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from claims.accounts.models import Role, User
+from claims.accounts.permissions import administers
 from claims.intake.models import Claim
 from claims.intake.permissions import can_view_claim
 from claims.regions.models import Region
@@ -30,7 +31,7 @@ def can_manage_schedules(user: User | None) -> bool:
 
 
 def can_manage_schedule(user: User | None, schedule: CompensationSchedule) -> bool:
-    return can_manage_schedules(user) and schedule.region.is_within(user.region)  # type: ignore[union-attr,arg-type]
+    return can_manage_schedules(user) and administers(user, schedule.region)
 
 
 def can_value_claim(user: User | None, claim: Claim) -> bool:

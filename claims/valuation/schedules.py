@@ -17,7 +17,7 @@ from claims.extensions import db
 from claims.regions.models import Region, RegionLevel
 from claims.valuation.fileformat import FileError, FileProblem, ScheduleFile, parse_schedule, spec_from_body
 from claims.valuation.models import CompensationSchedule, ScheduleStatus
-from claims.valuation.permissions import can_view_schedule
+from claims.valuation.permissions import can_manage_schedule, can_view_schedule
 from claims.valuation.spec import ScheduleSpec
 from claims.workflow.audit import record_event
 
@@ -98,7 +98,14 @@ def import_schedule(text: str, *, actor: User | None) -> CompensationSchedule:
     return schedule
 
 
+def _check_scope(schedule: CompensationSchedule, actor: User) -> None:
+    """A province's administrator acts only on its own province's schedules (the pages answer 404 before this)."""
+    if not can_manage_schedule(actor, schedule):
+        raise ScheduleError(_("%(name)s is outside the region you administer", name=schedule.region.name))
+
+
 def publish_schedule(schedule: CompensationSchedule, *, actor: User) -> None:
+    _check_scope(schedule, actor)
     if schedule.status != ScheduleStatus.DRAFT:
         raise ScheduleError(_("Only a draft can be published."))
     schedule.status = ScheduleStatus.PUBLISHED
@@ -110,6 +117,7 @@ def publish_schedule(schedule: CompensationSchedule, *, actor: User) -> None:
 
 def retire_schedule(schedule: CompensationSchedule, reason: str, *, actor: User) -> None:
     """Withdraw a published schedule from new valuations (valuations already made keep it)."""
+    _check_scope(schedule, actor)
     if schedule.status != ScheduleStatus.PUBLISHED:
         raise ScheduleError(_("Only a published schedule can be retired."))
     if not reason.strip():

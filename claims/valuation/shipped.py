@@ -14,7 +14,7 @@ from claims.valuation.reference import import_reference
 from claims.valuation.schedules import find_schedule, import_schedule, publish_schedule
 
 # Hunan's provincial default first, then the county override; the Xishuangbanna example (data/examples)
-# is not loaded: its region is not in the shipped region tree.
+# is not loaded: the demo has only Hunan's regions (docs/regions.md imports its county, then publishes it).
 SHIPPED_SCHEDULES = ("hunan-default-2024.yaml", "nan-county-2025.yaml")
 SHIPPED_REFERENCE = "reference-hunan.yaml"
 

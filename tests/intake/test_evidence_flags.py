@@ -126,7 +126,7 @@ def test_setting_the_village_point_flags_open_claims_and_says_how_far(app, as_us
 
     status, _ = set_point(app, SANXIANHU_VILLAGE, "29.40", "112.42")
     assert status == 302 and village_point(app, SANXIANHU_VILLAGE) == VILLAGE_POINT
-    regions_page = client_for(app, "admin").get("/admin/regions").get_data(as_text=True)
+    regions_page = client_for(app, "admin").get("/admin/regions?code=430921").get_data(as_text=True)
     assert "29.4000, 112.4200" in regions_page
 
     # The open claim filed before the point existed is checked again, and the page says how far.
