@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING
 
 from claims.core.money import FEN
-from claims.valuation.lines import CATEGORY_ZH, yuan
+from claims.valuation.lines import CATEGORY_ZH, ONE, WorkLine, allocate, yuan
 from claims.valuation.spec import CATEGORIES, PERSONAL, CategoryCap, MinEventSize, Minimum
 
 if TYPE_CHECKING:
     from claims.valuation.engine import _Run
 
+ADDED = ("deduction", "rounding")
+
 
 def apply_limits(run: _Run) -> None:
     household_count(run)
     min_event_size(run)
+    person_property_cap(run)
     minimum(run)
     category_caps(run)
     claim_cap(run)
@@ -41,9 +44,19 @@ def min_event_size(run: _Run) -> None:
         return
     small = sum((w.quantity or Decimal(0) for w in animals if w.rule is not None and w.rule.size == "small"), Decimal(0))
     large = sum((w.quantity or Decimal(0) for w in animals if w.rule is not None and w.rule.size == "large"), Decimal(0))
-    if small >= rule.small or large >= rule.large:
+    if rule.count == "together":
+        # small / S + large / L >= 1, multiplied out so that no division rounds
+        if small * rule.large + large * rule.small >= rule.small * rule.large:
+            return
+        counted = (small / rule.small + large / rule.large).quantize(FEN, ROUND_DOWN)
+        reason = (
+            f"一次事故小牲畜按{rule.small}只（头）、大牲畜按{rule.large}头合计折算，满1才予补偿；"
+            f"本次小牲畜{small}÷{rule.small} + 大牲畜{large}÷{rule.large} = {counted}，不足1"
+        )
+    elif small >= rule.small or large >= rule.large:
         return
-    reason = f"一次事故至少{rule.small}只（头）小牲畜或{rule.large}头大牲畜才予补偿，本次为小牲畜{small}、大牲畜{large}"
+    else:
+        reason = f"一次事故至少{rule.small}只（头）小牲畜或{rule.large}头大牲畜才予补偿，本次为小牲畜{small}、大牲畜{large}"
     run.refuse_where(lambda w: w.kind == "loss" and w.category in rule.categories, reason)
     run.reasons.append(reason)
 
@@ -60,10 +73,54 @@ def minimum(run: _Run) -> None:
             reason = f"本次损失合计{yuan(loss)}元，低于起赔金额{yuan(rule.amount)}元"
             run.refuse_where(lambda w: w.category in rule.categories, reason)
             run.reasons.append(reason)
+    elif rule.kind == "deductible" and rule.order == "before_ratio":
+        deductible_before_ratio(run, rule, spec)
     elif rule.kind == "deductible":
         held = run.category_sum(rule.categories)
         if held > 0:
             run.deduct("deductible", min(rule.amount, held), rule.categories, f"每次事故免赔额{yuan(rule.amount)}元", spec, "免赔额")
+
+
+def person_property_cap(run: _Run) -> None:
+    """Property lines of each owner (the claimant unless a line names another) at most `per_person_property`."""
+    cap, spec = run.setting("per_person_property")
+    if cap is None:
+        return
+    assert isinstance(cap, Decimal)
+    owners: dict[str, list[WorkLine]] = {}
+    for work in run.lines:
+        if work.category not in PERSONAL and work.kind not in ADDED and work.payable and work.amount > 0:
+            owners.setdefault(work.person or "", []).append(work)
+    for owner, lines in owners.items():
+        held = sum((w.amount for w in lines), Decimal(0))
+        if held <= cap:
+            continue
+        weights = [(c, sum((w.amount for w in lines if w.category == c), Decimal(0))) for c in CATEGORIES]
+        text = f"每人财产损失补偿上限{yuan(cap)}元（{owner or '申请人'}财产损失补偿合计{yuan(held)}元）"
+        key = f"cap_person_property:{owner}" if owner else "cap_person_property"
+        run.deduct_each(key, allocate(held - cap, [(c, w) for c, w in weights if w > 0], to_fen=run.by_line), text, spec, "每人财产上限")
+
+
+def deductible_before_ratio(run: _Run, rule: Minimum, spec: object) -> None:
+    """Chaling's order: the deductible comes off the loss value (pro rata over the covered lines), then
+    each line's ratio applies; the deduction lines hold what that takes off the lines' amounts."""
+    lines = [w for w in run.lines if w.kind not in ADDED and w.payable and w.category in rule.categories and w.amount > 0]
+    bases = {w.id: (w.loss_value, w.ratio) if w.loss_value is not None and w.ratio is not None else (w.amount, ONE) for w in lines}
+    total = sum((base for base, _ in bases.values()), Decimal(0))
+    if total <= 0:
+        return
+    shares = dict(allocate(min(rule.amount, total), [(w.id, bases[w.id][0]) for w in lines], to_fen=run.by_line))
+    cuts: dict[str, Decimal] = {}
+    for work in lines:
+        base, ratio = bases[work.id]
+        share = shares.get(work.id, Decimal(0))
+        if work.id in run.overrides:  # an officer's amount: the deductible's share at the line's ratio comes off it
+            kept = max(Decimal(0), work.amount - run.q(share * ratio))
+        else:  # (loss value - share) x ratio, never above the line's capped amount
+            kept = min(work.amount, run.q(max(Decimal(0), base - share) * ratio))
+        cuts[work.category] = cuts.get(work.category, Decimal(0)) + work.amount - kept
+    text = f"每次事故免赔额{yuan(rule.amount)}元，先从损失价值中扣除，再按补偿比例计算"
+    run.deduct_each("deductible", [(c, cuts[c]) for c in CATEGORIES if c in cuts], text, spec, "免赔额")  # type: ignore[arg-type]
 
 
 def category_caps(run: _Run) -> None:
