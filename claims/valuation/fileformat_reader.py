@@ -154,7 +154,7 @@ class Reader:
         if not number.is_finite() or number < low or number > high:
             self.fail(where, _("must be between %(low)s and %(high)s", low=low, high=high))
             return None
-        if number.as_tuple().exponent < -4:  # type: ignore[operator]
+        if number.normalize().as_tuple().exponent < -4:  # type: ignore[operator]  # 2.50000 is 2.5
             self.fail(where, _("has more than four decimal places"))
             return None
         return number
@@ -166,6 +166,8 @@ class Reader:
             if required:
                 self.fail(where, _("is required"))
             return None
+        if isinstance(value, Decimal) and value.is_finite() and value.adjusted() < 18 and value == value.to_integral_value():
+            value = int(value)  # 80.0 in a JSON request
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             self.fail(where, _("must be a whole number between %(low)d and %(high)d", low=low, high=high))
             return None
