@@ -10,22 +10,31 @@ Order of application (also in docs/valuation.md):
 
  1. Household limit: when the household (claimant ID) already filed the schedule's maximum number of
     claims this year, nothing is payable.
- 2. Each loss line: loss value = quantity x unit rate (fixed rate, by growth stage) or reference price
-    (market value) x surveyed loss rate; or the assessed value. Personal lines: medical costs, days x
-    daily rates, disability grade x base income, death.
- 3. Ratio: the item's ratio (killed or injured for animals); for tiered items the tier ratio found from
-    the event's total tiered loss value.
+ 2. Each loss line: loss value = quantity x unit rate (fixed rate, by growth stage, or by the line's price
+    grade) or reference price (market value; a graded line reads its grade's price key) x surveyed loss
+    rate; or the assessed value. Personal lines: medical costs; days x daily rates, the days being the
+    hospital days, the days claimed, or the days claimed up to the hospital days (the days left out get a
+    line of their own saying so); disability grade x base income, or the assessed disability amount x
+    ratio; death.
+ 3. Ratio: the item's ratio (killed or injured for animals); for tiered items, from the event's total
+    tiered loss value: `bracket` (default) the whole loss at the ratio of the tier holding it, `marginal`
+    each slice at its tier's ratio, the sum shared over the tiered lines by loss value (tiers.py).
  4. Rounding of each line to the fen, half up (rounding "line"; with "total" lines keep full precision).
  5. Item caps: per line, and per unit (e.g. per building).
  6. Per person: medical plus disability cap, then the per-person cap (deduction lines).
- 7. Minimum event size for animals: below it, those lines are not payable.
- 8. Threshold: when the event's loss value is below it, the covered lines are not payable; or the
-    deductible, subtracted once per event (a deduction line per category, pro rata).
- 9. Caps per category and event, then per claim, then per household per year (less what earlier
+    An officer's adjusted amounts (`overrides`, by line id) replace the lines' amounts after this step, the
+    line's item caps apply to them, and steps 7-10 then run on the adjusted lines: no adjustment escapes a cap.
+ 7. Minimum event size for animals: below it, those lines are not payable (small or large animals counted
+    separately, or together: small / S + large / L >= 1).
+ 8. Per person for property: the property lines of each owner (the claimant unless a line names another)
+    at most `per_person_property` (deduction lines, pro rata over the owner's categories).
+ 9. Threshold: when the event's loss value is below it, the covered lines are not payable; or the
+    deductible, once per event (a deduction line per category): off the compensated amounts (order
+    "after_ratio", the default), or off the loss values before the ratio ("before_ratio": each covered
+    line pays (loss value - its pro rata share of the deductible) x ratio, within its item caps).
+10. Caps per category and event, then per claim, then per household per year (less what earlier
     claims of the year got): each as deduction lines split pro rata over the categories.
-    An officer's adjusted amounts (`overrides`, by line id) replace the lines' amounts after step 6, the line's
-    item caps apply to them, and steps 7-9 then run on the adjusted lines: no adjustment escapes a cap.
-10. Total = sum of the lines; with rounding "total" a rounding line makes the sum exact to the fen.
+11. Total = sum of the lines; with rounding "total" a rounding line makes the sum exact to the fen.
 Pro rata splits are to the fen by the largest remainder, ties broken by category order.
 """
 

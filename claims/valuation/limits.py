@@ -72,6 +72,8 @@ def minimum(run: _Run) -> None:
         if loss > 0 and loss.quantize(FEN) < rule.amount:
             reason = f"本次损失合计{yuan(loss)}元，低于起赔金额{yuan(rule.amount)}元"
             run.refuse_where(lambda w: w.category in rule.categories, reason)
+            # the per-person caps taken off those lines go with them
+            run.lines = [w for w in run.lines if not (w.kind == "deduction" and w.category in rule.categories)]
             run.reasons.append(reason)
     elif rule.kind == "deductible" and rule.order == "before_ratio":
         deductible_before_ratio(run, rule, spec)
@@ -109,7 +111,8 @@ def deductible_before_ratio(run: _Run, rule: Minimum, spec: object) -> None:
     total = sum((base for base, _ in bases.values()), Decimal(0))
     if total <= 0:
         return
-    shares = dict(allocate(min(rule.amount, total), [(w.id, bases[w.id][0]) for w in lines], to_fen=run.by_line))
+    # exact shares (not to the fen): each line's (loss - share) x ratio is rounded once, and grows with its loss
+    shares = dict(allocate(min(rule.amount, total), [(w.id, bases[w.id][0]) for w in lines], to_fen=False))
     cuts: dict[str, Decimal] = {}
     for work in lines:
         base, ratio = bases[work.id]
@@ -120,7 +123,8 @@ def deductible_before_ratio(run: _Run, rule: Minimum, spec: object) -> None:
             kept = min(work.amount, run.q(max(Decimal(0), base - share) * ratio))
         cuts[work.category] = cuts.get(work.category, Decimal(0)) + work.amount - kept
     text = f"每次事故免赔额{yuan(rule.amount)}元，先从损失价值中扣除，再按补偿比例计算"
-    run.deduct_each("deductible", [(c, cuts[c]) for c in CATEGORIES if c in cuts], text, spec, "免赔额")  # type: ignore[arg-type]
+    held = [(c, min(cuts[c], max(Decimal(0), run.category_sum([c])))) for c in CATEGORIES if c in cuts]  # after earlier deductions
+    run.deduct_each("deductible", held, text, spec, "免赔额")  # type: ignore[arg-type]
 
 
 def category_caps(run: _Run) -> None:

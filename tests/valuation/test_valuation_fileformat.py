@@ -146,3 +146,15 @@ def test_new_keys_read_into_the_spec() -> None:
     assert spec.personal is not None and spec.personal.nursing is not None and spec.personal.nursing.days == "claimed_up_to_hospital"
     assert spec.personal.disability is not None and spec.personal.disability.method == "assessed" and spec.personal.disability.ratio == Decimal("0.8")
     assert spec.items[0].grades == {"犊牛": Decimal("3000.5")}
+
+
+def test_the_rule_type_examples_in_the_docs_parse() -> None:
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "schedules.md").read_text(encoding="utf-8")
+    section = text.split("## Rule types, each with a worked example")[1].split("## A complete example")[0]
+    blocks = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    assert len(blocks) == 7
+    for block in blocks:
+        assert parse_schedule(header() + block).spec.code == "t-test"

@@ -200,3 +200,10 @@ def test_fixed_rate_grades() -> None:
     spec = schedule("items:\n  - {key: 羊, category: livestock, method: fixed_rate, unit: head, rate: 800, grades: {成年: 1200, 羔羊: 400}}\n")
     sheep = [loss("L1", "livestock", "山羊", "2", "head", grade="羔羊"), loss("L2", "livestock", "山羊", "1", "head")]
     assert amounts(value(sheep, spec)) == {"L1": D("800.00"), "L2": D("800.00")}  # 2 x 400; no grade: 1 x 800
+
+
+def test_a_threshold_that_refuses_the_lines_takes_their_property_cap_with_them() -> None:
+    spec = schedule("minimum: {kind: threshold, amount: 200}\ncaps: {per_person_property: 50}\nitems:\n" + CROPS_80)
+    result = value([loss("L1", "crop", "玉米", "0.1", "mu")], spec)
+    # loss 100 < 200: not payable, and no deduction line is left behind (the total is 0, never -50)
+    assert result.total == D("0.00") and [line.id for line in result.lines] == ["L1"]
