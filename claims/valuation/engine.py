@@ -23,18 +23,19 @@ Order of application (also in docs/valuation.md):
  5. Item caps: per line, and per unit (e.g. per building).
  6. Per person: medical plus disability cap, then the per-person cap (deduction lines).
     An officer's adjusted amounts (`overrides`, by line id) replace the lines' amounts after this step, the
-    line's item caps apply to them, and steps 7-10 then run on the adjusted lines: no adjustment escapes a cap.
+    line's item caps apply to them, and steps 7-9 then run on the adjusted lines: no adjustment escapes a cap.
  7. Minimum event size for animals: below it, those lines are not payable (small or large animals counted
     separately, or together: small / S + large / L >= 1).
- 8. Per person for property: the property lines of each owner (the claimant unless a line names another)
-    at most `per_person_property` (deduction lines, pro rata over the owner's categories).
- 9. Threshold: when the event's loss value is below it, the covered lines are not payable; or the
-    deductible, once per event (a deduction line per category): off the compensated amounts (order
-    "after_ratio", the default), or off the loss values before the ratio ("before_ratio": each covered
-    line pays (loss value - its pro rata share of the deductible) x ratio, within its item caps).
-10. Caps per category and event, then per claim, then per household per year (less what earlier
-    claims of the year got): each as deduction lines split pro rata over the categories.
-11. Total = sum of the lines; with rounding "total" a rounding line makes the sum exact to the fen.
+ 8. Threshold: when the event's loss value is below it, the covered lines are not payable (with the
+    per-person deductions taken off them); or the deductible, once per event (a deduction line per
+    category): off the compensated amounts (order "after_ratio", the default), or off the loss values
+    before the ratio ("before_ratio": each covered line pays (loss value - its pro rata share of the
+    deductible) x ratio, within its item caps).
+ 9. Caps per category and event; then per person for property (the property lines of each owner, the
+    claimant unless a line names another, at most `per_person_property`); then per claim; then per
+    household per year (less what earlier claims of the year got): each as deduction lines split pro
+    rata over the categories. Narrower caps come first, so more loss never lowers the amount.
+10. Total = sum of the lines; with rounding "total" a rounding line makes the sum exact to the fen.
 Pro rata splits are to the fen by the largest remainder, ties broken by category order.
 """
 
@@ -139,10 +140,9 @@ class _Run:
     # property lines ---------------------------------------------------------------------------------
     def item_rule(self, loss: LossIn) -> tuple[ScheduleSpec, ItemRule] | None:
         for spec in self.schedules:
-            named = [r for r in spec.items if r.names and r.matches(loss.category, loss.item)]
-            default = [r for r in spec.items if not r.names and r.category == loss.category]
-            if named or default:
-                return spec, (named or default)[0]
+            rule = spec.item_rule(loss.category, loss.item)
+            if rule is not None:
+                return spec, rule
         return None
 
     def property_line(self, loss: LossIn) -> WorkLine:

@@ -6,7 +6,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING
 
 from claims.core.money import FEN
-from claims.valuation.lines import CATEGORY_ZH, ONE, WorkLine, allocate, yuan
+from claims.valuation.lines import CATEGORY_ZH, ONE, allocate, yuan
 from claims.valuation.spec import CATEGORIES, PERSONAL, CategoryCap, MinEventSize, Minimum
 
 if TYPE_CHECKING:
@@ -18,9 +18,9 @@ ADDED = ("deduction", "rounding")
 def apply_limits(run: _Run) -> None:
     household_count(run)
     min_event_size(run)
-    person_property_cap(run)
     minimum(run)
     category_caps(run)
+    person_property_cap(run)
     claim_cap(run)
     household_cap(run)
 
@@ -84,23 +84,29 @@ def minimum(run: _Run) -> None:
 
 
 def person_property_cap(run: _Run) -> None:
-    """Property lines of each owner (the claimant unless a line names another) at most `per_person_property`."""
+    """Property of each owner (the claimant unless a line names another) at most `per_person_property`.
+
+    After the deductible and the category caps: what an owner holds is their lines' amounts less their
+    share (pro rata to those amounts) of each category's deductions so far."""
     cap, spec = run.setting("per_person_property")
     if cap is None:
         return
     assert isinstance(cap, Decimal)
-    owners: dict[str, list[WorkLine]] = {}
+    gross: dict[str, dict[str, Decimal]] = {}
     for work in run.lines:
         if work.category not in PERSONAL and work.kind not in ADDED and work.payable and work.amount > 0:
-            owners.setdefault(work.person or "", []).append(work)
-    for owner, lines in owners.items():
-        held = sum((w.amount for w in lines), Decimal(0))
+            mine = gross.setdefault(work.person or "", {})
+            mine[work.category] = mine.get(work.category, Decimal(0)) + work.amount
+    totals = {c: sum((mine.get(c, Decimal(0)) for mine in gross.values()), Decimal(0)) for c in CATEGORIES}
+    kept = {c: max(Decimal(0), run.category_sum([c])) / totals[c] for c in CATEGORIES if totals[c] > 0}
+    for owner, mine in gross.items():
+        weights = [(c, mine[c] * kept[c]) for c in CATEGORIES if c in mine and mine[c] * kept[c] > 0]
+        held = sum((w for _, w in weights), Decimal(0))
         if held <= cap:
             continue
-        weights = [(c, sum((w.amount for w in lines if w.category == c), Decimal(0))) for c in CATEGORIES]
         text = f"每人财产损失补偿上限{yuan(cap)}元（{owner or '申请人'}财产损失补偿合计{yuan(held)}元）"
         key = f"cap_person_property:{owner}" if owner else "cap_person_property"
-        run.deduct_each(key, allocate(held - cap, [(c, w) for c, w in weights if w > 0], to_fen=run.by_line), text, spec, "每人财产上限")
+        run.deduct_each(key, allocate(held - cap, weights, to_fen=run.by_line), text, spec, "每人财产上限")
 
 
 def deductible_before_ratio(run: _Run, rule: Minimum, spec: object) -> None:
@@ -111,19 +117,19 @@ def deductible_before_ratio(run: _Run, rule: Minimum, spec: object) -> None:
     total = sum((base for base, _ in bases.values()), Decimal(0))
     if total <= 0:
         return
-    # exact shares (not to the fen): each line's (loss - share) x ratio is rounded once, and grows with its loss
+    # exact shares (not to the fen), so that what each line keeps grows with its loss
     shares = dict(allocate(min(rule.amount, total), [(w.id, bases[w.id][0]) for w in lines], to_fen=False))
     cuts: dict[str, Decimal] = {}
     for work in lines:
         base, ratio = bases[work.id]
         share = shares.get(work.id, Decimal(0))
-        if work.id in run.overrides:  # an officer's amount: the deductible's share at the line's ratio comes off it
-            kept = max(Decimal(0), work.amount - run.q(share * ratio))
-        else:  # (loss value - share) x ratio, never above the line's capped amount
-            kept = min(work.amount, run.q(max(Decimal(0), base - share) * ratio))
+        # each line keeps (loss value - share) x ratio, rounded as a line is, never above its capped amount;
+        # an officer's amount loses the deductible's share at the line's ratio
+        overridden = work.id in run.overrides
+        kept = max(Decimal(0), work.amount - run.q(share * ratio)) if overridden else min(work.amount, run.q(max(Decimal(0), base - share) * ratio))
         cuts[work.category] = cuts.get(work.category, Decimal(0)) + work.amount - kept
     text = f"每次事故免赔额{yuan(rule.amount)}元，先从损失价值中扣除，再按补偿比例计算"
-    held = [(c, min(cuts[c], max(Decimal(0), run.category_sum([c])))) for c in CATEGORIES if c in cuts]  # after earlier deductions
+    held = [(c, min(cuts[c], max(Decimal(0), run.category_sum([c])))) for c in CATEGORIES if c in cuts]  # never more than a category still holds
     run.deduct_each("deductible", held, text, spec, "免赔额")  # type: ignore[arg-type]
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from claims.intake.models import PERSONAL_CATEGORIES, LossCategory
@@ -155,6 +156,22 @@ class ScheduleSpec:
     max_claims_per_household_year: int | None = None
     min_event_size: MinEventSize | None = None
     personal: Personal | None = None
+
+    @cached_property
+    def _item_index(self) -> tuple[dict[tuple[str, str], ItemRule], dict[str, ItemRule]]:
+        named: dict[tuple[str, str], ItemRule] = {}
+        default: dict[str, ItemRule] = {}
+        for rule in self.items:
+            for name in rule.names:
+                named.setdefault((rule.category, name), rule)
+            if not rule.names:
+                default.setdefault(rule.category, rule)
+        return named, default
+
+    def item_rule(self, category: str, item: str) -> ItemRule | None:
+        """The first rule naming the item, else the first default rule of its category (None: neither)."""
+        named, default = self._item_index
+        return named.get((category, item.strip())) or default.get(category)
 
     @property
     def citation(self) -> str:

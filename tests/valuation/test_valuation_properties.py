@@ -2,7 +2,7 @@
 
 - the total never exceeds any applicable cap (per item, per person, per person's property, per category
   and event, per claim, per household and year less what earlier claims got);
-- a deductible before the ratio never pays less than the same deductible after it;
+- a deductible before the ratio never pays less than the same deductible after it (but for each line's rounding);
 - the total is the sum of the lines, each rounded to the fen;
 - more verified loss never lowers the amount (schedules without tiers);
 - the same input always gives the same output.
@@ -172,7 +172,7 @@ def test_more_verified_loss_never_lowers_the_amount(
 def test_a_deductible_before_the_ratio_never_pays_less_than_after(spec: ScheduleSpec, items: tuple[LossIn, ...], amount: Decimal) -> None:
     after = run(replace(spec, minimum=Minimum("deductible", amount, order="after_ratio")), items, ()).total
     before = run(replace(spec, minimum=Minimum("deductible", amount, order="before_ratio")), items, ()).total
-    assert before >= after
+    assert before >= after - Decimal("0.01") * len(items)  # each line rounds (loss - share) x ratio on its own
 
 
 @settings(max_examples=100, deadline=None)
