@@ -6,7 +6,7 @@ from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
 
 from claims.valuation.permissions import can_quote
-from claims.valuation.quote import quote
+from claims.valuation.quote import load_json, quote
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -18,8 +18,9 @@ def valuation_quote():  # type: ignore[no-untyped-def]
         return jsonify(errors=[{"field": "", "message": _("Please log in first.")}]), 401
     if not request.is_json:
         return jsonify(errors=[{"field": "", "message": _("Send the request as JSON (Content-Type: application/json).")}]), 415
-    payload = request.get_json(silent=True)
-    if payload is None:
+    try:
+        payload = load_json(request.get_data(cache=True))
+    except ValueError:
         return jsonify(errors=[{"field": "", "message": _("The request body is not valid JSON.")}]), 400
     result = quote(payload)
     return jsonify(result), (422 if "errors" in result else 200)

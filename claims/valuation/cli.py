@@ -13,7 +13,7 @@ from claims.accounts.services import find_admin
 from claims.extensions import db
 from claims.valuation.fileformat import FileError
 from claims.valuation.models import CompensationSchedule
-from claims.valuation.quote import quote
+from claims.valuation.quote import load_json, quote
 from claims.valuation.reference import import_reference
 from claims.valuation.schedules import ScheduleError, export_schedule, find_schedule, import_schedule, publish_schedule
 
@@ -138,7 +138,7 @@ def valuation_quote(file: Path) -> None:
     """Value the losses in a quote file (JSON, as the API takes) and print the valuation as JSON."""
 
     try:
-        payload = json.loads(file.read_text(encoding="utf-8"))
+        payload = load_json(file.read_text(encoding="utf-8"))
     except ValueError as exc:
         click.echo(f"{file}: not valid JSON: {exc}", err=True)
         raise SystemExit(1) from exc

@@ -10,21 +10,31 @@ Order of application (also in docs/valuation.md):
 
  1. Household limit: when the household (claimant ID) already filed the schedule's maximum number of
     claims this year, nothing is payable.
- 2. Each loss line: loss value = quantity x unit rate (fixed rate, by growth stage) or reference price
-    (market value) x surveyed loss rate; or the assessed value. Personal lines: medical costs, days x
-    daily rates, disability grade x base income, death.
- 3. Ratio: the item's ratio (killed or injured for animals); for tiered items the tier ratio found from
-    the event's total tiered loss value.
+ 2. Each loss line: loss value = quantity x unit rate (fixed rate, by growth stage, or by the line's price
+    grade) or reference price (market value; a graded line reads its grade's price key) x surveyed loss
+    rate; or the assessed value. Personal lines: medical costs; days x daily rates, the days being the
+    hospital days, the days claimed, or the days claimed up to the hospital days (the days left out get a
+    line of their own saying so); disability grade x base income, or the assessed disability amount x
+    ratio; death.
+ 3. Ratio: the item's ratio (killed or injured for animals); for tiered items, from the event's total
+    tiered loss value: `bracket` (default) the whole loss at the ratio of the tier holding it, `marginal`
+    each slice at its tier's ratio, the sum shared over the tiered lines by loss value (tiers.py).
  4. Rounding of each line to the fen, half up (rounding "line"; with "total" lines keep full precision).
  5. Item caps: per line, and per unit (e.g. per building).
  6. Per person: medical plus disability cap, then the per-person cap (deduction lines).
- 7. Minimum event size for animals: below it, those lines are not payable.
- 8. Threshold: when the event's loss value is below it, the covered lines are not payable; or the
-    deductible, subtracted once per event (a deduction line per category, pro rata).
- 9. Caps per category and event, then per claim, then per household per year (less what earlier
-    claims of the year got): each as deduction lines split pro rata over the categories.
-    An officer's adjusted amounts (`overrides`, by line id) replace the lines' amounts after step 6, the line's
-    item caps apply to them, and steps 7-9 then run on the adjusted lines: no adjustment escapes a cap.
+    An officer's adjusted amounts (`overrides`, by line id) replace the lines' amounts after this step, the
+    line's item caps apply to them, and steps 7-9 then run on the adjusted lines: no adjustment escapes a cap.
+ 7. Minimum event size for animals: below it, those lines are not payable (small or large animals counted
+    separately, or together: small / S + large / L >= 1).
+ 8. Threshold: when the event's loss value is below it, the covered lines are not payable (with the
+    per-person deductions taken off them); or the deductible, once per event (a deduction line per
+    category): off the compensated amounts (order "after_ratio", the default), or off the loss values
+    before the ratio ("before_ratio": each covered line pays (loss value - its pro rata share of the
+    deductible) x ratio, within its item caps).
+ 9. Caps per category and event; then per person for property (the property lines of each owner, the
+    claimant unless a line names another, at most `per_person_property`); then per claim; then per
+    household per year (less what earlier claims of the year got): each as deduction lines split pro
+    rata over the categories. Narrower caps come first, so more loss never lowers the amount.
 10. Total = sum of the lines; with rounding "total" a rounding line makes the sum exact to the fen.
 Pro rata splits are to the fen by the largest remainder, ties broken by category order.
 """
@@ -32,11 +42,11 @@ Pro rata splits are to the fen by the largest remainder, ties broken by category
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from claims.core.money import to_fen as fen
 from claims.valuation.limits import apply_limits
-from claims.valuation.lines import CATEGORY_ZH, HUNDRED, INCOME_ZH, ONE, WorkLine, num, pct, unit_zh, yuan
+from claims.valuation.lines import CATEGORY_ZH, HUNDRED, INCOME_ZH, ONE, WorkLine, allocate, num, pct, unit_zh, yuan
 from claims.valuation.personal import personal_lines
 from claims.valuation.spec import (
     CATEGORIES,
@@ -50,8 +60,12 @@ from claims.valuation.spec import (
     Valuation,
     ValuationInput,
 )
+from claims.valuation.tiers import apply_tiers
 
 LEVEL_INDEX = {"province": 0, "prefecture": 1, "county": 2}
+
+
+__all__ = ["NoSchedule", "allocate", "value_claim"]
 
 
 class NoSchedule(ValueError):
@@ -97,7 +111,7 @@ class _Run:
                 self.lines.extend(personal_lines(self, loss))
             else:
                 self.lines.append(self.property_line(loss))
-        self.apply_tiers()
+        apply_tiers(self)
         for work in self.lines:
             if work.kind == "loss" and work.payable:
                 self.finish_property(work)
@@ -126,16 +140,17 @@ class _Run:
     # property lines ---------------------------------------------------------------------------------
     def item_rule(self, loss: LossIn) -> tuple[ScheduleSpec, ItemRule] | None:
         for spec in self.schedules:
-            named = [r for r in spec.items if r.names and r.matches(loss.category, loss.item)]
-            default = [r for r in spec.items if not r.names and r.category == loss.category]
-            if named or default:
-                return spec, (named or default)[0]
+            rule = spec.item_rule(loss.category, loss.item)
+            if rule is not None:
+                return spec, rule
         return None
 
     def property_line(self, loss: LossIn) -> WorkLine:
         found = self.item_rule(loss)
         quantity = f" {num(loss.quantity)}{unit_zh(loss.unit)}" if loss.quantity is not None else ""
-        work = WorkLine(loss.line_id, "loss", loss.category, loss.item, f"{loss.item}{quantity}", None, loss.line_id, quantity=loss.quantity, unit=loss.unit)
+        work = WorkLine(
+            loss.line_id, "loss", loss.category, loss.item, f"{loss.item}{quantity}", None, loss.line_id, loss.owner, quantity=loss.quantity, unit=loss.unit
+        )
         if found is None:
             return work.refuse("本标准未列此项损失")
         work.spec, work.rule = found
@@ -160,21 +175,28 @@ class _Run:
             work.refuse(f"计量单位不符（标准按{unit_zh(rule.unit)}计）")
             return False
         unit = unit_zh(rule.unit or loss.unit)
+        graded = rule.grades.get(loss.grade) if loss.grade else None
+        if loss.grade and graded is None:
+            listed = "、".join(rule.grades) or "无"
+            work.refuse(f"本标准该项没有“{loss.grade}”这一价格等级（可选：{listed}）")
+            return False
+        grade = f"（{loss.grade}）" if loss.grade else ""
         if rule.method == "fixed_rate":
-            rate = rule.stage_rates.get(loss.growth_stage or "", rule.rate)
+            rate = graded if isinstance(graded, Decimal) else rule.stage_rates.get(loss.growth_stage or "", rule.rate)
             if rate is None:
                 work.refuse("没有该生长期的补偿标准")
                 return False
-            work.formula += f" × {num(rate)}元/{unit}"
+            work.formula += f" × {grade}{num(rate)}元/{unit}"
         else:
             year = self.inp.incident_date.year + (rule.price.year_offset if rule.price else -1)
-            key = (rule.price.key if rule.price and rule.price.key else None) or (rule.key if rule.names else loss.item.strip())
+            key = graded if isinstance(graded, str) else None
+            key = key or (rule.price.key if rule.price and rule.price.key else None) or (rule.key if rule.names else loss.item.strip())
             found = self.ref.price(key, self.inp.region_path, year)
             if found is None or (found[1].unit != (rule.unit or loss.unit)):
                 work.refuse(f"缺少{year}年“{key}”的参考价格（元/{unit}）")
                 return False
             rate = found[1].amount
-            work.formula += f" × {year}年市场价{num(rate)}元/{unit}"
+            work.formula += f" × {year}年{f'“{key}”' if grade else ''}市场价{num(rate)}元/{unit}"
         work.rate = rate
         loss_rate = loss.loss_rate if (rule.use_loss_rate and loss.loss_rate is not None) else 100
         work.loss_rate = loss_rate if rule.use_loss_rate else None
@@ -201,23 +223,6 @@ class _Run:
         if work.ratio != ONE:
             work.formula += f" × 补偿比例{pct(work.ratio)}{label}"
 
-    def apply_tiers(self) -> None:
-        tiered = [w for w in self.lines if w.tiered and w.payable]
-        if not tiered:
-            return
-        tiers, _ = self.setting("tiers")
-        base = sum((w.loss_value or Decimal(0) for w in tiered), Decimal(0))
-        ratio = None
-        for tier in tiers or ():  # type: ignore[attr-defined]
-            if base >= tier.lower and (tier.upper is None or base < tier.upper):
-                ratio = tier.ratio
-        for work in tiered:
-            if ratio is None:
-                work.refuse(f"本次损失合计{yuan(base)}元，不在分段补偿比例的范围内")
-                continue
-            work.ratio = ratio
-            work.formula += f" × 分段比例{pct(ratio)}（本次损失合计{yuan(base)}元）"
-
     def apply_overrides(self) -> None:
         """The officers' amounts, each within its line's item caps (the claim-level limits follow)."""
         for work in self.lines:
@@ -231,7 +236,7 @@ class _Run:
     def finish_property(self, work: WorkLine) -> None:
         rule = work.rule
         assert rule is not None and work.loss_value is not None and work.ratio is not None
-        work.amount = self.q(work.loss_value * work.ratio)
+        work.amount = work.preset if work.preset is not None else self.q(work.loss_value * work.ratio)
         self.item_caps(work, rule)
 
     def item_caps(self, work: WorkLine, rule: ItemRule) -> None:
@@ -267,7 +272,11 @@ class _Run:
         """Add deduction lines taking `amount` off `categories`, split pro rata to what each holds."""
         weights = [(c, self.category_sum([c])) for c in CATEGORIES if c in set(categories)]
         weights = [(c, w) for c, w in weights if w > 0]
-        for category, share in allocate(amount, weights, to_fen=self.by_line):
+        self.deduct_each(key, allocate(amount, weights, to_fen=self.by_line), text, spec, label)
+
+    def deduct_each(self, key: str, shares: Sequence[tuple[str, Decimal]], text: str, spec: ScheduleSpec | None, label: str) -> None:
+        """Add a deduction line per (category, amount) given."""
+        for category, share in shares:
             if share:
                 line = WorkLine(f"{key}:{category}", "deduction", category, label, f"{text}，{CATEGORY_ZH[category]}核减{yuan(share)}元", spec)
                 line.amount = -share
@@ -280,20 +289,3 @@ class _Run:
         for work in self.lines:
             if work.kind not in ("deduction", "rounding") and work.payable and test(work):
                 work.refuse(reason)
-
-
-def allocate(amount: Decimal, weights: Sequence[tuple[str, Decimal]], *, to_fen: bool = True) -> list[tuple[str, Decimal]]:
-    """Split `amount` over the keys pro rata to the weights; to the fen by the largest remainder."""
-    total_weight = sum((w for _, w in weights), Decimal(0))
-    if not weights or total_weight <= 0 or amount <= 0:
-        return []
-    if not to_fen:
-        return [(key, amount * weight / total_weight) for key, weight in weights]
-    cents = int((amount * HUNDRED).to_integral_value(ROUND_HALF_UP))
-    exact = [Decimal(cents) * weight / total_weight for _, weight in weights]
-    floors = [int(x.to_integral_value(ROUND_FLOOR)) for x in exact]
-    left = cents - sum(floors)
-    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
-    for i in order[:left]:
-        floors[i] += 1
-    return [(weights[i][0], Decimal(floors[i]) / HUNDRED) for i in range(len(weights))]

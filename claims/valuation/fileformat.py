@@ -19,7 +19,7 @@ from claims.valuation.fileformat_rules import read_items, read_rules
 from claims.valuation.spec import ScheduleSpec
 
 HEADER_FIELDS = ("format", "code", "title", "region", "document", "effective_from", "effective_to", "supersedes", "source")
-RULE_FIELDS = ("rounding", "minimum", "tiers", "caps", "max_claims_per_household_year", "min_event_size", "personal", "items")
+RULE_FIELDS = ("rounding", "minimum", "tiers", "tier_method", "caps", "max_claims_per_household_year", "min_event_size", "personal", "items")
 
 
 @dataclass(frozen=True)

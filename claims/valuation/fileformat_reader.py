@@ -154,7 +154,7 @@ class Reader:
         if not number.is_finite() or number < low or number > high:
             self.fail(where, _("must be between %(low)s and %(high)s", low=low, high=high))
             return None
-        if number.as_tuple().exponent < -4:  # type: ignore[operator]
+        if number.normalize().as_tuple().exponent < -4:  # type: ignore[operator]  # 2.50000 is 2.5
             self.fail(where, _("has more than four decimal places"))
             return None
         return number
@@ -166,6 +166,8 @@ class Reader:
             if required:
                 self.fail(where, _("is required"))
             return None
+        if isinstance(value, Decimal) and value.is_finite() and value.adjusted() < 18 and value == value.to_integral_value():
+            value = int(value)  # 80.0 in a JSON request
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             self.fail(where, _("must be a whole number between %(low)d and %(high)d", low=low, high=high))
             return None
@@ -283,6 +285,7 @@ ITEM_FIELDS = (
     "rate",
     "stage_rates",
     "price",
+    "grades",
     "ratio",
     "ratio_killed",
     "ratio_injured",
@@ -326,6 +329,7 @@ def item_rule(reader: Reader, path: str, item: dict[str, Any]) -> ItemRule | Non
         rate=rate,
         stage_rates=stage_rates,
         price=price if method == "market_value" else None,
+        grades=_grades(reader, item, path, method),
         tiered=tiered,
         use_loss_rate=item.get("use_loss_rate", category in ("crop", "economic_tree")) is True,
         cap=reader.number(item, "cap", path),
@@ -335,6 +339,26 @@ def item_rule(reader: Reader, path: str, item: dict[str, Any]) -> ItemRule | Non
         note=reader.text(item, "note", path, required=False, max_len=300) or "",
         **ratios,
     )
+
+
+def _grades(reader: Reader, item: dict[str, Any], path: str, method: str | None) -> dict[str, Decimal | str]:
+    """Price grades of one item: grade -> fixed rate (fixed_rate) or reference price key (market_value)."""
+    where = f"{path}.grades"
+    raw = reader.mapping(item.get("grades"), where)
+    if not raw:
+        return {}
+    if method not in ("fixed_rate", "market_value"):
+        reader.fail(where, _("price grades are for fixed-rate and market-value items"))
+        return {}
+    out: dict[str, Decimal | str] = {}
+    for grade in raw:
+        if method == "fixed_rate":
+            value: Decimal | str | None = reader.number(raw, grade, where, required=True)
+        else:
+            value = reader.text(raw, grade, where, max_len=60)
+        if value is not None:
+            out[str(grade).strip()] = value
+    return out
 
 
 def _stage_rates(reader: Reader, item: dict[str, Any], path: str) -> dict[str, Decimal]:

@@ -36,13 +36,15 @@ def read_items(reader: Reader, data: dict[str, Any]) -> tuple[ItemRule, ...]:
 
 def read_rules(reader: Reader, data: dict[str, Any]) -> dict[str, Any]:
     caps = reader.mapping(data.get("caps"), "caps") or {}
-    reader.unknown(caps, "caps", ("per_claim", "per_person", "per_household_year", "categories"))
+    reader.unknown(caps, "caps", ("per_claim", "per_person", "per_person_property", "per_household_year", "categories"))
     return {
         "rounding": reader.choice(data, "rounding", "", ("line", "total")),
         "minimum": _minimum(reader, data.get("minimum")),
         "tiers": _tiers(reader, data.get("tiers")),
+        "tier_method": reader.choice(data, "tier_method", "", ("bracket", "marginal")),
         "per_claim": reader.number(caps, "per_claim", "caps"),
         "per_person": reader.number(caps, "per_person", "caps"),
+        "per_person_property": reader.number(caps, "per_person_property", "caps"),
         "per_household_year": reader.number(caps, "per_household_year", "caps"),
         "category_caps": _category_caps(reader, caps.get("categories")),
         "max_claims_per_household_year": reader.integer(data, "max_claims_per_household_year", "", low=1, high=1000),
@@ -55,13 +57,16 @@ def _minimum(reader: Reader, raw: Any) -> Minimum | None:
     data = reader.mapping(raw, "minimum")
     if data is None:
         return None
-    reader.unknown(data, "minimum", ("kind", "amount", "categories"))
+    reader.unknown(data, "minimum", ("kind", "amount", "categories", "order"))
     kind = reader.choice(data, "kind", "minimum", ("threshold", "deductible", "none"))
     if "kind" not in data:
         reader.fail("minimum.kind", _("is required"))
     amount = reader.number(data, "amount", "minimum", required=kind in ("threshold", "deductible"))
     categories = reader.categories(data, "categories", "minimum", PROPERTY)
-    return Minimum(kind or "none", amount or Decimal(0), categories)
+    order = reader.choice(data, "order", "minimum", ("after_ratio", "before_ratio"), default="after_ratio") or "after_ratio"
+    if "order" in data and kind != "deductible":
+        reader.fail("minimum.order", _("applies only to a deductible (kind: deductible)"))
+    return Minimum(kind or "none", amount or Decimal(0), categories, order)
 
 
 def _tiers(reader: Reader, raw: Any) -> tuple[Tier, ...] | None:
@@ -109,11 +114,12 @@ def _min_event_size(reader: Reader, raw: Any) -> MinEventSize | None:
     data = reader.mapping(raw, "min_event_size")
     if data is None:
         return None
-    reader.unknown(data, "min_event_size", ("categories", "small", "large"))
+    reader.unknown(data, "min_event_size", ("categories", "small", "large", "count"))
     small = reader.integer(data, "small", "min_event_size", low=1, required=True)
     large = reader.integer(data, "large", "min_event_size", low=1, required=True)
     categories = reader.categories(data, "categories", "min_event_size", ("livestock",))
-    return MinEventSize(categories, small or 1, large or 1)
+    count = reader.choice(data, "count", "min_event_size", ("separate", "together"), default="separate") or "separate"
+    return MinEventSize(categories, small or 1, large or 1, count)
 
 
 def _personal(reader: Reader, raw: Any) -> Personal | None:
@@ -148,7 +154,7 @@ def _daily(reader: Reader, raw: Any, path: str) -> DailyRule | None:
     income = income_ref(reader, data["income"], f"{path}.income") if data.get("income") is not None else None
     if (rate is None) == (income is None):
         reader.fail(f"{path}.rate", _("give either a daily rate or an income"))
-    days = reader.choice(data, "days", path, ("hospital", "claimed"), default="hospital") or "hospital"
+    days = reader.choice(data, "days", path, ("hospital", "claimed", "claimed_up_to_hospital"), default="hospital") or "hospital"
     persons = reader.integer(data, "persons", path, low=1, high=10) or 1
     return DailyRule(rate, income, days, persons)
 
@@ -157,7 +163,16 @@ def _disability(reader: Reader, raw: Any) -> Disability | None:
     data = reader.mapping(raw, "personal.disability")
     if data is None:
         return None
-    reader.unknown(data, "personal.disability", ("income", "multiples"))
+    reader.unknown(data, "personal.disability", ("method", "income", "multiples", "ratio"))
+    method = reader.choice(data, "method", "personal.disability", ("grade", "assessed"), default="grade")
+    if method == "assessed":
+        for key in ("income", "multiples"):
+            if key in data:
+                reader.fail(f"personal.disability.{key}", _("an assessed disability amount takes no %(field)s", field=key))
+        ratio = reader.number(data, "ratio", "personal.disability", high=Decimal(1))
+        return Disability(method="assessed", ratio=Decimal(1) if ratio is None else ratio)
+    if "ratio" in data:
+        reader.fail("personal.disability.ratio", _("only an assessed disability amount (method: assessed) takes a ratio"))
     income = income_ref(reader, data.get("income"), "personal.disability.income")
     multiples_raw = reader.mapping(data.get("multiples"), "personal.disability.multiples", required=True) or {}
     multiples: dict[int, Decimal] = {}

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING
 
 from claims.core.money import FEN
-from claims.valuation.lines import CATEGORY_ZH, yuan
+from claims.valuation.lines import CATEGORY_ZH, ONE, allocate, yuan
 from claims.valuation.spec import CATEGORIES, PERSONAL, CategoryCap, MinEventSize, Minimum
 
 if TYPE_CHECKING:
     from claims.valuation.engine import _Run
+
+ADDED = ("deduction", "rounding")
 
 
 def apply_limits(run: _Run) -> None:
@@ -18,6 +20,7 @@ def apply_limits(run: _Run) -> None:
     min_event_size(run)
     minimum(run)
     category_caps(run)
+    person_property_cap(run)
     claim_cap(run)
     household_cap(run)
 
@@ -41,9 +44,19 @@ def min_event_size(run: _Run) -> None:
         return
     small = sum((w.quantity or Decimal(0) for w in animals if w.rule is not None and w.rule.size == "small"), Decimal(0))
     large = sum((w.quantity or Decimal(0) for w in animals if w.rule is not None and w.rule.size == "large"), Decimal(0))
-    if small >= rule.small or large >= rule.large:
+    if rule.count == "together":
+        # small / S + large / L >= 1, multiplied out so that no division rounds
+        if small * rule.large + large * rule.small >= rule.small * rule.large:
+            return
+        counted = (small / rule.small + large / rule.large).quantize(FEN, ROUND_DOWN)
+        reason = (
+            f"一次事故小牲畜按{rule.small}只（头）、大牲畜按{rule.large}头合计折算，满1才予补偿；"
+            f"本次小牲畜{small}÷{rule.small} + 大牲畜{large}÷{rule.large} = {counted}，不足1"
+        )
+    elif small >= rule.small or large >= rule.large:
         return
-    reason = f"一次事故至少{rule.small}只（头）小牲畜或{rule.large}头大牲畜才予补偿，本次为小牲畜{small}、大牲畜{large}"
+    else:
+        reason = f"一次事故至少{rule.small}只（头）小牲畜或{rule.large}头大牲畜才予补偿，本次为小牲畜{small}、大牲畜{large}"
     run.refuse_where(lambda w: w.kind == "loss" and w.category in rule.categories, reason)
     run.reasons.append(reason)
 
@@ -59,11 +72,65 @@ def minimum(run: _Run) -> None:
         if loss > 0 and loss.quantize(FEN) < rule.amount:
             reason = f"本次损失合计{yuan(loss)}元，低于起赔金额{yuan(rule.amount)}元"
             run.refuse_where(lambda w: w.category in rule.categories, reason)
+            # the per-person caps taken off those lines go with them
+            run.lines = [w for w in run.lines if not (w.kind == "deduction" and w.category in rule.categories)]
             run.reasons.append(reason)
+    elif rule.kind == "deductible" and rule.order == "before_ratio":
+        deductible_before_ratio(run, rule, spec)
     elif rule.kind == "deductible":
         held = run.category_sum(rule.categories)
         if held > 0:
             run.deduct("deductible", min(rule.amount, held), rule.categories, f"每次事故免赔额{yuan(rule.amount)}元", spec, "免赔额")
+
+
+def person_property_cap(run: _Run) -> None:
+    """Property of each owner (the claimant unless a line names another) at most `per_person_property`.
+
+    After the deductible and the category caps: what an owner holds is their lines' amounts less their
+    share (pro rata to those amounts) of each category's deductions so far."""
+    cap, spec = run.setting("per_person_property")
+    if cap is None:
+        return
+    assert isinstance(cap, Decimal)
+    gross: dict[str, dict[str, Decimal]] = {}
+    for work in run.lines:
+        if work.category not in PERSONAL and work.kind not in ADDED and work.payable and work.amount > 0:
+            mine = gross.setdefault(work.person or "", {})
+            mine[work.category] = mine.get(work.category, Decimal(0)) + work.amount
+    totals = {c: sum((mine.get(c, Decimal(0)) for mine in gross.values()), Decimal(0)) for c in CATEGORIES}
+    kept = {c: max(Decimal(0), run.category_sum([c])) / totals[c] for c in CATEGORIES if totals[c] > 0}
+    for owner, mine in gross.items():
+        weights = [(c, mine[c] * kept[c]) for c in CATEGORIES if c in mine and mine[c] * kept[c] > 0]
+        held = sum((w for _, w in weights), Decimal(0))
+        if held <= cap:
+            continue
+        text = f"每人财产损失补偿上限{yuan(cap)}元（{owner or '申请人'}财产损失补偿合计{yuan(held)}元）"
+        key = f"cap_person_property:{owner}" if owner else "cap_person_property"
+        run.deduct_each(key, allocate(held - cap, weights, to_fen=run.by_line), text, spec, "每人财产上限")
+
+
+def deductible_before_ratio(run: _Run, rule: Minimum, spec: object) -> None:
+    """Chaling's order: the deductible comes off the loss value (pro rata over the covered lines), then
+    each line's ratio applies; the deduction lines hold what that takes off the lines' amounts."""
+    lines = [w for w in run.lines if w.kind not in ADDED and w.payable and w.category in rule.categories and w.amount > 0]
+    bases = {w.id: (w.loss_value, w.ratio) if w.loss_value is not None and w.ratio is not None else (w.amount, ONE) for w in lines}
+    total = sum((base for base, _ in bases.values()), Decimal(0))
+    if total <= 0:
+        return
+    # exact shares (not to the fen), so that what each line keeps grows with its loss
+    shares = dict(allocate(min(rule.amount, total), [(w.id, bases[w.id][0]) for w in lines], to_fen=False))
+    cuts: dict[str, Decimal] = {}
+    for work in lines:
+        base, ratio = bases[work.id]
+        share = shares.get(work.id, Decimal(0))
+        # each line keeps (loss value - share) x ratio, rounded as a line is, never above its capped amount;
+        # an officer's amount loses the deductible's share at the line's ratio
+        overridden = work.id in run.overrides
+        kept = max(Decimal(0), work.amount - run.q(share * ratio)) if overridden else min(work.amount, run.q(max(Decimal(0), base - share) * ratio))
+        cuts[work.category] = cuts.get(work.category, Decimal(0)) + work.amount - kept
+    text = f"每次事故免赔额{yuan(rule.amount)}元，先从损失价值中扣除，再按补偿比例计算"
+    held = [(c, min(cuts[c], max(Decimal(0), run.category_sum([c])))) for c in CATEGORIES if c in cuts]  # never more than a category still holds
+    run.deduct_each("deductible", held, text, spec, "免赔额")  # type: ignore[arg-type]
 
 
 def category_caps(run: _Run) -> None:

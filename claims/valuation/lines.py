@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from claims.core.formatting import plain
 from claims.core.money import to_fen as fen
@@ -59,6 +60,7 @@ class WorkLine:
     loss_rate: int | None = None
     ratio: Decimal | None = None
     tiered: bool = False
+    preset: Decimal | None = None  # an amount found before the ratio step (marginal tiers' share)
     loss_value: Decimal | None = None
     amount: Decimal = Decimal(0)
     rule: ItemRule | None = None
@@ -100,3 +102,20 @@ class WorkLine:
             payable=self.payable,
             reason=self.reason,
         )
+
+
+def allocate(amount: Decimal, weights: Sequence[tuple[str, Decimal]], *, to_fen: bool = True) -> list[tuple[str, Decimal]]:
+    """Split `amount` over the keys pro rata to the weights; to the fen by the largest remainder."""
+    total_weight = sum((w for _, w in weights), Decimal(0))
+    if not weights or total_weight <= 0 or amount <= 0:
+        return []
+    if not to_fen:
+        return [(key, amount * weight / total_weight) for key, weight in weights]
+    cents = int((amount * HUNDRED).to_integral_value(ROUND_HALF_UP))
+    exact = [Decimal(cents) * weight / total_weight for _, weight in weights]
+    floors = [int(x.to_integral_value(ROUND_FLOOR)) for x in exact]
+    left = cents - sum(floors)
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return [(weights[i][0], Decimal(floors[i]) / HUNDRED) for i in range(len(weights))]

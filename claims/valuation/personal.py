@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from claims.valuation.lines import WorkLine, num, pct, yuan
-from claims.valuation.spec import DailyRule, LossIn, Personal, ScheduleSpec
+from claims.valuation.spec import DailyRule, Disability, LossIn, Personal, ScheduleSpec
 
 if TYPE_CHECKING:
     from claims.valuation.engine import _Run
@@ -47,42 +47,62 @@ def _injury(run: _Run, loss: LossIn, personal: Personal, spec: ScheduleSpec) -> 
             lines.append(_line(loss, "nutrition", PART_ZH["nutrition"], spec).refuse("本标准不含营养费"))
     else:
         lines.extend(_daily(run, loss, "nutrition", personal.nutrition, None, spec))
-    if loss.disability_grade:
+    if loss.disability_grade or loss.disability_amount is not None:
         lines.append(_disability(run, loss, personal, spec))
     return lines
 
 
+def _days(rule: DailyRule | None, hospital: int, claimed: int | None) -> tuple[int, int]:
+    """(days paid, claimed days left out because they exceed the hospital days)."""
+    if rule is None or rule.days == "hospital":
+        return hospital, 0
+    asked = claimed if claimed is not None else hospital
+    if rule.days == "claimed_up_to_hospital":
+        return min(asked, hospital), max(0, asked - hospital)
+    return asked, 0
+
+
 def _daily(run: _Run, loss: LossIn, kind: str, rule: DailyRule | None, claimed: int | None, spec: ScheduleSpec) -> list[WorkLine]:
     hospital = loss.hospital_days or 0
-    days = hospital if rule is None or rule.days == "hospital" else (claimed if claimed is not None else hospital)
+    days, over = _days(rule, hospital, claimed)
+    lines = []
+    if over:
+        left = _line(loss, kind, f"{PART_ZH[kind]} 超出住院天数的{over}天", spec)
+        left.id = f"{loss.line_id}.{kind}_over"
+        lines.append(left.refuse(f"申报{claimed}天，按标准以住院{hospital}天为限"))
     if not days:
-        return []
+        return lines
     work = _line(loss, kind, PART_ZH[kind], spec)
     if rule is None:
         return [work.refuse(f"本标准不含{PART_ZH[kind]}")]
     basis = "住院" if rule.days == "hospital" else ""
+    limit = f"（以住院{hospital}天为限）" if over else ""
     persons = f" × {rule.persons}人" if kind == "nursing" else ""
     if rule.rate is not None:
         work.rate = rule.rate
-        work.formula += f" {basis}{days}天 × {num(rule.rate)}元/天{persons}"
+        work.formula += f" {basis}{days}天{limit} × {num(rule.rate)}元/天{persons}"
         work.amount = run.q(Decimal(days) * rule.rate * rule.persons)
-        return [work]
+        return [work, *lines]
     assert rule.income is not None
     found = run.income(rule.income)
     if isinstance(found, str):
-        return [work.refuse(found)]
+        return [work.refuse(found), *lines]
     text, income = found
-    work.formula += f" {text} ÷ 365 × {basis}{days}天{persons}"
+    work.formula += f" {text} ÷ 365 × {basis}{days}天{limit}{persons}"
     work.amount = run.q(income * Decimal(days) * rule.persons / DAYS_IN_YEAR)
-    return [work]
+    return [work, *lines]
 
 
 def _disability(run: _Run, loss: LossIn, personal: Personal, spec: ScheduleSpec) -> WorkLine:
     grade = loss.disability_grade or 0
-    work = _line(loss, "disability", f"伤残{grade}级", spec)
+    work = _line(loss, "disability", f"伤残{grade}级" if grade else "伤残赔偿", spec)
     rule = personal.disability
     if rule is None:
         return work.refuse("本标准不含伤残补偿")
+    if rule.method == "assessed":
+        return _assessed_disability(run, loss, rule, work)
+    if not grade:
+        return work.refuse("本标准按伤残等级计算，尚未评定伤残等级")
     multiple = rule.multiples.get(grade)
     if multiple is None:
         return work.refuse(f"本标准没有{grade}级伤残的补偿倍数")
@@ -92,6 +112,17 @@ def _disability(run: _Run, loss: LossIn, personal: Personal, spec: ScheduleSpec)
     text, income = found
     work.formula += f" {text} × {num(multiple)}倍"
     work.amount = run.q(income * multiple)
+    return work
+
+
+def _assessed_disability(run: _Run, loss: LossIn, rule: Disability, work: WorkLine) -> WorkLine:
+    if loss.disability_amount is None:
+        return work.refuse("尚未核定伤残赔偿金额")
+    work.loss_value, work.ratio = loss.disability_amount, rule.ratio
+    work.formula += f" 核定伤残赔偿金额{yuan(loss.disability_amount)}元"
+    if rule.ratio != 1:
+        work.formula += f" × 补偿比例{pct(rule.ratio)}"
+    work.amount = run.q(loss.disability_amount * rule.ratio)
     return work
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 
 from claims.regions.models import RegionLevel
@@ -35,7 +36,16 @@ LOSS_FIELDS = (
     "lost_work_days",
     "nursing_days",
     "disability_grade",
+    "disability_amount",
+    "grade",
+    "owner",
 )
+
+
+def load_json(raw: str | bytes) -> Any:
+    """A quote request's JSON with exact numbers: 2.5 is Decimal("2.5") read from the text, never a float,
+    so more than four decimals is refused by the field rather than rounded away (ValueError: not JSON)."""
+    return current_app.json.loads(raw, parse_float=Decimal)
 
 
 def _loss(reader: Reader, raw: Any, i: int) -> LossIn | None:
@@ -49,7 +59,7 @@ def _loss(reader: Reader, raw: Any, i: int) -> LossIn | None:
         reader.fail(f"{path}.category", _("is required"))
     item = reader.text(data, "item", path, max_len=100)
     days = {k: reader.integer(data, k, path, high=3650) for k in ("hospital_days", "lost_work_days", "nursing_days")}
-    money = {k: reader.number(data, k, path) for k in ("assessed_value", "medical_costs", "nutrition_costs")}
+    money = {k: reader.number(data, k, path) for k in ("assessed_value", "medical_costs", "nutrition_costs", "disability_amount")}
     loss = LossIn(
         line_id=reader.text(data, "id", path, required=False, max_len=20) or f"L{i + 1}",
         category=category or "crop",
@@ -60,6 +70,8 @@ def _loss(reader: Reader, raw: Any, i: int) -> LossIn | None:
         growth_stage=reader.text(data, "growth_stage", path, required=False, max_len=50),
         condition=reader.choice(data, "condition", path, ("killed", "injured")),
         disability_grade=reader.integer(data, "disability_grade", path, low=1, high=10),
+        grade=reader.text(data, "grade", path, required=False, max_len=60),
+        owner=reader.text(data, "owner", path, required=False, max_len=60),
         **days,
         **money,
     )

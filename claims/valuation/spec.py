@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from claims.intake.models import PERSONAL_CATEGORIES, LossCategory
@@ -49,6 +50,7 @@ class ItemRule:
     rate: Decimal | None = None
     stage_rates: Mapping[str, Decimal] = field(default_factory=dict)
     price: PriceRef | None = None
+    grades: Mapping[str, Decimal | str] = field(default_factory=dict)  # grade -> fixed rate, or reference price key
     ratio: Decimal | None = None
     ratio_killed: Decimal | None = None
     ratio_injured: Decimal | None = None
@@ -76,6 +78,7 @@ class Minimum:
     kind: str  # threshold | deductible | none
     amount: Decimal = Decimal(0)
     categories: tuple[str, ...] = PROPERTY
+    order: str = "after_ratio"  # deductible: after_ratio (off the compensated amount) | before_ratio (off the loss)
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class MinEventSize:
     categories: tuple[str, ...]
     small: int
     large: int
+    count: str = "separate"  # separate: small >= S or large >= L; together: small / S + large / L >= 1
 
 
 @dataclass(frozen=True)
@@ -97,14 +101,17 @@ class DailyRule:
 
     rate: Decimal | None = None
     income: IncomeRef | None = None
-    days: str = "hospital"  # hospital: hospital days only; claimed: the days claimed (hospital days if none)
+    days: str = "hospital"  # hospital: hospital days only; claimed: the days claimed (hospital days if none);
+    # claimed_up_to_hospital: the days claimed, at most the hospital days (the days left out get a line saying so)
     persons: int = 1
 
 
 @dataclass(frozen=True)
 class Disability:
-    income: IncomeRef
-    multiples: Mapping[int, Decimal]
+    income: IncomeRef | None = None
+    multiples: Mapping[int, Decimal] = field(default_factory=dict)
+    method: str = "grade"  # grade: multiple x base income; assessed: the assessed amount x ratio
+    ratio: Decimal = Decimal(1)
 
 
 @dataclass(frozen=True)
@@ -140,13 +147,31 @@ class ScheduleSpec:
     rounding: str | None = None  # line | total
     minimum: Minimum | None = None
     tiers: tuple[Tier, ...] | None = None
+    tier_method: str | None = None  # bracket (default): the whole loss at one tier's ratio; marginal: each slice at its own
     per_claim: Decimal | None = None
     per_person: Decimal | None = None
+    per_person_property: Decimal | None = None
     per_household_year: Decimal | None = None
     category_caps: tuple[CategoryCap, ...] | None = None
     max_claims_per_household_year: int | None = None
     min_event_size: MinEventSize | None = None
     personal: Personal | None = None
+
+    @cached_property
+    def _item_index(self) -> tuple[dict[tuple[str, str], ItemRule], dict[str, ItemRule]]:
+        named: dict[tuple[str, str], ItemRule] = {}
+        default: dict[str, ItemRule] = {}
+        for rule in self.items:
+            for name in rule.names:
+                named.setdefault((rule.category, name), rule)
+            if not rule.names:
+                default.setdefault(rule.category, rule)
+        return named, default
+
+    def item_rule(self, category: str, item: str) -> ItemRule | None:
+        """The first rule naming the item, else the first default rule of its category (None: neither)."""
+        named, default = self._item_index
+        return named.get((category, item.strip())) or default.get(category)
 
     @property
     def citation(self) -> str:
@@ -207,6 +232,9 @@ class LossIn:
     lost_work_days: int | None = None
     nursing_days: int | None = None
     disability_grade: int | None = None
+    disability_amount: Decimal | None = None  # disability compensation assessed in money
+    grade: str | None = None  # the price grade of the item, from the schedule's list (e.g. 成年母牛, 犊牛)
+    owner: str | None = None  # property lines: whose property (None: the claimant), for per_person_property
 
 
 @dataclass(frozen=True)
@@ -295,7 +323,7 @@ def loss_to_json(loss: LossIn) -> dict[str, Any]:
     return {name: _plain(getattr(loss, name)) for name in LossIn.__dataclass_fields__ if getattr(loss, name) is not None}
 
 
-_LOSS_DECIMALS = ("quantity", "assessed_value", "medical_costs", "nutrition_costs")
+_LOSS_DECIMALS = ("quantity", "assessed_value", "medical_costs", "nutrition_costs", "disability_amount")
 
 
 def input_from_json(data: Mapping[str, Any]) -> ValuationInput:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from flask import Flask
 
 from tests.conftest import csrf_token
@@ -23,3 +26,59 @@ def test_quote_endpoint(app: Flask, as_user) -> None:  # type: ignore[no-untyped
     anonymous = app.test_client()
     anonymous_token = csrf_token(anonymous)
     assert anonymous.post("/api/v1/valuation/quote", json=QUOTE, headers={"X-CSRFToken": anonymous_token}).status_code == 401
+
+
+def _post(client, token: str, losses: list[dict] | str, locale: str = "zh"):  # type: ignore[no-untyped-def]
+    """Post QUOTE with these losses; as text, the numbers go exactly as written (2.50000 is not 2.5 in transit)."""
+    with client.session_transaction() as session:
+        session["locale"] = locale
+    text = losses if isinstance(losses, str) else json.dumps(losses)
+    body = json.dumps({**QUOTE, "losses": []}).replace('"losses": []', f'"losses": {text}')
+    return client.post("/api/v1/valuation/quote", data=body, content_type="application/json", headers={"X-CSRFToken": token})
+
+
+def test_quote_accepts_json_numbers_with_up_to_four_decimals(as_user) -> None:  # type: ignore[no-untyped-def]
+    client = as_user("clerk")
+    token = csrf_token(client, "/claims/")
+    rice = {"category": "crop", "item": "水稻", "unit": "mu", "growth_stage": "mature"}
+    ok = _post(client, token, [{**rice, "quantity": 2.5, "loss_rate": 80.0}, {"category": "poultry", "item": "鸡", "quantity": 3, "unit": "bird"}])
+    assert ok.status_code == 200, ok.get_data(as_text=True)
+    body = ok.get_json()
+    # as with the strings "2.5" and 80: 2.5 x 600 x 80% = 1200, and the chickens as in QUOTE
+    assert body["total"] == "1308.00" and body["lines"][0]["quantity"] == "2.5" and body["lines"][0]["loss_rate"] == 80
+    rice_text = '{"id": "L%s", "category": "crop", "item": "水稻", "unit": "mu", "growth_stage": "mature", "quantity": %s}'
+    exact = _post(client, token, f"[{rice_text % (1, '0.1234')}, {rice_text % (2, '2.50000')}]")
+    assert exact.status_code == 200 and [line["quantity"] for line in exact.get_json()["lines"]] == ["0.1234", "2.50000"]  # 0.1234 x 600 = 74.04
+
+
+@pytest.mark.parametrize(
+    ("locale", "message"),
+    [("zh", "小数超过四位"), ("en", "has more than four decimal places")],
+)
+def test_quote_refuses_more_than_four_decimals_naming_the_field(as_user, locale: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    client = as_user("clerk")
+    token = csrf_token(client, "/claims/")
+    # 1.00000000000000001 is 1.0 as a float: read from the text it has 17 decimals and is refused, not rounded
+    bad = '[{"category": "crop", "item": "水稻", "unit": "mu", "quantity": 2.12345},'
+    bad += ' {"category": "injury", "item": "张三", "medical_costs": 1.00000000000000001}]'
+    response = _post(client, token, bad, locale)
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == [
+        {"field": "losses[0].quantity", "message": message},
+        {"field": "losses[1].medical_costs", "message": message},
+    ]
+
+
+def test_quote_takes_the_new_loss_fields(as_user) -> None:  # type: ignore[no-untyped-def]
+    client = as_user("clerk")
+    token = csrf_token(client, "/claims/")
+    lines = [
+        {"category": "injury", "item": "张三", "medical_costs": 1000.5, "disability_amount": 20000.25},
+        {**QUOTE["losses"][1], "grade": "成年", "owner": "李四"},
+    ]
+    response = _post(client, token, lines)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    by_id = {line["id"]: line for line in response.get_json()["lines"]}
+    # Hunan's default: medical 1000.5 x 80% = 800.40; no disability rule in it, so the assessed amount is explained
+    assert by_id["L1.medical"]["amount"] == "800.40" and by_id["L1.disability"]["reason"] == "本标准不含伤残补偿"
+    assert by_id["L2"]["reason"] == "本标准该项没有“成年”这一价格等级（可选：无）"

@@ -83,3 +83,78 @@ def test_the_complete_example_in_the_docs_parses() -> None:
     spec = parse_schedule(example).spec
     assert spec.code == "demo-county-2026" and len(spec.items) == 7 and spec.personal is not None and spec.personal.disability is not None
     assert len(parse_reference(blocks[-1]).prices) == 2
+
+
+# --- the keys added by issue 16: each malformed use names its line and field ------------------------------------
+NEW_KEYS_BAD = """minimum: {kind: threshold, amount: 200, order: before_ratio}
+tier_method: progressive
+caps: {per_person_property: lots}
+min_event_size: {small: 5, large: 2, count: weighted}
+personal:
+  lost_work: {rate: 150, days: every}
+  disability: {method: assessed, multiples: {1: 19}, ratio: 2}
+items:
+  - {key: h, category: property, method: assessed_value, grades: {新: 100}}
+  - {key: c, category: livestock, names: [牛], unit: head, rate: 1, grades: {犊牛: cheap}}
+  - {key: m, category: livestock, method: market_value, unit: head, grades: {犊牛: [a]}}
+"""
+
+
+def test_malformed_new_keys_name_their_line_and_field() -> None:
+    assert problems(header() + NEW_KEYS_BAD) == [
+        "Line 15, field items[0].grades: price grades are for fixed-rate and market-value items",
+        "Line 16, field items[1].grades.犊牛: must be a number",
+        "Line 17, field items[2].grades.犊牛: must be text",
+        "Line 7, field minimum.order: applies only to a deductible (kind: deductible)",
+        "Line 8, field tier_method: must be one of: bracket, marginal",
+        "Line 9, field caps.per_person_property: must be a number",
+        "Line 10, field min_event_size.count: must be one of: separate, together",
+        "Line 12, field personal.lost_work.days: must be one of: hospital, claimed, claimed_up_to_hospital",
+        "Line 13, field personal.disability.multiples: an assessed disability amount takes no multiples",
+        "Line 13, field personal.disability.ratio: must be between 0 and 1",
+    ]
+
+
+def test_a_graded_disability_takes_no_ratio_and_orders_are_choices() -> None:
+    text = header() + "minimum: {kind: deductible, amount: 200, order: first}\npersonal:\n  disability: {income: {kind: all}, multiples: {1: 19}, ratio: 0.5}\n"
+    assert problems(text) == [
+        "Line 7, field minimum.order: must be one of: after_ratio, before_ratio",
+        "Line 9, field personal.disability.ratio: only an assessed disability amount (method: assessed) takes a ratio",
+    ]
+
+
+def test_the_new_keys_errors_are_translated(app) -> None:  # type: ignore[no-untyped-def]
+    from flask_babel import force_locale
+
+    with app.app_context(), force_locale("zh"):
+        found = problems(header() + NEW_KEYS_BAD)
+    assert "第15行，字段 items[0].grades：价格等级只适用于固定标准和市场价的项目" in found
+    assert "第7行，字段 minimum.order：只适用于免赔额（kind: deductible）" in found
+    assert "第13行，字段 personal.disability.multiples：按核定金额计算的伤残赔偿不用 multiples" in found
+    assert "第9行，字段 caps.per_person_property：必须是数字" in found
+
+
+def test_new_keys_read_into_the_spec() -> None:
+    text = header() + (
+        "minimum: {kind: deductible, amount: 200, order: before_ratio}\ntier_method: marginal\ncaps: {per_person_property: 50000}\n"
+        "min_event_size: {small: 5, large: 2, count: together}\npersonal:\n  nursing: {rate: 100, days: claimed_up_to_hospital}\n"
+        "  disability: {method: assessed, ratio: 0.8}\nitems:\n  - {key: c, category: livestock, unit: head, rate: 1, grades: {犊牛: 3000.5}}\n"
+    )
+    spec = parse_schedule(text).spec
+    assert spec.minimum is not None and spec.minimum.order == "before_ratio" and spec.tier_method == "marginal"
+    assert spec.per_person_property == Decimal("50000") and spec.min_event_size is not None and spec.min_event_size.count == "together"
+    assert spec.personal is not None and spec.personal.nursing is not None and spec.personal.nursing.days == "claimed_up_to_hospital"
+    assert spec.personal.disability is not None and spec.personal.disability.method == "assessed" and spec.personal.disability.ratio == Decimal("0.8")
+    assert spec.items[0].grades == {"犊牛": Decimal("3000.5")}
+
+
+def test_the_rule_type_examples_in_the_docs_parse() -> None:
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "schedules.md").read_text(encoding="utf-8")
+    section = text.split("## Rule types, each with a worked example")[1].split("## A complete example")[0]
+    blocks = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    assert len(blocks) == 7
+    for block in blocks:
+        assert parse_schedule(header() + block).spec.code == "t-test"

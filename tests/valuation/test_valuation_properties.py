@@ -1,7 +1,8 @@
 """Properties of the engine over random claims and schedules (Hypothesis).
 
-- the total never exceeds any applicable cap (per item, per person, per category and event, per claim,
-  per household and year less what earlier claims got);
+- the total never exceeds any applicable cap (per item, per person, per person's property, per category
+  and event, per claim, per household and year less what earlier claims got);
+- a deductible before the ratio never pays less than the same deductible after it (but for each line's rounding);
 - the total is the sum of the lines, each rounded to the fen;
 - more verified loss never lowers the amount (schedules without tiers);
 - the same input always gives the same output.
@@ -75,7 +76,11 @@ caps = st.none() | st.decimals(min_value=0, max_value=300000, places=2)
 def schedules(draw: st.DrawFn) -> ScheduleSpec:
     minimum = draw(
         st.sampled_from([None, "threshold", "deductible"]).map(
-            lambda k: None if k is None else Minimum(k, draw(st.decimals(min_value=0, max_value=2000, places=2)))
+            lambda k: (
+                None
+                if k is None
+                else Minimum(k, draw(st.decimals(min_value=0, max_value=2000, places=2)), order=draw(st.sampled_from(["after_ratio", "before_ratio"])))
+            )
         )
     )
     category_cap = draw(st.none() | st.builds(lambda a: (CategoryCap(("crop", "economic_tree"), a),), st.decimals(min_value=0, max_value=100000, places=2)))
@@ -95,6 +100,7 @@ def schedules(draw: st.DrawFn) -> ScheduleSpec:
         minimum=minimum,
         per_claim=draw(caps),
         per_person=draw(caps),
+        per_person_property=draw(caps),
         per_household_year=draw(caps),
         category_caps=category_cap,
         personal=personal,
@@ -117,6 +123,8 @@ def test_total_never_exceeds_an_applicable_cap(spec: ScheduleSpec, items: tuple[
         assert result.total <= spec.per_claim
     if spec.per_household_year is not None:
         assert result.total <= max(Decimal(0), spec.per_household_year - sum((c.total for c in history), Decimal(0)))
+    if spec.per_person_property is not None:  # every property line is the claimant's here
+        assert sum((line.amount for line in result.lines if line.category not in ("injury", "death")), Decimal(0)) <= spec.per_person_property
     for cap in spec.category_caps or ():
         assert sum((line.amount for line in result.lines if line.category in cap.categories), Decimal(0)) <= cap.amount
     for line in result.lines:
@@ -157,6 +165,14 @@ def test_more_verified_loss_never_lowers_the_amount(
         bigger = replace(line, quantity=(line.quantity or Decimal(0)) + more)
     after = run(spec, (*items[:i], bigger, *items[i + 1 :]), history).total
     assert after >= before
+
+
+@settings(max_examples=200, deadline=None)
+@given(schedules(), losses(), st.decimals(min_value=0, max_value=2000, places=2))
+def test_a_deductible_before_the_ratio_never_pays_less_than_after(spec: ScheduleSpec, items: tuple[LossIn, ...], amount: Decimal) -> None:
+    after = run(replace(spec, minimum=Minimum("deductible", amount, order="after_ratio")), items, ()).total
+    before = run(replace(spec, minimum=Minimum("deductible", amount, order="before_ratio")), items, ()).total
+    assert before >= after - Decimal("0.01") * len(items)  # each line rounds (loss - share) x ratio on its own
 
 
 @settings(max_examples=100, deadline=None)
