@@ -1,25 +1,187 @@
-"""The JSON API (version 1). Session authentication; CSRF token in the X-CSRFToken header (docs/valuation.md)."""
+"""The JSON API, version 1 (docs/api.md).
+
+Two blueprints: `api` holds what the app's own pages call with their session and CSRF token (the valuation
+quote) and the documentation page; `api_v1` holds the resources for other organisations' systems, with a
+bearer token (claims/api/services.py), scoped by the same predicates as the pages, described by
+flask-smorest in /api/v1/openapi.json (chosen over APIFlask: plain Flask blueprints and marshmallow, which the
+app already uses, and one schema both validates a call and documents it). Every error is a problem (problems.py).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
-from flask_babel import gettext as _
+from collections.abc import Callable
+from functools import wraps
+from http import HTTPStatus
+from typing import Any
 
+from flask import Blueprint, Flask, Response, abort, g, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_smorest import Api
+from flask_smorest import Blueprint as ApiBlueprint
+from sqlalchemy import select
+
+from claims.api import services
+from claims.api.models import Scope
+from claims.api.permissions import token_allows
+from claims.api.problems import MESSAGES, PROBLEM_TYPE, problem
+from claims.api.schemas import ClaimDetailSchema, ClaimListArgsSchema, ClaimPageSchema, PageArgsSchema, ProblemSchema, ReferralDetailSchema, ReferralPageSchema
+from claims.extensions import db
+from claims.insurance.models import Referral
+from claims.insurance.permissions import insurer_of
+from claims.insurance.services import referrals_of
+from claims.intake.models import Claim
+from claims.intake.permissions import visible_claim_or_404
+from claims.intake.services import claims_for, status_filter
 from claims.valuation.permissions import can_quote
 from claims.valuation.quote import quote
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+resources = ApiBlueprint("api_v1", __name__, url_prefix="/api/v1", description="Claims and referrals for insurers' systems and government platforms.")
 
 
+class ProblemApi(Api):
+    """flask-smorest, with the app's own error handlers (claims/errors.py answers /api/v1/* with problems) and
+    every error response documented as application/problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        pass
+
+    def _register_responses(self) -> None:
+        for status in HTTPStatus:
+            if status >= 400:
+                content = {PROBLEM_TYPE: {"schema": ProblemSchema}}
+                self.spec.components.response(status.name, {"description": status.phrase, "content": content}, lazy=True)
+        self.spec.components.response("DEFAULT_ERROR", {"description": "An error", "content": {PROBLEM_TYPE: {"schema": ProblemSchema}}}, lazy=True)
+
+
+def register_api(app: Flask) -> Api:
+    app.config.setdefault("API_TITLE", "野生动物致害补偿 API")
+    app.config.setdefault("API_VERSION", "1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault("API_SPEC_OPTIONS", {"security": [{"bearer": []}], "servers": [{"url": "/"}]})
+    api = ProblemApi(app)
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "description": "<key_id>.<secret>, from an administrator"})
+    api.register_blueprint(resources)
+    return api
+
+
+# The app's own pages -----------------------------------------------------------------------------------
 @bp.route("/valuation/quote", methods=["POST"])
 def valuation_quote():  # type: ignore[no-untyped-def]
-    """Value the losses sent (nothing is stored): 200 with the valuation, 422 with errors naming each field."""
+    """Value the losses sent (nothing is stored): 200 with the valuation, 422 with errors naming each field.
+    Session authentication; CSRF token in the X-CSRFToken header (docs/valuation.md)."""
     if not can_quote(g.get("user")):
-        return jsonify(errors=[{"field": "", "message": _("Please log in first.")}]), 401
+        return _whole_request_problem(401, _l("Please log in first."))
     if not request.is_json:
-        return jsonify(errors=[{"field": "", "message": _("Send the request as JSON (Content-Type: application/json).")}]), 415
+        return _whole_request_problem(415, MESSAGES[415])
     payload = request.get_json(silent=True)
     if payload is None:
-        return jsonify(errors=[{"field": "", "message": _("The request body is not valid JSON.")}]), 400
+        return _whole_request_problem(400, _l("The request body is not valid JSON."))
     result = quote(payload)
-    return jsonify(result), (422 if "errors" in result else 200)
+    return problem(422, errors=result["errors"]) if "errors" in result else jsonify(result)
+
+
+def _whole_request_problem(status: int, message: Any) -> Response:
+    """A problem whose one error names no field (the quote's callers read `errors`, as they always have)."""
+    return problem(status, message, errors=[{"field": "", "message": str(message)}])
+
+
+@bp.route("/docs")
+def docs():  # type: ignore[no-untyped-def]
+    """The OpenAPI document rendered by the vendored Swagger UI (static/js/api-docs.js starts it: no inline script)."""
+    return render_template("api/docs.html")
+
+
+# Resources for other systems -----------------------------------------------------------------------------
+@resources.before_request
+def authenticate() -> None:
+    token = services.authenticate(request.headers.get("Authorization"))
+    if token is None:
+        abort(401)
+    g.api_token = token
+
+
+@resources.after_request
+def audit(response: Response) -> Response:
+    """Every call with a valid token is on the audit chain. A read (or a refused write) commits only this row."""
+    token = g.get("api_token")
+    if token is None:
+        return response
+    if request.method == "GET" or response.status_code >= 400:
+        db.session.rollback()
+    services.record_call(db.session.merge(token), request.method, request.path, response.status_code)
+    if request.method == "GET" or response.status_code >= 400:
+        db.session.commit()
+    return response
+
+
+def requires(scope: Scope) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            if not token_allows(g.api_token, scope):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return checked
+
+    return decorate
+
+
+def actor() -> Any:
+    """The client's service account: the user every scope predicate and service is given."""
+    return g.api_token.client.user
+
+
+@resources.route("/claims")
+@resources.arguments(ClaimListArgsSchema, location="query")
+@resources.response(200, ClaimPageSchema)
+@resources.alt_response(401, response="UNAUTHORIZED")
+@resources.alt_response(403, response="FORBIDDEN")
+@requires(Scope.CLAIMS_READ)
+def claim_list(args: dict[str, Any]) -> dict[str, Any]:
+    """Claims in the client's scope, newest first, by keyset pages (`after` = the previous page's `next_cursor`)."""
+    page = claims_for(actor(), status=status_filter(args.get("status")), after=args.get("after"), size=args["limit"])
+    return {"items": page.rows, "next_cursor": page.next_cursor}
+
+
+@resources.route("/claims/<int:claim_id>")
+@resources.response(200, ClaimDetailSchema)
+@resources.alt_response(401, response="UNAUTHORIZED")
+@resources.alt_response(403, response="FORBIDDEN")
+@resources.alt_response(404, response="NOT_FOUND")
+@requires(Scope.CLAIMS_READ)
+def claim_detail(claim_id: int) -> Claim:
+    """One claim, personal data masked; 404 when it does not exist or is outside the client's scope."""
+    return visible_claim_or_404(claim_id, actor())
+
+
+@resources.route("/referrals")
+@resources.arguments(PageArgsSchema, location="query")
+@resources.response(200, ReferralPageSchema)
+@resources.alt_response(401, response="UNAUTHORIZED")
+@resources.alt_response(403, response="FORBIDDEN")
+@requires(Scope.REFERRALS_READ)
+def referral_list(args: dict[str, Any]) -> dict[str, Any]:
+    """The claims referred to the insurer's policies: waiting ones first, by deadline, as on the adjuster's portal."""
+    page = referrals_of(insurer_of(actor()), args.get("after"), size=args["limit"])
+    return {"items": page.rows, "next_cursor": page.next_cursor}
+
+
+@resources.route("/referrals/<int:claim_id>")
+@resources.response(200, ReferralDetailSchema)
+@resources.alt_response(401, response="UNAUTHORIZED")
+@resources.alt_response(403, response="FORBIDDEN")
+@resources.alt_response(404, response="NOT_FOUND")
+@requires(Scope.REFERRALS_READ)
+def referral_detail(claim_id: int) -> Referral:
+    """The referral of one claim with the package sent to the insurer."""
+    claim = visible_claim_or_404(claim_id, actor())
+    referral = db.session.execute(select(Referral).where(Referral.claim_id == claim.id)).scalar_one_or_none()
+    if referral is None:
+        abort(404)
+    return referral
