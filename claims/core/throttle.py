@@ -46,6 +46,8 @@ ENDPOINT_LIMITS = {
     "intake.send_link_code": ("5 per minute; 20 per hour", user_or_address),
     "survey.confirmation_code": ("10 per minute; 60 per hour", user_or_address),
 }
+
+
 def bearer_key_or_address() -> str:
     """API calls with a bearer token `<key_id>.<secret>` are counted per token (its public key id), before the
     token is checked: a wrong secret counts against the same key. Calls without one by address."""
