@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from claims.accounts.models import User
@@ -103,3 +104,18 @@ class ApiToken(db.Model):
     @property
     def scope_set(self) -> frozenset[Scope]:
         return frozenset(Scope(s) for s in self.scopes if s in SCOPE_VALUES)
+
+
+class IdempotentResponse(db.Model):
+    """The first successful answer to a write, per client and Idempotency-Key: a repeat gets it again, unchanged."""
+
+    __tablename__ = "api_idempotent_responses"
+    __table_args__ = (UniqueConstraint("client_id", "key"),)
+
+    id: Mapped[intpk]
+    client_id: Mapped[int] = mapped_column(ForeignKey("api_clients.id"))
+    key: Mapped[str] = mapped_column(String(100))
+    fingerprint: Mapped[str] = mapped_column(String(64), comment="SHA-256 of the method, path and body: the same key for another request is refused")
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -6,12 +6,17 @@ Amounts are decimal strings in yuan ("1308.00"), never floats.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from claims.core.crypto import mask_account, mask_id_number, mask_mobile, mask_name
+from claims.core.inputs import MAX_INT
 from claims.core.pagination import MAX_CURSOR, PAGE_SIZE
+from claims.insurance.forms import DECLINE_REASONS
+from claims.insurance.models import InsurerDecision
 from claims.workflow.states import ClaimStatus
 
 
@@ -111,3 +116,51 @@ class ReferralDetailSchema(ReferralSchema):
 class ReferralPageSchema(Schema):
     items = fields.List(fields.Nested(ReferralSchema), required=True)
     next_cursor = fields.String(allow_none=True, required=True)
+
+
+MAX_YUAN = 10_000_000
+
+
+def _yuan(least: Decimal | int) -> Callable[[Decimal], None]:
+    """An amount from `least` to MAX_YUAN yuan (a function, not validate.Range, which would print its bounds as strings)."""
+
+    def check(value: Decimal) -> None:
+        if not least <= value <= MAX_YUAN:
+            raise ValidationError(f"Must be between {least} and {MAX_YUAN}.")
+
+    return check
+
+
+class IdempotencyHeaderSchema(Schema):
+    idempotency_key = fields.String(
+        required=True,
+        data_key="Idempotency-Key",
+        validate=validate.Regexp(r"^[\x21-\x7e]{1,100}$"),
+        metadata={"description": "one per intended write (a UUID); a repeat gets the first answer"},
+    )
+
+
+class AdjustLineSchema(Schema):
+    index = fields.Integer(required=True, validate=validate.Range(0, 999), metadata={"description": "`index` of the package's valuation line"})
+    amount = fields.Decimal(required=True, places=2, as_string=True, validate=_yuan(0), metadata={"minimum": 0, "maximum": MAX_YUAN})
+    reason = fields.String(required=True, validate=validate.Length(1, 200))
+
+
+class DecisionSchema(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf([d.value for d in InsurerDecision]))
+    lines = fields.List(fields.Nested(AdjustLineSchema), load_default=list, validate=validate.Length(max=100))
+    decline_reason = fields.String(validate=validate.OneOf(list(DECLINE_REASONS)))
+    note = fields.String(validate=validate.Length(max=2000))
+    version = fields.Integer(validate=validate.Range(1, MAX_INT), metadata={"description": "the claim's version read; a change since: 409"})
+
+
+class PaymentSchema(Schema):
+    amount = fields.Decimal(required=True, places=2, as_string=True, validate=_yuan(Decimal("0.01")), metadata={"minimum": 0.01, "maximum": MAX_YUAN})
+    reference = fields.String(required=True, validate=validate.Length(1, 100), metadata={"description": "the bank's reference of the transfer"})
+
+
+class PaymentRecordedSchema(Schema):
+    claim_id = fields.Integer(required=True)
+    amount = fields.Function(lambda p: _money(p.amount))
+    reference = fields.String(attribute="bank_reference")
+    status = fields.Function(lambda p: p.status.value)

@@ -13,17 +13,21 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from claims.accounts.models import Role, User
 from claims.accounts.services import check_scope
-from claims.api.models import KIND_SCOPES, ApiClient, ApiToken, ClientKind
+from claims.api.models import KIND_SCOPES, ApiClient, ApiToken, ClientKind, IdempotentResponse
 from claims.api.permissions import can_manage_client
 from claims.core.time import utcnow
 from claims.extensions import db
 from claims.insurance.models import Insurer, InsurerMember
+from claims.insurance.services import award_lines
+from claims.intake.models import Claim
 from claims.regions.models import Region
 from claims.workflow.audit import record_event
 
@@ -143,3 +147,27 @@ def clients_for(admin: User) -> list[ApiClient]:
 
 def tokens_of(client: ApiClient) -> list[ApiToken]:
     return list(db.session.execute(select(ApiToken).where(ApiToken.client_id == client.id).order_by(ApiToken.id.desc())).scalars())
+
+
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    return hashlib.sha256(b"\n".join((method.encode(), path.encode(), body))).hexdigest()
+
+
+def stored_response(client: ApiClient, key: str) -> IdempotentResponse | None:
+    query = select(IdempotentResponse).where(IdempotentResponse.client_id == client.id, IdempotentResponse.key == key)
+    return db.session.execute(query).scalar_one_or_none()
+
+
+def remember_response(client: ApiClient, key: str, print_: str, status: int, body: dict[str, Any]) -> None:
+    """Kept in the write's own transaction: the answer is stored if and only if the write is."""
+    db.session.add(IdempotentResponse(client_id=client.id, key=key, fingerprint=print_, status=status, body=body))
+    db.session.flush()
+
+
+def adjustments_for(claim: Claim, lines: list[dict[str, Any]]) -> dict[int, tuple[Decimal, str]]:
+    """The adjusted lines of an API decision: those whose amount differs from the valuation, as on the adjuster's form."""
+    known = {line.index: line for line in award_lines(claim)}
+    unknown = [line["index"] for line in lines if line["index"] not in known]
+    if unknown:
+        raise ApiError(_("No valuation line has this index: %(indexes)s.", indexes=", ".join(map(str, unknown))), "json.lines")
+    return {line["index"]: (line["amount"], line["reason"]) for line in lines if line["amount"] != known[line["index"]].amount}

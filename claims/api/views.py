@@ -18,15 +18,31 @@ from flask import Blueprint, Flask, Response, abort, g, jsonify, render_template
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Api
 from flask_smorest import Blueprint as ApiBlueprint
+from flask_smorest import abort as api_abort
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from claims.api import services
 from claims.api.models import Scope
 from claims.api.permissions import token_allows
 from claims.api.problems import MESSAGES, PROBLEM_TYPE, problem
-from claims.api.schemas import ClaimDetailSchema, ClaimListArgsSchema, ClaimPageSchema, PageArgsSchema, ProblemSchema, ReferralDetailSchema, ReferralPageSchema
+from claims.api.schemas import (
+    ClaimDetailSchema,
+    ClaimListArgsSchema,
+    ClaimPageSchema,
+    DecisionSchema,
+    IdempotencyHeaderSchema,
+    PageArgsSchema,
+    PaymentRecordedSchema,
+    PaymentSchema,
+    ProblemSchema,
+    ReferralDetailSchema,
+    ReferralPageSchema,
+)
+from claims.approval.payments import record_insurer_payment
 from claims.extensions import db
-from claims.insurance.models import Referral
+from claims.insurance.models import InsurerDecision, Referral
+from claims.insurance.operations import decide_as_insurer
 from claims.insurance.permissions import insurer_of
 from claims.insurance.services import referrals_of
 from claims.intake.models import Claim
@@ -34,6 +50,7 @@ from claims.intake.permissions import visible_claim_or_404
 from claims.intake.services import claims_for, status_filter
 from claims.valuation.permissions import can_quote
 from claims.valuation.quote import quote
+from claims.workflow.services import ClaimChanged, WorkflowError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 resources = ApiBlueprint("api_v1", __name__, url_prefix="/api/v1", description="Claims and referrals for insurers' systems and government platforms.")
@@ -103,6 +120,13 @@ def authenticate() -> None:
     if token is None:
         abort(401)
     g.api_token = token
+
+
+@resources.before_request
+def json_writes() -> None:
+    """A write's body is JSON (a form or text would otherwise read as an empty body: a 422 naming every field)."""
+    if request.method == "POST" and not request.is_json:
+        abort(415)
 
 
 @resources.after_request
@@ -180,8 +204,88 @@ def referral_list(args: dict[str, Any]) -> dict[str, Any]:
 @requires(Scope.REFERRALS_READ)
 def referral_detail(claim_id: int) -> Referral:
     """The referral of one claim with the package sent to the insurer."""
+    return _referral_or_404(claim_id)
+
+
+def _referral_or_404(claim_id: int) -> Referral:
     claim = visible_claim_or_404(claim_id, actor())
     referral = db.session.execute(select(Referral).where(Referral.claim_id == claim.id)).scalar_one_or_none()
     if referral is None:
         abort(404)
     return referral
+
+
+# Writes: an Idempotency-Key header each; the first successful answer is stored with the write and replayed ------
+def _idempotent(key: str, write: Callable[[], dict[str, Any]]) -> Response:
+    client = g.api_token.client
+    fingerprint = services.fingerprint(request.method, request.path, request.get_data())
+    stored = services.stored_response(client, key)
+    if stored is not None:
+        if stored.fingerprint != fingerprint:
+            api_abort(422, message=_l("This Idempotency-Key was already used for another request."))
+        response = jsonify(stored.body)
+        response.status_code, response.headers["Idempotent-Replayed"] = stored.status, "true"
+        return response
+    body = write()
+    try:
+        services.remember_response(client, key, fingerprint, 200, body)
+    except IntegrityError:  # the same key sent twice at once: the other request's answer is the one kept
+        db.session.rollback()
+        abort(409)
+    return jsonify(body)
+
+
+def _apply(step: Callable[[], Any]) -> None:
+    """A workflow step of the pages' own services: a refusal is a 422 with its reason, a concurrent change a 409."""
+    try:
+        step()
+    except ClaimChanged:
+        abort(409)
+    except WorkflowError as exc:
+        api_abort(422, message=exc.message)
+
+
+@resources.route("/referrals/<int:claim_id>/decision", methods=["POST"])
+@requires(Scope.REFERRALS_DECIDE)
+@resources.arguments(IdempotencyHeaderSchema, location="headers")
+@resources.arguments(DecisionSchema)
+@resources.response(200, ReferralDetailSchema)
+@resources.alt_response(401, response="UNAUTHORIZED")
+@resources.alt_response(403, response="FORBIDDEN")
+@resources.alt_response(404, response="NOT_FOUND")
+@resources.alt_response(409, response="CONFLICT")
+def referral_decision(headers: dict[str, str], data: dict[str, Any], claim_id: int) -> Response:
+    """Accept the valuation, adjust lines (each with a reason) or decline with a reason, as the adjuster's page does."""
+    referral = _referral_or_404(claim_id)
+
+    def write() -> dict[str, Any]:
+        try:
+            adjustments = services.adjustments_for(referral.claim, data["lines"])
+        except services.ApiError as exc:
+            api_abort(422, message=exc.message)
+        _apply(lambda: decide_as_insurer(referral.claim, InsurerDecision(data["decision"]), actor=actor(), adjustments=adjustments,
+                                         decline_reason=data.get("decline_reason"), note=data.get("note"), expected_version=data.get("version")))  # fmt: skip
+        return ReferralDetailSchema().dump(referral)  # type: ignore[no-any-return]
+
+    return _idempotent(headers["idempotency_key"], write)
+
+
+@resources.route("/referrals/<int:claim_id>/payment", methods=["POST"])
+@requires(Scope.PAYMENTS_RECORD)
+@resources.arguments(IdempotencyHeaderSchema, location="headers")
+@resources.arguments(PaymentSchema)
+@resources.response(200, PaymentRecordedSchema)
+@resources.alt_response(401, response="UNAUTHORIZED")
+@resources.alt_response(403, response="FORBIDDEN")
+@resources.alt_response(404, response="NOT_FOUND")
+@resources.alt_response(409, response="CONFLICT")
+def insurer_payment(headers: dict[str, str], data: dict[str, Any], claim_id: int) -> Response:
+    """Record the insurer's payment of its share, with the bank's reference (exactly the approved share)."""
+    referral = _referral_or_404(claim_id)
+
+    def write() -> dict[str, Any]:
+        recorded: list[Any] = []
+        _apply(lambda: recorded.append(record_insurer_payment(referral.claim, data["amount"], data["reference"], actor=actor())))
+        return PaymentRecordedSchema().dump(recorded[0])  # type: ignore[no-any-return]
+
+    return _idempotent(headers["idempotency_key"], write)

@@ -1,4 +1,5 @@
-"""API clients (an insurer's system or a government platform, each acting as its own service account) and their hashed tokens.
+"""API clients (an insurer's system or a government platform, each acting as its own service account), their hashed tokens,
+and the first answer to each write per Idempotency-Key.
 
 Revision ID: 0019
 Revises: 0018
@@ -60,9 +61,25 @@ def upgrade():
         sa.UniqueConstraint("key_id", name=op.f("uq_api_tokens_key_id")),
     )
     op.create_index(op.f("ix_api_tokens_client_id"), "api_tokens", ["client_id"])
+    op.create_table(
+        "api_idempotent_responses",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("client_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=100), nullable=False),
+        sa.Column(
+            "fingerprint", sa.String(length=64), nullable=False, comment="SHA-256 of the method, path and body: the same key for another request is refused"
+        ),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("body", sa.JSON(), nullable=False),
+        sa.Column("created_at", claims.core.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["client_id"], ["api_clients.id"], name=op.f("fk_api_idempotent_responses_client_id_api_clients")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_idempotent_responses")),
+        sa.UniqueConstraint("client_id", "key", name=op.f("uq_api_idempotent_responses_client_id_key")),
+    )
 
 
 def downgrade():
+    op.drop_table("api_idempotent_responses")
     op.drop_index(op.f("ix_api_tokens_client_id"), table_name="api_tokens")
     op.drop_table("api_tokens")
     op.drop_index(op.f("ix_api_clients_region_id"), table_name="api_clients")

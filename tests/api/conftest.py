@@ -61,6 +61,6 @@ def api_world(app: Flask) -> ApiWorld:
     return ApiWorld(world, {name: make_token(app, name) for name in CLIENTS})
 
 
-def call(client: FlaskClient, path: str, token: str | None, method: str = "GET", **kwargs: object) -> TestResponse:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return client.open(path, method=method, headers=headers, **kwargs)
+def call(client: FlaskClient, path: str, token: str | None, method: str = "GET", headers: dict[str, str] | None = None, **kwargs: object) -> TestResponse:
+    auth = {"Authorization": f"Bearer {token}"} if token else {}
+    return client.open(path, method=method, headers={**auth, **(headers or {})}, **kwargs)

@@ -439,6 +439,10 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("api_v1.referral_list", "-", lambda w: "/api/v1/referrals", everyone(401)),
     Case("api_v1.referral_detail", "claim R", lambda w: f"/api/v1/referrals/{w.claims['r']}", everyone(401)),
     Case("api_v1.referral_detail", "missing claim", lambda w: f"/api/v1/referrals/{w.missing}", everyone(401)),
+    Case("api_v1.referral_decision", "claim R", lambda w: f"/api/v1/referrals/{w.claims['r']}/decision", everyone(401), "POST", lambda w: {}),
+    Case("api_v1.referral_decision", "missing claim", lambda w: f"/api/v1/referrals/{w.missing}/decision", everyone(401), "POST", lambda w: {}),
+    Case("api_v1.insurer_payment", "claim R", lambda w: f"/api/v1/referrals/{w.claims['r']}/payment", everyone(401), "POST", lambda w: {}),
+    Case("api_v1.insurer_payment", "missing claim", lambda w: f"/api/v1/referrals/{w.missing}/payment", everyone(401), "POST", lambda w: {}),
     # API clients: an insurer's system for province-wide administrators; a county's platform for its administrators too
     Case("api_admin.clients", "-", lambda w: "/admin/api-clients/", expect(200, *ADMINS)),
     Case("api_admin.clients", "-", lambda w: "/admin/api-clients/", expect(422, *ADMINS), "POST", lambda w: {"name": ""}),
