@@ -84,13 +84,12 @@ def conflict_response() -> Response:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):  # type: ignore[no-untyped-def]
-        if is_api_request():
-            return problem(400)
-
         if g.get("session_expired") or g.get("user") is None:
             rescued = rescue_form()
             flash(_("Your session has expired. Please log in again.") + (" " + _("What you entered has been kept.") if rescued else ""), "warning")
             return redirect(url_for("accounts.login", next=request.path))
+        if is_api_request():  # the quote, called by a page whose token is out of date
+            return problem(400)
         flash(_("The form was out of date. Please check it and send it again."), "warning")
         return render_error(400)
 

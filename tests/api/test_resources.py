@@ -108,7 +108,12 @@ def test_access_matrix_per_scope(app: Flask, api_world: ApiWorld, route: str) ->
 
 
 def test_a_session_is_no_token(app: Flask, api_world: ApiWorld) -> None:
-    assert client_as(app, "admin").get("/api/v1/claims").status_code == 401
+    """The token API reads no cookie (so it needs no CSRF token): a signed-in adjuster's session is refused."""
+    adjuster = client_as(app, "insurer")
+    assert adjuster.get("/api/v1/claims").status_code == 401
+    decision = f"/api/v1/referrals/{api_world.world.claims['r']}/decision"
+    headers = {"X-CSRFToken": token_of(adjuster), "Idempotency-Key": "k"}
+    assert adjuster.post(decision, json={"decision": "accept"}, headers=headers).status_code == 401
 
 
 def test_every_error_is_a_problem(app: Flask, api_world: ApiWorld, monkeypatch: pytest.MonkeyPatch) -> None:
