@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_smorest import Api
 from flask_smorest import Blueprint as ApiBlueprint
 from flask_smorest import abort as api_abort
+from marshmallow import Schema
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -143,6 +144,17 @@ def audit(response: Response) -> Response:
     return response
 
 
+def documents_errors(*codes: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Document these error answers of a view (each a problem: ProblemApi's responses)."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        for code in codes:
+            view = resources.alt_response(code, response=HTTPStatus(code).name)(view)
+        return view
+
+    return decorate
+
+
 def requires(scope: Scope) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
@@ -161,47 +173,40 @@ def actor() -> Any:
     return g.api_token.client.user
 
 
-@resources.route("/claims")
-@resources.arguments(ClaimListArgsSchema, location="query")
-@resources.response(200, ClaimPageSchema)
-@resources.alt_response(401, response="UNAUTHORIZED")
-@resources.alt_response(403, response="FORBIDDEN")
-@requires(Scope.CLAIMS_READ)
+def read_route(rule: str, scope: Scope, answer: type[Schema], query: type[Schema] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A GET of the token API: the scope checked first, then the query's arguments; a route with an id may be a 404."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        steps = [documents_errors(401, 403, *([404] if "<" in rule else [])), resources.response(200, answer)]
+        steps += [resources.arguments(query, location="query")] if query is not None else []
+        for step in [*steps, requires(scope), resources.route(rule)]:
+            view = step(view)
+        return view
+
+    return decorate
+
+
+@read_route("/claims", Scope.CLAIMS_READ, ClaimPageSchema, ClaimListArgsSchema)
 def claim_list(args: dict[str, Any]) -> dict[str, Any]:
     """Claims in the client's scope, newest first, by keyset pages (`after` = the previous page's `next_cursor`)."""
     page = claims_for(actor(), status=status_filter(args.get("status")), after=args.get("after"), size=args["limit"])
     return {"items": page.rows, "next_cursor": page.next_cursor}
 
 
-@resources.route("/claims/<int:claim_id>")
-@resources.response(200, ClaimDetailSchema)
-@resources.alt_response(401, response="UNAUTHORIZED")
-@resources.alt_response(403, response="FORBIDDEN")
-@resources.alt_response(404, response="NOT_FOUND")
-@requires(Scope.CLAIMS_READ)
+@read_route("/claims/<int:claim_id>", Scope.CLAIMS_READ, ClaimDetailSchema)
 def claim_detail(claim_id: int) -> Claim:
     """One claim, personal data masked; 404 when it does not exist or is outside the client's scope."""
     return visible_claim_or_404(claim_id, actor())
 
 
-@resources.route("/referrals")
-@resources.arguments(PageArgsSchema, location="query")
-@resources.response(200, ReferralPageSchema)
-@resources.alt_response(401, response="UNAUTHORIZED")
-@resources.alt_response(403, response="FORBIDDEN")
-@requires(Scope.REFERRALS_READ)
+@read_route("/referrals", Scope.REFERRALS_READ, ReferralPageSchema, PageArgsSchema)
 def referral_list(args: dict[str, Any]) -> dict[str, Any]:
     """The claims referred to the insurer's policies: waiting ones first, by deadline, as on the adjuster's portal."""
     page = referrals_of(insurer_of(actor()), args.get("after"), size=args["limit"])
     return {"items": page.rows, "next_cursor": page.next_cursor}
 
 
-@resources.route("/referrals/<int:claim_id>")
-@resources.response(200, ReferralDetailSchema)
-@resources.alt_response(401, response="UNAUTHORIZED")
-@resources.alt_response(403, response="FORBIDDEN")
-@resources.alt_response(404, response="NOT_FOUND")
-@requires(Scope.REFERRALS_READ)
+@read_route("/referrals/<int:claim_id>", Scope.REFERRALS_READ, ReferralDetailSchema)
 def referral_detail(claim_id: int) -> Referral:
     """The referral of one claim with the package sent to the insurer."""
     return _referral_or_404(claim_id)
@@ -245,15 +250,26 @@ def _apply(step: Callable[[], Any]) -> None:
         api_abort(422, message=exc.message)
 
 
-@resources.route("/referrals/<int:claim_id>/decision", methods=["POST"])
-@requires(Scope.REFERRALS_DECIDE)
-@resources.arguments(IdempotencyHeaderSchema, location="headers")
-@resources.arguments(DecisionSchema)
-@resources.response(200, ReferralDetailSchema)
-@resources.alt_response(401, response="UNAUTHORIZED")
-@resources.alt_response(403, response="FORBIDDEN")
-@resources.alt_response(404, response="NOT_FOUND")
-@resources.alt_response(409, response="CONFLICT")
+def write_route(rule: str, scope: Scope, body: type[Schema], answer: type[Schema]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A POST of the token API: the scope checked first, then the Idempotency-Key header and the JSON body."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        steps = (
+            documents_errors(401, 403, 404, 409),
+            resources.response(200, answer),
+            resources.arguments(body),
+            resources.arguments(IdempotencyHeaderSchema, location="headers"),
+            requires(scope),
+            resources.route(rule, methods=["POST"]),
+        )
+        for step in steps:
+            view = step(view)
+        return view
+
+    return decorate
+
+
+@write_route("/referrals/<int:claim_id>/decision", Scope.REFERRALS_DECIDE, DecisionSchema, ReferralDetailSchema)
 def referral_decision(headers: dict[str, str], data: dict[str, Any], claim_id: int) -> Response:
     """Accept the valuation, adjust lines (each with a reason) or decline with a reason, as the adjuster's page does."""
     referral = _referral_or_404(claim_id)
@@ -270,15 +286,7 @@ def referral_decision(headers: dict[str, str], data: dict[str, Any], claim_id: i
     return _idempotent(headers["idempotency_key"], write)
 
 
-@resources.route("/referrals/<int:claim_id>/payment", methods=["POST"])
-@requires(Scope.PAYMENTS_RECORD)
-@resources.arguments(IdempotencyHeaderSchema, location="headers")
-@resources.arguments(PaymentSchema)
-@resources.response(200, PaymentRecordedSchema)
-@resources.alt_response(401, response="UNAUTHORIZED")
-@resources.alt_response(403, response="FORBIDDEN")
-@resources.alt_response(404, response="NOT_FOUND")
-@resources.alt_response(409, response="CONFLICT")
+@write_route("/referrals/<int:claim_id>/payment", Scope.PAYMENTS_RECORD, PaymentSchema, PaymentRecordedSchema)
 def insurer_payment(headers: dict[str, str], data: dict[str, Any], claim_id: int) -> Response:
     """Record the insurer's payment of its share, with the bank's reference (exactly the approved share)."""
     referral = _referral_or_404(claim_id)
