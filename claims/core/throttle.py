@@ -8,6 +8,7 @@ in claims/accounts/throttle.py included.
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from flask import Flask, current_app, g, request
@@ -49,11 +50,12 @@ ENDPOINT_LIMITS = {
 
 
 def bearer_key_or_address() -> str:
-    """API calls with a bearer token `<key_id>.<secret>` are counted per token (its public key id), before the
-    token is checked: a wrong secret counts against the same key. Calls without one by address."""
+    """API calls with a bearer token are counted per token (a hash of the whole token: counted before it is checked,
+    yet a caller who knows only a token's public key id cannot use up its owner's allowance). Others by address."""
     header = request.headers.get("Authorization", "")
-    key_id = header.removeprefix("Bearer ").partition(".")[0].strip() if header.startswith("Bearer ") else ""
-    return f"token:{key_id[:24]}" if key_id else f"addr:{client_address()}"
+    if header.startswith("Bearer ") and len(header) <= 200:
+        return "token:" + hashlib.sha256(header.encode()).hexdigest()[:32]
+    return f"addr:{client_address()}"
 
 
 def api_token_limit() -> str:

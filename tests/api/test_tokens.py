@@ -102,7 +102,9 @@ def test_each_token_has_its_own_rate_limit(databases: Databases, tmp_path: Path,
     body = refused.get_json()
     assert refused.status_code == 429 and refused.mimetype == "application/problem+json" and body["status"] == 429
     assert body["messages"]["zh"] and 0 < int(refused.headers["Retry-After"]) <= 60
-    assert _status(limited, second) == 200  # another token's count is its own
+    forged = second.partition(".")[0] + ".not-the-secret"
+    assert [_status(limited, forged) for _ in range(4)] == [401, 401, 401, 429]  # its own count, not the real token's
+    assert _status(limited, second) == 200  # another token's count is its own, untouched by the forged one
     with limited.app_context():
         db.engine.dispose()
 
