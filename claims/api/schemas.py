@@ -7,13 +7,14 @@ Amounts are decimal strings in yuan ("1308.00"), never floats.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
 from claims.core.crypto import mask_account, mask_id_number, mask_mobile, mask_name
-from claims.core.inputs import MAX_INT
+from claims.core.inputs import EARLIEST_DATE, LATEST_DATE, MAX_INT
 from claims.core.pagination import MAX_CURSOR, PAGE_SIZE
 from claims.insurance.forms import DECLINE_REASONS
 from claims.insurance.models import InsurerDecision
@@ -46,8 +47,16 @@ class PageArgsSchema(Schema):
     limit = fields.Integer(load_default=PAGE_SIZE, validate=validate.Range(1, 100))
 
 
+def _plausible_day(value: date) -> None:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValidationError(f"Must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}.")
+
+
 class ClaimListArgsSchema(PageArgsSchema):
     status = fields.String(validate=validate.OneOf([s.value for s in ClaimStatus]))
+    county = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"), metadata={"description": "a county's division code, e.g. 430921"})
+    submitted_from = fields.Date(validate=_plausible_day, metadata={"description": "submitted on or after this day (Beijing time)"})
+    submitted_before = fields.Date(validate=_plausible_day, metadata={"description": "submitted before this day (Beijing time)"})
 
 
 def _money(value: Any) -> str | None:

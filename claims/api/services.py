@@ -12,18 +12,18 @@ import hmac
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from claims.accounts.models import Role, User
 from claims.accounts.services import check_scope
 from claims.api.models import KIND_SCOPES, ApiClient, ApiToken, ClientKind, IdempotentResponse
 from claims.api.permissions import can_manage_client
-from claims.core.time import utcnow
+from claims.core.time import local_to_utc, utcnow
 from claims.extensions import db
 from claims.insurance.models import Insurer, InsurerMember
 from claims.insurance.services import award_lines
@@ -171,3 +171,14 @@ def adjustments_for(claim: Claim, lines: list[dict[str, Any]]) -> dict[int, tupl
     if unknown:
         raise ApiError(_("No valuation line has this index: %(indexes)s.", indexes=", ".join(map(str, unknown))), "json.lines")
     return {line["index"]: (line["amount"], line["reason"]) for line in lines if line["amount"] != known[line["index"]].amount}
+
+
+def claim_filters(args: dict[str, Any]) -> list[ColumnElement[bool]]:
+    """The claim list's filters beyond status, as conditions that narrow the client's scope (never widen it)."""
+    conditions: list[ColumnElement[bool]] = []
+    if "county" in args:
+        conditions.append(Claim.county_id.in_(select(Region.id).where(Region.code == args["county"])))
+    for name, compare in (("submitted_from", Claim.submitted_at.__ge__), ("submitted_before", Claim.submitted_at.__lt__)):
+        if name in args:
+            conditions.append(compare(local_to_utc(datetime.combine(args[name], time.min))))
+    return conditions

@@ -189,7 +189,8 @@ def read_route(rule: str, scope: Scope, answer: type[Schema], query: type[Schema
 @read_route("/claims", Scope.CLAIMS_READ, ClaimPageSchema, ClaimListArgsSchema)
 def claim_list(args: dict[str, Any]) -> dict[str, Any]:
     """Claims in the client's scope, newest first, by keyset pages (`after` = the previous page's `next_cursor`)."""
-    page = claims_for(actor(), status=status_filter(args.get("status")), after=args.get("after"), size=args["limit"])
+    narrower = services.claim_filters(args)
+    page = claims_for(actor(), status=status_filter(args.get("status")), after=args.get("after"), size=args["limit"], narrower=narrower)
     return {"items": page.rows, "next_cursor": page.next_cursor}
 
 

@@ -60,10 +60,16 @@ def test_claim_detail_masks_personal_data(app: Flask, api_world: ApiWorld) -> No
     assert "insurer" not in FULL_ID["r"]  # the adjuster's page masks them too
 
 
-def test_claim_list_filters_by_status(app: Flask, api_world: ApiWorld) -> None:
+def test_claim_list_filters_narrow_the_scope(app: Flask, api_world: ApiWorld) -> None:
     token = api_world.tokens["province"]
     body = call(app.test_client(), "/api/v1/claims?status=referred&limit=100", token).get_json()
     assert body["items"] and {item["status"] for item in body["items"]} == {"referred"}
+    chaling = call(app.test_client(), "/api/v1/claims?county=430224&limit=100", token).get_json()["items"]
+    assert chaling and {item["county"] for item in chaling} == {"茶陵县"}
+    assert call(app.test_client(), "/api/v1/claims?county=430224", api_world.tokens["nan"]).get_json()["items"] == []  # never wider
+    assert call(app.test_client(), "/api/v1/claims?submitted_from=2100-01-01", token).get_json()["items"] == []
+    assert call(app.test_client(), "/api/v1/claims?submitted_before=2100-01-01&limit=100", token).get_json()["items"]
+    assert call(app.test_client(), "/api/v1/claims?submitted_from=0001-01-01", token).status_code == 422
     wrong = call(app.test_client(), "/api/v1/claims?status=nonsense&limit=0", token)
     assert wrong.status_code == 422 and {e["field"] for e in wrong.get_json()["errors"]} == {"query.status", "query.limit"}
 
