@@ -10,6 +10,7 @@ from flask import Flask
 from claims import models  # noqa: F401  (every table in the metadata, for Alembic)
 from claims.accounts import admin_views as accounts_admin_views
 from claims.accounts import views as accounts_views
+from claims.api import admin_views as api_admin_views
 from claims.api import views as api_views
 from claims.approval import budget_views
 from claims.approval import views as approval_views
@@ -55,6 +56,7 @@ BLUEPRINTS = (
     valuation_views.bp,
     valuation_admin_views.bp,
     api_views.bp,
+    api_admin_views.bp,
     jobs_views.bp,
     export_views.bp,
     reports_views.bp,
@@ -86,6 +88,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    csrf.exempt(api_views.resources)  # bearer tokens, never a cookie: nothing a browser sends by itself
+    api_views.register_api(app)  # the token API's resources and their OpenAPI document
     init_throttling(app)  # after the blueprints: it applies its table of limits to their views
     register_template_helpers(app)
     register_error_handlers(app)

@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from rq import SimpleWorker
 
+from claims.api.cli import api_cli
 from claims.core import jobs
 from claims.core.backup import create_backup_at, default_destination, opened_backup, restore_backup, verify_backup
 from claims.core.storage import get_storage
@@ -42,6 +43,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(reports_cli)
     app.cli.add_command(documents_cli)
     app.cli.add_command(regions_cli)
+    app.cli.add_command(api_cli)
     register_valuation_cli(app, reference_cli)
 
 

@@ -7,7 +7,7 @@ import re
 import uuid
 from typing import Any
 
-from flask import Flask, Response, flash, g, has_request_context, jsonify, make_response, redirect, render_template, request, url_for
+from flask import Flask, Response, flash, g, has_request_context, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -15,6 +15,7 @@ from markupsafe import escape
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, TooManyRequests
 
+from claims.api.problems import is_api_request, problem, problem_for
 from claims.core.frames import code_frames
 from claims.core.throttle import retry_after_seconds
 from claims.extensions import db
@@ -83,17 +84,20 @@ def conflict_response() -> Response:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):  # type: ignore[no-untyped-def]
-
         if g.get("session_expired") or g.get("user") is None:
             rescued = rescue_form()
             flash(_("Your session has expired. Please log in again.") + (" " + _("What you entered has been kept.") if rescued else ""), "warning")
             return redirect(url_for("accounts.login", next=request.path))
+        if is_api_request():  # the quote, called by a page whose token is out of date
+            return problem(400)
         flash(_("The form was out of date. Please check it and send it again."), "warning")
         return render_error(400)
 
     @app.errorhandler(StaleDataError)
     def stale(exc: StaleDataError):  # type: ignore[no-untyped-def]
         db.session.rollback()
+        if is_api_request():
+            return problem(409)
         return conflict_response()
 
     @app.errorhandler(TooManyRequests)
@@ -101,17 +105,21 @@ def register_error_handlers(app: Flask) -> None:
         """The app's own error page (in the user's language), with how long to wait; never a server-side sleep.
         The API answers in JSON, in the shape of its other errors."""
         headers = {"Retry-After": str(retry_after_seconds(exc))}
-        if request.blueprint == "api":
-            return jsonify(errors=[{"field": "", "message": str(MESSAGES[429][1])}]), 429, headers
+        if is_api_request():
+            return problem(429, headers=headers)
         body, code = render_error(429)
         return body, code, headers
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(exc: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
+        if is_api_request():
+            return problem(413)
         return render_error(413)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        if is_api_request():
+            return problem_for(exc)
         body, code = render_error(exc.code or 500)
         response = make_response(body, code)
         for name, value in exc.get_headers():  # Allow on a 405, Retry-After on a 429
@@ -123,7 +131,7 @@ def register_error_handlers(app: Flask) -> None:
     def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
         db.session.rollback()  # first: a failed write leaves the session unusable for the page below
         log_error()
-        return render_error(500)
+        return problem(500) if is_api_request() else render_error(500)
 
     def log_exception(exc_info: Any) -> None:
         """Flask's own log line for an error no handler caught (one raised while committing, after the view):

@@ -92,7 +92,7 @@ def _json_only_for_the_api() -> None:
     data, and `[1]` or `{"login": 5}` are no form). A JSON body is at most 1 MB: no request of ours is larger."""
     if not request.is_json:
         return
-    if request.blueprint != "api":
+    if request.blueprint not in ("api", "api_v1"):
         abort(415)
     request.max_content_length = MAX_JSON_BYTES
 

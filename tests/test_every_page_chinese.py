@@ -46,6 +46,11 @@ NOT_HTML = {
     "documents.batch_document": "PDFs: read back with pdftotext below",
     "reports.map_points": "the incident map's points as JSON (tests/reports/test_map.py)",
     "reports.map_claim": "a map point's claim as JSON, for its popup (tests/reports/test_map.py)",
+    "api-docs.openapi_json": "the OpenAPI document (tests/api/test_contract.py)",
+    "api_v1.claim_list": "the token API's JSON (tests/api/, whose problems carry Chinese messages)",
+    "api_v1.claim_detail": "the token API's JSON (tests/api/)",
+    "api_v1.referral_list": "the token API's JSON (tests/api/)",
+    "api_v1.referral_detail": "the token API's JSON (tests/api/)",
 }
 
 # Every role, on its own and on the other county's objects: the demo logins (claims/demo.py).

@@ -1,26 +1,301 @@
-"""The JSON API (version 1). Session authentication; CSRF token in the X-CSRFToken header (docs/valuation.md)."""
+"""The JSON API, version 1 (docs/api.md).
+
+Two blueprints: `api` holds what the app's own pages call with their session and CSRF token (the valuation
+quote) and the documentation page; `api_v1` holds the resources for other organisations' systems, with a
+bearer token (claims/api/services.py), scoped by the same predicates as the pages, described by
+flask-smorest in /api/v1/openapi.json (chosen over APIFlask: plain Flask blueprints and marshmallow, which the
+app already uses, and one schema both validates a call and documents it). Every error is a problem (problems.py).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
-from flask_babel import gettext as _
+from collections.abc import Callable
+from functools import wraps
+from http import HTTPStatus
+from typing import Any
 
+from flask import Blueprint, Flask, Response, abort, g, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_smorest import Api
+from flask_smorest import Blueprint as ApiBlueprint
+from flask_smorest import abort as api_abort
+from marshmallow import Schema
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from claims.api import services
+from claims.api.models import Scope
+from claims.api.permissions import token_allows
+from claims.api.problems import MESSAGES, PROBLEM_TYPE, problem
+from claims.api.schemas import (
+    ClaimDetailSchema,
+    ClaimListArgsSchema,
+    ClaimPageSchema,
+    DecisionSchema,
+    IdempotencyHeaderSchema,
+    PageArgsSchema,
+    PaymentRecordedSchema,
+    PaymentSchema,
+    ProblemSchema,
+    ReferralDetailSchema,
+    ReferralPageSchema,
+)
+from claims.approval.payments import record_insurer_payment
+from claims.extensions import db
+from claims.insurance.models import InsurerDecision, Referral
+from claims.insurance.operations import decide_as_insurer
+from claims.insurance.permissions import insurer_of
+from claims.insurance.services import referrals_of
+from claims.intake.models import Claim
+from claims.intake.permissions import visible_claim_or_404
+from claims.intake.services import claims_for, status_filter
 from claims.valuation.permissions import can_quote
 from claims.valuation.quote import load_json, quote
+from claims.workflow.services import ClaimChanged, WorkflowError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+resources = ApiBlueprint("api_v1", __name__, url_prefix="/api/v1", description="Claims and referrals for insurers' systems and government platforms.")
 
 
+class ProblemApi(Api):
+    """flask-smorest, with the app's own error handlers (claims/errors.py answers /api/v1/* with problems) and
+    every error response documented as application/problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        pass
+
+    def _register_responses(self) -> None:
+        for status in HTTPStatus:
+            if status >= 400:
+                content = {PROBLEM_TYPE: {"schema": ProblemSchema}}
+                self.spec.components.response(status.name, {"description": status.phrase, "content": content}, lazy=True)
+        self.spec.components.response("DEFAULT_ERROR", {"description": "An error", "content": {PROBLEM_TYPE: {"schema": ProblemSchema}}}, lazy=True)
+
+
+def register_api(app: Flask) -> Api:
+    app.config.setdefault("API_TITLE", "野生动物致害补偿 API")
+    app.config.setdefault("API_VERSION", "1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault("API_SPEC_OPTIONS", {"security": [{"bearer": []}], "servers": [{"url": "/"}]})
+    api = ProblemApi(app)
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "description": "<key_id>.<secret>, from an administrator"})
+    api.register_blueprint(resources)
+    return api
+
+
+# The app's own pages -----------------------------------------------------------------------------------
 @bp.route("/valuation/quote", methods=["POST"])
 def valuation_quote():  # type: ignore[no-untyped-def]
-    """Value the losses sent (nothing is stored): 200 with the valuation, 422 with errors naming each field."""
+    """Value the losses sent (nothing is stored): 200 with the valuation, 422 with errors naming each field.
+    Session authentication; CSRF token in the X-CSRFToken header (docs/valuation.md)."""
     if not can_quote(g.get("user")):
-        return jsonify(errors=[{"field": "", "message": _("Please log in first.")}]), 401
+        return _whole_request_problem(401, _l("Please log in first."))
     if not request.is_json:
-        return jsonify(errors=[{"field": "", "message": _("Send the request as JSON (Content-Type: application/json).")}]), 415
+        return _whole_request_problem(415, MESSAGES[415])
     try:
         payload = load_json(request.get_data(cache=True))
     except ValueError:
-        return jsonify(errors=[{"field": "", "message": _("The request body is not valid JSON.")}]), 400
+        return _whole_request_problem(400, _l("The request body is not valid JSON."))
     result = quote(payload)
-    return jsonify(result), (422 if "errors" in result else 200)
+    return problem(422, errors=result["errors"]) if "errors" in result else jsonify(result)
+
+
+def _whole_request_problem(status: int, message: Any) -> Response:
+    """A problem whose one error names no field (the quote's callers read `errors`, as they always have)."""
+    return problem(status, message, errors=[{"field": "", "message": str(message)}])
+
+
+@bp.route("/docs")
+def docs():  # type: ignore[no-untyped-def]
+    """The OpenAPI document rendered by the vendored Swagger UI (static/js/api-docs.js starts it: no inline script)."""
+    return render_template("api/docs.html")
+
+
+# Resources for other systems -----------------------------------------------------------------------------
+@resources.before_request
+def authenticate() -> None:
+    token = services.authenticate(request.headers.get("Authorization"))
+    if token is None:
+        abort(401)
+    g.api_token = token
+
+
+@resources.before_request
+def json_writes() -> None:
+    """A write's body is JSON (a form or text would otherwise read as an empty body: a 422 naming every field)."""
+    if request.method == "POST" and not request.is_json:
+        abort(415)
+
+
+@resources.after_request
+def audit(response: Response) -> Response:
+    """Every call with a valid token is on the audit chain. A read (or a refused write) commits only this row."""
+    token = g.get("api_token")
+    if token is None:
+        return response
+    if request.method == "GET" or response.status_code >= 400:
+        db.session.rollback()
+    services.record_call(db.session.merge(token), request.method, request.path, response.status_code)
+    if request.method == "GET" or response.status_code >= 400:
+        db.session.commit()
+    return response
+
+
+def documents_errors(*codes: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Document these error answers of a view (each a problem: ProblemApi's responses)."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        for code in codes:
+            view = resources.alt_response(code, response=HTTPStatus(code).name)(view)
+        return view
+
+    return decorate
+
+
+def requires(scope: Scope) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            if not token_allows(g.api_token, scope):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return checked
+
+    return decorate
+
+
+def actor() -> Any:
+    """The client's service account: the user every scope predicate and service is given."""
+    return g.api_token.client.user
+
+
+def read_route(rule: str, scope: Scope, answer: type[Schema], query: type[Schema] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A GET of the token API: the scope checked first, then the query's arguments; a route with an id may be a 404."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        steps = [documents_errors(401, 403, *([404] if "<" in rule else [])), resources.response(200, answer)]
+        steps += [resources.arguments(query, location="query")] if query is not None else []
+        for step in [*steps, requires(scope), resources.route(rule)]:
+            view = step(view)
+        return view
+
+    return decorate
+
+
+@read_route("/claims", Scope.CLAIMS_READ, ClaimPageSchema, ClaimListArgsSchema)
+def claim_list(args: dict[str, Any]) -> dict[str, Any]:
+    """Claims in the client's scope, newest first, by keyset pages (`after` = the previous page's `next_cursor`)."""
+    narrower = services.claim_filters(args)
+    page = claims_for(actor(), status=status_filter(args.get("status")), after=args.get("after"), size=args["limit"], narrower=narrower)
+    return {"items": page.rows, "next_cursor": page.next_cursor}
+
+
+@read_route("/claims/<int:claim_id>", Scope.CLAIMS_READ, ClaimDetailSchema)
+def claim_detail(claim_id: int) -> Claim:
+    """One claim, personal data masked; 404 when it does not exist or is outside the client's scope."""
+    return visible_claim_or_404(claim_id, actor())
+
+
+@read_route("/referrals", Scope.REFERRALS_READ, ReferralPageSchema, PageArgsSchema)
+def referral_list(args: dict[str, Any]) -> dict[str, Any]:
+    """The claims referred to the insurer's policies: waiting ones first, by deadline, as on the adjuster's portal."""
+    page = referrals_of(insurer_of(actor()), args.get("after"), size=args["limit"])
+    return {"items": page.rows, "next_cursor": page.next_cursor}
+
+
+@read_route("/referrals/<int:claim_id>", Scope.REFERRALS_READ, ReferralDetailSchema)
+def referral_detail(claim_id: int) -> Referral:
+    """The referral of one claim with the package sent to the insurer."""
+    return _referral_or_404(claim_id)
+
+
+def _referral_or_404(claim_id: int) -> Referral:
+    claim = visible_claim_or_404(claim_id, actor())
+    referral = db.session.execute(select(Referral).where(Referral.claim_id == claim.id)).scalar_one_or_none()
+    if referral is None:
+        abort(404)
+    return referral
+
+
+# Writes: an Idempotency-Key header each; the first successful answer is stored with the write and replayed ------
+def _idempotent(key: str, write: Callable[[], dict[str, Any]]) -> Response:
+    client = g.api_token.client
+    fingerprint = services.fingerprint(request.method, request.path, request.get_data())
+    stored = services.stored_response(client, key)
+    if stored is not None:
+        if stored.fingerprint != fingerprint:
+            api_abort(422, message=_l("This Idempotency-Key was already used for another request."))
+        response = jsonify(stored.body)
+        response.status_code, response.headers["Idempotent-Replayed"] = stored.status, "true"
+        return response
+    body = write()
+    try:
+        services.remember_response(client, key, fingerprint, 200, body)
+    except IntegrityError:  # the same key sent twice at once: the other request's answer is the one kept
+        db.session.rollback()
+        abort(409)
+    return jsonify(body)
+
+
+def _apply(step: Callable[[], Any]) -> None:
+    """A workflow step of the pages' own services: a refusal is a 422 with its reason, a concurrent change a 409."""
+    try:
+        step()
+    except ClaimChanged:
+        abort(409)
+    except WorkflowError as exc:
+        api_abort(422, message=exc.message)
+
+
+def write_route(rule: str, scope: Scope, body: type[Schema], answer: type[Schema]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A POST of the token API: the scope checked first, then the Idempotency-Key header and the JSON body."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        steps = (
+            documents_errors(401, 403, 404, 409),
+            resources.response(200, answer),
+            resources.arguments(body),
+            resources.arguments(IdempotencyHeaderSchema, location="headers"),
+            requires(scope),
+            resources.route(rule, methods=["POST"]),
+        )
+        for step in steps:
+            view = step(view)
+        return view
+
+    return decorate
+
+
+@write_route("/referrals/<int:claim_id>/decision", Scope.REFERRALS_DECIDE, DecisionSchema, ReferralDetailSchema)
+def referral_decision(headers: dict[str, str], data: dict[str, Any], claim_id: int) -> Response:
+    """Accept the valuation, adjust lines (each with a reason) or decline with a reason, as the adjuster's page does."""
+    referral = _referral_or_404(claim_id)
+
+    def write() -> dict[str, Any]:
+        try:
+            adjustments = services.adjustments_for(referral.claim, data["lines"])
+        except services.ApiError as exc:
+            api_abort(422, message=exc.message)
+        _apply(lambda: decide_as_insurer(referral.claim, InsurerDecision(data["decision"]), actor=actor(), adjustments=adjustments,
+                                         decline_reason=data.get("decline_reason"), note=data.get("note"), expected_version=data.get("version")))  # fmt: skip
+        return ReferralDetailSchema().dump(referral)  # type: ignore[no-any-return]
+
+    return _idempotent(headers["idempotency_key"], write)
+
+
+@write_route("/referrals/<int:claim_id>/payment", Scope.PAYMENTS_RECORD, PaymentSchema, PaymentRecordedSchema)
+def insurer_payment(headers: dict[str, str], data: dict[str, Any], claim_id: int) -> Response:
+    """Record the insurer's payment of its share, with the bank's reference (exactly the approved share)."""
+    referral = _referral_or_404(claim_id)
+
+    def write() -> dict[str, Any]:
+        recorded: list[Any] = []
+        _apply(lambda: recorded.append(record_insurer_payment(referral.claim, data["amount"], data["reference"], actor=actor())))
+        return PaymentRecordedSchema().dump(recorded[0])  # type: ignore[no-any-return]
+
+    return _idempotent(headers["idempotency_key"], write)

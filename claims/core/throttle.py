@@ -8,9 +8,10 @@ in claims/accounts/throttle.py included.
 
 from __future__ import annotations
 
+import hashlib
 import time
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
@@ -46,7 +47,24 @@ ENDPOINT_LIMITS = {
     "intake.send_link_code": ("5 per minute; 20 per hour", user_or_address),
     "survey.confirmation_code": ("10 per minute; 60 per hour", user_or_address),
 }
+
+
+def bearer_key_or_address() -> str:
+    """API calls with a bearer token are counted per token (a hash of the whole token: counted before it is checked,
+    yet a caller who knows only a token's public key id cannot use up its owner's allowance). Others by address."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer ") and len(header) <= 200:
+        return "token:" + hashlib.sha256(header.encode()).hexdigest()[:32]
+    return f"addr:{client_address()}"
+
+
+def api_token_limit() -> str:
+    return str(current_app.config.get("API_RATE_LIMIT", "300 per minute"))
+
+
 BLUEPRINT_LIMITS = {"api": ("120 per minute", user_or_address)}
+# The token API (claims/api/views.py): every call counts, reads included; the limit is API_RATE_LIMIT.
+TOKEN_LIMITS = {"api_v1": (api_token_limit, bearer_key_or_address)}
 # Only requests that change something (form POSTs, uploads) count; pages and the login form itself do not.
 COUNTED_METHODS = ["POST"]
 
@@ -64,6 +82,8 @@ def init_throttling(app: Flask) -> Limiter:
         app.view_functions[endpoint] = decorate(app.view_functions[endpoint])
     for name, (limits, key) in BLUEPRINT_LIMITS.items():
         limiter.limit(limits, key_func=key, methods=COUNTED_METHODS)(app.blueprints[name])
+    for name, (limit, key) in TOKEN_LIMITS.items():
+        limiter.limit(limit, key_func=key)(app.blueprints[name])
     return limiter
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -378,9 +379,12 @@ def claim_list_filter(user: User, *, status: ClaimStatus | None = None) -> Colum
     return and_(*conditions)
 
 
-def claims_for(user: User, *, status: ClaimStatus | None = None, after: str | None = None, size: int = PAGE_SIZE) -> Page[Claim]:
-    """The claims a user may see, newest first, one page after the cursor `after`."""
-    query = select(Claim).where(claim_list_filter(user, status=status)).options(joinedload(Claim.village))
+def claims_for(
+    user: User, *, status: ClaimStatus | None = None, after: str | None = None, size: int = PAGE_SIZE, narrower: Sequence[ColumnElement[bool]] = ()
+) -> Page[Claim]:
+    """The claims a user may see, newest first, one page after the cursor `after`; `narrower` conditions (the API's
+    filters) only ever narrow the user's scope."""
+    query = select(Claim).where(claim_list_filter(user, status=status), *narrower).options(joinedload(Claim.village))
     return paginate(query, CLAIM_LIST_KEYS, after, size=size, session=db.session)
 
 

@@ -228,5 +228,5 @@ def test_the_api_is_limited_and_answers_in_json(throttled: Flask) -> None:
     statuses = [client.post("/api/v1/valuation/quote", json={}, headers=headers).status_code for _ in range(121)]
     assert 429 not in statuses[:120] and statuses[120] == 429
     last = client.post("/api/v1/valuation/quote", json={}, headers=headers)
-    assert last.status_code == 429 and last.is_json and last.get_json()["errors"][0]["message"]
+    assert last.status_code == 429 and last.is_json and last.get_json()["status"] == 429 and last.get_json()["messages"]["zh"]
     assert 0 < int(last.headers["Retry-After"]) <= 60

@@ -90,6 +90,12 @@ def _photo(claim: str, photo: str, variant: str) -> Callable[[World], str]:
     return lambda w: f"/claims/{w.claims[claim]}/photos/{w.photos[photo]}/{variant}"
 
 
+def _api(kind: str, key: str, suffix: str) -> Callable[[World], str]:
+    """An API client's (kind "clients") or token's ("tokens") administration route."""
+    ids = (lambda w: w.api_clients[key]) if kind == "clients" else (lambda w: w.api_tokens[key])
+    return lambda w: f"/admin/api-clients/{'tokens/' if kind == 'tokens' else ''}{ids(w)}{suffix}"
+
+
 def _user(role: str) -> Callable[[World], str]:
     return lambda w: f"/admin/users/{w.users[role]}"
 
@@ -424,6 +430,31 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("insurance.insurer_payment", "missing claim", lambda w: f"/insurer/referrals/{w.missing}/payment", NOBODY, "POST", lambda w: {}),
     Case("insurance.policies", "-", lambda w: "/admin/policies", expect(200, *SCHEDULE_VIEWERS)),
     Case("insurance.policies", "-", lambda w: "/admin/policies", expect(422, *ADMINS) | dict.fromkeys(APPROVERS, 200), "POST", lambda w: {}),
+    # the token API: its own matrix per client and scope is tests/api/test_resources.py; a session is no token (401)
+    Case("api.docs", "-", lambda w: "/api/v1/docs", everyone(200)),
+    Case("api-docs.openapi_json", "-", lambda w: "/api/v1/openapi.json", everyone(200)),
+    Case("api_v1.claim_list", "-", lambda w: "/api/v1/claims", everyone(401)),
+    Case("api_v1.claim_detail", "claim R", lambda w: f"/api/v1/claims/{w.claims['r']}", everyone(401)),
+    Case("api_v1.claim_detail", "missing claim", lambda w: f"/api/v1/claims/{w.missing}", everyone(401)),
+    Case("api_v1.referral_list", "-", lambda w: "/api/v1/referrals", everyone(401)),
+    Case("api_v1.referral_detail", "claim R", lambda w: f"/api/v1/referrals/{w.claims['r']}", everyone(401)),
+    Case("api_v1.referral_detail", "missing claim", lambda w: f"/api/v1/referrals/{w.missing}", everyone(401)),
+    Case("api_v1.referral_decision", "claim R", lambda w: f"/api/v1/referrals/{w.claims['r']}/decision", everyone(401), "POST", lambda w: {}),
+    Case("api_v1.referral_decision", "missing claim", lambda w: f"/api/v1/referrals/{w.missing}/decision", everyone(401), "POST", lambda w: {}),
+    Case("api_v1.insurer_payment", "claim R", lambda w: f"/api/v1/referrals/{w.claims['r']}/payment", everyone(401), "POST", lambda w: {}),
+    Case("api_v1.insurer_payment", "missing claim", lambda w: f"/api/v1/referrals/{w.missing}/payment", everyone(401), "POST", lambda w: {}),
+    # API clients: an insurer's system for province-wide administrators; a county's platform for its administrators too
+    Case("api_admin.clients", "-", lambda w: "/admin/api-clients/", expect(200, *ADMINS)),
+    Case("api_admin.clients", "-", lambda w: "/admin/api-clients/", expect(422, *ADMINS), "POST", lambda w: {"name": ""}),
+    Case("api_admin.issue", "insurer's system", _api("clients", "insurer", "/tokens"), expect(302, "admin"), "POST", lambda w: {}),
+    Case("api_admin.issue", "Chaling's platform", _api("clients", "chaling", "/tokens"), expect(302, *ADMINS), "POST", lambda w: {}),
+    Case("api_admin.issue", "missing client", lambda w: f"/admin/api-clients/{w.missing}/tokens", NOBODY, "POST", lambda w: {}),
+    Case("api_admin.rotate", "insurer's token", _api("tokens", "insurer", "/rotate"), expect(200, "admin"), "POST", lambda w: {}),
+    Case("api_admin.rotate", "Chaling's token", _api("tokens", "chaling", "/rotate"), expect(200, *ADMINS), "POST", lambda w: {}),
+    Case("api_admin.rotate", "missing token", lambda w: f"/admin/api-clients/tokens/{w.missing}/rotate", NOBODY, "POST", lambda w: {}),
+    Case("api_admin.revoke", "insurer's token", _api("tokens", "insurer", "/revoke"), expect(302, "admin"), "POST", lambda w: {}),
+    Case("api_admin.revoke", "Chaling's token", _api("tokens", "chaling", "/revoke"), expect(302, *ADMINS), "POST", lambda w: {}),
+    Case("api_admin.revoke", "missing token", lambda w: f"/admin/api-clients/tokens/{w.missing}/revoke", NOBODY, "POST", lambda w: {}),
     Case("insurance.insurers", "-", lambda w: "/admin/insurers", expect(200, "admin")),
     Case("insurance.insurers", "-", lambda w: "/admin/insurers", expect(200, "admin"), "POST", lambda w: {"what": "insurer"}),
     # public notice (township clerks post it), approval and payment (the county's approvers)

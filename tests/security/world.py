@@ -18,11 +18,13 @@ from sqlalchemy import select
 
 from claims.accounts.models import Role, User
 from claims.accounts.services import create_user, find_user
+from claims.api import services as api_services
+from claims.api.models import ClientKind
 from claims.core import time as clock
 from claims.core.jobs import Job, JobStatus
 from claims.core.time import local_now, local_today, utcnow
 from claims.extensions import db
-from claims.insurance.models import InsurancePolicy
+from claims.insurance.models import InsurancePolicy, Insurer
 from claims.intake import operations as filing
 from claims.intake import services as intake
 from claims.intake.models import Claim, LossCategory
@@ -119,6 +121,8 @@ class World:
     schedules: dict[str, int] = field(default_factory=dict)  # hunan (province default), nan (Nan county's)
     failed_job: int = 0  # a background job that failed (re-rendering a stored document: a retry does nothing)
     nan_policy: int = 0  # the demo's 2025 policy of Nan county, the insurer's (claims/demo.py)
+    api_clients: dict[str, int] = field(default_factory=dict)  # insurer (the demo insurer's system), chaling (Chaling's platform)
+    api_tokens: dict[str, int] = field(default_factory=dict)  # one token of each client
     missing: int = 987654
 
     def claim(self, key: str) -> int:
@@ -320,9 +324,23 @@ def build_world(app: Flask) -> World:
             }
             world.nan_policy = db.session.execute(select(InsurancePolicy.id).order_by(InsurancePolicy.id)).scalars().first() or 0
             db.session.rollback()
+            _add_api_clients(world)
     finally:
         clock.freeze(None)
     return world
+
+
+def _add_api_clients(world: World) -> None:
+    """An insurer's system (only province-wide administrators manage it) and Chaling county's platform, a token each."""
+    insurer = db.session.execute(select(Insurer).order_by(Insurer.id)).scalars().first()
+    made = {
+        "insurer": api_services.create_client("保险公司系统", ClientKind.INSURER, insurer=insurer, actor=None),
+        "chaling": api_services.create_client("茶陵县平台", ClientKind.PLATFORM, region=region(CHALING_COUNTY), actor=None),
+    }
+    for key, client in made.items():
+        world.api_clients[key] = client.id
+        world.api_tokens[key] = api_services.issue_token(client, ["claims:read"], utcnow() + timedelta(days=30), actor=None).token.id
+    db.session.commit()
 
 
 SNAPSHOT_SCHEMA = "security_world"
