@@ -7,10 +7,8 @@ address and per claim number (claims/core/throttle.py), and the 429 page is the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -24,9 +22,9 @@ from claims.core.crypto import mask_id_number, mask_name
 from claims.core.formatting import amount, money
 from claims.extensions import db
 from claims.intake.models import Claim
-from tests.accounts.test_throttling import _throttled_app
+from tests.accounts import test_throttling
 from tests.approval.conftest import approved_chaling_claims, pay_through_the_bank, valued_claim
-from tests.conftest import Databases, csrf_token
+from tests.conftest import csrf_token
 from tests.factories import page_text
 from tests.test_every_page_chinese import page_problems
 
@@ -172,19 +170,9 @@ def test_an_out_of_date_form_starts_again_without_a_login(app: Flask) -> None:
 # --- the rate limits ------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def throttled(app: Flask, databases: Databases, tmp_path: Path) -> Iterator[Flask]:
-    """The app with throttling on, over this test's database, with its own counters."""
-    throttled_app = _throttled_app(databases, tmp_path)
-    yield throttled_app
-    with throttled_app.app_context():
-        db.engine.dispose()
-
-
-def _from(app: Flask, address: str) -> FlaskClient:
-    client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = address
-    return client
+# Throttling on, over this test's database, with its own counters; clients from given addresses.
+throttled = test_throttling.throttled
+_from = test_throttling._client
 
 
 def _refused(response: TestResponse) -> bool:
