@@ -38,6 +38,10 @@ MESSAGES = {
 }
 
 
+# Forms anyone may send without an account: a refused token sends them back to the form, not to the login page.
+PUBLIC_FORMS = frozenset({"intake.status_enquiry"})
+
+
 # The last resort, when even the error page cannot be rendered (the database is gone, a template broke):
 # plain Chinese with no query, no template and nothing the user sent.
 FALLBACK_PAGE = (
@@ -84,6 +88,9 @@ def conflict_response() -> Response:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):  # type: ignore[no-untyped-def]
+        if request.endpoint in PUBLIC_FORMS and g.get("user") is None:  # no login needed: start the form again
+            flash(_("The page was out of date. Please type it in again."), "warning")
+            return redirect(url_for(request.endpoint))
         if g.get("session_expired") or g.get("user") is None:
             rescued = rescue_form()
             flash(_("Your session has expired. Please log in again.") + (" " + _("What you entered has been kept.") if rescued else ""), "warning")

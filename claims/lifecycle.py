@@ -44,7 +44,7 @@ from claims.intake.permissions import can_view_claim
 from claims.regions.models import LimitKind
 from claims.regions.services import DEFAULT_LIMITS
 from claims.regions.settings import SPECS
-from claims.reports.figures import bucket_of, refresh_claim
+from claims.reports.figures import bucket_of, counted_once, refresh_claim
 from claims.survey import steps as survey
 from claims.survey.permissions import declaration_problem
 from claims.valuation import steps as valuation
@@ -437,8 +437,13 @@ def apply_transition(
     data: dict[str, Any] | None = None,
     expected_version: int | None = None,
 ) -> AuditEvent:
-    """Check and take one step of the table in the open transaction, with everything it causes."""
-    data = data or {}
+    """Check and take one step of the table in the open transaction, with everything it causes; the dashboards'
+    figures of the claim's buckets are counted again once, after the step and any follow-on step."""
+    with counted_once():
+        return _take_step(claim, action, actor=actor, reason=reason, data=data or {}, expected_version=expected_version)
+
+
+def _take_step(claim: Claim, action: str, *, actor: User, reason: str | None, data: dict[str, Any], expected_version: int | None) -> AuditEvent:
     transition = check_step(claim, action, actor=actor, reason=reason, data=data, expected_version=expected_version)
     counted_in = bucket_of(claim)  # the dashboards' bucket before the step (a resubmission may move the claim)
     try:
@@ -458,7 +463,7 @@ def apply_transition(
             changes=data.get("changes"),
         )
         enter_stage(claim.id, transition.target, event.created_at)
-        refresh_claim(claim, was=counted_in)  # the dashboards' figures of its bucket, counted again
+        refresh_claim(claim, was=counted_in)  # the dashboards' figures of its bucket, counted again (by `counted_once`)
     except StaleDataError as exc:
         raise ClaimChanged() from exc
     for notice in transition.notices:
@@ -466,7 +471,7 @@ def apply_transition(
     issue_documents(claim, transition.documents, actor=actor)
     follow_on = transition.then(claim, actor) if transition.then is not None else None
     if follow_on is not None:
-        apply_transition(claim, follow_on.action, actor=actor, reason=follow_on.reason, data=follow_on.data)
+        _take_step(claim, follow_on.action, actor=actor, reason=follow_on.reason, data=follow_on.data, expected_version=None)
     return event
 
 

@@ -31,7 +31,7 @@ from claims.insurance.permissions import insurer_of
 from claims.intake.models import Claim
 from claims.lifecycle import apply_transition, notify_event
 from claims.regions.models import Region
-from claims.reports.figures import refresh_claim
+from claims.reports.figures import counted_once, refresh_claim
 from claims.workflow.audit import record_event
 from claims.workflow.services import WorkflowError
 from claims.workflow.states import ClaimStatus
@@ -163,8 +163,9 @@ def settle(payment: Payment, bank_reference: str | None, *, actor: User) -> bool
         claim=payment.claim,
         changes={"share": payment.share.value, "amount": str(payment.amount), "reference": bank_reference},
     )
-    refresh_claim(payment.claim)  # the dashboards' paid figures, when one share is paid and the other still due
-    _close_when_all_paid(payment.claim, actor)
+    with counted_once():  # the claim's bucket counted once, after the steps the payment may cause
+        refresh_claim(payment.claim)  # the dashboards' paid figures, when one share is paid and the other still due
+        _close_when_all_paid(payment.claim, actor)
     return True
 
 

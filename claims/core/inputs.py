@@ -148,6 +148,17 @@ def ascii_digits(value: str | None) -> str:
     return re.sub(r"[\s\-.·]", "", folded).upper()
 
 
+# A claim number: the county's 6-digit code, the year, and a sequence of at least 6 digits (430921-2026-000123).
+_CLAIM_NUMBER = re.compile(r"([0-9]{6})([0-9]{4})([0-9]{6,7})")
+
+
+def claim_number(value: str | None) -> str:
+    """A claim number as someone typed it (with spaces, full-width digits or no hyphens) written as the app gives it,
+    or "" when it cannot be one."""
+    match = _CLAIM_NUMBER.fullmatch(ascii_digits(value))
+    return "-".join(match.groups()) if match else ""
+
+
 def bounded_int(value: Any, low: int = 0, high: int = MAX_INT) -> int | None:
     """An integer from a query or form value, or None when missing, malformed or outside [low, high]."""
     try:

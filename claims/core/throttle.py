@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
@@ -17,6 +18,8 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from claims.core.inputs import claim_number
 
 EXTENSION_KEY = "claims_limiter"
 
@@ -32,11 +35,19 @@ def user_or_address() -> str:
     return f"user:{user.id}" if user is not None else f"addr:{client_address()}"
 
 
-# Endpoint -> (limits, key function). Failed logins have their own growing back-off on top of
-# this coarse cap (claims/accounts/throttle.py), which only bounds the password hashing an address can cause.
+def claim_number_asked() -> str:
+    """The claim number a status enquiry asks about, however it was typed: guesses at one claim's ID digits count
+    together from every address (an unknown or malformed number counts the same way, so the limit tells nothing)."""
+    return f"claim:{claim_number(request.form.get('number')) or '-'}"
+
+
+Rule = tuple[str, Callable[[], str]]  # (limits, the key function that says whose counter a request adds to)
+
+# Endpoint -> a rule, or several (each counts on its own; the first exhausted refuses). Failed logins have their
+# own growing back-off on top of this coarse cap (claims/accounts/throttle.py), which only bounds the password hashing an address can cause.
 # One-time codes (claims/workflow/codes.py) also count their own sends per number and wrong answers per code;
 # these caps bound guessing claim codes, which have no row to count on until one matches.
-ENDPOINT_LIMITS = {
+ENDPOINT_LIMITS: dict[str, Rule | tuple[Rule, ...]] = {
     "accounts.login": ("60 per minute", client_address),
     "accounts.register": ("10 per minute; 30 per hour", client_address),
     "intake.new_claim": ("20 per minute; 200 per hour", user_or_address),
@@ -46,6 +57,9 @@ ENDPOINT_LIMITS = {
     "intake.link_claim": ("10 per minute; 30 per hour", user_or_address),
     "intake.send_link_code": ("5 per minute; 20 per hour", user_or_address),
     "survey.confirmation_code": ("10 per minute; 60 per hour", user_or_address),
+    # The public status enquiry (claims/intake/enquiry.py): 4 characters of an ID number are 11,000 guesses; at 50 a
+    # day per claim, half of them take 110 days, whatever the number of addresses.
+    "intake.status_enquiry": (("10 per minute; 60 per hour", client_address), ("5 per minute; 20 per hour; 50 per day", claim_number_asked)),
 }
 
 
@@ -65,7 +79,7 @@ def api_token_limit() -> str:
 BLUEPRINT_LIMITS = {"api": ("120 per minute", user_or_address)}
 # The token API (claims/api/views.py): every call counts, reads included; the limit is API_RATE_LIMIT.
 TOKEN_LIMITS = {"api_v1": (api_token_limit, bearer_key_or_address)}
-# Only requests that change something (form POSTs, uploads) count; pages and the login form itself do not.
+# Otherwise only POSTs count (forms, uploads, the status enquiry's question); pages and the login form itself do not.
 COUNTED_METHODS = ["POST"]
 
 
@@ -77,14 +91,19 @@ def init_throttling(app: Flask) -> Limiter:
     limiter = Limiter(client_address, storage_uri=app.config["RATELIMIT_STORAGE_URI"], strategy="fixed-window")
     limiter.init_app(app)
     app.extensions[EXTENSION_KEY] = limiter
-    for endpoint, (limits, key) in ENDPOINT_LIMITS.items():
-        decorate = limiter.limit(limits, key_func=key, methods=COUNTED_METHODS)
-        app.view_functions[endpoint] = decorate(app.view_functions[endpoint])
+    for endpoint, entry in ENDPOINT_LIMITS.items():
+        for limits, key in _rules(entry):
+            decorate = limiter.limit(limits, key_func=key, methods=COUNTED_METHODS)
+            app.view_functions[endpoint] = decorate(app.view_functions[endpoint])
     for name, (limits, key) in BLUEPRINT_LIMITS.items():
         limiter.limit(limits, key_func=key, methods=COUNTED_METHODS)(app.blueprints[name])
     for name, (limit, key) in TOKEN_LIMITS.items():
         limiter.limit(limit, key_func=key)(app.blueprints[name])
     return limiter
+
+
+def _rules(entry: Rule | tuple[Rule, ...]) -> tuple[Rule, ...]:
+    return entry if isinstance(entry[0], tuple) else (entry,)  # type: ignore[return-value]
 
 
 def current_limiter() -> Limiter:

@@ -26,7 +26,7 @@ from wtforms.validators import ValidationError as FormError
 from claims.core import formatting
 from claims.core.formatting import UNITS
 from claims.core.forms import DateField, DateTimeLocalField, DecimalField, IdSelectField, IntegerField, QuantityField, SubForm
-from claims.core.inputs import loads_bounded
+from claims.core.inputs import ascii_digits, claim_number, loads_bounded
 from claims.core.time import local_to_utc, local_today, to_local, utcnow
 from claims.core.validators import BankAccount, Mobile, PlainText, ResidentId
 from claims.intake.models import LossCategory
@@ -292,3 +292,30 @@ class LinkClaimForm(FlaskForm):
 
 class SendCodeForm(FlaskForm):
     """The button that texts a code to the villager's own mobile number."""
+
+
+class StatusEnquiryForm(FlaskForm):
+    """The public status enquiry: a claim number and the last four characters of the claimant's ID number."""
+
+    number = StringField(
+        _l("Claim number"),
+        validators=[DataRequired(_l("Please enter the claim number."))],
+        description=_l("It is on the receipt and in the text messages, for example 430921-2026-000123."),
+    )
+    id_last4 = StringField(
+        _l("Last 4 characters of the claimant's ID number"),
+        validators=[DataRequired(_l("Please enter the last 4 characters of the ID number."))],
+        description=_l("If the ID number ends in X, type X."),
+    )
+
+    def validate_number(self, field: StringField) -> None:
+        number = claim_number(field.data)
+        if not number:
+            raise FormError(str(_l("A claim number has the county code, the year and a sequence, for example 430921-2026-000123.")))
+        field.data = number
+
+    def validate_id_last4(self, field: StringField) -> None:
+        digits = ascii_digits(field.data)
+        if not re.fullmatch(r"[0-9]{3}[0-9X]", digits):
+            raise FormError(str(_l("Please enter the last 4 characters of the ID number.")))
+        field.data = digits

@@ -13,8 +13,8 @@ from claims.accounts.session import login_required, roles_required
 from claims.core.inputs import bounded_int
 from claims.core.storage import send_stored
 from claims.extensions import db
-from claims.intake import evidence, operations, permissions, services
-from claims.intake.forms import ClaimForm, LinkClaimForm, SendCodeForm
+from claims.intake import enquiry, evidence, operations, permissions, services
+from claims.intake.forms import ClaimForm, LinkClaimForm, SendCodeForm, StatusEnquiryForm
 from claims.intake.models import Claim, Photo
 from claims.intake.permissions import visible_claim_or_404
 from claims.intake.rescue import forget_stash, take_rescued_form
@@ -220,6 +220,19 @@ def link_claim():  # type: ignore[no-untyped-def]
     db.session.commit()
     flash(_("Linked: %(numbers)s. You can follow the claim here.", numbers="、".join(c.number or "" for c in linked)), "success")
     return redirect(url_for("intake.index"))
+
+
+@bp.route("/status", methods=["GET", "POST"])
+def status_enquiry():  # type: ignore[no-untyped-def]
+    """Public, without login: a claim's status, next step and dates from its number and the last four characters of
+    the claimant's ID number (claims/intake/enquiry.py); limited per address and per number (claims/core/throttle.py)."""
+    form = StatusEnquiryForm()
+    if not form.validate_on_submit():
+        return render_template("intake/status_enquiry.html", form=form), (422 if request.method == "POST" else 200)
+    answer = enquiry.enquire_status(form.number.data, form.id_last4.data)
+    response = make_response(render_template("intake/status_enquiry.html", form=form, answer=answer, asked=True))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/<int:claim_id>/claim-code", methods=["POST"])

@@ -8,10 +8,13 @@ Who calls it, explicitly, after the change:
 - `claims.lifecycle.apply_transition`, for every step (status, refusal reasons, valuation frozen, decision);
 - `claims.approval.payments.settle`, for a share paid without a step (the other share still due);
 - `claims.intake.services.update_draft`, for a returned claim corrected (its township, animal or losses).
+A step with its follow-on step, and a payment with the steps it causes (pay, close), are one `counted_once` block: the
+bucket is counted after the last change only. The statements that count a bucket are built once per kind of database
+(`bucket_statements`, the bucket in bound parameters): building them at every step cost more than running them.
 
 Concurrency: every writer of the app holds the audit chain's lock first (claims.workflow.audit.lock_chain), so the
-rebuilds are serialised already; a rebuild also locks its bucket's row (`report_buckets`, made if missing with an
-insert that ignores a conflict on its key), so that a rebuild from a script without the chain's lock waits too.
+rebuilds are serialised already; a rebuild also locks its bucket's row (`report_buckets`, made if missing and locked by
+one upsert on its key), so that a rebuild from a script without the chain's lock waits too.
 `rebuild_all` (the `flask reports rebuild` command, after a bulk load or a restore) takes the chain's lock and
 counts every claim in one statement per table, and leaves the marker `FIGURES_COUNTED` (a done job row): the
 aggregate holds every claim. Migration 0017 writes the marker itself on a database without claims (a new install,
@@ -25,16 +28,18 @@ loss line's category; its estimate (claimed), the total of its latest submitted 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, literal, select, true, type_coerce
+from sqlalchemy import ColumnElement, Date, Executable, Integer, Select, and_, bindparam, delete, func, insert, literal, select, true, type_coerce
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from claims.approval.models import Decision, Settlement, Share
-from claims.core.db import local_month
+from claims.core.db import UTCDateTime, local_month
 from claims.core.jobs import Job, claim_marker
 from claims.core.time import LOCAL_TZ, local_to_utc, to_local, utcnow
 from claims.extensions import db
@@ -42,6 +47,7 @@ from claims.intake.models import Claim, LossLine
 from claims.reports.models import ClaimFigure, RefusalFigure, ReportBucket
 from claims.valuation.models import ClaimValuation
 from claims.workflow.audit import lock_chain
+from claims.workflow.services import WorkflowError
 from claims.workflow.states import ClaimStatus
 
 Bucket = tuple[int, date]  # (township id, first day of the local month of filing)
@@ -127,9 +133,10 @@ def figures_query(where: ColumnElement[bool]) -> Select[Any]:
     ).group_by(*keys)
 
 
-def refusals_query(where: ColumnElement[bool]) -> Select[Any]:
+def refusals_query(where: ColumnElement[bool], dialect: str | None = None) -> Select[Any]:
     """Refused claims in `where` per bucket, status and reason (a claim once per reason it gave)."""
-    unnest = func.json_array_elements_text if db.session.get_bind().dialect.name == "postgresql" else func.json_each
+    dialect = dialect or db.session.get_bind().dialect.name
+    unnest = func.json_array_elements_text if dialect == "postgresql" else func.json_each
     reason = unnest(Claim.decision_reasons).table_valued("value").alias("reason")
     keys = (Claim.township_id, local_month(Claim.submitted_at), Claim.county_id, Claim.status, reason.c.value)
     return (
@@ -141,39 +148,98 @@ def refusals_query(where: ColumnElement[bool]) -> Select[Any]:
     )
 
 
-def _bucket_claims(township_id: int, month: date) -> ColumnElement[bool]:
-    """The claims of a bucket, read through the index (township_id, submitted_at)."""
+def _bucket_bounds(month: date) -> tuple[datetime, datetime]:
+    """The UTC instants between which a bucket's claims were filed: its local month, read through the index
+    (township_id, submitted_at)."""
     start = local_to_utc(datetime.combine(month, time.min, LOCAL_TZ))
-    end = local_to_utc(datetime.combine(next_month(month), time.min, LOCAL_TZ))
-    return and_(Claim.township_id == township_id, Claim.submitted_at >= start, Claim.submitted_at < end)
+    return start, local_to_utc(datetime.combine(next_month(month), time.min, LOCAL_TZ))
+
+
+class BucketStatements(NamedTuple):
+    """The statements that count one bucket again; the bucket is given in bound parameters (`_bucket_parameters`)."""
+
+    lock: Executable
+    deletes: tuple[Executable, ...]
+    inserts: tuple[Executable, ...]
+
+
+@cache
+def bucket_statements(dialect: str) -> BucketStatements:
+    """Built once per kind of database: building and keying these statements cost more than running them, at every
+    step. The parameters' names are not the columns' (an INSERT reserves those for its own values)."""
+    township, month = bindparam("b_township", type_=Integer()), bindparam("b_month", type_=Date())
+    start, end = bindparam("b_start", type_=UTCDateTime()), bindparam("b_end", type_=UTCDateTime())
+    where = and_(Claim.township_id == township, Claim.submitted_at >= start, Claim.submitted_at < end)
+    # Made if missing, and locked (an upsert takes the row's lock, as SELECT ... FOR UPDATE would) with its time set.
+    upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(ReportBucket.__table__)
+    upsert = upsert.values(township_id=township, month=month, rebuilt_at=bindparam("b_rebuilt_at", type_=UTCDateTime()))
+    lock = upsert.on_conflict_do_update(index_elements=["township_id", "month"], set_={"rebuilt_at": upsert.excluded.rebuilt_at})
+    figures, refusals = ClaimFigure.__table__, RefusalFigure.__table__
+    return BucketStatements(
+        lock=lock,
+        deletes=tuple(delete(t).where(t.c.township_id == township, t.c.month == month) for t in (figures, refusals)),
+        inserts=(
+            insert(figures).from_select(FIGURE_COLUMNS, figures_query(where)),
+            insert(refusals).from_select(REFUSAL_COLUMNS, refusals_query(where, dialect)),
+        ),
+    )
+
+
+def _bucket_parameters(township_id: int, month: date) -> dict[str, Any]:
+    start, end = _bucket_bounds(month)
+    return {"b_township": township_id, "b_month": month, "b_start": start, "b_end": end, "b_rebuilt_at": utcnow()}
 
 
 # Keeping it ----------------------------------------------------------------------------------------------------
+_PENDING = "reports.pending_buckets"  # in the session's info: the buckets a `counted_once` block will count
+
+
 def refresh_claim(claim: Claim, *, was: Bucket | None = None) -> None:
-    """Rebuild the bucket the claim is in now and the one it was in before the change (`was`), if another."""
+    """Rebuild the bucket the claim is in now and the one it was in before the change (`was`), if another; inside a
+    `counted_once` block, when the block ends."""
+    buckets = {b for b in (bucket_of(claim), was) if b is not None}
+    pending = db.session.info.get(_PENDING)
+    if pending is not None:
+        pending |= buckets
+        return
+    _count(buckets)
+
+
+@contextmanager
+def counted_once() -> Iterator[None]:
+    """The buckets that `refresh_claim` is asked for in the block are counted again once, when the outermost block
+    ends without an error: a step and its follow-on step, or a payment and the steps it causes (pay, close), change
+    one claim several times in one transaction, and its bucket needs counting after the last change only."""
+    if _PENDING in db.session.info:  # an enclosing block counts them
+        yield
+        return
+    pending: set[Bucket] = set()
+    db.session.info[_PENDING] = pending
+    try:
+        yield
+    except WorkflowError:
+        # A refusal (a follow-on step's, say): its caller may keep and commit what changed before it, so that is
+        # counted too, unless the session failed and can only roll back.
+        if db.session.is_active:
+            _count(pending)
+        raise
+    finally:
+        db.session.info.pop(_PENDING, None)
+    _count(pending)
+
+
+def _count(buckets: set[Bucket]) -> None:
     db.session.flush()
-    for bucket in sorted({b for b in (bucket_of(claim), was) if b is not None}):
+    for bucket in sorted(buckets):
         rebuild_bucket(*bucket)
 
 
 def rebuild_bucket(township_id: int, month: date) -> None:
     """Count one bucket's claims again, in the open transaction (the caller commits), its row locked meanwhile."""
-    _locked_bucket(township_id, month)
-    where = _bucket_claims(township_id, month)
-    db.session.execute(delete(ClaimFigure).where(ClaimFigure.township_id == township_id, ClaimFigure.month == month))
-    db.session.execute(delete(RefusalFigure).where(RefusalFigure.township_id == township_id, RefusalFigure.month == month))
-    db.session.execute(insert(ClaimFigure).from_select(FIGURE_COLUMNS, figures_query(where)))
-    db.session.execute(insert(RefusalFigure).from_select(REFUSAL_COLUMNS, refusals_query(where)))
-
-
-def _locked_bucket(township_id: int, month: date) -> None:
-    dialect = db.session.get_bind().dialect.name
-    make = (pg_insert if dialect == "postgresql" else sqlite_insert)(ReportBucket)
-    values = {"township_id": township_id, "month": month, "rebuilt_at": utcnow()}
-    db.session.execute(make.values(**values).on_conflict_do_nothing(index_elements=["township_id", "month"]))
-    key = (ReportBucket.township_id == township_id) & (ReportBucket.month == month)
-    db.session.execute(select(ReportBucket.township_id).where(key).with_for_update())
-    db.session.execute(ReportBucket.__table__.update().where(key).values(rebuilt_at=values["rebuilt_at"]))
+    statements = bucket_statements(db.session.get_bind().dialect.name)
+    parameters = _bucket_parameters(township_id, month)
+    for statement in (statements.lock, *statements.deletes, *statements.inserts):
+        db.session.execute(statement, parameters)
 
 
 FIGURES_COUNTED = "reports:figures-counted"  # the marker's job key (migration 0017 writes the same)

@@ -181,6 +181,16 @@ ROUTE_CASES: tuple[Case, ...] = (
         lambda w: {"mobile": "13655556666", "name": "新用户", "password": "Good-pass-77", "confirm": "different"},
         _no_user("13655556666"),
     ),
+    # the public status enquiry: a claim number and the last 4 characters of the claimant's ID number, no login
+    Case("intake.status_enquiry", "-", lambda w: "/claims/status", everyone(200)),
+    Case(
+        "intake.status_enquiry",
+        "claim a, wrong digits",
+        lambda w: "/claims/status",
+        everyone(200),
+        "POST",
+        lambda w: {"number": w.numbers["a"], "id_last4": "0000"},
+    ),
     Case("accounts.set_language", "-", lambda w: "/language", NOT_ALLOWED),
     Case("accounts.set_language", "-", lambda w: "/language", everyone(302), "POST", lambda w: {"locale": "en", "next": "/"}),
     Case("accounts.logout", "-", lambda w: "/logout", NOT_ALLOWED),
