@@ -58,6 +58,8 @@ def _check_scope(region: Region, actor: User) -> None:
 def set_time_limit(region: Region | None, kind: LimitKind, working_days: int, start: date, source: str, *, actor: User) -> TimeLimit:
     if region is not None:
         _check_scope(region, actor)
+    elif actor.region is not None:  # the general row serves every province: a province sets its own (claims.regions.services.TimeLimits)
+        raise SettingError(_("%(name)s is outside the region you administer", name=_("every county")), "region_id")
     if working_days < 1:
         raise SettingError(_("A time limit is at least one working day."), "working_days")
     region_filter = TimeLimit.region_id.is_(None) if region is None else TimeLimit.region_id == region.id

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from claims.accounts.models import Role
 from claims.accounts.session import login_required, roles_required
@@ -26,6 +28,13 @@ def _counties() -> list[Region]:
     prefix = g.user.region.path if g.user.region else ""
     query = select(Region).where(Region.level == RegionLevel.COUNTY, Region.path.startswith(prefix)).order_by(Region.code)
     return list(db.session.execute(query).scalars())
+
+
+def _in_scope(region_id: Any, *, general: bool = False) -> Any:
+    """Rows of the administrator's region (its counties, or the province itself), and the general rows where shown."""
+    prefix = g.user.region.path if g.user.region else ""
+    own = region_id.in_(select(Region.id).where(Region.path.startswith(prefix)))
+    return or_(own, region_id.is_(None)) if general else own
 
 
 def _county(region_id: int | None) -> Region | None:
@@ -72,16 +81,17 @@ def time_limits():  # type: ignore[no-untyped-def]
     form = TimeLimitForm()
     form.region_id.choices = ([(0, "—")] if _province_wide() else []) + [(c.id, c.name) for c in _counties()]
     if form.validate_on_submit():
+        region = _county(form.region_id.data) or g.user.region  # "—": every county of the administrator's province
         try:
-            services.set_time_limit(
-                _county(form.region_id.data), LimitKind(form.kind.data), form.working_days.data, form.effective_from.data, form.source.data or "", actor=g.user
-            )
+            services.set_time_limit(region, LimitKind(form.kind.data), form.working_days.data, form.effective_from.data, form.source.data or "", actor=g.user)
         except services.SettingError as exc:
             getattr(form, exc.field).errors.append(exc.message)
         else:
             flash(_("The time limit was saved."), "success")
             return redirect(url_for("settings.time_limits"))
-    rows = db.session.execute(select(TimeLimit).order_by(TimeLimit.kind, TimeLimit.region_id, TimeLimit.effective_from.desc())).scalars().all()
+    rows = db.session.execute(
+        select(TimeLimit).where(_in_scope(TimeLimit.region_id, general=True)).order_by(TimeLimit.kind, TimeLimit.region_id, TimeLimit.effective_from.desc())
+    ).scalars()
     return render_template("admin/time_limits.html", form=form, rows=rows, defaults=DEFAULT_LIMITS), (422 if form.errors else 200)
 
 
@@ -102,7 +112,8 @@ def county_settings():  # type: ignore[no-untyped-def]
         else:
             flash(_("The setting was saved."), "success")
             return redirect(url_for("settings.county_settings"))
-    rows = db.session.execute(select(CountySetting).order_by(CountySetting.region_id, CountySetting.key, CountySetting.effective_from.desc())).scalars().all()
+    order = (CountySetting.region_id, CountySetting.key, CountySetting.effective_from.desc())
+    rows = db.session.execute(select(CountySetting).where(_in_scope(CountySetting.region_id)).order_by(*order)).scalars()
     return render_template("admin/county_settings.html", form=form, rows=rows, specs=SPECS, today=local_today()), (422 if form.errors else 200)
 
 

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
 from claims.accounts.services import find_admin
 from claims.extensions import db
 from claims.regions.importer import RegionFileError, import_regions
-from claims.regions.national import load_national
+from claims.regions.models import RegionLevel
+from claims.regions.national import divisions, load_national
 
 regions_cli = AppGroup("regions", help="Administrative divisions: the national list and each county's townships and villages (docs/regions.md).")
 
@@ -21,6 +23,10 @@ regions_cli = AppGroup("regions", help="Administrative divisions: the national l
 @click.option("--townships", "provinces", multiple=True, metavar="CODE", help="Also the townships of this province (e.g. 530000), or 'all'; repeatable.")
 def regions_load_national(provinces: tuple[str, ...]) -> None:
     """Load or update every province, prefecture and county of China (GB/T 2260; idempotent)."""
+    known = {row.code for row in divisions().values() if row.level == RegionLevel.PROVINCE}
+    unknown = [code for code in provinces if code != "all" and code not in known]
+    if unknown:
+        raise click.ClickException(_("%(codes)s: not a province's code (six digits ending in 0000, e.g. 530000), nor 'all'", codes=", ".join(unknown)))
     started = time.perf_counter()
     result = load_national(provinces)
     db.session.commit()

@@ -168,16 +168,21 @@ def _walk_working_days(start: date, days: int, step: timedelta) -> date:
 
 
 class TimeLimits:
-    """The time limits of some counties and the general ones, read in one query, answering `time_limit` for any
-    county among them, kind and date (reports look up thousands of stays)."""
+    """The time limits of some counties, their provinces and the general ones, read in two queries, answering
+    `time_limit` for any county among them, kind and date (reports look up thousands of stays)."""
 
     def __init__(self, county_ids: list[int]) -> None:
-        query = select(TimeLimit).where(or_(TimeLimit.region_id.is_(None), TimeLimit.region_id.in_(county_ids)))
+        paths = dict(db.session.execute(select(Region.id, Region.path).where(Region.id.in_(county_ids))).all()) if county_ids else {}
+        codes = {path.split("/")[0] for path in paths.values()}
+        provinces = dict(db.session.execute(select(Region.code, Region.id).where(Region.code.in_(codes))).all()) if codes else {}
+        self._province_of = {county: provinces.get(path.split("/")[0]) for county, path in paths.items()}
+        ids = list(county_ids) + [i for i in provinces.values() if i is not None]
+        query = select(TimeLimit).where(or_(TimeLimit.region_id.is_(None), TimeLimit.region_id.in_(ids)))
         self._rows = list(db.session.execute(query).scalars())
 
     def days(self, county_id: int | None, kind: LimitKind, on_date: date) -> int:
-        """The county's row in force, else the general row, else the default; the latest start wins."""
-        for region_id in (county_id, None):
+        """The county's row in force, else its province's, else the general row, else the default; the latest start wins."""
+        for region_id in (county_id, self._province_of.get(county_id or 0), None):
             rows = [
                 r
                 for r in self._rows
@@ -189,7 +194,8 @@ class TimeLimits:
 
 
 def time_limit(county: Region | None, kind: LimitKind, on_date: date) -> int:
-    """Working days allowed for a step: the county's row in force, else the general row, else the default."""
+    """Working days allowed for a step: the county's row in force, else its province's, else the general row, else the
+    default."""
     return TimeLimits([county.id] if county else []).days(county.id if county else None, kind, on_date)
 
 

@@ -56,7 +56,10 @@ def _check_in_db(text: str, parsed: ScheduleFile, actor: User | None) -> tuple[R
     elif actor is not None and actor.region is not None and not region.is_within(actor.region):
         problems.append(FileProblem(_line_of(text, "region"), "region", _("%(name)s is outside the region you administer", name=region.name)))
     existing = find_schedule(spec.code)
-    if existing is not None and existing.status != ScheduleStatus.DRAFT:
+    if existing is not None and actor is not None and actor.region is not None and not existing.region.is_within(actor.region):
+        # a draft of another province under this code is not this administrator's to replace (nor to move here)
+        problems.append(FileProblem(_line_of(text, "code"), "code", _("%(name)s is outside the region you administer", name=existing.region.name)))
+    elif existing is not None and existing.status != ScheduleStatus.DRAFT:
         problems.append(
             FileProblem(
                 _line_of(text, "code"), "code", _("%(code)s is published and cannot change; import it under a new code that supersedes it", code=spec.code)

@@ -249,3 +249,54 @@ def test_a_yunnan_administrator_publishes_the_yunnan_schedule_beside_hunan(app: 
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert db.session.get(CompensationSchedule, schedule_id).status == ScheduleStatus.PUBLISHED
+
+
+def test_hunan_admin_may_not_take_over_a_yunnan_draft_by_importing_its_code(app: Flask, tmp_path: Path) -> None:
+    """The same schedule code with Hunan's county in the file: refused, the Yunnan draft stays Yunnan's."""
+    schedule_id = _yunnan_draft(app)
+    hijack = tmp_path / "hijack.yaml"
+    hijack.write_text(BANNA.read_text(encoding="utf-8").replace('region: "532800"', 'region: "430921"'), encoding="utf-8")
+    assert 'region: "430921"' in hijack.read_text(encoding="utf-8")
+    result = _invoke(app, "schedules", "import", str(hijack), "--by", "admin")
+    assert result.exit_code == 1 and "西双版纳傣族自治州" in result.output, result.output
+    with app.app_context():
+        assert db.session.get(CompensationSchedule, schedule_id).region.code == "532800"
+
+
+def test_a_province_sets_its_own_default_time_limits_never_the_general_one(app: Flask, as_user) -> None:  # type: ignore[no-untyped-def]
+    """Hunan's "every county" limit is Hunan's row: Hunan's counties take it, Yunnan's keep the general default."""
+    from claims.regions.admin_services import set_time_limit
+    from claims.regions.models import LimitKind
+    from claims.regions.services import DEFAULT_LIMITS, time_limit
+
+    _yunnan_draft(app)
+    clock.freeze(NOW)
+    client = as_user("admin")
+    token = csrf_token(client, "/admin/time-limits")
+    data = {"csrf_token": token, "region_id": "0", "kind": "intake", "working_days": "9", "effective_from": "2027-04-01", "source": "湘林发"}
+    assert client.post("/admin/time-limits", data=data).status_code == 302
+    with app.app_context():
+        nan, jinghong = (db.session.execute(select(Region).where(Region.code == code)).scalar_one() for code in ("430921", "532801"))
+        assert time_limit(nan, LimitKind.INTAKE, date(2027, 4, 2)) == 9
+        assert time_limit(jinghong, LimitKind.INTAKE, date(2027, 4, 2)) == DEFAULT_LIMITS[LimitKind.INTAKE]
+        with pytest.raises(SettingError):
+            set_time_limit(None, LimitKind.INTAKE, 99, date(2027, 5, 1), "", actor=find_user("admin"))  # type: ignore[arg-type]
+        db.session.rollback()
+
+
+def test_another_provinces_settings_are_not_listed(app: Flask, as_user) -> None:  # type: ignore[no-untyped-def]
+    _yunnan_draft(app)
+    clock.freeze(NOW)
+    with app.app_context():
+        yunnan = db.session.execute(select(Region).where(Region.code == "530000")).scalar_one()
+        jinghong = db.session.execute(select(Region).where(Region.code == "532801")).scalar_one()
+        create_user(login="yn_admin", name="云南管理员", role=Role.ADMIN, region=yunnan, password="Yunnan@2026x")
+        set_county_setting(jinghong, "notice_days", "9", date(2027, 4, 1), "景洪", actor=find_user("yn_admin"))  # type: ignore[arg-type]
+        db.session.commit()
+    page = as_user("admin").get("/admin/county-settings").get_data(as_text=True)
+    assert "景洪市" not in page and "南县" in page
+
+
+def test_load_national_refuses_a_code_that_is_no_province(app: Flask) -> None:
+    result = _invoke(app, "regions", "load-national", "--townships", "53")
+    assert result.exit_code == 1 and "53：不是省级行政区划代码" in result.output, result.output
