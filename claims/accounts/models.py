@@ -55,6 +55,7 @@ class User(db.Model):
     organisation: Mapped[str | None] = mapped_column(String(100), comment="insurer company for adjusters")
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    service: Mapped[bool] = mapped_column(default=False, comment="an API client's account: never logs in, not on the user pages")
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, comment="bumped to end every session of the user")
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     first_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from claims.accounts.models import Role, User
 from claims.regions.models import Region, RegionLevel
@@ -30,15 +30,16 @@ def can_see_jobs(user: User) -> bool:
 
 
 def manageable_users_filter(admin: User):  # type: ignore[no-untyped-def]
-    """Users an administrator manages: staff scoped inside the admin's region (and, province-wide, everyone)."""
+    """Users an administrator manages: staff scoped inside the admin's region (and, province-wide, everyone); never an
+    API client's service account, whose scope is its client's (claims.api: /admin/api-clients/)."""
     subtree = select(Region.id).where(Region.path.startswith(admin.region.path if admin.region else ""))
     if is_province_wide(admin):
-        return or_(User.region_id.in_(subtree), User.region_id.is_(None))
-    return User.region_id.in_(subtree)
+        return and_(or_(User.region_id.in_(subtree), User.region_id.is_(None)), User.service.is_(False))
+    return and_(User.region_id.in_(subtree), User.service.is_(False))
 
 
 def can_manage_user(admin: User, user: User) -> bool:
-    if not can_manage_users(admin):
+    if not can_manage_users(admin) or user.service:
         return False
     if user.region is None:
         return is_province_wide(admin)

@@ -84,7 +84,7 @@ def authenticate(login: str, password: str, *, address: str) -> User:
     if wait:
         throttle.note_refused(address)
         raise LoginThrottled(wait)
-    if user is None or not matches or not user.active:
+    if user is None or not matches or not user.active or user.service:  # an API client's account never logs in
         throttle.note_failure(address, login)
         raise AccountError(_("The login or the password is wrong."))
     return user

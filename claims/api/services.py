@@ -23,6 +23,7 @@ from claims.accounts.models import Role, User
 from claims.accounts.services import check_scope
 from claims.api.models import KIND_SCOPES, ApiClient, ApiToken, ClientKind, IdempotentResponse
 from claims.api.permissions import can_manage_client
+from claims.core.inputs import bearer_token
 from claims.core.time import local_to_utc, utcnow
 from claims.extensions import db
 from claims.insurance.models import Insurer, InsurerMember
@@ -63,7 +64,7 @@ def create_client(name: str, kind: ClientKind, *, insurer: Insurer | None = None
         check_scope(Role.ADMIN, region)
     role = Role.INSURER if kind == ClientKind.INSURER else Role.ADMIN
     user = User(login=f"api-{secrets.token_hex(6)}", name=name[:50], role=role, region=region, organisation=insurer.name if insurer else None,
-                password_hash=UNUSABLE_PASSWORD, active=True, session_epoch=0, failed_logins=0)  # fmt: skip
+                password_hash=UNUSABLE_PASSWORD, active=True, service=True, session_epoch=0, failed_logins=0)  # fmt: skip
     db.session.add(user)
     db.session.flush()
     if insurer is not None:
@@ -121,17 +122,23 @@ def revoke_token(token: ApiToken, *, actor: User | None) -> None:
 
 def authenticate(header: str | None) -> ApiToken | None:
     """The valid token named by an `Authorization: Bearer <key_id>.<secret>` header, or None."""
-    if not header or not header.startswith("Bearer "):
-        return None
-    key_id, _dot, secret = header.removeprefix("Bearer ").strip().partition(".")
+    key_id, _dot, secret = (bearer_token(header) or "").partition(".")
     if not key_id or not secret or len(key_id) > 24 or len(secret) > 100:
         return None
     token = db.session.execute(select(ApiToken).where(ApiToken.key_id == key_id)).scalar_one_or_none()
     if token is None or not hmac.compare_digest(token.secret_hash, _hash(secret)):
         return None
-    if not token.is_valid(utcnow()) or not token.client.user.active:
+    if not token.is_valid(utcnow()) or not token.client.user.active or not acts_as_its_client(token.client):
         return None
     return token
+
+
+def acts_as_its_client(client: ApiClient) -> bool:
+    """The service account still is what its client says (its role and region): its scope is the client's alone,
+    so an account changed behind the client's back (the user pages never list it) reads nothing."""
+    user = client.user
+    role = Role.INSURER if client.kind == ClientKind.INSURER else Role.ADMIN
+    return user.service and user.role == role and user.region_id == client.region_id
 
 
 def record_call(token: ApiToken, method: str, path: str, status: int) -> None:

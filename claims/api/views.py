@@ -9,12 +9,13 @@ app already uses, and one schema both validates a call and documents it). Every 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from http import HTTPStatus
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, g, jsonify, render_template, request
+from flask import Blueprint, Flask, Request, Response, abort, current_app, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Api
 from flask_smorest import Blueprint as ApiBlueprint
@@ -22,6 +23,8 @@ from flask_smorest import abort as api_abort
 from marshmallow import Schema
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from claims.api import services
 from claims.api.models import Scope
@@ -54,7 +57,28 @@ from claims.valuation.quote import load_json, quote
 from claims.workflow.services import ClaimChanged, WorkflowError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-resources = ApiBlueprint("api_v1", __name__, url_prefix="/api/v1", description="Claims and referrals for insurers' systems and government platforms.")
+
+
+class BoundedParser(FlaskParser):
+    """webargs reading JSON bodies with the app's bounded parser (claims.core.inputs.BoundedJSONProvider: nesting
+    bounded, NaN refused, strings cleaned) instead of the standard library's, so a body nested thousands deep is a 400."""
+
+    def _raw_load_json(self, req: Request) -> Any:
+        if not is_json_request(req):
+            return missing
+        try:
+            return current_app.json.loads(req.get_data(cache=True))
+        except json.JSONDecodeError:
+            raise
+        except ValueError as exc:  # too deep, NaN, bad bytes
+            raise json.JSONDecodeError(str(exc), "(the body)", 0) from exc  # an empty doc would read as "no body"
+
+
+class BoundedBlueprint(ApiBlueprint):
+    ARGUMENTS_PARSER = BoundedParser()
+
+
+resources = BoundedBlueprint("api_v1", __name__, url_prefix="/api/v1", description="Claims and referrals for insurers' systems and government platforms.")
 
 
 class ProblemApi(Api):

@@ -141,6 +141,19 @@ class BoundedJSONProvider(DefaultJSONProvider):
             raise ValueError("JSON nested too deep") from exc
 
 
+def bearer_token(header: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header (the scheme in any case, RFC 7235), or None unless the
+    header is one token without inner whitespace, at most 200 characters: the API's authentication and its rate limit
+    read it alike, so padding a token never makes it another caller."""
+    if not header or len(header) > 200:
+        return None
+    scheme, _space, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or any(c.isspace() for c in token):
+        return None
+    return token
+
+
 def ascii_digits(value: str | None) -> str:
     """A number as banks and registries read it: NFKC-folded (full-width ６ is 6, ｘ is x), spaces,
     hyphens and dots between groups removed, upper case. The caller then requires [0-9] (and X)."""

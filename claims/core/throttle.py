@@ -19,7 +19,7 @@ from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from claims.core.inputs import claim_number
+from claims.core.inputs import bearer_token, claim_number
 
 EXTENSION_KEY = "claims_limiter"
 
@@ -64,11 +64,12 @@ ENDPOINT_LIMITS: dict[str, Rule | tuple[Rule, ...]] = {
 
 
 def bearer_key_or_address() -> str:
-    """API calls with a bearer token are counted per token (a hash of the whole token: counted before it is checked,
-    yet a caller who knows only a token's public key id cannot use up its owner's allowance). Others by address."""
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer ") and len(header) <= 200:
-        return "token:" + hashlib.sha256(header.encode()).hexdigest()[:32]
+    """API calls with a bearer token are counted per token (a hash of the token as authentication reads it: counted
+    before it is checked, yet a caller who knows only a token's public key id cannot use up its owner's allowance, and
+    padding or the scheme's case make no new bucket). Others by address."""
+    token = bearer_token(request.headers.get("Authorization"))
+    if token is not None:
+        return "token:" + hashlib.sha256(token.encode()).hexdigest()[:32]
     return f"addr:{client_address()}"
 
 

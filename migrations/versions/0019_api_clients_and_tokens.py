@@ -1,5 +1,5 @@
 """API clients (an insurer's system or a government platform, each acting as its own service account), their hashed tokens,
-and the first answer to each write per Idempotency-Key.
+and the first answer to each write per Idempotency-Key; users.service marks the service accounts.
 
 Revision ID: 0019
 Revises: 0018
@@ -19,6 +19,10 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(
+            sa.Column("service", sa.Boolean(), nullable=False, server_default=sa.false(), comment="an API client's account: never logs in, not on the user pages")
+        )
     op.create_table(
         "api_clients",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -85,3 +89,5 @@ def downgrade():
     op.drop_index(op.f("ix_api_clients_region_id"), table_name="api_clients")
     op.drop_index(op.f("ix_api_clients_insurer_id"), table_name="api_clients")
     op.drop_table("api_clients")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("service")

@@ -11,13 +11,15 @@ from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import select
+from werkzeug.security import generate_password_hash
 
 from claims import create_app
 from claims.api import services
-from claims.api.models import ApiToken
+from claims.api.models import ApiClient, ApiToken
 from claims.core import time as clock
 from claims.core.time import utcnow
 from claims.extensions import db
+from claims.regions.models import Region
 from claims.workflow.audit import verify_chain
 from claims.workflow.models import AuditEvent
 from tests.api.conftest import ApiWorld, call, make_token
@@ -167,3 +169,41 @@ def test_the_service_account_cannot_log_in(app: Flask) -> None:
     client.get("/login")
     client.post("/login", data={"csrf_token": token_of(client), "login": login, "password": services.UNUSABLE_PASSWORD})
     assert is_login_redirect(client.get("/claims/"))
+
+
+def test_padding_a_token_or_changing_the_schemes_case_makes_no_new_allowance(databases: Databases, tmp_path: Path, app: Flask) -> None:
+    limited = create_app({**base_config(databases.url, tmp_path), "RATELIMIT_ENABLED": True, "API_RATE_LIMIT": "2 per minute"})
+    token = make_token(limited, "province")
+    client = limited.test_client()
+    headers = [f"Bearer {token}", f"bearer  {token} ", f"BEARER \t{token}", f"Bearer {token}  "]
+    assert [client.get("/api/v1/claims", headers={"Authorization": h}).status_code for h in headers] == [200, 200, 429, 429]
+    with limited.app_context():
+        db.engine.dispose()
+
+
+def test_a_service_account_never_logs_in_nor_shows_on_the_user_pages(app: Flask, api_world: ApiWorld) -> None:
+    from tests.conftest import csrf_token
+
+    with app.app_context():
+        client = db.session.execute(select(ApiClient).where(ApiClient.name == "system chaling")).scalar_one()
+        account_id, login_name = client.user_id, client.user.login
+        client.user.password_hash = generate_password_hash("Zx9!long-enough-pass")  # as if it had been given one
+        db.session.commit()
+    for admin in ("admin", "admin_cl"):
+        pages = client_as(app, admin)
+        assert login_name not in pages.get("/admin/users").get_data(as_text=True)
+        assert pages.get(f"/admin/users/{account_id}").status_code == 404
+    browser = app.test_client()
+    answer = browser.post("/login", data={"login": login_name, "password": "Zx9!long-enough-pass", "csrf_token": csrf_token(browser, "/login")})
+    assert answer.status_code == 200 and "登录名或密码错误" in answer.get_data(as_text=True)
+
+
+def test_a_service_account_changed_behind_its_client_reads_nothing(app: Flask, api_world: ApiWorld) -> None:
+    """Its scope is its client's: an account moved to the province (by hand in the database) no longer authenticates."""
+    token = api_world.tokens["chaling"]
+    assert call(app.test_client(), "/api/v1/claims", token).status_code == 200
+    with app.app_context():
+        client = db.session.execute(select(ApiClient).where(ApiClient.name == "system chaling")).scalar_one()
+        client.user.region = db.session.execute(select(Region).where(Region.code == "430000")).scalar_one()
+        db.session.commit()
+    assert call(app.test_client(), "/api/v1/claims", token).status_code == 401

@@ -91,3 +91,14 @@ def test_writes_are_scoped(app: Flask, referred: tuple[int, str]) -> None:
     assert stale.status_code == 409
     with app.app_context():
         assert db.session.get(Claim, claim_id).status == ClaimStatus.REFERRED
+
+
+@pytest.mark.parametrize("body", ["[" * 5000 + "]" * 5000, '{"decision": NaN}', "\xff"])
+def test_a_write_whose_body_is_no_plain_json_is_a_400_problem(app: Flask, referred: tuple[int, str], body: str) -> None:
+    claim_id, token = referred
+    client = app.test_client()
+    headers = {"Idempotency-Key": "deep-1", "Content-Type": "application/json"}
+    answer = call(client, f"/api/v1/referrals/{claim_id}/decision", token, "POST", headers=headers, data=body.encode("latin-1"))
+    assert answer.status_code == 400 and answer.mimetype == "application/problem+json", answer.get_data(as_text=True)[:300]
+    with app.app_context():
+        assert db.session.get(Claim, claim_id).status == ClaimStatus.REFERRED
