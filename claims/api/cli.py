@@ -24,6 +24,11 @@ def _client(name: str, insurer_name: str | None, region_code: str | None) -> Api
     """The client of this name, registered first when it does not exist yet."""
     client = db.session.execute(select(ApiClient).where(ApiClient.name == name)).scalar_one_or_none()
     if client is not None:
+        differs = (insurer_name and (client.insurer is None or client.insurer.name != insurer_name)) or (
+            region_code and (client.region is None or client.region.code != region_code)
+        )
+        if differs:  # never a token for a wider (or other) client than the one asked for
+            raise click.ClickException(f"the client {name!r} exists with another insurer or region; name a new client")
         return client
     insurer = db.session.execute(select(Insurer).where(Insurer.name == insurer_name)).scalar_one_or_none() if insurer_name else None
     region = db.session.execute(select(Region).where(Region.code == region_code)).scalar_one_or_none() if region_code else None

@@ -159,6 +159,8 @@ def test_the_command_line_issues_a_token(app: Flask) -> None:
     assert secret.partition(".")[0] in listed and secret.partition(".")[2] not in listed
     assert runner.invoke(args=["api", "tokens", "revoke", secret.partition(".")[0]]).exit_code == 0
     assert _status(app, secret) == 401
+    wider = runner.invoke(args=["api", "tokens", "create", "--client", "县平台", "--region", "430000", "--scope", "claims:read"])
+    assert wider.exit_code == 1 and "another insurer or region" in wider.output  # the existing client is not the one asked for
 
 
 def test_the_service_account_cannot_log_in(app: Flask) -> None:
