@@ -30,7 +30,8 @@ Order of application (also in docs/valuation.md):
     per-person deductions taken off them); or the deductible, once per event (a deduction line per
     category): off the compensated amounts (order "after_ratio", the default), or off the loss values
     before the ratio ("before_ratio": each covered line pays (loss value - its pro rata share of the
-    deductible) x ratio, within its item caps).
+    deductible) x ratio, within its item caps; lines of marginal tiers pay the slices of their total loss
+    value less their shares of the deductible, shared by what each keeps).
  9. Caps per category and event; then per person for property (the property lines of each owner, the
     claimant unless a line names another, at most `per_person_property`); then per claim; then per
     household per year (less what earlier claims of the year got): each as deduction lines split pro

@@ -50,6 +50,31 @@ def test_deductible_before_the_ratio_never_goes_below_nothing_and_respects_item_
     assert amounts(value([loss("L1", "crop", "玉米", "1", "mu")], spec)) == {"L1": D("500.00")}
 
 
+def test_deductible_before_the_ratio_with_marginal_tiers_takes_the_slices_of_the_reduced_loss() -> None:
+    spec = schedule(
+        """
+        minimum: {kind: deductible, amount: 200, order: before_ratio}
+        tier_method: marginal
+        tiers:
+          - {from: 0, to: 1000, ratio: 0.80}
+          - {from: 1000, ratio: 0.50}
+        items:
+          - {key: crops, category: crop, method: fixed_rate, unit: mu, rate: 1000, tiered: true}
+          - {key: pigs, category: livestock, method: fixed_rate, unit: head, rate: 500, ratio_killed: 0.60}
+        """
+    )
+    # loss 2000, less 200 = 1800: 1000 x 80% + 800 x 50% = 800 + 400 = 1200 (not 1800 x the average 65% = 1170)
+    # without the deductible: 800 + 1000 x 50% = 1300, so the deduction line takes 100 off the crops
+    result = value([loss("L1", "crop", "玉米", "2", "mu")], spec)
+    assert amounts(result) == {"L1": D("1300.00"), "deductible:crop": D("-100.00")}
+    assert result.total == D("1200.00")
+    # with a pig (loss 500) the 200 is shared 2000 : 500 -> 160 off the crops, 40 off the pig:
+    # crops 1840: 800 + 840 x 50% = 1220 (deduction 80); pig (500 - 40) x 60% = 276 (deduction 24)
+    result = value([loss("L1", "crop", "玉米", "2", "mu"), loss("L2", "livestock", "猪", "1", "head")], spec)
+    assert amounts(result) == {"L1": D("1300.00"), "L2": D("300.00"), "deductible:crop": D("-80.00"), "deductible:livestock": D("-24.00")}
+    assert result.total == D("1496.00")  # 1220 + 276
+
+
 # --- marginal tiers --------------------------------------------------------------------------------------
 TIERS = """
 tiers:
