@@ -157,7 +157,7 @@ class Reader:
         if number.normalize().as_tuple().exponent < -4:  # type: ignore[operator]  # 2.50000 is 2.5
             self.fail(where, _("has more than four decimal places"))
             return None
-        return number
+        return abs(number) if number.is_zero() else number  # -0 is 0
 
     def integer(self, data: dict[str, Any], key: str, path: str, *, low: int = 0, high: int = 100000, required: bool = False) -> int | None:
         value = data.get(key)

@@ -232,3 +232,17 @@ def test_a_threshold_that_refuses_the_lines_takes_their_property_cap_with_them()
     result = value([loss("L1", "crop", "玉米", "0.1", "mu")], spec)
     # loss 100 < 200: not payable, and no deduction line is left behind (the total is 0, never -50)
     assert result.total == D("0.00") and [line.id for line in result.lines] == ["L1"]
+
+
+# --- negative zero -----------------------------------------------------------------------------------------
+def test_a_quantity_of_minus_zero_is_zero() -> None:
+    # -0.0 mu x 1000 x 80% is 0: the line says 0.00元, never -0.00元
+    result = value([loss("L1", "crop", "玉米", "-0.0", "mu")], schedule("items:\n" + CROPS_80))
+    assert str(result.lines[0].amount) == "0.00" and "-0" not in result.lines[0].rule
+    assert str(result.total) == "0.00"
+
+
+def test_the_reader_reads_minus_zero_as_zero() -> None:
+    from claims.valuation.fileformat_reader import Reader
+
+    assert str(Reader().number({"x": "-0.00"}, "x", "p")) == "0.00"
