@@ -42,10 +42,23 @@ LOSS_FIELDS = (
 )
 
 
+MAX_EXPONENT = 999999  # the default decimal context's Emax: beyond it Decimal itself fails (1e400 is read, and refused by its field)
+
+
+def _decimal(text: str) -> Decimal:
+    """A JSON number with a fraction or an exponent, exactly; ValueError (so: not JSON, a 400) when its
+    exponent is absurd, before Decimal is asked (1e-9999999999999999999 raises InvalidOperation there)."""
+    exponent = text.lower().partition("e")[2]
+    if exponent and (len(exponent.lstrip("+-")) > 7 or abs(int(exponent)) > MAX_EXPONENT):
+        raise ValueError(f"number out of range: {text[:40]}")
+    return Decimal(text)
+
+
 def load_json(raw: str | bytes) -> Any:
     """A quote request's JSON with exact numbers: 2.5 is Decimal("2.5") read from the text, never a float,
-    so more than four decimals is refused by the field rather than rounded away (ValueError: not JSON)."""
-    return current_app.json.loads(raw, parse_float=Decimal)
+    so more than four decimals is refused by the field rather than rounded away (ValueError: not JSON, also
+    for a number whose exponent is above MAX_EXPONENT)."""
+    return current_app.json.loads(raw, parse_float=_decimal)
 
 
 def _loss(reader: Reader, raw: Any, i: int) -> LossIn | None:

@@ -82,3 +82,11 @@ def test_quote_takes_the_new_loss_fields(as_user) -> None:  # type: ignore[no-un
     # Hunan's default: medical 1000.5 x 80% = 800.40; no disability rule in it, so the assessed amount is explained
     assert by_id["L1.medical"]["amount"] == "800.40" and by_id["L1.disability"]["reason"] == "本标准不含伤残补偿"
     assert by_id["L2"]["reason"] == "本标准该项没有“成年”这一价格等级（可选：无）"
+
+
+@pytest.mark.parametrize("number", ["1e-9999999999999999999", "1E+99999999999999999999", "1e999999999", "-1e-99999999"])
+def test_quote_answers_400_to_a_number_with_an_absurd_exponent(as_user, number: str) -> None:  # type: ignore[no-untyped-def]
+    client = as_user("clerk")
+    token = csrf_token(client, "/claims/")
+    response = _post(client, token, '[{"category": "crop", "item": "水稻", "unit": "mu", "quantity": NUMBER}]'.replace("NUMBER", number))
+    assert response.status_code == 400
