@@ -6,6 +6,7 @@ the incident date and returns the valuation as JSON-safe data. Nothing is stored
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -95,7 +96,8 @@ def parse_quote(payload: Any) -> tuple[Any, ValuationInput]:
     """The region and the engine input of a quote request; FileError names each bad field."""
     reader = Reader()
     data = reader.mapping(payload, "", required=True) or {}
-    reader.unknown(data, "", ("region", "incident_date", "losses", "earlier_claims"))
+    reader.unknown(data, "", ("region", "incident_date", "losses", "earlier_claims", "claimant"))
+    claimant = " ".join((reader.text(data, "claimant", "", required=False, max_len=60) or "").split())
     code = reader.text(data, "region", "", max_len=12)
     region = region_by_code(code) if code else None
     if code and (region is None or region.level not in (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)):
@@ -105,6 +107,8 @@ def parse_quote(payload: Any) -> tuple[Any, ValuationInput]:
     if not raw_losses or len(raw_losses) > MAX_LINES:
         reader.fail("losses", _("give 1 to %(n)d loss lines", n=MAX_LINES))
     losses = [_loss(reader, raw, i) for i, raw in enumerate(raw_losses[:MAX_LINES])]
+    # the claimant's property under their own name is the claimant's (owner None), not another person's
+    losses = [replace(x, owner=None) if x is not None and claimant and x.owner == claimant else x for x in losses]
     earlier = []
     for i, raw in enumerate(reader.listing(data.get("earlier_claims"), "earlier_claims")):
         row = reader.mapping(raw, f"earlier_claims[{i}]") or {}

@@ -237,6 +237,9 @@ class LossIn:
     owner: str | None = None  # property lines: whose property (None: the claimant), for per_person_property
 
     def __post_init__(self) -> None:
+        # an owner's name trimmed, inner spaces collapsed ("李  四 " is 李 四); no name is the claimant
+        if self.owner is not None:
+            object.__setattr__(self, "owner", " ".join(self.owner.split()) or None)
         # -0 is 0: a line must never read "-0.00元"
         for name in ("quantity", "assessed_value", "medical_costs", "nutrition_costs", "disability_amount"):
             value = getattr(self, name)

@@ -90,3 +90,19 @@ def test_quote_answers_400_to_a_number_with_an_absurd_exponent(as_user, number: 
     token = csrf_token(client, "/claims/")
     response = _post(client, token, '[{"category": "crop", "item": "水稻", "unit": "mu", "quantity": NUMBER}]'.replace("NUMBER", number))
     assert response.status_code == 400
+
+
+def test_quote_takes_the_claimant_named_as_an_owner_as_the_claimant(app, as_user) -> None:  # type: ignore[no-untyped-def]
+    from claims.valuation.quote import parse_quote
+    from tests.valuation.helpers import QUOTE as RICE
+
+    client = as_user("clerk")
+    token = csrf_token(client, "/claims/")
+    rice = dict(RICE["losses"][0])
+    body = {**RICE, "claimant": " 张三 ", "losses": [rice, {**rice, "owner": "张  三"}, {**rice, "owner": " 张三 "}, {**rice, "owner": " 李  四 "}]}
+    response = client.post("/api/v1/valuation/quote", json=body, headers={"X-CSRFToken": token})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    with app.app_context():
+        _county, inp = parse_quote(body)
+    # spaces trimmed and collapsed; the claimant's own name is the claimant (None)
+    assert [line.owner for line in inp.losses] == [None, "张 三", None, "李 四"]

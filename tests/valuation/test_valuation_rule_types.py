@@ -246,3 +246,13 @@ def test_the_reader_reads_minus_zero_as_zero() -> None:
     from claims.valuation.fileformat_reader import Reader
 
     assert str(Reader().number({"x": "-0.00"}, "x", "p")) == "0.00"
+
+
+def test_an_owner_is_trimmed_and_the_claimant_named_as_owner_is_the_claimant() -> None:
+    spec = schedule("caps: {per_person_property: 5000}\nitems:\n  - {key: crops, category: crop, method: fixed_rate, unit: mu, rate: 1000}\n")
+    # 张三 with spaces is one owner: 4000 + 4000 = 8000, capped at 5000
+    result = value([loss("L1", "crop", "玉米", "4", "mu", owner="张三"), loss("L2", "crop", "玉米", "4", "mu", owner=" 张三 ")], spec)
+    assert result.total == D("5000.00")
+    assert value([loss("L1", "crop", "玉米", "4", "mu", owner="李  四"), loss("L2", "crop", "玉米", "4", "mu", owner="李 四 ")], spec).total == D("5000.00")
+    # an empty owner is the claimant: 4000 + 4000 = 8000, capped at 5000
+    assert value([loss("L1", "crop", "玉米", "4", "mu"), loss("L2", "crop", "玉米", "4", "mu", owner="  ")], spec).total == D("5000.00")
