@@ -18,7 +18,8 @@ Order of application (also in docs/valuation.md):
     ratio; death.
  3. Ratio: the item's ratio (killed or injured for animals); for tiered items, from the event's total
     tiered loss value: `bracket` (default) the whole loss at the ratio of the tier holding it, `marginal`
-    each slice at its tier's ratio, the sum shared over the tiered lines by loss value (tiers.py).
+    each slice at its tier's ratio, the sum shared over the tiered lines by loss value; what a line
+    cannot take (its item caps, its own loss value) goes to the others (tiers.py).
  4. Rounding of each line to the fen, half up (rounding "line"; with "total" lines keep full precision).
  5. Item caps: per line, and per unit (e.g. per building).
  6. Per person: medical plus disability cap, then the per-person cap (deduction lines).

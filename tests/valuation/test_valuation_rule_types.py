@@ -256,3 +256,31 @@ def test_an_owner_is_trimmed_and_the_claimant_named_as_owner_is_the_claimant() -
     assert value([loss("L1", "crop", "玉米", "4", "mu", owner="李  四"), loss("L2", "crop", "玉米", "4", "mu", owner="李 四 ")], spec).total == D("5000.00")
     # an empty owner is the claimant: 4000 + 4000 = 8000, capped at 5000
     assert value([loss("L1", "crop", "玉米", "4", "mu"), loss("L2", "crop", "玉米", "4", "mu", owner="  ")], spec).total == D("5000.00")
+
+
+# --- marginal tiers and item caps --------------------------------------------------------------------------
+CAPPED_TIERS = """
+tier_method: marginal
+tiers:
+  - {from: 0, to: 1000, ratio: 1}
+  - {from: 1000, ratio: 0.10}
+items:
+  - {key: a, category: crop, names: [甲], method: fixed_rate, unit: mu, rate: 1000, tiered: true, cap: 100}
+  - {key: b, category: crop, names: [乙], method: fixed_rate, unit: mu, rate: 1000, tiered: true}
+"""
+
+
+@pytest.mark.parametrize(
+    ("mu", "a", "b"),
+    [
+        # A 1 mu: 1000 + 1000 x 10% = 1100, shared 550 : 550; A is cut to its cap 100, the 450 goes to B,
+        # which takes at most its own loss value 1000: B 1000, total 1100
+        ("1", "100.00", "1000.00"),
+        # A 10 mu: 1000 + 10000 x 10% = 2000, shared 1818.18 : 181.82; A 100, B takes 1900 of the rest up to
+        # its loss value: 1000, total 1100 (sharing alone gave 281.82: more loss, less money)
+        ("10", "100.00", "1000.00"),
+    ],
+)
+def test_marginal_tiers_give_what_an_item_cap_cuts_to_the_other_tiered_lines(mu: str, a: str, b: str) -> None:
+    result = value([loss("L1", "crop", "甲", mu, "mu"), loss("L2", "crop", "乙", "1", "mu")], schedule(CAPPED_TIERS))
+    assert (amounts(result)["L1"], amounts(result)["L2"]) == (D(a), D(b))
