@@ -18,7 +18,8 @@ Order of application (also in docs/valuation.md):
     ratio; death.
  3. Ratio: the item's ratio (killed or injured for animals); for tiered items, from the event's total
     tiered loss value: `bracket` (default) the whole loss at the ratio of the tier holding it, `marginal`
-    each slice at its tier's ratio, the sum shared over the tiered lines by loss value (tiers.py).
+    each slice at its tier's ratio, the sum shared over the tiered lines by loss value; what a line
+    cannot take (its item caps, its own loss value) goes to the others (tiers.py).
  4. Rounding of each line to the fen, half up (rounding "line"; with "total" lines keep full precision).
  5. Item caps: per line, and per unit (e.g. per building).
  6. Per person: medical plus disability cap, then the per-person cap (deduction lines).
@@ -30,7 +31,8 @@ Order of application (also in docs/valuation.md):
     per-person deductions taken off them); or the deductible, once per event (a deduction line per
     category): off the compensated amounts (order "after_ratio", the default), or off the loss values
     before the ratio ("before_ratio": each covered line pays (loss value - its pro rata share of the
-    deductible) x ratio, within its item caps).
+    deductible) x ratio, within its item caps; lines of marginal tiers pay the slices of their total loss
+    value less their shares of the deductible, shared by what each keeps).
  9. Caps per category and event; then per person for property (the property lines of each owner, the
     claimant unless a line names another, at most `per_person_property`); then per claim; then per
     household per year (less what earlier claims of the year got): each as deduction lines split pro

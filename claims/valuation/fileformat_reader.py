@@ -157,7 +157,7 @@ class Reader:
         if number.normalize().as_tuple().exponent < -4:  # type: ignore[operator]  # 2.50000 is 2.5
             self.fail(where, _("has more than four decimal places"))
             return None
-        return number
+        return abs(number) if number.is_zero() else number  # -0 is 0
 
     def integer(self, data: dict[str, Any], key: str, path: str, *, low: int = 0, high: int = 100000, required: bool = False) -> int | None:
         value = data.get(key)
@@ -352,12 +352,19 @@ def _grades(reader: Reader, item: dict[str, Any], path: str, method: str | None)
         return {}
     out: dict[str, Decimal | str] = {}
     for grade in raw:
+        name = str(grade).strip()
+        if name in out:
+            reader.fail(_join(where, str(grade)), _('the grade "%(name)s" is listed twice', name=name))
+            continue
         if method == "fixed_rate":
             value: Decimal | str | None = reader.number(raw, grade, where, required=True)
+        elif isinstance(raw[grade], int | float | Decimal) and not isinstance(raw[grade], bool):
+            reader.fail(_join(where, str(grade)), _("must be the key of a reference price (text), not a number"))
+            continue
         else:
             value = reader.text(raw, grade, where, max_len=60)
         if value is not None:
-            out[str(grade).strip()] = value
+            out[name] = value
     return out
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from claims.core.money import FEN
 from claims.valuation.lines import CATEGORY_ZH, ONE, allocate, yuan
 from claims.valuation.spec import CATEGORIES, PERSONAL, CategoryCap, MinEventSize, Minimum
+from claims.valuation.tiers import marginal_slices
 
 if TYPE_CHECKING:
     from claims.valuation.engine import _Run
@@ -119,18 +120,40 @@ def deductible_before_ratio(run: _Run, rule: Minimum, spec: object) -> None:
         return
     # exact shares (not to the fen), so that what each line keeps grows with its loss
     shares = dict(allocate(min(rule.amount, total), [(w.id, bases[w.id][0]) for w in lines], to_fen=False))
+    marginal = marginal_kept(run, shares)
     cuts: dict[str, Decimal] = {}
     for work in lines:
         base, ratio = bases[work.id]
         share = shares.get(work.id, Decimal(0))
         # each line keeps (loss value - share) x ratio, rounded as a line is, never above its capped amount;
-        # an officer's amount loses the deductible's share at the line's ratio
+        # an officer's amount loses the deductible's share at the line's ratio; a line of marginal tiers keeps
+        # its share of the slices of the reduced tiered loss
         overridden = work.id in run.overrides
-        kept = max(Decimal(0), work.amount - run.q(share * ratio)) if overridden else min(work.amount, run.q(max(Decimal(0), base - share) * ratio))
+        if work.id in marginal and not overridden:
+            kept = min(work.amount, marginal[work.id])
+        elif overridden:
+            kept = max(Decimal(0), work.amount - run.q(share * ratio))
+        else:
+            kept = min(work.amount, run.q(max(Decimal(0), base - share) * ratio))
         cuts[work.category] = cuts.get(work.category, Decimal(0)) + work.amount - kept
     text = f"每次事故免赔额{yuan(rule.amount)}元，先从损失价值中扣除，再按补偿比例计算"
     held = [(c, min(cuts[c], max(Decimal(0), run.category_sum([c])))) for c in CATEGORIES if c in cuts]  # never more than a category still holds
     run.deduct_each("deductible", held, text, spec, "免赔额")  # type: ignore[arg-type]
+
+
+def marginal_kept(run: _Run, shares: dict[str, Decimal]) -> dict[str, Decimal]:
+    """Lines of marginal tiers under a deductible before the ratio: the slices are taken of the tiered loss
+    less the deductible's share of it (not the average ratio times the reduced loss); what that pays is
+    shared over the lines by what each keeps of its loss value (line id -> amount)."""
+    tiered = [w for w in run.lines if w.kind == "loss" and w.tiered and w.payable and w.preset is not None]
+    if not tiered:
+        return {}
+    tiers, _ = run.setting("tiers")
+    kept = [(w.id, max(Decimal(0), (w.loss_value or Decimal(0)) - shares.get(w.id, Decimal(0)))) for w in tiered]
+    base = sum((k for _, k in kept), Decimal(0))
+    paid = run.q(sum((part * ratio for part, ratio in marginal_slices(tuple(tiers or ()), base)), Decimal(0)))  # type: ignore[arg-type]
+    found = dict(allocate(paid, kept, to_fen=run.by_line))
+    return {w.id: found.get(w.id, Decimal(0)) for w in tiered}
 
 
 def category_caps(run: _Run) -> None:

@@ -6,6 +6,7 @@ the incident date and returns the valuation as JSON-safe data. Nothing is stored
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -42,10 +43,23 @@ LOSS_FIELDS = (
 )
 
 
+MAX_EXPONENT = 999999  # the default decimal context's Emax: beyond it Decimal itself fails (1e400 is read, and refused by its field)
+
+
+def _decimal(text: str) -> Decimal:
+    """A JSON number with a fraction or an exponent, exactly; ValueError (so: not JSON, a 400) when its
+    exponent is absurd, before Decimal is asked (1e-9999999999999999999 raises InvalidOperation there)."""
+    exponent = text.lower().partition("e")[2]
+    if exponent and (len(exponent.lstrip("+-")) > 7 or abs(int(exponent)) > MAX_EXPONENT):
+        raise ValueError(f"number out of range: {text[:40]}")
+    return Decimal(text)
+
+
 def load_json(raw: str | bytes) -> Any:
     """A quote request's JSON with exact numbers: 2.5 is Decimal("2.5") read from the text, never a float,
-    so more than four decimals is refused by the field rather than rounded away (ValueError: not JSON)."""
-    return current_app.json.loads(raw, parse_float=Decimal)
+    so more than four decimals is refused by the field rather than rounded away (ValueError: not JSON, also
+    for a number whose exponent is above MAX_EXPONENT)."""
+    return current_app.json.loads(raw, parse_float=_decimal)
 
 
 def _loss(reader: Reader, raw: Any, i: int) -> LossIn | None:
@@ -82,7 +96,8 @@ def parse_quote(payload: Any) -> tuple[Any, ValuationInput]:
     """The region and the engine input of a quote request; FileError names each bad field."""
     reader = Reader()
     data = reader.mapping(payload, "", required=True) or {}
-    reader.unknown(data, "", ("region", "incident_date", "losses", "earlier_claims"))
+    reader.unknown(data, "", ("region", "incident_date", "losses", "earlier_claims", "claimant"))
+    claimant = " ".join((reader.text(data, "claimant", "", required=False, max_len=60) or "").split())
     code = reader.text(data, "region", "", max_len=12)
     region = region_by_code(code) if code else None
     if code and (region is None or region.level not in (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)):
@@ -92,6 +107,8 @@ def parse_quote(payload: Any) -> tuple[Any, ValuationInput]:
     if not raw_losses or len(raw_losses) > MAX_LINES:
         reader.fail("losses", _("give 1 to %(n)d loss lines", n=MAX_LINES))
     losses = [_loss(reader, raw, i) for i, raw in enumerate(raw_losses[:MAX_LINES])]
+    # the claimant's property under their own name is the claimant's (owner None), not another person's
+    losses = [replace(x, owner=None) if x is not None and claimant and x.owner == claimant else x for x in losses]
     earlier = []
     for i, raw in enumerate(reader.listing(data.get("earlier_claims"), "earlier_claims")):
         row = reader.mapping(raw, f"earlier_claims[{i}]") or {}

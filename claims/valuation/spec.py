@@ -236,6 +236,16 @@ class LossIn:
     grade: str | None = None  # the price grade of the item, from the schedule's list (e.g. 成年母牛, 犊牛)
     owner: str | None = None  # property lines: whose property (None: the claimant), for per_person_property
 
+    def __post_init__(self) -> None:
+        # an owner's name trimmed, inner spaces collapsed ("李  四 " is 李 四); no name is the claimant
+        if self.owner is not None:
+            object.__setattr__(self, "owner", " ".join(self.owner.split()) or None)
+        # -0 is 0: a line must never read "-0.00元"
+        for name in ("quantity", "assessed_value", "medical_costs", "nutrition_costs", "disability_amount"):
+            value = getattr(self, name)
+            if isinstance(value, Decimal) and value.is_zero() and value.is_signed():
+                object.__setattr__(self, name, abs(value))
+
 
 @dataclass(frozen=True)
 class EarlierClaim:

@@ -2,7 +2,9 @@
 
 `bracket` (the default): the whole loss at the ratio of the tier that holds the total. `marginal` (like
 income tax): each slice of the total between a tier's `from` and `to` at that tier's ratio; the sum is
-shared over the tiered lines pro rata to their loss values (to the fen by the largest remainder).
+shared over the tiered lines pro rata to their loss values (to the fen by the largest remainder); what a
+line cannot take (its item caps, its own loss value) goes to the other tiered lines the same way, so the
+total is min(the marginal sum, the sum of the lines' limits) and more loss never lowers it.
 """
 
 from __future__ import annotations
@@ -65,9 +67,41 @@ def _marginal(run: _Run, tiered: list[WorkLine], tiers: tuple[Tier, ...], base: 
         return
     paid = run.q(paid)
     written = " + ".join(f"{num(part)}元 × {pct(ratio)}" for part, ratio in slices)
-    shares = dict(allocate(paid, [(w.id, w.loss_value or Decimal(0)) for w in tiered], to_fen=run.by_line))
+    shares = _fill(run, tiered, paid)
     shared = "，各项按损失价值分摊" if len(tiered) > 1 else ""
     for work in tiered:
         work.ratio = (paid / base).quantize(RATIO_PLACES)
         work.preset = shares.get(work.id, Decimal(0))
         work.formula += f"，超额累进分段补偿（本次损失合计{yuan(base)}元：{written} = {yuan(paid)}元{shared}）"
+
+
+def _limit(run: _Run, work: WorkLine) -> Decimal:
+    """The most a tiered line can take: its loss value, within its item caps."""
+    limits = [work.loss_value or Decimal(0)]
+    if work.rule is not None and work.rule.cap is not None:
+        limits.append(work.rule.cap)
+    if work.rule is not None and work.rule.cap_per_unit is not None and work.quantity is not None:
+        limits.append(work.quantity * work.rule.cap_per_unit)
+    return run.q(min(limits))
+
+
+def _fill(run: _Run, tiered: list[WorkLine], paid: Decimal) -> dict[str, Decimal]:
+    """`paid` shared over the lines by loss value; what a line cannot take (its item caps, its own loss
+    value) goes to the others, by loss value, until all is placed or every line is full. So the total is
+    min(paid, the sum of the limits), and more loss never lowers it (an item cap alone would: its cut
+    share of a growing marginal sum takes from the other lines)."""
+    limits = {w.id: _limit(run, w) for w in tiered}
+    shares: dict[str, Decimal] = {}
+    open_lines, left = list(tiered), paid
+    while open_lines and left > 0:
+        found = dict(allocate(left, [(w.id, w.loss_value or Decimal(0)) for w in open_lines], to_fen=run.by_line))
+        full = [w for w in open_lines if found.get(w.id, Decimal(0)) >= limits[w.id]]
+        if not full:
+            shares.update(found)
+            break
+        for work in full:
+            shares[work.id] = limits[work.id]
+            left -= limits[work.id]
+        done = {w.id for w in full}
+        open_lines = [w for w in open_lines if w.id not in done]
+    return shares

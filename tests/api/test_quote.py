@@ -82,3 +82,27 @@ def test_quote_takes_the_new_loss_fields(as_user) -> None:  # type: ignore[no-un
     # Hunan's default: medical 1000.5 x 80% = 800.40; no disability rule in it, so the assessed amount is explained
     assert by_id["L1.medical"]["amount"] == "800.40" and by_id["L1.disability"]["reason"] == "本标准不含伤残补偿"
     assert by_id["L2"]["reason"] == "本标准该项没有“成年”这一价格等级（可选：无）"
+
+
+@pytest.mark.parametrize("number", ["1e-9999999999999999999", "1E+99999999999999999999", "1e999999999", "-1e-99999999"])
+def test_quote_answers_400_to_a_number_with_an_absurd_exponent(as_user, number: str) -> None:  # type: ignore[no-untyped-def]
+    client = as_user("clerk")
+    token = csrf_token(client, "/claims/")
+    response = _post(client, token, '[{"category": "crop", "item": "水稻", "unit": "mu", "quantity": NUMBER}]'.replace("NUMBER", number))
+    assert response.status_code == 400
+
+
+def test_quote_takes_the_claimant_named_as_an_owner_as_the_claimant(app, as_user) -> None:  # type: ignore[no-untyped-def]
+    from claims.valuation.quote import parse_quote
+    from tests.valuation.helpers import QUOTE as RICE
+
+    client = as_user("clerk")
+    token = csrf_token(client, "/claims/")
+    rice = dict(RICE["losses"][0])
+    body = {**RICE, "claimant": " 张三 ", "losses": [rice, {**rice, "owner": "张  三"}, {**rice, "owner": " 张三 "}, {**rice, "owner": " 李  四 "}]}
+    response = client.post("/api/v1/valuation/quote", json=body, headers={"X-CSRFToken": token})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    with app.app_context():
+        _county, inp = parse_quote(body)
+    # spaces trimmed and collapsed; the claimant's own name is the claimant (None)
+    assert [line.owner for line in inp.losses] == [None, "张 三", None, "李 四"]

@@ -8,7 +8,7 @@ import pytest
 
 from claims.valuation.fileformat import FileError, parse_schedule
 from claims.valuation.reference import parse_reference
-from tests.valuation.helpers import header
+from tests.valuation.helpers import header, loss, value
 
 
 def problems(text: str, parse=parse_schedule) -> list[str]:  # type: ignore[no-untyped-def]
@@ -155,6 +155,30 @@ def test_the_rule_type_examples_in_the_docs_parse() -> None:
     text = (Path(__file__).resolve().parents[2] / "docs" / "schedules.md").read_text(encoding="utf-8")
     section = text.split("## Rule types, each with a worked example")[1].split("## A complete example")[0]
     blocks = re.findall(r"```yaml\n(.*?)```", section, re.S)
-    assert len(blocks) == 7
+    assert len(blocks) == 8  # with the fixed-rate grades: {成年: 1200, 羔羊: 400}
     for block in blocks:
         assert parse_schedule(header() + block).spec.code == "t-test"
+    lambs = next(b for b in blocks if "羔羊" in b)
+    # two lambs at the grade's rate: 2 x 400 = 800
+    assert value([loss("L1", "livestock", "羊", "2", "head", grade="羔羊")], parse_schedule(header() + lambs).spec).total == Decimal("800.00")
+
+
+GRADES_BAD = """items:
+  - {key: c, category: livestock, names: [牛], unit: head, rate: 1, grades: {"a": 1, " a ": 2}}
+  - {key: m, category: livestock, method: market_value, unit: head, grades: {犊牛: 3000}}
+"""
+
+
+def test_grades_the_same_once_trimmed_and_a_number_for_a_price_key_are_refused(app) -> None:  # type: ignore[no-untyped-def]
+    from flask_babel import force_locale
+
+    assert problems(header() + GRADES_BAD) == [
+        'Line 8, field items[0].grades. a : the grade "a" is listed twice',
+        "Line 9, field items[1].grades.犊牛: must be the key of a reference price (text), not a number",
+    ]
+    with app.app_context(), force_locale("zh"):
+        found = problems(header() + GRADES_BAD)
+    assert found == [
+        "第8行，字段 items[0].grades. a ：价格等级“a”重复",
+        "第9行，字段 items[1].grades.犊牛：必须是参考价格的名称（文字），不能是数字",
+    ]

@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -208,3 +209,12 @@ def test_cli_import_publish_export_reference_and_quote(app: Flask, tmp_path: Pat
     # the new county schedule (maize only, from 2026) supersedes Nan's rice rates: rice falls back to the
     # provincial market value, 2.5 x 1060 x 80% x 80% = 1696, plus 3 chickens 108
     assert result.exit_code == 0 and json.loads(result.output)["total"] == "1804.00"
+
+
+@pytest.mark.parametrize("number", ["1e-9999999999999999999", "1E+99999999999999999999", "1e999999999"])
+def test_cli_quote_refuses_a_number_with_an_absurd_exponent(app: Flask, tmp_path: Path, number: str) -> None:
+    quote = tmp_path / "q.json"
+    quote.write_text(json.dumps(QUOTE).replace('"2.5"', number), encoding="utf-8")
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["valuation", "quote", str(quote)])
+    assert result.exit_code == 1 and "not valid JSON" in result.output and result.exception is not None and isinstance(result.exception, SystemExit)

@@ -190,3 +190,33 @@ def test_money_is_rounded_half_up_to_the_fen(amount: Decimal) -> None:
     assert abs(rounded - amount) <= Decimal("0.005")
     if (amount * 1000) % 10 == 5 and (amount * 10000) % 10 == 0:
         assert rounded > amount  # exactly half a fen goes up
+
+
+MARGINAL_CAPPED = """
+tier_method: marginal
+tiers:
+  - {from: 0, to: 1000, ratio: 1}
+  - {from: 1000, to: 5000, ratio: 0.5}
+  - {from: 5000, ratio: 0.10}
+items:
+  - {key: a, category: crop, names: [甲], method: fixed_rate, unit: mu, rate: 1000, tiered: true, cap: 100}
+  - {key: b, category: crop, names: [乙], method: fixed_rate, unit: mu, rate: 700, tiered: true, cap_per_unit: 300}
+  - {key: c, category: economic_tree, names: [丙], method: fixed_rate, unit: plant, rate: 50, tiered: true}
+"""
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from([("crop", "甲", "mu"), ("crop", "乙", "mu"), ("economic_tree", "丙", "plant")]), quantity), min_size=1, max_size=4),
+    st.sampled_from(["line", "total"]),
+    st.data(),
+)
+def test_more_loss_under_marginal_tiers_and_item_caps_never_lowers_the_amount(rows, rounding: str, data: st.DataObject) -> None:  # type: ignore[no-untyped-def]
+    from tests.valuation.helpers import schedule
+
+    spec = schedule(f"rounding: {rounding}\n" + MARGINAL_CAPPED)
+    items = [LossIn(f"L{i}", category, item, q, unit) for i, ((category, item, unit), q) in enumerate(rows)]
+    before = run(spec, tuple(items), ()).total
+    i = data.draw(st.integers(0, len(items) - 1))
+    items[i] = replace(items[i], quantity=items[i].quantity + data.draw(st.decimals(min_value=Decimal("0.001"), max_value=100, places=3)))
+    assert run(spec, tuple(items), ()).total >= before

@@ -50,6 +50,31 @@ def test_deductible_before_the_ratio_never_goes_below_nothing_and_respects_item_
     assert amounts(value([loss("L1", "crop", "玉米", "1", "mu")], spec)) == {"L1": D("500.00")}
 
 
+def test_deductible_before_the_ratio_with_marginal_tiers_takes_the_slices_of_the_reduced_loss() -> None:
+    spec = schedule(
+        """
+        minimum: {kind: deductible, amount: 200, order: before_ratio}
+        tier_method: marginal
+        tiers:
+          - {from: 0, to: 1000, ratio: 0.80}
+          - {from: 1000, ratio: 0.50}
+        items:
+          - {key: crops, category: crop, method: fixed_rate, unit: mu, rate: 1000, tiered: true}
+          - {key: pigs, category: livestock, method: fixed_rate, unit: head, rate: 500, ratio_killed: 0.60}
+        """
+    )
+    # loss 2000, less 200 = 1800: 1000 x 80% + 800 x 50% = 800 + 400 = 1200 (not 1800 x the average 65% = 1170)
+    # without the deductible: 800 + 1000 x 50% = 1300, so the deduction line takes 100 off the crops
+    result = value([loss("L1", "crop", "玉米", "2", "mu")], spec)
+    assert amounts(result) == {"L1": D("1300.00"), "deductible:crop": D("-100.00")}
+    assert result.total == D("1200.00")
+    # with a pig (loss 500) the 200 is shared 2000 : 500 -> 160 off the crops, 40 off the pig:
+    # crops 1840: 800 + 840 x 50% = 1220 (deduction 80); pig (500 - 40) x 60% = 276 (deduction 24)
+    result = value([loss("L1", "crop", "玉米", "2", "mu"), loss("L2", "livestock", "猪", "1", "head")], spec)
+    assert amounts(result) == {"L1": D("1300.00"), "L2": D("300.00"), "deductible:crop": D("-80.00"), "deductible:livestock": D("-24.00")}
+    assert result.total == D("1496.00")  # 1220 + 276
+
+
 # --- marginal tiers --------------------------------------------------------------------------------------
 TIERS = """
 tiers:
@@ -207,3 +232,55 @@ def test_a_threshold_that_refuses_the_lines_takes_their_property_cap_with_them()
     result = value([loss("L1", "crop", "玉米", "0.1", "mu")], spec)
     # loss 100 < 200: not payable, and no deduction line is left behind (the total is 0, never -50)
     assert result.total == D("0.00") and [line.id for line in result.lines] == ["L1"]
+
+
+# --- negative zero -----------------------------------------------------------------------------------------
+def test_a_quantity_of_minus_zero_is_zero() -> None:
+    # -0.0 mu x 1000 x 80% is 0: the line says 0.00元, never -0.00元
+    result = value([loss("L1", "crop", "玉米", "-0.0", "mu")], schedule("items:\n" + CROPS_80))
+    assert str(result.lines[0].amount) == "0.00" and "-0" not in result.lines[0].rule
+    assert str(result.total) == "0.00"
+
+
+def test_the_reader_reads_minus_zero_as_zero() -> None:
+    from claims.valuation.fileformat_reader import Reader
+
+    assert str(Reader().number({"x": "-0.00"}, "x", "p")) == "0.00"
+
+
+def test_an_owner_is_trimmed_and_the_claimant_named_as_owner_is_the_claimant() -> None:
+    spec = schedule("caps: {per_person_property: 5000}\nitems:\n  - {key: crops, category: crop, method: fixed_rate, unit: mu, rate: 1000}\n")
+    # 张三 with spaces is one owner: 4000 + 4000 = 8000, capped at 5000
+    result = value([loss("L1", "crop", "玉米", "4", "mu", owner="张三"), loss("L2", "crop", "玉米", "4", "mu", owner=" 张三 ")], spec)
+    assert result.total == D("5000.00")
+    assert value([loss("L1", "crop", "玉米", "4", "mu", owner="李  四"), loss("L2", "crop", "玉米", "4", "mu", owner="李 四 ")], spec).total == D("5000.00")
+    # an empty owner is the claimant: 4000 + 4000 = 8000, capped at 5000
+    assert value([loss("L1", "crop", "玉米", "4", "mu"), loss("L2", "crop", "玉米", "4", "mu", owner="  ")], spec).total == D("5000.00")
+
+
+# --- marginal tiers and item caps --------------------------------------------------------------------------
+CAPPED_TIERS = """
+tier_method: marginal
+tiers:
+  - {from: 0, to: 1000, ratio: 1}
+  - {from: 1000, ratio: 0.10}
+items:
+  - {key: a, category: crop, names: [甲], method: fixed_rate, unit: mu, rate: 1000, tiered: true, cap: 100}
+  - {key: b, category: crop, names: [乙], method: fixed_rate, unit: mu, rate: 1000, tiered: true}
+"""
+
+
+@pytest.mark.parametrize(
+    ("mu", "a", "b"),
+    [
+        # A 1 mu: 1000 + 1000 x 10% = 1100, shared 550 : 550; A is cut to its cap 100, the 450 goes to B,
+        # which takes at most its own loss value 1000: B 1000, total 1100
+        ("1", "100.00", "1000.00"),
+        # A 10 mu: 1000 + 10000 x 10% = 2000, shared 1818.18 : 181.82; A 100, B takes 1900 of the rest up to
+        # its loss value: 1000, total 1100 (sharing alone gave 281.82: more loss, less money)
+        ("10", "100.00", "1000.00"),
+    ],
+)
+def test_marginal_tiers_give_what_an_item_cap_cuts_to_the_other_tiered_lines(mu: str, a: str, b: str) -> None:
+    result = value([loss("L1", "crop", "甲", mu, "mu"), loss("L2", "crop", "乙", "1", "mu")], schedule(CAPPED_TIERS))
+    assert (amounts(result)["L1"], amounts(result)["L2"]) == (D(a), D(b))
