@@ -17,11 +17,16 @@ run: system-deps setup translations
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(FLASK) run --host $(HOST) --port $(PORT)
 
+# The suite runs on every core (pytest-xdist; each worker has its own database, folders and ports) and names its
+# slowest tests at the end. TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)
+PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --durations=25
+
 test: system-deps-test setup translations lint
-	$(PY) -m pytest
+	$(PYTEST)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "=== the same suite on PostgreSQL ($$TEST_DATABASE_URL)"; \
-	  CLAIMS_TEST_DB="$$TEST_DATABASE_URL" $(PY) -m pytest; \
+	  CLAIMS_TEST_DB="$$TEST_DATABASE_URL" $(PYTEST); \
 	fi
 
 setup: $(STAMP)

@@ -127,6 +127,10 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "JOBS_QUEUE": env.get("JOBS_QUEUE", "claims"),
         # `flask jobs health` and /healthz report trouble when a due job has waited longer than this.
         "JOBS_MAX_WAIT_SECONDS": int(env.get("JOBS_MAX_WAIT_SECONDS", 600)),
+        # Webhooks (claims/api/webhooks.py): each attempt waits at most this long for the receiver's answer. An
+        # endpoint's URL must be https:// unless WEBHOOK_ALLOW_HTTP is set (an intranet without TLS; development).
+        "WEBHOOK_TIMEOUT": float(env.get("WEBHOOK_TIMEOUT", 10)),
+        "WEBHOOK_ALLOW_HTTP": _flag(env.get("WEBHOOK_ALLOW_HTTP"), default=not production),
         # The incident map's base tiles (claims/reports/tiles.py): an XYZ tile server (a government intranet's), else
         # Tianditu with this key, else none (the map then shows the counties' and townships' centres, offline).
         "MAP_TILE_URL": env.get("MAP_TILE_URL") or None,

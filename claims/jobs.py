@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from claims.api import webhooks
 from claims.core.jobs import JobKind
 from claims.documents.services import render_document
 from claims.workflow.escalation import deadlines_job
@@ -23,4 +24,16 @@ JOBS: dict[str, JobKind] = {
     # The day's deadlines and digests (claims/workflow/escalation.py), keyed deadlines:<date>: once a day. A failure
     # rolls back every notice of the run, so a retry sends them all once.
     "deadlines": JobKind(deadlines_job, max_attempts=3, first_wait=timedelta(minutes=5), longest_wait=timedelta(minutes=30)),
+    # Send one webhook delivery (claims/api/webhooks.py); the delivery row keeps each attempt's answer. Not run inline
+    # without Redis: `flask jobs retry-due` (cron) sends it, so that no step waits for another organisation's server.
+    # An administrator's retry of the failed job gives the delivery a fresh set of attempts; a replay is a new delivery.
+    "deliver_webhook": JobKind(
+        webhooks.deliver,
+        max_attempts=webhooks.MAX_ATTEMPTS,
+        first_wait=webhooks.FIRST_WAIT,
+        longest_wait=webhooks.LONGEST_WAIT,
+        on_retry=webhooks.retry_delivery,
+        on_failed=webhooks.delivery_failed,
+        inline=False,
+    ),
 }

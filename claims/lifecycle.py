@@ -9,7 +9,8 @@ table by `make docs`). Each row names:
 - `effect`: what the step writes besides the state (deadlines, the survey record, the split, ...);
 - `notice`: who is told, and whether the claimant gets a text message;
 - `documents`: the documents issued, each built from the claim by its domain's builder;
-- `then`: a step that may follow at once (a valued claim goes to its insurer when a policy covers it).
+- `then`: a step that may follow at once (a valued claim goes to its insurer when a policy covers it);
+- `webhooks`: the events sent to the systems of other organisations that subscribed and may see the claim.
 
 The checks and effects live in their domains (`claims.<domain>.steps` and services) and are named here.
 `apply_transition` is the only code that changes `Claim.status`; the domains' operations call it, and the
@@ -29,6 +30,8 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from claims.accounts.models import Role, User
+from claims.api import webhooks
+from claims.api.models import WebhookEvent
 from claims.approval import documents as award_documents
 from claims.approval import steps as approval
 from claims.documents import builders
@@ -280,6 +283,7 @@ _TABLE = (
         "refer", _l("Refer to the insurer"), {S.VALUED}, S.REFERRED, OFFICER,
         effect=insurance.on_refer,
         notice=Notice(_l("Claim %(number)s was referred to your company for assessment."), insurance.policy_adjusters),
+        webhooks=(WebhookEvent.REFERRAL_CREATED,),
     ),
     Transition(
         "insurer_decide", _l("Insurer's decision"), {S.REFERRED}, S.INSURER_DECIDED, INSURER,
@@ -302,6 +306,7 @@ _TABLE = (
                 claimant, sms_claimant=True, key="claimant",
             ),
         ),
+        webhooks=(WebhookEvent.OBJECTION_RAISED,),
     ),
     # The county's review of an objection (claims.approval): upheld, the claim is surveyed or valued again and goes
     # on a new notice; not upheld, it returns to its notice (and to approval once the notice has run).
@@ -346,6 +351,7 @@ _TABLE = (
             Notice(_l("Claim %(number)s was approved: your company pays its share as the decision says."), insurer_if_it_pays, key="insurer"),
         ),
         documents=(Document(DocumentKind.COMPENSATION, award_documents.compensation_decision),),
+        webhooks=(WebhookEvent.CLAIM_APPROVED, WebhookEvent.PAYMENT_DUE),
     ),
     Transition(
         "refuse_award", _l("Refuse"), {S.IN_NOTICE}, S.NOT_COMPENSATED, APPROVER,
@@ -469,6 +475,8 @@ def _take_step(claim: Claim, action: str, *, actor: User, reason: str | None, da
     for notice in transition.notices:
         send_notice(claim, action, notice, actor=actor, data=data)
     issue_documents(claim, transition.documents, actor=actor)
+    for event in transition.webhooks:
+        webhooks.emit(claim, WebhookEvent(event))  # sent by jobs once the step commits
     follow_on = transition.then(claim, actor) if transition.then is not None else None
     if follow_on is not None:
         _take_step(claim, follow_on.action, actor=actor, reason=follow_on.reason, data=follow_on.data, expected_version=None)
@@ -597,7 +605,7 @@ def workflow_markdown() -> str:
             rule = "none"
         with force_locale("en"):
             lines.append(f"| {state} | {state.actor_role or ''} | {state.next_step} | {rule} |")
-    lines += ["", "## Steps", "", "| step | from | to | who | checks | effect | notice to | documents | then |", "|" + " --- |" * 9]
+    lines += ["", "## Steps", "", "| step | from | to | who | checks | effect | notice to | documents | then | webhooks |", "|" + " --- |" * 10]
     for t in _TABLE:
         cells = [
             f"`{t.action}`",
@@ -609,6 +617,7 @@ def workflow_markdown() -> str:
             "; ".join(_told(n) for n in t.notices),
             ", ".join(str(d.kind) for d in t.documents),
             _name(t.then) if t.then else "",
+            ", ".join(f"`{event}`" for event in t.webhooks),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

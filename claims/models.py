@@ -1,7 +1,7 @@
 """Every domain's models, imported once so that the metadata (and Alembic) sees all tables."""
 
 from claims.accounts.models import User  # noqa: F401
-from claims.api.models import ApiClient, ApiToken, IdempotentResponse  # noqa: F401
+from claims.api.models import ApiClient, ApiToken, IdempotentResponse, WebhookDelivery, WebhookEndpoint  # noqa: F401
 from claims.approval.models import Approval, BudgetAllocation, Decision, NoticeBatch, NoticeEntry, Objection, Payment, PaymentBatch, Settlement  # noqa: F401
 from claims.core.jobs import Job  # noqa: F401
 from claims.documents.models import DocumentSequence, IssuedDocument  # noqa: F401

@@ -18,6 +18,9 @@ from sqlalchemy import select
 
 from claims.accounts.models import User
 from claims.accounts.services import find_user
+from claims.api import services as api_services
+from claims.api import webhooks
+from claims.api.models import ClientKind, WebhookEvent
 from claims.approval import operations as approval
 from claims.approval import payments
 from claims.approval.models import Payment, PaymentBatch
@@ -25,7 +28,7 @@ from claims.core import time as clock
 from claims.core.time import local_today, utcnow
 from claims.documents.models import IssuedDocument
 from claims.extensions import db
-from claims.insurance.models import InsurerDecision
+from claims.insurance.models import Insurer, InsurerDecision
 from claims.insurance.operations import decide_as_insurer
 from claims.insurance.services import award_lines
 from claims.intake import operations as filing
@@ -55,6 +58,7 @@ class PagesWorld:
     users: dict[str, int] = field(default_factory=dict)  # login -> id
     schedules: list[int] = field(default_factory=list)
     verify_codes: list[str] = field(default_factory=list)
+    webhooks: list[int] = field(default_factory=list)  # an insurer's system's endpoint, told of the approvals
 
 
 def _user(login: str) -> User:
@@ -171,6 +175,17 @@ def _late(made: dict[str, Claim]) -> list[int]:
     return [nan_batch.id, chaling_batch.id]
 
 
+def _insurers_system() -> int:
+    """The demo insurer's system, subscribed to every event at an address where nothing listens (port 9 of loopback
+    refuses at once): the approvals that follow leave deliveries waiting for `flask jobs retry-due`."""
+    insurer = db.session.execute(select(Insurer).order_by(Insurer.id)).scalars().first()
+    client = api_services.create_client("保险公司系统", ClientKind.INSURER, insurer=insurer, actor=None)
+    api_services.issue_token(client, ["referrals:read"], utcnow() + timedelta(days=60), actor=None)
+    endpoint, _secret = webhooks.add_endpoint(client, "https://127.0.0.1:9/hooks", [e.value for e in WebhookEvent], actor=None)
+    db.session.commit()
+    return endpoint.id
+
+
 def build_pages_world(app: Flask) -> PagesWorld:
     world = PagesWorld()
     now = utcnow()
@@ -183,6 +198,7 @@ def build_pages_world(app: Flask) -> PagesWorld:
         clock.freeze(now - timedelta(days=1))
         with app.app_context():
             again = {key: db.session.get(Claim, cid) for key, cid in ids.items()}
+            world.webhooks = [_insurers_system()]
             world.payment_batches = _late(again)  # type: ignore[arg-type]
             _collect(world, ids)
     finally:

@@ -51,6 +51,13 @@ NOT_HTML = {
     "api_v1.claim_detail": "the token API's JSON (tests/api/)",
     "api_v1.referral_list": "the token API's JSON (tests/api/)",
     "api_v1.referral_detail": "the token API's JSON (tests/api/)",
+    "api_v1.claim_document_list": "the token API's JSON (tests/api/)",
+    "api_v1.claim_photo": "the token API's JPEG (tests/api/test_documents.py)",
+    "api_v1.document_detail": "the token API's JSON (tests/api/)",
+    "api_v1.document_pdf": "the token API's PDF (tests/api/test_documents.py)",
+    "api_v1.document_verify": "the token API's JSON (tests/api/)",
+    "api_v1.schedules": "the token API's JSON (tests/api/)",
+    "api_v1.statistics": "the token API's JSON (tests/api/)",
 }
 
 # Every role, on its own and on the other county's objects: the demo logins (claims/demo.py).
@@ -205,6 +212,7 @@ def _arguments(world: PagesWorld) -> dict[str, list[str]]:
         "user_id": [str(i) for i in world.users.values()],
         "document_id": [str(i) for i in docs + world.batch_documents],
         "code": world.verify_codes[:3],
+        "endpoint_id": [str(i) for i in world.webhooks],
         "region_code": ["430000", "430900", "430921", "430921128", "430224"],  # province, prefecture, the two counties, a township
     }
 

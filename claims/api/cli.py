@@ -87,3 +87,12 @@ def list_tokens() -> None:
     for token in db.session.execute(select(ApiToken).order_by(ApiToken.id)).scalars():
         state = "revoked" if token.revoked_at else ("valid" if token.is_valid(utcnow()) else "expired")
         click.echo(f"{token.key_id}\t{token.client.name}\t{','.join(token.scopes)}\t{token.expires_at.isoformat()}\t{state}")
+
+
+@api_cli.command("purge-keys")
+@click.option("--days", type=click.IntRange(1, 3650), default=services.IDEMPOTENCY_DAYS, show_default=True, help="keep the answers of this many days")
+def purge_keys(days: int) -> None:
+    """Forget the stored first answers of writes older than --days (their Idempotency-Keys): daily, from cron."""
+    count = services.purge_idempotent_responses(days)
+    db.session.commit()
+    click.echo(f"forgot {count} stored answers older than {days} days")

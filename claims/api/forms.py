@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from claims.api.models import ClientKind, Scope
+from claims.api.models import KIND_EVENTS, ClientKind, Scope, WebhookEvent
 from claims.core.forms import DateField, IdSelectField, MultiCheckboxField
 
 
@@ -33,3 +33,13 @@ class TokenForm(FlaskForm):
 
 class RotateForm(FlaskForm):
     revoke_old = BooleanField(_l("End the old token at once (otherwise it stays valid for one more hour)"))
+
+
+class WebhookForm(FlaskForm):
+    url = StringField(_l("Address (URL) of the receiving system"), validators=[DataRequired(_l("Please enter the address.")), Length(max=500)])
+    events = MultiCheckboxField(_l("Events"), choices=[])
+
+    def __init__(self, *args, kind: ClientKind | None = None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        allowed = KIND_EVENTS[kind] if kind is not None else frozenset(WebhookEvent)
+        self.events.choices = [(e.value, e.title) for e in WebhookEvent if e in allowed]

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from claims.core.crypto import mask_account, mask_id_number, mask_mobile, mask_name
 from claims.core.inputs import EARLIEST_DATE, LATEST_DATE, MAX_INT
@@ -89,6 +89,16 @@ class LossSchema(Schema):
     unit = fields.String(allow_none=True)
 
 
+class PhotoSchema(Schema):
+    id = fields.Integer(required=True)
+    stage = fields.Function(lambda p: p.stage.value, metadata={"description": "filing, survey, ..."})
+    taken_at = fields.DateTime(allow_none=True, metadata={"description": "the camera's time (EXIF), when it has one"})
+    width = fields.Integer()
+    height = fields.Integer()
+    links = fields.Function(lambda p: {v: f"/api/v1/claims/{p.claim_id}/photos/{p.id}/{v}" for v in ("display", "thumb")},
+                            metadata={"description": "JPEG copies without EXIF: display (up to 1600 px) and thumb"})  # fmt: skip
+
+
 class ClaimDetailSchema(ClaimSummarySchema):
     claimant_mobile = fields.Function(lambda c: mask_mobile(c.claimant_mobile), metadata={"description": "masked: 138****1234"})
     claimant_id_number = fields.Function(lambda c: mask_id_number(c.claimant_id_number), metadata={"description": "masked: 4307**********1234"})
@@ -96,6 +106,8 @@ class ClaimDetailSchema(ClaimSummarySchema):
     bank_name = fields.String(allow_none=True)
     estimated_amount = fields.Function(lambda c: _money(c.estimated_amount), allow_none=True)
     losses = fields.List(fields.Nested(LossSchema))
+    photos = fields.Function(lambda c: PhotoSchema(many=True).dump([p for p in c.photos if p.removed_at is None]),
+                             metadata={"description": "the photo evidence (removed ones are kept but not served)"})  # fmt: skip
 
 
 class ClaimPageSchema(Schema):
@@ -118,6 +130,10 @@ class ReferralSchema(Schema):
 
 class ReferralDetailSchema(ReferralSchema):
     package = fields.Dict(metadata={"description": "the claim, survey, photo ids and valuation lines as sent at referral"})
+    links = fields.Function(
+        lambda r: {"claim": f"/api/v1/claims/{r.claim_id}", "documents": f"/api/v1/claims/{r.claim_id}/documents"},
+        metadata={"description": "the claim (with links to its photos) and its documents"},
+    )
     adjustments = fields.Dict()
     decision_note = fields.String(allow_none=True)
 
@@ -173,3 +189,112 @@ class PaymentRecordedSchema(Schema):
     amount = fields.Function(lambda p: _money(p.amount))
     reference = fields.String(attribute="bank_reference")
     status = fields.Function(lambda p: p.status.value)
+
+
+class StatisticsArgsSchema(Schema):
+    year = fields.Integer(required=True, validate=validate.Range(2000, 2100), metadata={"description": "the incidents' year (Beijing time)"})
+    quarter = fields.Integer(validate=validate.Range(1, 4), metadata={"description": "only this quarter of the year"})
+    month = fields.Integer(validate=validate.Range(1, 12), metadata={"description": "only this month of the year (not with quarter)"})
+
+    @validates_schema
+    def _one_period(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "quarter" in data and "month" in data:
+            raise ValidationError("Give a quarter or a month, not both.", "month")
+
+    region = fields.String(
+        validate=validate.Regexp(r"^[0-9]{6}$"),
+        metadata={"description": "a province's, prefecture's or county's division code within the client's scope; default: the client's own"},
+    )
+
+
+class RegionRefSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    level = fields.Function(lambda r: r.level.value)
+
+
+class FiguresSchema(Schema):
+    """One row's figures: claims by outcome (counted by incident), the households they concern, amounts in yuan."""
+
+    cases = fields.Integer(required=True)
+    households = fields.Integer(required=True, metadata={"description": "distinct claimants; a total's are counted apart, not summed"})
+    compensated = fields.Integer(required=True)
+    refused = fields.Integer(required=True)
+    withdrawn = fields.Integer(required=True)
+    in_progress = fields.Integer(required=True)
+    species = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": 'cases per species group ("": not identified)'})
+    categories = fields.Function(lambda f: {str(k): _money(v) for k, v in f.categories.items()}, metadata={"description": "approved yuan per loss category"})
+    valued = fields.Function(lambda f: _money(f.valued))
+    approved = fields.Function(lambda f: _money(f.approved))
+    insurer_share = fields.Function(lambda f: _money(f.insurer_share))
+    government_share = fields.Function(lambda f: _money(f.government_share))
+    paid_insurer = fields.Function(lambda f: _money(f.paid_insurer))
+    paid_government = fields.Function(lambda f: _money(f.paid_government))
+
+
+class StatisticsRowSchema(Schema):
+    name = fields.String(required=True)
+    level = fields.String(required=True, metadata={"description": "unit (a county or township), subtotal (a prefecture) or total"})
+    figures = fields.Nested(FiguresSchema, required=True)
+
+
+class PeriodSchema(Schema):
+    year = fields.Integer(required=True)
+    quarter = fields.Integer(allow_none=True)
+    month = fields.Integer(allow_none=True)
+
+
+class StatisticsSchema(Schema):
+    year = fields.Integer(required=True)
+    period = fields.Nested(PeriodSchema, required=True, metadata={"description": "the incidents counted: a year, a quarter or a month"})
+    region = fields.Nested(RegionRefSchema, required=True)
+    rows = fields.List(fields.Nested(StatisticsRowSchema), required=True, metadata={"description": "units, each prefecture's subtotal, the total last"})
+    groups = fields.List(fields.String(), metadata={"description": "the species groups, in column order"})
+
+
+class DocumentSchema(Schema):
+    """An issued document: what it is and how to check it; the PDF itself is at `links.pdf` once `ready`."""
+
+    id = fields.Integer(required=True)
+    kind = fields.Function(lambda d: d.kind.value)
+    title = fields.Function(lambda d: d.title_zh, metadata={"description": "the document's title as printed"})
+    number = fields.String(required=True, metadata={"description": "as printed, e.g. 南林补决〔2026〕12号"})
+    version = fields.Integer(required=True)
+    replaces_id = fields.Integer(allow_none=True)
+    claim_id = fields.Integer(allow_none=True, metadata={"description": "null for a batch document (a notice or payment list)"})
+    issued_at = fields.DateTime(required=True)
+    ready = fields.Boolean(required=True, metadata={"description": "false while its PDF is being prepared"})
+    sha256 = fields.String(allow_none=True, metadata={"description": "of the PDF bytes; null while being prepared"})
+    signed_by = fields.String(allow_none=True)
+    links = fields.Function(lambda d: {"pdf": f"/api/v1/documents/{d.id}/pdf", "verify": d.verify_path})
+
+
+class DocumentListSchema(Schema):
+    items = fields.List(fields.Nested(DocumentSchema), required=True)
+
+
+class VerifyArgsSchema(Schema):
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-fA-F]{64}$"), metadata={"description": "SHA-256 of a PDF, hex"})
+
+
+class ScheduleArgsSchema(Schema):
+    county = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{6}$"), metadata={"description": "a county's division code"})
+    on = fields.Date(validate=_plausible_day, metadata={"description": "the day (Beijing time); default: today"})
+
+
+class ScheduleSchema(Schema):
+    """A published compensation schedule: what it is, where and when it applies, and its rules (docs/schedules.md); the
+    file's own text (with its importer's comments) is not sent."""
+
+    code = fields.String(required=True)
+    title = fields.String(required=True)
+    document_title = fields.String(required=True, metadata={"description": "the published source document"})
+    document_number = fields.String()
+    region = fields.Function(lambda s: {"code": s.region.code, "name": s.region.name, "level": s.region.level.value})
+    effective_from = fields.Date(required=True)
+    effective_to = fields.Date(allow_none=True, metadata={"description": "last day in force; null while in force"})
+    rules = fields.Dict(attribute="body", metadata={"description": "the rules as parsed from the published file (docs/schedules.md)"})
+
+
+class ScheduleListSchema(Schema):
+    items = fields.List(fields.Nested(ScheduleSchema), required=True, metadata={"description": "most specific first: county, prefecture, province"})

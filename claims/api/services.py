@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, and_, delete, select
 
 from claims.accounts.models import Role, User
 from claims.accounts.services import check_scope
@@ -26,13 +26,16 @@ from claims.api.permissions import can_manage_client
 from claims.core.inputs import bearer_token
 from claims.core.time import local_to_utc, utcnow
 from claims.extensions import db
-from claims.insurance.models import Insurer, InsurerMember
+from claims.insurance.models import InsurancePolicy, Insurer, InsurerMember
 from claims.insurance.services import award_lines
 from claims.intake.models import Claim
-from claims.regions.models import Region
+from claims.intake.permissions import scope_filter
+from claims.regions.models import Region, RegionLevel
+from claims.reports.permissions import ReportScope, report_scope
 from claims.workflow.audit import record_event
 
 ROTATION_OVERLAP = timedelta(hours=1)
+IDEMPOTENCY_DAYS = 30  # how long a write's first answer is kept for repeats of its Idempotency-Key
 MAX_LIFETIME = timedelta(days=366)
 UNUSABLE_PASSWORD = "!"  # noqa: S105 -- no hash has this form: the service account can never log in
 
@@ -171,6 +174,15 @@ def remember_response(client: ApiClient, key: str, print_: str, status: int, bod
     db.session.flush()
 
 
+def purge_idempotent_responses(days: int = IDEMPOTENCY_DAYS) -> int:
+    """Forget the stored answers older than `days` (the keys may then be used again); how many were forgotten. The writes
+    themselves stay: a second payment of a share is refused whatever the key; a second decision is refused while the
+    referral stands decided, but a claim referred again (an upheld objection) takes a decision again: a client that
+    retries after the month should send the claim's `version`, which a new round has changed."""
+    result = db.session.execute(delete(IdempotentResponse).where(IdempotentResponse.created_at < utcnow() - timedelta(days=days)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def adjustments_for(claim: Claim, lines: list[dict[str, Any]]) -> dict[int, tuple[Decimal, str]]:
     """The adjusted lines of an API decision: those whose amount differs from the valuation, as on the adjuster's form."""
     known = {line.index: line for line in award_lines(claim)}
@@ -189,3 +201,38 @@ def claim_filters(args: dict[str, Any]) -> list[ColumnElement[bool]]:
         if name in args:
             conditions.append(compare(local_to_utc(datetime.combine(args[name], time.min))))
     return conditions
+
+
+STATISTICS_LEVELS = (RegionLevel.PROVINCE, RegionLevel.PREFECTURE, RegionLevel.COUNTY)
+
+
+class OutOfScope(LookupError):
+    """A region the client may not read, or none: answered as a missing one."""
+
+
+def statistics_scope(client: ApiClient, code: str | None) -> ReportScope:
+    """What the client's statistics cover: a platform, its region's claims (or those of a prefecture or county within
+    it, by `code`); an insurer's system, the claims referred to its policies, counted in the province of its policies
+    (or the province, prefecture or county `code`). Units are counties, or a county's townships."""
+    user = client.user
+    if client.kind == ClientKind.PLATFORM:
+        base = report_scope(user)
+        if base is None or base.region is None:
+            raise OutOfScope()
+        claims, home = base.claims, base.region
+    else:
+        claims = scope_filter(user)
+        policies = select(InsurancePolicy).where(InsurancePolicy.insurer_id == client.insurer_id).order_by(InsurancePolicy.id)
+        first = db.session.execute(policies).scalars().first()
+        holder = db.session.get(Region, first.policyholder_region_id) if first is not None else None
+        home = holder.ancestor(RegionLevel.PROVINCE) if holder is not None else None
+    region = home
+    if code is not None:
+        region = db.session.execute(select(Region).where(Region.code == code)).scalar_one_or_none()
+        within = region is not None and (client.kind == ClientKind.INSURER or home is None or region.is_within(home))
+        if not within or region.level not in STATISTICS_LEVELS:
+            raise OutOfScope()
+    if region is None:
+        raise OutOfScope()
+    counties = select(Region.id).where(Region.path.startswith(region.path), Region.level == RegionLevel.COUNTY)
+    return ReportScope(claims=and_(claims, Claim.county_id.in_(counties)), townships=region.level == RegionLevel.COUNTY, region=region)

@@ -35,6 +35,8 @@ from claims.api.schemas import (
     ClaimListArgsSchema,
     ClaimPageSchema,
     DecisionSchema,
+    DocumentListSchema,
+    DocumentSchema,
     IdempotencyHeaderSchema,
     PageArgsSchema,
     PaymentRecordedSchema,
@@ -42,18 +44,31 @@ from claims.api.schemas import (
     ProblemSchema,
     ReferralDetailSchema,
     ReferralPageSchema,
+    ScheduleArgsSchema,
+    ScheduleListSchema,
+    StatisticsArgsSchema,
+    StatisticsSchema,
+    VerifyArgsSchema,
 )
 from claims.approval.payments import record_insurer_payment
+from claims.core.storage import send_stored
+from claims.core.time import local_today
+from claims.documents.models import IssuedDocument
+from claims.documents.permissions import can_view_document
+from claims.documents.services import claim_documents, document_by_sha256, document_bytes
 from claims.extensions import db
 from claims.insurance.models import InsurerDecision, Referral
 from claims.insurance.operations import decide_as_insurer
 from claims.insurance.permissions import insurer_of
 from claims.insurance.services import referrals_of
-from claims.intake.models import Claim
+from claims.intake.models import Claim, Photo
 from claims.intake.permissions import visible_claim_or_404
 from claims.intake.services import claims_for, status_filter
+from claims.regions.models import RegionLevel
+from claims.reports.statistics import Period, statistics_for
 from claims.valuation.permissions import can_quote
 from claims.valuation.quote import load_json, quote
+from claims.valuation.schedules import region_by_code, schedules_for
 from claims.workflow.services import ClaimChanged, WorkflowError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -161,10 +176,11 @@ def audit(response: Response) -> Response:
     token = g.get("api_token")
     if token is None:
         return response
-    if request.method == "GET" or response.status_code >= 400:
+    read = request.method in ("GET", "HEAD")
+    if read or response.status_code >= 400:
         db.session.rollback()
     services.record_call(db.session.merge(token), request.method, request.path, response.status_code)
-    if request.method == "GET" or response.status_code >= 400:
+    if read or response.status_code >= 400:
         db.session.commit()
     return response
 
@@ -198,11 +214,14 @@ def actor() -> Any:
     return g.api_token.client.user
 
 
-def read_route(rule: str, scope: Scope, answer: type[Schema], query: type[Schema] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """A GET of the token API: the scope checked first, then the query's arguments; a route with an id may be a 404."""
+def read_route(
+    rule: str, scope: Scope, answer: type[Schema], query: type[Schema] | None = None, *, may_404: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A GET of the token API: the scope checked first, then the query's arguments; a route with an id (or `may_404`:
+    a region or hash in the query) may be a 404."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        steps = [documents_errors(401, 403, *([404] if "<" in rule else [])), resources.response(200, answer)]
+        steps = [documents_errors(401, 403, *([404] if "<" in rule or may_404 else [])), resources.response(200, answer)]
         steps += [resources.arguments(query, location="query")] if query is not None else []
         for step in [*steps, requires(scope), resources.route(rule)]:
             view = step(view)
@@ -238,6 +257,122 @@ def referral_detail(claim_id: int) -> Referral:
     return _referral_or_404(claim_id)
 
 
+@read_route("/statistics", Scope.STATISTICS_READ, StatisticsSchema, StatisticsArgsSchema, may_404=True)
+def statistics(args: dict[str, Any]) -> Any:
+    """A year's (or a quarter's, or a month's) figures by county (a county's: by township), as the statistics page shows
+    them: a platform's for its region, an insurer's for the claims referred to its policies; 404 for a region outside
+    the client's scope."""
+    try:
+        scope = services.statistics_scope(g.api_token.client, args.get("region"))
+    except services.OutOfScope:
+        abort(404)
+    return statistics_for(scope, Period(args["year"], args.get("quarter"), args.get("month")))
+
+
+@read_route("/claims/<int:claim_id>/documents", Scope.CLAIMS_READ, DocumentListSchema)
+def claim_document_list(claim_id: int) -> dict[str, Any]:
+    """The documents issued on a claim (every version, oldest first), as its page lists them."""
+    claim = visible_claim_or_404(claim_id, actor())
+    return {"items": [d for d in claim_documents(claim) if can_view_document(actor(), d)]}
+
+
+BINARY = {"type": "string", "format": "binary"}  # a file answer in the OpenAPI document
+
+
+@resources.route("/claims/<int:claim_id>/photos/<int:photo_id>/<any(display, thumb):variant>")
+@requires(Scope.CLAIMS_READ)
+@documents_errors(401, 403, 404)
+@resources.response(200, BINARY, content_type="image/jpeg", description="a JPEG copy without EXIF")
+def claim_photo(claim_id: int, photo_id: int, variant: str) -> Response:
+    """A photo of the claim's evidence, as the pages show it: the display copy or the thumbnail (the original, with its
+    EXIF place and time, is not served through the API)."""
+    claim = visible_claim_or_404(claim_id, actor())
+    item = db.session.get(Photo, photo_id)
+    if item is None or item.claim_id != claim.id or item.removed_at is not None:
+        abort(404)
+    key = item.display_key if variant == "display" else item.thumb_key
+    return send_stored(key, mimetype="image/jpeg", cache_control="private, max-age=3600", presign=False)
+
+
+@read_route("/schedules", Scope.CLAIMS_READ, ScheduleListSchema, ScheduleArgsSchema, may_404=True)
+def schedules(args: dict[str, Any]) -> dict[str, Any]:
+    """The compensation schedules in force for a county on a day (default today), most specific first: the published
+    rules every valuation applies. Public rules: any county, whatever the client's scope."""
+    county = region_by_code(args["county"])
+    if county is None or county.level != RegionLevel.COUNTY:
+        abort(404)
+    return {"items": schedules_for(county, args.get("on") or local_today())}
+
+
+QUOTE_BODY = {
+    "type": "object",
+    "required": ["region", "incident_date", "losses"],
+    "properties": {
+        "region": {"type": "string", "description": "the division code of the county (or a township or village in it)"},
+        "incident_date": {"type": "string", "format": "date"},
+        "losses": {"type": "array", "minItems": 1, "items": {"type": "object"}, "description": "loss lines: docs/valuation.md gives their fields"},
+        "earlier_claims": {"type": "array", "items": {"type": "object"}},
+        "claimant": {"type": "string"},
+    },
+}
+
+
+@resources.route("/quote", methods=["POST"])
+@requires(Scope.CLAIMS_READ)
+@documents_errors(400, 401, 403, 415, 422)
+@resources.doc(requestBody={"required": True, "content": {"application/json": {"schema": QUOTE_BODY}}})
+@resources.response(200, {"type": "object"}, description="the valuation line by line, the payable total and the schedules applied")
+def token_quote() -> Response:
+    """Value the losses sent with the schedules in force (nothing is stored, so no Idempotency-Key): what the county
+    would pay. Numbers may be JSON numbers or decimal strings, at most four decimals; a bad field is a 422 naming it."""
+    try:
+        payload = load_json(request.get_data(cache=True))
+    except ValueError:
+        abort(400)
+    result = quote(payload)
+    return problem(422, errors=result["errors"]) if "errors" in result else jsonify(result)
+
+
+def _document_or_404(document_id: int) -> IssuedDocument:
+    document = db.session.get(IssuedDocument, document_id)
+    if document is None or not can_view_document(actor(), document):
+        abort(404)
+    return document
+
+
+@read_route("/documents/<int:document_id>", Scope.CLAIMS_READ, DocumentSchema)
+def document_detail(document_id: int) -> IssuedDocument:
+    """One document: a claim's, or a batch list the client's region covers (a platform)."""
+    return _document_or_404(document_id)
+
+
+@read_route("/documents/verify", Scope.CLAIMS_READ, DocumentSchema, VerifyArgsSchema, may_404=True)
+def document_verify(args: dict[str, Any]) -> IssuedDocument:
+    """The issued document whose PDF has this SHA-256: a PDF received elsewhere is genuine and unaltered when it is
+    found (check `replaces_id` and whether a later version exists); 404 when no document in the client's scope has it."""
+    document = document_by_sha256(args["sha256"].lower())
+    if document is None or not can_view_document(actor(), document):
+        abort(404)
+    return document
+
+
+@resources.route("/documents/<int:document_id>/pdf")
+@requires(Scope.CLAIMS_READ)
+@documents_errors(401, 403, 404, 409)
+@resources.response(
+    200, {"type": "string", "format": "binary"}, content_type="application/pdf", description="the PDF as issued (its SHA-256 is the document's `sha256`)"
+)
+def document_pdf(document_id: int) -> Response:
+    """The document's PDF; 409 with Retry-After while its job is still preparing it."""
+    document = _document_or_404(document_id)
+    if not document.ready:
+        return problem(409, _l("The document is being prepared; ask again in a few seconds."), headers={"Retry-After": "5"})
+    response = Response(document_bytes(document), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{document.kind.value}-{document.year}-{document.seq}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def _referral_or_404(claim_id: int) -> Referral:
     claim = visible_claim_or_404(claim_id, actor())
     referral = db.session.execute(select(Referral).where(Referral.claim_id == claim.id)).scalar_one_or_none()
@@ -247,14 +382,17 @@ def _referral_or_404(claim_id: int) -> Referral:
 
 
 # Writes: an Idempotency-Key header each; the first successful answer is stored with the write and replayed ------
-def _idempotent(key: str, write: Callable[[], dict[str, Any]]) -> Response:
+def _idempotent(key: str, write: Callable[[], dict[str, Any]], shape: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> Response:
+    """The first answer of a write, stored whole with it; `shape` trims what this token may not read, on the first
+    answer and on every repeat (any token of the client may repeat the key)."""
     client = g.api_token.client
+    shape = shape or (lambda body: body)
     fingerprint = services.fingerprint(request.method, request.path, request.get_data())
     stored = services.stored_response(client, key)
     if stored is not None:
         if stored.fingerprint != fingerprint:
             api_abort(422, message=_l("This Idempotency-Key was already used for another request."))
-        response = jsonify(stored.body)
+        response = jsonify(shape(dict(stored.body)))
         response.status_code, response.headers["Idempotent-Replayed"] = stored.status, "true"
         return response
     body = write()
@@ -263,7 +401,7 @@ def _idempotent(key: str, write: Callable[[], dict[str, Any]]) -> Response:
     except IntegrityError:  # the same key sent twice at once: the other request's answer is the one kept
         db.session.rollback()
         abort(409)
-    return jsonify(body)
+    return jsonify(shape(dict(body)))
 
 
 def _apply(step: Callable[[], Any]) -> None:
@@ -309,7 +447,12 @@ def referral_decision(headers: dict[str, str], data: dict[str, Any], claim_id: i
                                          decline_reason=data.get("decline_reason"), note=data.get("note"), expected_version=data.get("version")))  # fmt: skip
         return ReferralDetailSchema().dump(referral)  # type: ignore[no-any-return]
 
-    return _idempotent(headers["idempotency_key"], write)
+    def shape(body: dict[str, Any]) -> dict[str, Any]:
+        if not token_allows(g.api_token, Scope.REFERRALS_READ):
+            body.pop("package", None)  # a token that may decide but not read referrals is not sent the claim's package
+        return body
+
+    return _idempotent(headers["idempotency_key"], write, shape)
 
 
 @write_route("/referrals/<int:claim_id>/payment", Scope.PAYMENTS_RECORD, PaymentSchema, PaymentRecordedSchema)

@@ -46,6 +46,7 @@ from claims.extensions import db
 log = logging.getLogger(__name__)
 
 PENDING = "claims.jobs.pending"  # session.info: ids of the jobs enqueued in the open transaction
+PENDING_QUEUED = "claims.jobs.pending_queued"  # the same, of kinds that do not run inline (JobKind.inline)
 STALE_RUNNING = timedelta(minutes=30)  # a job running longer than this was left by a worker that died
 
 
@@ -96,6 +97,13 @@ class JobKind:
     # Called with the job's arguments, in the administrator's transaction, when a failed job is retried: the
     # kind's own rows start afresh there (a job function cannot tell that retry from its scheduled ones).
     on_retry: Callable[..., None] | None = None
+    # Called with the job's arguments, in the runner's transaction, when the job is marked failed for good (its last
+    # attempt failed, or the worker running it died): the kind's own rows record that nothing more will be tried.
+    on_failed: Callable[..., None] | None = None
+    # False: the in-process mode (no Redis) does not run the job in the request that recorded it but leaves it to
+    # `flask jobs retry-due` (cron, every minute): a job that waits on another system (a webhook's receiver) must
+    # not hold up the person who caused it.
+    inline: bool = True
 
     def back_off(self, attempts: int) -> timedelta:
         """The wait after the `attempts`-th failed attempt: first_wait, doubled each time, at most longest_wait."""
@@ -137,7 +145,8 @@ def enqueue(kind: str, key: str, **args: Any) -> Job:
     job = _add_once(Job(kind=kind, key=key, args=args, status=JobStatus.QUEUED, attempts=0))
     if job is None:
         return _existing(key)
-    db.session.info.setdefault(PENDING, []).append(job.id)
+    known = job_table().get(kind)
+    db.session.info.setdefault(PENDING if known is None or known.inline else PENDING_QUEUED, []).append(job.id)
     return job
 
 
@@ -194,12 +203,16 @@ def _dispatch_committed(session: Session) -> None:
     ids = session.info.pop(PENDING, None)
     if ids and has_app_context():
         dispatch(ids)
+    later = session.info.pop(PENDING_QUEUED, None)
+    if later and has_app_context():
+        dispatch(later, queue_only=True)
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget_uncommitted(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None and not transaction.nested:
         session.info.pop(PENDING, None)  # rolled back or closed: those jobs were never recorded
+        session.info.pop(PENDING_QUEUED, None)
 
 
 # Dispatching and running ----------------------------------------------------------------------------------
@@ -216,8 +229,9 @@ def rq_queue(app: Flask | None = None) -> Queue | None:
     return queue
 
 
-def dispatch(ids: Iterable[int], *, delay: timedelta | None = None) -> None:
-    """Push the jobs to rq, or perform them here (in-process mode; a delayed retry then waits for retry-due)."""
+def dispatch(ids: Iterable[int], *, delay: timedelta | None = None, queue_only: bool = False) -> None:
+    """Push the jobs to rq, or perform them here (in-process mode; a delayed retry, and a job that is `queue_only`,
+    then wait for retry-due)."""
     try:
         queue = rq_queue()
     except Exception:  # a bad REDIS_URL: the jobs stay queued in the database
@@ -225,7 +239,7 @@ def dispatch(ids: Iterable[int], *, delay: timedelta | None = None) -> None:
         return
     for job_id in ids:
         if queue is None:
-            if delay is None:
+            if delay is None and not queue_only:
                 perform(job_id)
             continue
         try:
@@ -287,6 +301,8 @@ def _attempt_failed(job: Job, kind: JobKind | None, error: str, *, give_up: bool
     job.last_error = error[:200]
     if give_up or kind is None or (wait is None and job.attempts >= kind.max_attempts):
         job.status, job.finished_at, job.next_attempt_at = JobStatus.FAILED, utcnow(), None
+        if kind is not None and kind.on_failed is not None:
+            kind.on_failed(**job.args)
         db.session.commit()
         return
     wait = wait or kind.back_off(job.attempts)
@@ -304,6 +320,8 @@ def retry_due(limit: int = 500) -> int:
         kind = job_table().get(job.kind)
         if kind is None or job.attempts >= kind.max_attempts:  # its last attempt stopped the worker: no more
             job.status, job.finished_at, job.next_attempt_at, job.last_error = JobStatus.FAILED, now, None, "WorkerStopped"
+            if kind is not None and kind.on_failed is not None:
+                kind.on_failed(**job.args)
         else:
             job.status, job.next_attempt_at = JobStatus.QUEUED, None
     db.session.flush()

@@ -150,14 +150,15 @@ def signed_url_origin() -> str | None:
     return get_storage().origin()
 
 
-def send_stored(key: str, *, mimetype: str, cache_control: str, download_name: str | None = None) -> Response:
+def send_stored(key: str, *, mimetype: str, cache_control: str, download_name: str | None = None, presign: bool = True) -> Response:
     """Send a stored file to a user the calling view has already checked (scope first, then this).
 
-    Streamed in chunks from the store; or, when STORAGE_PRESIGNED_SECONDS is set and the backend signs URLs,
-    a redirect to a URL that carries the same type, name and caching and stops working after those seconds.
+    Streamed in chunks from the store; or, when STORAGE_PRESIGNED_SECONDS is set, the backend signs URLs and
+    `presign` allows it, a redirect to a URL that carries the same type, name and caching and stops working after
+    those seconds (the token API always streams: a client following the redirect would send its bearer token on).
     """
     storage = get_storage()
-    seconds = int(current_app.config.get("STORAGE_PRESIGNED_SECONDS") or 0)
+    seconds = int(current_app.config.get("STORAGE_PRESIGNED_SECONDS") or 0) if presign else 0
     url = storage.presigned_url(key, seconds, download_name, mimetype, cache_control) if seconds > 0 else None
     if url is not None:
         response = redirect(url, 302)

@@ -127,6 +127,11 @@ class IssuedDocument(db.Model):
         return self.kind.info.title_zh
 
     @property
+    def verify_path(self) -> str:
+        """The public verification page the QR code links to (under PUBLIC_BASE_URL)."""
+        return f"/verify/{self.verification_code}"
+
+    @property
     def ready(self) -> bool:
         """The PDF is stored (else the background job is still preparing it)."""
         return self.stored_at is not None

@@ -101,8 +101,29 @@ class Row:
 
 
 @dataclass(frozen=True)
-class StatisticsReport:
+class Period:
+    """A calendar year, or one of its quarters or months, in local (Beijing) time: the incidents a table counts."""
+
     year: int
+    quarter: int | None = None  # 1-4
+    month: int | None = None  # 1-12; a month or a quarter, not both
+
+    def __post_init__(self) -> None:
+        if self.quarter is not None and self.month is not None:
+            raise ValueError("a period is a year, a quarter or a month")
+        if not (FIRST_YEAR <= self.year <= LAST_YEAR and (self.quarter is None or 1 <= self.quarter <= 4) and (self.month is None or 1 <= self.month <= 12)):
+            raise ValueError("no such period")
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """The UTC moments that begin the period and the next one."""
+        first, months = (self.month, 1) if self.month else ((self.quarter - 1) * 3 + 1, 3) if self.quarter else (1, 12)
+        end_year, end_month = self.year + (first - 1 + months) // 12, (first - 1 + months) % 12 + 1
+        return local_to_utc(datetime(self.year, first, 1, tzinfo=LOCAL_TZ)), local_to_utc(datetime(end_year, end_month, 1, tzinfo=LOCAL_TZ))
+
+
+@dataclass(frozen=True)
+class StatisticsReport:
+    period: Period
     region: Region
     rows: list[Row]  # units, each prefecture's subtotal after its counties, the total last
     groups: list[str]  # the species groups shown, in column order: always the three of species.json and "unknown"
@@ -111,15 +132,19 @@ class StatisticsReport:
     def total(self) -> Figures:
         return self.rows[-1].figures
 
+    @property
+    def year(self) -> int:
+        return self.period.year
+
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
     """The UTC moments that begin the local year and the next one."""
-    return local_to_utc(datetime(year, 1, 1, tzinfo=LOCAL_TZ)), local_to_utc(datetime(year + 1, 1, 1, tzinfo=LOCAL_TZ))
+    return Period(year).bounds()
 
 
-def counted(scope: ReportScope, year: int) -> list[Any]:
-    """The WHERE clause of every query: the year's submitted claims in the reader's scope."""
-    start, end = year_bounds(year)
+def counted(scope: ReportScope, period: Period) -> list[Any]:
+    """The WHERE clause of every query: the period's submitted claims in the reader's scope."""
+    start, end = period.bounds()
     return [scope.claims, Claim.number.is_not(None), Claim.incident_at >= start, Claim.incident_at < end]
 
 
@@ -131,7 +156,7 @@ def _fen_sum(column: Any) -> Any:
     return func.coalesce(func.sum(column), 0)
 
 
-def _main_figures(scope: ReportScope, year: int) -> dict[int | None, Figures]:
+def _main_figures(scope: ReportScope, period: Period) -> dict[int | None, Figures]:
     """Cases, outcomes and amounts per unit: one query over the claims with their valuation and decision."""
     unit = _unit(scope)
 
@@ -152,7 +177,7 @@ def _main_figures(scope: ReportScope, year: int) -> dict[int | None, Figures]:
         )
         .outerjoin(ClaimValuation, (ClaimValuation.claim_id == Claim.id) & ClaimValuation.current & ClaimValuation.frozen_at.is_not(None))
         .outerjoin(Decision, Decision.claim_id == Claim.id)
-        .where(*counted(scope, year))
+        .where(*counted(scope, period))
         .group_by(unit)
     )
     out: dict[int | None, Figures] = {}
@@ -170,21 +195,21 @@ def _main_figures(scope: ReportScope, year: int) -> dict[int | None, Figures]:
     return out
 
 
-def _paid(scope: ReportScope, year: int) -> Iterator[tuple[int | None, Share, Decimal]]:
+def _paid(scope: ReportScope, period: Period) -> Iterator[tuple[int | None, Share, Decimal]]:
     unit = _unit(scope)
-    query = select(unit, Settlement.share, func.sum(Settlement.amount)).join(Claim, Claim.id == Settlement.claim_id).where(*counted(scope, year))
+    query = select(unit, Settlement.share, func.sum(Settlement.amount)).join(Claim, Claim.id == Settlement.claim_id).where(*counted(scope, period))
     for key, share, amount in db.session.execute(query.group_by(unit, Settlement.share)):
         yield key, Share(share), amount or ZERO
 
 
-def _species(scope: ReportScope, year: int) -> Iterator[tuple[int | None, str, int]]:
+def _species(scope: ReportScope, period: Period) -> Iterator[tuple[int | None, str, int]]:
     unit = _unit(scope)
-    query = select(unit, Species.group, func.count()).outerjoin(Species, Species.id == Claim.species_id).where(*counted(scope, year))
+    query = select(unit, Species.group, func.count()).outerjoin(Species, Species.id == Claim.species_id).where(*counted(scope, period))
     for key, group, count in db.session.execute(query.group_by(unit, Species.group)):
         yield key, group or UNKNOWN, count
 
 
-def _categories(scope: ReportScope, year: int) -> Iterator[tuple[int | None, LossCategory, Decimal]]:
+def _categories(scope: ReportScope, period: Period) -> Iterator[tuple[int | None, LossCategory, Decimal]]:
     """The approved amount per loss category: the decisions' lines (JSON: category, amount as a decimal string),
     summed by the database in integer fen. A deduction line carries its category, so the lines add up to the total."""
     unit = _unit(scope)
@@ -199,7 +224,7 @@ def _categories(scope: ReportScope, year: int) -> Iterator[tuple[int | None, Los
         category = func.json_extract(line.c.value, literal_column("'$.category'"))
         fen = cast(func.round(cast(func.json_extract(line.c.value, literal_column("'$.amount'")), Numeric) * 100), Integer)
     query = select(unit, category, _fen_sum(fen)).select_from(Claim).join(Decision, Decision.claim_id == Claim.id).join(line, true())
-    for key, code, total in db.session.execute(query.where(*counted(scope, year)).group_by(unit, category)):
+    for key, code, total in db.session.execute(query.where(*counted(scope, period)).group_by(unit, category)):
         if code in LossCategory._value2member_map_:
             yield key, LossCategory(code), (Decimal(total) / 100).quantize(FEN)
 
@@ -211,14 +236,14 @@ class Households:
     prefectures: dict[int | None, int]
 
 
-def _households(scope: ReportScope, year: int, by_prefecture: bool) -> Households:
+def _households(scope: ReportScope, period: Period, by_prefecture: bool) -> Households:
     """Distinct households per unit, per prefecture (the province's subtotals) and in all. PostgreSQL counts the three
     in one scan (GROUPING SETS, the hashes compared bytewise); SQLite in three queries."""
     unit, county = _unit(scope), aliased(Region)
     postgres = db.session.get_bind().dialect.name == "postgresql"
     hashes = Claim.claimant_id_hash.collate("C") if postgres else Claim.claimant_id_hash
     counts = (func.count(hashes.distinct()), func.sum(case((Claim.claimant_id_hash.is_(None), 1), else_=0)))
-    base = select().outerjoin(county, county.id == Claim.county_id).where(*counted(scope, year))
+    base = select().outerjoin(county, county.id == Claim.county_id).where(*counted(scope, period))
     if not postgres:
         units = {key: (h or 0) + (u or 0) for key, h, u in db.session.execute(base.add_columns(unit, *counts).group_by(unit))}
         parents = {key: (h or 0) + (u or 0) for key, h, u in db.session.execute(base.add_columns(county.parent_id, *counts).group_by(county.parent_id))}
@@ -237,17 +262,17 @@ def _households(scope: ReportScope, year: int, by_prefecture: bool) -> Household
     return found
 
 
-def _figures_by_unit(scope: ReportScope, year: int) -> dict[int | None, Figures]:
-    figures = _main_figures(scope, year)
-    for key, share, amount in _paid(scope, year):
+def _figures_by_unit(scope: ReportScope, period: Period) -> dict[int | None, Figures]:
+    figures = _main_figures(scope, period)
+    for key, share, amount in _paid(scope, period):
         row = figures.setdefault(key, Figures())
         if share == Share.INSURER:
             row.paid_insurer += amount
         else:
             row.paid_government += amount
-    for key, group, count in _species(scope, year):
+    for key, group, count in _species(scope, period):
         figures.setdefault(key, Figures()).species[group] = count
-    for key, category, amount in _categories(scope, year):
+    for key, category, amount in _categories(scope, period):
         figures.setdefault(key, Figures()).categories[category] = amount
     return figures
 
@@ -263,15 +288,20 @@ def _units(region: Region, townships: bool) -> list[Region]:
 
 def annual_statistics(scope: ReportScope, year: int) -> StatisticsReport:
     """The year's table for the reader's scope: units (grouped by prefecture for the province), subtotals, the total."""
+    return statistics_for(scope, Period(year))
+
+
+def statistics_for(scope: ReportScope, period: Period) -> StatisticsReport:
+    """The period's table for the reader's scope: units (grouped by prefecture for the province), subtotals, the total."""
     region = scope.region
     assert region is not None, "statistics need the reader's region"
-    by_unit = _figures_by_unit(scope, year)
+    by_unit = _figures_by_unit(scope, period)
     units = _units(region, scope.townships)
     known = {u.id for u in units}
     extra = [i for i in by_unit if i not in known]  # a claim outside the listed units (an inactive region): still counted
     units += list(db.session.execute(select(Region).where(Region.id.in_([i for i in extra if i is not None]))).scalars())
     by_prefecture = region.level == RegionLevel.PROVINCE
-    households = _households(scope, year, by_prefecture)
+    households = _households(scope, period, by_prefecture)
     for key, count in households.units.items():
         by_unit.setdefault(key, Figures()).households = count
     rows = _grouped_rows(units, by_unit, households.prefectures) if by_prefecture else [_unit_row(u.name, by_unit.get(u.id)) for u in units]
@@ -283,7 +313,7 @@ def annual_statistics(scope: ReportScope, year: int) -> StatisticsReport:
             total.add(row.figures)
     rows.append(Row(str(_l("Total")), "total", total))
     others = sorted(g for g in total.species if g not in SPECIES_GROUPS and g != UNKNOWN)  # a group added to the species list
-    return StatisticsReport(year, region, rows, [*SPECIES_GROUPS, *others, UNKNOWN])
+    return StatisticsReport(period, region, rows, [*SPECIES_GROUPS, *others, UNKNOWN])
 
 
 def _unit_row(name: str, figures: Figures | None) -> Row:

@@ -157,6 +157,8 @@ class Transition:
     notice: Notice | tuple[Notice, ...] | None = None
     documents: tuple[Document, ...] = ()
     then: Callable[[Claim, User], FollowOn | None] | None = None
+    # The events other organisations' systems are sent (claims/api/webhooks.py: `WebhookEvent` values).
+    webhooks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sources", frozenset(self.sources))

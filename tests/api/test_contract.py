@@ -26,10 +26,18 @@ def test_the_openapi_document_is_valid(client) -> None:  # type: ignore[no-untyp
     assert set(document["paths"]) == {
         "/api/v1/claims",
         "/api/v1/claims/{claim_id}",
+        "/api/v1/claims/{claim_id}/documents",
+        "/api/v1/claims/{claim_id}/photos/{photo_id}/{variant}",
+        "/api/v1/documents/verify",
+        "/api/v1/documents/{document_id}",
+        "/api/v1/documents/{document_id}/pdf",
         "/api/v1/referrals",
         "/api/v1/referrals/{claim_id}",
         "/api/v1/referrals/{claim_id}/decision",
         "/api/v1/referrals/{claim_id}/payment",
+        "/api/v1/quote",
+        "/api/v1/schedules",
+        "/api/v1/statistics",
     }
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     problem = document["components"]["responses"]["NOT_FOUND"]["content"]

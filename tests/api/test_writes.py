@@ -11,6 +11,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from claims.accounts.services import find_user
+from claims.api import services
+from claims.api.models import ApiClient
 from claims.approval import operations
 from claims.approval.models import Payment, Share
 from claims.core import time as clock
@@ -18,7 +20,7 @@ from claims.extensions import db
 from claims.intake.models import Claim
 from claims.workflow.models import AuditEvent
 from claims.workflow.states import ClaimStatus
-from tests.api.conftest import call, make_token
+from tests.api.conftest import EVERY_SCOPE, call, make_token
 from tests.approval.conftest import valued_claim
 
 
@@ -102,3 +104,39 @@ def test_a_write_whose_body_is_no_plain_json_is_a_400_problem(app: Flask, referr
     assert answer.status_code == 400 and answer.mimetype == "application/problem+json", answer.get_data(as_text=True)[:300]
     with app.app_context():
         assert db.session.get(Claim, claim_id).status == ClaimStatus.REFERRED
+
+
+def test_stored_answers_are_forgotten_after_thirty_days_and_the_write_still_stands(app: Flask, referred: tuple[int, str]) -> None:
+    claim_id, _token = referred
+    with app.app_context():  # a token of the same system that outlives the month
+        client = db.session.execute(select(ApiClient).where(ApiClient.name == "system insurer")).scalar_one()
+        token = services.issue_token(client, EVERY_SCOPE, clock.utcnow() + timedelta(days=90), actor=None).secret
+        db.session.commit()
+    path = f"/api/v1/referrals/{claim_id}/decision"
+    assert _post(app, path, token, {"decision": "accept"}, "old-key").status_code == 200
+    runner = app.test_cli_runner()
+    clock.freeze(clock.utcnow() + timedelta(days=29))
+    assert "forgot 0 stored answers" in runner.invoke(args=["api", "purge-keys"]).output
+    assert _post(app, path, token, {"decision": "accept"}, "old-key").headers.get("Idempotent-Replayed") == "true"  # still kept
+    clock.freeze(clock.utcnow() + timedelta(days=2))
+    result = runner.invoke(args=["api", "purge-keys"])
+    assert result.exit_code == 0 and "forgot 1 stored answers older than 30 days" in result.output
+    again = _post(app, path, token, {"decision": "accept"}, "old-key")
+    assert again.status_code == 422 and "Idempotent-Replayed" not in again.headers  # the step refuses a second decision
+    with app.app_context():
+        assert db.session.get(Claim, claim_id).status == ClaimStatus.INSURER_DECIDED
+
+
+def test_a_token_that_may_decide_but_not_read_is_not_sent_the_package(app: Flask, referred: tuple[int, str]) -> None:
+    claim_id, full = referred
+    with app.app_context():
+        client = db.session.execute(select(ApiClient).where(ApiClient.name == "system insurer")).scalar_one()
+        decide_only = services.issue_token(client, ["referrals:decide"], clock.utcnow() + timedelta(days=30), actor=None).secret
+        db.session.commit()
+    assert call(app.test_client(), f"/api/v1/referrals/{claim_id}", decide_only).status_code == 403
+    decided = _post(app, f"/api/v1/referrals/{claim_id}/decision", decide_only, {"decision": "accept"}, "decide-only-1")
+    assert decided.status_code == 200 and decided.get_json()["decision"] == "accept" and "package" not in decided.get_json()
+    path = f"/api/v1/referrals/{claim_id}/decision"
+    again = {name: _post(app, path, token, {"decision": "accept"}, "decide-only-1") for name, token in (("full", full), ("decide_only", decide_only))}
+    assert all(r.headers["Idempotent-Replayed"] == "true" for r in again.values())
+    assert "package" in again["full"].get_json() and "package" not in again["decide_only"].get_json()  # trimmed per token, on repeats too

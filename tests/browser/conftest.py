@@ -72,11 +72,32 @@ class ServerErrors(logging.Handler):
         self.messages.append(self.format(record))
 
 
+def buffered(app: Flask) -> Any:
+    """The app as a WSGI callable whose response bodies are read whole and closed before the server writes them.
+
+    Werkzeug's development server closes the response iterable in a `finally` that first drains the socket;
+    when the browser has dropped the connection (it cancels a stylesheet or icon request as it navigates on),
+    that drain raises and the iterable (a static file) is left to the garbage collector: a ResourceWarning at
+    a random later point of the run, which the suite turns into a failure.
+    """
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        iterable = app(environ, start_response)
+        try:
+            return [b"".join(iterable)]
+        finally:
+            close = getattr(iterable, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
+
+
 class LiveServer:
     """Werkzeug's threaded server on 127.0.0.1 and a free port, in a daemon thread."""
 
     def __init__(self, app: Flask) -> None:
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", 0, buffered(app), threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, name="live-server", daemon=True)
         self.errors = ServerErrors()

@@ -17,8 +17,10 @@ from claims.core.storage import LocalStorage, get_storage
 from claims.extensions import db
 from claims.intake.models import Claim, Photo
 from claims.workflow.audit import verify_chain
-from tests.conftest import IS_PG, TEST_DB, _pg_url, base_config
+from tests.conftest import IS_PG, TEST_DB, _pg_url, base_config, worker_name
 from tests.workflow.conftest import file_claim
+
+CLAIMS_RESTORE_DRILL = worker_name("claims_restore_drill")
 
 
 def test_backup_restores_with_every_file_and_an_intact_audit_chain(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -34,9 +36,9 @@ def test_backup_restores_with_every_file_and_an_intact_audit_chain(app, tmp_path
     if IS_PG:
         admin = create_engine(_pg_url(make_url(TEST_DB).database or "postgres"), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text('DROP DATABASE IF EXISTS "claims_restore_drill" WITH (FORCE)'))
-            conn.execute(text('CREATE DATABASE "claims_restore_drill"'))
-        url = _pg_url("claims_restore_drill")
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{CLAIMS_RESTORE_DRILL}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{CLAIMS_RESTORE_DRILL}"'))
+        url = _pg_url(CLAIMS_RESTORE_DRILL)
     else:
         url = f"sqlite:///{tmp_path / 'restored.db'}"
     uploads = tmp_path / "restored-uploads"
@@ -61,7 +63,7 @@ def test_backup_restores_with_every_file_and_an_intact_audit_chain(app, tmp_path
     finally:
         if IS_PG:
             with admin.connect() as conn:
-                conn.execute(text('DROP DATABASE IF EXISTS "claims_restore_drill" WITH (FORCE)'))
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{CLAIMS_RESTORE_DRILL}" WITH (FORCE)'))
             admin.dispose()
 
 

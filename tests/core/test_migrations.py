@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from claims import ROOT, create_app
 from claims.extensions import db
-from tests.conftest import IS_PG, TEST_DB, _pg_url, base_config
+from tests.conftest import IS_PG, TEST_DB, _pg_url, base_config, worker_name
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def empty_app(tmp_path: Path) -> Iterator[Flask]:
         from sqlalchemy.engine import make_url
 
         admin = create_engine(_pg_url(make_url(TEST_DB).database or "postgres"), isolation_level="AUTOCOMMIT")
-        name = "claims_migration_test"
+        name = worker_name("claims_migration_test")
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))

@@ -24,11 +24,13 @@ from claims.documents.services import document_bytes
 from claims.extensions import db
 from claims.intake.models import Claim, Photo
 from claims.workflow.audit import verify_chain
-from tests.conftest import IS_PG, TEST_DB, _pg_url, base_config, login
+from tests.conftest import IS_PG, TEST_DB, _pg_url, base_config, login, worker_name
 from tests.core.test_storage_s3 import signed_until
 from tests.factories import VILLAGER, advance, file_claim_http, photo
 from tests.intake.images import jpeg_bytes
 from tests.workflow.conftest import file_claim
+
+CLAIMS_RESTORE_S3 = worker_name("claims_restore_s3")
 
 OTHER_VILLAGER = "13800000002"
 
@@ -115,11 +117,11 @@ def restore_database(tmp_path: Path) -> Iterator[str]:
         return
     admin = create_engine(_pg_url(make_url(TEST_DB).database or "postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "claims_restore_s3" WITH (FORCE)'))
-        conn.execute(text('CREATE DATABASE "claims_restore_s3"'))
-    yield _pg_url("claims_restore_s3")
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{CLAIMS_RESTORE_S3}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{CLAIMS_RESTORE_S3}"'))
+    yield _pg_url(CLAIMS_RESTORE_S3)
     with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "claims_restore_s3" WITH (FORCE)'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{CLAIMS_RESTORE_S3}" WITH (FORCE)'))
     admin.dispose()
 
 

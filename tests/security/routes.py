@@ -96,6 +96,10 @@ def _api(kind: str, key: str, suffix: str) -> Callable[[World], str]:
     return lambda w: f"/admin/api-clients/{'tokens/' if kind == 'tokens' else ''}{ids(w)}{suffix}"
 
 
+def _webhook(key: str, suffix: str = "") -> Callable[[World], str]:
+    return lambda w: f"/admin/api-clients/webhooks/{w.webhooks[key]}{suffix}"
+
+
 def _user(role: str) -> Callable[[World], str]:
     return lambda w: f"/admin/users/{w.users[role]}"
 
@@ -449,6 +453,15 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("api_v1.referral_list", "-", lambda w: "/api/v1/referrals", everyone(401)),
     Case("api_v1.referral_detail", "claim R", lambda w: f"/api/v1/referrals/{w.claims['r']}", everyone(401)),
     Case("api_v1.referral_detail", "missing claim", lambda w: f"/api/v1/referrals/{w.missing}", everyone(401)),
+    Case("api_v1.statistics", "-", lambda w: "/api/v1/statistics?year=2026", everyone(401)),
+    Case("api_v1.claim_document_list", "claim R", lambda w: f"/api/v1/claims/{w.claims['r']}/documents", everyone(401)),
+    Case("api_v1.document_detail", "R's document", lambda w: f"/api/v1/documents/{w.documents['r']}", everyone(401)),
+    Case("api_v1.document_detail", "missing document", lambda w: f"/api/v1/documents/{w.missing}", everyone(401)),
+    Case("api_v1.document_pdf", "R's document", lambda w: f"/api/v1/documents/{w.documents['r']}/pdf", everyone(401)),
+    Case("api_v1.claim_photo", "A's photo", lambda w: f"/api/v1/claims/{w.claims['a']}/photos/{w.photos['a']}/display", everyone(401)),
+    Case("api_v1.schedules", "-", lambda w: "/api/v1/schedules?county=430921", everyone(401)),
+    Case("api_v1.token_quote", "-", lambda w: "/api/v1/quote", everyone(401), "POST", lambda w: {}),
+    Case("api_v1.document_verify", "-", lambda w: "/api/v1/documents/verify?sha256=" + "0" * 64, everyone(401)),
     Case("api_v1.referral_decision", "claim R", lambda w: f"/api/v1/referrals/{w.claims['r']}/decision", everyone(401), "POST", lambda w: {}),
     Case("api_v1.referral_decision", "missing claim", lambda w: f"/api/v1/referrals/{w.missing}/decision", everyone(401), "POST", lambda w: {}),
     Case("api_v1.insurer_payment", "claim R", lambda w: f"/api/v1/referrals/{w.claims['r']}/payment", everyone(401), "POST", lambda w: {}),
@@ -465,6 +478,35 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("api_admin.revoke", "insurer's token", _api("tokens", "insurer", "/revoke"), expect(302, "admin"), "POST", lambda w: {}),
     Case("api_admin.revoke", "Chaling's token", _api("tokens", "chaling", "/revoke"), expect(302, *ADMINS), "POST", lambda w: {}),
     Case("api_admin.revoke", "missing token", lambda w: f"/admin/api-clients/tokens/{w.missing}/revoke", NOBODY, "POST", lambda w: {}),
+    Case("api_admin.add_webhook", "insurer's system", _api("clients", "insurer", "/webhooks"), expect(422, "admin"), "POST", lambda w: {}),
+    Case("api_admin.add_webhook", "Chaling's platform", _api("clients", "chaling", "/webhooks"), expect(422, *ADMINS), "POST", lambda w: {}),
+    Case("api_admin.add_webhook", "missing client", lambda w: f"/admin/api-clients/{w.missing}/webhooks", NOBODY, "POST", lambda w: {}),
+    Case("api_admin.webhook_log", "insurer's endpoint", _webhook("insurer"), expect(200, "admin")),
+    Case("api_admin.webhook_log", "Chaling's endpoint", _webhook("chaling"), expect(200, *ADMINS)),
+    Case("api_admin.webhook_log", "missing endpoint", lambda w: f"/admin/api-clients/webhooks/{w.missing}", NOBODY),
+    Case("api_admin.roll_webhook_secret", "insurer's endpoint", _webhook("insurer", "/secret"), expect(200, "admin"), "POST", lambda w: {}),
+    Case("api_admin.roll_webhook_secret", "Chaling's endpoint", _webhook("chaling", "/secret"), expect(200, *ADMINS), "POST", lambda w: {}),
+    Case("api_admin.roll_webhook_secret", "missing endpoint", lambda w: f"/admin/api-clients/webhooks/{w.missing}/secret", NOBODY, "POST", lambda w: {}),
+    Case("api_admin.disable_webhook", "insurer's endpoint", _webhook("insurer", "/disable"), expect(302, "admin"), "POST", lambda w: {}),
+    Case("api_admin.disable_webhook", "Chaling's endpoint", _webhook("chaling", "/disable"), expect(302, *ADMINS), "POST", lambda w: {}),
+    Case("api_admin.disable_webhook", "missing endpoint", lambda w: f"/admin/api-clients/webhooks/{w.missing}/disable", NOBODY, "POST", lambda w: {}),
+    Case(
+        "api_admin.replay_webhook",
+        "insurer's delivery",
+        lambda w: f"/admin/api-clients/webhooks/deliveries/{w.deliveries['insurer']}/replay",
+        expect(302, "admin"),
+        "POST",
+        lambda w: {},
+    ),
+    Case(
+        "api_admin.replay_webhook",
+        "Chaling's delivery",
+        lambda w: f"/admin/api-clients/webhooks/deliveries/{w.deliveries['chaling']}/replay",
+        expect(302, *ADMINS),
+        "POST",
+        lambda w: {},
+    ),
+    Case("api_admin.replay_webhook", "missing delivery", lambda w: f"/admin/api-clients/webhooks/deliveries/{w.missing}/replay", NOBODY, "POST", lambda w: {}),
     Case("insurance.insurers", "-", lambda w: "/admin/insurers", expect(200, "admin")),
     Case("insurance.insurers", "-", lambda w: "/admin/insurers", expect(200, "admin"), "POST", lambda w: {"what": "insurer"}),
     # public notice (township clerks post it), approval and payment (the county's approvers)

@@ -19,7 +19,8 @@ from sqlalchemy import select
 from claims.accounts.models import Role, User
 from claims.accounts.services import create_user, find_user
 from claims.api import services as api_services
-from claims.api.models import ClientKind
+from claims.api import webhooks
+from claims.api.models import ClientKind, DeliveryStatus, WebhookDelivery
 from claims.core import time as clock
 from claims.core.jobs import Job, JobStatus
 from claims.core.time import local_now, local_today, utcnow
@@ -123,6 +124,8 @@ class World:
     nan_policy: int = 0  # the demo's 2025 policy of Nan county, the insurer's (claims/demo.py)
     api_clients: dict[str, int] = field(default_factory=dict)  # insurer (the demo insurer's system), chaling (Chaling's platform)
     api_tokens: dict[str, int] = field(default_factory=dict)  # one token of each client
+    webhooks: dict[str, int] = field(default_factory=dict)  # one endpoint of each client (nothing listens there)
+    deliveries: dict[str, int] = field(default_factory=dict)  # one delivered event of each endpoint
     missing: int = 987654
 
     def claim(self, key: str) -> int:
@@ -294,7 +297,7 @@ def build_world(app: Flask) -> World:
             issue_document(DocumentKind.NOTICE_LIST, None, listing, actor=approver_cl, county=region(CHALING_COUNTY), subject=f"notice:{world_number}")
             db.session.commit()
             world.claims = made_ids
-            world.photos = {key: db.session.get(Claim, made_ids[key]).photos[0].id for key in ("a", "b", "draft_a")}  # type: ignore[union-attr]
+            world.photos = {key: db.session.get(Claim, made_ids[key]).photos[0].id for key in ("a", "b", "draft_a", "r")}  # type: ignore[union-attr]
             numbers = {key: db.session.get(Claim, cid).number for key, cid in made_ids.items()}  # type: ignore[union-attr]
             world.numbers = {key: number for key, number in numbers.items() if number}
             documents = db.session.execute(select(IssuedDocument).order_by(IssuedDocument.id)).scalars().all()
@@ -340,6 +343,12 @@ def _add_api_clients(world: World) -> None:
     for key, client in made.items():
         world.api_clients[key] = client.id
         world.api_tokens[key] = api_services.issue_token(client, ["claims:read"], utcnow() + timedelta(days=30), actor=None).token.id
+        # Port 9 of loopback refuses at once: a replay in a test is sent nowhere and fails fast.
+        endpoint, _secret = webhooks.add_endpoint(client, "https://127.0.0.1:9/hooks", ["claim.approved"], actor=None)
+        delivery = WebhookDelivery(endpoint_id=endpoint.id, event_id=f"msg_{key}", event="claim.approved", body="{}", status=DeliveryStatus.DELIVERED)
+        db.session.add(delivery)
+        db.session.flush()
+        world.webhooks[key], world.deliveries[key] = endpoint.id, delivery.id
     db.session.commit()
 
 
