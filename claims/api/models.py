@@ -119,7 +119,7 @@ class IdempotentResponse(db.Model):
     fingerprint: Mapped[str] = mapped_column(String(64), comment="SHA-256 of the method, path and body: the same key for another request is refused")
     status: Mapped[int] = mapped_column(Integer)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)  # purge-keys reads it
 
 
 class WebhookEvent(enum.StrEnum):

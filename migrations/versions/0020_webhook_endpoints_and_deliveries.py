@@ -1,5 +1,6 @@
 """Webhooks: the URLs an API client's system registers for events (each with its encrypted signing secret), and one
-delivery row per event sent to an endpoint, with its exact body and how its attempts went.
+delivery row per event sent to an endpoint, with its exact body and how its attempts went; and an index on when each
+stored API answer was made, which `flask api purge-keys` reads.
 
 Revision ID: 0020
 Revises: 0019
@@ -19,6 +20,7 @@ depends_on = None
 
 
 def upgrade():
+    op.create_index(op.f("ix_api_idempotent_responses_created_at"), "api_idempotent_responses", ["created_at"])  # `flask api purge-keys`
     op.create_table(
         "webhook_endpoints",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -66,6 +68,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index(op.f("ix_api_idempotent_responses_created_at"), table_name="api_idempotent_responses")
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_webhook_deliveries_event_id"))
         batch_op.drop_index("ix_webhook_deliveries_endpoint_id_id")
