@@ -10,8 +10,9 @@
   event's id, the same on every attempt and replay), `webhook-timestamp` (Unix seconds of this attempt) and
   `webhook-signature: v1,<base64 of HMAC-SHA256(secret, "<id>.<timestamp>.<body>")>`, the secret being the bytes
   of the base64 after `whsec_`.
-- `deliver` is the job: one POST with no transaction open, no redirect followed, at most WEBHOOK_TIMEOUT seconds per
-  read; a 2xx answer delivers it, anything else counts an attempt and the job is tried again after a growing back-off
+- `deliver` is the job: one POST with no transaction open, no redirect followed, at most WEBHOOK_TIMEOUT seconds in
+  all (a receiver that drips its answer a byte at a time is cut off then: the job never outlives the runner's
+  STALE_RUNNING); a 2xx answer delivers it, anything else counts an attempt and the job is tried again after a growing back-off
   (1 minute doubled each time, at most 6 hours: 12 attempts over about 20 hours), then the delivery is failed. It
   never runs in the request that caused it: an rq worker sends it, or, without Redis, `flask jobs retry-due` (cron,
   every minute). Before each attempt the client must still be allowed to hear of the claim (`may_hear`).
@@ -24,10 +25,13 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
 import secrets
+import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -219,11 +223,16 @@ def emit(claim: Claim, event: WebhookEvent) -> list[WebhookDelivery]:
     return deliveries
 
 
+def _job_key(delivery_id: int) -> str:
+    """The delivery's job, under one key: queued once, its attempts counted by the runner."""
+    return f"deliver_webhook:{delivery_id}"
+
+
 def _queue(delivery: WebhookDelivery) -> WebhookDelivery:
     delivery.status, delivery.attempts = DeliveryStatus.PENDING, 0
     db.session.add(delivery)
     db.session.flush()
-    enqueue("deliver_webhook", f"deliver_webhook:{delivery.id}", delivery_id=delivery.id)
+    enqueue("deliver_webhook", _job_key(delivery.id), delivery_id=delivery.id)
     return delivery
 
 
@@ -253,19 +262,76 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None  # a 3xx is the answer (not delivered), never a second request elsewhere
 
 
-_OPENER = urllib.request.build_opener(_NoRedirect)
+class _Deadline:
+    """Cuts one POST's connection when its time is up. A socket's timeout bounds each read, not the whole answer: a
+    receiver sending a byte every second would hold the job for as long as it likes."""
+
+    def __init__(self, seconds: float) -> None:
+        self.connections: list[Any] = []
+        self._lock = threading.Lock()
+        self._expired = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def track(self, connection_class: Any) -> Any:
+        def connect(host: str, **kwargs: Any) -> Any:
+            connection = connection_class(host, **kwargs)
+            with self._lock:
+                self.connections.append(connection)
+                if self._expired:  # time ran out before this connection was made
+                    connection.close()
+            return connection
+
+        return connect
+
+    def _expire(self) -> None:
+        with self._lock:
+            self._expired = True
+            for connection in self.connections:
+                sock = getattr(connection, "sock", None)
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
+
+    @property
+    def expired(self) -> bool:
+        """True once the time ran out: what was read is cut short (a cut read looks like the answer's end)."""
+        with self._lock:
+            return self._expired
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+
+def _opener(deadline: _Deadline) -> urllib.request.OpenerDirector:
+    class HTTP(urllib.request.HTTPHandler):
+        def do_open(self, http_class: Any, req: Any, **kwargs: Any) -> Any:
+            return super().do_open(deadline.track(http_class), req, **kwargs)
+
+    class HTTPS(urllib.request.HTTPSHandler):
+        def do_open(self, http_class: Any, req: Any, **kwargs: Any) -> Any:
+            return super().do_open(deadline.track(http_class), req, **kwargs)
+
+    return urllib.request.build_opener(_NoRedirect, HTTP, HTTPS)
 
 
 def post(url: str, body: str, headers: dict[str, str], timeout: float) -> tuple[int | None, str | None]:
-    """One POST: the HTTP status (None: no answer) and a coarse text of what went wrong (None: a 2xx)."""
+    """One POST, `timeout` seconds in all: the HTTP status (None: no answer) and a coarse text of what went wrong
+    (None: a 2xx)."""
     request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")  # noqa: S310 -- checked_url: http(s) only
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
+        with _Deadline(timeout) as deadline, _opener(deadline).open(request, timeout=timeout) as response:
             response.read(1024)
             status = response.status
+            if deadline.expired:
+                return None, "no answer"
     except urllib.error.HTTPError as exc:
         exc.close()
-        return exc.code, f"HTTP {exc.code}"
+        return (None, "no answer") if deadline.expired else (exc.code, f"HTTP {exc.code}")
     except Exception:  # no connection, a timeout, TLS, a malformed answer: the same words for all (see the module's note)
         return None, "no answer"
     return status, None if 200 <= status < 300 else f"HTTP {status}"
@@ -274,7 +340,7 @@ def post(url: str, body: str, headers: dict[str, str], timeout: float) -> tuple[
 def _job_attempts(delivery_id: int) -> int:
     """The attempts the delivery's job has started (this one included): the runner counts them, also those that failed
     before this function could count them."""
-    attempts = db.session.execute(select(Job.attempts).where(Job.key == f"deliver_webhook:{delivery_id}")).scalar_one_or_none()
+    attempts = db.session.execute(select(Job.attempts).where(Job.key == _job_key(delivery_id))).scalar_one_or_none()
     return attempts or 0
 
 

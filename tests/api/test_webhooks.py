@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -362,3 +364,33 @@ def test_a_job_that_fails_for_good_fails_its_delivery_too(app: Flask, receiver: 
         delivery = db.session.execute(select(WebhookDelivery)).scalar_one()
         assert (job.status, delivery.status) == (jobs.JobStatus.FAILED, DeliveryStatus.FAILED)
     assert receiver.received == []
+
+
+def test_a_receiver_that_drips_its_answer_is_cut_off_at_the_timeout() -> None:
+    """Each byte comes well within a read's timeout, so only a deadline on the whole POST ends it (else the job would
+    outlive the runner's STALE_RUNNING and be started a second time)."""
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Slow: " + b"x" * 400 + b"\r\n\r\n"
+    listener = socket.create_server(("127.0.0.1", 0))
+    sent: list[int] = []
+
+    def drip() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            count = 0
+            try:
+                for byte in answer:
+                    connection.sendall(bytes([byte]))
+                    count += 1
+                    time.sleep(0.05)
+            except OSError:
+                pass
+            sent.append(count)
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    status, error = webhooks.post(f"http://127.0.0.1:{listener.getsockname()[1]}/hook", "{}", {}, timeout=1.0)
+    thread.join(timeout=60)
+    listener.close()
+    assert (status, error) == (None, "no answer")
+    assert sent and sent[0] < len(answer)  # the connection was closed long before the answer's end
