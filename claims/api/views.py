@@ -55,7 +55,7 @@ from claims.core.storage import send_stored
 from claims.core.time import local_today
 from claims.documents.models import IssuedDocument
 from claims.documents.permissions import can_view_document
-from claims.documents.services import claim_documents, document_by_sha256, document_bytes
+from claims.documents.services import claim_documents, document_by_sha256, pdf_download
 from claims.extensions import db
 from claims.insurance.models import InsurerDecision, Referral
 from claims.insurance.operations import decide_as_insurer
@@ -367,10 +367,7 @@ def document_pdf(document_id: int) -> Response:
     document = _document_or_404(document_id)
     if not document.ready:
         return problem(409, _l("The document is being prepared; ask again in a few seconds."), headers={"Retry-After": "5"})
-    response = Response(document_bytes(document), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{document.kind.value}-{document.year}-{document.seq}.pdf"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_download(document)
 
 
 def _referral_or_404(claim_id: int) -> Referral:

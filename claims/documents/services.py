@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
+from flask import Response, current_app
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -277,3 +277,11 @@ def document_bytes(document: IssuedDocument) -> bytes:
     if hashlib.sha256(body).hexdigest() != document.sha256:
         raise RuntimeError(f"stored document {document.id} does not match its SHA-256")
     return body
+
+
+def pdf_download(document: IssuedDocument) -> Response:
+    """The stored PDF as a download (pages and API alike): a file name with no personal data, never kept in a cache."""
+    response = Response(document_bytes(document), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{document.kind.value}-{document.year}-{document.seq}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

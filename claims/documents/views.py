@@ -8,7 +8,7 @@ from claims.accounts.session import login_required
 from claims.documents.formats import FILTERS
 from claims.documents.models import IssuedDocument
 from claims.documents.permissions import can_view_document
-from claims.documents.services import claim_documents, document_by_code, document_bytes, replacement_of
+from claims.documents.services import claim_documents, document_by_code, pdf_download, replacement_of
 from claims.documents.verification import document_amounts
 from claims.extensions import db
 
@@ -38,11 +38,7 @@ def _load(document_id: int, claim_id: int | None) -> IssuedDocument:
 def _pdf(document: IssuedDocument) -> Response | tuple[str, int, dict[str, str]]:
     if not document.ready:  # its job has not stored the PDF yet: say so, and let the browser ask again
         return render_template("documents/preparing.html", document=document), 202, {"Retry-After": "5"}
-    response = Response(document_bytes(document), mimetype="application/pdf")
-    name = f"{document.kind.value}-{document.year}-{document.seq}.pdf"  # no personal data in file names
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_download(document)
 
 
 @bp.route("/claims/<int:claim_id>/documents/<int:document_id>")
