@@ -34,6 +34,7 @@ from claims.regions import admin_views as regions_admin_views
 from claims.regions import views as regions_views
 from claims.reports import export_views, ledger_views
 from claims.reports import views as reports_views
+from claims.survey import incident_views
 from claims.survey import views as survey_views
 from claims.valuation import admin_views as valuation_admin_views
 from claims.valuation import views as valuation_views
@@ -47,6 +48,7 @@ BLUEPRINTS = (
     regions_views.bp,
     intake_views.bp,
     intake_review_views.bp,
+    incident_views.bp,
     survey_views.bp,
     workflow_views.bp,
     regions_admin_views.bp,

@@ -27,6 +27,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from claims.accounts.models import Role, User
@@ -34,6 +35,7 @@ from claims.api import webhooks
 from claims.api.models import WebhookEvent
 from claims.approval import documents as award_documents
 from claims.approval import steps as approval
+from claims.approval.advances import ADVANCE_SOURCES, APPROVAL_SOURCES
 from claims.documents import builders
 from claims.documents.models import DocumentKind
 from claims.documents.services import issue_document
@@ -178,6 +180,12 @@ def _told_of_finding(outcome: Any, objector: Any) -> tuple[Notice, Notice]:
     )
 
 
+def _survey_refused(claim: Claim, actor: User, data: dict[str, Any]) -> None:
+    """The survey's refusal, and what it means for an advance on the claim (approval.steps.on_refused_advance)."""
+    survey.on_survey_refused(claim, actor, data)
+    approval.on_refused_advance(claim, actor, data)
+
+
 # [design] Non-acceptance gets its own heading and number series (不予受理通知书) but the refusal
 # template: it is an adverse act like a refusal to compensate, states every reason and the remedies.
 _TABLE = (
@@ -243,7 +251,7 @@ _TABLE = (
     ),
     Transition(
         "survey_refused", _l("Record the survey: not compensable"), {S.SURVEY_ASSIGNED}, S.NOT_COMPENSATED, OFFICER,
-        who=survey.assigned_surveyor, guards=(survey.no_conflict, survey.lines_complete, survey.refusal_reasons), effect=survey.on_survey_refused,
+        who=survey.assigned_surveyor, guards=(survey.no_conflict, survey.lines_complete, survey.refusal_reasons), effect=_survey_refused,
         notice=Notice(_l("Claim %(number)s: the survey found that it cannot be compensated. The reasons are on the claim page."), claimant, sms_claimant=True),
         documents=(Document(DocumentKind.SURVEY_RECORD, builders.survey_record_of), Document(DocumentKind.REFUSAL, builders.survey_refusal_of)),
     ),
@@ -345,7 +353,8 @@ _TABLE = (
     ),
     Transition(
         "approve", _l("Approve"), {S.IN_NOTICE}, S.APPROVED, APPROVER,
-        who=approval.not_approved_yet, guards=(approval.notice_over, approval.not_a_party, approval.second_approver), effect=approval.on_approve,
+        who=approval.not_approved_yet, guards=(approval.notice_over, approval.not_a_party, approval.second_approver, approval.advance_not_failed),
+        effect=approval.on_approve,
         notice=(
             Notice(_l("Claim %(number)s was approved; payment follows."), both(claimant, township_clerks, county_approvers), sms_claimant=True),
             Notice(_l("Claim %(number)s was approved: your company pays its share as the decision says."), insurer_if_it_pays, key="insurer"),
@@ -364,6 +373,22 @@ _TABLE = (
         notice=Notice(_l("Claim %(number)s has been paid into your bank account."), claimant, sms_claimant=True),
     ),
     Transition("close", _l("Close"), {S.PAID}, S.CLOSED, PAYERS, effect=approval.on_close),
+    # The advance on injury and death (claims.approval.advances): beside the claim's course, its status unchanged; one
+    # approver, no public notice, its own decision; paid in an advance batch and deducted by the `approve` step.
+    Transition(
+        "request_advance", _l("Request an advance"), ADVANCE_SOURCES, None, INTAKE,
+        who=intake.not_kin, guards=(approval.advance_possible,), effect=approval.on_request_advance,
+        notice=Notice(_l("Claim %(number)s: an advance of %(amount)s yuan is requested; please decide by %(due)s."), county_approvers),
+    ),
+    Transition(
+        "approve_advance", _l("Approve the advance"), APPROVAL_SOURCES, None, APPROVER,
+        who=approval.not_a_party, guards=(approval.advance_waiting, approval.has_bank_account), effect=approval.on_approve_advance,
+        notice=Notice(
+            _l("Claim %(number)s: an advance of %(amount)s yuan was approved; it is paid into your bank account."),
+            both(claimant, township_clerks), sms_claimant=True,
+        ),
+        documents=(Document(DocumentKind.ADVANCE, award_documents.advance_decision),),
+    ),
 )  # fmt: skip
 
 TRANSITIONS: dict[str, Transition] = {t.action: t for t in _TABLE}
@@ -395,6 +420,10 @@ EVENT_NOTICES: dict[str, Notice] = {
     "insurer_payment_overdue": Notice(_l("Claim %(number)s: your company's share of %(amount)s yuan was due to be paid by %(due)s."), nobody),
     "insurer_payment_escalated": Notice(
         _l("Claim %(number)s: the insurer has not paid its share of %(amount)s yuan, due by %(due)s, for more than %(days)s working days."), nobody
+    ),
+    "advance_overdue": Notice(_l("Claim %(number)s: the advance of %(amount)s yuan was to be decided by %(due)s. Please decide it."), nobody),
+    "advance_escalated": Notice(
+        _l("Claim %(number)s: the advance of %(amount)s yuan, to be decided by %(due)s, is undecided for more than %(days)s working days."), nobody
     ),
     "deadline_digest": Notice(_l("%(waiting)s claims wait for you, %(overdue)s of them overdue."), nobody),
     "bank_account_changed": Notice(
@@ -456,7 +485,9 @@ def _take_step(claim: Claim, action: str, *, actor: User, reason: str | None, da
         if transition.effect is not None:
             transition.effect(claim, actor, data)
         before = claim.status
-        claim.status = transition.target
+        claim.status = transition.target or before  # a step beside the course (an advance) leaves the status as it is
+        if transition.target is None:
+            flag_modified(claim, "status")  # still written, so the version moves on: a form loaded before is stale
         db.session.flush()  # the compare-and-set on the version column happens here
         event = record_event(
             entity="claim",
@@ -464,11 +495,12 @@ def _take_step(claim: Claim, action: str, *, actor: User, reason: str | None, da
             actor=actor,
             claim=claim,
             from_state=str(before),
-            to_state=str(transition.target),
+            to_state=str(claim.status),
             reason=reason,
             changes=data.get("changes"),
         )
-        enter_stage(claim.id, transition.target, event.created_at)
+        if claim.status != before:
+            enter_stage(claim.id, claim.status, event.created_at)
         refresh_claim(claim, was=counted_in)  # the dashboards' figures of its bucket, counted again (by `counted_once`)
     except StaleDataError as exc:
         raise ClaimChanged() from exc
@@ -587,7 +619,7 @@ def workflow_markdown() -> str:
         "    [*] --> draft",
     ]
     for t in _TABLE:
-        for source in sorted(t.sources, key=list(S).index):
+        for source in sorted(t.sources, key=list(S).index) if t.target is not None else ():  # a step beside the course: not drawn
             lines.append(f"    {source} --> {t.target}: {t.action}")
     lines += [f"    {s} --> [*]" for s in S if s.is_final]
     lines += ["```", "", "## Who acts in each state, and how long they have", "", "| state | who acts next | next step | deadline (rule) |", "|" + " --- |" * 4]
@@ -610,7 +642,7 @@ def workflow_markdown() -> str:
         cells = [
             f"`{t.action}`",
             ", ".join(str(s) for s in sorted(t.sources, key=list(S).index)),
-            str(t.target),
+            str(t.target) if t.target is not None else "(unchanged)",
             ", ".join(sorted(str(r) for r in t.roles)) + (f" ({_name(t.who)})" if t.who else ""),
             ", ".join(_name(g) for g in t.guards) + (" + reason" if t.reason_required else ""),
             _name(t.effect) if t.effect else "",

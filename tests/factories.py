@@ -58,7 +58,7 @@ from claims.regions.admin_services import declare_no_conflicts
 from claims.regions.models import Region, Species
 from claims.survey.models import ConfirmationMethod, SurveyOutcome
 from claims.survey.operations import assign_surveyors, record_confirmation, record_survey, send_confirmation_code
-from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput
+from claims.survey.services import ConfirmationInput, InvoiceInput, SurveyInput, VerifiedLineInput
 from claims.valuation.operations import value_claim_step
 from claims.valuation.services import compute_valuation
 from claims.workflow.models import OutboxMessage
@@ -415,8 +415,10 @@ def claim_input(
     mobile: str = VILLAGER,
     id_number: str | None = None,
     gps: tuple[float, float] | None = None,
+    losses: list[intake.LossInput] | None = None,
 ) -> intake.ClaimInput:
-    """A complete :class:`ClaimInput` (call inside an app context); `gps`: the position filed, (lat, lon)."""
+    """A complete :class:`ClaimInput` (call inside an app context); `gps`: the position filed, (lat, lon); `losses`
+    (default: 2.5 mu of rice)."""
     county, township, village_code = (db.session.execute(select(Region).where(Region.code == code)).scalar_one() for code in PLACES[village])
     kind = db.session.execute(select(Species).where(Species.code == species)).scalar_one() if species else None
     return intake.ClaimInput(
@@ -436,7 +438,7 @@ def claim_input(
         species_description=None if kind else "没看清，只见到脚印",
         description="夜里野猪进田，水稻被拱倒吃掉一大片。",
         declaration=True,
-        losses=[intake.LossInput(LossCategory.CROP, "水稻", Decimal("2.5"), "mu")],
+        losses=losses or [intake.LossInput(LossCategory.CROP, "水稻", Decimal("2.5"), "mu")],
         gps_lat=gps[0] if gps else None,
         gps_lon=gps[1] if gps else None,
     )
@@ -498,13 +500,21 @@ def survey_input(
     claim: Claim, outcome: SurveyOutcome = SurveyOutcome.ELIGIBLE, *, rate: int | None = 100, stage: str | None = None, note: str | None = None, **fields: Any
 ) -> SurveyInput:
     """A survey on site two hours ago, the claimant present, verifying every loss line at its filed quantity with
-    ``rate`` % lost (and ``stage``, ``note``); ``fields`` replace SurveyInput's own (``lines=`` for other lines)."""
+    ``rate`` % lost (and ``stage``, ``note``), and a person's filed medical costs by one invoice of that amount;
+    ``fields`` replace SurveyInput's own (``lines=`` for other lines)."""
+
+    def invoices(line: Any) -> list[InvoiceInput]:
+        if line.category != LossCategory.INJURY or not line.medical_costs:
+            return []
+        photo = intake.PhotoUpload(jpeg_bytes(seed=90000 + claim.id * 20 + line.position), f"invoice-{line.position}.jpg")
+        return [InvoiceInput(line.medical_costs, photo)]
+
     values: dict[str, Any] = {
         "visited_at": utcnow() - timedelta(hours=2),
         "surveyors_present": "勘查员",
         "claimant_present": True,
         "outcome": outcome,
-        "lines": [VerifiedLineInput(line.id, line.quantity, rate, stage, note) for line in claim.losses],
+        "lines": [VerifiedLineInput(line.id, line.quantity, rate, stage, note, invoices=invoices(line)) for line in claim.losses],
     }
     return SurveyInput(**(values | fields))
 

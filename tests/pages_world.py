@@ -37,7 +37,8 @@ from claims.intake import services as intake
 from claims.intake.models import Claim, LossCategory
 from claims.lifecycle import apply_transition
 from claims.regions import admin_services
-from claims.survey.models import SurveyOutcome
+from claims.survey.incidents import IncidentInput, create_incident
+from claims.survey.models import Incident, SurveyOutcome
 from claims.valuation.reference import import_reference
 from tests.database import built_once
 from tests.factories import advance, confirm_by_code, survey_input
@@ -59,6 +60,7 @@ class PagesWorld:
     schedules: list[int] = field(default_factory=list)
     verify_codes: list[str] = field(default_factory=list)
     webhooks: list[int] = field(default_factory=list)  # an insurer's system's endpoint, told of the approvals
+    incidents: list[int] = field(default_factory=list)  # Nan's incident with its confirmed claim
 
 
 def _user(login: str) -> User:
@@ -130,6 +132,8 @@ def _early(made: dict[str, Claim]) -> tuple[int, int]:
         made[key] = _file(NAN, i)
         _survey(made[key], NAN, eligible=key != "not_compensated_survey")
     advance(made["confirmed"], "confirmed")
+    where = IncidentInput(utcnow() - timedelta(days=21), "三仙湖村东侧稻田", herd_size=12)
+    create_incident(made["confirmed"], where, actor=officer)
     confirm_by_code(made["disputed"], officer, confirmed=False, statement="面积不止这些")
     for i, key in enumerate(("referred", "insurer_decided", "in_notice", "valued_objection", "approved", "paid", "refused_award"), start=20):
         made[key] = _file(NAN, i)
@@ -218,6 +222,7 @@ def _collect(world: PagesWorld, ids: dict[str, int]) -> None:
         world.verify_codes.append(doc.verification_code)
     world.users = {u.login: u.id for u in db.session.execute(select(User)).scalars()}
     world.schedules = list(db.session.execute(select(CompensationSchedule.id)).scalars())
+    world.incidents = list(db.session.execute(select(Incident.id)).scalars())
     assert db.session.execute(select(Payment.id)).first() and db.session.execute(select(PaymentBatch.id)).first()
     db.session.rollback()
 

@@ -213,6 +213,7 @@ def _arguments(world: PagesWorld) -> dict[str, list[str]]:
         "document_id": [str(i) for i in docs + world.batch_documents],
         "code": world.verify_codes[:3],
         "endpoint_id": [str(i) for i in world.webhooks],
+        "incident_id": [str(i) for i in world.incidents],
         "region_code": ["430000", "430900", "430921", "430921128", "430224"],  # province, prefecture, the two counties, a township
     }
 

@@ -5,9 +5,10 @@ the ledger report (claims/reports/ledger.py):
 - allocated: the sum of the county's allocation entries for the year (reversals are negative entries);
 - committed: the government share of the county's claims approved in the year: `Decision.government_share`, the
   figure frozen at approval, by the local (Asia/Shanghai) date of `Decision.approved_at` (the final approval; a
-  first of two approvals commits nothing);
-- paid: the government share settled in the year: `Settlement.amount` of the government share (paid through a
-  payment batch), by the local date of `Settlement.settled_at`;
+  first of two approvals commits nothing), less the advance the decision deducts; and the advances on injury and
+  death approved in the year (`Advance.amount` by `Advance.approved_at`), which county funds pay;
+- paid: the government share and the advances settled in the year: `Settlement.amount` of those shares (paid
+  through payment batches), by the local date of `Settlement.settled_at`;
 - remaining: allocated - committed; cash left: allocated - paid.
 Fiscal years are calendar years (China's budget law), so a year is 1 January to 31 December, local time.
 """
@@ -20,10 +21,10 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, type_coerce
 
 from claims.accounts.models import Role, User
-from claims.approval.models import BudgetAllocation, Decision, Settlement, Share
+from claims.approval.models import Advance, BudgetAllocation, Decision, Settlement, Share
 from claims.core.time import LOCAL_TZ, local_to_utc, local_today
 from claims.extensions import db
 from claims.insurance.models import Split
@@ -37,6 +38,7 @@ FEN = Decimal("0.01")
 MAX_ALLOCATION = Decimal("100000000.00")  # 1亿 yuan: far above any county's yearly fund; more is a typing error
 FIRST_YEAR = 2000  # the schema's bound (and the app's earliest date)
 YEARS_AHEAD = 1  # next year's budget is known in December
+COUNTY_FUNDS = (Share.GOVERNMENT, Share.ADVANCE)  # the shares the county's fund pays
 
 
 class BudgetError(WorkflowError):
@@ -189,20 +191,29 @@ def fund_positions(county_ids: Iterable[int], year: int) -> dict[int, FundPositi
         .where(BudgetAllocation.county_id.in_(ids), BudgetAllocation.fiscal_year == year)
         .group_by(BudgetAllocation.county_id)
     )
+    # A decision commits its government share less the advance it deducts (the advance committed when it was approved).
+    government_left = case((Decision.advance_paid >= Decision.government_share, 0), else_=Decision.government_share - Decision.advance_paid)
     committed_q = (
-        select(Claim.county_id, func.sum(Decision.government_share))
+        select(Claim.county_id, func.sum(type_coerce(government_left, Decision.government_share.type)))
         .join(Claim, Claim.id == Decision.claim_id)
         .where(Claim.county_id.in_(ids), Decision.approved_at >= start, Decision.approved_at < end)
         .group_by(Claim.county_id)
     )
+    advanced_q = (
+        select(Advance.county_id, func.sum(Advance.amount))
+        .where(Advance.county_id.in_(ids), Advance.approved_at >= start, Advance.approved_at < end)
+        .group_by(Advance.county_id)
+    )
     paid_q = (
         select(Claim.county_id, func.sum(Settlement.amount))
         .join(Claim, Claim.id == Settlement.claim_id)
-        .where(Claim.county_id.in_(ids), Settlement.share == Share.GOVERNMENT, Settlement.settled_at >= start, Settlement.settled_at < end)
+        .where(Claim.county_id.in_(ids), Settlement.share.in_(COUNTY_FUNDS), Settlement.settled_at >= start, Settlement.settled_at < end)
         .group_by(Claim.county_id)
     )
     allocated = {county: (_fen(total), count) for county, total, count in db.session.execute(allocated_q)}
     committed = {county: _fen(total) for county, total in db.session.execute(committed_q)}
+    for county, total in db.session.execute(advanced_q):
+        committed[county] = committed.get(county, ZERO) + _fen(total)
     paid = {county: _fen(total) for county, total in db.session.execute(paid_q)}
     return {i: FundPosition(allocated.get(i, (ZERO, 0))[0], committed.get(i, ZERO), paid.get(i, ZERO), allocated.get(i, (ZERO, 0))[1] > 0) for i in ids}
 
@@ -252,6 +263,8 @@ def budget_check(claim: Claim, today: date | None = None) -> BudgetCheck:
     """The check the approver sees before approving (and in the message after): approvals commit in the year of the
     approval's local date, today."""
     split = db.session.get(Split, claim.id)
-    share = split.government_share if split is not None else ZERO
+    advance = db.session.get(Advance, claim.id)
+    advanced = advance.amount if advance is not None and advance.approved_at is not None else ZERO  # committed already
+    share = max(split.government_share - advanced, ZERO) if split is not None else ZERO
     year = (today or local_today()).year
     return BudgetCheck(year, share, fund_position(claim.county_id or 0, year))

@@ -5,24 +5,36 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from claims.accounts.models import User
-from claims.approval.models import Decision, NoticeBatch, Objection, ObjectionOutcome, PaymentBatch
+from claims.approval.advances import advance_of, net_of_advance
+from claims.approval.models import Decision, NoticeBatch, Objection, ObjectionOutcome, PaymentBatch, Share
 from claims.approval.services import objections_of
 from claims.core import formatting
 from claims.core.time import to_local
 from claims.documents import builders
-from claims.documents.data import AwardLine, NoticeEntry, NoticeListData, PaymentEntry, PaymentListData
+from claims.documents.data import (
+    AdvanceDecisionData,
+    AdvanceDeduction,
+    AwardLine,
+    CompensationDecisionData,
+    NoticeEntry,
+    NoticeListData,
+    PaymentEntry,
+    PaymentListData,
+)
 from claims.documents.formats import yuan
 from claims.documents.models import DocumentKind, IssuedDocument
 from claims.documents.services import batch_documents, issue_document, issuer_name
 from claims.extensions import db
 from claims.insurance.models import InsurancePolicy
-from claims.intake.models import Claim
+from claims.intake.models import PERSONAL_CATEGORIES, Claim
 from claims.regions.models import LimitKind, Region
 from claims.regions.services import time_limit
 from claims.regions.settings import county_settings
+from claims.valuation.incidents import shared_cap_text
 from claims.valuation.models import ClaimValuation, CompensationSchedule
 from claims.valuation.services import FinalLine, current_valuation, final_lines, result_of
 from claims.valuation.spec import Line
@@ -48,7 +60,7 @@ def compensation_decision(claim: Claim) -> object:
     insurer = policy.insurer.name if policy and decision.insurer_share > 0 else ""
     days = time_limit(claim.county, LimitKind.PAYMENT, decision.approved_at.date())
     title, number = _schedule(claim)
-    return builders.compensation_data(
+    data = builders.compensation_data(
         claim,
         lines,
         insurer_share=decision.insurer_share,
@@ -58,7 +70,48 @@ def compensation_decision(claim: Claim) -> object:
         schedule_number=number,
         insurer_name=insurer,
         objections=[_objection_text(o) for o in objections_of(claim) if o.outcome is not None],
+        shared_cap=shared_cap_text(valuation) if valuation else "",
     )
+    return _net_of_advance(claim, decision, data, insurer)
+
+
+def _net_of_advance(claim: Claim, decision: Decision, data: CompensationDecisionData, insurer: str) -> CompensationDecisionData:
+    """The advance paid before, deducted: "先行支付X，现应支付Y", and the payers of what is left (nothing: no terms)."""
+    if not decision.advance_paid:
+        return data
+    net = net_of_advance(decision.government_share, decision.insurer_share, decision.advance_paid)
+    data.advance = AdvanceDeduction(_advance_number(claim), decision.advance_paid, net.payable, net.overpaid or None)
+    if net.payable:
+        data.payer = payers(insurer, net.insurer, claim.county.name if claim.county else "", net.government)
+    else:
+        data.payer, data.payment_terms, data.bank = "先行支付款已抵扣全部补偿金额，本决定不再支付款项", "", ""
+    return data
+
+
+def _advance_number(claim: Claim) -> str:
+    query = select(IssuedDocument.number).where(IssuedDocument.claim_id == claim.id, IssuedDocument.kind == DocumentKind.ADVANCE)
+    return db.session.execute(query.order_by(IssuedDocument.id.desc()).limit(1)).scalar_one_or_none() or "先行支付决定书"
+
+
+def advance_decision(claim: Claim) -> AdvanceDecisionData:
+    """The advance approved: the injuries and deaths recorded, the amount and its basis, paid by the county's finance
+    within a working day of the decision, into the account frozen at approval."""
+    advance = advance_of(claim)
+    assert advance is not None and advance.approved_at is not None, "an advance decision without an approved advance"
+    with force_locale(builders.ZH):
+        losses = [builders.loss_item(line) for line in claim.losses if line.category in PERSONAL_CATEGORIES]
+    data = AdvanceDecisionData(
+        claimant=builders.party_of(claim),
+        incident=builders.incident_of(claim, statement=False),
+        bank=f"{advance.bank_name or ''} {advance.bank_account or ''}".strip(),
+        losses=losses,
+        amount=advance.amount,
+        basis=advance.basis,
+        payer=f"{claim.county.name if claim.county else ''}财政",
+        payment_terms="自本决定作出之日起1个工作日内",
+    )
+    data.check()
+    return data
 
 
 NOT_TOPPED_UP = "保险公司未赔付的部分，按本县规定不由财政资金补足"
@@ -171,28 +224,26 @@ def objection_contact(township: Region) -> str:
 
 
 def issue_payment_list(batch: PaymentBatch, *, actor: User) -> IssuedDocument | None:
-    """Once per batch, at its first export."""
+    """Once per batch, at its first export. An advance's line names its advance decision and the account frozen with it."""
     if payment_list_documents(batch):
         return None
-    numbers = {}
-    for payment in batch.payments:
+    entries = []
+    for p in batch.payments:
+        kind = DocumentKind.ADVANCE if p.share == Share.ADVANCE else DocumentKind.COMPENSATION
         row = db.session.execute(
-            select(IssuedDocument.number)
-            .where(IssuedDocument.claim_id == payment.claim_id, IssuedDocument.kind == DocumentKind.COMPENSATION)
-            .order_by(IssuedDocument.id.desc())
+            select(IssuedDocument.number).where(IssuedDocument.claim_id == p.claim_id, IssuedDocument.kind == kind).order_by(IssuedDocument.id.desc())
         ).first()
-        numbers[payment.id] = row[0] if row else ""
-    frozen = {p.id: db.session.get(Decision, p.claim_id) for p in batch.payments}  # the payee and account approved
-    entries = [
-        PaymentEntry(
-            claim_number=p.claim.number or "",
-            decision_number=numbers[p.id],
-            name=frozen[p.id].payee_name,
-            bank=f"{frozen[p.id].bank_name or ''} {frozen[p.id].bank_account or ''}".strip(),  # masked when issued
-            amount=p.amount,
+        frozen = advance_of(p.claim) if p.share == Share.ADVANCE else db.session.get(Decision, p.claim_id)  # the payee and account approved
+        assert frozen is not None, "a payment without its decision"
+        entries.append(
+            PaymentEntry(
+                claim_number=p.claim.number or "",
+                decision_number=row[0] if row else "",
+                name=frozen.payee_name,
+                bank=f"{frozen.bank_name or ''} {frozen.bank_account or ''}".strip(),  # masked when issued
+                amount=p.amount,
+            )
         )
-        for p in batch.payments
-    ]
     data = PaymentListData(batch=batch.reference, payer=f"{batch.county.name}财政", entries=entries, total=sum((e.amount for e in entries), Decimal("0.00")))
     data.check()
     return issue_document(DocumentKind.PAYMENT_LIST, None, data, actor=actor, county=batch.county, subject=payment_subject(batch))

@@ -48,6 +48,17 @@ class ApproveForm(FlaskForm):
     reason = TextAreaField(_l("Remark (optional)"), validators=[Optional(), Length(max=1000)])
 
 
+class RequestAdvanceForm(FlaskForm):
+    """The advance on an injury or death: its amount comes from the county's settings, never from the form."""
+
+    version = HiddenField()
+    reason = TextAreaField(_l("Why the advance is needed (optional)"), validators=[Optional(), Length(max=1000)])
+
+
+class ApproveAdvanceForm(FlaskForm):
+    version = HiddenField()
+
+
 class BatchApproveForm(FlaskForm):
     claims = MultiCheckboxField(_l("Claims"), coerce=coerce_id, choices=[], validators=[DataRequired(_l("Choose at least one claim."))])
 

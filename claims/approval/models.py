@@ -130,11 +130,15 @@ class Decision(db.Model):
     bank_account: Mapped[str | None] = mapped_column(EncryptedString(), comment="encrypted; the account payments go to")
     approved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     approvers: Mapped[list[int]] = mapped_column(JSON, default=list)
+    advance_paid: Mapped[Decimal] = mapped_column(
+        Money(), default=Decimal("0.00"), server_default="0", comment="the advance paid before, deducted from this decision's payments (migration 0022)"
+    )
 
 
 class Share(enum.StrEnum):
     GOVERNMENT = "government"
     INSURER = "insurer"
+    ADVANCE = "advance"  # the advance for injury or death, paid from county funds before the final decision
 
     @property
     def title(self) -> str:
@@ -152,7 +156,7 @@ class PaymentStatus(enum.StrEnum):
         return str(_PAYMENT_STATUS_TITLES[self])
 
 
-_SHARE_TITLES = {Share.GOVERNMENT: _l("Government share"), Share.INSURER: _l("Insurer share")}
+_SHARE_TITLES = {Share.GOVERNMENT: _l("Government share"), Share.INSURER: _l("Insurer share"), Share.ADVANCE: _l("Advance payment")}
 _PAYMENT_STATUS_TITLES = {
     PaymentStatus.PENDING: _l("waiting"),
     PaymentStatus.EXPORTED: _l("sent to the bank"),
@@ -178,6 +182,11 @@ class PaymentBatch(db.Model):
     county: Mapped[Region] = relationship()
     reopened_by: Mapped[User | None] = relationship(foreign_keys=[reopened_by_id])
     payments: Mapped[list[Payment]] = relationship(back_populates="batch", order_by="Payment.id")
+
+    @property
+    def advances(self) -> bool:
+        """A batch of advances on injury and death (claims.approval.payments.create_batch), apart from awards."""
+        return self.reference.startswith("A")
 
     @property
     def export_allowed(self) -> bool:
@@ -250,3 +259,33 @@ class Settlement(db.Model):
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), unique=True)
     amount: Mapped[Decimal] = mapped_column(Money())
     settled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Advance(db.Model):
+    """An advance (先行支付) on the compensation for an injury or a death: requested by the township clerk or a county
+    officer, approved by one county approver within a working day, paid in its own batch from county funds and deducted
+    from the final decision. One per claim (the primary key); its payment is the claim's `Share.ADVANCE` (paid once)."""
+
+    __tablename__ = "advances"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("(approved_at IS NULL) = (approved_by_id IS NULL)", name="approved_together"),
+        Index("ix_advances_county_approved", "county_id", "approved_at"),  # the approvers' queue and the fund ledger's year
+    )
+
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), primary_key=True)
+    county_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    basis: Mapped[str] = mapped_column(Text, comment="how the amount was computed, in Chinese, as the advance decision prints it")
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    due_on: Mapped[date] = mapped_column(Date, comment="the working day by which an approver decides (local date)")
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    payee_name: Mapped[str] = mapped_column(String(50))
+    bank_name: Mapped[str | None] = mapped_column(String(100))
+    bank_account: Mapped[str | None] = mapped_column(EncryptedString(), comment="encrypted; frozen at approval, the account the advance goes to")
+
+    claim: Mapped[Claim] = relationship()
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])

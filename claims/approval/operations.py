@@ -9,8 +9,9 @@ from flask_babel import gettext as _
 from claims.accounts.models import Role, User
 from claims.approval.documents import issue_notice_list
 from claims.approval.models import Approval, NoticeBatch, ObjectionOutcome
+from claims.approval.payments import close_when_all_paid
 from claims.approval.services import approvals_this_round, award_total, claim_round, current_entry, party_problem
-from claims.approval.steps import notice_over, second_approver
+from claims.approval.steps import advance_not_failed, notice_over, second_approver
 from claims.core.time import local_today
 from claims.extensions import db
 from claims.intake.models import Claim
@@ -90,7 +91,7 @@ def approve(claim: Claim, *, actor: User, reason: str | None = None, expected_ve
         raise ClaimChanged()
     if claim.status != ClaimStatus.IN_NOTICE:
         raise WorkflowError(_("This step is not possible while the claim is “%(status)s”.", status=claim.status.title))
-    problem = notice_over(claim, actor, {}) or party_problem(claim, actor)
+    problem = notice_over(claim, actor, {}) or party_problem(claim, actor) or advance_not_failed(claim, actor, {})
     if problem:
         raise WorkflowError(problem)
     if actor.role != Role.APPROVER or actor.region_id != claim.county_id:
@@ -103,6 +104,7 @@ def approve(claim: Claim, *, actor: User, reason: str | None = None, expected_ve
         notify_event(claim, "second_approval", actor=actor)
         return False
     apply_transition(claim, "approve", actor=actor, reason=reason, data={"reason": reason}, expected_version=expected_version)
+    close_when_all_paid(claim, actor)  # an advance, paid already, covered the whole award: nothing is left to pay
     return True
 
 
@@ -111,3 +113,14 @@ def refuse(claim: Claim, reasons: list[str], explanation: str, *, actor: User, e
     if not reasons:
         raise WorkflowError(_("Choose at least one reason."))
     apply_transition(claim, "refuse_award", actor=actor, reason=explanation, data=data, expected_version=expected_version)
+
+
+def request_advance(claim: Claim, *, actor: User, reason: str | None = None, expected_version: int | None = None) -> None:
+    """The township clerk or a county officer asks for the advance on an injury or death the settings allow; a county
+    approver decides within a working day."""
+    apply_transition(claim, "request_advance", actor=actor, reason=reason, expected_version=expected_version)
+
+
+def approve_advance(claim: Claim, *, actor: User, expected_version: int | None = None) -> None:
+    """One approver approves the advance: its decision is issued and its payment waits for the next advance batch."""
+    apply_transition(claim, "approve_advance", actor=actor, expected_version=expected_version)

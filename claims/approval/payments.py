@@ -19,9 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from claims.accounts.models import Role, User
+from claims.approval.advances import PAYABLE_SOURCES, advance_of, net_of_advance
 from claims.approval.documents import issue_payment_list
-from claims.approval.models import Decision, Payment, PaymentBatch, PaymentStatus, Settlement, Share
+from claims.approval.models import Advance, Decision, Payment, PaymentBatch, PaymentStatus, Settlement, Share
 from claims.approval.services import new_payment
+from claims.approval.steps import record_advance_overpaid
 from claims.core.crypto import lookup_hash, mask_account
 from claims.core.spreadsheet import spreadsheet_text
 from claims.core.time import local_today, utcnow
@@ -38,31 +40,31 @@ from claims.workflow.states import ClaimStatus
 
 CSV_COLUMNS = ["reference", "payee_name", "bank_name", "account", "amount", "claim_number"]
 PAYERS = frozenset({Role.APPROVER, Role.INSURER})
+ADVANCE_BATCH = "A"  # the reference's first letter of a batch of advances (PaymentBatch.advances)
 
 
 class PaymentError(WorkflowError):
     pass
 
 
-def create_batch(county: Region, *, actor: User) -> PaymentBatch:
-    """Every pending government payment of the county's approved claims, in one bank transfer file."""
+def create_batch(county: Region, *, actor: User, advances: bool = False) -> PaymentBatch:
+    """Every pending government payment of the county's approved claims, in one bank transfer file; with `advances`,
+    every pending advance instead, in a batch of their own (reference A...: paid within the day, apart from awards);
+    an advance of a claim refused since its approval is left out (docs/payments.md section 4)."""
     if actor.role != Role.APPROVER or actor.region_id != county.id:
         raise PaymentError(_("You may not take this step on this claim."))
+    awards = (Payment.share == Share.GOVERNMENT) & (Claim.status == ClaimStatus.APPROVED)
+    due = (Payment.share == Share.ADVANCE) & Claim.status.in_(PAYABLE_SOURCES) if advances else awards
     query = (
         select(Payment)
         .join(Claim, Claim.id == Payment.claim_id)
-        .where(
-            Claim.county_id == county.id,
-            Claim.status == ClaimStatus.APPROVED,
-            Payment.share == Share.GOVERNMENT,
-            Payment.status == PaymentStatus.PENDING,
-            Payment.batch_id.is_(None),
-        )
+        .where(Claim.county_id == county.id, due, Payment.status == PaymentStatus.PENDING, Payment.batch_id.is_(None))
     )
     payments = list(db.session.execute(query.order_by(Payment.id)).scalars())
     if not payments:
-        raise PaymentError(_("No approved payments are waiting."))
-    batch = PaymentBatch(county_id=county.id, reference=f"B{county.code}{local_today():%Y%m%d}{secrets.token_hex(2).upper()}", created_by_id=actor.id)
+        raise PaymentError(_("No approved advances are waiting.") if advances else _("No approved payments are waiting."))
+    prefix = ADVANCE_BATCH if advances else "B"
+    batch = PaymentBatch(county_id=county.id, reference=f"{prefix}{county.code}{local_today():%Y%m%d}{secrets.token_hex(2).upper()}", created_by_id=actor.id)
     db.session.add(batch)
     db.session.flush()
     for payment in payments:
@@ -86,7 +88,7 @@ def export_csv(batch: PaymentBatch, *, actor: User) -> bytes:
     for payment in batch.payments:
         if payment.status not in (PaymentStatus.PENDING, PaymentStatus.EXPORTED):
             continue
-        payee = payee_of(payment.claim)
+        payee = payee_of(payment.claim, payment.share)
         if not payee.bank_account:
             raise PaymentError(_("Claim %(number)s has no approved bank account.", number=payment.claim.number))
         name, bank = spreadsheet_text(payee.payee_name), spreadsheet_text(payee.bank_name)
@@ -125,18 +127,20 @@ class Payee:
     bank_account: str
 
 
-def payee_of(claim: Claim) -> Payee:
-    """Who is paid, and into which account: what was frozen at approval (or re-frozen after a failed payment)."""
-    decision = db.session.get(Decision, claim.id)
-    if decision is None:
+def payee_of(claim: Claim, share: Share = Share.GOVERNMENT) -> Payee:
+    """Who is paid, and into which account: what was frozen at approval (or re-frozen after a failed payment); for an
+    advance, what was frozen when the advance was approved."""
+    frozen = advance_of(claim) if share == Share.ADVANCE else db.session.get(Decision, claim.id)
+    if frozen is None:
         return Payee("", "", "")
-    return Payee(decision.payee_name, decision.bank_name or "", decision.bank_account or "")
+    return Payee(frozen.payee_name, frozen.bank_name or "", frozen.bank_account or "")
 
 
-def payees_of(claim_ids: Iterable[int]) -> dict[int, Payee]:
-    """`payee_of` of many claims in one query (a batch's page calls this once)."""
+def payees_of(claim_ids: Iterable[int], *, advances: bool = False) -> dict[int, Payee]:
+    """`payee_of` of many claims in one query (a batch's page calls this once); of their advances for an advance batch."""
     ids = list(claim_ids)
-    decisions = db.session.execute(select(Decision).where(Decision.claim_id.in_(ids))).scalars() if ids else []
+    frozen: Any = Advance if advances else Decision
+    decisions = db.session.execute(select(frozen).where(frozen.claim_id.in_(ids))).scalars() if ids else []
     found = {d.claim_id: Payee(d.payee_name, d.bank_name or "", d.bank_account or "") for d in decisions}
     return {i: found.get(i, Payee("", "", "")) for i in ids}
 
@@ -163,19 +167,24 @@ def settle(payment: Payment, bank_reference: str | None, *, actor: User) -> bool
         claim=payment.claim,
         changes={"share": payment.share.value, "amount": str(payment.amount), "reference": bank_reference},
     )
+    if payment.share == Share.ADVANCE and payment.claim.status == ClaimStatus.NOT_COMPENSATED:
+        record_advance_overpaid(payment.claim, payment.amount, actor=actor)  # sent to the bank before the refusal
     with counted_once():  # the claim's bucket counted once, after the steps the payment may cause
         refresh_claim(payment.claim)  # the dashboards' paid figures, when one share is paid and the other still due
-        _close_when_all_paid(payment.claim, actor)
+        close_when_all_paid(payment.claim, actor)
     return True
 
 
-def _close_when_all_paid(claim: Claim, actor: User) -> None:
+def close_when_all_paid(claim: Claim, actor: User) -> None:
+    """Paid and closed once every share the decision still pays is settled, the advance's payment included (an award
+    the advance covered closes when the advance arrives, not before). A decision that pays nothing at all stays."""
     decision = db.session.get(Decision, claim.id)
     if decision is None or claim.status != ClaimStatus.APPROVED:
         return
-    due = {share for share, amount in ((Share.GOVERNMENT, decision.government_share), (Share.INSURER, decision.insurer_share)) if amount > 0}
-    paid = set(db.session.execute(select(Settlement.share).where(Settlement.claim_id == claim.id)).scalars())
-    if due <= {Share(s) for s in paid}:
+    net = net_of_advance(decision.government_share, decision.insurer_share, decision.advance_paid)
+    due = {share for share, amount in ((Share.GOVERNMENT, net.government), (Share.INSURER, net.insurer), (Share.ADVANCE, decision.advance_paid)) if amount > 0}
+    paid = {Share(s) for s in db.session.execute(select(Settlement.share).where(Settlement.claim_id == claim.id)).scalars()}
+    if due and due <= paid:
         apply_transition(claim, "pay", actor=actor)
         apply_transition(claim, "close", actor=actor)  # nothing is left to do on a paid claim
 
@@ -195,7 +204,9 @@ def fail(payment: Payment, reason: str, *, actor: User) -> bool:
 def correct_account(claim: Claim, bank_name: str, account: str, *, actor: User, reason: str | None = None) -> Payment:
     """After a failed payment, the clerk (or the claimant) gives the right bank details: they are frozen again in the
     decision (the only change of the paid account after approval), audited and told to the claimant; a new payment
-    of the failed share follows. Anyone but the claimant must say why."""
+    of the failed share follows. A failed advance is corrected the same way from the advance's approval on (its own
+    frozen account, `Advance`, changes too), while the claim is on its course or approved. Anyone but the claimant
+    must say why."""
     failed = [p for p in db.session.execute(select(Payment).where(Payment.claim_id == claim.id, Payment.status == PaymentStatus.FAILED)).scalars()]
     open_shares = {
         p.share
@@ -205,13 +216,20 @@ def correct_account(claim: Claim, bank_name: str, account: str, *, actor: User, 
     }
     retry = [p for p in failed if p.share not in open_shares]
     decision = db.session.get(Decision, claim.id)
-    if claim.status != ClaimStatus.APPROVED or not retry or decision is None:
+    advance = advance_of(claim)
+    if retry and retry[-1].share == Share.ADVANCE:
+        allowed = advance is not None and advance.approved_at is not None and claim.status in PAYABLE_SOURCES
+    else:
+        allowed = claim.status == ClaimStatus.APPROVED and decision is not None
+    if not retry or not allowed:
         raise PaymentError(_("There is no failed payment to correct."))
     reason = (reason or "").strip() or None
     if actor.id != claim.claimant_user_id and reason is None:
         raise PaymentError(_("Say why the bank account is changed: the claimant will be told."))
     claim.bank_name, claim.bank_account, claim.bank_account_hash = bank_name, account, lookup_hash(account)
-    decision.bank_name, decision.bank_account, decision.payee_name = bank_name, account, claim.claimant_name or decision.payee_name
+    for frozen in (decision, advance if retry[-1].share == Share.ADVANCE else None):
+        if frozen is not None:
+            frozen.bank_name, frozen.bank_account, frozen.payee_name = bank_name, account, claim.claimant_name or frozen.payee_name
     masked = mask_account(account)
     record_event(entity="claim", action="bank_account_refrozen", actor=actor, claim=claim, reason=reason, changes={"account": masked, "bank_name": bank_name})
     notify_event(claim, "bank_account_changed", actor=actor, params={"account": masked})

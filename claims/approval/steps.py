@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
 
 from claims.accounts.models import User
-from claims.approval.models import Approval, Decision, NoticeBatch, NoticeEntry, Objection, ObjectionOutcome, Share
-from claims.approval.services import approvals_this_round, award_total, claim_round, current_entry, new_payment, open_objection, party_problem
+from claims.approval.advances import advance_of, advance_payment_failed, net_of_advance, quote_advance
+from claims.approval.models import Advance, Approval, Decision, NoticeBatch, NoticeEntry, Objection, ObjectionOutcome, PaymentStatus, Share
+from claims.approval.services import (
+    approvals_this_round,
+    award_total,
+    claim_round,
+    current_entry,
+    new_payment,
+    open_objection,
+    party_problem,
+    payments_of,
+)
 from claims.core.time import local_today, utcnow
 from claims.extensions import db
 from claims.insurance.models import Split
 from claims.insurance.services import award_lines, release_award
 from claims.intake.models import Claim
 from claims.regions.models import LimitKind
-from claims.regions.services import due_date
+from claims.regions.services import add_working_days, due_date
 from claims.regions.settings import county_setting
+from claims.workflow.audit import record_event
 from claims.workflow.reasons import RefusalReason
 
 
@@ -102,6 +114,14 @@ def on_objection_dismissed(claim: Claim, actor: User, data: dict[str, Any]) -> N
     claim.due_at = entry.batch.end_date if local_today() <= entry.batch.end_date else due_date(claim.county, LimitKind.APPROVAL)
 
 
+def advance_not_failed(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
+    """[design] The final decision deducts the advance, so it waits while the advance's payment has failed: the account
+    is corrected and the advance paid again first (docs/payments.md section 4)."""
+    if advance_payment_failed(claim):
+        return _("The advance's payment failed: correct the bank account and pay the advance again before the final approval.")
+    return None
+
+
 def on_approve(claim: Claim, actor: User, data: dict[str, Any]) -> None:
     split = db.session.get(Split, claim.id)
     assert split is not None
@@ -117,10 +137,45 @@ def on_approve(claim: Claim, actor: User, data: dict[str, Any]) -> None:
     decision.bank_name, decision.bank_account = claim.bank_name, claim.bank_account  # payments go here (approval.payments.payee_of)
     decision.approvers = sorted(set(approvers))
     db.session.add(decision)
-    for share, amount in ((Share.GOVERNMENT, split.government_share), (Share.INSURER, split.insurer_share)):
+    _pay_net_of_advance(claim, actor, decision)
+    claim.due_at = due_date(claim.county, LimitKind.PAYMENT)
+
+
+def _pay_net_of_advance(claim: Claim, actor: User, decision: Decision) -> None:
+    """The shares' payments, less an approved advance (claims/approval/advances.py); an advance larger than the award
+    pays nothing more and its overpayment goes on record."""
+    advance = advance_of(claim)
+    decision.advance_paid = advance.amount if advance is not None and advance.approved_at is not None else Decimal("0.00")
+    net = net_of_advance(decision.government_share, decision.insurer_share, decision.advance_paid)
+    for share, amount in ((Share.GOVERNMENT, net.government), (Share.INSURER, net.insurer)):
         if amount > 0:
             new_payment(claim, share, amount)
-    claim.due_at = due_date(claim.county, LimitKind.PAYMENT)
+    if net.overpaid:
+        changes = {"advance": str(decision.advance_paid), "award": str(decision.total), "overpaid": str(net.overpaid)}
+        record_event(entity="claim", action="advance_overpaid", actor=actor, claim=claim, changes=changes)
+
+
+def on_refused_advance(claim: Claim, actor: User, data: dict[str, Any]) -> None:
+    """A claim refused (by the survey or the final decision) with an advance: a request not approved lapses; an
+    approved advance not sent to the bank is no longer paid (advance batches leave it out); one paid already was paid
+    too much (advance_overpaid; one still at the bank is recorded so when it is paid, approval.payments.settle)."""
+    advance = advance_of(claim)
+    if advance is None:
+        return
+    if advance.approved_at is None:
+        record_event(entity="claim", action="advance_lapsed", actor=actor, claim=claim, changes={"amount": str(advance.amount)})
+        return
+    payments = [p for p in payments_of(claim) if p.share == Share.ADVANCE]
+    if any(p.status == PaymentStatus.PAID for p in payments):
+        record_advance_overpaid(claim, advance.amount, actor=actor)
+    elif all(p.status in (PaymentStatus.PENDING, PaymentStatus.FAILED) and p.batch_id is None for p in payments):
+        record_event(entity="claim", action="advance_withheld", actor=actor, claim=claim, changes={"amount": str(advance.amount)})
+
+
+def record_advance_overpaid(claim: Claim, amount: Decimal, *, actor: User) -> None:
+    """An advance paid on a claim then refused: all of it was paid too much (to be recovered, outside the app)."""
+    changes = {"advance": str(amount), "award": "0.00", "overpaid": str(amount)}
+    record_event(entity="claim", action="advance_overpaid", actor=actor, claim=claim, changes=changes)
 
 
 def on_refuse(claim: Claim, actor: User, data: dict[str, Any]) -> None:
@@ -131,6 +186,7 @@ def on_refuse(claim: Claim, actor: User, data: dict[str, Any]) -> None:
     claim.decision_reasons = [str(RefusalReason(r)) for r in data["reasons"]]
     claim.decision_explanation = data.get("explanation")
     claim.due_at = None
+    on_refused_advance(claim, actor, data)
 
 
 def not_approved_yet(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
@@ -142,3 +198,53 @@ def not_approved_yet(claim: Claim, actor: User, data: dict[str, Any]) -> str | N
 
 def on_close(claim: Claim, actor: User, data: dict[str, Any]) -> None:
     claim.due_at = None
+
+
+# The advance on injury and death (claims/approval/advances.py): the status stays as it is --------------------
+def advance_possible(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
+    """One advance per claim, of an injury or death, where the county's settings give an amount."""
+    if advance_of(claim) is not None:
+        return _("An advance was already requested for this claim.")
+    return quote_advance(claim).problem
+
+
+def on_request_advance(claim: Claim, actor: User, data: dict[str, Any]) -> None:
+    """The advance as the settings give it today, to be approved by one approver within a working day."""
+    quote = quote_advance(claim)
+    due = add_working_days(local_today(), 1)
+    db.session.add(
+        Advance(
+            claim_id=claim.id,
+            county_id=claim.county_id,
+            amount=quote.amount,
+            basis=quote.basis,
+            requested_by_id=actor.id,
+            due_on=due,
+            payee_name=claim.claimant_name or "",
+        )
+    )
+    data["params"] = {"amount": f"{quote.amount:,.2f}", "due": due.isoformat()}
+    data["changes"] = {"amount": str(quote.amount), "basis": quote.basis}
+
+
+def advance_waiting(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
+    advance = advance_of(claim)
+    if advance is None:
+        return _("No advance was requested for this claim.")
+    return _("The advance was approved already.") if advance.approved_at is not None else None
+
+
+def has_bank_account(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
+    return None if claim.bank_account else _("The claim has no bank account to pay the advance into.")
+
+
+def on_approve_advance(claim: Claim, actor: User, data: dict[str, Any]) -> None:
+    """One approver decides (no public notice, no second approver); the account is frozen and the advance's payment
+    waits for the county's next advance batch."""
+    advance = advance_of(claim)
+    assert advance is not None
+    advance.approved_by_id, advance.approved_at = actor.id, utcnow()
+    advance.payee_name, advance.bank_name, advance.bank_account = claim.claimant_name or "", claim.bank_name, claim.bank_account
+    new_payment(claim, Share.ADVANCE, advance.amount)
+    data["params"] = {"amount": f"{advance.amount:,.2f}"}
+    data["changes"] = {"amount": str(advance.amount)}

@@ -8,9 +8,10 @@ from sqlalchemy.orm import selectinload
 
 from claims.accounts.models import Role
 from claims.accounts.session import login_required, roles_required
-from claims.approval import budget, operations, payments, services
+from claims.approval import advances, budget, operations, payments, services
 from claims.approval import documents as award_documents
 from claims.approval.forms import (
+    ApproveAdvanceForm,
     ApproveForm,
     BatchApproveForm,
     CorrectAccountForm,
@@ -20,6 +21,7 @@ from claims.approval.forms import (
     ObjectionReviewForm,
     RefuseAwardForm,
     ReopenBatchForm,
+    RequestAdvanceForm,
     ResultFileForm,
 )
 from claims.approval.models import NoticeBatch, NoticeEntry, ObjectionOutcome, Payment, PaymentBatch
@@ -230,13 +232,42 @@ def refuse(claim_id: int):  # type: ignore[no-untyped-def]
     )
 
 
+# The advance on injury and death ---------------------------------------------------------------------
+@bp.route("/claims/<int:claim_id>/advance", methods=["POST"])
+@roles_required(Role.CLERK, Role.OFFICER)
+def request_advance(claim_id: int):  # type: ignore[no-untyped-def]
+    claim = visible_claim_or_404(claim_id, g.user)
+    form = RequestAdvanceForm()
+    if not form.validate_on_submit():
+        return render_detail(claim, {"request_advance": form}, 422)
+    return run_action(
+        claim,
+        lambda: operations.request_advance(claim, actor=g.user, reason=form.reason.data or None, expected_version=_version(form.version.data)),
+        _("The advance was requested; a county approver decides within a working day."),
+    )
+
+
+@bp.route("/claims/<int:claim_id>/advance/approve", methods=["POST"])
+@roles_required(Role.APPROVER)
+def approve_advance(claim_id: int):  # type: ignore[no-untyped-def]
+    claim = visible_claim_or_404(claim_id, g.user)
+    form = ApproveAdvanceForm()
+    if not form.validate_on_submit():
+        return render_detail(claim, {"approve_advance": form}, 422)
+    return run_action(
+        claim,
+        lambda: operations.approve_advance(claim, actor=g.user, expected_version=_version(form.version.data)),
+        _("The advance was approved; its decision is issued and it is paid with the next advance batch."),
+    )
+
+
 # Payments -------------------------------------------------------------------------------------------
 @bp.route("/payments", methods=["GET", "POST"])
 @roles_required(Role.APPROVER)
 def payment_batches():  # type: ignore[no-untyped-def]
     if request.method == "POST":
         try:
-            batch = payments.create_batch(g.user.region, actor=g.user)
+            batch = payments.create_batch(g.user.region, actor=g.user, advances=request.form.get("what") == "advances")
         except WorkflowError as exc:
             flash(exc.message, "warning")
             return redirect(url_for("approval.payment_batches"))
@@ -245,7 +276,8 @@ def payment_batches():  # type: ignore[no-untyped-def]
     waiting = services.waiting_payments(g.user.region_id, None if section else after, size=SECTION_SIZE if section else PAGE_SIZE)
     batches = services.payment_batches(g.user.region_id, after if section == "batches" else None, size=PAGE_SIZE if section else SECTION_SIZE)
     counts = services.payment_counts(b.id for b in batches)
-    return render_template("approval/payments.html", waiting=waiting, batches=batches, counts=counts, section=section)
+    requested = advances.waiting_advances(g.user.region_id, after if section == "advances" else None, size=PAGE_SIZE if section else SECTION_SIZE)
+    return render_template("approval/payments.html", waiting=waiting, batches=batches, counts=counts, section=section, requested=requested)
 
 
 def _payment_batch(batch_id: int) -> PaymentBatch:
@@ -289,7 +321,7 @@ def _render_batch(batch: PaymentBatch, **forms: object):  # type: ignore[no-unty
     forms = {"upload": ResultFileForm(), "line": LineResultForm(), "reopen": ReopenBatchForm()} | forms
     status = 422 if any(getattr(f, "errors", None) for f in forms.values()) else 200
     lines = services.batch_payments(batch.id, request.args.get("after"))
-    payees = payments.payees_of(p.claim_id for p in lines)
+    payees = payments.payees_of((p.claim_id for p in lines), advances=batch.advances)
     documents = _visible(award_documents.payment_list_documents(batch))
     return render_template("approval/payment_batch.html", batch=batch, lines=lines, payees=payees, documents=documents, **forms), status
 

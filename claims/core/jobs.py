@@ -145,7 +145,22 @@ def enqueue(kind: str, key: str, **args: Any) -> Job:
     job = _add_once(Job(kind=kind, key=key, args=args, status=JobStatus.QUEUED, attempts=0))
     if job is None:
         return _existing(key)
-    known = job_table().get(kind)
+    return _pending(job)
+
+
+def enqueue_new(kind: str, key: str, **args: Any) -> Job:
+    """Record a job whose key cannot exist yet, because it names a row the open transaction has just inserted (the
+    rendering of a new document): one INSERT, without `enqueue`'s look-up and savepoint. Should the key exist after
+    all, the unique key refuses it and the transaction fails."""
+    job = Job(kind=kind, key=key, args=args, status=JobStatus.QUEUED, attempts=0)
+    db.session.add(job)
+    db.session.flush()
+    return _pending(job)
+
+
+def _pending(job: Job) -> Job:
+    """Dispatch the recorded job once its transaction commits."""
+    known = job_table().get(job.kind)
     db.session.info.setdefault(PENDING if known is None or known.inline else PENDING_QUEUED, []).append(job.id)
     return job
 

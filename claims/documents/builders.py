@@ -29,7 +29,7 @@ from claims.documents.data import (
 from claims.documents.formats import cn_date
 from claims.intake.models import Claim, LossLine, PhotoStage
 from claims.survey.models import Evidence, FieldSurvey, GrowthStage, VerifiedLoss
-from claims.survey.services import latest_survey
+from claims.survey.services import latest_survey, prevention_titles, verified_details
 from claims.workflow.reasons import CorrectionItem, RefusalReason
 
 ZH = "zh_CN"
@@ -123,6 +123,7 @@ def _verified_line(line: LossLine, verified: VerifiedLoss | None) -> VerifiedLin
         loss_rate=formatting.percent(verified.loss_rate),
         growth_stage=GrowthStage.title_of(verified.growth_stage),
         note=verified.note or "",
+        details="；".join(verified_details(verified)),
     )
 
 
@@ -154,6 +155,8 @@ def survey_record_data(claim: Claim, survey: FieldSurvey) -> SurveyRecordData:
             exclusions=_reasons(survey.exclusions),
             explanation=survey.explanation or "",
             photos=[PhotoRef(id=p.id, sha256=p.sha256, taken_at=p.taken_at) for p in photos],
+            prevention_in_place=prevention_titles(survey) if survey.prevention_in_place is not None else None,
+            in_protection_zone=survey.in_protection_zone,
         )
 
 
@@ -168,6 +171,7 @@ def compensation_data(
     schedule_number: str,
     insurer_name: str = "",
     objections: list[str] | None = None,
+    shared_cap: str = "",
 ) -> CompensationDecisionData:
     """For the approval step: the claim's parties and incident with the valued lines and the split."""
     total = sum((line.amount for line in lines), Decimal(0))
@@ -187,6 +191,7 @@ def compensation_data(
         insurer_name=insurer_name,
         survey_date=to_local(survey.visited_at).date() if survey else None,  # type: ignore[union-attr]
         objections=objections or [],
+        shared_cap=shared_cap,
     )
     data.check()
     return data

@@ -101,6 +101,7 @@ class VerifiedLine:
     loss_rate: str = ""
     growth_stage: str = ""
     note: str = ""
+    details: str = ""  # what else the survey verified: condition, days, disability, invoices (survey.services.verified_details)
 
 
 @dataclass
@@ -121,6 +122,8 @@ class SurveyRecordData:
     exclusions: list[Reason] = field(default_factory=list)
     explanation: str = ""
     photos: list[PhotoRef] = field(default_factory=list)
+    prevention_in_place: list[str] | None = None  # the checklist by title (None: surveyed before it existed)
+    in_protection_zone: bool | None = None
 
 
 @dataclass
@@ -130,6 +133,16 @@ class AwardLine:
     basis: str  # the rule that produced the amount: "600.00 元/亩 × 2.5 亩 × 80%"
     amount: Decimal
     not_compensated: str = ""  # why nothing (or less) is paid for this loss: the body states it (a partial refusal)
+
+
+@dataclass
+class AdvanceDeduction:
+    """The advance paid before the decision, and what the decision still pays (claims/approval/advances.py)."""
+
+    decision_number: str  # the advance decision's number, e.g. 南林先支〔2026〕1号
+    paid: Decimal
+    now_payable: Decimal
+    overpaid: Decimal | None = None  # the advance exceeds the award by this much: nothing more is paid
 
 
 @dataclass
@@ -150,6 +163,8 @@ class CompensationDecisionData:
     insurer_name: str = ""
     survey_date: date | None = None
     objections: list[str] = field(default_factory=list)  # how each objection raised during the notice was resolved
+    advance: AdvanceDeduction | None = None  # an advance paid before: deducted
+    shared_cap: str = ""  # a claim of an incident: how the per-accident cap was shared (the incident, cap, total, share)
 
     def check(self) -> None:
         if sum((line.amount for line in self.lines), Decimal(0)) != self.total:
@@ -158,6 +173,26 @@ class CompensationDecisionData:
             raise ValueError("the insurer's and the government's shares do not add up to the total")
         if self.insurer_share and not self.insurer_name:
             raise ValueError("an insurer's share needs the insurer's name")
+
+
+@dataclass
+class AdvanceDecisionData:
+    """An advance (先行支付决定书) on an injury or death, ahead of the compensation decision."""
+
+    claimant: Party
+    incident: Incident
+    bank: str = field(metadata=BANK)  # printed masked
+    losses: list[LossItem]  # the injuries and deaths recorded
+    amount: Decimal
+    basis: str  # how the amount was found: "核定的人身损害补偿10,000.00元 × 30%"
+    payer: str  # the county's finance: "南县财政"
+    payment_terms: str
+
+    def check(self) -> None:
+        if self.amount <= 0:
+            raise ValueError("an advance of nothing")
+        if not self.losses:
+            raise ValueError("an advance without an injury or a death")
 
 
 @dataclass
@@ -226,7 +261,8 @@ def photos_of(data: Any) -> list[PhotoRef]:
 
 # Back from JSON: a job renders the document later from the data frozen on its row ------------------------
 DATA_TYPES: dict[str, type] = {
-    cls.__name__: cls for cls in (ReceiptData, CorrectionData, RefusalData, SurveyRecordData, CompensationDecisionData, NoticeListData, PaymentListData)
+    cls.__name__: cls
+    for cls in (ReceiptData, CorrectionData, RefusalData, SurveyRecordData, CompensationDecisionData, NoticeListData, PaymentListData, AdvanceDecisionData)
 }
 
 

@@ -45,6 +45,7 @@ class DocumentKind(enum.StrEnum):
     COMPENSATION = "compensation"
     NOTICE_LIST = "notice_list"
     PAYMENT_LIST = "payment_list"
+    ADVANCE = "advance"
 
     @property
     def info(self) -> KindInfo:
@@ -69,6 +70,7 @@ KINDS: dict[DocumentKind, KindInfo] = {
     DocumentKind.COMPENSATION: KindInfo("补偿决定书", _l("Compensation decision"), "pdf/compensation.html", "林补决", Issuer.COUNTY, True),
     DocumentKind.NOTICE_LIST: KindInfo("补偿公示名单", _l("Public notice list"), "pdf/notice_list.html", "林公示", Issuer.COUNTY, False),
     DocumentKind.PAYMENT_LIST: KindInfo("补偿资金支付清单", _l("Payment list"), "pdf/payment_list.html", "林支付", Issuer.COUNTY, False),
+    DocumentKind.ADVANCE: KindInfo("先行支付决定书", _l("Advance payment decision"), "pdf/advance.html", "林先支", Issuer.COUNTY, True),
 }
 
 

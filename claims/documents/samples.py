@@ -48,6 +48,7 @@ from claims.intake import review
 from claims.intake.models import Claim, LossCategory
 from claims.intake.operations import save_filing
 from claims.intake.services import ClaimInput, LossInput, PhotoUpload, start_draft
+from claims.regions.admin_services import set_county_setting
 from claims.regions.models import Region, Species
 from claims.survey.models import ConfirmationMethod, SurveyOutcome
 from claims.survey.operations import assign_surveyors, record_confirmation, record_survey
@@ -145,7 +146,8 @@ def _frozen_clock() -> Iterator[None]:
 
 def _issue_every_kind(rows: int) -> None:
     """Correction notice, non-acceptance, refusal (with its receipt and survey record) and a notice list in 南县;
-    in 茶陵县 `rows` claims on one notice list, approved (compensation decisions) and paid in one batch."""
+    in 茶陵县 `rows` claims on one notice list, approved (compensation decisions) and paid in one batch, and an
+    advance on an injury."""
     returned = _file(NAN, seed=1)
     review.return_claim(returned, ["photos", "bank_account"], "照片看不清，请补拍受损农作物全景。", actor=_user(NAN.officers[0]))
     db.session.commit()
@@ -159,6 +161,18 @@ def _issue_every_kind(rows: int) -> None:
     approval.create_notice_batch(insured.township, [insured], clock.local_today(), actor=_user(NAN.clerk))
     db.session.commit()
     _noticed_approved_paid([_valued(_file(CHALING, seed=10 + n), CHALING) for n in range(rows)], CHALING)
+    _advanced(CHALING)
+
+
+def _advanced(county: County) -> None:
+    """An injury in a county that advances a fixed 2,000 yuan: accepted, its advance requested and approved."""
+    set_county_setting(_region("430224"), "advance_fixed", "2000", clock.local_today(), "先行支付", actor=_user("admin"))
+    bite = LossInput(LossCategory.INJURY, "左小腿咬伤", hospital_days=12, medical_costs=Decimal("10000.00"))
+    claim = _file(county, seed=9, losses=[bite])
+    review.accept_claim(claim, actor=_user(county.officers[0]))
+    approval.request_advance(claim, actor=_user(county.officers[0]))
+    approval.approve_advance(claim, actor=_user(county.approver))
+    db.session.commit()
 
 
 def _noticed_approved_paid(claims: list[Claim], county: County) -> None:
@@ -173,7 +187,7 @@ def _noticed_approved_paid(claims: list[Claim], county: County) -> None:
     db.session.commit()
 
 
-def _file(county: County, *, seed: int) -> Claim:
+def _file(county: County, *, seed: int, losses: list[LossInput] | None = None) -> Claim:
     """A claim the township clerk files for a villager without an account; the first claim of a county carries
     the rare character and the long bank name."""
     clerk = _user(county.clerk)
@@ -195,7 +209,7 @@ def _file(county: County, *, seed: int) -> Claim:
         species_id=db.session.execute(select(Species.id).where(Species.code == "wild_boar")).scalar_one(),
         description="夜里野猪进田，水稻被拱倒吃掉一大片，鸡舍被拱开。",
         declaration=True,
-        losses=[LossInput(LossCategory.CROP, "水稻", Decimal("2.5"), "mu"), LossInput(LossCategory.POULTRY, "鸡", Decimal("3"), "bird")],
+        losses=losses or [LossInput(LossCategory.CROP, "水稻", Decimal("2.5"), "mu"), LossInput(LossCategory.POULTRY, "鸡", Decimal("3"), "bird")],
     )
     claim = start_draft(actor=clerk, submission_key=f"samples-{seed}", for_self=False)
     outcome = save_filing(claim, data, [PhotoUpload(photo(seed), "damage.jpg")], actor=clerk, submit=True, form_ok=True)

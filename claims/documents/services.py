@@ -19,10 +19,10 @@ from typing import Any
 
 from flask import Response, current_app
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from claims.accounts.models import User
-from claims.core.jobs import WaitForSetup, enqueue
+from claims.core.jobs import WaitForSetup, enqueue_new
 from claims.core.storage import get_storage, written_in_transaction
 from claims.core.time import local_today, utcnow
 from claims.documents import pdf, signing
@@ -151,7 +151,8 @@ def issue_document(
     changes = {"kind": kind.value, "number": doc.number, "claim_id": row.claim_id, "replaces": doc.replaces_number}
     record_event(entity="document", action="document_issued", actor=actor, entity_id=row.id, changes=changes)
     photo_keys = {str(photo_id): key for photo_id, key in photos.items()}
-    enqueue("render_document", f"render_document:{row.id}", document_id=row.id, data_type=type(data).__name__, photos=photo_keys)
+    # The key names the row just inserted: no job can have it yet.
+    enqueue_new("render_document", f"render_document:{row.id}", document_id=row.id, data_type=type(data).__name__, photos=photo_keys)
     return row
 
 
@@ -165,20 +166,31 @@ def render_document(document_id: int, data_type: str, photos: dict[str, str]) ->
     doc = DocumentContext(**{**meta, "issued_at": datetime.fromisoformat(meta["issued_at"]), "code": row.verification_code})
     data = from_jsonable(DATA_TYPES[data_type], row.data["data"])
     html = document_html(row.kind, doc, data)
-    db.session.commit()  # nothing written yet: the slow render holds no transaction (nor SQLite's write lock)
+    kind, signer = row.kind, _signer_region(row)
+    signer_code, signer_name = signer.code, signer.name
+    # Nothing written yet: the slow render and signature hold no transaction (nor SQLite's write lock). Nothing is read
+    # from the database again until the result is stored: the row, expired by the commit, would be loaded afresh (in a
+    # new transaction, on SQLite with the write lock) at its first attribute read.
+    db.session.commit()
     storage = get_storage()
     rendered = pdf.render_pdf(
         html,
         photos={int(photo_id): key for photo_id, key in photos.items()},
         storage=storage,
-        attachment=(f"{row.kind.value}.json", attachment_json(doc, data), f"{doc.title} {doc.number}：文书数据"),
+        attachment=(f"{kind.value}.json", attachment_json(doc, data), f"{doc.title} {doc.number}：文书数据"),
     )
-    body = _signed(row, doc, rendered)
+    body, signed_by = _signed(signer_code, signer_name, doc, rendered)
     key = storage.put(body, ".pdf")
     written_in_transaction(db.session, storage, key)
-    row.storage_key, row.sha256, row.size_bytes, row.stored_at = key, hashlib.sha256(body).hexdigest(), len(body), utcnow()
-    db.session.flush()
-    record_event(entity="document", action="document_stored", entity_id=row.id, changes={"number": row.number, "sha256": row.sha256})
+    digest = hashlib.sha256(body).hexdigest()
+    stored = {"storage_key": key, "sha256": digest, "size_bytes": len(body), "stored_at": utcnow()}
+    if signed_by is not None:
+        stored |= {"signed_by": signed_by.subject, "signer_certificate_sha256": signed_by.fingerprint}
+    # By id, not through the expired row (whose update would load it first); stored once, whatever else ran.
+    store = update(IssuedDocument).where(IssuedDocument.id == document_id, IssuedDocument.stored_at.is_(None)).values(**stored)
+    if db.session.execute(store.execution_options(synchronize_session=False)).rowcount != 1:  # type: ignore[attr-defined]
+        raise RuntimeError(f"document {document_id} was stored by another run")  # rolled back: this file is removed
+    record_event(entity="document", action="document_stored", entity_id=document_id, changes={"number": doc.number, "sha256": digest})
 
 
 def _signer_region(row: IssuedDocument) -> Region:
@@ -195,26 +207,24 @@ class SigningKeyMissing(WaitForSetup):
     minutes without using up its attempts (its text names the body and what is wrong, never personal data)."""
 
 
-def _signed(row: IssuedDocument, doc: DocumentContext, rendered: pdf.RenderedPdf) -> bytes:
-    """The rendered PDF signed with the issuing body's key (and the signer recorded on the row). A body without a key
-    gets an unsigned document only where signing is not required (development, trials). Where it is required (in
-    production), a missing, unreadable, mismatched or expired key makes the job wait, retried every few minutes with
-    the problem as its last error, until the key is put right; then it signs."""
-    region = _signer_region(row)
+def _signed(code: str, name: str, doc: DocumentContext, rendered: pdf.RenderedPdf) -> tuple[bytes, signing.CountyKey | None]:
+    """The rendered PDF signed with the key of the issuing body (division `code`, `name`), and that key (to record the
+    signer on the row). A body without a key gets an unsigned document only where signing is not required
+    (development, trials). Where it is required (in production), a missing, unreadable, mismatched or expired key
+    makes the job wait, retried every few minutes with the problem as its last error, until the key is put right;
+    then it signs."""
     try:
-        key = signing.county_key(region.code)
+        key = signing.county_key(code)
         if key is None:
             if not current_app.config["DOCUMENT_SIGNING_REQUIRED"]:
-                return rendered.body
+                return rendered.body, None
             raise signing.SigningError(
-                f"no signing key for {region.code} ({region.name}) in DOCUMENT_KEYS_DIR: "
-                f"install its key, or run `flask documents keys create {region.code}` for a trial"
+                f"no signing key for {code} ({name}) in DOCUMENT_KEYS_DIR: install its key, or run `flask documents keys create {code}` for a trial"
             )
-        body = signing.sign_pdf(rendered.body, key, rendered.seal, reason=f"出具{doc.title}{doc.number}", location=region.name, at=utcnow())
+        body = signing.sign_pdf(rendered.body, key, rendered.seal, reason=f"出具{doc.title}{doc.number}", location=name, at=utcnow())
     except signing.SigningError as exc:  # a missing, broken or expired key: the job waits until it is put right
         raise SigningKeyMissing(str(exc)) from exc
-    row.signed_by, row.signer_certificate_sha256 = key.subject, key.fingerprint
-    return body
+    return body, key
 
 
 def reissue_document(old: IssuedDocument, data: Any, *, actor: User | None) -> IssuedDocument:

@@ -57,6 +57,8 @@ def document_amounts(document: IssuedDocument) -> Amounts | None:
             government_share=Decimal(data["government_share"]),
             payees=[_payee(data["claimant"]["name"], data["bank"], data["total"])],
         )
+    if document.kind == DocumentKind.ADVANCE:
+        return Amounts(total=Decimal(data["amount"]), payees=[_payee(data["claimant"]["name"], data["bank"], data["amount"])])
     if document.kind == DocumentKind.PAYMENT_LIST:
         return Amounts(total=Decimal(data["total"]), payees=[_payee(e["name"], e["bank"], e["amount"]) for e in data["entries"]], listed=True)
     if document.kind == DocumentKind.NOTICE_LIST:

@@ -9,6 +9,8 @@ Order (each step's reason is recorded in Chinese and English-neutral codes):
    subtracts it (a fixed amount, or a percentage of the covered loss) from the insurer's part.
 6. Government share = entitlement - insurer share where the county tops up, else zero. The claimant
    never gets more than the entitlement under the schedule.
+An advance on injury or death (claims/approval/advances.py) leaves the split as it is: it is paid from county funds,
+and the final decision deducts it from the payments, the government's share first (docs/payments.md, section 4).
 """
 
 from __future__ import annotations

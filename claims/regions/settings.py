@@ -40,6 +40,7 @@ DOC_PREFIX_TITLES = (
     ("compensation", _l("compensation decision")),
     ("notice_list", _l("public notice list")),
     ("payment_list", _l("payment list")),
+    ("advance", _l("advance payment decision")),
 )
 
 # [design] Defaults: two surveyors per on-site inspection (common practice), a 7-day public notice.
@@ -59,6 +60,11 @@ SPECS = {
         SettingSpec("second_approval_above", 10000, _l("Second approver needed above this amount (yuan)"), int),
         # [design] Separation of duties: another clerk of the township or a county officer takes intake of a claim a
         # clerk filed. A township with a single clerk may be allowed to (1); each such intake is recorded on the claim.
+        # The advance on injury and death (claims/approval/advances.py, docs/payments.md): off unless a percentage or a
+        # fixed sum is set; never above the cap. [design] 30 % follows Uttarakhand's advance for a death.
+        SettingSpec("advance_percent", 0, _l("Advance for injury or death: percentage of the valued (or schedule's death) amount (0: none)"), int, maximum=100),
+        SettingSpec("advance_fixed", 0, _l("Advance for injury or death: fixed sum when there is no amount to take a percentage of (yuan, 0: none)"), int),
+        SettingSpec("advance_cap", 50000, _l("Advance for injury or death: at most (yuan)"), int),
         SettingSpec("filer_may_accept", 0, _l("The clerk who filed a claim may take its intake, in one-clerk townships (1 yes, 0 no)"), int),
         # Documents (claims.documents): an empty text means "derived from the county's name", e.g. 南县:
         # issued by 南县林业局, reconsideration to 南县人民政府, lawsuit at 南县人民法院, numbers 南林补决〔2026〕1号.

@@ -76,8 +76,8 @@ def bucket_of(claim: Claim) -> Bucket | None:
 
 
 # The figures, as one statement over any set of claims ---------------------------------------------------------
-def _paid(share: Share) -> Any:
-    paid = select(func.sum(Settlement.amount)).where(Settlement.claim_id == Claim.id, Settlement.share == share)
+def _paid(*shares: Share) -> Any:
+    paid = select(func.sum(Settlement.amount)).where(Settlement.claim_id == Claim.id, Settlement.share.in_(shares))
     return func.coalesce(paid.correlate(Claim).scalar_subquery(), 0)
 
 
@@ -106,7 +106,7 @@ def _per_claim(where: ColumnElement[bool]) -> Any:
             func.coalesce(Decision.insurer_share, 0).label("approved_insurer"),
             func.coalesce(Decision.government_share, 0).label("approved_government"),
             _paid(Share.INSURER).label("paid_insurer"),
-            _paid(Share.GOVERNMENT).label("paid_government"),
+            _paid(Share.GOVERNMENT, Share.ADVANCE).label("paid_government"),  # an advance is paid from county funds
         )
         .select_from(Claim)
         .outerjoin(Decision, Decision.claim_id == Claim.id)

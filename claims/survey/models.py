@@ -8,11 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Column, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from claims.accounts.models import User
-from claims.core.db import Base, UTCDateTime, intpk, str_enum
+from claims.core.db import Base, Money, UTCDateTime, intpk, str_enum
 from claims.core.time import utcnow
 from claims.extensions import db
 from claims.intake.models import Claim, LossLine, Photo, Quantity
@@ -100,6 +100,56 @@ _STAGE_TITLES = {
 }
 
 
+class AnimalCondition(enum.StrEnum):
+    """What the survey found of an animal: schedules pay killed and injured animals at their own ratios, and a
+    missing one only when they say so (`missing:` in docs/schedules.md)."""
+
+    KILLED = "killed"
+    INJURED = "injured"
+    MISSING = "missing"
+
+    @property
+    def title(self) -> str:
+        return str(_CONDITION_TITLES[self])
+
+
+_CONDITION_TITLES = {
+    AnimalCondition.KILLED: _l("Killed"),
+    AnimalCondition.INJURED: _l("Injured"),
+    AnimalCondition.MISSING: _l("Missing"),
+}
+
+
+class PreventionMeasure(enum.StrEnum):
+    """Prevention measures the survey found in place (schedules may reduce or refuse without them: `prevention:`).
+
+    The refusal "no reasonable prevention measures taken" (Shennongjia insurance; Kenya 2025; Wisconsin) and
+    "livestock not penned or herded" (domain brief, section 5) are judged against this list."""
+
+    FENCE = "fence"
+    ELECTRIC_FENCE = "electric_fence"
+    GUARDING = "guarding"
+    SCARING = "scaring"
+    PENNED = "penned"
+    HERDED = "herded"
+    HIVE_PROTECTION = "hive_protection"
+
+    @property
+    def title(self) -> str:
+        return str(_MEASURE_TITLES[self])
+
+
+_MEASURE_TITLES = {
+    PreventionMeasure.FENCE: _l("Fence or net around the field"),
+    PreventionMeasure.ELECTRIC_FENCE: _l("Electric fence"),
+    PreventionMeasure.GUARDING: _l("Guarding or night watch"),
+    PreventionMeasure.SCARING: _l("Scaring devices (sound, light, scarecrows)"),
+    PreventionMeasure.PENNED: _l("Livestock penned or in sheds at night"),
+    PreventionMeasure.HERDED: _l("Livestock herded while grazing"),
+    PreventionMeasure.HIVE_PROTECTION: _l("Bee hives raised or caged"),
+}
+
+
 class SurveyOutcome(enum.StrEnum):
     ELIGIBLE = "eligible"
     NOT_COMPENSATED = "not_compensated"
@@ -125,7 +175,16 @@ class FieldSurvey(db.Model):
     witnesses: Mapped[str | None] = mapped_column(String(200))
     evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
     in_designated_area: Mapped[bool | None] = mapped_column(Boolean, comment="land or herd in the designated area; NULL when not applicable")
-    prevention_measures: Mapped[str | None] = mapped_column(Text)
+    prevention_measures: Mapped[str | None] = mapped_column(Text, comment="free-text note on the prevention measures")
+    prevention_in_place: Mapped[list[str] | None] = mapped_column(
+        JSON, comment="PreventionMeasure codes found in place; NULL: surveyed before the checklist (0021), no prevention rule applies"
+    )
+    invoices_checked: Mapped[bool | None] = mapped_column(
+        Boolean, default=True, comment="medical costs are the invoices the survey saw (0 with none); NULL: surveyed before 0021, the filed costs stand"
+    )
+    in_protection_zone: Mapped[bool | None] = mapped_column(
+        Boolean, comment="site inside a designated protection zone (nature reserve etc.); NULL when not applicable. Shown, not valued"
+    )
     exclusions: Mapped[list[str]] = mapped_column(JSON, default=list, comment="exclusion checklist: refusal reason codes that apply")
     outcome: Mapped[SurveyOutcome] = mapped_column(str_enum(SurveyOutcome))
     explanation: Mapped[str | None] = mapped_column(Text)
@@ -138,9 +197,14 @@ class FieldSurvey(db.Model):
 
 
 class VerifiedLoss(db.Model):
-    """The surveyed quantity of one loss line."""
+    """The surveyed quantity of one loss line, and what valuation needs by its category: an animal's condition and
+    price grade; a crop's stage and loss rate; a person's days, disability and medical invoices."""
 
     __tablename__ = "verified_losses"
+    __table_args__ = (
+        CheckConstraint("disability_grade IS NULL OR disability_grade BETWEEN 1 AND 10", name="disability_grade_range"),
+        CheckConstraint("disability_grade IS NULL OR disability_amount IS NULL", name="disability_grade_or_amount"),
+    )
 
     id: Mapped[intpk]
     survey_id: Mapped[int] = mapped_column(ForeignKey("field_surveys.id"), index=True)
@@ -149,9 +213,38 @@ class VerifiedLoss(db.Model):
     loss_rate: Mapped[int | None] = mapped_column(Integer, comment="percent of the crop lost, 0-100")
     growth_stage: Mapped[str | None] = mapped_column(String(50))
     note: Mapped[str | None] = mapped_column(String(200))
+    condition: Mapped[str | None] = mapped_column(String(10), comment="animals: AnimalCondition (killed, injured, missing)")
+    grade: Mapped[str | None] = mapped_column(String(60), comment="animals: the price grade as the schedule lists it (e.g. 成年母牛)")
+    hospital_days: Mapped[int | None] = mapped_column(Integer, comment="injury: verified days in hospital")
+    lost_work_days: Mapped[int | None] = mapped_column(Integer, comment="injury: lost-work days claimed")
+    nursing_days: Mapped[int | None] = mapped_column(Integer, comment="injury: nursing days claimed")
+    disability_grade: Mapped[int | None] = mapped_column(Integer, comment="injury: assessed disability grade, 1 (worst) to 10")
+    disability_amount: Mapped[Decimal | None] = mapped_column(Money(), comment="injury: disability compensation assessed in money")
+    nutrition_costs: Mapped[Decimal | None] = mapped_column(Money(), comment="injury: nutrition costs, paid only where the schedule pays them")
 
     survey: Mapped[FieldSurvey] = relationship(back_populates="lines")
     loss_line: Mapped[LossLine] = relationship()
+    invoices: Mapped[list[MedicalInvoice]] = relationship(back_populates="verified", cascade="all, delete-orphan", order_by="MedicalInvoice.id")
+
+    @property
+    def medical_costs(self) -> Decimal | None:
+        """The sum of the medical invoices: the medical cost valuation uses (None: the survey recorded none)."""
+        return sum((i.amount for i in self.invoices), Decimal(0)) if self.invoices else None
+
+
+class MedicalInvoice(db.Model):
+    """A medical invoice the survey saw for an injured person: its photo and amount."""
+
+    __tablename__ = "medical_invoices"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[intpk]
+    verified_loss_id: Mapped[int] = mapped_column(ForeignKey("verified_losses.id"), index=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id"), comment="the invoice photo (stage survey), stored and shown like every photo")
+    amount: Mapped[Decimal] = mapped_column(Money(), comment="the invoice total")
+
+    verified: Mapped[VerifiedLoss] = relationship(back_populates="invoices")
+    photo: Mapped[Photo] = relationship()
 
 
 class ConfirmationMethod(enum.StrEnum):
@@ -207,3 +300,37 @@ class ConflictDeclaration(db.Model):
     relative_id_hash: Mapped[str] = mapped_column(String(64), index=True)
     relation: Mapped[str] = mapped_column(String(50))
     declared_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Incident(db.Model):
+    """One event (place, time, species, herd size) whose damage several households claim; the schedule's
+    per-accident cap applies across its claims (claims/valuation/accident.py)."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[intpk]
+    number: Mapped[str] = mapped_column(String(40), unique=True, comment="SG-<county code>-<year>-<serial>, shown on the decisions")
+    county_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), comment="where it happened, when one village")
+    place: Mapped[str] = mapped_column(String(200), comment="where it happened, as the officer describes it")
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    species_id: Mapped[int | None] = mapped_column(ForeignKey("species.id"))
+    herd_size: Mapped[int | None] = mapped_column(Integer, comment="how many animals, when known")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    claims: Mapped[list[IncidentClaim]] = relationship(back_populates="incident", order_by="IncidentClaim.claim_id")
+
+
+class IncidentClaim(db.Model):
+    """A claim belongs to at most one incident; it joins when an officer links it (from its survey or in bulk)."""
+
+    __tablename__ = "incident_claims"
+
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    joined_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    incident: Mapped[Incident] = relationship(back_populates="claims")
+    claim: Mapped[Claim] = relationship()

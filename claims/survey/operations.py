@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask_babel import gettext as _
 
 from claims.accounts.models import Role, User
-from claims.intake.models import Claim, PhotoStage
-from claims.intake.services import PhotoProblem, PhotoUpload, add_photos
+from claims.intake.models import Claim, Photo, PhotoStage
+from claims.intake.services import PhotoProblem, PhotoUpload, active_photos, add_photos
 from claims.lifecycle import apply_transition, available_actions, check_step
 from claims.survey.models import ConfirmationMethod, SurveyOutcome
-from claims.survey.services import ConfirmationInput, SurveyInput
+from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput, line_fields
 from claims.workflow.codes import CodePurpose, send_sms_code, use_sms_code
 from claims.workflow.services import WorkflowError
 
@@ -24,14 +25,60 @@ def assign_surveyors(claim: Claim, surveyors: list[User], *, actor: User, expect
 def record_survey(claim: Claim, survey: SurveyInput, photos: list[PhotoUpload], *, actor: User, expected_version: int | None = None) -> list[PhotoProblem]:
     """Record the survey and its photos; a refused photo is reported and does not block the survey."""
     action = "survey_eligible" if survey.outcome == SurveyOutcome.ELIGIBLE else "survey_refused"
-    changes = {"outcome": str(survey.outcome), "exclusions": survey.exclusions, "lines": [[v.loss_line_id, str(v.quantity), v.loss_rate] for v in survey.lines]}
+    changes = {
+        "outcome": str(survey.outcome),
+        "exclusions": survey.exclusions,
+        "lines": [_line_changes(claim, v) for v in survey.lines],
+        "prevention": survey.prevention_in_place,
+        "protection_zone": survey.in_protection_zone,
+    }
     data = {"survey": survey, "changes": changes}
     # The photos are stored before the step so that the survey record issued with it shows them; the step is
     # checked first so that a refused survey stores no photo.
     check_step(claim, action, actor=actor, reason=survey.explanation, data=data, expected_version=expected_version)
+    data["invoice_photos"] = _invoice_photos(claim, survey, actor=actor)
     _, problems = add_photos(claim, photos, actor=actor, stage=PhotoStage.SURVEY)
     apply_transition(claim, action, actor=actor, reason=survey.explanation, data=data, expected_version=expected_version)
     return problems
+
+
+def _invoice_photos(claim: Claim, survey: SurveyInput, *, actor: User) -> dict[int, Photo]:
+    """Store each medical invoice's photo (a photo already on the claim is reused); a refused one refuses the survey,
+    since an invoice counts only with its photo. Keyed by id() of the invoice input."""
+    stored: dict[int, Photo] = {}
+    for line in survey.lines:
+        if "invoices" not in line_fields(_category(claim, line)):
+            continue  # invoices posted on a line whose category has none are not kept (nor is their photo)
+        for invoice in line.invoices:
+            digest = hashlib.sha256(invoice.upload.data).hexdigest()
+            known = next((p for p in active_photos(claim) if p.sha256 == digest), None)
+            if known is None:
+                added, problems = add_photos(claim, [invoice.upload], actor=actor, stage=PhotoStage.SURVEY)
+                if problems:
+                    raise WorkflowError(_("Invoice photo %(name)s: %(problem)s", name=problems[0].filename, problem=problems[0].message))
+                known = added[0]
+            stored[id(invoice)] = known
+    return stored
+
+
+def _category(claim: Claim, line: VerifiedLineInput) -> str:
+    return next((str(loss.category) for loss in claim.losses if loss.id == line.loss_line_id), "")
+
+
+def _line_changes(claim: Claim, line: VerifiedLineInput) -> list[Any]:
+    """What the audit keeps of a verified line: id, quantity, loss rate, then the fields of its category by name."""
+    category = _category(claim, line)
+    keep = set(line_fields(category)) if category else set()
+    extra: dict[str, Any] = {}
+    for name in ("growth_stage", "condition", "grade", "hospital_days", "lost_work_days", "nursing_days", "disability_grade"):
+        if name in keep and getattr(line, name) is not None:
+            extra[name] = getattr(line, name)
+    for name in ("disability_amount", "nutrition_costs"):
+        if name in keep and getattr(line, name) is not None:
+            extra[name] = str(getattr(line, name))
+    if "invoices" in keep and line.invoices:
+        extra["invoices"] = [str(i.amount) for i in line.invoices]
+    return [line.loss_line_id, str(line.quantity), line.loss_rate, *([extra] if extra else [])]
 
 
 def send_confirmation_code(claim: Claim, *, actor: User) -> None:

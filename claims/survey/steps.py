@@ -12,9 +12,9 @@ from claims.intake.models import Claim
 from claims.regions.models import LimitKind
 from claims.regions.services import due_date
 from claims.regions.settings import county_setting
-from claims.survey.models import ClaimantConfirmation, ConfirmationMethod, FieldSurvey, SurveyAssignment, VerifiedLoss
+from claims.survey.models import ClaimantConfirmation, ConfirmationMethod, FieldSurvey, MedicalInvoice, SurveyAssignment, VerifiedLoss
 from claims.survey.permissions import conflict_problem, current_assignment, earlier_surveyor_ids, is_assigned_surveyor, kin_problem
-from claims.survey.services import ConfirmationInput, SurveyInput
+from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput, line_fields
 from claims.workflow.reasons import RefusalReason
 from claims.workflow.states import ClaimStatus
 
@@ -96,8 +96,24 @@ def on_assign(claim: Claim, actor: User, data: dict[str, Any]) -> None:
         claim.due_at = due_date(claim.county, LimitKind.SURVEY)
 
 
+def _verified_loss(claim: Claim, v: VerifiedLineInput, photos: dict[int, Any]) -> VerifiedLoss:
+    """A verified line with the fields its category takes (a crop line keeps no disability grade, whatever was sent)."""
+    category = next(line.category for line in claim.losses if line.id == v.loss_line_id)
+    keep = set(line_fields(category))
+    extra = {name: getattr(v, name) for name in sorted(keep - {"invoices"})}
+    invoices = [MedicalInvoice(amount=i.amount, photo=photos[id(i)]) for i in v.invoices] if "invoices" in keep else []
+    return VerifiedLoss(
+        loss_line_id=v.loss_line_id,
+        quantity=v.quantity,
+        note=v.note,
+        invoices=invoices,
+        **extra,
+    )
+
+
 def _store_survey(claim: Claim, actor: User, data: dict[str, Any]) -> FieldSurvey:
     info: SurveyInput = data["survey"]
+    photos = data.get("invoice_photos", {})
     survey = FieldSurvey(
         claim=claim,
         assignment=current_assignment(claim),
@@ -113,12 +129,12 @@ def _store_survey(claim: Claim, actor: User, data: dict[str, Any]) -> FieldSurve
         evidence=list(info.evidence),
         in_designated_area=info.in_designated_area,
         prevention_measures=info.prevention_measures,
+        prevention_in_place=list(info.prevention_in_place) if info.prevention_in_place is not None else None,
+        in_protection_zone=info.in_protection_zone,
         exclusions=[str(RefusalReason(r)) for r in info.exclusions],
         outcome=info.outcome,
         explanation=info.explanation,
-        lines=[
-            VerifiedLoss(loss_line_id=v.loss_line_id, quantity=v.quantity, loss_rate=v.loss_rate, growth_stage=v.growth_stage, note=v.note) for v in info.lines
-        ],
+        lines=[_verified_loss(claim, v, photos) for v in info.lines],
     )
     db.session.add(survey)
     return survey

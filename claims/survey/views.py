@@ -10,12 +10,14 @@ from claims.accounts.models import Role, User
 from claims.accounts.session import login_required, roles_required
 from claims.core.time import local_now
 from claims.extensions import db
+from claims.intake.models import PERSONAL_CATEGORIES
 from claims.intake.permissions import visible_claim_or_404
 from claims.intake.views import render_detail
 from claims.regions.settings import county_setting
 from claims.survey import operations
 from claims.survey.forms import AssignForm, ConfirmationForm, SurveyForm
 from claims.survey.permissions import current_assignment, eligible_surveyors, is_assigned_surveyor
+from claims.survey.services import line_fields
 from claims.workflow.actions import form_version as _version
 from claims.workflow.actions import run_action
 from claims.workflow.panels import confirmation_method
@@ -63,6 +65,7 @@ def survey(claim_id: int):  # type: ignore[no-untyped-def]
     if not is_assigned_surveyor(claim, g.user):
         abort(404)
     form = _survey_form(claim)
+    form.property_lines = any(line.category not in PERSONAL_CATEGORIES for line in claim.losses)
     lines = {line.id: line for line in claim.losses}
     if request.method == "POST" and form.validate():
         problems: list = []
@@ -74,7 +77,8 @@ def survey(claim_id: int):  # type: ignore[no-untyped-def]
         for problem in problems:
             flash(f"{problem.filename}: {problem.message}", "warning")
         return response
-    return render_template("survey/survey_form.html", claim=claim, form=form, lines=lines), (422 if request.method == "POST" else 200)
+    fields = {line.id: line_fields(line.category) for line in claim.losses}
+    return render_template("survey/survey_form.html", claim=claim, form=form, lines=lines, fields=fields), (422 if request.method == "POST" else 200)
 
 
 @bp.route("/<int:claim_id>/confirmation/code", methods=["POST"])

@@ -16,10 +16,15 @@ Order of application (also in docs/valuation.md):
     hospital days, the days claimed, or the days claimed up to the hospital days (the days left out get a
     line of their own saying so); disability grade x base income, or the assessed disability amount x
     ratio; death.
- 3. Ratio: the item's ratio (killed or injured for animals); for tiered items, from the event's total
+ 3. Ratio: the item's ratio (killed or injured for animals; a missing animal is not payable unless the
+    schedule's `missing` values it as killed or injured); for tiered items, from the event's total
     tiered loss value: `bracket` (default) the whole loss at the ratio of the tier holding it, `marginal`
     each slice at its tier's ratio, the sum shared over the tiered lines by loss value; what a line
     cannot take (its item caps, its own loss value) goes to the others (tiers.py).
+    Prevention: a line of a category that a `prevention` rule lists, when the survey found none of the rule's
+    measures in place, is refused before the tiers (so it adds nothing to the tiered total), or its ratio is
+    multiplied by the rule's ratio after them (loss value x ratio x prevention ratio). A survey that recorded
+    no checklist (prevention None) meets every rule.
  4. Rounding of each line to the fen, half up (rounding "line"; with "total" lines keep full precision).
  5. Item caps: per line, and per unit (e.g. per building).
  6. Per person: medical plus disability cap, then the per-person cap (deduction lines).
@@ -35,8 +40,9 @@ Order of application (also in docs/valuation.md):
     value less their shares of the deductible, shared by what each keeps).
  9. Caps per category and event; then per person for property (the property lines of each owner, the
     claimant unless a line names another, at most `per_person_property`); then per claim; then per
-    household per year (less what earlier claims of the year got): each as deduction lines split pro
-    rata over the categories. Narrower caps come first, so more loss never lowers the amount.
+    accident (alone: the cap; in an incident: the claim's share of it, `inp.incident`, found across the
+    incident's claims by accident.py); then per household per year (less what earlier claims of the year
+    got): each as deduction lines split pro rata over the categories. Narrower caps come first, so more loss never lowers the amount.
 10. Total = sum of the lines; with rounding "total" a rounding line makes the sum exact to the fen.
 Pro rata splits are to the fen by the largest remainder, ties broken by category order.
 """
@@ -48,15 +54,17 @@ from decimal import Decimal
 
 from claims.core.money import to_fen as fen
 from claims.valuation.limits import apply_limits
-from claims.valuation.lines import CATEGORY_ZH, HUNDRED, INCOME_ZH, ONE, WorkLine, allocate, num, pct, unit_zh, yuan
+from claims.valuation.lines import CATEGORY_ZH, HUNDRED, INCOME_ZH, ONE, PREVENTION_ZH, WorkLine, allocate, num, pct, unit_zh, yuan
 from claims.valuation.personal import personal_lines
 from claims.valuation.spec import (
+    ANIMALS,
     CATEGORIES,
     PERSONAL,
     IncomeRef,
     ItemRule,
     Line,
     LossIn,
+    PreventionRule,
     ReferenceData,
     ScheduleSpec,
     Valuation,
@@ -116,6 +124,7 @@ class _Run:
         apply_tiers(self)
         for work in self.lines:
             if work.kind == "loss" and work.payable:
+                self.reduce_for_prevention(work)
                 self.finish_property(work)
         self.apply_overrides()
         apply_limits(self)
@@ -159,6 +168,12 @@ class _Run:
         rule = work.rule
         if rule.excluded:
             return work.refuse("本标准不含此项" + (f"（{rule.note}）" if rule.note else ""))
+        prevention = self.prevention_rule(loss.category)
+        if prevention is not None and prevention.ratio is None:
+            return work.refuse(f"{self.prevention_text(prevention)}，不符合补偿条件")
+        if loss.category in ANIMALS and loss.condition == "missing" and self.missing_as() is None:
+            kind = CATEGORY_ZH[loss.category]
+            return work.refuse(f"{kind}失踪，本标准未规定失踪{kind}的补偿")
         if rule.method == "assessed_value":
             if loss.assessed_value is None:
                 return work.refuse("尚未核定损失价值")
@@ -212,10 +227,13 @@ class _Run:
             work.tiered = True
             return
         ratio, label = rule.ratio, ""
-        if loss.category in ("livestock", "poultry"):
-            condition = loss.condition or "killed"
+        if loss.category in ANIMALS:
+            missing = loss.condition == "missing"
+            condition = (self.missing_as() if missing else loss.condition) or "killed"
             by_condition = rule.ratio_killed if condition == "killed" else rule.ratio_injured
             label = "（死亡）" if condition == "killed" else "（受伤）"
+            if missing:
+                label = f"（失踪，按{'死亡' if condition == 'killed' else '受伤'}计）"
             if by_condition is not None:
                 ratio = by_condition
             elif ratio is None and (rule.ratio_killed is not None or rule.ratio_injured is not None):
@@ -224,6 +242,38 @@ class _Run:
         work.ratio = ratio if ratio is not None else ONE
         if work.ratio != ONE:
             work.formula += f" × 补偿比例{pct(work.ratio)}{label}"
+
+    def missing_as(self) -> str | None:
+        """How the schedules value a missing animal: as killed, as injured, or not at all (None)."""
+        missing, _ = self.setting("missing")
+        return missing if missing in ("killed", "injured") else None  # type: ignore[return-value]
+
+    def prevention_rule(self, category: str) -> PreventionRule | None:
+        """The first prevention rule for the category whose measures the survey found none of (None: no rule applies)."""
+        rules, _ = self.setting("prevention")
+        if self.inp.prevention is None or not rules:
+            return None
+        for rule in rules:  # type: ignore[attr-defined]
+            if category in rule.categories:
+                return rule if not set(rule.measures) & set(self.inp.prevention) else None
+        return None
+
+    @staticmethod
+    def prevention_text(rule: PreventionRule) -> str:
+        measures = "、".join(PREVENTION_ZH.get(m, m) for m in rule.measures)
+        note = f"；{rule.note}" if rule.note else ""
+        return f"未采取防范措施（{measures}，至少其一{note}）"
+
+    def reduce_for_prevention(self, work: WorkLine) -> None:
+        """Step 3, prevention: loss value x ratio x the prevention rule's ratio (a marginal tier share x it)."""
+        rule = self.prevention_rule(work.category)
+        if rule is None or rule.ratio is None or work.ratio is None:
+            return
+        work.ratio = work.ratio * rule.ratio
+        work.prevention = work.prevention * rule.ratio
+        if work.preset is not None:
+            work.preset = self.q(work.preset * rule.ratio)
+        work.formula += f" × {self.prevention_text(rule)}按{pct(rule.ratio)}计"
 
     def apply_overrides(self) -> None:
         """The officers' amounts, each within its line's item caps (the claim-level limits follow)."""

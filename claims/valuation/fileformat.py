@@ -19,7 +19,19 @@ from claims.valuation.fileformat_rules import read_items, read_rules
 from claims.valuation.spec import ScheduleSpec
 
 HEADER_FIELDS = ("format", "code", "title", "region", "document", "effective_from", "effective_to", "supersedes", "source")
-RULE_FIELDS = ("rounding", "minimum", "tiers", "tier_method", "caps", "max_claims_per_household_year", "min_event_size", "personal", "items")
+RULE_FIELDS = (
+    "rounding",
+    "minimum",
+    "tiers",
+    "tier_method",
+    "caps",
+    "max_claims_per_household_year",
+    "min_event_size",
+    "personal",
+    "prevention",
+    "missing",
+    "items",
+)
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
 
 from claims.valuation.fileformat_reader import Reader, income_ref, item_rule, iter_items
-from claims.valuation.spec import PROPERTY, CategoryCap, DailyRule, Death, Disability, ItemRule, MinEventSize, Minimum, Personal, Tier
+from claims.valuation.spec import (
+    MISSING_TREATMENTS,
+    PREVENTION_MEASURES,
+    PROPERTY,
+    CategoryCap,
+    DailyRule,
+    Death,
+    Disability,
+    ItemRule,
+    MinEventSize,
+    Minimum,
+    Personal,
+    PreventionRule,
+    Tier,
+)
 
 PERSONAL_FIELDS = ("medical", "lost_work", "nursing", "nutrition", "disability", "medical_disability_cap", "death")
 
@@ -36,13 +51,14 @@ def read_items(reader: Reader, data: dict[str, Any]) -> tuple[ItemRule, ...]:
 
 def read_rules(reader: Reader, data: dict[str, Any]) -> dict[str, Any]:
     caps = reader.mapping(data.get("caps"), "caps") or {}
-    reader.unknown(caps, "caps", ("per_claim", "per_person", "per_person_property", "per_household_year", "categories"))
+    reader.unknown(caps, "caps", ("per_claim", "per_accident", "per_person", "per_person_property", "per_household_year", "categories"))
     return {
         "rounding": reader.choice(data, "rounding", "", ("line", "total")),
         "minimum": _minimum(reader, data.get("minimum")),
         "tiers": _tiers(reader, data.get("tiers")),
         "tier_method": reader.choice(data, "tier_method", "", ("bracket", "marginal")),
         "per_claim": reader.number(caps, "per_claim", "caps"),
+        "per_accident": reader.number(caps, "per_accident", "caps"),
         "per_person": reader.number(caps, "per_person", "caps"),
         "per_person_property": reader.number(caps, "per_person_property", "caps"),
         "per_household_year": reader.number(caps, "per_household_year", "caps"),
@@ -50,7 +66,45 @@ def read_rules(reader: Reader, data: dict[str, Any]) -> dict[str, Any]:
         "max_claims_per_household_year": reader.integer(data, "max_claims_per_household_year", "", low=1, high=1000),
         "min_event_size": _min_event_size(reader, data.get("min_event_size")),
         "personal": _personal(reader, data.get("personal")),
+        "prevention": _prevention(reader, data.get("prevention")),
+        "missing": reader.choice(data, "missing", "", MISSING_TREATMENTS),
     }
+
+
+def _rows(reader: Reader, raw: Any, name: str, fields: tuple[str, ...]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(path, mapping) of each row of a list section, its unknown fields reported; a row that is no mapping is skipped."""
+    for i, row in enumerate(reader.listing(raw, name)):
+        path = f"{name}[{i}]"
+        data = reader.mapping(row, path)
+        if data is not None:
+            reader.unknown(data, path, fields)
+            yield path, data
+
+
+def _prevention(reader: Reader, raw: Any) -> tuple[PreventionRule, ...] | None:
+    """`prevention`: rules for lines of listed categories when the survey found none of the listed measures."""
+    if raw is None:
+        return None
+    rules = []
+    for path, data in _rows(reader, raw, "prevention", ("categories", "measures", "ratio", "refuse", "note")):
+        if "categories" not in data:
+            reader.fail(f"{path}.categories", _("is required"))
+        categories = reader.categories(data, "categories", path, ())
+        if any(c not in PROPERTY for c in categories):
+            reader.fail(f"{path}.categories", _("prevention rules are for property categories: %(choices)s", choices=", ".join(PROPERTY)))
+            categories = ()
+        measures = data.get("measures")
+        if not isinstance(measures, list) or not measures or not all(m in PREVENTION_MEASURES for m in measures):
+            reader.fail(f"{path}.measures", _("must be a list of measures from: %(known)s", known=", ".join(PREVENTION_MEASURES)))
+            measures = []
+        ratio = reader.number(data, "ratio", path, high=Decimal(1))
+        refuse = data.get("refuse", False)
+        if (ratio is None) == (refuse is not True):
+            reader.fail(f"{path}.ratio", _("give either a ratio or refuse: true"))
+        note = reader.text(data, "note", path, required=False, max_len=300) or ""
+        if categories and measures:
+            rules.append(PreventionRule(categories, tuple(measures), ratio if refuse is not True else None, note))
+    return tuple(rules)
 
 
 def _minimum(reader: Reader, raw: Any) -> Minimum | None:
@@ -95,12 +149,7 @@ def _category_caps(reader: Reader, raw: Any) -> tuple[CategoryCap, ...] | None:
     if raw is None:
         return None
     caps = []
-    for i, row in enumerate(reader.listing(raw, "caps.categories")):
-        path = f"caps.categories[{i}]"
-        data = reader.mapping(row, path)
-        if data is None:
-            continue
-        reader.unknown(data, path, ("categories", "amount"))
+    for path, data in _rows(reader, raw, "caps.categories", ("categories", "amount")):
         amount = reader.number(data, "amount", path, required=True)
         if "categories" not in data:
             reader.fail(f"{path}.categories", _("is required"))

@@ -23,6 +23,7 @@ def apply_limits(run: _Run) -> None:
     category_caps(run)
     person_property_cap(run)
     claim_cap(run)
+    accident_cap(run)
     household_cap(run)
 
 
@@ -144,7 +145,8 @@ def deductible_before_ratio(run: _Run, rule: Minimum, spec: object) -> None:
 def marginal_kept(run: _Run, shares: dict[str, Decimal]) -> dict[str, Decimal]:
     """Lines of marginal tiers under a deductible before the ratio: the slices are taken of the tiered loss
     less the deductible's share of it (not the average ratio times the reduced loss); what that pays is
-    shared over the lines by what each keeps of its loss value (line id -> amount)."""
+    shared over the lines by what each keeps of its loss value, each share times the line's prevention ratio
+    (line id -> amount)."""
     tiered = [w for w in run.lines if w.kind == "loss" and w.tiered and w.payable and w.preset is not None]
     if not tiered:
         return {}
@@ -153,7 +155,7 @@ def marginal_kept(run: _Run, shares: dict[str, Decimal]) -> dict[str, Decimal]:
     base = sum((k for _, k in kept), Decimal(0))
     paid = run.q(sum((part * ratio for part, ratio in marginal_slices(tuple(tiers or ()), base)), Decimal(0)))  # type: ignore[arg-type]
     found = dict(allocate(paid, kept, to_fen=run.by_line))
-    return {w.id: found.get(w.id, Decimal(0)) for w in tiered}
+    return {w.id: run.q(found.get(w.id, Decimal(0)) * w.prevention) for w in tiered}
 
 
 def category_caps(run: _Run) -> None:
@@ -176,6 +178,24 @@ def claim_cap(run: _Run) -> None:
     held = run.category_sum(CATEGORIES)
     if held > cap:
         run.deduct("cap_claim", held - cap, CATEGORIES, f"每件申请补偿上限{yuan(cap)}元", spec, "每件上限")
+
+
+def accident_cap(run: _Run) -> None:
+    """Per accident: a claim valued alone, or of an incident but not shared yet (`share` None), takes at most its
+    own schedules' cap; a claim of an incident at most its share of the incident's cap (IncidentShare.share, found
+    across the incident's claims by claims/valuation/accident.py; it applies even when the claim's own schedules
+    have no per-accident cap, the incident's cap being the smallest in force among its claims)."""
+    cap, spec = run.setting("per_accident")
+    incident, held = run.inp.incident, run.category_sum(CATEGORIES)
+    if incident is not None and incident.share is not None:
+        if held > incident.share:
+            run.deduct("cap_accident", held - incident.share, CATEGORIES, incident.explanation, spec, "每次事故上限")
+        return
+    if cap is None:
+        return
+    assert isinstance(cap, Decimal)
+    if held > cap:
+        run.deduct("cap_accident", held - cap, CATEGORIES, f"每次事故补偿上限{yuan(cap)}元", spec, "每次事故上限")
 
 
 def household_cap(run: _Run) -> None:

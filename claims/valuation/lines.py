@@ -22,6 +22,15 @@ CATEGORY_ZH = {
     "injury": "人身伤害",
     "death": "死亡",
 }
+PREVENTION_ZH = {
+    "fence": "围栏或围网",
+    "electric_fence": "电围栏",
+    "guarding": "看守或夜间值守",
+    "scaring": "驱赶装置",
+    "penned": "圈养或夜间入圈",
+    "herded": "放牧有人看管",
+    "hive_protection": "蜂箱垫高或加笼",
+}
 INCOME_ZH = {"urban": "城镇居民人均可支配收入", "rural": "农村居民人均可支配收入", "all": "全体居民人均可支配收入"}
 
 
@@ -61,6 +70,7 @@ class WorkLine:
     ratio: Decimal | None = None
     tiered: bool = False
     preset: Decimal | None = None  # an amount found before the ratio step (marginal tiers' share)
+    prevention: Decimal = Decimal(1)  # the prevention rule's ratio the line was reduced by (1: none)
     loss_value: Decimal | None = None
     amount: Decimal = Decimal(0)
     rule: ItemRule | None = None

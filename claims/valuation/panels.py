@@ -11,6 +11,7 @@ from claims.intake.permissions import can_view_claim
 from claims.lifecycle import available_actions
 from claims.survey.services import latest_survey
 from claims.valuation.forms import AdjustForm, ComputeForm, CountersignForm, ValueForm
+from claims.valuation.incidents import shared_cap_text, stale_share
 from claims.valuation.models import ClaimValuation, ValuationAdjustment
 from claims.valuation.permissions import can_countersign
 from claims.valuation.services import FinalLine, Quote, current_valuation, final_lines, pending_countersign, quote_claim
@@ -24,6 +25,7 @@ class ValuationPanel:
     quote: Quote | None
     forms: dict[str, Any]
     pending: list[ValuationAdjustment] = field(default_factory=list)  # above the engine's figure, not countersigned yet
+    shared_cap: str = ""  # a claim of an incident: how the per-accident cap was shared
 
 
 def valuation_panel(claim: Claim, user: User, forms: dict[str, Any]) -> dict[str, Any]:
@@ -34,8 +36,8 @@ def valuation_panel(claim: Claim, user: User, forms: dict[str, Any]) -> dict[str
     if "value" in available_actions(claim, user):
         survey = latest_survey(claim)
         revalue = stored is not None and stored.frozen_at is not None  # an upheld objection sent it back to be valued again
-        if stored is not None and (survey is None or stored.survey_id != survey.id or revalue):
-            stored = None  # valued before a new survey, or before an upheld objection: it must be computed again
+        if stored is not None and (survey is None or stored.survey_id != survey.id or revalue or stale_share(claim, stored)):
+            stored = None  # valued before a new survey, an upheld objection or joining an incident: it must be computed again
         panel_forms = {
             "revalue": revalue,
             "compute": forms.get("compute") or ComputeForm(version=claim.version),
@@ -47,7 +49,8 @@ def valuation_panel(claim: Claim, user: User, forms: dict[str, Any]) -> dict[str
         pending = pending_countersign(stored) if stored is not None else []
         if pending and stored is not None and can_countersign(user, claim, stored):
             panel_forms["countersign"] = CountersignForm(version=claim.version)
-        return {"valuation": ValuationPanel(True, stored, lines, None if stored else quote_claim(claim), panel_forms, pending)}
+        shared = shared_cap_text(stored) if stored is not None else ""
+        return {"valuation": ValuationPanel(True, stored, lines, None if stored else quote_claim(claim), panel_forms, pending, shared)}
     if stored is not None and stored.frozen_at is not None:
-        return {"valuation": ValuationPanel(False, stored, final_lines(stored), None, {})}
+        return {"valuation": ValuationPanel(False, stored, final_lines(stored), None, {}, shared_cap=shared_cap_text(stored))}
     return {}

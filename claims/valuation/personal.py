@@ -40,6 +40,8 @@ def _injury(run: _Run, loss: LossIn, personal: Personal, spec: ScheduleSpec) -> 
             work.ratio, work.loss_value = personal.medical_ratio, loss.medical_costs
             work.amount = run.q(loss.medical_costs * personal.medical_ratio)
             lines.append(work)
+    elif loss.medical_note:
+        lines.append(_line(loss, "medical", "医疗费", spec).refuse(loss.medical_note))
     lines.extend(_daily(run, loss, "lost_work", personal.lost_work, loss.lost_work_days, spec))
     lines.extend(_daily(run, loss, "nursing", personal.nursing, loss.nursing_days, spec))
     if personal.nutrition is None:

@@ -18,7 +18,7 @@ from claims.valuation.engine import NoSchedule
 from claims.valuation.fileformat import FileError, FileProblem, Reader
 from claims.valuation.schedules import region_by_code
 from claims.valuation.services import region_path, run_engine
-from claims.valuation.spec import CATEGORIES, EarlierClaim, LossIn, ValuationInput, valuation_to_json
+from claims.valuation.spec import CATEGORIES, CONDITIONS, PREVENTION_MEASURES, EarlierClaim, LossIn, ValuationInput, valuation_to_json
 
 MAX_LINES = 50
 LOSS_FIELDS = (
@@ -82,7 +82,7 @@ def _loss(reader: Reader, raw: Any, i: int) -> LossIn | None:
         unit=reader.text(data, "unit", path, required=False, max_len=20),
         loss_rate=reader.integer(data, "loss_rate", path, high=100),
         growth_stage=reader.text(data, "growth_stage", path, required=False, max_len=50),
-        condition=reader.choice(data, "condition", path, ("killed", "injured")),
+        condition=reader.choice(data, "condition", path, CONDITIONS),
         disability_grade=reader.integer(data, "disability_grade", path, low=1, high=10),
         grade=reader.text(data, "grade", path, required=False, max_len=60),
         owner=reader.text(data, "owner", path, required=False, max_len=60),
@@ -96,7 +96,7 @@ def parse_quote(payload: Any) -> tuple[Any, ValuationInput]:
     """The region and the engine input of a quote request; FileError names each bad field."""
     reader = Reader()
     data = reader.mapping(payload, "", required=True) or {}
-    reader.unknown(data, "", ("region", "incident_date", "losses", "earlier_claims", "claimant"))
+    reader.unknown(data, "", ("region", "incident_date", "losses", "earlier_claims", "claimant", "prevention", "in_protection_zone"))
     claimant = " ".join((reader.text(data, "claimant", "", required=False, max_len=60) or "").split())
     code = reader.text(data, "region", "", max_len=12)
     region = region_by_code(code) if code else None
@@ -114,10 +114,26 @@ def parse_quote(payload: Any) -> tuple[Any, ValuationInput]:
         row = reader.mapping(raw, f"earlier_claims[{i}]") or {}
         total = reader.number(row, "total", f"earlier_claims[{i}]", required=True)
         earlier.append(EarlierClaim(str(row.get("ref") or f"#{i + 1}"), total or Decimal(0)))
+    prevention = _prevention(reader, data)
+    zone = data.get("in_protection_zone")
+    if zone is not None and not isinstance(zone, bool):
+        reader.fail("in_protection_zone", _("must be true, false or null"))
     if reader.problems or region is None or day is None:
         raise FileError(reader.problems or [FileProblem(None, "region", _("is required"))])
     county = region.ancestor(RegionLevel.COUNTY)
-    return county, ValuationInput(day, region_path(county), tuple(x for x in losses if x), tuple(earlier))  # type: ignore[arg-type]
+    inp = ValuationInput(day, region_path(county), tuple(x for x in losses if x), tuple(earlier), prevention=prevention, in_protection_zone=zone)  # type: ignore[arg-type]
+    return county, inp
+
+
+def _prevention(reader: Reader, data: dict[str, Any]) -> tuple[str, ...] | None:
+    """The measures in place, as a survey records them; absent or null: not recorded (no prevention rule applies)."""
+    raw = data.get("prevention")
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(isinstance(m, str) and m in PREVENTION_MEASURES for m in raw):
+        reader.fail("prevention", _("must be a list of measures from: %(known)s", known=", ".join(PREVENTION_MEASURES)))
+        return None
+    return tuple(dict.fromkeys(raw))
 
 
 def quote(payload: Any) -> dict[str, Any]:

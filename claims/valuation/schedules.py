@@ -165,14 +165,15 @@ def schedules_for(county: Region, on: date) -> list[CompensationSchedule]:
     return chain
 
 
-_SPECS: dict[tuple[int, str], ScheduleSpec] = {}
+_SPECS: dict[tuple[int, str, str], ScheduleSpec] = {}
 
 
 def spec_of(schedule: CompensationSchedule) -> ScheduleSpec:
-    """The parsed rules of a schedule (cached for published ones, which never change)."""
+    """The parsed rules of a schedule (cached for published ones, which never change). The key holds the file's text:
+    a database restored from a backup (or a test's fresh one) may give the same id and time to another schedule."""
     if schedule.status == ScheduleStatus.DRAFT:
         return spec_from_body(schedule.body)
-    key = (schedule.id, schedule.published_at.isoformat() if schedule.published_at else "")
+    key = (schedule.id, schedule.published_at.isoformat() if schedule.published_at else "", schedule.source_text)
     if key not in _SPECS:
         _SPECS[key] = spec_from_body(schedule.body)
     return _SPECS[key]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -23,9 +23,11 @@ from claims.core.time import local_to_utc, to_local, utcnow
 from claims.extensions import db
 from claims.intake.models import Claim, LossCategory, LossLine
 from claims.regions.models import Region
+from claims.survey.incidents import incident_of
 from claims.survey.models import VerifiedLoss
-from claims.survey.services import latest_survey
+from claims.survey.services import latest_survey, line_fields
 from claims.valuation.engine import NoSchedule, value_claim
+from claims.valuation.incidents import DECIDED, incident_input, share_incident
 from claims.valuation.models import ClaimValuation, CompensationSchedule, ValuationAdjustment
 from claims.valuation.permissions import can_value_claim, countersign_problem
 from claims.valuation.reference import reference_for
@@ -48,17 +50,9 @@ log = logging.getLogger(__name__)
 
 # A claim of the household counts towards "claims per year" unless it never became an application.
 NOT_COUNTED = (ClaimStatus.DRAFT, ClaimStatus.WITHDRAWN, ClaimStatus.NOT_ACCEPTED)
-# Its amount counts towards the household's yearly cap once it is valued and not refused.
-AMOUNT_COUNTED = (
-    ClaimStatus.VALUED,
-    ClaimStatus.REFERRED,
-    ClaimStatus.INSURER_DECIDED,
-    ClaimStatus.IN_NOTICE,
-    ClaimStatus.OBJECTION_REVIEW,
-    ClaimStatus.APPROVED,
-    ClaimStatus.PAID,
-    ClaimStatus.CLOSED,
-)
+# Its amount counts towards the household's yearly cap once it is valued and not refused (and, of an incident's
+# claims, towards its per-accident cap).
+AMOUNT_COUNTED = DECIDED
 
 
 # --- the engine's input ---------------------------------------------------------------------------------
@@ -67,17 +61,37 @@ def region_path(region: Region) -> tuple[str, ...]:
 
 
 def loss_in(line: LossLine, verified: VerifiedLoss | None) -> LossIn:
-    """One loss line for the engine: the verified quantity, loss rate and stage where the survey has them."""
-    return LossIn(
+    """One loss line for the engine: what the survey verified (quantity, loss rate, stage; an animal's condition and
+    grade; a person's days, disability, nutrition costs, and medical costs as the sum of the invoices it saw, 0 when
+    it saw none). A survey recorded before 0021 (no invoices then) leaves the filed hospital days and medical costs."""
+    filed = LossIn(
         line_id=f"L{line.position + 1}",
         category=str(line.category),
         item=line.item,
-        quantity=verified.quantity if verified is not None else line.quantity,
+        quantity=line.quantity,
         unit=line.unit,
-        loss_rate=verified.loss_rate if verified is not None else None,
-        growth_stage=verified.growth_stage if verified is not None else None,
         medical_costs=line.medical_costs,
         hospital_days=line.hospital_days,
+    )
+    if verified is None:
+        return filed
+    hospital = verified.hospital_days
+    medical, note = line.medical_costs, None
+    if verified.survey.invoices_checked and "invoices" in line_fields(line.category):
+        medical = verified.medical_costs or Decimal(0)
+        if not verified.invoices and line.medical_costs:
+            note = "勘查未见医疗费发票"
+    return replace(
+        filed,
+        quantity=verified.quantity,
+        loss_rate=verified.loss_rate,
+        growth_stage=verified.growth_stage,
+        condition=verified.condition,
+        grade=verified.grade,
+        medical_costs=medical,
+        medical_note=note,
+        hospital_days=hospital if hospital is not None else line.hospital_days,
+        **{name: getattr(verified, name) for name in ("nutrition_costs", "lost_work_days", "nursing_days", "disability_grade", "disability_amount")},
     )
 
 
@@ -113,7 +127,17 @@ def claim_input(claim: Claim, *, claimed: bool = False) -> ValuationInput:
     if incident is None or claim.county is None:
         raise WorkflowError(_("The claim has no incident date or county."))
     losses = tuple(loss_in(line, verified.get(line.id)) for line in claim.losses)
-    return ValuationInput(incident.date(), region_path(claim.county), losses, earlier_claims(claim, incident.year))
+    prevention = tuple(survey.prevention_in_place) if survey is not None and survey.prevention_in_place is not None else None
+    zone = survey.in_protection_zone if survey is not None else None
+    return ValuationInput(
+        incident.date(),
+        region_path(claim.county),
+        losses,
+        earlier_claims(claim, incident.year),
+        prevention=prevention,
+        in_protection_zone=zone,
+        incident=incident_input(claim),
+    )
 
 
 def run_engine(inp: ValuationInput, region: Region) -> tuple[Valuation, list[CompensationSchedule]]:
@@ -302,8 +326,9 @@ def _check_may_change(claim: Claim, actor: User) -> None:
         raise WorkflowError(_("This step is not possible while the claim is “%(status)s”.", status=claim.status.title))
 
 
-def compute_valuation(claim: Claim, *, actor: User, reason: str | None = None, expected_version: int | None = None) -> ClaimValuation:
-    """Value the verified losses and store the result; a second computation is a recompute with a reason."""
+def compute_valuation(claim: Claim, *, actor: User, reason: str | None = None, expected_version: int | None = None, share: bool = True) -> ClaimValuation:
+    """Value the verified losses and store the result; a second computation is a recompute with a reason.
+    `share=False`: the caller shares the incident's cap once after valuing many of its claims (share_incident)."""
     _check_may_change(claim, actor)
     current = current_valuation(claim)
     if current is not None and not (reason or "").strip():
@@ -337,7 +362,16 @@ def compute_valuation(claim: Claim, *, actor: User, reason: str | None = None, e
     changes = {"version": version, "total": str(result.total), "schedules": [s.code for s in schedules]}
     action = "valuation_recomputed" if current is not None else "valuation_computed"
     record_event(entity="valuation", action=action, actor=actor, claim=claim, reason=row.reason, changes=changes)
+    if share:
+        _share(claim, actor)
     return row
+
+
+def _share(claim: Claim, actor: User) -> None:
+    """A claim of an incident: the per-accident cap is shared again over the incident's claims being valued."""
+    incident = incident_of(claim)
+    if incident is not None:
+        share_incident(incident, actor=actor)
 
 
 def adjust_line(
@@ -367,6 +401,7 @@ def adjust_line(
     if adjustment.raises:
         changes["countersign"] = "required"
     record_event(entity="valuation", action="valuation_adjusted", actor=actor, claim=claim, reason=adjustment.reason, changes=changes)
+    _share(claim, actor)
     return adjustment
 
 

@@ -20,6 +20,11 @@ PERSONAL = PERSONAL_CATEGORIES
 CATEGORIES = tuple(str(c) for c in LossCategory)
 PROPERTY = tuple(c for c in CATEGORIES if c not in PERSONAL)
 METHODS = ("fixed_rate", "market_value", "assessed_value")
+ANIMALS = ("livestock", "poultry")  # the categories whose lines carry a condition: killed, injured or missing
+CONDITIONS = ("killed", "injured", "missing")
+# The prevention measures a survey can record (claims.survey.models.PreventionMeasure has the same codes, with titles).
+PREVENTION_MEASURES = ("fence", "electric_fence", "guarding", "scaring", "penned", "herded", "hive_protection")
+MISSING_TREATMENTS = ("not_paid", "killed", "injured")
 
 
 # --- schedules ----------------------------------------------------------------------------------------
@@ -107,6 +112,16 @@ class DailyRule:
 
 
 @dataclass(frozen=True)
+class PreventionRule:
+    """Lines of `categories` when none of `measures` was in place: paid at `ratio` of their amount, or refused."""
+
+    categories: tuple[str, ...]
+    measures: tuple[str, ...]
+    ratio: Decimal | None = None  # None: refused
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Disability:
     income: IncomeRef | None = None
     multiples: Mapping[int, Decimal] = field(default_factory=dict)
@@ -149,6 +164,7 @@ class ScheduleSpec:
     tiers: tuple[Tier, ...] | None = None
     tier_method: str | None = None  # bracket (default): the whole loss at one tier's ratio; marginal: each slice at its own
     per_claim: Decimal | None = None
+    per_accident: Decimal | None = None  # across the claims of one incident (several households); alone: the claim's own cap
     per_person: Decimal | None = None
     per_person_property: Decimal | None = None
     per_household_year: Decimal | None = None
@@ -156,6 +172,8 @@ class ScheduleSpec:
     max_claims_per_household_year: int | None = None
     min_event_size: MinEventSize | None = None
     personal: Personal | None = None
+    prevention: tuple[PreventionRule, ...] | None = None
+    missing: str | None = None  # missing animals: not_paid (the default), or valued as killed / injured
 
     @cached_property
     def _item_index(self) -> tuple[dict[tuple[str, str], ItemRule], dict[str, ItemRule]]:
@@ -224,7 +242,7 @@ class LossIn:
     unit: str | None = None
     loss_rate: int | None = None
     growth_stage: str | None = None
-    condition: str | None = None  # animals: killed | injured
+    condition: str | None = None  # animals: killed | injured | missing (None: killed)
     assessed_value: Decimal | None = None
     medical_costs: Decimal | None = None
     nutrition_costs: Decimal | None = None
@@ -235,6 +253,7 @@ class LossIn:
     disability_amount: Decimal | None = None  # disability compensation assessed in money
     grade: str | None = None  # the price grade of the item, from the schedule's list (e.g. 成年母牛, 犊牛)
     owner: str | None = None  # property lines: whose property (None: the claimant), for per_person_property
+    medical_note: str | None = None  # injury: why no medical costs are paid (e.g. the survey saw no invoice)
 
     def __post_init__(self) -> None:
         # an owner's name trimmed, inner spaces collapsed ("李  四 " is 李 四); no name is the claimant
@@ -256,11 +275,25 @@ class EarlierClaim:
 
 
 @dataclass(frozen=True)
+class IncidentShare:
+    """The claim is one household's part of an incident (one event, several households): the per-accident cap
+    applies across the incident's claims, and `share` is what this claim may take of it (claims/valuation/accident.py);
+    None: not shared yet (the amount before the cap is wanted). `explanation` is the deduction line's rule text."""
+
+    ref: str  # the incident's number
+    share: Decimal | None = None
+    explanation: str = ""
+
+
+@dataclass(frozen=True)
 class ValuationInput:
     incident_date: date
     region_path: tuple[str, ...]  # codes from the province down to the county
     losses: tuple[LossIn, ...]
     earlier_claims: tuple[EarlierClaim, ...] = ()
+    prevention: tuple[str, ...] | None = None  # measures the survey found in place (None: not recorded, no prevention rule applies)
+    in_protection_zone: bool | None = None  # shown with the valuation; no published rule values it
+    incident: IncidentShare | None = None  # None: valued alone, the per-accident cap is the claim's own
 
 
 # --- output -------------------------------------------------------------------------------------------
@@ -340,7 +373,18 @@ def input_from_json(data: Mapping[str, Any]) -> ValuationInput:
     """The stored engine input back (ClaimValuation.input_snapshot), to apply the rules again after an adjustment."""
     losses = tuple(LossIn(**{k: (Decimal(v) if k in _LOSS_DECIMALS else v) for k, v in raw.items()}) for raw in data["losses"])
     earlier = tuple(EarlierClaim(c["ref"], Decimal(c["total"])) for c in data.get("earlier_claims") or ())
-    return ValuationInput(date.fromisoformat(data["incident_date"]), tuple(data["region_path"]), losses, earlier)
+    prevention = tuple(data["prevention"]) if data.get("prevention") is not None else None
+    raw = data.get("incident")
+    incident = IncidentShare(raw["ref"], None if raw.get("share") is None else Decimal(raw["share"]), raw.get("explanation", "")) if raw else None
+    return ValuationInput(
+        date.fromisoformat(data["incident_date"]),
+        tuple(data["region_path"]),
+        losses,
+        earlier,
+        prevention=prevention,
+        in_protection_zone=data.get("in_protection_zone"),
+        incident=incident,
+    )
 
 
 def input_to_json(inp: ValuationInput) -> dict[str, Any]:
@@ -349,4 +393,7 @@ def input_to_json(inp: ValuationInput) -> dict[str, Any]:
         "region_path": list(inp.region_path),
         "losses": [loss_to_json(loss) for loss in inp.losses],
         "earlier_claims": [{"ref": c.ref, "total": str(c.total)} for c in inp.earlier_claims],
+        "prevention": list(inp.prevention) if inp.prevention is not None else None,
+        "in_protection_zone": inp.in_protection_zone,
+        **({"incident": {"ref": i.ref, "share": _plain(i.share), "explanation": i.explanation}} if (i := inp.incident) else {}),
     }

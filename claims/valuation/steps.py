@@ -13,6 +13,7 @@ from claims.regions.services import add_working_days
 from claims.regions.settings import county_setting
 from claims.survey.permissions import conflict_problem
 from claims.survey.services import latest_survey
+from claims.valuation.incidents import stale_share, unvalued_households
 from claims.valuation.services import current_valuation, latest_adjustments, pending_countersign
 
 
@@ -28,6 +29,17 @@ def valuation_ready(claim: Claim, actor: User, data: dict[str, Any]) -> str | No
         return _("Compute the valuation of the current survey first.")
     if valuation.frozen_at is not None:
         return _("This valuation can no longer be changed.")
+    if stale_share(claim, valuation):
+        return _("The claim joined an incident after it was valued: compute the valuation again.")
+    waiting = unvalued_households(claim)
+    if waiting is not None and waiting[1]:
+        # the per-accident cap is shared pro rata over all its households, whoever is submitted first
+        return _(
+            "%(count)d other household(s) of incident %(number)s are not valued yet: "
+            "value them first, so that the per-accident cap is shared among all of them.",
+            count=waiting[1],
+            number=waiting[0].number,
+        )
     return conflict_problem(claim, actor)
 
 

@@ -20,6 +20,10 @@ The insurer's payment: once a claim is approved, its insurer share is due `polic
 after the approval (when the payment row is made). [design] The domain brief's "within one month of accepting"
 is counted from the award, not from the insurer's assessment: the insurer cannot pay before the county decides.
 
+The advance on injury and death (docs/payments.md, section 4): a requested advance is the county's approvers' to
+decide by its `due_on` (one working day); an undecided one after that day is chased like an overdue claim, and
+reported to the county's administrators after the county's days.
+
 Scale: the overdue claims are read in keyset batches along the index (due_at, id); the people of each batch in a
 handful of queries (staff by region, surveyors of the batch, insurers of the batch, each region and insurer read
 once a run); the digest from grouped counts, never a query per claim or per user. The notices are inserted in
@@ -42,7 +46,8 @@ from typing import Any
 from sqlalchemy import and_, case, func, insert, or_, select
 
 from claims.accounts.models import Role, User
-from claims.approval.models import Decision, Payment, PaymentStatus, Share
+from claims.approval.advances import APPROVAL_SOURCES
+from claims.approval.models import Advance, Decision, Payment, PaymentStatus, Share
 from claims.core.jobs import claim_marker
 from claims.core.time import local_today, to_local
 from claims.extensions import db
@@ -88,6 +93,7 @@ class EscalationReport:
     holder_notices: int = 0
     supervisor_notices: int = 0
     late_payments: int = 0
+    late_advances: int = 0
     digests: int = 0
     skipped: str = ""  # why nothing was sent: "already run", "not today"
 
@@ -206,6 +212,9 @@ def run_deadlines(today: date) -> EscalationReport:
     for batch in _insurer_payments(today, people, waiting, late):
         report.late_payments += len(batch)
         _notify(batch, people, today, report, kinds=("insurer_payment_overdue", "insurer_payment_escalated"))
+    for batch in _undecided_advances(today, people):
+        report.late_advances += len(batch)
+        _notify(batch, people, today, report, kinds=("advance_overdue", "advance_escalated"))
     _count_waiting(today, people, waiting, late)
     report.digests = _send_digests(waiting, late)
     log.info(report.summary())
@@ -331,6 +340,37 @@ def _insurer_payments(today: date, people: _People, waiting: Counter[int], late:
         people.read_regions(item.county_id for item in batch)
         yield batch
         after = rows[-1].id
+
+
+# The advances waiting for an approver past their day --------------------------------------------------------------
+def _undecided_advances(today: date, people: _People) -> Iterable[list[_Late]]:
+    """Requested advances not approved by their `due_on` (few: each waits one working day), by claim id."""
+    base = (
+        select(Advance.claim_id, Advance.county_id, Advance.due_on, Advance.amount, Claim.number)
+        .join(Claim, Claim.id == Advance.claim_id)
+        .where(Advance.approved_at.is_(None), Advance.due_on < today, Claim.status.in_(APPROVAL_SOURCES))  # a lapsed request is not chased
+        .order_by(Advance.claim_id)
+        .limit(BATCH)
+    )
+    after = 0
+    while True:
+        rows = db.session.execute(base.where(Advance.claim_id > after)).all()
+        if not rows:
+            return
+        people.read_regions(row.county_id for row in rows)
+        yield [
+            _Late(
+                row.claim_id,
+                row.number or "",
+                row.county_id,
+                row.due_on,
+                people.of(Role.APPROVER, row.county_id),
+                Role.APPROVER,
+                {"number": row.number or "", "due": row.due_on.isoformat(), "amount": f"{row.amount:,.2f}"},
+            )
+            for row in rows
+        ]
+        after = rows[-1].claim_id
 
 
 def _local_day(moment: datetime) -> date:

@@ -54,8 +54,17 @@ ACTION_TEXT = {
     "account_linked": _l("Linked the claim to the claimant's phone account"),
     "valuation_countersigned": _l("Countersigned the raised valuation lines"),
     "bank_account_refrozen": _l("Changed the account the approved compensation is paid into"),
+    "incident_created": _l("Created an incident with this claim as its first household"),
+    "incident_joined": _l("Joined the claim to an incident"),
+    "incident_tagged": _l("Tagged the claim into an incident"),
+    "valuation_shared": _l("Shared the incident's per-accident cap again"),
     "pay": _l("Marked the claim as paid"),
     "close": _l("Closed the claim"),
+    "request_advance": _l("Requested an advance on the compensation"),
+    "approve_advance": _l("Approved the advance on the compensation"),
+    "advance_overpaid": _l("Recorded that the advance paid exceeds the compensation"),
+    "advance_lapsed": _l("The advance requested lapsed: the claim was refused"),
+    "advance_withheld": _l("The advance approved is not paid: the claim was refused"),
 }
 OTHER_ACTION = _l("Recorded a change")  # an action without its own words is never shown by its code name
 

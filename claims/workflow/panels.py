@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from claims.accounts.models import Role, User
+from claims.approval.advances import advance_of, personal_losses, quote_advance
 from claims.approval.budget import budget_check
-from claims.approval.forms import ApproveForm, CorrectAccountForm, ObjectionReviewForm, RefuseAwardForm
+from claims.approval.forms import ApproveAdvanceForm, ApproveForm, CorrectAccountForm, ObjectionReviewForm, RefuseAwardForm, RequestAdvanceForm
 from claims.approval.models import Payment, PaymentStatus
 from claims.approval.services import approvals_this_round, award_total, current_entry, objections_of
 from claims.extensions import db
@@ -18,6 +19,7 @@ from claims.lifecycle import available_actions
 from claims.regions.settings import county_setting
 from claims.survey.forms import AssignForm, ConfirmationForm
 from claims.survey.models import ConfirmationMethod
+from claims.survey.panels import incident_panel
 from claims.survey.permissions import eligible_surveyors
 from claims.valuation.panels import valuation_panel
 from claims.workflow.states import ClaimStatus
@@ -56,6 +58,7 @@ def action_panels(claim: Claim, user: User, forms: dict[str, Any]) -> dict[str, 
         panels["confirm"] = forms.get("confirm") or ConfirmationForm()
         panels["confirm_method"] = CONFIRM_METHOD[user.role].value
     _award_panels(claim, user, forms, panels, actions)
+    panels.update(incident_panel(claim, user, forms))
     panels.update(valuation_panel(claim, user, forms))
     return panels
 
@@ -77,8 +80,22 @@ def _award_panels(claim: Claim, user: User, forms: dict[str, Any], panels: dict[
             panels["budget"] = budget_check(claim)  # warns, never blocks: the law obliges compensation
         if "refuse_award" in actions:
             panels["refuse_award"] = forms.get("refuse_award") or RefuseAwardForm(version=claim.version)
+    _advance_panel(claim, forms, panels, actions)
     payments = db.session.query(Payment).filter_by(claim_id=claim.id).order_by(Payment.id).all()
     panels["payments"] = payments
     failed = any(p.status == PaymentStatus.FAILED for p in payments) and not any(p.status in (PaymentStatus.PENDING, PaymentStatus.EXPORTED) for p in payments)
     if claim.status == ClaimStatus.APPROVED and failed and user.role in (Role.CLERK, Role.VILLAGER):
         panels["correct_account"] = forms.get("correct_account") or CorrectAccountForm(bank_name=claim.bank_name)
+
+
+def _advance_panel(claim: Claim, forms: dict[str, Any], panels: dict[str, Any], actions: set[str]) -> None:
+    """The advance on an injury or death: the amount the settings give, to request; the request, to approve."""
+    advance = advance_of(claim)
+    panels["advance"] = advance
+    if advance is None and "request_advance" in actions and personal_losses(claim):
+        quote = quote_advance(claim)
+        panels["advance_quote"] = quote
+        if quote.problem is None:
+            panels["request_advance"] = forms.get("request_advance") or RequestAdvanceForm(version=claim.version)
+    if advance is not None and advance.approved_at is None and "approve_advance" in actions:
+        panels["approve_advance"] = forms.get("approve_advance") or ApproveAdvanceForm(version=claim.version)

@@ -148,7 +148,7 @@ class Transition:
     action: str
     title: Any
     sources: frozenset[ClaimStatus]
-    target: ClaimStatus
+    target: ClaimStatus | None  # None: a step beside the course (an advance), the status unchanged
     roles: frozenset[Role]
     who: Guard | None = None
     guards: tuple[Guard, ...] = ()

@@ -106,3 +106,19 @@ def test_quote_takes_the_claimant_named_as_an_owner_as_the_claimant(app, as_user
         _county, inp = parse_quote(body)
     # spaces trimmed and collapsed; the claimant's own name is the claimant (None)
     assert [line.owner for line in inp.losses] == [None, "张 三", None, "李 四"]
+
+
+def test_quote_takes_what_a_survey_records(as_user) -> None:  # type: ignore[no-untyped-def]
+    client = as_user("clerk")
+    token = csrf_token(client, "/claims/")
+    rice, chickens = QUOTE["losses"]
+    sent = {**QUOTE, "losses": [rice, {**chickens, "condition": "missing"}], "prevention": ["fence", "scaring"], "in_protection_zone": True}
+    response = client.post("/api/v1/valuation/quote", json=sent, headers={"X-CSRFToken": token})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    # the shipped schedules say nothing of missing animals: the chickens are refused, the rice is 2.5 x 600 x 80% = 1200
+    assert body["total"] == "1200.00"
+    assert body["lines"][1]["reason"] == "家禽失踪，本标准未规定失踪家禽的补偿"
+    bad = {**QUOTE, "prevention": ["moat"], "in_protection_zone": "yes"}
+    wrong = client.post("/api/v1/valuation/quote", json=bad, headers={"X-CSRFToken": token})
+    assert wrong.status_code == 422 and {e["field"] for e in wrong.get_json()["errors"]} == {"prevention", "in_protection_zone"}

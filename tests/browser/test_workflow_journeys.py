@@ -82,8 +82,9 @@ def test_claim_is_accepted_surveyed_on_a_phone_and_confirmed(app: Flask, phone: 
     page.fill("#lines-0-quantity", "2")
     page.fill("#lines-0-loss_rate", "80")
     page.fill("#lines-1-quantity", "3")
-    page.fill("#lines-1-loss_rate", "100")
+    page.select_option("#lines-1-condition", "killed")  # the chickens: an animal line asks its condition, not a loss rate
     page.select_option("#in_designated_area", "yes")
+    page.check("input[name=prevention_in_place][value=fence]")
     page.check("input[name=outcome][value=eligible]")
     page.set_input_files("#photo-camera", [photo("survey-1.jpg", seed=71)])
     page.wait_for_function("() => (document.querySelector('[name=photo_meta]').value || '').includes('survey-1.jpg')")

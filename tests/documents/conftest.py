@@ -37,12 +37,13 @@ from claims.extensions import db
 from claims.insurance.models import InsurerDecision
 from claims.insurance.operations import decide_as_insurer
 from claims.intake import review
-from claims.intake.models import Claim
-from claims.intake.services import PhotoUpload
+from claims.intake.models import Claim, LossCategory
+from claims.intake.services import LossInput, PhotoUpload
+from claims.regions.admin_services import set_county_setting
 from claims.regions.models import Region
 from claims.survey.models import SurveyOutcome
 from tests.approval.conftest import valued_claim
-from tests.factories import advance, survey_input
+from tests.factories import COUNTIES, advance, survey_input
 from tests.intake.images import jpeg_bytes
 from tests.workflow.conftest import file_claim
 
@@ -152,6 +153,19 @@ def surveyed(claim: Claim, outcome: SurveyOutcome = SurveyOutcome.ELIGIBLE, *, p
     return claim
 
 
+def advanced_injury(seed: int) -> Claim:
+    """An injury filed in 茶陵县, which advances a fixed 2,000 yuan: accepted, its advance requested and approved."""
+    chaling = db.session.execute(select(Region).where(Region.code == "430224")).scalar_one()
+    set_county_setting(chaling, "advance_fixed", "2000", clock.local_today(), "先行支付", actor=find_user("admin"))
+    bite = LossInput(LossCategory.INJURY, "左小腿咬伤", hospital_days=12, medical_costs=Decimal("10000.00"))
+    claim = file_claim("13800000001", village_code=COUNTIES["chaling"].village, seed=seed, losses=[bite])
+    advance(claim, "accepted", county="chaling")
+    operations.request_advance(claim, actor=find_user("officer_cl"))
+    operations.approve_advance(claim, actor=find_user("approver_cl"))
+    db.session.commit()
+    return claim
+
+
 # --- hand-built data for the documents of later steps ----------------------------------------------
 
 CLAIMANT = Party(name="张建国", id_number="4309**********1233", address="南县三仙湖镇三仙湖村3组")
@@ -235,6 +249,7 @@ def _issue_every_kind() -> None:
     operations.create_notice_batch(nan.township, [nan], clock.local_today(), actor=find_user("clerk"))
     db.session.commit()
     noticed_approved_and_exported(valued_claim("chaling", seed=45))
+    advanced_injury(46)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from claims.approval import payments
 from claims.core.time import utcnow
 from claims.documents.capitals import amount_in_capitals
 from claims.documents.data import (
+    AdvanceDecisionData,
     CorrectionData,
     LossItem,
     Party,
@@ -38,7 +39,7 @@ from claims.intake import review
 from claims.intake.forms import ClaimForm
 from claims.survey.models import SurveyOutcome
 from tests.approval.conftest import approved_chaling_claims
-from tests.documents.conftest import CLAIMANT, compensation, file_claim, flat, incident, nan_county, notice_list, payment_list, surveyed
+from tests.documents.conftest import CLAIMANT, advanced_injury, compensation, file_claim, flat, incident, nan_county, notice_list, payment_list, surveyed
 from tests.documents.geometry import Font, runs_beyond_right_margin, text_runs
 
 BRANCH = "中国农业银行股份有限公司南县三仙湖支行"
@@ -102,6 +103,7 @@ def issued_of_every_kind() -> dict[DocumentKind, IssuedDocument]:
     batch = payments.create_batch(approved.county, actor=approver)
     payments.export_csv(batch, actor=approver)
     db.session.commit()
+    advanced_injury(5)
     documents: dict[DocumentKind, IssuedDocument] = {}
     for row in db.session.execute(select(IssuedDocument).order_by(IssuedDocument.id)).scalars():
         documents.setdefault(row.kind, row)  # the first of each kind (the survey record with the photos)
@@ -161,6 +163,20 @@ def _receipt(n: int) -> ReceiptData:
     return ReceiptData(CLAIMANT, incident(), losses, utcnow(), "县级林业主管部门将组织人员进行现场勘查。", estimated_amount=Decimal("1500.00"))
 
 
+def _advance(n: int) -> AdvanceDecisionData:
+    losses = [LossItem("人身伤害", f"第{i + 1}处咬伤", "", "住院12天；医疗费用10,000.00元") for i in range(n)]
+    return AdvanceDecisionData(
+        CLAIMANT,
+        incident(),
+        "湖南农村信用社 6217 **** **** 4567",
+        losses,
+        Decimal("2000.00"),
+        "县级设定的先行支付定额2,000.00元",
+        "南县财政",
+        "自本决定作出之日起1个工作日内",
+    )
+
+
 def _correction(n: int) -> CorrectionData:
     return CorrectionData(CLAIMANT, incident(), [f"第{i + 1}张现场照片看不清受损作物，请重新拍摄" for i in range(n)], "照片看不清")
 
@@ -192,6 +208,7 @@ GROWING: dict[DocumentKind, tuple[Callable[[int], object], int]] = {
     DocumentKind.COMPENSATION: (_compensation, 5),
     DocumentKind.NOTICE_LIST: (notice_list, 28),
     DocumentKind.PAYMENT_LIST: (payment_list, 18),
+    DocumentKind.ADVANCE: (_advance, 4),
 }
 
 

@@ -16,6 +16,7 @@ from weasyprint import HTML
 
 from claims.core.storage import get_storage
 from claims.documents.data import (
+    AdvanceDecisionData,
     CompensationDecisionData,
     CorrectionData,
     NoticeListData,
@@ -50,6 +51,7 @@ DATA_OF = {
     DocumentKind.COMPENSATION: CompensationDecisionData,
     DocumentKind.NOTICE_LIST: NoticeListData,
     DocumentKind.PAYMENT_LIST: PaymentListData,
+    DocumentKind.ADVANCE: AdvanceDecisionData,
 }
 
 

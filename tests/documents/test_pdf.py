@@ -10,6 +10,7 @@ from typing import Any
 import pydyf
 import pytest
 from pypdf import PdfReader
+from pypdf.generic import IndirectObject, StreamObject
 
 from claims.documents import pdf
 from claims.documents.pdf import render_pdf
@@ -43,7 +44,7 @@ def test_each_stream_is_deflated_once_and_the_file_is_the_same(monkeypatch: pyte
 
     def spy(document: Any, pdf_file: pydyf.PDF) -> None:
         handed.append(sum(isinstance(obj, pydyf.Stream) and obj.compress for obj in pdf_file.objects))
-        finisher(document, pdf_file)
+        finisher(document, pdf_file, 9)  # pydyf's own level, to compare bytes with what pydyf writes
         assert not [obj for obj in pdf_file.objects if isinstance(obj, pydyf.Stream) and obj.compress], "a stream was left to pydyf"
 
     deflations = _count_deflations(monkeypatch)
@@ -62,3 +63,42 @@ def test_each_stream_is_deflated_once_and_the_file_is_the_same(monkeypatch: pyte
     reader = PdfReader(io.BytesIO(finished))
     assert len(reader.trailer["/ID"]) == 2 and len(reader.pages) == 1
     assert "水稻损失1,234.56元" in flat(pdf_text(finished))
+
+
+def _plain(obj: Any) -> Any:
+    """A pypdf object as plain values: a reference by its number, a stream as its dictionary and its decoded bytes
+    (without /Length and /Filter, which say how it was deflated)."""
+    if isinstance(obj, IndirectObject):
+        return ("ref", obj.idnum, obj.generation)
+    if isinstance(obj, StreamObject):
+        head = {k: _plain(v) for k, v in obj.items() if k not in ("/Length", "/Filter")}
+        return (head, obj.get_data())
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def _decoded_objects(body: bytes) -> dict[int, Any]:
+    """Every indirect object of the file but the cross-reference stream, as plain values."""
+    reader = PdfReader(io.BytesIO(body))
+    objects = {}
+    for number in range(1, int(reader.trailer["/Size"])):
+        obj = reader.get_object(number)
+        if obj is not None and not (isinstance(obj, dict) and obj.get("/Type") == "/XRef"):
+            objects[number] = _plain(obj)
+    return objects
+
+
+def test_the_default_level_changes_only_how_tightly_streams_are_deflated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DEFLATE_LEVEL (6, not pydyf's 9) makes other deflated bytes, and so another file identifier, but every object
+    of the file decodes to the same as at pydyf's level."""
+    render_pdf(HTML)
+    ours = render_pdf(HTML).body
+    monkeypatch.setattr(pdf, "DEFLATE_LEVEL", 9)
+    nines = render_pdf(HTML).body
+    assert ours != nines
+    decoded, decoded_nines = _decoded_objects(ours), _decoded_objects(nines)
+    assert len(decoded) > 10
+    assert decoded == decoded_nines

@@ -113,3 +113,13 @@ def test_a_document_issued_before_masking_is_still_shown_masked(app: Flask, ever
         db.session.commit()
     html = _page(app, every_kind[DocumentKind.NOTICE_LIST])
     assert "张*国" in html and "张建国" not in html
+
+
+def test_an_advance_decision_shows_its_amount_and_masked_payee(app: Flask, every_kind: dict[DocumentKind, int]) -> None:
+    html = _page(app, every_kind[DocumentKind.ADVANCE])
+    with app.app_context():
+        data = db.session.get(IssuedDocument, every_kind[DocumentKind.ADVANCE]).data["data"]  # type: ignore[union-attr]
+    for shown in ("张*国", "账号尾号4567", formatting.money(Decimal(data["amount"]))):
+        assert shown in html, shown
+    for value in _personal(app):
+        assert value not in html, value

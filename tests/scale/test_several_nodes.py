@@ -129,6 +129,7 @@ def test_a_claim_filed_on_one_node_is_worked_on_another(s3_app: Flask, cluster: 
         "surveyors_present": "陈志强、周伟",
         "in_designated_area": "yes",
         "evidence": ["tracks", "droppings"],
+        "prevention_in_place": ["fence"],
         "outcome": "eligible",
     }
     for name, value in re.findall(r'name="(lines-\d+-loss_line_id)" type="hidden" value="(\d+)"', form):

@@ -78,6 +78,9 @@ class Case:
         return f"{self.method} {self.endpoint} [{self.obj}]"
 
 
+_NO_MATCH = {"date_from": "2001-01-01", "date_to": "2001-01-02"}  # a search that finds no claim: tagging changes nothing
+
+
 def _claim(key: str, suffix: str = "") -> Callable[[World], str]:
     return lambda w: f"/claims/{w.claims[key]}{suffix}"
 
@@ -348,6 +351,24 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("survey.confirmation_code", "claim a", _claim("a", "/confirmation/code"), expect(302, "officer"), "POST", lambda w: {}),
     Case("survey.confirmation_code", "claim b", _claim("b", "/confirmation/code"), expect(302, "officer_cl"), "POST", lambda w: {}),
     Case("survey.confirmation_code", "missing claim", _missing("/confirmation/code"), NOBODY, "POST", lambda w: {}),
+    # incidents from the claim page: the county's officers (an empty form is refused)
+    Case("incidents.create", "claim a", _claim("a", "/incident"), expect(422, "officer"), "POST", lambda w: {}),
+    Case("incidents.create", "claim b", _claim("b", "/incident"), expect(422, "officer_cl"), "POST", lambda w: {}),
+    Case("incidents.create", "missing claim", _missing("/incident"), NOBODY, "POST", lambda w: {}),
+    Case("incidents.join", "claim a", _claim("a", "/incident/join"), expect(422, "officer"), "POST", lambda w: {}),
+    Case("incidents.join", "claim b", _claim("b", "/incident/join"), expect(422, "officer_cl"), "POST", lambda w: {"incident": "999999"}),
+    Case("incidents.join", "missing claim", _missing("/incident/join"), NOBODY, "POST", lambda w: {}),
+    # mass event mode: the county's officers, each in their own county's incidents
+    Case("incidents.incidents", "-", lambda w: "/incidents", expect(200, "officer", "officer_cl")),
+    Case("incidents.incidents", "-", lambda w: "/incidents", expect(422, "officer", "officer_cl"), "POST", lambda w: {"place": ""}),
+    Case("incidents.incident", "Nan's incident", lambda w: f"/incidents/{w.incident}", expect(200, "officer")),
+    Case("incidents.incident", "missing incident", lambda w: f"/incidents/{w.missing}", NOBODY),
+    Case("incidents.tag", "Nan's incident", lambda w: f"/incidents/{w.incident}/tag", expect(200, "officer"), "POST", lambda w: _NO_MATCH),
+    Case("incidents.tag", "missing incident", lambda w: f"/incidents/{w.missing}/tag", NOBODY, "POST", lambda w: _NO_MATCH),
+    Case("incidents.assign", "Nan's incident", lambda w: f"/incidents/{w.incident}/assign", expect(302, "officer"), "POST", lambda w: {}),
+    Case("incidents.assign", "missing incident", lambda w: f"/incidents/{w.missing}/assign", NOBODY, "POST", lambda w: {}),
+    Case("incidents.value", "Nan's incident", lambda w: f"/incidents/{w.incident}/value", expect(200, "officer"), "POST", lambda w: {}),
+    Case("incidents.value", "missing incident", lambda w: f"/incidents/{w.missing}/value", NOBODY, "POST", lambda w: {}),
     # notifications, to-do queue, overdue lists
     Case("workflow.notifications", "own notices", lambda w: "/notifications", signed_in(200)),
     Case("workflow.mark_read", "own notices", lambda w: "/notifications/read", signed_in(302), "POST", lambda w: {}, _clerks_notices_unread),
@@ -532,6 +553,11 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("approval.approve", "missing claim", _missing("/approve"), NOBODY, "POST", lambda w: {}),
     Case("approval.refuse", "claim r", _claim("r", "/refuse"), expect(422, "approver"), "POST", lambda w: {}),
     Case("approval.refuse", "missing claim", _missing("/refuse"), NOBODY, "POST", lambda w: {}),
+    Case("approval.request_advance", "claim r", _claim("r", "/advance"), expect(302, "clerk", "officer"), "POST", lambda w: {}),
+    Case("approval.request_advance", "claim n", _claim("n", "/advance"), expect(302, "clerk_cl", "officer_cl"), "POST", lambda w: {}),
+    Case("approval.request_advance", "missing claim", _missing("/advance"), NOBODY, "POST", lambda w: {}),
+    Case("approval.approve_advance", "claim r", _claim("r", "/advance/approve"), expect(302, "approver"), "POST", lambda w: {}),
+    Case("approval.approve_advance", "missing claim", _missing("/advance/approve"), NOBODY, "POST", lambda w: {}),
     Case("approval.objection_review", "claim r", _claim("r", "/objection-review"), expect(422, "officer", "approver"), "POST", lambda w: {}),
     Case("approval.objection_review", "missing claim", _missing("/objection-review"), NOBODY, "POST", lambda w: {}),
     Case("approval.payment_batches", "own county", lambda w: "/payments", expect(200, *APPROVERS)),

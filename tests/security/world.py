@@ -30,6 +30,7 @@ from claims.intake import operations as filing
 from claims.intake import services as intake
 from claims.intake.models import Claim, LossCategory
 from claims.regions.models import Region, Species
+from claims.survey.incidents import IncidentInput, new_incident
 from tests.conftest import DEMO_PASSWORD, csrf_token, login
 from tests.database import built_once
 from tests.factories import advance
@@ -126,6 +127,7 @@ class World:
     api_tokens: dict[str, int] = field(default_factory=dict)  # one token of each client
     webhooks: dict[str, int] = field(default_factory=dict)  # one endpoint of each client (nothing listens there)
     deliveries: dict[str, int] = field(default_factory=dict)  # one delivered event of each endpoint
+    incident: int = 0  # an incident of Nan county (no claim in it)
     missing: int = 987654
 
     def claim(self, key: str) -> int:
@@ -327,10 +329,20 @@ def build_world(app: Flask) -> World:
             }
             world.nan_policy = db.session.execute(select(InsurancePolicy.id).order_by(InsurancePolicy.id)).scalars().first() or 0
             db.session.rollback()
+            world.incident = _incident()
             _add_api_clients(world)
     finally:
         clock.freeze(None)
     return world
+
+
+def _incident() -> int:
+    """An incident of Nan county that Nan's officer created on the mass event page."""
+    officer = db.session.execute(select(User).where(User.login == "officer")).scalar_one()
+    where = IncidentInput(utcnow() - timedelta(days=2), "三仙湖村东侧稻田", herd_size=12)
+    incident = new_incident(region(NAN_COUNTY), where, actor=officer)
+    db.session.commit()
+    return incident.id
 
 
 def _add_api_clients(world: World) -> None:

@@ -50,8 +50,9 @@ def value(
     path: tuple[str, ...] = HUNAN_PATH,
     day: date = date(2025, 6, 1),
     earlier: list[str] | None = None,
+    prevention: tuple[str, ...] | None = None,
 ) -> Valuation:
-    inp = ValuationInput(day, path, tuple(losses), tuple(EarlierClaim(f"#{i}", D(t)) for i, t in enumerate(earlier or [])))
+    inp = ValuationInput(day, path, tuple(losses), tuple(EarlierClaim(f"#{i}", D(t)) for i, t in enumerate(earlier or [])), prevention=prevention)
     return value_claim(inp, list(schedules), ref or ReferenceData())
 
 

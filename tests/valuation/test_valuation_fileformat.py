@@ -155,12 +155,14 @@ def test_the_rule_type_examples_in_the_docs_parse() -> None:
     text = (Path(__file__).resolve().parents[2] / "docs" / "schedules.md").read_text(encoding="utf-8")
     section = text.split("## Rule types, each with a worked example")[1].split("## A complete example")[0]
     blocks = re.findall(r"```yaml\n(.*?)```", section, re.S)
-    assert len(blocks) == 8  # with the fixed-rate grades: {成年: 1200, 羔羊: 400}
+    assert len(blocks) == 11  # with the fixed-rate grades: {成年: 1200, 羔羊: 400}, prevention, missing animals and the per-accident cap
     for block in blocks:
         assert parse_schedule(header() + block).spec.code == "t-test"
     lambs = next(b for b in blocks if "羔羊" in b)
     # two lambs at the grade's rate: 2 x 400 = 800
     assert value([loss("L1", "livestock", "羊", "2", "head", grade="羔羊")], parse_schedule(header() + lambs).spec).total == Decimal("800.00")
+    per_accident = next(b for b in blocks if "per_accident" in b)
+    assert parse_schedule(header() + per_accident).spec.per_accident == Decimal("5500")
 
 
 GRADES_BAD = """items:

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from claims.accounts.services import find_user
 from claims.extensions import db
 from claims.intake.models import LossCategory
-from claims.valuation.models import ClaimValuation, ValuationAdjustment
+from claims.valuation.models import ClaimValuation, CompensationSchedule, ValuationAdjustment
 from claims.valuation.operations import value_claim_step
+from claims.valuation.schedules import spec_of
 from claims.valuation.services import adjust_line, compute_valuation, current_valuation, earlier_claims, final_lines, quote_claim
 from claims.workflow.audit import verify_chain
 from claims.workflow.models import AuditEvent
@@ -130,4 +131,16 @@ def test_without_a_schedule_in_force_the_quote_says_so(confirmed) -> None:  # ty
     assert quote.valuation is None and quote.problem
     with pytest.raises(WorkflowError):
         compute_valuation(claim, actor=find_user("officer"))
+    db.session.rollback()
+
+
+def test_a_published_schedules_rules_are_read_again_when_its_row_holds_other_text(ctx) -> None:  # type: ignore[no-untyped-def]
+    """After a restore (or in the next test's fresh database) the same id and publishing time may name another
+    schedule: the cache must not answer with the rules it parsed before."""
+    schedule = db.session.execute(select(CompensationSchedule).where(CompensationSchedule.published_at.is_not(None))).scalars().first()
+    assert schedule is not None
+    before = spec_of(schedule)
+    schedule.body = {**schedule.body, "code": "t-restored-elsewhere"}
+    schedule.source_text = schedule.source_text.replace(before.code, "t-restored-elsewhere")
+    assert spec_of(schedule).code == "t-restored-elsewhere"
     db.session.rollback()

@@ -30,7 +30,13 @@ def region(code: str) -> Region:
 
 
 def file_claim(
-    login: str = "13800000001", *, village_code: str = "430921128243", species: str = "wild_boar", seed: int = 1, incident: datetime | None = None
+    login: str = "13800000001",
+    *,
+    village_code: str = "430921128243",
+    species: str = "wild_boar",
+    seed: int = 1,
+    incident: datetime | None = None,
+    losses: list[LossInput] | None = None,
 ) -> Claim:
     """A submitted claim: villager files for themself; a clerk files for a villager without an account."""
     actor = find_user(login)
@@ -52,7 +58,7 @@ def file_claim(
         species_id=db.session.execute(select(Species.id).where(Species.code == species)).scalar_one(),
         description="夜里野猪进田，水稻被拱倒吃掉一大片。",
         declaration=True,
-        losses=[LossInput(LossCategory.CROP, "水稻", Decimal("2.5"), "mu"), LossInput(LossCategory.POULTRY, "鸡", Decimal("3"), "bird")],
+        losses=losses or [LossInput(LossCategory.CROP, "水稻", Decimal("2.5"), "mu"), LossInput(LossCategory.POULTRY, "鸡", Decimal("3"), "bird")],
     )
     claim = start_draft(actor=actor, submission_key=f"k-{login}-{seed}-{utcnow().timestamp()}", for_self=actor.role.value == "villager")
     outcome = save_filing(claim, data, [PhotoUpload(jpeg_bytes(seed=seed * 10 + i), f"p{i}.jpg") for i in range(2)], actor=actor, submit=True, form_ok=True)

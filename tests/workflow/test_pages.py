@@ -59,7 +59,7 @@ def test_clerk_accepts_officer_assigns_surveys_and_claimant_confirms(app):  # ty
         "visited_at": clock.local_now().strftime("%Y-%m-%dT%H:%M"),
         "surveyors_present": "陈志强、周伟",
     }
-    data.update({"in_designated_area": "yes", "evidence": ["tracks", "droppings"], "outcome": "eligible"})
+    data.update({"in_designated_area": "yes", "evidence": ["tracks", "droppings"], "prevention_in_place": ["fence"], "outcome": "eligible"})
     for name, value in line_ids:
         data[name] = value
         data[name.replace("loss_line_id", "quantity")] = "2"
