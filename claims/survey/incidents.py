@@ -68,10 +68,12 @@ def _check(claim: Claim, actor: User) -> None:
         raise WorkflowError(problem)
 
 
-def _flush() -> None:
-    """Two officers numbering an incident, or linking a claim, at the same moment: one wins, the other is told."""
+def add_once(row: Incident | IncidentClaim) -> None:
+    """Add a numbered incident or a claim's link in a savepoint: two officers numbering an incident, or linking a
+    claim, at the same moment: one wins, the other is told (the transaction stays usable, on PostgreSQL too)."""
     try:
-        db.session.flush()
+        with db.session.begin_nested():
+            db.session.add(row)
     except IntegrityError as exc:
         raise WorkflowError(_("Someone changed the incidents at the same moment: please try again.")) from exc
 
@@ -107,8 +109,7 @@ def new_incident(county: Region, data: IncidentInput, *, actor: User, claim: Cla
         herd_size=data.herd_size,
         created_by_id=actor.id,
     )
-    db.session.add(incident)
-    _flush()
+    add_once(incident)
     changes = {"number": incident.number, "place": incident.place, "herd_size": incident.herd_size}
     record_event(entity="incident", entity_id=incident.id, action="incident_created", actor=actor, claim=claim, changes=changes)
     return incident
@@ -123,6 +124,5 @@ def join_incident(claim: Claim, incident: Incident, *, actor: User) -> None:
 
 
 def _link(claim: Claim, incident: Incident, actor: User) -> None:
-    db.session.add(IncidentClaim(claim_id=claim.id, incident_id=incident.id, joined_by_id=actor.id))
-    _flush()
+    add_once(IncidentClaim(claim_id=claim.id, incident_id=incident.id, joined_by_id=actor.id))
     record_event(entity="incident", entity_id=incident.id, action="incident_joined", actor=actor, claim=claim, changes={"incident": incident.number})

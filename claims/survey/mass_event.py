@@ -23,7 +23,7 @@ from claims.extensions import db
 from claims.intake.models import Claim
 from claims.regions.models import Region
 from claims.survey import operations
-from claims.survey.incidents import JOINABLE, incident_claims
+from claims.survey.incidents import JOINABLE, add_once
 from claims.survey.models import Incident, IncidentClaim
 from claims.survey.permissions import kin_problem
 from claims.valuation.incidents import share_incident, stale_share
@@ -121,8 +121,7 @@ def tag_claims(incident: Incident, claims: Sequence[Claim], *, actor: User) -> l
         problem = kin_problem(claim, actor)
         if problem:
             raise WorkflowError(problem)
-        db.session.add(IncidentClaim(claim_id=claim.id, incident_id=incident.id, joined_by_id=actor.id))
-        db.session.flush()
+        add_once(IncidentClaim(claim_id=claim.id, incident_id=incident.id, joined_by_id=actor.id))
         record_event(entity="incident", entity_id=incident.id, action="incident_tagged", actor=actor, claim=claim, changes={"incident": incident.number})
 
     _check_officer(incident, actor)
@@ -136,8 +135,8 @@ def _check_officer(incident: Incident, actor: User) -> None:
 
 def claims_in(incident: Incident, status: ClaimStatus) -> list[Claim]:
     """The incident's claims in `status`, at most MAX_BULK."""
-    found = [c for c in incident_claims(incident) if c.status == status]
-    return found[:MAX_BULK]
+    query = members_query(incident).where(Claim.status == status).order_by(Claim.id).limit(MAX_BULK)
+    return list(db.session.execute(query).scalars())
 
 
 def assign_surveys(claims: Sequence[Claim], surveyors: list[User], *, actor: User) -> list[Outcome]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import flag_modified
 
 from claims.accounts.models import User
 from claims.extensions import db
@@ -134,6 +135,8 @@ def _store_share(valuation: ClaimValuation, share: IncidentShare, *, actor: User
     valuation.input_snapshot, valuation.result, valuation.computed_total = input_to_json(inp), valuation_to_json(engine), engine.total
     valuation.adjusted_result = valuation_to_json(adjusted) if adjusted is not None else None
     valuation.total = (adjusted or engine).total
+    if valuation.total != before:
+        flag_modified(valuation.claim, "status")  # the claim's version moves on: a form loaded with the old amount is stale
     db.session.flush()
     if valuation.total != before:
         changes = {"valuation": valuation.id, "incident": share.ref, "share": str(share.share), "from": str(before), "total": str(valuation.total)}

@@ -378,3 +378,30 @@ def test_the_household_cap_is_not_reported_as_the_accident_cap(ctx) -> None:  # 
     deductions = {line["id"].split(":")[0]: D(line["amount"]) for line in valuation.result["lines"] if line["kind"] == "deduction"}
     assert "cap_accident" not in deductions and deductions["cap_household"] == D("-1120.00")
     assert valuation.input_snapshot["incident"]["explanation"].endswith("本户上限前2120.00元，分得2120.00元")
+
+
+def test_a_household_whose_share_changes_gets_a_new_version(capped) -> None:  # type: ignore[no-untyped-def]
+    """Review #7: valuing the fifth household lowers the four others' shares; their claims' versions move on, so a
+    form loaded with the old amount (an officer about to submit it) is refused as stale."""
+    claims = [household(n, rate) for n, rate in enumerate((100, 80, 60, 40, 20), start=1)]
+    in_one_incident(claims)
+    value_all(claims[:4])  # 2120 + 1696 + 1272 + 848 = 5936 > 5500: already shared
+    versions = [c.version for c in claims[:4]]
+    value_all(claims[4:])
+    assert [current_valuation(c).total for c in claims] == [D("1833.33"), D("1466.67"), D("1100.00"), D("733.33"), D("366.67")]
+    assert all(c.version > v for c, v in zip(claims[:4], versions, strict=True)), ([c.version for c in claims[:4]], versions)
+
+
+def test_two_officers_linking_one_claim_at_once_are_told_and_the_transaction_goes_on(capped) -> None:  # type: ignore[no-untyped-def]
+    """Review #8: the second link of a claim (the other officer's, committed a moment before) is refused in a
+    savepoint, with a message instead of a 500, and the rest of the transaction still commits."""
+    from claims.survey.incidents import add_once
+    from claims.survey.models import IncidentClaim
+
+    first, second = household(1, 100), household(2, 80)
+    incident = in_one_incident([first])
+    with pytest.raises(WorkflowError, match="请重试"):
+        add_once(IncidentClaim(claim_id=first.id, incident_id=incident.id, joined_by_id=find_user("officer_cl").id))
+    join_incident(second, incident, actor=find_user("officer_cl"))
+    db.session.commit()
+    assert [c.id for c in incident_claims(incident)] == [first.id, second.id]
