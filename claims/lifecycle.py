@@ -253,7 +253,7 @@ _TABLE = (
         "survey_refused", _l("Record the survey: not compensable"), {S.SURVEY_ASSIGNED}, S.NOT_COMPENSATED, OFFICER,
         who=survey.assigned_surveyor, guards=(survey.no_conflict, survey.lines_complete, survey.refusal_reasons), effect=_survey_refused,
         notice=Notice(_l("Claim %(number)s: the survey found that it cannot be compensated. The reasons are on the claim page."), claimant, sms_claimant=True),
-        documents=(Document(DocumentKind.SURVEY_RECORD, builders.survey_record_of), Document(DocumentKind.REFUSAL, builders.survey_refusal_of)),
+        documents=(Document(DocumentKind.SURVEY_RECORD, builders.survey_record_of), Document(DocumentKind.REFUSAL, award_documents.survey_refusal)),
     ),
     Transition(
         "confirm", _l("Confirm the verified loss"), {S.SURVEYED}, S.CONFIRMED, CONFIRMERS,

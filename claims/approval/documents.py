@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from claims.accounts.models import User
 from claims.approval.advances import advance_of, net_of_advance
-from claims.approval.models import Decision, NoticeBatch, Objection, ObjectionOutcome, PaymentBatch, Share
-from claims.approval.services import objections_of
+from claims.approval.models import Decision, NoticeBatch, Objection, ObjectionOutcome, PaymentBatch, PaymentStatus, Share
+from claims.approval.services import objections_of, payments_of
 from claims.core import formatting
 from claims.core.time import to_local
 from claims.documents import builders
@@ -24,8 +24,9 @@ from claims.documents.data import (
     NoticeListData,
     PaymentEntry,
     PaymentListData,
+    RefusalData,
 )
-from claims.documents.formats import yuan
+from claims.documents.formats import yuan, yuan_in_full
 from claims.documents.models import DocumentKind, IssuedDocument
 from claims.documents.services import batch_documents, issue_document, issuer_name
 from claims.extensions import db
@@ -165,8 +166,28 @@ def _objection_text(objection: Objection) -> str:
     return f"{day.year}年{day.month}月{day.day}日公示期间有异议提出（{objection.reason}）。经复核，{_FINDINGS[objection.outcome]}，理由：{objection.finding}。"  # type: ignore[index]
 
 
-def award_refusal(claim: Claim) -> object:
-    return builders.refusal_data(claim, builders.claim_survey(claim))
+def award_refusal(claim: Claim) -> RefusalData:
+    return _with_advance(claim, builders.refusal_data(claim, builders.claim_survey(claim)))
+
+
+def survey_refusal(claim: Claim) -> RefusalData:
+    return _with_advance(claim, builders.survey_refusal_of(claim))
+
+
+def _with_advance(claim: Claim, data: RefusalData) -> RefusalData:
+    """A refusal of a claim whose advance was approved says what becomes of it (approval.steps.on_refused_advance):
+    not paid when it had not gone to the bank; else, paid (or on its way) and dealt with apart, as the ledger
+    records it overpaid. A request never approved lapses unsaid (the claimant was not told of it as a decision)."""
+    advance = advance_of(claim)
+    if advance is None or advance.approved_at is None:
+        return data
+    number, amount = _advance_number(claim), yuan_in_full(advance.amount)
+    sent = any(p.share == Share.ADVANCE and (p.status == PaymentStatus.PAID or p.batch_id is not None) for p in payments_of(claim))
+    if sent:
+        data.advance = f"本机关已以{number}决定先行支付{amount}。因本申请不予补偿，该先行支付款项由本机关依照有关规定另行处理。"
+    else:
+        data.advance = f"本机关以{number}决定的先行支付{amount}尚未支付，因本申请不予补偿，不再支付。"
+    return data
 
 
 def notice_subject(batch: NoticeBatch) -> str:

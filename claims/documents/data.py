@@ -91,6 +91,7 @@ class RefusalData:
     reasons: list[Reason]
     explanation: str
     findings: str  # how the facts were established (intake check, or the survey of a given date)
+    advance: str = ""  # what becomes of an advance approved on the claim (claims/approval/documents.py), or ""
 
 
 @dataclass

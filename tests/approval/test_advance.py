@@ -361,6 +361,18 @@ def test_the_advance_of_a_refused_claim_is_not_paid_and_one_paid_is_recorded_ove
         assert "advance_withheld" in actions and "advance_overpaid" not in actions
         event = db.session.query(AuditEvent).filter_by(claim_id=paid.id, action="advance_overpaid").one()
         assert event.changes == {"advance": "2000.00", "award": "0.00", "overpaid": "2000.00"}
+        said = {c.id: _refusal(c).data["data"]["advance"] for c in (unpaid, paid)}  # review #6: the refusal says what becomes of it
+        assert said[unpaid.id].endswith("决定的先行支付人民币2,000.00元（大写：人民币贰仟元整）尚未支付，因本申请不予补偿，不再支付。"), said
+        assert "决定先行支付人民币2,000.00元（大写：人民币贰仟元整）。因本申请不予补偿，该先行支付款项由本机关依照有关规定另行处理" in said[paid.id], said
+        assert all(_advance_number(c) in said[c.id] for c in (unpaid, paid)), said
+
+
+def _refusal(claim: Claim) -> IssuedDocument:
+    return db.session.query(IssuedDocument).filter_by(claim_id=claim.id, kind=DocumentKind.REFUSAL).one()
+
+
+def _advance_number(claim: Claim) -> str:
+    return db.session.query(IssuedDocument).filter_by(claim_id=claim.id, kind=DocumentKind.ADVANCE).one().number
 
 
 def _refuse_by_survey(claim: Claim) -> None:
