@@ -389,6 +389,14 @@ _TABLE = (
         ),
         documents=(Document(DocumentKind.ADVANCE, award_documents.advance_decision),),
     ),
+    Transition(
+        "refuse_advance", _l("Refuse the advance"), APPROVAL_SOURCES, None, APPROVER,
+        who=approval.not_a_party, guards=(approval.advance_waiting,), effect=approval.on_refuse_advance, reason_required=True,
+        notice=Notice(
+            _l("Claim %(number)s: the advance of %(amount)s yuan was not approved (%(reason)s). The claim goes on as before."),
+            both(claimant, township_clerks), sms_claimant=True,
+        ),
+    ),
 )  # fmt: skip
 
 TRANSITIONS: dict[str, Transition] = {t.action: t for t in _TABLE}

@@ -59,6 +59,11 @@ class ApproveAdvanceForm(FlaskForm):
     version = HiddenField()
 
 
+class RefuseAdvanceForm(FlaskForm):
+    version = HiddenField()
+    reason = TextAreaField(_l("Why the advance is refused"), validators=[DataRequired(), Length(max=1000)])
+
+
 class BatchApproveForm(FlaskForm):
     claims = MultiCheckboxField(_l("Claims"), coerce=coerce_id, choices=[], validators=[DataRequired(_l("Choose at least one claim."))])
 

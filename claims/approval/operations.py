@@ -121,6 +121,11 @@ def request_advance(claim: Claim, *, actor: User, reason: str | None = None, exp
     apply_transition(claim, "request_advance", actor=actor, reason=reason, expected_version=expected_version)
 
 
+def refuse_advance(claim: Claim, *, actor: User, reason: str, expected_version: int | None = None) -> None:
+    """One approver refuses the requested advance, saying why; the claim goes on, and a new request may follow."""
+    apply_transition(claim, "refuse_advance", actor=actor, reason=reason, data={"reason": reason.strip()}, expected_version=expected_version)
+
+
 def approve_advance(claim: Claim, *, actor: User, expected_version: int | None = None) -> None:
     """One approver approves the advance: its decision is issued and its payment waits for the next advance batch."""
     apply_transition(claim, "approve_advance", actor=actor, expected_version=expected_version)

@@ -234,6 +234,16 @@ def advance_waiting(claim: Claim, actor: User, data: dict[str, Any]) -> str | No
     return _("The advance was approved already.") if advance.approved_at is not None else None
 
 
+def on_refuse_advance(claim: Claim, actor: User, data: dict[str, Any]) -> None:
+    """[design] The approver refuses the request, with a reason (the audit keeps it and the amount): the request is
+    removed, so the claim goes on as before and a new request may follow if the facts change (a valuation, a death)."""
+    advance = advance_of(claim)
+    assert advance is not None
+    data["params"] = {"amount": f"{advance.amount:,.2f}", "reason": data.get("reason", "")}
+    data["changes"] = {"amount": str(advance.amount), "basis": advance.basis}
+    db.session.delete(advance)
+
+
 def has_bank_account(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
     return None if claim.bank_account else _("The claim has no bank account to pay the advance into.")
 

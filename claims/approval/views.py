@@ -19,6 +19,7 @@ from claims.approval.forms import (
     NoticeForm,
     ObjectionForm,
     ObjectionReviewForm,
+    RefuseAdvanceForm,
     RefuseAwardForm,
     ReopenBatchForm,
     RequestAdvanceForm,
@@ -258,6 +259,20 @@ def approve_advance(claim_id: int):  # type: ignore[no-untyped-def]
         claim,
         lambda: operations.approve_advance(claim, actor=g.user, expected_version=_version(form.version.data)),
         _("The advance was approved; its decision is issued and it is paid with the next advance batch."),
+    )
+
+
+@bp.route("/claims/<int:claim_id>/advance/refuse", methods=["POST"])
+@roles_required(Role.APPROVER)
+def refuse_advance(claim_id: int):  # type: ignore[no-untyped-def]
+    claim = visible_claim_or_404(claim_id, g.user)
+    form = RefuseAdvanceForm()
+    if not form.validate_on_submit():
+        return render_detail(claim, {"refuse_advance": form}, 422)
+    return run_action(
+        claim,
+        lambda: operations.refuse_advance(claim, actor=g.user, reason=form.reason.data, expected_version=_version(form.version.data)),
+        _("The advance was refused; the claim goes on as before."),
     )
 
 

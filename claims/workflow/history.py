@@ -62,6 +62,7 @@ ACTION_TEXT = {
     "close": _l("Closed the claim"),
     "request_advance": _l("Requested an advance on the compensation"),
     "approve_advance": _l("Approved the advance on the compensation"),
+    "refuse_advance": _l("Refused the advance on the compensation"),
     "advance_overpaid": _l("Recorded that the advance paid exceeds the compensation"),
     "advance_lapsed": _l("The advance requested lapsed: the claim was refused"),
     "advance_withheld": _l("The advance approved is not paid: the claim was refused"),

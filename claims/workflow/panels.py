@@ -7,7 +7,15 @@ from typing import Any
 from claims.accounts.models import Role, User
 from claims.approval.advances import advance_of, personal_losses, quote_advance
 from claims.approval.budget import budget_check
-from claims.approval.forms import ApproveAdvanceForm, ApproveForm, CorrectAccountForm, ObjectionReviewForm, RefuseAwardForm, RequestAdvanceForm
+from claims.approval.forms import (
+    ApproveAdvanceForm,
+    ApproveForm,
+    CorrectAccountForm,
+    ObjectionReviewForm,
+    RefuseAdvanceForm,
+    RefuseAwardForm,
+    RequestAdvanceForm,
+)
 from claims.approval.models import Payment, PaymentStatus
 from claims.approval.services import approvals_this_round, award_total, current_entry, objections_of
 from claims.extensions import db
@@ -99,3 +107,5 @@ def _advance_panel(claim: Claim, forms: dict[str, Any], panels: dict[str, Any], 
             panels["request_advance"] = forms.get("request_advance") or RequestAdvanceForm(version=claim.version)
     if advance is not None and advance.approved_at is None and "approve_advance" in actions:
         panels["approve_advance"] = forms.get("approve_advance") or ApproveAdvanceForm(version=claim.version)
+    if advance is not None and advance.approved_at is None and "refuse_advance" in actions:
+        panels["refuse_advance"] = forms.get("refuse_advance") or RefuseAdvanceForm(version=claim.version)

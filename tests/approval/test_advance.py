@@ -21,6 +21,7 @@ from claims.documents.models import DocumentKind, IssuedDocument
 from claims.extensions import db
 from claims.intake.models import Claim, LossCategory
 from claims.intake.services import LossInput
+from claims.lifecycle import notice_text
 from claims.regions.admin_services import declare_relative, set_county_setting
 from claims.regions.services import add_working_days
 from claims.survey.models import SurveyOutcome
@@ -214,6 +215,38 @@ def test_the_advance_journey_through_the_pages(app) -> None:  # type: ignore[no-
     with app.app_context():
         claim = db.session.get(Claim, claim_id)
         assert claim.status == ClaimStatus.ACCEPTED and advance_of(claim).approved_at is not None
+
+
+def test_the_approver_refuses_an_advance_with_a_reason_and_a_new_request_may_follow(app) -> None:  # type: ignore[no-untyped-def]
+    """Review #4: a request can be refused (a reason required, in Chinese when missing); the claimant and the
+    township are told why, nothing is paid, the claim keeps its course, and a new request may be made."""
+    with app.app_context():
+        _settings(advance_fixed=2000)
+        claim_id = _injury(37).id
+        operations.request_advance(db.session.get(Claim, claim_id), actor=find_user("clerk_cl"))
+        db.session.commit()
+    approver = app.test_client()
+    login(approver, "approver_cl")
+    page = approver.get(f"/claims/{claim_id}").get_data(as_text=True)
+    assert 'id="refuse-advance-button"' in page and 'id="approve-advance-button"' in page
+    token = csrf_token(approver, f"/claims/{claim_id}")
+    response = approver.post(f"/claims/{claim_id}/advance/refuse", data={"csrf_token": token, "reason": "  "})
+    assert response.status_code == 422 and "不批准先行支付的理由" in response.get_data(as_text=True)
+    response = approver.post(f"/claims/{claim_id}/advance/refuse", data={"csrf_token": token, "reason": "伤情轻微，无需先行支付"})
+    assert response.status_code == 302
+    with app.app_context():
+        claim = db.session.get(Claim, claim_id)
+        assert claim.status == ClaimStatus.ACCEPTED and advance_of(claim) is None and services.payments_of(claim) == []
+        event = db.session.query(AuditEvent).filter_by(claim_id=claim_id, action="refuse_advance").one()
+        assert (event.reason, event.changes["amount"]) == ("伤情轻微，无需先行支付", "2000.00")
+        told = db.session.query(Notification).filter_by(claim_id=claim_id, kind="refuse_advance").all()
+        assert told and all("未获批准（伤情轻微，无需先行支付）" in notice_text(n) for n in told)
+        with pytest.raises(WorkflowError):  # nothing waits any more
+            operations.approve_advance(claim, actor=find_user("approver_cl"))
+        db.session.rollback()
+        operations.request_advance(claim, actor=find_user("clerk_cl"))
+        db.session.commit()
+        assert advance_of(claim).amount == Decimal("2000.00") and advance_of(claim).approved_at is None
 
 
 def test_twenty_concurrent_requests_and_approvals_make_one_advance(app) -> None:  # type: ignore[no-untyped-def]

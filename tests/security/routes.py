@@ -558,6 +558,8 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("approval.request_advance", "missing claim", _missing("/advance"), NOBODY, "POST", lambda w: {}),
     Case("approval.approve_advance", "claim r", _claim("r", "/advance/approve"), expect(302, "approver"), "POST", lambda w: {}),
     Case("approval.approve_advance", "missing claim", _missing("/advance/approve"), NOBODY, "POST", lambda w: {}),
+    Case("approval.refuse_advance", "claim r", _claim("r", "/advance/refuse"), expect(422, "approver"), "POST", lambda w: {}),
+    Case("approval.refuse_advance", "missing claim", _missing("/advance/refuse"), NOBODY, "POST", lambda w: {}),
     Case("approval.objection_review", "claim r", _claim("r", "/objection-review"), expect(422, "officer", "approver"), "POST", lambda w: {}),
     Case("approval.objection_review", "missing claim", _missing("/objection-review"), NOBODY, "POST", lambda w: {}),
     Case("approval.payment_batches", "own county", lambda w: "/payments", expect(200, *APPROVERS)),

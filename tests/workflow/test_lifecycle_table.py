@@ -15,7 +15,7 @@ def test_a_script_without_the_app_sees_every_step() -> None:
     code = "from claims.lifecycle import TRANSITIONS; print(sorted(TRANSITIONS))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout.splitlines()
     assert out[0] == str(sorted(TRANSITIONS))
-    assert len(TRANSITIONS) == 26
+    assert len(TRANSITIONS) == 27
 
 
 def test_docs_workflow_md_is_generated_from_the_table() -> None:
