@@ -9,6 +9,7 @@ included, and never see each other's rows.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -197,7 +198,12 @@ class ClosingClient(FlaskClient):
     (a photo from the store) is then closed at once, not left to the garbage collector (a ResourceWarning)."""
 
     def open(self, *args, buffered: bool = True, **kwargs):  # type: ignore[no-untyped-def, override]
-        return super().open(*args, buffered=buffered, **kwargs)
+        response = super().open(*args, buffered=buffered, **kwargs)
+        for sent in (*response.history, response):
+            body = sent.request.environ.get("wsgi.input")
+            if body is not None and not isinstance(body, io.BytesIO):
+                body.close()  # werkzeug's test client spools a body over 500 KB to a temporary file it never closes
+        return response
 
 
 @pytest.fixture(scope="session")

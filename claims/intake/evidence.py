@@ -28,7 +28,7 @@ from sqlalchemy import or_, select
 from claims.accounts.models import User
 from claims.core.time import to_local, utcnow
 from claims.extensions import db
-from claims.intake.models import Claim, Photo, PhotoStage
+from claims.intake.models import PAPER_STAGES, Claim, Photo, PhotoStage
 from claims.intake.permissions import can_view_claim
 from claims.intake.photos import haversine_km, phash_distance
 from claims.regions.models import Region
@@ -71,8 +71,8 @@ _ORDER = list(EvidenceFlag)
 
 def evidence_flags(claim: Claim, photo: Photo) -> list[str]:
     """The photo's flags; also points `photo.duplicate_of` at the photo it repeats (or clears it)."""
-    if photo.stage == PhotoStage.CONFIRMATION:
-        return []  # a scan of the signed paper form: neither its time, place nor look says anything
+    if photo.stage in PAPER_STAGES:
+        return []  # a scan of the signed paper form or an invoice: neither its time, place nor look says anything
     duplicate = find_near_duplicate(photo, claim_id=claim.id)
     photo.duplicate_of_id = duplicate.id if duplicate is not None else None
     found = [_time_flag(claim, photo), EvidenceFlag.FAR_FROM_VILLAGE if _is_far(claim, photo) else None]
@@ -140,7 +140,7 @@ def find_near_duplicate(photo: Photo, *, claim_id: int | None) -> Photo | None:
         select(Photo.id, Photo.sha256, Photo.phash)
         .join(Claim, Photo.claim_id == Claim.id)
         .where(bands, Photo.claim_id != claim_id, Photo.removed_at.is_(None))
-        .where(Photo.stage != PhotoStage.CONFIRMATION, Claim.number.is_not(None))  # submitted claims: never a draft, withdrawn or not
+        .where(Photo.stage.not_in(PAPER_STAGES), Claim.number.is_not(None))  # submitted claims: never a draft, withdrawn or not
         .order_by(Photo.id)
         .limit(200)
     )
@@ -173,7 +173,7 @@ def refresh_distance_flags(village: Region) -> int:
         select(Photo, Claim)
         .join(Claim, Photo.claim_id == Claim.id)
         .where(Claim.village_id == village.id, Claim.status.not_in(list(FINAL_STATES)), Photo.removed_at.is_(None))
-        .where(Photo.stage != PhotoStage.CONFIRMATION)
+        .where(Photo.stage.not_in(PAPER_STAGES))
     )
     changed = 0
     for photo, claim in db.session.execute(query):

@@ -185,6 +185,12 @@ class PhotoStage(enum.StrEnum):
     FILING = "filing"
     SURVEY = "survey"
     CONFIRMATION = "confirmation"
+    INVOICE = "invoice"  # a medical invoice the survey saw (survey.models.MedicalInvoice): a paper, not the scene
+
+
+# Photos of a paper (the signed confirmation, an invoice): neither their time, place nor look says anything about the
+# scene, so they get no evidence flags and are not compared with other claims' photos.
+PAPER_STAGES = (PhotoStage.CONFIRMATION, PhotoStage.INVOICE)
 
 
 class Photo(db.Model):

@@ -53,7 +53,7 @@ def _invoice_photos(claim: Claim, survey: SurveyInput, *, actor: User) -> dict[i
             digest = hashlib.sha256(invoice.upload.data).hexdigest()
             known = next((p for p in active_photos(claim) if p.sha256 == digest), None)
             if known is None:
-                added, problems = add_photos(claim, [invoice.upload], actor=actor, stage=PhotoStage.SURVEY)
+                added, problems = add_photos(claim, [invoice.upload], actor=actor, stage=PhotoStage.INVOICE)
                 if problems:
                     raise WorkflowError(_("Invoice photo %(name)s: %(problem)s", name=problems[0].filename, problem=problems[0].message))
                 known = added[0]

@@ -1,6 +1,7 @@
 """Surveys record what valuation needs: per verified line an animal's condition and price grade, a person's hospital,
 lost-work and nursing days, disability grade or amount, nutrition costs and medical invoices (photo + amount); per
-survey the prevention measures in place (a checklist) and whether the site is in a designated protection zone.
+survey the prevention measures in place (a checklist) and whether the site is in a designated protection zone; an
+invoice's photo has the photo stage `invoice`.
 
 Revision ID: 0021
 Revises: 0020
@@ -18,8 +19,17 @@ down_revision = "0020"
 branch_labels = None
 depends_on = None
 
+STAGES = ["filing", "survey", "confirmation"]
+
+
+def _stages(stages: list[str]) -> None:
+    with op.batch_alter_table("photos") as batch:
+        batch.drop_constraint(op.f("ck_photos_photostage"), type_="check")
+        batch.create_check_constraint("photostage", f"stage IN ({', '.join(repr(s) for s in stages)})")
+
 
 def upgrade():
+    _stages([*STAGES, "invoice"])
     with op.batch_alter_table("field_surveys", schema=None) as batch_op:
         batch_op.alter_column("prevention_measures", existing_type=sa.Text(), comment="free-text note on the prevention measures", existing_nullable=True)
         for name, kind, comment in (
@@ -67,6 +77,7 @@ def upgrade():
 
 
 def downgrade():
+    op.execute("UPDATE photos SET stage = 'survey' WHERE stage = 'invoice'")
     with op.batch_alter_table("medical_invoices", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_medical_invoices_verified_loss_id"))
     op.drop_table("medical_invoices")
@@ -80,3 +91,4 @@ def downgrade():
         batch_op.drop_column("invoices_checked")
         batch_op.drop_column("prevention_in_place")
         batch_op.alter_column("prevention_measures", existing_type=sa.Text(), comment=None, existing_nullable=True)
+    _stages(STAGES)

@@ -12,9 +12,10 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
+from claims.documents.builders import survey_record_data
 from claims.extensions import db
 from claims.intake import services as intake
-from claims.intake.models import Claim, LossCategory, Photo
+from claims.intake.models import Claim, LossCategory, Photo, PhotoStage
 from claims.survey.models import FieldSurvey, MedicalInvoice
 from claims.survey.services import latest_survey
 from claims.workflow.models import AuditEvent
@@ -130,6 +131,10 @@ def test_the_survey_records_invoices_days_and_condition(app: Flask, client: Flas
         assert [i.amount for i in person.invoices] == [D("1200.50"), D("799.50")]
         assert person.medical_costs == D("2000.00")
         assert all(i.photo.claim_id == claim_id for i in person.invoices)
+        # review #5: an invoice is a paper, not the scene: its own stage, no evidence flags, not a site photo of the record
+        assert all((i.photo.stage, i.photo.flags or []) == (PhotoStage.INVOICE, []) for i in person.invoices)
+        record = survey_record_data(db.session.get(Claim, claim_id), survey)
+        assert not {p.sha256 for p in record.photos} & {i.photo.sha256 for i in person.invoices}
     text = page_text(client.get(f"/claims/{claim_id}").get_data(as_text=True))
     assert "失踪" in text and "住院 10 天" in text and "误工 30 天" in text and "伤残 8 级" in text
     assert "医疗发票2张，合计2,000.00元" in text
@@ -193,7 +198,7 @@ def test_invoices_posted_on_a_line_without_invoices_are_not_stored(app: Flask, c
         survey = latest_survey(db.session.get(Claim, claim_id))
         assert survey is not None
         assert [i.amount for i in db.session.query(MedicalInvoice).order_by(MedicalInvoice.id)] == [D("1200.50"), D("799.50")]
-        assert db.session.query(Photo).filter_by(claim_id=claim_id, stage="survey").count() == 2  # no photo of the rice "invoice"
+        assert db.session.query(Photo).filter_by(claim_id=claim_id, stage="invoice").count() == 2  # no photo of the rice "invoice"
 
 
 def test_the_prevention_checklist_must_be_answered_and_none_is_an_answer(app: Flask, client: FlaskClient) -> None:
