@@ -119,7 +119,8 @@ class VerifiedLineForm(SubForm):
     condition = SelectField(
         _l("Condition of the animals"), choices=lambda: [("", "—"), *((c.value, c.title) for c in AnimalCondition)], validators=[Optional()]
     )
-    grade = StringField(_l("Price grade (as the schedule lists it, e.g. adult cow)"), validators=[Optional(), Length(max=60)])
+    # the grades the schedule in force lists for the item (set by the view); survey.steps.grade_problem checks the choice
+    grade = SelectField(_l("Price grade (as the schedule lists it)"), choices=[("", "—")], validate_choice=False, validators=[Optional(), Length(max=60)])
     # an injured person
     hospital_days = IntegerField(_l("Days in hospital (verified)"), validators=[Optional(), DAYS])
     lost_work_days = IntegerField(_l("Lost-work days claimed"), validators=[Optional(), DAYS])

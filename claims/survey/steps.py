@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_babel import gettext as _
 
 from claims.accounts.models import Role, User
 from claims.extensions import db
-from claims.intake.models import Claim
+from claims.intake.models import Claim, LossLine
 from claims.regions.models import LimitKind
 from claims.regions.services import due_date
 from claims.regions.settings import county_setting
 from claims.survey.models import ClaimantConfirmation, ConfirmationMethod, FieldSurvey, MedicalInvoice, SurveyAssignment, VerifiedLoss
 from claims.survey.permissions import conflict_problem, current_assignment, earlier_surveyor_ids, is_assigned_surveyor, kin_problem
 from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput, line_fields
+from claims.valuation.schedules import price_grades
 from claims.workflow.reasons import RefusalReason
 from claims.workflow.states import ClaimStatus
 
@@ -56,7 +58,33 @@ def lines_complete(claim: Claim, actor: User, data: dict[str, Any]) -> str | Non
         return _("A verified line does not belong to this claim.")
     if known - given:
         return _("Record the verified quantity of every loss line.")
+    return _unlisted_grade(claim, survey)
+
+
+def _unlisted_grade(claim: Claim, survey: SurveyInput) -> str | None:
+    """A price grade must be one the schedule in force lists for the item (the form offers them): else valuation
+    would refuse the line later, when the officer has left the site."""
+    losses = {line.id: line for line in claim.losses}
+    for verified in survey.lines:
+        problem = grade_problem(losses[verified.loss_line_id], verified.grade, lambda line: price_grades(claim, line))
+        if problem:
+            return problem
     return None
+
+
+def grade_problem(line: LossLine, grade: str | None, grades: Callable[[LossLine], list[str]]) -> str | None:
+    """Why `grade` cannot be the line's price grade (`grades` gives those the schedule lists), or None."""
+    if not grade or "grade" not in line_fields(line.category):
+        return None
+    listed = grades(line)
+    if grade in listed:
+        return None
+    return _(
+        "%(item)s: the compensation schedule lists no price grade “%(grade)s” (it lists: %(listed)s).",
+        item=line.item,
+        grade=grade,
+        listed="、".join(listed) or _("none"),
+    )
 
 
 def refusal_reasons(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:

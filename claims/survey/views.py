@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from claims.accounts.models import Role, User
 from claims.accounts.session import login_required, roles_required
+from claims.core.inputs import bounded_int
 from claims.core.time import local_now
 from claims.extensions import db
 from claims.intake.models import PERSONAL_CATEGORIES
@@ -18,6 +19,8 @@ from claims.survey import operations
 from claims.survey.forms import AssignForm, ConfirmationForm, SurveyForm
 from claims.survey.permissions import current_assignment, eligible_surveyors, is_assigned_surveyor
 from claims.survey.services import line_fields
+from claims.survey.steps import grade_problem
+from claims.valuation.schedules import price_grades
 from claims.workflow.actions import form_version as _version
 from claims.workflow.actions import run_action
 from claims.workflow.panels import confirmation_method
@@ -67,7 +70,8 @@ def survey(claim_id: int):  # type: ignore[no-untyped-def]
     form = _survey_form(claim)
     form.property_lines = any(line.category not in PERSONAL_CATEGORIES for line in claim.losses)
     lines = {line.id: line for line in claim.losses}
-    if request.method == "POST" and form.validate():
+    grades = {line.id: price_grades(claim, line) for line in claim.losses if "grade" in line_fields(line.category)}
+    if request.method == "POST" and form.validate() & _grades_listed(form, lines, grades):
         problems: list = []
 
         def act() -> None:
@@ -78,7 +82,27 @@ def survey(claim_id: int):  # type: ignore[no-untyped-def]
             flash(f"{problem.filename}: {problem.message}", "warning")
         return response
     fields = {line.id: line_fields(line.category) for line in claim.losses}
-    return render_template("survey/survey_form.html", claim=claim, form=form, lines=lines, fields=fields), (422 if request.method == "POST" else 200)
+    for entry in form.lines:
+        entry.form.grade.choices = [("", "—"), *((g, g) for g in grades.get(_line_id(entry), []))]
+    return render_template("survey/survey_form.html", claim=claim, form=form, lines=lines, fields=fields, grades=grades), (
+        422 if request.method == "POST" else 200
+    )
+
+
+def _line_id(entry) -> int | None:  # type: ignore[no-untyped-def]
+    return bounded_int(entry.form.loss_line_id.data, 1)
+
+
+def _grades_listed(form: SurveyForm, lines: dict, grades: dict[int, list[str]]) -> bool:  # type: ignore[type-arg]
+    """Each line's price grade is one the schedule lists for its item; else the field says so (nothing is lost)."""
+    ok = True
+    for entry in form.lines:
+        line = lines.get(_line_id(entry))
+        problem = grade_problem(line, (entry.form.grade.data or "").strip() or None, lambda loss: grades.get(loss.id, [])) if line else None
+        if problem:
+            entry.form.grade.errors = [*entry.form.grade.errors, problem]
+            ok = False
+    return ok
 
 
 @bp.route("/<int:claim_id>/confirmation/code", methods=["POST"])

@@ -12,8 +12,9 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from claims.accounts.models import User
-from claims.core.time import utcnow
+from claims.core.time import to_local, utcnow
 from claims.extensions import db
+from claims.intake.models import Claim, LossLine
 from claims.regions.models import Region, RegionLevel
 from claims.valuation.fileformat import FileError, FileProblem, ScheduleFile, parse_schedule, spec_from_body
 from claims.valuation.models import CompensationSchedule, ScheduleStatus
@@ -150,6 +151,20 @@ def in_force(region: Region, on: date) -> CompensationSchedule | None:
         .limit(1)
     )
     return db.session.execute(query).scalar_one_or_none()
+
+
+def price_grades(claim: Claim, line: LossLine) -> list[str]:
+    """The price grades the schedules in force on the incident date list for the line's item (the first schedule
+    with a rule for it, as the engine reads them), [] when its rule lists none or no schedule has one."""
+    if claim.county is None or claim.incident_at is None:
+        return []
+    local = to_local(claim.incident_at)
+    assert local is not None
+    for schedule in schedules_for(claim.county, local.date()):
+        rule = spec_of(schedule).item_rule(str(line.category), line.item)
+        if rule is not None:
+            return list(rule.grades)
+    return []
 
 
 def schedules_for(county: Region, on: date) -> list[CompensationSchedule]:

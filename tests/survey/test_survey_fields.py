@@ -254,3 +254,46 @@ def test_an_eleventh_invoice_is_refused_not_dropped(app: Flask, client: FlaskCli
     assert response.status_code == 422
     assert "每人最多填写10张发票。" in page_text(response.get_data(as_text=True))
     _nothing_saved(app, claim_id)
+
+
+GRADED = """format: 1
+code: t-graded-chicken
+title: 测试家禽价格等级
+region: "{county}"
+document: {{title: 测试文件, number: 测〔2026〕9号}}
+effective_from: 2026-01-01
+items:
+  - {{key: chicken, category: poultry, names: [鸡], unit: bird, rate: 60, grades: {{成鸡: 60, 雏鸡: 15}}}}
+"""
+
+
+def test_the_price_grade_is_chosen_from_those_the_schedule_lists(app: Flask, client: FlaskClient) -> None:
+    """Review #9: the grade was free text, and a grade the schedule does not list was refused only at valuation, after
+    the officer had left the site. Now the form offers the schedule's grades for the item (none: no grade field), and
+    a grade it does not list comes back on the form, in Chinese, with everything kept."""
+    from claims.accounts.services import find_user
+    from claims.valuation.schedules import import_schedule, publish_schedule
+
+    claim_id = _assigned(app)
+    login(client, "officer2")
+    page = client.get(f"/claims/{claim_id}/survey").get_data(as_text=True)
+    assert 'name="lines-1-grade"' not in page  # the schedules in force list no grades for chickens
+    with app.app_context():
+        admin = find_user("admin")
+        county = db.session.get(Claim, claim_id).county.code
+        publish_schedule(import_schedule(GRADED.format(county=county), actor=admin), actor=admin)
+        db.session.commit()
+    page = client.get(f"/claims/{claim_id}/survey").get_data(as_text=True)
+    assert re.search(r'<select[^>]*name="lines-1-grade"', page) and '<option value="雏鸡">雏鸡</option>' in page
+    data = _form(app, client, claim_id, **(recorded() | {"lines-1-grade": "小鸡", "lines-1-note": "三只雏鸡"}))
+    response = client.post(f"/claims/{claim_id}/survey", data=data, content_type="multipart/form-data")
+    assert response.status_code == 422
+    text = page_text(response.get_data(as_text=True))
+    assert "鸡：补偿标准未列出“小鸡”这一价格等级（可选：成鸡、雏鸡）。" in text, text[:1500]
+    assert re.search(r'name="lines-1-note"[^>]*value="三只雏鸡"', response.get_data(as_text=True))
+    _nothing_saved(app, claim_id)
+    data = _form(app, client, claim_id, **(recorded() | {"lines-1-grade": "雏鸡"}))
+    assert client.post(f"/claims/{claim_id}/survey", data=data, content_type="multipart/form-data").status_code == 302
+    with app.app_context():
+        survey = latest_survey(db.session.get(Claim, claim_id))
+        assert survey is not None and survey.lines[1].grade == "雏鸡"
