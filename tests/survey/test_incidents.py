@@ -23,8 +23,8 @@ from claims.core import time as clock
 from claims.extensions import db
 from claims.intake.models import Claim
 from claims.survey import mass_event
-from claims.survey.incidents import IncidentInput, create_incident, incident_claims, join_incident, new_incident
-from claims.survey.models import Incident
+from claims.survey.incidents import IncidentInput, add_once, create_incident, incident_claims, join_incident, new_incident
+from claims.survey.models import Incident, IncidentClaim
 from claims.valuation.operations import value_claim_step
 from claims.valuation.schedules import import_schedule, publish_schedule
 from claims.valuation.services import compute_valuation, current_valuation
@@ -395,9 +395,6 @@ def test_a_household_whose_share_changes_gets_a_new_version(capped) -> None:  # 
 def test_two_officers_linking_one_claim_at_once_are_told_and_the_transaction_goes_on(capped) -> None:  # type: ignore[no-untyped-def]
     """Review #8: the second link of a claim (the other officer's, committed a moment before) is refused in a
     savepoint, with a message instead of a 500, and the rest of the transaction still commits."""
-    from claims.survey.incidents import add_once
-    from claims.survey.models import IncidentClaim
-
     first, second = household(1, 100), household(2, 80)
     incident = in_one_incident([first])
     with pytest.raises(WorkflowError, match="请重试"):

@@ -12,12 +12,14 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
+from claims.accounts.services import find_user
 from claims.documents.builders import survey_record_data
 from claims.extensions import db
 from claims.intake import services as intake
 from claims.intake.models import Claim, LossCategory, Photo, PhotoStage
 from claims.survey.models import FieldSurvey, MedicalInvoice
 from claims.survey.services import latest_survey
+from claims.valuation.schedules import import_schedule, publish_schedule
 from claims.workflow.models import AuditEvent
 from tests.conftest import csrf_token, login
 from tests.factories import advance, file_claim, page_text
@@ -271,9 +273,6 @@ def test_the_price_grade_is_chosen_from_those_the_schedule_lists(app: Flask, cli
     """Review #9: the grade was free text, and a grade the schedule does not list was refused only at valuation, after
     the officer had left the site. Now the form offers the schedule's grades for the item (none: no grade field), and
     a grade it does not list comes back on the form, in Chinese, with everything kept."""
-    from claims.accounts.services import find_user
-    from claims.valuation.schedules import import_schedule, publish_schedule
-
     claim_id = _assigned(app)
     login(client, "officer2")
     page = client.get(f"/claims/{claim_id}/survey").get_data(as_text=True)
