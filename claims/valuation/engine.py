@@ -50,6 +50,7 @@ Pro rata splits are to the fen by the largest remainder, ties broken by category
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields
 from decimal import Decimal
 
 from claims.core.money import to_fen as fen
@@ -88,27 +89,67 @@ def value_claim(inp: ValuationInput, schedules: Sequence[ScheduleSpec], referenc
     `overrides`: line id -> amount set by an officer, in place of the line's own (the caps still apply)."""
     if not schedules:
         raise NoSchedule("no compensation schedule in force")
-    return _Run(inp, tuple(schedules), reference, overrides or {}).run()
+    return _Run(inp, _Chain.of(tuple(schedules)), reference, overrides or {}).run()
+
+
+_IDENTITY = ("code", "title", "region", "effective_from", "document_title", "document_number", "effective_to", "items")
+_SETTINGS = tuple(f.name for f in fields(ScheduleSpec) if f.name not in _IDENTITY)  # the claim-level sections
+
+
+class _Chain:
+    """The schedules in force for a claim, most specific first, with each claim-level setting resolved once
+    (the first schedule that sets it) and each item's rule found once. Schedules are immutable, so the chain is
+    kept for the next claim valued with the same schedules (a memo of a pure function, at most `KEEP` chains)."""
+
+    KEEP = 256
+    _memo: dict[tuple[int, ...], _Chain] = {}
+
+    def __init__(self, schedules: tuple[ScheduleSpec, ...]) -> None:
+        self.schedules = schedules
+        self.settings: dict[str, tuple[object, ScheduleSpec | None]] = {}
+        for name in _SETTINGS:
+            self.settings[name] = next(((value, spec) for spec in schedules if (value := getattr(spec, name)) is not None), (None, None))
+        self.rules: dict[tuple[str, str], tuple[ScheduleSpec, ItemRule] | None] = {}
+
+    @classmethod
+    def of(cls, schedules: tuple[ScheduleSpec, ...]) -> _Chain:
+        key = tuple(map(id, schedules))
+        chain = cls._memo.get(key)
+        if chain is None or any(a is not b for a, b in zip(chain.schedules, schedules, strict=True)):
+            if len(cls._memo) >= cls.KEEP:
+                cls._memo.clear()
+            chain = cls._memo[key] = cls(schedules)
+        return chain
+
+    def item_rule(self, category: str, item: str) -> tuple[ScheduleSpec, ItemRule] | None:
+        key = (category, item)
+        try:
+            return self.rules[key]
+        except KeyError:
+            pass
+        found = None
+        for spec in self.schedules:
+            rule = spec.item_rule(category, item)
+            if rule is not None:
+                found = (spec, rule)
+                break
+        if len(self.rules) < 4096:
+            self.rules[key] = found
+        return found
 
 
 class _Run:
-    def __init__(
-        self, inp: ValuationInput, schedules: tuple[ScheduleSpec, ...], reference: ReferenceData, overrides: Mapping[str, Decimal] | None = None
-    ) -> None:
-        self.inp, self.schedules, self.ref = inp, schedules, reference
+    def __init__(self, inp: ValuationInput, chain: _Chain, reference: ReferenceData, overrides: Mapping[str, Decimal] | None = None) -> None:
+        self.inp, self.chain, self.schedules, self.ref = inp, chain, chain.schedules, reference
+        self.settings = chain.settings
         self.overrides = overrides or {}
         self.lines: list[WorkLine] = []
         self.reasons: list[str] = []
-        rounding, _ = self.setting("rounding")
-        self.by_line = rounding != "total"
+        self.by_line = self.settings["rounding"][0] != "total"
 
     # settings ---------------------------------------------------------------------------------------
     def setting(self, name: str) -> tuple[object, ScheduleSpec | None]:
-        for spec in self.schedules:
-            value = getattr(spec, name)
-            if value is not None:
-                return value, spec
-        return None, None
+        return self.settings[name]
 
     def q(self, value: Decimal) -> Decimal:
         return fen(value) if self.by_line else value
@@ -149,15 +190,8 @@ class _Run:
         return Valuation(tuple(lines), total, used or (self.schedules[0].code,), tuple(self.reasons))
 
     # property lines ---------------------------------------------------------------------------------
-    def item_rule(self, loss: LossIn) -> tuple[ScheduleSpec, ItemRule] | None:
-        for spec in self.schedules:
-            rule = spec.item_rule(loss.category, loss.item)
-            if rule is not None:
-                return spec, rule
-        return None
-
     def property_line(self, loss: LossIn) -> WorkLine:
-        found = self.item_rule(loss)
+        found = self.chain.item_rule(loss.category, loss.item)
         quantity = f" {num(loss.quantity)}{unit_zh(loss.unit)}" if loss.quantity is not None else ""
         work = WorkLine(
             loss.line_id, "loss", loss.category, loss.item, f"{loss.item}{quantity}", None, loss.line_id, loss.owner, quantity=loss.quantity, unit=loss.unit

@@ -191,7 +191,7 @@ class ScheduleSpec:
         named, default = self._item_index
         return named.get((category, item.strip())) or default.get(category)
 
-    @property
+    @cached_property
     def citation(self) -> str:
         number = f"（{self.document_number}）" if self.document_number else ""
         return f"{self.document_title or self.title}{number}"

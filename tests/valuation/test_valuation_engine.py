@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from claims.valuation.engine import NoSchedule, allocate
+from claims.valuation.lines import num
 from claims.valuation.spec import input_to_json, valuation_from_json, valuation_to_json
 from tests.valuation.helpers import GD_PATH, D, amounts, loss, reference, schedule, shipped, value
 
@@ -345,3 +346,24 @@ def test_the_incident_year_decides_which_years_price() -> None:
     ref = reference([("水稻", "430000", 2024, "1050", "mu"), ("水稻", "430000", 2025, "1060", "mu")])
     result = value([loss("L1", "crop", "水稻", "1", "mu")], shipped("hunan-default-2024.yaml"), ref=ref, day=date(2026, 3, 1))
     assert result.total == D("848.00")  # 1060 (2025) x 80%
+
+
+# --- the schedules' chain is resolved once and kept ------------------------------------------------------
+def test_a_new_schedule_is_never_valued_with_the_rules_kept_for_an_earlier_one() -> None:
+    rice = [loss("L1", "crop", "水稻", "2", "mu")]
+    first = schedule("items:\n  - {key: r, names: [水稻], category: crop, method: fixed_rate, unit: mu, rate: 100}\n")
+    assert value(rice, first).total == D("200.00")  # 2 x 100
+    assert value(rice, first).total == D("200.00")  # the same schedule again: the kept chain
+    # the same code and title, another rate: a new (immutable) schedule, so a new chain
+    second = schedule("items:\n  - {key: r, names: [水稻], category: crop, method: fixed_rate, unit: mu, rate: 300}\ncaps:\n  per_claim: 500\n")
+    assert value(rice, second).total == D("500.00")  # 2 x 300 = 600, capped per claim at 500
+    del first
+    third = schedule("items:\n  - {key: r, names: [水稻], category: crop, method: fixed_rate, unit: mu, rate: 50}\n")
+    assert value(rice, third).total == D("100.00")  # 2 x 50, no per-claim cap: none is kept from `second`
+
+
+def test_rates_are_written_alike_whatever_was_written_before() -> None:
+    """`num` keeps what it wrote: equal values one text, and values it does not keep written as given."""
+    assert [num(Decimal("1.50")), num(Decimal("1.5")), num(15), num(Decimal("1.5E+1")), num(Decimal("-0"))] == ["1.5", "1.5", "15", "15", "0"]
+    assert num(10**31) == "10000000000000000000000000000000" and num(Decimal("1E+31")) == "1E+31"  # beyond 10^30: not kept
+    assert num(Decimal("NaN")) == "NaN" and num(Decimal("sNaN")) == "sNaN"
