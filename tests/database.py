@@ -3,7 +3,8 @@
 A world of claims (tests/security/world.py, tests/pages_world.py) takes seconds to build (photos, PDFs):
 it is built once per test session, its rows (and stored files) kept aside, and put back for each test
 that asks for it, over the fresh database tests/conftest.py made. Checksums of every table show that a
-request changed nothing, or name the tables it changed.
+request changed nothing, or name the tables it changed; where a test posts hundreds of requests,
+`committed_writes` names the tables that committed writes touched, without reading every row after each.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ from __future__ import annotations
 import atexit
 import copy
 import hashlib
+import re
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import Flask
-from sqlalchemy import Integer, make_url, text
+from sqlalchemy import Integer, event, make_url, text
 
 from claims.extensions import db
 
@@ -115,3 +118,57 @@ def checksum(app: Flask, *, skip: tuple[str, ...] = ()) -> dict[str, str]:
 
 def changed_tables(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
     return sorted(name for name in set(before) | set(after) if before.get(name) != after.get(name))
+
+
+_WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(?:\w+"?\."?)?(\w+)', re.IGNORECASE)
+
+
+@contextmanager
+def committed_writes(app: Flask) -> Iterator[set[str]]:
+    """The tables that committed INSERT, UPDATE and DELETE statements wrote to while the block runs, on the app's
+    engine (statements of a transaction or savepoint rolled back do not count). Clear the set between requests."""
+    committed: set[str] = set()
+    pending: dict[int, list[list[str]]] = {}  # connection -> [transaction's writes, each open savepoint's writes...]
+
+    def execute(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        found = _WRITE.match(statement)
+        if found:
+            pending.setdefault(id(conn), [[]])[-1].append(found.group(1).lower())
+
+    def savepoint(conn, name):  # type: ignore[no-untyped-def]
+        pending.setdefault(id(conn), [[]]).append([])
+
+    def rollback_savepoint(conn, name, context):  # type: ignore[no-untyped-def]
+        levels = pending.get(id(conn))
+        if levels and len(levels) > 1:
+            levels.pop()
+
+    def release_savepoint(conn, name, context):  # type: ignore[no-untyped-def]
+        levels = pending.get(id(conn))
+        if levels and len(levels) > 1:
+            levels[-2].extend(levels.pop())
+
+    def commit(conn):  # type: ignore[no-untyped-def]
+        for level in pending.pop(id(conn), []):
+            committed.update(level)
+
+    def rollback(conn):  # type: ignore[no-untyped-def]
+        pending.pop(id(conn), None)
+
+    listeners = {
+        "before_cursor_execute": execute,
+        "savepoint": savepoint,
+        "rollback_savepoint": rollback_savepoint,
+        "release_savepoint": release_savepoint,
+        "commit": commit,
+        "rollback": rollback,
+    }
+    with app.app_context():
+        engine = db.engine
+    for name, listener in listeners.items():
+        event.listen(engine, name, listener)
+    try:
+        yield committed
+    finally:
+        for name, listener in listeners.items():
+            event.remove(engine, name, listener)

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
 from claims.core.inputs import clean_text
-from tests.database import changed_tables, checksum
+from tests.database import committed_writes
 from tests.hostile.forms import FoundForm, add_extra_states, counted_statements, every_form, extra_pages
 from tests.hostile.values import deep_json, fullwidth
 from tests.security.world import World, client_as, token_of, world_for
@@ -105,28 +105,38 @@ def test_every_hostile_value_in_every_field_of_every_form(app: Flask, forms: lis
     clients = Clients(app)
     problems = []
     statuses: dict[int, int] = {}
-    before = checksum(app, skip=VOLATILE)
-    for form in forms:
-        for value in HOSTILE:
-            response = post(clients, form, dict.fromkeys(form.fuzzable(), value))
-            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-            where = f"{form.role} POST {form.action} with {value[:20]!r}"
-            after = checksum(app, skip=VOLATILE)
-            changed, before = changed_tables(before, after), after
-            if response.status_code >= 500:
-                problems.append(f"{where}: {response.status_code}")
-                continue
-            if response.status_code < 400:
-                continue
-            body = response.get_data(as_text=True)
-            if not CJK.search(body):
-                problems.append(f"{where}: {response.status_code} without a Chinese message")
-            if changed and not KEEPS_DRAFT.match(form.action):
-                problems.append(f"{where}: refused ({response.status_code}) but changed {changed}")
-            if response.status_code == 422 and response.mimetype == "text/html" and f'action="{form.action}"' in body:  # the form is offered again
-                problems += [f"{where}: the typed {name} is not shown again" for name in _typed_text_fields(form) if not _shows(body, value)]
+    wrote_when_accepted: set[str] = set()
+    with committed_writes(app) as writes:
+        for form in forms:
+            for value in HOSTILE:
+                writes.clear()
+                response = post(clients, form, dict.fromkeys(form.fuzzable(), value))
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                changed = sorted(writes - set(VOLATILE))
+                if response.status_code < 400:
+                    wrote_when_accepted.update(changed)
+                problems += _judged(form, value, response, changed)
     assert not problems, "\n".join(problems[:60])
     assert statuses.get(422, 0) >= 100 and statuses.get(302, 0) >= 20, statuses  # the posts reached the forms' own rules
+    assert {"claims", "audit_events"} <= wrote_when_accepted, wrote_when_accepted  # the write listener saw what accepted posts wrote
+
+
+def _judged(form: FoundForm, value: str, response, changed: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
+    """What is wrong with the response to one hostile post (`changed`: the tables its committed writes touched)."""
+    where = f"{form.role} POST {form.action} with {value[:20]!r}"
+    if response.status_code >= 500:
+        return [f"{where}: {response.status_code}"]
+    if response.status_code < 400:
+        return []
+    problems = []
+    body = response.get_data(as_text=True)
+    if not CJK.search(body):
+        problems.append(f"{where}: {response.status_code} without a Chinese message")
+    if changed and not KEEPS_DRAFT.match(form.action):
+        problems.append(f"{where}: refused ({response.status_code}) but changed {changed}")
+    if response.status_code == 422 and response.mimetype == "text/html" and f'action="{form.action}"' in body:  # the form is offered again
+        problems += [f"{where}: the typed {name} is not shown again" for name in _typed_text_fields(form) if not _shows(body, value)]
+    return problems
 
 
 def _typed_text_fields(form: FoundForm) -> list[str]:
