@@ -131,6 +131,15 @@ def county_staff_of_the_objection(claim: Claim, data: dict[str, Any]) -> list[Us
     return [objection.recorded_by] if objection is not None and objection.recorded_by is not None else []
 
 
+def advance_requester(claim: Claim, data: dict[str, Any]) -> list[User]:
+    """Who asked for the advance, when not told already as a clerk of the township (a county officer), still active
+    and still allowed to see the claim."""
+    requester = data.get("advance_requested_by")
+    if requester is None or not requester.active or not can_view_claim(requester, claim):
+        return []
+    return [] if requester.role == Role.CLERK and requester.region_id == claim.township_id else [requester]  # told as a clerk
+
+
 def objector_mobile(claim: Claim, data: dict[str, Any]) -> list[str]:
     objection = data.get("objection")
     return [objection.objector_mobile] if objection is not None and objection.objector_mobile else []
@@ -383,18 +392,26 @@ _TABLE = (
     Transition(
         "approve_advance", _l("Approve the advance"), APPROVAL_SOURCES, None, APPROVER,
         who=approval.not_a_party, guards=(approval.advance_waiting, approval.has_bank_account), effect=approval.on_approve_advance,
-        notice=Notice(
-            _l("Claim %(number)s: an advance of %(amount)s yuan was approved; it is paid into your bank account."),
-            both(claimant, township_clerks), sms_claimant=True,
+        notice=(
+            Notice(
+                _l("Claim %(number)s: an advance of %(amount)s yuan was approved; it is paid into your bank account."),
+                both(claimant, township_clerks), sms_claimant=True,
+            ),
+            Notice(_l("Claim %(number)s: the advance of %(amount)s yuan you requested was approved."), advance_requester, key="requester"),
         ),
         documents=(Document(DocumentKind.ADVANCE, award_documents.advance_decision),),
     ),
     Transition(
         "refuse_advance", _l("Refuse the advance"), APPROVAL_SOURCES, None, APPROVER,
         who=approval.not_a_party, guards=(approval.advance_waiting,), effect=approval.on_refuse_advance, reason_required=True,
-        notice=Notice(
-            _l("Claim %(number)s: the advance of %(amount)s yuan was not approved (%(reason)s). The claim goes on as before."),
-            both(claimant, township_clerks), sms_claimant=True,
+        notice=(
+            Notice(
+                _l("Claim %(number)s: the advance of %(amount)s yuan was not approved (%(reason)s). The claim goes on as before."),
+                both(claimant, township_clerks), sms_claimant=True,
+            ),
+            Notice(
+                _l("Claim %(number)s: the advance of %(amount)s yuan you requested was not approved (%(reason)s)."), advance_requester, key="requester"
+            ),
         ),
     ),
 )  # fmt: skip

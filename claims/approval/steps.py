@@ -241,6 +241,7 @@ def on_refuse_advance(claim: Claim, actor: User, data: dict[str, Any]) -> None:
     assert advance is not None
     data["params"] = {"amount": f"{advance.amount:,.2f}", "reason": data.get("reason", "")}
     data["changes"] = {"amount": str(advance.amount), "basis": advance.basis}
+    data["advance_requested_by"] = advance.requested_by  # told too (claims.lifecycle.advance_requester)
     db.session.delete(advance)
 
 
@@ -256,5 +257,6 @@ def on_approve_advance(claim: Claim, actor: User, data: dict[str, Any]) -> None:
     advance.approved_by_id, advance.approved_at = actor.id, utcnow()
     advance.payee_name, advance.bank_name, advance.bank_account = claim.claimant_name or "", claim.bank_name, claim.bank_account
     new_payment(claim, Share.ADVANCE, advance.amount)
+    data["advance_requested_by"] = advance.requested_by
     data["params"] = {"amount": f"{advance.amount:,.2f}"}
     data["changes"] = {"amount": str(advance.amount)}

@@ -249,6 +249,33 @@ def test_the_approver_refuses_an_advance_with_a_reason_and_a_new_request_may_fol
         assert advance_of(claim).amount == Decimal("2000.00") and advance_of(claim).approved_at is None
 
 
+def test_the_county_officer_who_asked_for_the_advance_hears_whether_it_was_approved(app) -> None:  # type: ignore[no-untyped-def]
+    """The township's clerks and the claimant heard of the decision; the county officer who made the request (not a
+    clerk of the township) did not: now the requester is told of a refusal and of an approval."""
+    with app.app_context():
+        _settings(advance_fixed=2000)
+        claim = _injury(38)
+        officer = find_user("officer_cl")
+        operations.request_advance(claim, actor=officer)
+        db.session.commit()
+        operations.refuse_advance(claim, actor=find_user("approver_cl"), reason="伤情轻微")
+        db.session.commit()
+        refused = (
+            db.session.query(Notification)
+            .filter(Notification.claim_id == claim.id, Notification.user_id == officer.id, Notification.kind.like("refuse_advance%"))
+            .one()
+        )
+        assert refused.kind == "refuse_advance:requester" and "您申请的先行支付" in notice_text(refused) and "未获批准（伤情轻微）" in notice_text(refused)
+        operations.request_advance(claim, actor=officer, reason="伤情加重")
+        db.session.commit()
+        operations.approve_advance(claim, actor=find_user("approver_cl"))
+        db.session.commit()
+        approved = db.session.query(Notification).filter_by(claim_id=claim.id, kind="approve_advance:requester", user_id=officer.id).one()
+        assert "银行账户" not in notice_text(approved)  # the claimant's text is not the officer's
+        clerk = find_user("clerk_cl")  # a clerk of the township who asked is told once, as a clerk
+        assert db.session.query(Notification).filter_by(claim_id=claim.id, kind="approve_advance:requester", user_id=clerk.id).count() == 0
+
+
 def test_twenty_concurrent_requests_and_approvals_make_one_advance(app) -> None:  # type: ignore[no-untyped-def]
     with app.app_context():
         _settings(advance_fixed=1000)
