@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from claims.core.forms import DateField, DateTimeLocalField, IntegerField, MultiCheckboxField, coerce_id
@@ -49,8 +49,22 @@ class MassFilterForm(FlaskForm):
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(_l("The end date is before the start date."))
 
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
+        """At least one condition: a search (and a bulk tag) of every open claim of the county is never meant."""
+        valid = super().validate(extra_validators)
+        if valid and not any((self.date_from.data, self.date_to.data, self.township.data, self.village.data, self.species.data)):
+            self.date_from.errors = [_l("Give at least one condition: the dates, a township or village, or the species.")]
+            return False
+        return valid
+
     def to_filter(self, county_id: int) -> ClaimFilter:
         return ClaimFilter(county_id, self.date_from.data, self.date_to.data, self.township.data or None, self.village.data or None, self.species.data or None)
+
+
+class LeaveIncidentForm(FlaskForm):
+    incident = HiddenField()  # the incident the page showed
+    version = HiddenField()  # the claim's version the page showed
+    reason = TextAreaField(_l("Why the claim leaves the incident"), validators=[DataRequired(_l("Say why the claim leaves the incident.")), Length(max=1000)])
 
 
 class BulkAssignForm(FlaskForm):

@@ -1,4 +1,5 @@
-"""Incidents: from the claim page an officer creates one with this claim as its first household, or joins one; the
+"""Incidents: from the claim page an officer creates one with this claim as its first household, joins one, or takes
+the claim out of its incident (with a reason); the
 mass event pages (claims/survey/mass_event.py) tag, assign and value many claims of an incident at once."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from flask_babel import gettext as _
 
 from claims.accounts.models import Role
 from claims.accounts.session import roles_required
+from claims.core.inputs import bounded_int
 from claims.core.pagination import PAGE_SIZE, SortKey, first_rows, paginate
 from claims.core.time import local_to_utc
 from claims.extensions import db
@@ -16,8 +18,8 @@ from claims.intake.permissions import visible_claim_or_404
 from claims.intake.views import render_detail
 from claims.regions.models import Region
 from claims.regions.services import all_species, children_of
-from claims.survey.incident_forms import BulkAssignForm, BulkForm, IncidentForm, JoinIncidentForm, MassFilterForm, NewIncidentForm
-from claims.survey.incidents import IncidentInput, create_incident, join_incident, new_incident
+from claims.survey.incident_forms import BulkAssignForm, BulkForm, IncidentForm, JoinIncidentForm, LeaveIncidentForm, MassFilterForm, NewIncidentForm
+from claims.survey.incidents import IncidentInput, create_incident, incident_of, join_incident, leave_problem, new_incident
 from claims.survey.mass_event import (
     assign_surveys,
     candidates,
@@ -27,6 +29,7 @@ from claims.survey.mass_event import (
     county_incidents_query,
     county_officers,
     current_totals,
+    leave_incident,
     members_query,
     share_after_run,
     tag_claims,
@@ -34,7 +37,7 @@ from claims.survey.mass_event import (
 )
 from claims.survey.models import Incident
 from claims.survey.panels import join_choices
-from claims.workflow.actions import run_action
+from claims.workflow.actions import form_version, run_action
 from claims.workflow.services import WorkflowError
 from claims.workflow.states import ClaimStatus
 
@@ -66,6 +69,21 @@ def join(claim_id: int):  # type: ignore[no-untyped-def]
             form.incident.errors = [_("Choose an incident.")]
         return render_detail(claim, {"incident_join": form}, 422)
     return run_action(claim, lambda: join_incident(claim, incident, actor=g.user), _("The claim joined the incident."))
+
+
+@bp.route("/claims/<int:claim_id>/incident/leave", methods=["POST"])
+@roles_required(Role.OFFICER)
+def leave(claim_id: int):  # type: ignore[no-untyped-def]
+    claim = visible_claim_or_404(claim_id, g.user)
+    form = LeaveIncidentForm()
+    if not form.validate_on_submit() and incident_of(claim) is not None and leave_problem(claim, g.user) is None:
+        return render_detail(claim, {"incident_leave": form}, 422)  # else the step says why it cannot be taken
+    incident_id, version = bounded_int(form.incident.data, 1), form_version(form.version.data)
+    return run_action(
+        claim,
+        lambda: leave_incident(claim, actor=g.user, reason=form.reason.data or "", incident_id=incident_id, expected_version=version),
+        _("The claim left the incident; the cap is shared by the households left (its own valuation, if any, was computed again alone)."),
+    )
 
 
 # --- mass event mode: the county's officers ------------------------------------------------------------------

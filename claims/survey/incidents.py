@@ -53,13 +53,24 @@ def county_incidents(county: Region, *, limit: int = 50) -> list[Incident]:
 
 def incident_problem(claim: Claim, actor: User) -> str | None:
     """Why `actor` may not put this claim in an incident now, or None."""
+    problem = _not_now(claim, actor)
+    if problem is None and incident_of(claim) is not None:
+        return _("This claim already belongs to an incident.")
+    return problem or kin_problem(claim, actor)
+
+
+def leave_problem(claim: Claim, actor: User) -> str | None:
+    """Why `actor` may not take this claim out of its incident now, or None (the same officers, the same time as joining)."""
+    return _not_now(claim, actor) or kin_problem(claim, actor)
+
+
+def _not_now(claim: Claim, actor: User) -> str | None:
+    """An officer of the claim's county, while the claim may still join an incident (or leave one)."""
     if actor.role != Role.OFFICER or actor.region_id != claim.county_id:
         return _("You may not take this step on this claim.")
     if claim.status not in JOINABLE:
         return _("This step is not possible while the claim is “%(status)s”.", status=claim.status.title)
-    if incident_of(claim) is not None:
-        return _("This claim already belongs to an incident.")
-    return kin_problem(claim, actor)
+    return None
 
 
 def _check(claim: Claim, actor: User) -> None:

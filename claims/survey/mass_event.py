@@ -21,16 +21,17 @@ from claims.accounts.models import Role, User
 from claims.core.time import local_to_utc
 from claims.extensions import db
 from claims.intake.models import Claim
+from claims.lifecycle import lock_claim
 from claims.regions.models import Region
 from claims.survey import operations
-from claims.survey.incidents import JOINABLE, add_once
+from claims.survey.incidents import JOINABLE, add_once, incident_claims, leave_problem
 from claims.survey.models import Incident, IncidentClaim
 from claims.survey.permissions import kin_problem
 from claims.valuation.incidents import share_incident, stale_share
 from claims.valuation.models import ClaimValuation
 from claims.valuation.services import compute_valuation, current_valuation
 from claims.workflow.audit import record_event
-from claims.workflow.services import WorkflowError
+from claims.workflow.services import ClaimChanged, WorkflowError
 from claims.workflow.states import ClaimStatus
 
 MAX_BULK = 1000  # claims in one run: a larger event is tagged township by township, or day by day
@@ -126,6 +127,39 @@ def tag_claims(incident: Incident, claims: Sequence[Claim], *, actor: User) -> l
 
     _check_officer(incident, actor)
     return _each(claims, tag)
+
+
+def leave_incident(claim: Claim, *, actor: User, reason: str, incident_id: int | None = None, expected_version: int | None = None) -> Incident:
+    """Take the claim out of its incident (tagged by mistake, or not of the same event), with the reason on the record:
+    an officer of its county, while it could still join one, related to none of the incident's households (leaving
+    raises the others' shares). The claim is locked first (a value step at the same moment waits, then the claim is
+    no longer leavable). Its own valuation, which carried its share, is computed again alone at once, so that no
+    share of this incident stays on it (it could join the incident again and keep it); the cap is then shared
+    again by the households left.
+
+    `incident_id`, `expected_version`: what the officer's form showed; a claim moved or changed since is refused."""
+    lock_claim(claim)
+    if expected_version is not None and claim.version != expected_version:
+        raise ClaimChanged()
+    link = db.session.get(IncidentClaim, claim.id, populate_existing=True)
+    if link is None or (incident_id is not None and link.incident_id != incident_id):
+        raise WorkflowError(_("This claim belongs to no incident."))
+    incident = link.incident
+    problem = leave_problem(claim, actor) or next(filter(None, (kin_problem(other, actor) for other in incident_claims(incident))), None)
+    if problem:
+        raise WorkflowError(problem)
+    if not reason.strip():
+        raise WorkflowError(_("Say why the claim leaves the incident."))
+    db.session.delete(link)
+    db.session.flush()
+    record_event(
+        entity="incident", entity_id=incident.id, action="incident_left", actor=actor, claim=claim, reason=reason, changes={"incident": incident.number}
+    )
+    stored = current_valuation(claim)
+    if stored is not None and stored.frozen_at is None:
+        compute_valuation(claim, actor=actor, reason=_("Valued again alone: the claim left incident %(number)s.", number=incident.number))
+    share_incident(incident, actor=actor)
+    return incident
 
 
 def _check_officer(incident: Incident, actor: User) -> None:

@@ -9,8 +9,8 @@ from claims.accounts.models import Role, User
 from claims.core.time import to_local
 from claims.intake.models import Claim
 from claims.intake.permissions import can_view_claim
-from claims.survey.incident_forms import IncidentForm, JoinIncidentForm
-from claims.survey.incidents import county_incidents, incident_claims, incident_of, incident_problem
+from claims.survey.incident_forms import IncidentForm, JoinIncidentForm, LeaveIncidentForm
+from claims.survey.incidents import county_incidents, incident_claims, incident_of, incident_problem, leave_problem
 from claims.survey.models import Incident
 
 # County staff see which incident a claim belongs to and its households (claim numbers).
@@ -23,6 +23,7 @@ class IncidentPanel:
     claims: list[Claim]
     create: IncidentForm | None = None
     join: JoinIncidentForm | None = None
+    leave: LeaveIncidentForm | None = None  # an officer who may take the claim out of its incident
 
 
 def join_choices(claim: Claim) -> list[tuple[int, str]]:
@@ -36,7 +37,8 @@ def incident_panel(claim: Claim, user: User, forms: dict[str, Any]) -> dict[str,
         return {}
     incident = incident_of(claim)
     if incident is not None:
-        return {"incident": IncidentPanel(incident, incident_claims(incident))}
+        leave = (forms.get("incident_leave") or LeaveIncidentForm(incident=incident.id, version=claim.version)) if leave_problem(claim, user) is None else None
+        return {"incident": IncidentPanel(incident, incident_claims(incident), leave=leave)}
     if incident_problem(claim, user) is not None:
         return {}
     local = to_local(claim.incident_at)

@@ -56,6 +56,7 @@ ACTION_TEXT = {
     "bank_account_refrozen": _l("Changed the account the approved compensation is paid into"),
     "incident_created": _l("Created an incident with this claim as its first household"),
     "incident_joined": _l("Joined the claim to an incident"),
+    "incident_left": _l("Took the claim out of its incident"),
     "incident_tagged": _l("Tagged the claim into an incident"),
     "valuation_shared": _l("Shared the incident's per-accident cap again"),
     "pay": _l("Marked the claim as paid"),

@@ -358,6 +358,10 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("incidents.join", "claim a", _claim("a", "/incident/join"), expect(422, "officer"), "POST", lambda w: {}),
     Case("incidents.join", "claim b", _claim("b", "/incident/join"), expect(422, "officer_cl"), "POST", lambda w: {"incident": "999999"}),
     Case("incidents.join", "missing claim", _missing("/incident/join"), NOBODY, "POST", lambda w: {}),
+    # a claim in no incident cannot leave one: the claim page says so in Chinese (with or without a reason)
+    Case("incidents.leave", "claim a", _claim("a", "/incident/leave"), expect(302, "officer"), "POST", lambda w: {}),
+    Case("incidents.leave", "claim b", _claim("b", "/incident/leave"), expect(302, "officer_cl"), "POST", lambda w: {"reason": "误标"}),
+    Case("incidents.leave", "missing claim", _missing("/incident/leave"), NOBODY, "POST", lambda w: {"reason": "误标"}),
     # mass event mode: the county's officers, each in their own county's incidents
     Case("incidents.incidents", "-", lambda w: "/incidents", expect(200, "officer", "officer_cl")),
     Case("incidents.incidents", "-", lambda w: "/incidents", expect(422, "officer", "officer_cl"), "POST", lambda w: {"place": ""}),

@@ -22,6 +22,7 @@ from claims.approval.documents import compensation_decision
 from claims.core import time as clock
 from claims.extensions import db
 from claims.intake.models import Claim
+from claims.regions.admin_services import declare_relative
 from claims.survey import mass_event
 from claims.survey.incidents import IncidentInput, add_once, create_incident, incident_claims, join_incident, new_incident
 from claims.survey.models import Incident, IncidentClaim
@@ -402,3 +403,98 @@ def test_two_officers_linking_one_claim_at_once_are_told_and_the_transaction_goe
     join_incident(second, incident, actor=find_user("officer_cl"))
     db.session.commit()
     assert [c.id for c in incident_claims(incident)] == [first.id, second.id]
+
+
+def test_a_household_taken_out_of_the_incident_leaves_the_cap_to_the_others(app, as_user) -> None:  # type: ignore[no-untyped-def]
+    """A claim tagged by mistake is taken out, with a reason, from its claim page. Five households valued under the
+    5500 cap got 1833.33, 1466.67, 1100.00, 733.33, 366.67; without the fifth (424.00 before the cap) the four share
+    5500 x (2120, 1696, 1272, 848) / 5936 = 196428.571, 157142.857, 117857.142, 78571.428 fen, the two fen left to
+    the largest remainders: 1964.29, 1571.43, 1178.57, 785.71. The fifth is valued again, alone: 424.00."""
+    clock.freeze(TODAY)
+    with app.app_context():
+        admin = find_user("admin")
+        publish_schedule(import_schedule(PER_ACCIDENT, actor=admin), actor=admin)
+        claims = [household(n, rate) for n, rate in enumerate((100, 80, 60, 40, 20), start=1)]
+        incident = in_one_incident(claims)
+        value_all(claims)
+        ids, out, incident_id = [c.id for c in claims], claims[4].id, incident.id
+        db.session.remove()
+    client = as_user("officer_cl")
+    page = client.get(f"/claims/{out}").get_data(as_text=True)
+    assert 'id="incident-leave-form"' in page
+    token = csrf_token(client, f"/claims/{out}")
+    refused = client.post(f"/claims/{out}/incident/leave", data={"csrf_token": token, "reason": "  "})
+    assert refused.status_code == 422 and "请说明移出事故的理由" in refused.get_data(as_text=True)
+    assert client.post(f"/claims/{out}/incident/leave", data={"csrf_token": token, "reason": "另一群野猪所致，误标"}).status_code == 302
+    with app.app_context():
+        incident = db.session.get(Incident, incident_id)
+        claims = [db.session.get(Claim, i) for i in ids]
+        assert [c.id for c in incident_claims(incident)] == ids[:4]
+        assert [current_valuation(c).total for c in claims[:4]] == [D("1964.29"), D("1571.43"), D("1178.57"), D("785.71")]
+        event = db.session.query(AuditEvent).filter_by(claim_id=out, action="incident_left").one()
+        assert (event.reason, event.changes) == ("另一群野猪所致，误标", {"incident": incident.number})
+        assert current_valuation(claims[4]).total == D("424.00")  # valued again alone on leaving: 2120 x 20 %
+        assert current_valuation(claims[4]).reason == "本申请已移出事故" + incident.number + "，单独重新核算。"
+        value_claim_step(claims[4], actor=find_user("officer_cl"))
+        db.session.commit()
+        db.session.remove()
+    again = client.post(f"/claims/{out}/incident/leave", data={"csrf_token": token, "reason": "再次移出"}, follow_redirects=True)
+    assert "本申请不属于任何事故" in again.get_data(as_text=True)
+
+
+def test_the_mass_search_needs_a_condition(app, as_user) -> None:  # type: ignore[no-untyped-def]
+    """Searching (and so tagging) every open claim of the county at once is refused in Chinese."""
+    clock.freeze(TODAY)
+    with app.app_context():
+        officer = find_user("officer_cl")
+        incident = new_incident(officer.region, IncidentInput(TODAY, "严塘镇"), actor=officer)
+        db.session.commit()
+        incident_id = incident.id
+    client = as_user("officer_cl")
+    page = client.get(f"/incidents/{incident_id}", query_string={"search": "1"})
+    assert page.status_code == 422 and "请至少给出一个条件" in page.get_data(as_text=True)
+    token = csrf_token(client, f"/incidents/{incident_id}")
+    assert client.post(f"/incidents/{incident_id}/tag", data={"csrf_token": token}).status_code == 400
+
+
+def test_a_claim_taken_out_and_tagged_in_again_keeps_no_old_share(capped) -> None:  # type: ignore[no-untyped-def]
+    """Review: the fifth household (424.00) leaves, and the township's search tags it in again. Leaving valued it
+    again alone, so it holds no share of the incident: it must be valued again before submission, and the five
+    submitted together stay within the 5500 cap (1833.33 + 1466.67 + 1100.00 + 733.33 + 366.67)."""
+    claims = [household(n, rate) for n, rate in enumerate((100, 80, 60, 40, 20), start=1)]
+    incident = in_one_incident(claims)
+    value_all(claims)
+    officer = find_user("officer_cl")
+    mass_event.leave_incident(claims[4], actor=officer, reason="误标")
+    db.session.commit()
+    assert current_valuation(claims[4]).total == D("424.00") and current_valuation(claims[4]).input_snapshot.get("incident") is None
+    found = mass_event.claims_to_tag(mass_event.ClaimFilter(claims[0].county_id, township_id=claims[0].township_id))
+    assert [o.problem for o in mass_event.tag_claims(incident, found, actor=officer)] == [None]
+    db.session.commit()
+    with pytest.raises(WorkflowError):
+        value_claim_step(claims[4], actor=officer)  # valued alone: computed again in the incident first
+    db.session.rollback()
+    compute_valuation(claims[4], actor=officer, reason="重新加入事故")
+    db.session.commit()
+    for claim in claims:
+        value_claim_step(claim, actor=officer)
+    db.session.commit()
+    assert [current_valuation(c).total for c in claims] == [D("1833.33"), D("1466.67"), D("1100.00"), D("733.33"), D("366.67")]
+
+
+def test_an_officer_related_to_any_household_may_not_take_another_out(capped) -> None:  # type: ignore[no-untyped-def]
+    """Review: taking one household out raises the others' shares, so an officer related to any household of the
+    incident may not do it (the relative's 1833.33 would become 1964.29)."""
+    claims = [household(n, rate) for n, rate in enumerate((100, 80, 60, 40, 20), start=1)]
+    in_one_incident(claims)
+    value_all(claims)
+    officer = find_user("officer_cl")
+    declare_relative(officer, resident_id("43022419700101001"), "兄弟")
+    db.session.commit()
+    with pytest.raises(WorkflowError, match="亲属"):
+        mass_event.leave_incident(claims[4], actor=officer, reason="误标")
+    db.session.rollback()
+    assert current_valuation(claims[0]).total == D("1833.33")
+    mass_event.leave_incident(claims[4], actor=find_user("officer_cl2"), reason="误标")  # another officer may
+    db.session.commit()
+    assert current_valuation(claims[0]).total == D("1964.29")
