@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
-from claims.accounts.session import load_user
+from claims.accounts.session import TEXT_SIZE_COOKIE, load_user
 from claims.core import crypto, formatting
 from claims.core.pagination import page_url
 from claims.core.storage import get_storage, signed_url_origin
@@ -174,6 +174,7 @@ def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject() -> dict[str, Any]:
         return {"current_user": g.get("user"), "status_badge": status_badge, "current_locale": select_locale(), "unread_notices": unread,
+                "large_text": request.cookies.get(TEXT_SIZE_COOKIE) == "large",
                 **page_gettext(get_translations())}  # fmt: skip
 
 

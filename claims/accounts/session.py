@@ -20,6 +20,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 # How often the last-seen time in the session cookie moves on (at most a tenth of the idle limit). The idle
 # limit counts from the time written, so a session may end up to this much before the limit, never after it.
 SEEN_EVERY_SECONDS = 60
+# Large text (大字模式) is a choice of the device, not of the account: its own cookie, kept through logging out.
+TEXT_SIZE_COOKIE = "text_size"
 
 
 def login_user(user: User) -> None:

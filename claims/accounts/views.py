@@ -1,4 +1,4 @@
-"""Login, logout, registration, password change and language choice."""
+"""Login, logout, registration, password change, language choice and the text size of this device."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from claims.accounts import services
 from claims.accounts.forms import LoginForm, PasswordChangeForm, RegisterForm
-from claims.accounts.session import login_required, login_user, logout_user
+from claims.accounts.session import TEXT_SIZE_COOKIE, login_required, login_user, logout_user
 from claims.core.throttle import client_address
 
 bp = Blueprint("accounts", __name__)
@@ -93,3 +93,21 @@ def set_language():  # type: ignore[no-untyped-def]
         if g.get("user") is not None:
             g.user.locale = wanted
     return redirect(_safe_next(request.form.get("next")))
+
+
+TEXT_SIZE_DAYS = 400  # the longest a browser keeps a cookie (Chromium caps it at 400 days)
+
+
+@bp.route("/text-size", methods=["POST"])
+def set_text_size():  # type: ignore[no-untyped-def]
+    """Large text (大字模式) on or off for this device: a cookie of its own, so it outlives logging out and is the same
+    for whoever uses the phone, as an elderly villager's family would set it up once."""
+    response = redirect(_safe_next(request.form.get("next")))
+    if request.form.get("size") == "large":
+        response.set_cookie(
+            TEXT_SIZE_COOKIE, "large", max_age=TEXT_SIZE_DAYS * 86400, httponly=True, samesite="Lax",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )  # fmt: skip
+    elif request.form.get("size") == "normal":
+        response.delete_cookie(TEXT_SIZE_COOKIE, httponly=True, samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response

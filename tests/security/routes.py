@@ -200,6 +200,8 @@ ROUTE_CASES: tuple[Case, ...] = (
     ),
     Case("accounts.set_language", "-", lambda w: "/language", NOT_ALLOWED),
     Case("accounts.set_language", "-", lambda w: "/language", everyone(302), "POST", lambda w: {"locale": "en", "next": "/"}),
+    Case("accounts.set_text_size", "-", lambda w: "/text-size", NOT_ALLOWED),
+    Case("accounts.set_text_size", "-", lambda w: "/text-size", everyone(302), "POST", lambda w: {"size": "large", "next": "/"}),
     Case("accounts.logout", "-", lambda w: "/logout", NOT_ALLOWED),
     # own account
     Case("accounts.change_password", "own account", lambda w: "/account/password", signed_in(200)),

@@ -338,11 +338,13 @@ def test_login_never_redirects_off_site(app: Flask, target: str) -> None:
     assert response.headers["Location"] == "/"
 
 
+@pytest.mark.parametrize("switch", [("/language", "locale", "en"), ("/text-size", "size", "large")])
 @pytest.mark.parametrize("target", EVIL_TARGETS)
-def test_language_switch_never_redirects_off_site(app: Flask, target: str) -> None:
+def test_language_and_text_size_switches_never_redirect_off_site(app: Flask, target: str, switch: tuple[str, str, str]) -> None:
+    path, name, value = switch
     client = app.test_client()
     token = csrf_token(client)
-    response = client.post("/language", data={"locale": "en", "next": target, "csrf_token": token})
+    response = client.post(path, data={name: value, "next": target, "csrf_token": token})
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
 

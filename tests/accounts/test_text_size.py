@@ -1,0 +1,46 @@
+"""Large text (大字模式): a choice of the device kept in a cookie of its own, through logging out and in."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from tests.conftest import csrf_token, login
+
+
+def switch(client: FlaskClient, size: str, next_page: str = "/login") -> TestResponse:
+    return client.post("/text-size", data={"size": size, "next": next_page, "csrf_token": csrf_token(client)})
+
+
+def test_large_text_is_a_long_lived_cookie_that_marks_every_page(app: Flask) -> None:
+    client = app.test_client()
+    assert 'class="large-text"' not in client.get("/login").get_data(as_text=True)
+    response = switch(client, "large")
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("text_size=large;") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Max-Age=34560000" in cookie  # 400 days: the longest a browser keeps it
+    assert '<html lang="zh-CN" class="large-text">' in client.get("/login").get_data(as_text=True)
+
+    login(client, "13800000001")
+    assert 'class="large-text"' in client.get("/").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    assert 'class="large-text"' in client.get("/login").get_data(as_text=True)  # the phone's, not the session's
+
+    switch(client, "normal")
+    assert client.get_cookie("text_size") is None
+    assert 'class="large-text"' not in client.get("/login").get_data(as_text=True)
+
+
+def test_an_unknown_size_changes_nothing_and_a_forged_post_is_refused(app: Flask) -> None:
+    client = app.test_client()
+    switch(client, "large")
+    response = switch(client, "<script>huge</script>")
+    assert response.status_code == 302 and "Set-Cookie" not in response.headers
+    assert client.get_cookie("text_size").value == "large"
+
+    other = app.test_client()
+    refused = other.post("/text-size", data={"size": "large", "next": "/"})  # no CSRF token: sent to log in again
+    assert refused.status_code == 302 and refused.headers["Location"].startswith("/login")
+    assert other.get_cookie("text_size") is None
