@@ -15,6 +15,7 @@ from markupsafe import escape
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, TooManyRequests
 
+from claims.accounts.views import safe_next
 from claims.api.problems import is_api_request, problem, problem_for
 from claims.core.frames import code_frames
 from claims.core.throttle import retry_after_seconds
@@ -40,6 +41,9 @@ MESSAGES = {
 
 # Forms anyone may send without an account: a refused token sends them back to the form, not to the login page.
 PUBLIC_FORMS = frozenset({"intake.status_enquiry"})
+# The language and text-size buttons of the top bar: with an out-of-date token they go back to their page (which has
+# a fresh one) rather than to a login that would then open their POST-only address.
+SWITCHES = frozenset({"accounts.set_language", "accounts.set_text_size"})
 
 
 # The last resort, when even the error page cannot be rendered (the database is gone, a template broke):
@@ -88,6 +92,9 @@ def conflict_response() -> Response:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):  # type: ignore[no-untyped-def]
+        if request.endpoint in SWITCHES:
+            flash(_("The page was out of date. Please try again."), "warning")
+            return redirect(safe_next(request.form.get("next")))
         if request.endpoint in PUBLIC_FORMS and g.get("user") is None:  # no login needed: start the form again
             flash(_("The page was out of date. Please type it in again."), "warning")
             return redirect(url_for(request.endpoint))

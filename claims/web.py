@@ -174,7 +174,7 @@ def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject() -> dict[str, Any]:
         return {"current_user": g.get("user"), "status_badge": status_badge, "current_locale": select_locale(), "unread_notices": unread,
-                "large_text": request.cookies.get(TEXT_SIZE_COOKIE) == "large",
+                "large_text": has_request_context() and request.cookies.get(TEXT_SIZE_COOKIE) == "large",
                 **page_gettext(get_translations())}  # fmt: skip
 
 

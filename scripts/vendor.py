@@ -2,10 +2,11 @@
 
 Run by `make vendor` after changing package.json (Node and the npm registry needed then, never by `make run`):
 `npm ci` installs exactly what package-lock.json pins into a scratch directory, the files that package.json's
-"vendor" lists are copied to static/vendor/<package>/<path without "dist/">
-(so a stylesheet's relative image URLs still resolve), and static/vendor/manifest.json records each
-file's package, version (from the lockfile) and SHA-256. tests/core/test_vendor.py checks the served files
-against that manifest and the manifest against the lockfile, so a hand-edited or stale asset fails the suite.
+"vendor" lists are copied to static/vendor/<package>/<path without "dist/" or "build/">
+(so a stylesheet's relative image URLs still resolve, and no folder is named like the build/ that git ignores),
+and static/vendor/manifest.json records each file's package, version (from the lockfile) and SHA-256.
+tests/core/test_vendor.py checks the served files against that manifest and the manifest against the lockfile, so a
+hand-edited or stale asset fails the suite.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def main() -> int:
             version = lock["packages"][f"node_modules/{name}"]["version"]
             for relative in paths:
                 source = work / "node_modules" / name / relative
-                target = VENDOR / name / relative.removeprefix("dist/")
+                target = VENDOR / name / relative.removeprefix("dist/").removeprefix("build/")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, target)
                 files[target.relative_to(VENDOR).as_posix()] = {"package": name, "version": version, "sha256": sha256(target)}

@@ -40,6 +40,7 @@ ZH_PO = ROOT / "claims" / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
 NOT_HTML = {
     "static": "CSS, JavaScript and images",
     "main.health": "a JSON health check for the load balancer",
+    "main.service_worker": "the service worker's JavaScript (its offline page is main.offline, HTML)",
     "intake.photo": "JPEG images",
     "schedules.export": "a YAML schedule file for download",
     "documents.claim_document": "PDFs: read back with pdftotext below",

@@ -16,7 +16,7 @@ from claims.core.throttle import client_address
 bp = Blueprint("accounts", __name__)
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only local paths: never an open redirect."""
     if not target:
         return url_for("main.index")
@@ -43,7 +43,7 @@ def login():  # type: ignore[no-untyped-def]
         if user.must_declare_conflicts:  # part of every staff account's set-up, before any step
             flash(_("Please declare your conflicts of interest first: your relatives whose claims you must not handle, or that there are none."), "warning")
             return redirect(url_for("settings.conflicts"))
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form)
 
 
@@ -92,7 +92,7 @@ def set_language():  # type: ignore[no-untyped-def]
         session["locale"] = wanted
         if g.get("user") is not None:
             g.user.locale = wanted
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next")))
 
 
 TEXT_SIZE_DAYS = 400  # the longest a browser keeps a cookie (Chromium caps it at 400 days)
@@ -102,12 +102,14 @@ TEXT_SIZE_DAYS = 400  # the longest a browser keeps a cookie (Chromium caps it a
 def set_text_size():  # type: ignore[no-untyped-def]
     """Large text (大字模式) on or off for this device: a cookie of its own, so it outlives logging out and is the same
     for whoever uses the phone, as an elderly villager's family would set it up once."""
-    response = redirect(_safe_next(request.form.get("next")))
+    response = redirect(safe_next(request.form.get("next")))
     if request.form.get("size") == "large":
         response.set_cookie(
             TEXT_SIZE_COOKIE, "large", max_age=TEXT_SIZE_DAYS * 86400, httponly=True, samesite="Lax",
             secure=current_app.config["SESSION_COOKIE_SECURE"],
         )  # fmt: skip
     elif request.form.get("size") == "normal":
-        response.delete_cookie(TEXT_SIZE_COOKIE, httponly=True, samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+        response.delete_cookie(
+            TEXT_SIZE_COOKIE, httponly=True, samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )  # fmt: skip
     return response

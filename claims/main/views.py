@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import text
 
@@ -13,6 +13,7 @@ from claims.core.jobs import queue_health
 from claims.extensions import db
 from claims.intake import evidence, services
 from claims.intake.permissions import can_see_evidence_flags
+from claims.main import offline as app_shell
 
 bp = Blueprint("main", __name__)
 
@@ -37,6 +38,20 @@ def health():  # type: ignore[no-untyped-def]
     jobs = queue_health()
     late = jobs.oldest_due_seconds > current_app.config["JOBS_MAX_WAIT_SECONDS"]
     return {"status": "ok", "jobs": {"queued": jobs.queued, "failed": jobs.failed, "oldest_due_seconds": int(jobs.oldest_due_seconds), "late": late}}
+
+
+@bp.route("/sw.js")
+def service_worker():  # type: ignore[no-untyped-def]
+    """The service worker, at the root so that its scope is the whole site; checked for a new version on every visit."""
+    response = Response(app_shell.service_worker(), mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.route("/offline")
+def offline():  # type: ignore[no-untyped-def]
+    """The page the service worker keeps for when there is no signal."""
+    return app_shell.offline_page()
 
 
 @bp.route("/home")

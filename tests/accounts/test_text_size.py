@@ -33,7 +33,7 @@ def test_large_text_is_a_long_lived_cookie_that_marks_every_page(app: Flask) -> 
     assert 'class="large-text"' not in client.get("/login").get_data(as_text=True)
 
 
-def test_an_unknown_size_changes_nothing_and_a_forged_post_is_refused(app: Flask) -> None:
+def test_an_unknown_size_changes_nothing_and_a_post_without_its_token_goes_back_to_its_page(app: Flask) -> None:
     client = app.test_client()
     switch(client, "large")
     response = switch(client, "<script>huge</script>")
@@ -41,6 +41,20 @@ def test_an_unknown_size_changes_nothing_and_a_forged_post_is_refused(app: Flask
     assert client.get_cookie("text_size").value == "large"
 
     other = app.test_client()
-    refused = other.post("/text-size", data={"size": "large", "next": "/"})  # no CSRF token: sent to log in again
-    assert refused.status_code == 302 and refused.headers["Location"].startswith("/login")
+    refused = other.post("/text-size", data={"size": "large", "next": "/claims/status"})  # no or an old CSRF token
+    assert refused.status_code == 302 and refused.headers["Location"] == "/claims/status"  # back to its page, not a 405
     assert other.get_cookie("text_size") is None
+    assert other.get("/claims/status").status_code == 200
+
+
+def test_a_page_answering_a_post_has_no_switch_that_would_lose_the_form(app: Flask) -> None:
+    """A refused form comes back as the answer to its POST: reloading it through a switch would lose what was typed."""
+    client = app.test_client()
+    login(client, "13800000001")
+    page = client.get("/claims/new").get_data(as_text=True)
+    assert 'action="/text-size"' in page and 'action="/language"' in page
+    refused = client.post("/claims/new", data={"csrf_token": csrf_token(client), "action": "submit", "description": "野猪拱了稻田"})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "野猪拱了稻田" in html  # what was typed is on the page...
+    assert 'action="/text-size"' not in html and 'action="/language"' not in html  # ...and no switch reloads it away

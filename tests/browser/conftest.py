@@ -43,6 +43,9 @@ PHONE = {
     "timezone_id": "Asia/Shanghai",
     "geolocation": {"latitude": 29.36, "longitude": 112.40, "accuracy": 15},
     "permissions": ["geolocation"],
+    # The journeys test the pages, each in a fresh context: the service worker's precache would only add downloads
+    # racing each test's end. tests/browser/test_pwa.py allows it and tests it.
+    "service_workers": "block",
 }
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
 TIMEOUT_MS = 10_000

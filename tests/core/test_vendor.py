@@ -32,7 +32,7 @@ def test_the_manifest_matches_the_lockfile_and_package_json() -> None:
         assert lock[f"node_modules/{name}"]["integrity"].startswith("sha512-")
     for file, entry in manifest.items():
         assert entry["version"] == package["dependencies"][entry["package"]], f"{file}: vendored from another version"
-    listed = {f"{name}/{path.removeprefix('dist/')}" for name, paths in package["vendor"].items() for path in paths}
+    listed = {f"{name}/{path.removeprefix('dist/').removeprefix('build/')}" for name, paths in package["vendor"].items() for path in paths}
     assert listed == set(manifest)
 
 

@@ -175,6 +175,8 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("static", "-", lambda w: "/static/css/app.css", everyone(200)),
     Case("main.index", "-", lambda w: "/", everyone(200)),
     Case("main.health", "-", lambda w: "/healthz", everyone(200)),
+    Case("main.service_worker", "-", lambda w: "/sw.js", everyone(200)),
+    Case("main.offline", "-", lambda w: "/offline", everyone(200)),
     Case("main.home", "-", lambda w: "/home", everyone(302)),
     Case("accounts.login", "-", lambda w: "/login", everyone(200)),
     Case("accounts.login", "-", lambda w: "/login", everyone(200), "POST", lambda w: {"login": "nobody", "password": "wrong-password"}),

@@ -72,7 +72,7 @@ def test_clerk_accepts_officer_assigns_surveys_and_claimant_confirms(app):  # ty
     villager = app.test_client()
     login(villager, "13800000001")
     home = villager.get("/").get_data(as_text=True)
-    assert re.search(r'class="count">\d+<', home)  # the bell counts the notices
+    assert re.search(r'class="count" aria-hidden="true">\d+<', home)  # the bell counts the notices
     token = csrf_token(villager, f"/claims/{claim_id}")
     response = villager.post(f"/claims/{claim_id}/confirmation", data={"csrf_token": token, "version": _version(app, claim_id), "decision": "confirm"})
     assert response.status_code == 422  # the "I have read" tick is missing; nothing changed
@@ -113,7 +113,7 @@ def test_notifications_page_marks_read(app):  # type: ignore[no-untyped-def]
     _claim(app)
     clerk = app.test_client()
     login(clerk, "clerk")
-    assert 'class="count">1<' in clerk.get("/").get_data(as_text=True)
+    assert 'class="count" aria-hidden="true">1<' in clerk.get("/").get_data(as_text=True)
     token = csrf_token(clerk, "/notifications")
     clerk.post("/notifications/read", data={"csrf_token": token})
     assert 'class="count"' not in clerk.get("/").get_data(as_text=True)

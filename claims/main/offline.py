@@ -1,0 +1,64 @@
+"""The installable web app (a PWA): the web app manifest, and the service worker that keeps the app shell on the phone.
+
+The service worker (templates/main/service-worker.js, served at /sw.js so that its scope is the whole site) precaches
+the shell: the stylesheet, the forms' scripts, the icons and the page shown when there is no signal. It runs Workbox
+(vendored under static/vendor/, `make vendor`), loaded from the app itself. Pages are never cached: they hold
+personal data and CSRF tokens, and a phone may be shared; a page asked for without a signal gets the offline page.
+Each precached file carries a revision (its SHA-256), so the phone fetches again only what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TypedDict
+
+from flask import current_app, render_template, url_for
+
+# The shell: what every villager's and officer's page needs to look right and work without the network.
+SHELL = (
+    "css/app.css",
+    "js/claim-form.js",
+    "js/survey-form.js",
+    "js/sw-register.js",
+    "img/icon.svg",
+    "img/icon-192.png",
+    "img/icon-512.png",
+    "manifest.webmanifest",
+)
+# Workbox's modules, in the order they depend on each other (each attaches itself to `self.workbox`).
+WORKBOX = (
+    "vendor/workbox-core/workbox-core.prod.js",
+    "vendor/workbox-routing/workbox-routing.prod.js",
+    "vendor/workbox-strategies/workbox-strategies.prod.js",
+    "vendor/workbox-precaching/workbox-precaching.prod.js",
+)
+OFFLINE_PAGE = "main/offline.html"
+
+
+class Entry(TypedDict):
+    url: str
+    revision: str
+
+
+def _revision(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def precache_entries() -> list[Entry]:
+    """Each file of the shell with its revision, and the offline page (as rendered in this request's language)."""
+    static = Path(current_app.static_folder or "static")
+    entries: list[Entry] = [{"url": url_for("static", filename=name), "revision": _revision((static / name).read_bytes())} for name in SHELL]
+    entries.append({"url": url_for("main.offline"), "revision": _revision(offline_page().encode())})
+    return entries
+
+
+def offline_page() -> str:
+    """The page a phone shows for any page asked for without a signal. It names no one: it is kept on the phone."""
+    return render_template(OFFLINE_PAGE)
+
+
+def service_worker() -> str:
+    """The service worker's script, with its precache list and Workbox's URLs filled in."""
+    workbox = [url_for("static", filename=name) for name in WORKBOX]
+    return render_template("main/service-worker.js", workbox=workbox, precache=precache_entries(), offline_url=url_for("main.offline"))
