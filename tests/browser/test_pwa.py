@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import PHONE, TIMEOUT_MS, LiveServer, Phone
-from tests.browser.steps import DEMO_PASSWORD
+from tests.browser.steps import log_in
 
 pytestmark = [pytest.mark.browser]
 
@@ -77,15 +77,6 @@ def cut_the_signal(page: Any) -> list[str]:
 
     page.context.route("**/*", refuse)
     return tried
-
-
-def log_in(phone: Phone, login: str) -> None:
-    page = phone.page
-    phone.goto("/login")
-    page.fill("#login", login)
-    page.fill("#password", DEMO_PASSWORD)
-    phone.navigate(lambda: page.click("main form button[type=submit]"), "log in")
-    assert "/login" not in page.url, page.inner_text("main")
 
 
 def test_without_a_signal_the_phone_shows_the_offline_page_from_its_shell(app_phone: Phone) -> None:
