@@ -37,7 +37,7 @@ from claims.intake.permissions import can_view_claim, visible_claim_or_404
 from claims.intake.views import render_detail
 from claims.valuation.services import adjusted_lines_of
 from claims.workflow.actions import form_version as _version
-from claims.workflow.actions import run_action
+from claims.workflow.actions import kept, run_action
 from claims.workflow.services import WorkflowError
 
 bp = Blueprint("approval", __name__)
@@ -245,6 +245,7 @@ def request_advance(claim_id: int):  # type: ignore[no-untyped-def]
         claim,
         lambda: operations.request_advance(claim, actor=g.user, reason=form.reason.data or None, expected_version=_version(form.version.data)),
         _("The advance was requested; a county approver decides within a working day."),
+        refused=lambda status: render_detail(claim, {"request_advance": kept(form, claim)}, status),
     )
 
 
@@ -273,6 +274,7 @@ def refuse_advance(claim_id: int):  # type: ignore[no-untyped-def]
         claim,
         lambda: operations.refuse_advance(claim, actor=g.user, reason=form.reason.data, expected_version=_version(form.version.data)),
         _("The advance was refused; the claim goes on as before."),
+        refused=lambda status: render_detail(claim, {"refuse_advance": kept(form, claim)}, status),
     )
 
 

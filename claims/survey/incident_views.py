@@ -37,7 +37,7 @@ from claims.survey.mass_event import (
 )
 from claims.survey.models import Incident
 from claims.survey.panels import join_choices
-from claims.workflow.actions import form_version, run_action
+from claims.workflow.actions import form_version, kept, run_action
 from claims.workflow.services import WorkflowError
 from claims.workflow.states import ClaimStatus
 
@@ -83,6 +83,7 @@ def leave(claim_id: int):  # type: ignore[no-untyped-def]
         claim,
         lambda: leave_incident(claim, actor=g.user, reason=form.reason.data or "", incident_id=incident_id, expected_version=version),
         _("The claim left the incident; the cap is shared by the households left (its own valuation, if any, was computed again alone)."),
+        refused=lambda status: render_detail(claim, {"incident_leave": kept(form, claim)}, status),
     )
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import flash, redirect, url_for
-from werkzeug.wrappers import Response
+from flask.typing import ResponseReturnValue
 
 from claims.core.inputs import bounded_int
 from claims.extensions import db
@@ -14,10 +14,15 @@ from claims.intake.models import Claim
 from claims.workflow.codes import CodeRejected
 from claims.workflow.services import ClaimChanged, WorkflowError
 
+F = TypeVar("F")
 
-def run_action(claim: Claim, action: Callable[[], Any], success: str) -> Response:
+
+def run_action(claim: Claim, action: Callable[[], Any], success: str, *, refused: Callable[[int], ResponseReturnValue] | None = None) -> ResponseReturnValue:
     """Apply the action; on refusal or a concurrent change, roll back and say why on the claim page (a rejected
-    one-time code is the exception: its counted attempt is committed, claims.workflow.codes)."""
+    one-time code is the exception: its counted attempt is committed, claims.workflow.codes).
+
+    `refused(status)`, for a form with text typed into it (a reason), renders the claim page again with that form
+    (see `kept`) instead of sending the browser back to an empty one: 409 after a concurrent change, 422 otherwise."""
     claim_id = claim.id
     try:
         action()
@@ -27,12 +32,25 @@ def run_action(claim: Claim, action: Callable[[], Any], success: str) -> Respons
     except ClaimChanged as exc:
         db.session.rollback()
         flash(exc.message, "warning")
+        if refused is not None:
+            return refused(409)
     except WorkflowError as exc:
         db.session.rollback()
         flash(exc.message, "error")
+        if refused is not None:
+            return refused(422)
     else:
         flash(success, "success")
     return redirect(url_for("intake.detail", claim_id=claim_id))
+
+
+def kept(form: F, claim: Claim) -> F:
+    """A refused form as it was typed, its hidden version moved on to the claim's (the page shows the claim as it is
+    now, so sending the form again acts on what the user sees)."""
+    version = getattr(form, "version", None)
+    if version is not None:
+        version.data = str(claim.version)
+    return form
 
 
 def form_version(value: str | None) -> int | None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from flask.testing import FlaskClient
 
 from claims.accounts.services import find_user
 from claims.approval import operations, payments, services
@@ -217,16 +219,22 @@ def test_the_advance_journey_through_the_pages(app) -> None:  # type: ignore[no-
         assert claim.status == ClaimStatus.ACCEPTED and advance_of(claim).approved_at is not None
 
 
-def test_the_approver_refuses_an_advance_with_a_reason_and_a_new_request_may_follow(app) -> None:  # type: ignore[no-untyped-def]
-    """Review #4: a request can be refused (a reason required, in Chinese when missing); the claimant and the
-    township are told why, nothing is paid, the claim keeps its course, and a new request may be made."""
+def _requested_advance(app, seed: int) -> tuple[int, FlaskClient]:  # type: ignore[no-untyped-def]
+    """An injury claim whose clerk asked for a fixed 2000-yuan advance, and the county's approver logged in."""
     with app.app_context():
         _settings(advance_fixed=2000)
-        claim_id = _injury(37).id
+        claim_id = _injury(seed).id
         operations.request_advance(db.session.get(Claim, claim_id), actor=find_user("clerk_cl"))
         db.session.commit()
     approver = app.test_client()
     login(approver, "approver_cl")
+    return claim_id, approver
+
+
+def test_the_approver_refuses_an_advance_with_a_reason_and_a_new_request_may_follow(app) -> None:  # type: ignore[no-untyped-def]
+    """Review #4: a request can be refused (a reason required, in Chinese when missing); the claimant and the
+    township are told why, nothing is paid, the claim keeps its course, and a new request may be made."""
+    claim_id, approver = _requested_advance(app, 37)
     page = approver.get(f"/claims/{claim_id}").get_data(as_text=True)
     assert 'id="refuse-advance-button"' in page and 'id="approve-advance-button"' in page
     token = csrf_token(approver, f"/claims/{claim_id}")
@@ -494,3 +502,28 @@ def test_staff_do_not_request_an_advance_on_their_kins_claim(app) -> None:  # ty
         operations.request_advance(claim, actor=find_user("officer_cl"))
         db.session.commit()
         assert advance_of(claim).requested_by_id == find_user("officer_cl").id
+
+
+def test_a_refusal_sent_from_an_out_of_date_page_comes_back_with_its_reason(app) -> None:  # type: ignore[no-untyped-def]
+    """The claim moved on while the approver typed: the page comes back as the claim is now (409) with the reason
+    still in the box, and sent again from there the refusal is recorded."""
+    claim_id, approver = _requested_advance(app, 39)
+    page = approver.get(f"/claims/{claim_id}").get_data(as_text=True)
+    token = csrf_token(approver, f"/claims/{claim_id}")
+    version = re.search(r'<form[^>]*advance/refuse".*?name="version"[^>]*value="(\d+)"', page, re.S)
+    assert version is not None
+    with app.app_context():
+        db.session.get(Claim, claim_id).version += 1  # someone else's step in between
+        db.session.commit()
+    reason = "伤情轻微，无需先行支付"
+    response = approver.post(f"/claims/{claim_id}/advance/refuse", data={"csrf_token": token, "reason": reason, "version": version.group(1)})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409 and "已被其他人修改" in html
+    form = re.search(r'<form[^>]*advance/refuse".*?</form>', html, re.S)
+    assert form is not None and reason in form.group(0)
+    moved = re.search(r'name="version"[^>]*value="(\d+)"', form.group(0))
+    assert moved is not None and int(moved.group(1)) == int(version.group(1)) + 1
+    again = approver.post(f"/claims/{claim_id}/advance/refuse", data={"csrf_token": token, "reason": reason, "version": moved.group(1)})
+    assert again.status_code == 302
+    with app.app_context():
+        assert db.session.query(AuditEvent).filter_by(claim_id=claim_id, action="refuse_advance").one().reason == reason

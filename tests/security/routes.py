@@ -363,8 +363,8 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("incidents.join", "claim b", _claim("b", "/incident/join"), expect(422, "officer_cl"), "POST", lambda w: {"incident": "999999"}),
     Case("incidents.join", "missing claim", _missing("/incident/join"), NOBODY, "POST", lambda w: {}),
     # a claim in no incident cannot leave one: the claim page says so in Chinese (with or without a reason)
-    Case("incidents.leave", "claim a", _claim("a", "/incident/leave"), expect(302, "officer"), "POST", lambda w: {}),
-    Case("incidents.leave", "claim b", _claim("b", "/incident/leave"), expect(302, "officer_cl"), "POST", lambda w: {"reason": "误标"}),
+    Case("incidents.leave", "claim a", _claim("a", "/incident/leave"), expect(422, "officer"), "POST", lambda w: {}),
+    Case("incidents.leave", "claim b", _claim("b", "/incident/leave"), expect(422, "officer_cl"), "POST", lambda w: {"reason": "误标"}),
     Case("incidents.leave", "missing claim", _missing("/incident/leave"), NOBODY, "POST", lambda w: {"reason": "误标"}),
     # mass event mode: the county's officers, each in their own county's incidents
     Case("incidents.incidents", "-", lambda w: "/incidents", expect(200, "officer", "officer_cl")),
@@ -561,8 +561,8 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("approval.approve", "missing claim", _missing("/approve"), NOBODY, "POST", lambda w: {}),
     Case("approval.refuse", "claim r", _claim("r", "/refuse"), expect(422, "approver"), "POST", lambda w: {}),
     Case("approval.refuse", "missing claim", _missing("/refuse"), NOBODY, "POST", lambda w: {}),
-    Case("approval.request_advance", "claim r", _claim("r", "/advance"), expect(302, "clerk", "officer"), "POST", lambda w: {}),
-    Case("approval.request_advance", "claim n", _claim("n", "/advance"), expect(302, "clerk_cl", "officer_cl"), "POST", lambda w: {}),
+    Case("approval.request_advance", "claim r", _claim("r", "/advance"), expect(422, "clerk", "officer"), "POST", lambda w: {}),
+    Case("approval.request_advance", "claim n", _claim("n", "/advance"), expect(422, "clerk_cl", "officer_cl"), "POST", lambda w: {}),
     Case("approval.request_advance", "missing claim", _missing("/advance"), NOBODY, "POST", lambda w: {}),
     Case("approval.approve_advance", "claim r", _claim("r", "/advance/approve"), expect(302, "approver"), "POST", lambda w: {}),
     Case("approval.approve_advance", "missing claim", _missing("/advance/approve"), NOBODY, "POST", lambda w: {}),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -498,3 +499,37 @@ def test_an_officer_related_to_any_household_may_not_take_another_out(capped) ->
     mass_event.leave_incident(claims[4], actor=find_user("officer_cl2"), reason="误标")  # another officer may
     db.session.commit()
     assert current_valuation(claims[0]).total == D("1964.29")
+
+
+def test_a_refused_leave_keeps_the_reason_typed(app, as_user) -> None:  # type: ignore[no-untyped-def]
+    """Another officer changed the claim while the form was open: the claim page comes back with the reason as typed
+    and the claim as it is now (409); sent again from there, the claim leaves."""
+    clock.freeze(TODAY)
+    with app.app_context():
+        claims = [household(n, rate) for n, rate in enumerate((100, 80), start=1)]
+        in_one_incident(claims)
+        out = claims[1].id
+        db.session.remove()
+    client = as_user("officer_cl")
+    page = client.get(f"/claims/{out}").get_data(as_text=True)
+    token = csrf_token(client, f"/claims/{out}")
+    form = re.search(r'<form[^>]*id="incident-leave-form".*?</form>', page, re.S)
+    assert form is not None
+    hidden = dict(re.findall(r'<input[^>]*name="(incident|version)"[^>]*value="(\d+)"', form.group(0)))
+    assert set(hidden) == {"incident", "version"}, form.group(0)
+    with app.app_context():
+        claim = db.session.get(Claim, out)
+        claim.version += 1  # someone else's step in between
+        db.session.commit()
+        db.session.remove()
+    reason = "另一群野猪所致，误标"
+    refused = client.post(f"/claims/{out}/incident/leave", data={"csrf_token": token, "reason": reason, **hidden})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "已被其他人修改" in html
+    again = re.search(r'<form[^>]*id="incident-leave-form".*?</form>', html, re.S)
+    assert again is not None and reason in again.group(0)  # the reason is still in the box
+    moved = dict(re.findall(r'<input[^>]*name="(incident|version)"[^>]*value="(\d+)"', again.group(0)))
+    assert int(moved["version"]) == int(hidden["version"]) + 1
+    assert client.post(f"/claims/{out}/incident/leave", data={"csrf_token": token, "reason": reason, **moved}).status_code == 302
+    with app.app_context():
+        assert db.session.query(AuditEvent).filter_by(claim_id=out, action="incident_left").one().reason == reason
