@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TypedDict
 
 from flask import current_app, render_template, url_for
+from flask_babel import get_locale
 
 # The shell: what every villager's and officer's page needs to look right and work without the network.
 SHELL = (
@@ -59,6 +60,13 @@ def offline_page() -> str:
 
 
 def service_worker() -> str:
-    """The service worker's script, with its precache list and Workbox's URLs filled in."""
-    workbox = [url_for("static", filename=name) for name in WORKBOX]
-    return render_template("main/service-worker.js", workbox=workbox, precache=precache_entries(), offline_url=url_for("main.offline"))
+    """The service worker's script, with its precache list and Workbox's URLs filled in. Browsers fetch it on every
+    page view (their update check), so it is made once per language and process (again on each fetch in debug mode,
+    where the files change under a running server)."""
+    made: dict[str, str] = current_app.extensions.setdefault("claims_service_worker", {})
+    language = str(get_locale())
+    script = made.get(language)
+    if script is None or current_app.debug:
+        workbox = [url_for("static", filename=name) for name in WORKBOX]
+        script = made[language] = render_template("main/service-worker.js", workbox=workbox, precache=precache_entries(), offline_url=url_for("main.offline"))
+    return script
