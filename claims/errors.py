@@ -18,6 +18,8 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, TooManyReq
 from claims.accounts.views import safe_next
 from claims.api.problems import is_api_request, problem, problem_for
 from claims.core.frames import code_frames
+from claims.core.sync import answer as sync_answer
+from claims.core.sync import is_sync_request
 from claims.core.throttle import retry_after_seconds
 from claims.extensions import db
 from claims.intake.rescue import rescue_form
@@ -56,9 +58,12 @@ FALLBACK_PAGE = (
 )
 
 
-def render_error(code: int) -> tuple[str, int]:
-    """The app's error page in the user's language; never raises (falls back to FALLBACK_PAGE)."""
+def render_error(code: int) -> tuple[str | Response, int]:
+    """The app's error page in the user's language; never raises (falls back to FALLBACK_PAGE). A draft sent from
+    the phone gets the message in JSON (claims.core.sync)."""
     title, message = MESSAGES.get(code, MESSAGES[500])
+    if has_request_context() and is_sync_request():
+        return sync_answer("error", code, message=str(message), status=code), code
     try:
         return render_template("errors/error.html", code=code, title=title, message=message, request_id=request_id()), code
     except Exception:  # the error page itself must not fail; the cause is logged without data
@@ -85,6 +90,8 @@ def log_error(exc_info: Any = None) -> None:
 
 
 def conflict_response() -> Response:
+    if is_sync_request():
+        return sync_answer("conflict", 409, message=_("This claim was changed by someone else in the meantime."), server={})
     flash(_("This claim was changed by someone else in the meantime. Here is its current state; please check and try again."), "warning")
     return redirect(request.referrer or url_for("main.index"))  # type: ignore[return-value]
 
@@ -92,6 +99,10 @@ def conflict_response() -> Response:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):  # type: ignore[no-untyped-def]
+        if is_sync_request():  # the phone keeps the draft: it logs in again, or fetches a fresh token, and sends again
+            if g.get("session_expired") or g.get("user") is None:
+                return sync_answer("login", 401, message=_("Your session has expired. Please log in again."), url=url_for("accounts.login"))
+            return sync_answer("csrf", 400, message=_("The form was out of date. Please check it and send it again."))
         if request.endpoint in SWITCHES:
             flash(_("The page was out of date. Please try again."), "warning")
             return redirect(safe_next(request.form.get("next")))

@@ -17,11 +17,13 @@ from claims.accounts.session import TEXT_SIZE_COOKIE, load_user
 from claims.core import crypto, formatting
 from claims.core.pagination import page_url
 from claims.core.storage import get_storage, signed_url_origin
+from claims.core.sync import arrived_keys, draft_owner
 from claims.core.time import to_local
 from claims.errors import conflict_response
 from claims.extensions import db
 from claims.insurance.models import InsurerDecision, PolicyLimit
 from claims.intake.models import LossCategory
+from claims.main.offline import draft_texts
 from claims.reports.tiles import tile_origins
 from claims.survey.models import Evidence
 from claims.workflow.notify import unread_count
@@ -175,6 +177,7 @@ def register_template_helpers(app: Flask) -> None:
     def inject() -> dict[str, Any]:
         return {"current_user": g.get("user"), "status_badge": status_badge, "current_locale": select_locale(), "unread_notices": unread,
                 "large_text": has_request_context() and request.cookies.get(TEXT_SIZE_COOKIE) == "large",
+                "draft_owner": draft_owner(g.user.id) if g.get("user") is not None else None, "draft_texts": draft_texts, "arrived_keys": arrived_keys,
                 **page_gettext(get_translations())}  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from flask import current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from claims.accounts.models import Role, User
+from claims.core.sync import answer, is_sync_request
 from claims.core.time import utcnow
 from claims.extensions import db
 
@@ -112,6 +113,8 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
 def _to_login() -> Any:
     from flask import flash
 
+    if is_sync_request():  # a draft sent from the phone: it stays there until the user has logged in again
+        return answer("login", 401, message=_("Your session has expired. Please log in again."), url=url_for("accounts.login"))
     if g.get("session_expired"):
         flash(_("Your session has expired. Please log in again."), "warning")
     else:

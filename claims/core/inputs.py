@@ -13,7 +13,7 @@ import json
 import re
 import unicodedata
 from datetime import date
-from typing import Any
+from typing import IO, Any
 
 from flask import Request
 from flask.json.provider import DefaultJSONProvider
@@ -84,6 +84,20 @@ class CleanRequest(Request):
     """Flask's request with every query and form value passed through `clean_text`."""
 
     parameter_storage_class = CleanMultiDict
+
+    def _get_file_stream(
+        self, total_content_length: int | None, content_type: str | None, filename: str | None = None, content_length: int | None = None
+    ) -> IO[bytes]:
+        """Each uploaded file's buffer, remembered so that the end of the request closes it even when the upload was
+        cut half-way (a phone losing its signal) and the parser gave up before handing the file over."""
+        stream = super()._get_file_stream(total_content_length, content_type, filename, content_length)
+        self.__dict__.setdefault("_upload_buffers", []).append(stream)
+        return stream
+
+    def close(self) -> None:
+        super().close()
+        for stream in self.__dict__.pop("_upload_buffers", []):
+            stream.close()
 
 
 def json_depth_exceeds(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> bool:

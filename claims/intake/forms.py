@@ -240,6 +240,7 @@ def photo_uploads(files: Any, meta_json: str | None) -> list[PhotoUpload]:
                 browser_lon=parse_float(info.get("lon"), -180, 180),
                 browser_accuracy_m=parse_float(info.get("acc"), 0, 1e6),
                 browser_time=_ms_to_utc(info.get("ft")),
+                resized_on_phone=info.get("resized") is True,
             )
         )
     return out

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -225,6 +225,9 @@ class Photo(db.Model):
     browser_lon: Mapped[float | None] = mapped_column(Float)
     browser_accuracy_m: Mapped[float | None] = mapped_column(Float)
     browser_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resized_on_phone: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), comment="downsized by the phone before upload (save-data mode)"
+    )
     flags: Mapped[list[str]] = mapped_column(JSON, default=list, comment="evidence warnings: time, distance, duplicate")
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id"))
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

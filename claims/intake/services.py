@@ -75,6 +75,7 @@ class PhotoUpload:
     browser_lon: float | None = None
     browser_accuracy_m: float | None = None
     browser_time: datetime | None = None
+    resized_on_phone: bool = False  # the phone downsized it before sending (save-data mode): said on the claim
 
 
 @dataclass
@@ -256,6 +257,7 @@ def _store_photo(claim: Claim, upload: PhotoUpload, *, actor: User, stage: Photo
         browser_lon=upload.browser_lon,
         browser_accuracy_m=upload.browser_accuracy_m,
         browser_time=upload.browser_time,
+        resized_on_phone=upload.resized_on_phone,
         uploaded_by=actor,
         flags=[],
     )

@@ -12,6 +12,8 @@ from claims.accounts.models import Role
 from claims.accounts.session import login_required, roles_required
 from claims.core.inputs import bounded_int
 from claims.core.storage import send_stored
+from claims.core.sync import answer as sync_answer
+from claims.core.sync import field_errors, is_sync_request, note_arrival, offline_form
 from claims.extensions import db
 from claims.intake import enquiry, evidence, operations, permissions, services
 from claims.intake.forms import ClaimForm, LinkClaimForm, SendCodeForm, StatusEnquiryForm
@@ -56,45 +58,75 @@ def _prefill(form: ClaimForm, proxy: bool) -> None:
         form.township_id.data = g.user.region_id
 
 
-def _render_form(form: ClaimForm, claim: Claim | None, proxy: bool, outcome: services.FilingOutcome | None = None) -> tuple[str, int]:
+def _render_form(form: ClaimForm, claim: Claim | None, proxy: bool, outcome: services.FilingOutcome | None = None):  # type: ignore[no-untyped-def]
     """The form page; 422 when it comes back refused (what was typed is in it, the draft kept what passed)."""
+    if outcome is not None and is_sync_request():
+        return _sync_refused(form, claim, outcome)
     page = render_template(
         "intake/claim_form.html", form=form, claim=claim, proxy=proxy, outcome=outcome, photos=services.active_photos(claim) if claim else []
     )
     if outcome is None:
-        return page, 200
+        return offline_form(make_response(page, 200)) if claim is None else (page, 200)
     g.keep_draft = True  # the draft holds what passed; the answer says the rest was refused
     return page, 422
+
+
+def _sync_refused(form: ClaimForm, claim: Claim | None, outcome: services.FilingOutcome):  # type: ignore[no-untyped-def]
+    """A draft from the phone that arrived but cannot be submitted as it is: the server's draft keeps what passed
+    (with its photos), and its page, where the user corrects it, says what is missing."""
+    g.keep_draft = True
+    problems = [*outcome.problems, *(f"{p.filename}: {p.message}" for p in outcome.photo_problems)]
+    errors = field_errors(form)
+    if outcome.bank_problem:
+        errors["bank_change_reason"] = [outcome.bank_problem]
+    message = _("The claim arrived as a draft and is not submitted yet: please correct it.")
+    for problem in outcome.photo_problems:  # the draft's page shows the rest; a refused photo is not on it
+        flash(f"{problem.filename}: {problem.message}", "warning")
+    url = url_for("intake.edit_claim", claim_id=claim.id) if claim is not None else None
+    return sync_answer("invalid", 422, message=message, errors=errors, problems=problems, url=url)
+
+
+def _done(endpoint: str, claim: Claim, message: str | None = None):  # type: ignore[no-untyped-def]
+    """Where a filing goes next: the page, or for a draft sent from the phone the answer naming that page."""
+    url = url_for(endpoint, claim_id=claim.id)
+    if is_sync_request():
+        return sync_answer("done", message=message or "", url=url)
+    return redirect(url)
 
 
 def _handle_post(form: ClaimForm, claim: Claim | None, *, proxy: bool):  # type: ignore[no-untyped-def]
     """Save the draft whatever happens, then submit if asked and complete, else show what is wrong."""
     forget_stash(session.pop("stash_used", None))  # the rescued values are in this form now
     form_ok = form.validate()
+    if not is_sync_request():
+        note_arrival(request.form.get("submission_key"))
     if claim is None:
         key = form.submission_key.data or uuid.uuid4().hex
         claim = services.start_draft(actor=g.user, submission_key=key, for_self=not proxy)
         if claim.status != ClaimStatus.DRAFT and claim.number is None:  # the form of a draft withdrawn since: a new one
             claim = services.start_draft(actor=g.user, submission_key=uuid.uuid4().hex, for_self=not proxy)
-        if claim.status != ClaimStatus.DRAFT:  # the second click of a double click
-            return redirect(url_for("intake.acknowledgement", claim_id=claim.id))
+        if claim.status != ClaimStatus.DRAFT:  # the second click of a double click, or a draft sent again
+            return _done("intake.acknowledgement", claim, _("The claim was submitted."))
     if not permissions.can_edit_claim(g.user, claim):
-        return redirect(url_for("intake.detail", claim_id=claim.id))
+        return _done("intake.detail", claim)
     try:
         outcome = operations.save_filing(claim, form.to_input(), form.uploads(), actor=g.user, submit=request.form.get("action") == "submit", form_ok=form_ok)
     except WorkflowError as exc:
+        if is_sync_request():
+            return sync_answer("refused", 422, message=exc.message, url=url_for("intake.detail", claim_id=claim.id))
         flash(exc.message, "error")
         return redirect(url_for("intake.detail", claim_id=claim.id))
     if outcome.submitted:
-        return redirect(url_for("intake.acknowledgement", claim_id=claim.id))
+        return _done("intake.acknowledgement", claim, _("The claim was submitted."))
     if outcome.bank_problem:
         form.bank_change_reason.errors = [outcome.bank_problem]
     removed = _remove_photo(claim, bounded_int(request.form.get("remove_photo"), 1))
     if outcome.species_warning:
         flash(outcome.species_warning, "warning")
     if removed or (request.form.get("action") != "submit" and form_ok and not outcome.photo_problems and not outcome.bank_problem):
-        flash(_("The photo was removed.") if removed else _("The draft was saved. You can finish it later from “My claims”."), "success")
-        return redirect(url_for("intake.edit_claim", claim_id=claim.id))
+        saved = _("The draft was saved. You can finish it later from “My claims”.")
+        flash(_("The photo was removed.") if removed else saved, "success")
+        return _done("intake.edit_claim", claim, saved)
     return _render_form(form, claim, proxy, outcome)
 
 

@@ -15,6 +15,9 @@ from typing import TypedDict
 
 from flask import current_app, render_template, url_for
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from claims.core.sync import OWNER_HEADER
 
 # The shell: what every villager's and officer's page needs to look right and work without the network.
 SHELL = (
@@ -22,6 +25,9 @@ SHELL = (
     "js/claim-form.js",
     "js/survey-form.js",
     "js/sw-register.js",
+    "js/drafts.js",
+    "js/drafts-ui.js",
+    "js/photo-shrink.js",
     "img/icon.svg",
     "img/icon-192.png",
     "img/icon-512.png",
@@ -35,6 +41,47 @@ WORKBOX = (
     "vendor/workbox-precaching/workbox-precaching.prod.js",
 )
 OFFLINE_PAGE = "main/offline.html"
+
+# The words of the phone's drafts (static/js/drafts-ui.js), given to the page in its language ({n}: a number).
+DRAFT_TEXTS = {
+    "list_title": _l("On this phone, waiting to send"),
+    "kind_claim": _l("Report of damage"),
+    "kind_survey": _l("Field survey"),
+    "state_editing": _l("Not finished: kept on this phone"),
+    "state_waiting": _l("Waiting for a signal: sent by itself"),
+    "state_login": _l("Waiting for you to log in again"),
+    "state_invalid": _l("Needs correcting"),
+    "state_conflict": _l("The claim changed on the server meanwhile"),
+    "state_refused": _l("Not accepted"),
+    "state_done": _l("Arrived"),
+    "state_arrived_draft": _l("Arrived as a draft: please correct it"),
+    "photos": _l("{n} photo(s)"),
+    "photo": _l("Photo {n}"),
+    "on_phone": _l("On this phone"),
+    "open": _l("Open"),
+    "view": _l("View"),
+    "send_now": _l("Send now"),
+    "discard": _l("Delete from this phone"),
+    "dismiss": _l("Remove from the list"),
+    "confirm_discard": _l("Delete this draft from the phone? It has not been sent."),
+    "logout_warning": _l("{n} draft(s) on this phone have not been sent. Logging out deletes them from the phone. Log out anyway?"),
+    "login_needed": _l("Your session has expired. Log in again: the drafts stay on this phone and are sent afterwards."),
+    "log_in": _l("Log in"),
+    "saved_offline": _l("Saved on this phone. It is sent by itself when there is a signal; you can close the page."),
+    "restored": _l("The draft kept on this phone is back in the form."),
+    "sending": _l("Sending…"),
+    "errors_title": _l("Please correct the marked fields."),
+    "conflict_title": _l("This claim was changed on the server while your draft waited. Both versions:"),
+    "server_status": _l("Status on the server"),
+    "col_field": _l("Field"),
+    "col_phone": _l("On this phone"),
+    "col_server": _l("On the server now"),
+    "send_mine": _l("Send mine anyway"),
+}
+
+
+def draft_texts() -> dict[str, str]:
+    return {key: str(text) for key, text in DRAFT_TEXTS.items()}
 
 
 class Entry(TypedDict):
@@ -68,5 +115,12 @@ def service_worker() -> str:
     script = made.get(language)
     if script is None or current_app.debug:
         workbox = [url_for("static", filename=name) for name in WORKBOX]
-        script = made[language] = render_template("main/service-worker.js", workbox=workbox, precache=precache_entries(), offline_url=url_for("main.offline"))
+        script = made[language] = render_template(
+            "main/service-worker.js",
+            workbox=workbox,
+            drafts_script=url_for("static", filename="js/drafts.js"),
+            precache=precache_entries(),
+            offline_url=url_for("main.offline"),
+            owner_header=OWNER_HEADER,
+        )
     return script

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import text
 
 from claims.accounts.models import Role
 from claims.accounts.permissions import can_see_jobs
+from claims.accounts.session import login_required
 from claims.approval.budget import budget_county
 from claims.core.jobs import queue_health
+from claims.core.sync import answer as sync_answer
+from claims.core.sync import draft_owner
 from claims.extensions import db
 from claims.intake import evidence, services
 from claims.intake.permissions import can_see_evidence_flags
@@ -52,6 +56,14 @@ def service_worker():  # type: ignore[no-untyped-def]
 def offline():  # type: ignore[no-untyped-def]
     """The page the service worker keeps for when there is no signal."""
     return app_shell.offline_page()
+
+
+@bp.route("/sync/session")
+@login_required
+def sync_session():  # type: ignore[no-untyped-def]
+    """For the phone's drafts (static/js/drafts.js), before it sends them: who is logged in (as the drafts' opaque
+    owner: only that account's drafts are sent) and a fresh CSRF token (a page kept offline has an old one)."""
+    return sync_answer("session", token=generate_csrf(), owner=draft_owner(g.user.id))
 
 
 @bp.route("/home")

@@ -26,7 +26,7 @@ from wtforms.validators import ValidationError as FormError
 from claims.core.forms import DateTimeLocalField, DecimalField, IntegerField, MoneyField, MultiCheckboxField, QuantityField, SubForm, coerce_id
 from claims.core.inputs import bounded_int
 from claims.core.time import local_to_utc, utcnow
-from claims.intake.forms import MAX_QUANTITY, parse_float, photo_uploads
+from claims.intake.forms import MAX_QUANTITY, SUBMISSION_KEY, parse_float, photo_uploads
 from claims.intake.photos import PhotoRejected, process_photo
 from claims.intake.services import PhotoUpload, photo_limits
 from claims.survey.models import AnimalCondition, ConfirmationMethod, Evidence, GrowthStage, PreventionMeasure, SurveyOutcome
@@ -170,6 +170,7 @@ class VerifiedLineForm(SubForm):
 
 class SurveyForm(FlaskForm):
     version = HiddenField()
+    submission_key = HiddenField()  # one per form: a draft sent again from the phone records one survey
     visited_at = DateTimeLocalField(_l("Time of the visit"), format="%Y-%m-%dT%H:%M", validators=[DataRequired(_l("When did you visit the site?"))])
     gps_lat = HiddenField()
     gps_lon = HiddenField()
@@ -242,7 +243,13 @@ class SurveyForm(FlaskForm):
             gps_lon=parse_float(self.gps_lon.data, -180, 180),
             gps_accuracy_m=parse_float(self.gps_accuracy.data, 0, 1e6),
             lines=[entry.form.to_input() for entry in self.lines.entries if bounded_int(entry.form.loss_line_id.data) is not None],
+            submission_key=self.key(),
         )
+
+    def key(self) -> str | None:
+        """The form's key when it is one a page of ours made; else none (the survey is recorded without one)."""
+        value = self.submission_key.data or ""
+        return value if SUBMISSION_KEY.fullmatch(value) else None
 
     def uploads(self) -> list[PhotoUpload]:
         return photo_uploads(self.photos.data, self.photo_meta.data)

@@ -189,6 +189,7 @@ class FieldSurvey(db.Model):
     outcome: Mapped[SurveyOutcome] = mapped_column(str_enum(SurveyOutcome))
     explanation: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    submission_key: Mapped[str | None] = mapped_column(String(40), unique=True, comment="one per survey form, so a draft sent twice records one survey")
 
     claim: Mapped[Claim] = relationship()
     assignment: Mapped[SurveyAssignment] = relationship()

@@ -6,12 +6,14 @@ import hashlib
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from claims.accounts.models import Role, User
+from claims.extensions import db
 from claims.intake.models import Claim, Photo, PhotoStage
 from claims.intake.services import PhotoProblem, PhotoUpload, active_photos, add_photos
 from claims.lifecycle import apply_transition, available_actions, check_step
-from claims.survey.models import ConfirmationMethod, SurveyOutcome
+from claims.survey.models import ConfirmationMethod, FieldSurvey, SurveyOutcome
 from claims.survey.services import ConfirmationInput, SurveyInput, VerifiedLineInput, line_fields
 from claims.workflow.codes import CodePurpose, send_sms_code, use_sms_code
 from claims.workflow.services import WorkflowError
@@ -40,6 +42,13 @@ def record_survey(claim: Claim, survey: SurveyInput, photos: list[PhotoUpload], 
     _, problems = add_photos(claim, photos, actor=actor, stage=PhotoStage.SURVEY)
     apply_transition(claim, action, actor=actor, reason=survey.explanation, data=data, expected_version=expected_version)
     return problems
+
+
+def recorded_survey(claim: Claim, key: str | None) -> FieldSurvey | None:
+    """The survey this claim already has from the form with this key: the same draft sent again from the phone."""
+    if not key:
+        return None
+    return db.session.execute(select(FieldSurvey).where(FieldSurvey.claim_id == claim.id, FieldSurvey.submission_key == key)).scalar_one_or_none()
 
 
 def _invoice_photos(claim: Claim, survey: SurveyInput, *, actor: User) -> dict[int, Photo]:

@@ -1,4 +1,5 @@
-"""The incident section of a claim page: the incident the claim belongs to, or the officer's forms to create or join one."""
+"""The survey parts of a claim page: the incident section (the incident the claim belongs to, or the officer's forms to
+create or join one), and the claim as it is on the server for a survey draft from the phone."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from claims.intake.permissions import can_view_claim
 from claims.survey.incident_forms import IncidentForm, JoinIncidentForm, LeaveIncidentForm
 from claims.survey.incidents import county_incidents, incident_claims, incident_of, incident_problem, leave_problem
 from claims.survey.models import Incident
+from claims.survey.services import latest_survey
+from claims.workflow.history import claim_history
 
 # County staff see which incident a claim belongs to and its households (claim numbers).
 COUNTY_STAFF = frozenset({Role.OFFICER, Role.APPROVER, Role.ADMIN})
@@ -47,3 +50,33 @@ def incident_panel(claim: Claim, user: User, forms: dict[str, Any]) -> dict[str,
     join = forms.get("incident_join") or JoinIncidentForm()
     join.incident.choices = join_choices(claim)
     return {"incident": IncidentPanel(None, [], create, join)}
+
+
+def survey_on_server(claim: Claim) -> dict[str, Any]:
+    """The claim as it is on the server, for a survey draft from the phone that meets a changed claim: its state,
+    its latest changes and, when a survey was recorded meanwhile, that survey's values under the form's input names,
+    so that the phone shows both versions side by side (static/js/drafts-ui.js)."""
+    history = claim_history(claim.id)[-3:]
+    fields: dict[str, str] = {}
+    survey = latest_survey(claim)
+    if survey is not None:
+        fields = {
+            "visited_at": to_local(survey.visited_at).strftime("%Y-%m-%dT%H:%M"),
+            "surveyors_present": survey.surveyors_present,
+            "witnesses": survey.witnesses or "",
+            "outcome": str(survey.outcome),
+            "explanation": survey.explanation or "",
+        }
+        verified = {line.loss_line_id: line for line in survey.lines}
+        for index, loss in enumerate(claim.losses):
+            line = verified.get(loss.id)
+            if line is not None:
+                fields[f"lines-{index}-quantity"] = "" if line.quantity is None else str(line.quantity)
+                fields[f"lines-{index}-loss_rate"] = "" if line.loss_rate is None else str(line.loss_rate)
+                fields[f"lines-{index}-note"] = line.note or ""
+    return {
+        "version": claim.version,
+        "status": str(claim.status.title),
+        "history": [f"{to_local(h.when).strftime('%Y-%m-%d %H:%M')} · {h.who} · {h.text}" for h in history],
+        "fields": fields,
+    }

@@ -88,6 +88,7 @@ class SurveyInput:
     gps_lon: float | None = None
     gps_accuracy_m: float | None = None
     lines: list[VerifiedLineInput] = field(default_factory=list)
+    submission_key: str | None = None  # the form's key: a repeated send of the same form records one survey
 
 
 @dataclass

@@ -163,6 +163,7 @@ def _store_survey(claim: Claim, actor: User, data: dict[str, Any]) -> FieldSurve
         outcome=info.outcome,
         explanation=info.explanation,
         lines=[_verified_loss(claim, v, photos) for v in info.lines],
+        submission_key=info.submission_key,
     )
     db.session.add(survey)
     return survey

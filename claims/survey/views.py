@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, render_template, request
+import uuid
+
+from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from claims.accounts.models import Role, User
 from claims.accounts.session import login_required, roles_required
 from claims.core.inputs import bounded_int
+from claims.core.sync import answer as sync_answer
+from claims.core.sync import field_errors, is_sync_request, note_arrival, offline_form
 from claims.core.time import local_now
 from claims.extensions import db
 from claims.intake.models import PERSONAL_CATEGORIES
@@ -17,12 +21,13 @@ from claims.intake.views import render_detail
 from claims.regions.settings import county_setting
 from claims.survey import operations
 from claims.survey.forms import AssignForm, ConfirmationForm, SurveyForm
+from claims.survey.panels import survey_on_server
 from claims.survey.permissions import current_assignment, eligible_surveyors, is_assigned_surveyor
 from claims.survey.services import line_fields
 from claims.survey.steps import grade_problem
 from claims.valuation.schedules import price_grades
 from claims.workflow.actions import form_version as _version
-from claims.workflow.actions import run_action
+from claims.workflow.actions import run_action, run_sync_action
 from claims.workflow.panels import confirmation_method
 
 bp = Blueprint("survey", __name__, url_prefix="/claims")
@@ -51,6 +56,7 @@ def _survey_form(claim) -> SurveyForm:  # type: ignore[no-untyped-def]
     form = SurveyForm()
     if request.method == "GET":
         form.version.data = claim.version
+        form.submission_key.data = uuid.uuid4().hex
         form.visited_at.data = local_now().replace(tzinfo=None, second=0, microsecond=0)
         assignment = current_assignment(claim)
         form.surveyors_present.data = "、".join(u.name for u in assignment.surveyors) if assignment else g.user.name
@@ -71,22 +77,45 @@ def survey(claim_id: int):  # type: ignore[no-untyped-def]
     form.property_lines = any(line.category not in PERSONAL_CATEGORIES for line in claim.losses)
     lines = {line.id: line for line in claim.losses}
     grades = {line.id: price_grades(claim, line) for line in claim.losses if "grade" in line_fields(line.category)}
+    key = form.key() if request.method == "POST" else None
+    if key and not is_sync_request():
+        note_arrival(key)
+    if key and operations.recorded_survey(claim, key) is not None:  # the same form again (a draft sent twice)
+        return _arrived(claim)
     if request.method == "POST" and form.validate() & _grades_listed(form, lines, grades):
         problems: list = []
 
         def act() -> None:
             problems.extend(operations.record_survey(claim, form.to_input(), form.uploads(), actor=g.user, expected_version=_version(form.version.data)))
 
-        response = run_action(claim, act, _("The survey was recorded."))
+        if is_sync_request():
+            response = run_sync_action(
+                claim,
+                act,
+                _("The survey was recorded."),
+                arrived=lambda: operations.recorded_survey(claim, key) is not None,
+                server=lambda: survey_on_server(claim),
+            )
+        else:
+            response = run_action(claim, act, _("The survey was recorded."))
         for problem in problems:
             flash(f"{problem.filename}: {problem.message}", "warning")
         return response
+    if request.method == "POST" and is_sync_request():
+        return sync_answer("invalid", 422, message=_("Please correct the marked fields."), errors=field_errors(form))
     fields = {line.id: line_fields(line.category) for line in claim.losses}
     for entry in form.lines:
         entry.form.grade.choices = [("", "—"), *((g, g) for g in grades.get(_line_id(entry), []))]
-    return render_template("survey/survey_form.html", claim=claim, form=form, lines=lines, fields=fields, grades=grades), (
-        422 if request.method == "POST" else 200
-    )
+    page = render_template("survey/survey_form.html", claim=claim, form=form, lines=lines, fields=fields, grades=grades)
+    return offline_form(make_response(page, 422 if request.method == "POST" else 200))
+
+
+def _arrived(claim):  # type: ignore[no-untyped-def]
+    message = _("The survey was recorded.")
+    if is_sync_request():
+        return sync_answer("done", message=message, url=url_for("intake.detail", claim_id=claim.id))
+    flash(message, "success")
+    return redirect(url_for("intake.detail", claim_id=claim.id))
 
 
 def _line_id(entry) -> int | None:  # type: ignore[no-untyped-def]

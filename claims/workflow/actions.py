@@ -9,6 +9,7 @@ from flask import flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 
 from claims.core.inputs import bounded_int
+from claims.core.sync import answer as sync_answer
 from claims.extensions import db
 from claims.intake.models import Claim
 from claims.workflow.codes import CodeRejected
@@ -42,6 +43,30 @@ def run_action(claim: Claim, action: Callable[[], Any], success: str, *, refused
     else:
         flash(success, "success")
     return redirect(url_for("intake.detail", claim_id=claim_id))
+
+
+def run_sync_action(
+    claim: Claim, action: Callable[[], Any], success: str, *, arrived: Callable[[], bool], server: Callable[[], dict[str, Any]]
+) -> ResponseReturnValue:
+    """`run_action` for a draft sent from the phone (claims.core.sync): the answer says what became of it.
+    `arrived()` tells whether this very form was recorded already (by an earlier send whose answer the phone never
+    got): then the repeat is answered as done, and nothing is recorded twice. `server()` is the claim as it is now,
+    shown beside the draft when the claim changed meanwhile."""
+    url = url_for("intake.detail", claim_id=claim.id)
+    try:
+        action()
+    except ClaimChanged as exc:
+        db.session.rollback()
+        if arrived():
+            return sync_answer("done", message=success, url=url)
+        return sync_answer("conflict", 409, message=exc.message, server=server(), url=url)
+    except WorkflowError as exc:
+        db.session.rollback()
+        if arrived():
+            return sync_answer("done", message=success, url=url)
+        return sync_answer("refused", 422, message=exc.message, url=url)
+    flash(success, "success")  # shown on the next page the user opens
+    return sync_answer("done", message=success, url=url)
 
 
 def kept(form: F, claim: Claim) -> F:

@@ -1,6 +1,8 @@
 /* The service worker of the installable app (claims/main/offline.py): the app shell from the phone, pages from the
-   network, the offline page when there is none. Served at /sw.js; rendered by the app with the shell's revisions. */
-importScripts(...{{ workbox|tojson }});
+   network, the offline page when there is none; the forms that work without a signal kept per account; the phone's
+   drafts sent by Background Sync where the browser has it. Served at /sw.js; rendered by the app with the shell's
+   revisions. */
+importScripts(...{{ workbox|tojson }}, {{ drafts_script|tojson }});
 
 self.skipWaiting();
 workbox.core.clientsClaim();
@@ -10,13 +12,56 @@ workbox.core.clientsClaim();
 workbox.precaching.precacheAndRoute({{ precache|tojson }});
 workbox.precaching.cleanupOutdatedCaches();
 
-// Pages always from the network and never kept: they hold personal data and CSRF tokens, and phones are shared.
+// Pages come from the network. Only the filing and survey forms (the app marks them with the account's opaque draft
+// owner) are also kept, in that account's own cache, so that they open again without a signal, with the draft that
+// the page's script restores; the page's logout button deletes that cache with the drafts. Other pages are never
+// kept: they hold personal data, and phones are shared.
 const OFFLINE = {{ offline_url|tojson }};
-workbox.routing.registerRoute(({ request }) => request.mode === "navigate", new workbox.strategies.NetworkOnly());
-workbox.routing.setCatchHandler(async ({ request }) => {
-  if (request.mode === "navigate") {
-    const page = await workbox.precaching.matchPrecache(OFFLINE);
-    if (page) return page;
+const OWNER_HEADER = {{ owner_header|tojson }};
+const FORMS = "claims-forms-";
+const META = "claims-meta";
+
+async function lastOwner() {
+  const kept = await (await caches.open(META)).match("/__owner");
+  return kept ? kept.text() : null;
+}
+
+async function page({ request }) {
+  try {
+    const response = await fetch(request);
+    const owner = response.headers.get(OWNER_HEADER);
+    if (owner && response.ok && /^[0-9a-f]{8,64}$/.test(owner)) {
+      const copy = response.clone();
+      await (await caches.open(FORMS + owner)).put(request.url.split("?")[0], copy);
+      await (await caches.open(META)).put("/__owner", new Response(owner));
+    }
+    return response;
+  } catch (error) {
+    const owner = await lastOwner();
+    if (owner && (await caches.has(FORMS + owner))) {
+      const kept = await (await caches.open(FORMS + owner)).match(request.url.split("?")[0]);
+      if (kept) return kept;
+    }
+    const offline = await workbox.precaching.matchPrecache(OFFLINE);
+    return offline || Response.error();
   }
-  return Response.error();
+}
+workbox.routing.registerRoute(({ request }) => request.mode === "navigate", page);
+
+// A form posted when the signal fails on the way: the page kept a copy first (drafts-ui.js), so instead of the
+// browser's error the phone shows the offline page, which lists that copy as waiting to be sent.
+workbox.routing.registerRoute(
+  ({ request }) => request.mode === "navigate",
+  async ({ request }) => {
+    try {
+      return await fetch(request);
+    } catch (error) {
+      return (await workbox.precaching.matchPrecache(OFFLINE)) || Response.error();
+    }
+  },
+  "POST",
+);
+
+self.addEventListener("sync", (event) => {
+  if (event.tag === "claims-drafts") event.waitUntil(self.ClaimsDrafts.sendAll({}));
 });

@@ -224,6 +224,25 @@ def phone(browser: Any, live_server: LiveServer) -> Iterator[Phone]:
 
 
 @pytest.fixture
+def app_phone(browser: Any, live_server: LiveServer) -> Iterator[Phone]:
+    """A phone that lets the app install its service worker (tests/browser/test_pwa.py, test_offline_drafts.py).
+    Requests refused while a test has cut the signal are what the test does, not errors of the app."""
+    context = browser.new_context(base_url=live_server.url, **{**PHONE, "service_workers": "allow"})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    phone = Phone(page=page, server=live_server)
+
+    def on_console(message: Any) -> None:
+        if message.type in ("error", "assert") and "ERR_INTERNET_DISCONNECTED" not in message.text:
+            phone.errors.append(f"console.{message.type} on {page.url}: {message.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: phone.errors.append(f"uncaught exception on {page.url}: {exc}"))
+    yield phone
+    context.close()
+
+
+@pytest.fixture
 def page(phone: Phone) -> Any:
     """The Playwright page of the `phone` fixture (360x740, touch, zh-CN, position near 南县)."""
     return phone.page

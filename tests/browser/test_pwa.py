@@ -1,6 +1,6 @@
 """The installable app on a phone: the service worker installs after the page, keeps the app shell, and without a
-signal the phone shows the offline page with the app's own look instead of the browser's error; pages themselves
-are never kept on the phone.
+signal the phone shows the offline page with the app's own look instead of the browser's error; of the pages, only
+the forms that work without a signal are kept, per account, until logout (tests/browser/test_offline_drafts.py).
 
 Playwright's offline switch does not reach a service worker, so the signal is cut by routing: every request the
 context makes, the service worker's included, is aborted.
@@ -8,12 +8,11 @@ context makes, the service worker's included, is aborted.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import PHONE, TIMEOUT_MS, LiveServer, Phone
+from tests.browser.conftest import TIMEOUT_MS, Phone
 from tests.browser.steps import log_in
 
 pytestmark = [pytest.mark.browser]
@@ -32,19 +31,6 @@ CACHED = """async () => {
   }
   return found;
 }"""
-
-
-@pytest.fixture
-def app_phone(browser: Any, live_server: LiveServer) -> Iterator[Phone]:
-    """A phone that lets the app install its service worker."""
-    context = browser.new_context(base_url=live_server.url, **{**PHONE, "service_workers": "allow"})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    phone = Phone(page=page, server=live_server)
-    page.on("console", lambda m: m.type in ("error", "assert") and phone.errors.append(f"console.{m.type} on {page.url}: {m.text}"))
-    page.on("pageerror", lambda exc: phone.errors.append(f"uncaught exception on {page.url}: {exc}"))
-    yield phone
-    context.close()
 
 
 def wait_for_the_shell(page: Any) -> None:
@@ -103,13 +89,21 @@ def test_without_a_signal_the_phone_shows_the_offline_page_from_its_shell(app_ph
     app_phone.assert_clean()
 
 
-def test_the_phone_keeps_no_page_of_a_logged_in_villager(app_phone: Phone) -> None:
+def test_the_phone_keeps_only_the_filing_form_of_a_logged_in_villager_and_logging_out_removes_it(app_phone: Phone) -> None:
     page = app_phone.page
     log_in(app_phone, "13800000001")
     wait_for_the_shell(page)
     for path in ("/claims/", "/claims/new", "/notifications"):
         app_phone.goto(path)
+    owner = page.get_attribute("meta[name=claims-account]", "content")
     cached = page.evaluate(CACHED)
-    assert {c["url"] for c in cached if not c["url"].startswith("/static/")} == {"/offline"}
-    assert not [c["url"] for c in cached if "张建国" in c["text"] or "csrf_token" in c["text"]]
+    # The filing form, so that it opens without a signal; in the account's own cache. No other page.
+    assert {c["url"] for c in cached if not c["url"].startswith("/static/")} == {"/offline", "/claims/new", "/__owner"}
+    caches = page.evaluate("caches.keys()")
+    assert f"claims-forms-{owner}" in caches
+    app_phone.navigate(lambda: page.click("form[data-logout] button"), "log out")
+    assert page.evaluate("caches.keys()").count(f"claims-forms-{owner}") == 0
+    cached = page.evaluate(CACHED)
+    assert {c["url"] for c in cached if not c["url"].startswith("/static/")} <= {"/offline", "/__owner"}
+    assert not [c["url"] for c in cached if not c["url"].startswith("/static/") and ("张建国" in c["text"] or "csrf_token" in c["text"])]
     app_phone.assert_clean()

@@ -1,0 +1,91 @@
+"""Drafts sent from the phone: the filing and survey forms saved on the phone without a signal
+(static/js/drafts.js) are posted again when it returns, as the same form with the header `X-Claims-Sync: 1`.
+
+Such a request gets a short JSON answer instead of a page or a redirect, so that the phone's script (which may run
+in the service worker, with no page to show) knows what became of the draft:
+
+    {"result": "done", "url": …, "message": …}          200  arrived (again: a repeated send answers the same)
+    {"result": "invalid", "errors": {input name: [message, …]}, "problems": […], "url": …}   422  to correct
+    {"result": "conflict", "server": {…}, "message": …}   409  the claim changed meanwhile: both versions shown
+    {"result": "refused", "message": …}                  422  the step is no longer possible
+    {"result": "login", "url": …}                        401  the session expired: log in, then it is sent
+    {"result": "csrf"}                                   400  the page's token is out of date: fetch a fresh one
+    {"result": "error", "status": …, "message": …}        4xx/5xx  anything else (413 too large, 404 gone, 500)
+
+Everything else about the request is as for the page: the same form, validation, CSRF token and session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from flask import Response, current_app, g, jsonify, request, session
+from wtforms import FieldList, Form, FormField
+from wtforms.fields.core import Field
+
+SYNC_HEADER = "X-Claims-Sync"
+# On a form page that works without a signal: whose page it is (see draft_owner). The service worker keeps the page
+# in that account's cache, removed at logout.
+OWNER_HEADER = "X-Claims-Draft-Owner"
+
+
+def is_sync_request() -> bool:
+    return request.headers.get(SYNC_HEADER) == "1"
+
+
+def answer(result: str, status: int = 200, *, message: str = "", **extra: Any) -> Response:
+    response = jsonify(result=result, message=str(message), **extra)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def draft_owner(user_id: int) -> str:
+    """An opaque name for an account's drafts and kept pages on a phone: shared phones hold several, and the page
+    must not show or send another account's. Not the user id itself, which would say who used the phone."""
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, f"drafts:{user_id}".encode(), hashlib.sha256).hexdigest()[:20]
+
+
+def offline_form(response: Response) -> Response:
+    """Mark a form page that works without a signal (the filing and survey forms) with its account's draft owner:
+    the service worker keeps that page in the account's cache so that it opens again offline, with its draft."""
+    user = g.get("user")
+    if request.method == "GET" and response.status_code == 200 and user is not None:
+        response.headers[OWNER_HEADER] = draft_owner(user.id)
+    return response
+
+
+def note_arrival(key: str | None) -> None:
+    """A form with this key reached the server as an ordinary post (whatever its answer: a page, a redirect, errors
+    to correct): the next page tells the phone's script, which deletes the copy it kept in case the post was lost."""
+    if key:
+        session["arrived"] = [*(session.get("arrived") or [])[-4:], key]
+
+
+def arrived_keys() -> list[str]:
+    """The keys of forms that arrived, for the page being rendered (once)."""
+    return [str(k) for k in session.pop("arrived", None) or []] if "arrived" in session else []
+
+
+def field_errors(form: Form) -> dict[str, list[str]]:
+    """The form's messages by the name of the input they belong to (`lines-0-quantity`), as the page shows them."""
+    out: dict[str, list[str]] = {}
+
+    def walk(field: Field) -> None:
+        if isinstance(field, FormField):
+            for sub in field.form:
+                walk(sub)
+            return
+        if isinstance(field, FieldList):
+            for entry in field.entries:
+                walk(entry)
+        own = [str(message) for message in field.errors if not isinstance(message, dict | list | tuple)]  # a list's entries: above
+        if own:
+            out[field.name] = own
+
+    for field in form:
+        walk(field)
+    return out
