@@ -63,7 +63,7 @@ def render_error(code: int) -> tuple[str | Response, int]:
     the phone gets the message in JSON (claims.core.sync)."""
     title, message = MESSAGES.get(code, MESSAGES[500])
     if has_request_context() and is_sync_request():
-        return sync_answer("error", code, message=str(message), status=code), code
+        return sync_answer("error", code, message=str(message)), code
     try:
         return render_template("errors/error.html", code=code, title=title, message=message, request_id=request_id()), code
     except Exception:  # the error page itself must not fail; the cause is logged without data

@@ -17,7 +17,7 @@ from claims.accounts.session import TEXT_SIZE_COOKIE, load_user
 from claims.core import crypto, formatting
 from claims.core.pagination import page_url
 from claims.core.storage import get_storage, signed_url_origin
-from claims.core.sync import arrived_keys, draft_owner
+from claims.core.sync import arrived_keys, draft_owner, name_account
 from claims.core.time import to_local
 from claims.errors import conflict_response
 from claims.extensions import db
@@ -77,6 +77,7 @@ def register_request_hooks(app: Flask) -> None:
         response.headers["Referrer-Policy"] = "same-origin"
         if request.endpoint != "static":
             response.headers.setdefault("Cache-Control", "no-store")
+            name_account(response)
         return response
 
     @app.teardown_request

@@ -71,7 +71,8 @@ def load_user() -> None:
         g.session_expired = True
         g.expired_uid = uid  # whose form a rescue belongs to (claims.intake.rescue)
         return
-    if request.endpoint != "static" and now - session.get("seen_at", 0) >= min(SEEN_EVERY_SECONDS, idle / 10):
+    # The phone's drafts asking who is logged in (claims.main.views.sync_session) is no sign of a person at the phone.
+    if request.endpoint not in ("static", "main.sync_session") and now - session.get("seen_at", 0) >= min(SEEN_EVERY_SECONDS, idle / 10):
         session["seen_at"] = now  # a changed session is signed and sent again: once a minute, not on every page
     g.user = user
 

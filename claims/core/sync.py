@@ -26,6 +26,9 @@ from wtforms import FieldList, Form, FormField
 from wtforms.fields.core import Field
 
 SYNC_HEADER = "X-Claims-Sync"
+# On every page: whose it is (draft_owner), or "-" for nobody. The service worker follows it: another account's kept
+# forms are deleted when someone else logs in, and with nobody logged in no form is served offline.
+ACCOUNT_HEADER = "X-Claims-Account"
 # On a form page that works without a signal: whose page it is (see draft_owner). The service worker keeps the page
 # in that account's cache, removed at logout.
 OWNER_HEADER = "X-Claims-Draft-Owner"
@@ -47,6 +50,14 @@ def draft_owner(user_id: int) -> str:
     must not show or send another account's. Not the user id itself, which would say who used the phone."""
     key = str(current_app.config["SECRET_KEY"]).encode()
     return hmac.new(key, f"drafts:{user_id}".encode(), hashlib.sha256).hexdigest()[:20]
+
+
+def name_account(response: Response) -> Response:
+    """after_request: every page says whose it is (see ACCOUNT_HEADER)."""
+    if response.mimetype == "text/html":
+        user = g.get("user")
+        response.headers[ACCOUNT_HEADER] = draft_owner(user.id) if user is not None else "-"
+    return response
 
 
 def offline_form(response: Response) -> Response:

@@ -17,7 +17,7 @@ from flask import current_app, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from claims.core.sync import OWNER_HEADER
+from claims.core.sync import ACCOUNT_HEADER, OWNER_HEADER
 
 # The shell: what every villager's and officer's page needs to look right and work without the network.
 SHELL = (
@@ -67,6 +67,7 @@ DRAFT_TEXTS = {
     "logout_warning": _l("{n} draft(s) on this phone have not been sent. Logging out deletes them from the phone. Log out anyway?"),
     "login_needed": _l("Your session has expired. Log in again: the drafts stay on this phone and are sent afterwards."),
     "log_in": _l("Log in"),
+    "logout_offline": _l("There is no signal, so you cannot log out now: the server must end the session too. Log out when there is a signal."),
     "saved_offline": _l("Saved on this phone. It is sent by itself when there is a signal; you can close the page."),
     "restored": _l("The draft kept on this phone is back in the form."),
     "sending": _l("Sending…"),
@@ -122,5 +123,6 @@ def service_worker() -> str:
             precache=precache_entries(),
             offline_url=url_for("main.offline"),
             owner_header=OWNER_HEADER,
+            account_header=ACCOUNT_HEADER,
         )
     return script

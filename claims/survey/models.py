@@ -159,7 +159,7 @@ class FieldSurvey(db.Model):
     """What the surveyors verified on site (现场勘查)."""
 
     __tablename__ = "field_surveys"
-    __table_args__ = (UniqueConstraint("claim_id", "round"),)
+    __table_args__ = (UniqueConstraint("claim_id", "round"), UniqueConstraint("claim_id", "submission_key"))
 
     id: Mapped[intpk]
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
@@ -189,7 +189,7 @@ class FieldSurvey(db.Model):
     outcome: Mapped[SurveyOutcome] = mapped_column(str_enum(SurveyOutcome))
     explanation: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    submission_key: Mapped[str | None] = mapped_column(String(40), unique=True, comment="one per survey form, so a draft sent twice records one survey")
+    submission_key: Mapped[str | None] = mapped_column(String(40), comment="one per survey form, so a draft sent twice records one survey")
 
     claim: Mapped[Claim] = relationship()
     assignment: Mapped[SurveyAssignment] = relationship()

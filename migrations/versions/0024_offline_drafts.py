@@ -21,7 +21,7 @@ def upgrade():
         batch.add_column(
             sa.Column("submission_key", sa.String(length=40), nullable=True, comment="one per survey form, so a draft sent twice records one survey")
         )
-        batch.create_unique_constraint(op.f("uq_field_surveys_submission_key"), ["submission_key"])
+        batch.create_unique_constraint(op.f("uq_field_surveys_claim_id_submission_key"), ["claim_id", "submission_key"])
     with op.batch_alter_table("photos") as batch:
         batch.add_column(
             sa.Column("resized_on_phone", sa.Boolean(), nullable=False, server_default=sa.false(), comment="downsized by the phone before upload (save data)")
@@ -32,5 +32,5 @@ def downgrade():
     with op.batch_alter_table("photos") as batch:
         batch.drop_column("resized_on_phone")
     with op.batch_alter_table("field_surveys") as batch:
-        batch.drop_constraint(op.f("uq_field_surveys_submission_key"), type_="unique")
+        batch.drop_constraint(op.f("uq_field_surveys_claim_id_submission_key"), type_="unique")
         batch.drop_column("submission_key")

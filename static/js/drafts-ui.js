@@ -4,6 +4,9 @@
 (function () {
   "use strict";
   var D = window.ClaimsDrafts;
+  try { // the offline page follows the text size chosen on the other pages (sw-register.js keeps the choice)
+    if (document.getElementById("offline") && localStorage.getItem("claims.largeText") === "1") { document.documentElement.classList.add("large-text"); }
+  } catch (e) { /* standard size */ }
   if (!D || !window.indexedDB || !window.fetch || !window.Promise) { return; }
   var T = {};
   try { T = JSON.parse(document.getElementById("drafts-text").textContent); } catch (e) { T = {}; }
@@ -14,6 +17,10 @@
     if (owner) { localStorage.setItem("claims.owner", owner); } else if (document.getElementById("offline")) { owner = localStorage.getItem("claims.owner"); }
   } catch (e) { /* storage refused: drafts need an owner */ }
   if (!owner) { return; }
+  // Another account logged in on this phone (in another tab): this page is no longer theirs to use.
+  window.addEventListener("storage", function (e) {
+    if (e.key === "claims.owner" && e.newValue && e.newValue !== owner && meta) { location.reload(); }
+  });
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -102,13 +109,14 @@
     f.addEventListener("submit", function (e) {
       if (f.getAttribute("data-cleared")) { return; }
       e.preventDefault();
+      if (navigator.onLine === false) { window.alert(t("logout_offline")); return; } // the server must end the session too
       D.unsent(owner).then(function (rows) {
         if (rows.length && !window.confirm(t("logout_warning", rows.length))) { return; }
         return D.clear(owner).then(function () { return window.caches ? window.caches["delete"]("claims-forms-" + owner) : null; }).then(function () {
           try { localStorage.removeItem("claims.owner"); } catch (err) { /* nothing kept there */ }
           f.setAttribute("data-cleared", "1"); f.submit();
         });
-      });
+      }).catch(function () { f.setAttribute("data-cleared", "1"); f.submit(); }); // storage refused: log out all the same
     });
   });
 
@@ -141,13 +149,17 @@
     Array.prototype.forEach.call(form.querySelectorAll("input[type=file]"), function (input) {
       Array.prototype.forEach.call(input.files || [], function (f) { inputs.push({ input: input, file: f }); });
     });
-    return Promise.all(inputs.map(function (item) {
-      var f = item.file, r = records[f.name + ":" + f.size] || {};
-      return shrink(f).then(function (small) {
-        return { field: item.input.name, blob: small || f, name: f.name, type: f.type, lastModified: f.lastModified || null,
-          lat: r.lat === undefined ? null : r.lat, lon: r.lon === undefined ? null : r.lon, acc: r.acc === undefined ? null : r.acc, resized: !!small };
+    // One photo at a time: a cheap phone decodes each at full size to make it smaller.
+    var photos = [];
+    return inputs.reduce(function (chain, item) {
+      return chain.then(function () {
+        var f = item.file, r = records[f.name + ":" + f.size] || {};
+        return shrink(f).then(function (small) {
+          photos.push({ field: item.input.name, blob: small || f, name: f.name, type: f.type, lastModified: f.lastModified || null,
+            lat: r.lat === undefined ? null : r.lat, lon: r.lon === undefined ? null : r.lon, acc: r.acc === undefined ? null : r.acc, resized: !!small });
+        });
       });
-    })).then(function (photos) {
+    }, Promise.resolve()).then(function () {
       var key = form.elements.submission_key.value;
       return { id: key, owner: owner, kind: form.getAttribute("data-draft"), url: location.pathname, title: form.getAttribute("data-draft-title"),
         fields: fields, photos: restored.concat(photos), state: state, savedAt: Date.now(), attempts: 0 };
@@ -237,7 +249,8 @@
       if (!window.confirm(t("confirm_discard"))) { return; }
       D.remove(draft.id).then(function () { location.assign(draft.result || "/"); });
     });
-    actions.appendChild(mine); actions.appendChild(drop); panel.appendChild(actions);
+    if (server.version !== undefined && server.version !== null) { actions.appendChild(mine); } // only over a version the user saw
+    actions.appendChild(drop); panel.appendChild(actions);
     panel.scrollIntoView();
   }
   function showState(draft) {
@@ -262,13 +275,19 @@
     return function (i, fraction) { if (bars[i]) { bars[i].value = fraction; } };
   }
   function sendNow(draft, extra) {
-    var onProgress = progress(draft);
-    return D.session().then(function (who) {
-      if (who.result === "login" || (who.result === "session" && who.owner !== owner)) { return { result: "login" }; }
-      if (who.result !== "session") { return { result: "network" }; }
-      return D.send(draft, who.token, onProgress).then(function (answer) {
-        if (answer.result !== "csrf") { return answer; }
-        return D.session().then(function (again) { return again.token ? D.send(draft, again.token, onProgress) : { result: "login" }; });
+    var onProgress = progress(draft), token = null;
+    return D.withLock(function () {
+      return D.get(draft.id).then(function (now) {
+        if (now && now.state === "done") { return { result: "done", url: now.result, message: now.message }; } // sent meanwhile
+        return D.session().then(function (who) {
+          if (who.result === "login" || (who.result === "session" && who.owner !== owner)) { return { result: "login" }; }
+          if (who.result !== "session") { return { result: "network" }; }
+          token = who.token;
+          return D.send(draft, who.token, onProgress).then(function (answer) {
+            if (answer.result !== "csrf") { return answer; }
+            return D.session().then(function (again) { token = again.token || token; return again.token ? D.send(draft, again.token, onProgress) : { result: "login" }; });
+          });
+        });
       });
     }).then(function (answer) {
       return D.settle(draft, answer).then(function (saved) {
@@ -277,6 +296,7 @@
           // A filing that arrived but cannot be submitted as it is: the server keeps it as a draft with its photos.
           // The same form is posted once more without them, so that the page comes back with each message next to
           // its field, as it does for an ordinary post.
+          if (token && form.elements.csrf_token) { form.elements.csrf_token.value = token; }
           post(extra, true);
           return;
         }
@@ -303,7 +323,7 @@
     var wanted = new URLSearchParams(location.search).get("draft");
     var ready = wanted ? D.get(wanted) : Promise.resolve(null);
     ready.then(function (draft) {
-      if (!draft || draft.owner !== owner || draft.state === "done") {
+      if (!draft || draft.owner !== owner || draft.state === "done" || draft.url !== location.pathname) {
         form.elements.submission_key.value = randomKey(); // a page kept on the phone must not file its earlier key again
         if (wanted) { history.replaceState(null, "", location.pathname); }
         return;
@@ -312,17 +332,23 @@
       restore(draft);
       showState(draft);
     });
-    form.addEventListener("input", function () { dirty = true; });
-    form.addEventListener("change", function () { dirty = true; });
+    function edited() {
+      dirty = true;
+      // A draft from the queue being changed leaves the queue until it is sent again, so the old copy does not go.
+      if (current && current.state !== "editing" && current.state !== "done") { current.state = "editing"; current.nextTry = 0; D.put(current).then(render); }
+    }
+    form.addEventListener("input", edited);
+    form.addEventListener("change", function (e) { if (e.isTrusted) { edited(); } });
     // Sending: a copy goes on the phone first, then (with a signal) the page sends it, showing each photo's progress.
     // If the upload is cut on the way, the copy stays and the retry loop sends it again when it can; without a
     // signal the copy waits here.
-    var posting = false;
+    var posting = false, clicked = null;
+    form.addEventListener("click", function (e) { var b = e.target.closest("button[type=submit], input[type=submit]"); if (b) { clicked = b; } });
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       if (posting) { return; }
       posting = true;
-      var submitter = e.submitter;
+      var submitter = e.submitter || clicked || form.querySelector("button[type=submit][name]"); // older phones: no e.submitter
       var extra = submitter && submitter.name ? [submitter.name, submitter.value] : null;
       save("waiting").then(function (draft) {
         if (extra) { draft.fields = draft.fields.filter(function (p) { return p[0] !== extra[0]; }).concat([extra]); }
@@ -355,15 +381,16 @@
   function restore(draft) {
     var names = {};
     draft.fields.forEach(function (p) { names[p[0]] = true; });
-    Array.prototype.forEach.call(form.querySelectorAll("input[type=checkbox], input[type=radio]"), function (box) { if (names[box.name] || box.type === "checkbox") { box.checked = false; } });
+    Array.prototype.forEach.call(form.querySelectorAll("input[type=checkbox][name], input[type=radio][name]"), function (box) { if (names[box.name] || box.type === "checkbox") { box.checked = false; } });
     var add = document.getElementById("add-loss");
     draft.fields.forEach(function (pair) {
       var name = pair[0], value = pair[1];
+      if (name === "csrf_token") { return; } // the page's own token is the fresher
       var line = /^losses-(\d+)-/.exec(name);
       if (line && add) { for (var i = 0; i < 20 && !form.querySelector("[name='" + name + "']"); i++) { add.click(); } }
       var nodes = form.querySelectorAll("[name='" + name + "']");
       Array.prototype.forEach.call(nodes, function (node) {
-        if (node.type === "file") { return; }
+        if (node.type === "file" || node.type === "submit" || node.tagName === "BUTTON") { return; }
         if (node.type === "checkbox" || node.type === "radio") { if (node.value === value) { node.checked = true; } node.dispatchEvent(new Event("change", { bubbles: true })); return; }
         node.value = value;
         if (node.tagName === "SELECT") { node.dispatchEvent(new Event("change", { bubbles: true })); node.value = value; }

@@ -12,7 +12,7 @@
 (function (root) {
   "use strict";
   var DB = "claims-drafts", STORE = "drafts", SENDABLE = { waiting: true, login: true };
-  var RECEIPT_DAYS = 3;
+  var RECEIPT_DAYS = 3, LOCK = "claims-drafts-send";
   var opened = null;
 
   function db() {
@@ -44,17 +44,19 @@
   function put(draft) { draft.savedAt = draft.savedAt || Date.now(); return run("readwrite", function (s) { return s.put(draft); }); }
   function get(id) { return run("readonly", function (s) { return s.get(id); }); }
   function remove(id) { return run("readwrite", function (s) { return s["delete"](id); }); }
+  function all(owner) { return run("readonly", function (s) { return s.index("owner").getAll(owner || ""); }).then(function (rows) { return rows || []; }); }
+  // An account's drafts, newest first; receipts older than a few days are dropped on the way.
   function list(owner) {
-    return run("readonly", function (s) { return s.index("owner").getAll(owner || ""); }).then(function (rows) {
-      var old = Date.now() - RECEIPT_DAYS * 86400000;
-      return (rows || []).filter(function (d) { return !(d.state === "done" && d.savedAt < old); })
-        .sort(function (a, b) { return b.savedAt - a.savedAt; });
+    var old = Date.now() - RECEIPT_DAYS * 86400000;
+    return all(owner).then(function (rows) {
+      var stale = rows.filter(function (d) { return d.state === "done" && d.savedAt < old; });
+      return Promise.all(stale.map(function (d) { return remove(d.id); })).then(function () {
+        return rows.filter(function (d) { return stale.indexOf(d) < 0; }).sort(function (a, b) { return b.savedAt - a.savedAt; });
+      });
     });
   }
   function clear(owner) {
-    return list(owner).then(function (rows) {
-      return Promise.all(rows.map(function (d) { return remove(d.id); }));
-    });
+    return all(owner).then(function (rows) { return Promise.all(rows.map(function (d) { return remove(d.id); })); });
   }
   function unsent(owner) {
     return list(owner).then(function (rows) { return rows.filter(function (d) { return d.state !== "done"; }); });
@@ -72,36 +74,46 @@
     var data = new FormData(), photos = draft.photos || [];
     draft.fields.forEach(function (pair) { if (pair[0] !== "csrf_token" && pair[0] !== "photo_meta") { data.append(pair[0], pair[1]); } });
     data.append("csrf_token", token);
-    data.append("photo_meta", JSON.stringify(photos.map(function (p) {
+    data.append("photo_meta", JSON.stringify(photos.filter(function (p) { return (p.field || "photos") === "photos"; }).map(function (p) {
       return { name: p.name, size: p.blob.size, ft: p.lastModified || null, lat: p.lat, lon: p.lon, acc: p.acc, resized: !!p.resized };
     })));
-    photos.forEach(function (p) { data.append("photos", p.blob, p.name); }); // last, so that progress can be told apart
+    // Last, so that progress can be told apart; each under its own input (the site photos, or an invoice's photo).
+    photos.forEach(function (p) { data.append(p.field || "photos", p.blob, p.name); });
     return data;
   }
 
   // One draft to the server. onProgress(index of the photo, fraction sent), where the page can show it.
+  var STALLED_MS = 90000; // an upload with no progress for this long is given up, and tried again later
   function send(draft, token, onProgress) {
     var data = body(draft, token);
-    function parse(status, text) {
-      try { var out = JSON.parse(text); out.status = status; return out; } catch (e) { return { result: status >= 500 ? "network" : "error", status: status }; }
+    function parse(status, text, retryAfter) {
+      var out;
+      try { out = JSON.parse(text); } catch (e) { out = { result: status >= 500 || status === 429 ? "busy" : "error" }; }
+      out.status = status;
+      if (status === 429 || status === 503) { out.result = "busy"; out.retryAfter = (parseInt(retryAfter, 10) || 60) * 1000; }
+      return out;
     }
     if (typeof XMLHttpRequest === "undefined") { // the service worker: no upload progress there
       return fetch(draft.url, { method: "POST", body: data, credentials: "same-origin", headers: { "X-Claims-Sync": "1", "X-CSRFToken": token } })
-        .then(function (r) { return r.text().then(function (t) { return parse(r.status, t); }); }, function () { return { result: "network" }; });
+        .then(function (r) { return r.text().then(function (t) { return parse(r.status, t, r.headers.get("Retry-After")); }); }, function () { return { result: "network" }; });
     }
     return new Promise(function (resolve) {
-      var xhr = new XMLHttpRequest(), starts = [], offset = 0;
+      var xhr = new XMLHttpRequest(), starts = [], offset = 0, moved = Date.now();
       (draft.photos || []).forEach(function (p) { starts.push(offset); offset += p.blob.size; });
+      var watch = setInterval(function () { if (Date.now() - moved > STALLED_MS) { xhr.abort(); } }, 5000);
+      function done(answer) { clearInterval(watch); resolve(answer); }
       xhr.open("POST", draft.url);
       xhr.setRequestHeader("X-Claims-Sync", "1");
       xhr.setRequestHeader("X-CSRFToken", token);
       xhr.upload.onprogress = function (e) {
+        moved = Date.now();
         if (!onProgress || !e.lengthComputable) { return; }
         var before = Math.max(0, e.total - offset - 200 * starts.length), sent = e.loaded - before; // each part's head: about 200 bytes
         (draft.photos || []).forEach(function (p, i) { onProgress(i, Math.max(0, Math.min(1, (sent - starts[i]) / (p.blob.size || 1)))); });
       };
-      xhr.onload = function () { resolve(parse(xhr.status, xhr.responseText)); };
-      xhr.onerror = xhr.onabort = xhr.ontimeout = function () { resolve({ result: "network" }); };
+      xhr.onprogress = function () { moved = Date.now(); };
+      xhr.onload = function () { done(parse(xhr.status, xhr.responseText, xhr.getResponseHeader("Retry-After"))); };
+      xhr.onerror = xhr.onabort = xhr.ontimeout = function () { done({ result: "network" }); };
       xhr.send(data);
     });
   }
@@ -118,9 +130,9 @@
     draft.attempts = (draft.attempts || 0) + 1;
     draft.message = answer.message || "";
     if (answer.result === "done") { return receipt(draft, answer, false); }
-    if (answer.result === "network" || (answer.status >= 500 && answer.result === "error")) {
+    if (answer.result === "network" || answer.result === "busy") {
       draft.state = "waiting";
-      draft.nextTry = Date.now() + Math.min(300000, 5000 * Math.pow(2, Math.min(draft.attempts, 6)));
+      draft.nextTry = Date.now() + Math.max(answer.retryAfter || 0, Math.min(300000, 5000 * Math.pow(2, Math.min(draft.attempts, 6))));
     } else if (answer.result === "login") {
       draft.state = "login";
     } else if (answer.result === "invalid" && answer.url && draft.kind === "claim") {
@@ -141,7 +153,13 @@
   // pages and the service worker. Resolves to {sent, left, login} for the page to say.
   function sendAll(options) {
     options = options || {};
+    function due(d) { return SENDABLE[d.state] && (options.force || !d.nextTry || d.nextTry <= Date.now()); }
     function work() {
+      // Nothing due: no request at all (each would count as activity and keep an idle session alive).
+      var waiting = options.owner ? list(options.owner).then(function (rows) { return rows.filter(due).length; }) : Promise.resolve(1);
+      return waiting.then(function (n) { return n ? sendDue() : { sent: 0, left: 0 }; });
+    }
+    function sendDue() {
       return session().then(function (who) {
         if (who.result !== "session") {
           if (who.result === "login" && options.owner) {
@@ -152,11 +170,11 @@
           }
           return { sent: 0, left: -1, offline: who.result === "network" };
         }
-        var token = who.token, sent = 0;
+        var token = who.token, sent = 0, busy = false;
         return list(who.owner).then(function (rows) {
-          var due = rows.filter(function (d) { return SENDABLE[d.state] && (options.force || !d.nextTry || d.nextTry <= Date.now()); });
-          return due.reduce(function (chain, draft) {
+          return rows.filter(due).reduce(function (chain, draft) {
             return chain.then(function () {
+              if (busy) { return null; } // the server asked to wait: the rest wait too
               return send(draft, token, options.onProgress).then(function (answer) {
                 if (answer.result === "csrf") { // the session moved on between: once more with a fresh token
                   return session().then(function (again) { token = again.token || token; return send(draft, token, options.onProgress); });
@@ -164,6 +182,7 @@
                 return answer;
               }).then(function (answer) {
                 if (answer.result === "done") { sent += 1; }
+                if (answer.result === "busy") { busy = true; }
                 return settle(draft, answer);
               });
             });
@@ -174,13 +193,19 @@
       });
     }
     if (root.navigator && root.navigator.locks) {
-      return root.navigator.locks.request("claims-drafts-send", { ifAvailable: true }, function (lock) {
+      return root.navigator.locks.request(LOCK, { ifAvailable: true }, function (lock) {
         return lock ? work() : { sent: 0, left: -1, busy: true };
       });
     }
     return work();
   }
 
-  root.ClaimsDrafts = { put: put, get: get, remove: remove, list: list, clear: clear, unsent: unsent, send: send, settle: settle,
+  // `work` as the one sender (the page's "send now" waits for a send under way elsewhere to finish).
+  function withLock(work) {
+    if (root.navigator && root.navigator.locks) { return root.navigator.locks.request(LOCK, function () { return work(); }); }
+    return work();
+  }
+
+  root.ClaimsDrafts = { put: put, get: get, remove: remove, list: list, clear: clear, withLock: withLock, unsent: unsent, send: send, settle: settle,
     session: session, sendAll: sendAll, SENDABLE: SENDABLE };
 })(typeof self !== "undefined" ? self : window);

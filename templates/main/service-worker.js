@@ -18,6 +18,7 @@ workbox.precaching.cleanupOutdatedCaches();
 // kept: they hold personal data, and phones are shared.
 const OFFLINE = {{ offline_url|tojson }};
 const OWNER_HEADER = {{ owner_header|tojson }};
+const ACCOUNT_HEADER = {{ account_header|tojson }};
 const FORMS = "claims-forms-";
 const META = "claims-meta";
 
@@ -26,14 +27,29 @@ async function lastOwner() {
   return kept ? kept.text() : null;
 }
 
+// Whose pages the phone shows now: every page names its account (or "-" when nobody is logged in). Another account's
+// kept forms are deleted when someone else logs in; when nobody is, no form is served offline.
+async function follow(account) {
+  const meta = await caches.open(META);
+  if (account === "-") {
+    await meta.delete("/__owner");
+    return;
+  }
+  if (!/^[0-9a-f]{8,64}$/.test(account)) return;
+  if ((await lastOwner()) !== account) {
+    for (const name of await caches.keys()) if (name.startsWith(FORMS) && name !== FORMS + account) await caches.delete(name);
+    await meta.put("/__owner", new Response(account));
+  }
+}
+
 async function page({ request }) {
   try {
     const response = await fetch(request);
+    const account = response.headers.get(ACCOUNT_HEADER);
+    if (account) await follow(account);
     const owner = response.headers.get(OWNER_HEADER);
-    if (owner && response.ok && /^[0-9a-f]{8,64}$/.test(owner)) {
-      const copy = response.clone();
-      await (await caches.open(FORMS + owner)).put(request.url.split("?")[0], copy);
-      await (await caches.open(META)).put("/__owner", new Response(owner));
+    if (owner && owner === account && response.ok) {
+      await (await caches.open(FORMS + owner)).put(request.url.split("?")[0], response.clone());
     }
     return response;
   } catch (error) {
@@ -63,5 +79,12 @@ workbox.routing.registerRoute(
 );
 
 self.addEventListener("sync", (event) => {
-  if (event.tag === "claims-drafts") event.waitUntil(self.ClaimsDrafts.sendAll({}));
+  // A sync that leaves drafts unsent fails, so that the browser tries again later.
+  if (event.tag === "claims-drafts") {
+    event.waitUntil(
+      self.ClaimsDrafts.sendAll({}).then((result) => {
+        if (result.offline || result.left > 0 || result.busy) throw new Error("drafts left to send");
+      }),
+    );
+  }
 });

@@ -18,6 +18,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from claims.accounts.services import find_user
 from claims.extensions import db
 from claims.intake.models import Claim, Photo, PhotoStage
 from claims.survey.models import FieldSurvey
@@ -38,6 +39,10 @@ DRAFTS = """async () => {
   return (await ClaimsDrafts.list(owner)).map(d => ({id: d.id, state: d.state, photos: (d.photos || []).length,
     positions: (d.photos || []).map(p => [p.lat, p.lon]), fields: d.fields}));
 }"""
+
+
+DRAFT_COUNT = """n => window.ClaimsDrafts &&
+  ClaimsDrafts.list(document.querySelector('meta[name=claims-account]').content).then(rows => rows.length === n)"""
 
 
 def lose_the_signal(page: Any) -> None:
@@ -274,4 +279,79 @@ def test_logging_out_warns_of_unsent_drafts_then_leaves_nothing_on_the_phone(app
     assert left == {"rows": 0, "caches": []}
     with app.app_context():
         assert survey_facts(app, claim_id)[0] == 0
+    app_phone.assert_clean()
+
+
+def test_the_filing_page_first_load_stays_under_100_kb(phone: Phone) -> None:
+    """Everything the filing page downloads when nothing is in the browser's cache (routing turns the cache off):
+    the page, its stylesheet, scripts and icon; the service worker's precache is not counted (it downloads after the
+    page is usable; the `phone` fixture blocks it)."""
+    page = phone.page
+    log_in(phone, "13800000001")
+    sizes: dict[str, int] = {}
+    page.route("**/*", lambda route: route.continue_())
+    page.on("requestfinished", lambda request: sizes.__setitem__(request.url, request.sizes()["responseBodySize"] + request.sizes()["responseHeadersSize"]))
+    phone.goto("/claims/new")
+    page.wait_for_load_state("networkidle")
+    assert any(url.endswith("/static/js/drafts-ui.js") for url in sizes)  # the offline drafts are part of it
+    assert sum(sizes.values()) < 100 * 1024, sizes
+    phone.assert_clean()
+
+
+def test_a_session_that_expired_offline_sends_the_drafts_after_the_next_login(app: Flask, app_phone: Phone) -> None:
+    page = app_phone.page
+    claim_id = survey_saved_offline(app, app_phone)
+    with app.app_context():  # the session ends while the phone is in the fields (idle limit, or logged out elsewhere)
+        officer = find_user("officer2")
+        officer.session_epoch += 1
+        db.session.commit()
+    signal_returns(page)
+    page.wait_for_selector("#draft-status a[href^='/login']", timeout=SEND_WAIT_MS)
+    assert "重新登录" in page.inner_text("#draft-status")
+    assert page.evaluate(DRAFTS)[0]["state"] == "login" and survey_facts(app, claim_id)[0] == 0
+
+    log_in(app_phone, "officer2")
+    page.wait_for_selector("#drafts li[data-state=done]", timeout=SEND_WAIT_MS)
+    assert survey_facts(app, claim_id)[0] == 1
+    app_phone.errors[:] = [e for e in app_phone.errors if "status of 401" not in e]  # the expired session's answer, expected
+    app_phone.assert_clean()
+
+
+def test_in_save_data_mode_the_phone_sends_smaller_photos_that_keep_time_and_place(app: Flask, app_phone: Phone) -> None:
+    page = app_phone.page
+    claim_id = assigned_claim(app)
+    log_in(app_phone, "officer2")
+    app_phone.goto(f"/claims/{claim_id}/survey")
+    fill_survey(page)
+    page.check("#save-data")
+    taken = datetime.now(LOCAL) - timedelta(hours=2)
+    exif = images.make_exif(taken=taken, offset="+08:00", gps=(29.3625, 112.3981))
+    big = {"name": "wide.jpg", "mimeType": "image/jpeg", "buffer": images.jpeg_bytes(4000, 3000, seed=41, exif=exif)}
+    add_photos(page, "#photo-camera", [big])
+    app_phone.navigate(lambda: page.click("#survey-form button[type=submit]"), "save the survey")
+    assert page.url.endswith(f"/claims/{claim_id}")
+    assert page.locator(".resized-on-phone").count() == 1  # the claim says the phone resized it
+    with app.app_context():
+        photo = db.session.execute(select(Photo).where(Photo.claim_id == claim_id, Photo.stage == PhotoStage.SURVEY)).scalar_one()
+        assert photo.resized_on_phone and (photo.width, photo.height) == (2560, 1920)
+        assert photo.size_bytes < len(big["buffer"])
+        assert photo.exif_lat == pytest.approx(29.3625, abs=1e-4) and photo.taken_at is not None  # the evidence checks still work
+    assert page.evaluate("localStorage.getItem('claims.saveData')") == "1"  # the choice stays for the next form
+    app_phone.assert_clean()
+
+
+def test_losing_the_signal_while_typing_keeps_the_form_on_the_phone_unsent(app: Flask, app_phone: Phone) -> None:
+    page = app_phone.page
+    claim_id = assigned_claim(app)
+    log_in(app_phone, "officer2")
+    open_kept_form(app_phone, f"/claims/{claim_id}/survey")
+    page.fill("#witnesses", "村民王五")
+    lose_the_signal(page)  # the officer has not tapped save: what is typed is kept, not sent
+    page.wait_for_function(DRAFT_COUNT, arg=1)
+    assert [d["state"] for d in page.evaluate(DRAFTS)] == ["editing"]
+    page.reload()
+    assert page.input_value("#witnesses") == "村民王五"
+    signal_returns(page)
+    page.wait_for_timeout(1000)
+    assert [d["state"] for d in page.evaluate(DRAFTS)] == ["editing"] and survey_facts(app, claim_id)[0] == 0
     app_phone.assert_clean()

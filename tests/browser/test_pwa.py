@@ -74,6 +74,7 @@ def test_without_a_signal_the_phone_shows_the_offline_page_from_its_shell(app_ph
     assert {"/static/css/app.css", "/static/js/claim-form.js", "/static/manifest.webmanifest", "/offline"} <= paths, paths
     assert sum(c["bytes"] for c in cached) < MAX_SHELL_BYTES
 
+    app_phone.navigate(lambda: page.click("form.text-size button[value=large]"), "large text")  # 大字模式, chosen before
     tried = cut_the_signal(page)
     response = page.goto(app_phone.base_url + "/claims/status")
     assert response is not None and response.ok  # answered by the service worker, not the browser's error page
@@ -82,6 +83,7 @@ def test_without_a_signal_the_phone_shows_the_offline_page_from_its_shell(app_ph
     # The stylesheet came from the phone: the page has the app's look without the network.
     assert page.evaluate("getComputedStyle(document.querySelector('.topbar')).backgroundColor") == TOPBAR_GREEN
     assert page.evaluate("getComputedStyle(document.querySelector('.button.primary')).minHeight") == "44px"
+    page.wait_for_function("() => document.documentElement.classList.contains('large-text')")  # the size chosen holds offline
 
     page.context.unroute("**/*")
     app_phone.navigate(lambda: page.click("#offline a.button"), "try again with the signal back")

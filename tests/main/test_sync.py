@@ -219,3 +219,32 @@ def test_an_upload_cut_half_way_records_nothing_and_the_whole_send_again_arrives
         assert db.session.execute(select(func.count()).select_from(Photo).where(Photo.claim_id == claim_id, Photo.stage == "survey")).scalar_one() == 0
     whole = client.post(f"/claims/{claim_id}/survey", data=body, content_type=f"multipart/form-data; boundary={boundary}", headers=SYNC)
     assert _json(whole)["result"] == "done" and _surveys(app, claim_id) == 1
+
+
+def test_errors_answer_a_phone_in_json_never_a_crash(app: Flask, client: FlaskClient) -> None:
+    claim_id = _assigned(app)
+    login(client, "officer")  # assigned too, to read the form; then a claim this officer may not see
+    data = _survey_data(app, client, claim_id)
+    gone = _send_survey(client, 10**6, data)
+    assert gone.status_code == 404 and _json(gone)["result"] == "error" and re.search(r"[\u4e00-\u9fff]", _json(gone)["message"])
+    login(client, "clerk")  # a role that does no surveys: 404, as for the page
+    token = _json(client.get("/sync/session"))["token"]
+    refused = _send_survey(client, claim_id, {**data, "csrf_token": token})
+    assert refused.status_code == 404 and _json(refused)["result"] == "error"
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    try:
+        login(client, "officer")
+        big = _send_survey(client, claim_id, {**data, "csrf_token": _json(client.get("/sync/session"))["token"]})
+        assert big.status_code == 413 and _json(big)["result"] == "error"
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = 100 * 1024 * 1024
+
+
+def test_a_survey_key_already_used_on_another_claim_records_this_survey(app: Flask, client: FlaskClient) -> None:
+    first, second = _assigned(app), _assigned(app)
+    login(client, "officer2")
+    data = _survey_data(app, client, first)
+    assert _json(_send_survey(client, first, data))["result"] == "done"
+    other = {**_survey_data(app, client, second), "submission_key": data["submission_key"]}  # the same key, another claim
+    assert _json(_send_survey(client, second, other))["result"] == "done"
+    assert _surveys(app, first) == 1 and _surveys(app, second) == 1
