@@ -398,14 +398,15 @@
     });
     restored = draft.photos || [];
     var preview = document.getElementById("photo-preview");
-    if (preview && restored.length) {
-      restored.forEach(function (p, i) {
-        var li = el("li", { "class": "on-phone" }), img = el("img", { alt: t("photo", i + 1), width: "160" });
-        img.src = URL.createObjectURL(p.blob);
-        li.appendChild(img); li.appendChild(el("small", {}, t("on_phone")));
-        preview.appendChild(li);
-      });
-    }
+    restored.forEach(function (p, i) {
+      // The site photos in the preview list; an invoice's photo beside its own field.
+      var input = (p.field || "photos") === "photos" ? null : form.querySelector("input[type=file][name='" + p.field + "']");
+      var holder = input ? el("p", { "class": "on-phone" }) : el("li", { "class": "on-phone" });
+      var img = el("img", { alt: t("photo", i + 1), width: input ? "80" : "160" });
+      img.src = URL.createObjectURL(p.blob);
+      holder.appendChild(img); holder.appendChild(el("small", {}, t("on_phone")));
+      if (input) { input.parentNode.appendChild(holder); } else if (preview) { preview.appendChild(holder); }
+    });
     if (form.elements.gps_lat && form.elements.gps_lat.value) {
       var gps = document.getElementById("gps-status");
       if (gps) { gps.textContent = "✓ " + form.elements.gps_lat.value + ", " + form.elements.gps_lon.value; }

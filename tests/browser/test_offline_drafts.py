@@ -25,10 +25,12 @@ from claims.survey.models import FieldSurvey
 from claims.workflow.states import ClaimStatus
 from tests.browser.conftest import Phone
 from tests.browser.steps import log_in
+from tests.browser.test_age_friendly import AXE, AXE_RULES, AXE_RUN, SMALL_TARGETS
 from tests.browser.test_filing_journeys import LOCAL, choose_place, fill_incident, fill_loss, resident_id
 from tests.browser.test_pwa import cut_the_signal, wait_for_the_shell
 from tests.factories import advance, file_claim
 from tests.intake import images
+from tests.survey.test_survey_fields import LOSSES
 
 pytestmark = [pytest.mark.browser]
 
@@ -168,9 +170,13 @@ def test_a_villager_files_without_signal_and_the_claim_arrives_once(app: Flask, 
     log_in(app_phone, "13800000001")
     open_kept_form(app_phone, "/claims/new")
 
+    page.add_script_tag(url=AXE)  # loaded while there is a signal: the draft's list and message are checked below
     lose_the_signal(page)
     fill_filing(page, [phone_photo("rice-1.jpg", 21), phone_photo("rice-2.jpg", 22)])
     assert [(d["state"], d["photos"]) for d in page.evaluate(DRAFTS)] == [("waiting", 2)]
+    assert page.locator("#drafts li[data-state=waiting]").count() == 1
+    problems = page.evaluate(AXE_RUN, AXE_RULES) + page.evaluate(SMALL_TARGETS, 44)
+    assert not problems, problems  # the waiting list and the message are as usable as the rest of a villager's page
 
     page.reload()
     page.wait_for_function("() => document.querySelectorAll('#photo-preview li.on-phone').length === 2")
@@ -354,4 +360,36 @@ def test_losing_the_signal_while_typing_keeps_the_form_on_the_phone_unsent(app: 
     signal_returns(page)
     page.wait_for_timeout(1000)
     assert [d["state"] for d in page.evaluate(DRAFTS)] == ["editing"] and survey_facts(app, claim_id)[0] == 0
+    app_phone.assert_clean()
+
+
+def test_an_injury_survey_with_its_invoice_photo_arrives_from_the_phone(app: Flask, app_phone: Phone) -> None:
+    page = app_phone.page
+    with app.app_context():
+        claim = file_claim(losses=LOSSES)
+        advance(claim, "survey_assigned")
+        db.session.commit()
+        claim_id = claim.id
+    log_in(app_phone, "officer2")
+    open_kept_form(app_phone, f"/claims/{claim_id}/survey")
+    lose_the_signal(page)
+    fill_survey(page)
+    page.select_option("#lines-1-condition", "missing")
+    page.fill("#lines-2-hospital_days", "6")
+    page.fill("#lines-2-invoices-0-amount", "860.50")
+    page.set_input_files("#lines-2-invoices-0-photo", [phone_photo("invoice-1.jpg", 51)])
+    add_photos(page, "#photo-camera", [phone_photo("site-1.jpg", 52)])
+    save_offline(page, "#survey-form button[type=submit]")
+    page.reload()  # the invoice's photo comes back beside its own field
+    page.wait_for_selector("#lines-2-invoices-0-photo ~ p.on-phone img")
+    assert page.input_value("#lines-2-invoices-0-amount") == "860.50"
+
+    signal_returns(page)
+    page.wait_for_url(re.compile(rf"/claims/{claim_id}$"), timeout=SEND_WAIT_MS)
+    with app.app_context():
+        survey = db.session.execute(select(FieldSurvey).where(FieldSurvey.claim_id == claim_id)).scalar_one()
+        invoices = [i for line in survey.lines for i in line.invoices]
+        assert [str(i.amount) for i in invoices] == ["860.50"] and invoices[0].photo.stage == PhotoStage.INVOICE
+        stages = sorted(str(p.stage) for p in db.session.get(Claim, claim_id).photos)
+        assert stages == ["filing", "invoice", "survey"]
     app_phone.assert_clean()
