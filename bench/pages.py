@@ -93,6 +93,10 @@ PAGES = [
     Page("approval.payment_batches", "approver", "payment_batches"),
     Page("insurance.portal", "insurer", "referrals"),
     Page("jobs.index", "admin", "jobs"),  # background jobs: the bench builds none, so its first page only
+    Page("incidents.incidents", "officer", "incidents"),  # the county's incidents: the bench builds none, first page only
+    # The token API (claims/api): an insurer's system reads its referrals, a county platform its claims.
+    Page("api_v1.referral_list", "api:insurer", "referrals"),
+    Page("api_v1.claim_list", "api:platform", "claims"),
 ]
 
 # GET routes without arguments that list no claims, batches, referrals or notifications.
@@ -126,6 +130,16 @@ NOT_LISTS = {
     "settings.county_settings": "settings per county",
     "settings.time_limits": "time limits per county",
     "static": "static files",
+    "main.service_worker": "the service worker's script",
+    "main.offline": "the page shown without a signal",
+    "main.sync_session": "a fresh CSRF token for the phone's drafts (JSON)",
+    "intake.status_enquiry": "a form",
+    "api.docs": "the API's documentation page",
+    "api-docs.openapi_json": "the OpenAPI document",
+    "api_admin.clients": "lists API clients (a few per province)",
+    "api_v1.statistics": "figures per county and year, not a list",
+    "api_v1.schedules": "compensation schedules (a few per county)",
+    "api_v1.document_verify": "looks up one document by its number and code",
 }
 
 
@@ -263,6 +277,8 @@ def instance(kind: str, args: argparse.Namespace) -> Iterator[Instance]:
 
 
 def log_in(app: Flask, login: str) -> FlaskClient:
+    if login.startswith("api:"):
+        return api_client(app, login.removeprefix("api:"))
     client = app.test_client()
     html = client.get("/login").get_data(as_text=True)
     match = CSRF_RE.search(html)
@@ -307,7 +323,40 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))] if ordered else float("nan")
 
 
+def api_client(app: Flask, kind: str) -> FlaskClient:
+    """A test client that calls the token API as an organisation's system: the demo insurer's (its adjuster's
+    insurer) or 南县's platform."""
+    from datetime import timedelta
+
+    from claims.accounts.models import User
+    from claims.api import services as api
+    from claims.api.models import KIND_SCOPES, ClientKind
+    from claims.core.time import utcnow
+    from claims.insurance.models import Insurer
+    from claims.insurance.permissions import insurer_of
+    from claims.regions.models import Region
+
+    with app.app_context():
+        adjuster = db.session.execute(select(User).where(User.login == "insurer")).scalar_one()
+        client_kind = ClientKind(kind)
+        insurer = db.session.get(Insurer, insurer_of(adjuster)) if client_kind == ClientKind.INSURER else None
+        region = None if insurer else db.session.execute(select(Region).where(Region.code == "430921")).scalar_one()
+        made = api.create_client(f"bench {kind} {time.time_ns()}", client_kind, insurer=insurer, region=region, actor=None)
+        secret = api.issue_token(made, [str(s) for s in KIND_SCOPES[client_kind]], utcnow() + timedelta(days=1), actor=None).secret
+        db.session.commit()
+        db.session.remove()
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+    return client
+
+
 def next_link(html: str) -> str | None:
+    if html.startswith("{"):  # the API: the next page's cursor
+        try:
+            cursor = json.loads(html).get("next_cursor")
+        except ValueError:
+            return None
+        return f"?after={cursor}" if cursor else None
     for tag in NEXT_RE.findall(html):
         href = HREF_RE.search(tag)
         if href:
@@ -384,6 +433,8 @@ def time_pages(inst: Instance, repeat: int, budget_s: float) -> list[Result]:
             html = time_url(client, counter, first, repeat, budget_s)
             results.append(first)
             follow = next_link(html) if first.status == 200 else None
+            if follow and follow.startswith("?"):
+                follow = url + follow
             first.has_next = follow is not None
             if follow:
                 results.append(second := Result(page, "next", follow))
