@@ -225,9 +225,7 @@ class Photo(db.Model):
     browser_lon: Mapped[float | None] = mapped_column(Float)
     browser_accuracy_m: Mapped[float | None] = mapped_column(Float)
     browser_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    resized_on_phone: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=false(), comment="downsized by the phone before upload (save data)"
-    )
+    resized_on_phone: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), comment="downsized by the phone before upload (save data)")
     flags: Mapped[list[str]] = mapped_column(JSON, default=list, comment="evidence warnings: time, distance, duplicate")
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id"))
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
