@@ -340,13 +340,22 @@ def build(conn_factory: Callable[[], Any], total: int, now: datetime | None = No
             if done % (CHUNK * 10) == 0 or done == total:
                 elapsed = time.perf_counter() - started
                 log(f"  built {done:,} claims ({written:,} rows) in {elapsed:.0f} s")
+        # What create_batch stores with each batch: its payments' count (the builder adds payments to a month's batch
+        # after writing the batch's row).
+        conn.execute(text("UPDATE payment_batches SET payment_count = (SELECT count(*) FROM payments WHERE payments.batch_id = payment_batches.id)"))
+        conn.commit()
         if conn.dialect.name == "postgresql":
             for table in _tables():
                 if "id" in table.c:
                     move = f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), (SELECT max(id) FROM {table.name}))"  # noqa: S608 - the app's table names
                     conn.execute(text(move))
             conn.commit()
+            # VACUUM as well: rows just copied in have no visibility map yet, so every index-only scan (the overdue
+            # counts) would visit the table too. A database that grew over years has been vacuumed by autovacuum
+            # (which also runs after many inserts) long since; VACUUM cannot run inside a transaction.
             conn.execute(text("ANALYZE"))
+            conn.commit()
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM")
         else:
             conn.exec_driver_sql("ANALYZE")
         conn.commit()

@@ -178,6 +178,7 @@ class PaymentBatch(db.Model):
     reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), comment="the last reopening")
     reopened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reopen_reason: Mapped[str | None] = mapped_column(Text)
+    payment_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0", comment="its payments, fixed when the batch is made")
 
     county: Mapped[Region] = relationship()
     reopened_by: Mapped[User | None] = relationship(foreign_keys=[reopened_by_id])

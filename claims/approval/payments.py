@@ -64,7 +64,12 @@ def create_batch(county: Region, *, actor: User, advances: bool = False) -> Paym
     if not payments:
         raise PaymentError(_("No approved advances are waiting.") if advances else _("No approved payments are waiting."))
     prefix = ADVANCE_BATCH if advances else "B"
-    batch = PaymentBatch(county_id=county.id, reference=f"{prefix}{county.code}{local_today():%Y%m%d}{secrets.token_hex(2).upper()}", created_by_id=actor.id)
+    batch = PaymentBatch(
+        county_id=county.id,
+        reference=f"{prefix}{county.code}{local_today():%Y%m%d}{secrets.token_hex(2).upper()}",
+        created_by_id=actor.id,
+        payment_count=len(payments),
+    )
     db.session.add(batch)
     db.session.flush()
     for payment in payments:

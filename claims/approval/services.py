@@ -177,14 +177,6 @@ def payment_batches(county_id: int, after: str | None = None, size: int = PAGE_S
     return paginate(select(PaymentBatch).where(PaymentBatch.county_id == county_id), PAYMENT_BATCH_KEYS, after, size=size, session=db.session)
 
 
-def payment_counts(batch_ids: Iterable[int]) -> dict[int, int]:
-    """How many payments each batch holds, in one query."""
-    ids = list(batch_ids)
-    query = select(Payment.batch_id, func.count()).where(Payment.batch_id.in_(ids)).group_by(Payment.batch_id)
-    found: dict[int, int] = {key: n for key, n in db.session.execute(query)} if ids else {}
-    return {i: found.get(i, 0) for i in ids}
-
-
 def batch_payments(batch_id: int, after: str | None = None, size: int = PAGE_SIZE) -> Page[Payment]:
     """One page of a payment batch's lines, in the order of the bank file, with their claims."""
     query = select(Payment).where(Payment.batch_id == batch_id).options(joinedload(Payment.claim))

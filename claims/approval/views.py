@@ -292,9 +292,8 @@ def payment_batches():  # type: ignore[no-untyped-def]
     section, after = request.args.get("list"), request.args.get("after")
     waiting = services.waiting_payments(g.user.region_id, None if section else after, size=SECTION_SIZE if section else PAGE_SIZE)
     batches = services.payment_batches(g.user.region_id, after if section == "batches" else None, size=PAGE_SIZE if section else SECTION_SIZE)
-    counts = services.payment_counts(b.id for b in batches)
     requested = advances.waiting_advances(g.user.region_id, after if section == "advances" else None, size=PAGE_SIZE if section else SECTION_SIZE)
-    return render_template("approval/payments.html", waiting=waiting, batches=batches, counts=counts, section=section, requested=requested)
+    return render_template("approval/payments.html", waiting=waiting, batches=batches, section=section, requested=requested)
 
 
 def _payment_batch(batch_id: int) -> PaymentBatch:

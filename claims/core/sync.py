@@ -22,6 +22,7 @@ import hmac
 from typing import Any
 
 from flask import Response, current_app, g, jsonify, request, session
+from sqlalchemy import inspect
 from wtforms import FieldList, Form, FormField
 from wtforms.fields.core import Field
 
@@ -56,7 +57,8 @@ def name_account(response: Response) -> Response:
     """after_request: every page says whose it is (see ACCOUNT_HEADER)."""
     if response.mimetype == "text/html":
         user = g.get("user")
-        response.headers[ACCOUNT_HEADER] = draft_owner(user.id) if user is not None else "-"
+        # The user's id from its identity: a GET's rollback has expired the loaded row, and `user.id` would load it again.
+        response.headers[ACCOUNT_HEADER] = draft_owner(inspect(user).identity[0]) if user is not None else "-"
     return response
 
 

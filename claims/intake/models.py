@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -18,7 +18,7 @@ from claims.core.db import Money, UTCDateTime, intpk, str_enum
 from claims.core.time import utcnow
 from claims.extensions import db
 from claims.regions.models import Region, Species
-from claims.workflow.states import ClaimStatus
+from claims.workflow.states import OPEN_STATES, ClaimStatus
 
 
 class Quantity(TypeDecorator[Decimal]):
@@ -62,6 +62,12 @@ _CATEGORY_TITLES = {
 }
 
 
+# The condition of the open claims' partial index: the same list as the queries' `status IN (...)` (OPEN_STATES), so
+# that both databases see that the query's rows are all in the index.
+OPEN_CONDITION = text("status IN (" + ", ".join(f"'{state.value}'" for state in OPEN_STATES) + ")")
+REFERRED_CONDITION = text(f"status = '{ClaimStatus.REFERRED.value}'")
+
+
 class Claim(db.Model):
     __tablename__ = "claims"
     __table_args__ = (
@@ -91,6 +97,14 @@ class Claim(db.Model):
         # The incident map's period (claims/reports/map.py): a county's (or a province's counties') claims by incident
         # time, newest first, without reading their other years. Its migration is to be added with the next number.
         Index("ix_claims_county_incident", "county_id", "incident_at"),
+        # A township's overdue list after its first page (migration 0025): only open claims, by deadline. With the
+        # whole-table (township_id, due_at, id) the planner guessed too few open rows after a cursor and sorted ten
+        # thousand instead of reading fifty in order. The county's and province's lists did not need one, and such
+        # indexes drew PostgreSQL into slower plans for the officer's to-do list.
+        Index("ix_claims_open_township_due", "township_id", "due_at", "id", postgresql_where=OPEN_CONDITION, sqlite_where=OPEN_CONDITION),
+        # The claims waiting for an insurer, by deadline, whatever the region: the insurer's to-do after its first page.
+        # (Not (status, due_at, id) for every status: PostgreSQL then read a county's overdue list from it and sorted.)
+        Index("ix_claims_referred_due", "due_at", "id", postgresql_where=REFERRED_CONDITION, sqlite_where=REFERRED_CONDITION),
     )
 
     id: Mapped[intpk]

@@ -82,7 +82,13 @@ DRAFT_TEXTS = {
 
 
 def draft_texts() -> dict[str, str]:
-    return {key: str(text) for key, text in DRAFT_TEXTS.items()}
+    """The texts in the request's language; every page with a user has them, so they are translated once per language."""
+    cache: dict[str, dict[str, str]] = current_app.extensions.setdefault("claims_draft_texts", {})
+    locale = str(get_locale())
+    texts = cache.get(locale)
+    if texts is None:
+        texts = cache[locale] = {key: str(text) for key, text in DRAFT_TEXTS.items()}
+    return texts
 
 
 class Entry(TypedDict):

@@ -258,7 +258,8 @@ def adjusted_lines_of(claim_ids: Sequence[int]) -> dict[int, list[FinalLine]]:
         selectinload(ClaimValuation.adjustments).selectinload(ValuationAdjustment.adjusted_by),
         selectinload(ClaimValuation.adjustments).selectinload(ValuationAdjustment.countersigned_by),
     )
-    query = select(ClaimValuation).where(ClaimValuation.claim_id.in_(claim_ids), ClaimValuation.current).options(*options)
+    # Only valuations with an adjustment have adjusted lines: the others (most) are not loaded and parsed at all.
+    query = select(ClaimValuation).where(ClaimValuation.claim_id.in_(claim_ids), ClaimValuation.current, ClaimValuation.adjustments.any()).options(*options)
     found = {v.claim_id: [line for line in final_lines(v) if line.adjustment is not None] for v in db.session.execute(query).scalars()}
     return {claim_id: found.get(claim_id, []) for claim_id in claim_ids}
 

@@ -18,10 +18,7 @@ from claims.intake.models import Claim
 from claims.intake.permissions import scope_filter
 from claims.regions.models import Region
 from claims.survey.models import SurveyAssignment, assignment_surveyors
-from claims.workflow.states import FINAL_STATES, STATUS_INFO, ClaimStatus
-
-OPEN_STATES = [s for s in ClaimStatus if s not in FINAL_STATES and s != ClaimStatus.DRAFT]
-
+from claims.workflow.states import OPEN_STATES, STATUS_INFO, ClaimStatus
 
 # States in which another role than the one the status names may act too: a county officer reviews objections.
 ALSO_ACTED_BY = {Role.OFFICER: [ClaimStatus.OBJECTION_REVIEW]}

@@ -97,6 +97,8 @@ STATUS_INFO: dict[ClaimStatus, StatusInfo] = {
 }
 
 FINAL_STATES = frozenset({ClaimStatus.NOT_ACCEPTED, ClaimStatus.NOT_COMPENSATED, ClaimStatus.CLOSED, ClaimStatus.WITHDRAWN})
+# Open: on its way, with a deadline (a draft is not yet a claim). A township's overdue list reads them from a partial index (migration 0025).
+OPEN_STATES = [s for s in ClaimStatus if s not in FINAL_STATES and s != ClaimStatus.DRAFT]
 
 Guard = Callable[["Claim", "User", dict[str, Any]], "str | None"]
 """A guard returns None when the step may go ahead, else the (translated) reason it may not."""

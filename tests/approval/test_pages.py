@@ -6,6 +6,9 @@ import io
 import re
 from datetime import timedelta
 
+from sqlalchemy import select
+
+from claims.approval.models import PaymentBatch
 from claims.core import time as clock
 from claims.extensions import db
 from claims.insurance.models import Split
@@ -74,6 +77,11 @@ def test_insurer_portal_notice_approval_and_bank_files(app):  # type: ignore[no-
     response = approver.post("/payments", data={"csrf_token": token})
     assert response.status_code == 302
     batch_page = response.headers["Location"]
+    with app.app_context():
+        batch = db.session.execute(select(PaymentBatch)).scalar_one()
+        assert batch.payment_count == 1  # stored with the batch: the list of batches shows it without counting
+    listed = approver.get("/payments").get_data(as_text=True)
+    assert re.search(rf">{batch.reference}</a> · [^<]* · 1</li>", listed)
     exported = approver.post(batch_page + "/export", data={"csrf_token": token})
     assert exported.status_code == 200 and exported.mimetype == "text/csv"
     cells = exported.get_data().decode("utf-8-sig").splitlines()[1].split(",")

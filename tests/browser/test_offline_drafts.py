@@ -356,6 +356,8 @@ def test_losing_the_signal_while_typing_keeps_the_form_on_the_phone_unsent(app: 
     page.wait_for_function(DRAFT_COUNT, arg=1)
     assert [d["state"] for d in page.evaluate(DRAFTS)] == ["editing"]
     page.reload()
+    # The draft is read back from IndexedDB after the page's load event: wait for it (on a busy machine, after the load).
+    page.wait_for_function("() => document.querySelector('#witnesses').value !== ''", timeout=15_000)
     assert page.input_value("#witnesses") == "村民王五"
     signal_returns(page)
     page.wait_for_timeout(1000)
