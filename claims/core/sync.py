@@ -56,9 +56,10 @@ def draft_owner(user_id: int) -> str:
 def name_account(response: Response) -> Response:
     """after_request: every page says whose it is (see ACCOUNT_HEADER)."""
     if response.mimetype == "text/html":
-        user = g.get("user")
         # The user's id from its identity: a GET's rollback has expired the loaded row, and `user.id` would load it again.
-        response.headers[ACCOUNT_HEADER] = draft_owner(inspect(user).identity[0]) if user is not None else "-"
+        # No identity: an account made in this request whose transaction was rolled back (it does not exist).
+        identity = inspect(user).identity if (user := g.get("user")) is not None else None
+        response.headers[ACCOUNT_HEADER] = draft_owner(identity[0]) if identity else "-"
     return response
 
 

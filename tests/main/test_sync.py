@@ -9,11 +9,12 @@ import json
 import re
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, g
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from claims.core.sync import OWNER_HEADER
+from claims.accounts.models import Role, User
+from claims.core.sync import ACCOUNT_HEADER, OWNER_HEADER, draft_owner, name_account
 from claims.extensions import db
 from claims.intake.models import Claim, Photo
 from claims.survey.models import FieldSurvey
@@ -248,3 +249,19 @@ def test_a_survey_key_already_used_on_another_claim_records_this_survey(app: Fla
     other = {**_survey_data(app, client, second), "submission_key": data["submission_key"]}  # the same key, another claim
     assert _json(_send_survey(client, second, other))["result"] == "done"
     assert _surveys(app, first) == 1 and _surveys(app, second) == 1
+
+
+def test_every_page_names_its_account_even_when_the_new_account_was_rolled_back(app: Flask) -> None:
+    """The header comes from the user's identity (no reload); an account registered in a request whose commit then
+    failed has none: the page says nobody's, instead of the after-request hook failing."""
+    with app.test_request_context("/"):
+        g.user = User(login="13900000009", name="新村民", role=Role.VILLAGER, password_hash="x")
+        db.session.add(g.user)
+        db.session.flush()
+        kept = g.user.id
+        db.session.rollback()  # the commit failed: the account does not exist, its object lost its identity
+        assert name_account(Response("<p></p>", mimetype="text/html")).headers[ACCOUNT_HEADER] == "-"
+        g.user = db.session.get(User, 1)
+        db.session.rollback()  # a GET's rollback expires the row: its id still names the account, with no query
+        assert name_account(Response("<p></p>", mimetype="text/html")).headers[ACCOUNT_HEADER] == draft_owner(1)
+        assert kept is not None
