@@ -35,13 +35,18 @@ CACHED = """async () => {
 
 def wait_for_the_shell(page: Any) -> None:
     """Until the service worker is active (so it has precached the shell: it activates only after) and controls
-    the page."""
+    the page.
+
+    A page whose navigation left before the worker activated and arrived after it claimed its clients is never
+    claimed (clients.claim() takes the pages that exist when it runs): that page is opened again, as a user would,
+    and the worker then serves it."""
     state = page.evaluate(
         """async (ms) => {
           const ready = (async () => {
             const registration = await navigator.serviceWorker.ready;
             if (!navigator.serviceWorker.controller) {
-              await new Promise(resolve => navigator.serviceWorker.addEventListener('controllerchange', resolve, {once: true}));
+              const claimed = new Promise(resolve => navigator.serviceWorker.addEventListener('controllerchange', resolve, {once: true}));
+              await Promise.race([claimed, new Promise(resolve => setTimeout(resolve, 2000))]);
             }
             return registration.active.state;
           })();
@@ -52,6 +57,9 @@ def wait_for_the_shell(page: Any) -> None:
         TIMEOUT_MS,
     )
     assert state in ("activating", "activated"), state
+    if not page.evaluate("() => navigator.serviceWorker.controller !== null"):
+        page.reload()
+        assert page.evaluate("() => navigator.serviceWorker.controller !== null"), "the active worker serves no page"
 
 
 def cut_the_signal(page: Any) -> list[str]:
