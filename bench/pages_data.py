@@ -20,7 +20,8 @@ queues are. What each state implies, by how far the claim got:
 - approved and later: an approval and the decision; approved: a pending payment; paid and closed: a
   paid payment in the county's payment batch of that month.
 
-Not built: photos, audit events, documents, verified losses and confirmations (no list page reads them).
+Not built: photos, audit events, documents, verified losses, confirmations and the dashboards' figures (no list page
+reads them). The open claims' deadline counts are built (the overdue page reads them).
 """
 
 from __future__ import annotations
@@ -34,13 +35,15 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, func, insert, literal, select, text
 
 from claims.accounts.models import User
 from claims.approval.models import Approval, Decision, NoticeBatch, NoticeEntry, Objection, Payment, PaymentBatch, PaymentStatus, Share
 from claims.insurance.models import InsurancePolicy, InsurerDecision, Referral, Split
 from claims.intake.models import Claim, LossLine
 from claims.regions.models import Region, RegionLevel, Species
+from claims.reports.figures import DEADLINE_COLUMNS, SURVEY_COLUMNS, deadlines_query, surveys_query
+from claims.reports.models import DeadlineFigure, SurveyFigure
 from claims.survey.models import FieldSurvey, SurveyAssignment, SurveyOutcome, assignment_surveyors
 from claims.valuation.models import ClaimValuation, CompensationSchedule
 from claims.workflow.models import Notification
@@ -343,6 +346,11 @@ def build(conn_factory: Callable[[], Any], total: int, now: datetime | None = No
         # What create_batch stores with each batch: its payments' count (the builder adds payments to a month's batch
         # after writing the batch's row).
         conn.execute(text("UPDATE payment_batches SET payment_count = (SELECT count(*) FROM payments WHERE payments.batch_id = payment_batches.id)"))
+        # What the steps keep as claims move: the open claims' deadlines, which the overdue page counts from
+        # (claims/reports/figures.py; the dashboards' figures are not built: no list page reads them).
+        everything = literal(True)
+        conn.execute(insert(DeadlineFigure).from_select(DEADLINE_COLUMNS, deadlines_query(everything)))
+        conn.execute(insert(SurveyFigure).from_select(SURVEY_COLUMNS, surveys_query(everything)))
         conn.commit()
         if conn.dialect.name == "postgresql":
             for table in _tables():

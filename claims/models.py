@@ -16,7 +16,7 @@ from claims.regions.models import (  # noqa: F401
     SpeciesListing,
     TimeLimit,
 )
-from claims.reports.models import ClaimFigure, RefusalFigure, ReportBucket  # noqa: F401
+from claims.reports.models import ClaimFigure, DeadlineFigure, RefusalFigure, ReportBucket, SurveyFigure  # noqa: F401
 from claims.survey.models import ClaimantConfirmation, ConflictDeclaration, FieldSurvey, Incident, IncidentClaim, SurveyAssignment, VerifiedLoss  # noqa: F401
 from claims.valuation.models import BaseIncome, ClaimValuation, CompensationSchedule, ReferencePrice, ValuationAdjustment  # noqa: F401
 from claims.workflow.models import AuditEvent, AuditHead, Notification, OutboxMessage  # noqa: F401  # noqa: F401

@@ -23,7 +23,10 @@ runs, and the dashboards say so (`figures_counted`) rather than show figures tha
 
 What a claim counts for (docs/reports.md says it for readers): one claim in its current status, species and first
 loss line's category; its estimate (claimed), the total of its latest submitted valuation (verified), its decision
-(approved, with the insurer's and the government's shares) and its settled payments (paid, by share).
+(approved, with the insurer's and the government's shares) and its settled payments (paid, by share). An open claim
+also counts for its deadline (`DeadlineFigure`) and, while it waits for a survey, for its deadline under each surveyor
+of its current round (`SurveyFigure`): what the overdue page counts (claims/workflow/queues.py). Those two tables are
+complete from migration 0026 on, which counted the claims already there, whatever the marker says.
 """
 
 from __future__ import annotations
@@ -44,11 +47,12 @@ from claims.core.jobs import Job, claim_marker
 from claims.core.time import LOCAL_TZ, local_to_utc, to_local, utcnow
 from claims.extensions import db
 from claims.intake.models import Claim, LossLine
-from claims.reports.models import ClaimFigure, RefusalFigure, ReportBucket
+from claims.reports.models import ClaimFigure, DeadlineFigure, RefusalFigure, ReportBucket, SurveyFigure
+from claims.survey.models import SurveyAssignment, assignment_surveyors
 from claims.valuation.models import ClaimValuation
 from claims.workflow.audit import lock_chain
 from claims.workflow.services import WorkflowError
-from claims.workflow.states import ClaimStatus
+from claims.workflow.states import OPEN_STATES, ClaimStatus
 
 Bucket = tuple[int, date]  # (township id, first day of the local month of filing)
 
@@ -58,6 +62,9 @@ FIGURE_COLUMNS = (
     "approved", "approved_insurer", "approved_government", "paid", "paid_insurer", "paid_government",
 )  # fmt: skip
 REFUSAL_COLUMNS = ("township_id", "month", "county_id", "status", "reason", "claims")
+DEADLINE_COLUMNS = ("township_id", "month", "county_id", "status", "due_at", "claims")
+SURVEY_COLUMNS = ("township_id", "month", "county_id", "surveyor_id", "due_at", "claims")
+BUCKET_MODELS = (ClaimFigure, RefusalFigure, DeadlineFigure, SurveyFigure)  # the tables a bucket's rebuild counts again
 
 
 def month_of(moment: datetime) -> date:
@@ -148,6 +155,32 @@ def refusals_query(where: ColumnElement[bool], dialect: str | None = None) -> Se
     )
 
 
+def _counted(where: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The claims of `where` that have a bucket: filed, with a township."""
+    return and_(where, Claim.submitted_at.is_not(None), Claim.township_id.is_not(None))
+
+
+def deadlines_query(where: ColumnElement[bool]) -> Select[Any]:
+    """Open claims in `where` per bucket, status and deadline, in DEADLINE_COLUMNS' order."""
+    keys = (Claim.township_id, local_month(Claim.submitted_at), Claim.county_id, Claim.status, Claim.due_at)
+    open_ = and_(_counted(where), Claim.status.in_(OPEN_STATES), Claim.due_at.is_not(None))
+    return select(*keys, func.count()).where(open_).group_by(*keys)
+
+
+def surveys_query(where: ColumnElement[bool]) -> Select[Any]:
+    """Claims in `where` waiting for a survey per bucket, surveyor of the current round and deadline, in
+    SURVEY_COLUMNS' order."""
+    keys = (Claim.township_id, local_month(Claim.submitted_at), Claim.county_id, assignment_surveyors.c.user_id, Claim.due_at)
+    return (
+        select(*keys, func.count())
+        .select_from(Claim)
+        .join(SurveyAssignment, (SurveyAssignment.claim_id == Claim.id) & (SurveyAssignment.round == Claim.survey_round))
+        .join(assignment_surveyors, assignment_surveyors.c.assignment_id == SurveyAssignment.id)
+        .where(_counted(where), Claim.status == ClaimStatus.SURVEY_ASSIGNED, Claim.due_at.is_not(None))
+        .group_by(*keys)
+    )
+
+
 def _bucket_bounds(month: date) -> tuple[datetime, datetime]:
     """The UTC instants between which a bucket's claims were filed: its local month, read through the index
     (township_id, submitted_at)."""
@@ -174,15 +207,22 @@ def bucket_statements(dialect: str) -> BucketStatements:
     upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(ReportBucket.__table__)
     upsert = upsert.values(township_id=township, month=month, rebuilt_at=bindparam("b_rebuilt_at", type_=UTCDateTime()))
     lock = upsert.on_conflict_do_update(index_elements=["township_id", "month"], set_={"rebuilt_at": upsert.excluded.rebuilt_at})
-    figures, refusals = ClaimFigure.__table__, RefusalFigure.__table__
+    tables = [model.__table__ for model in BUCKET_MODELS]
     return BucketStatements(
         lock=lock,
-        deletes=tuple(delete(t).where(t.c.township_id == township, t.c.month == month) for t in (figures, refusals)),
-        inserts=(
-            insert(figures).from_select(FIGURE_COLUMNS, figures_query(where)),
-            insert(refusals).from_select(REFUSAL_COLUMNS, refusals_query(where, dialect)),
-        ),
+        deletes=tuple(delete(t).where(t.c.township_id == township, t.c.month == month) for t in tables),
+        inserts=tuple(insert(table).from_select(columns, query) for table, (columns, query) in zip(tables, _queries(where, dialect), strict=True)),
     )
+
+
+def _queries(where: ColumnElement[bool], dialect: str | None = None) -> list[tuple[tuple[str, ...], Select[Any]]]:
+    """Each table's columns and the statement that counts the claims in `where` into it, in BUCKET_MODELS' order."""
+    return [
+        (FIGURE_COLUMNS, figures_query(where)),
+        (REFUSAL_COLUMNS, refusals_query(where, dialect)),
+        (DEADLINE_COLUMNS, deadlines_query(where)),
+        (SURVEY_COLUMNS, surveys_query(where)),
+    ]
 
 
 def _bucket_parameters(township_id: int, month: date) -> dict[str, Any]:
@@ -256,10 +296,10 @@ def rebuild_all() -> int:
     lock_chain()
     db.session.flush()
     everything = literal(True)
-    for model in (ClaimFigure, RefusalFigure, ReportBucket):
+    for model in (*BUCKET_MODELS, ReportBucket):
         db.session.execute(delete(model))
-    db.session.execute(insert(ClaimFigure).from_select(FIGURE_COLUMNS, figures_query(everything)))
-    db.session.execute(insert(RefusalFigure).from_select(REFUSAL_COLUMNS, refusals_query(everything)))
+    for model, (columns, query) in zip(BUCKET_MODELS, _queries(everything), strict=True):
+        db.session.execute(insert(model).from_select(columns, query))
     buckets = select(ClaimFigure.township_id, ClaimFigure.month, literal(utcnow(), ReportBucket.rebuilt_at.type)).distinct()
     db.session.execute(insert(ReportBucket).from_select(["township_id", "month", "rebuilt_at"], buckets))
     claim_marker(FIGURES_COUNTED, kind="reports_rebuild")
@@ -267,17 +307,19 @@ def rebuild_all() -> int:
 
 
 # Checking it ---------------------------------------------------------------------------------------------------
-def stored_rows() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The aggregate as stored, sorted (for the checks that it equals a count from scratch)."""
-    figures = select(*(getattr(ClaimFigure, name) for name in FIGURE_COLUMNS))
-    refusals = select(*(getattr(RefusalFigure, name) for name in REFUSAL_COLUMNS))
-    return _sorted(db.session.execute(figures)), _sorted(db.session.execute(refusals))
-
-
-def counted_rows() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """What a count from scratch gives now, in the same shape as `stored_rows` (amounts in fen)."""
+def stored_rows() -> tuple[list[tuple[Any, ...]], ...]:
+    """The aggregate as stored, one sorted list per table of BUCKET_MODELS (for the checks that it equals a count from
+    scratch)."""
     everything = literal(True)
-    return _sorted(db.session.execute(figures_query(everything))), _sorted(db.session.execute(refusals_query(everything)))
+    return tuple(
+        _sorted(db.session.execute(select(*(getattr(model, name) for name in columns))))
+        for model, (columns, _query) in zip(BUCKET_MODELS, _queries(everything), strict=True)
+    )
+
+
+def counted_rows() -> tuple[list[tuple[Any, ...]], ...]:
+    """What a count from scratch gives now, in the same shape as `stored_rows` (amounts in fen)."""
+    return tuple(_sorted(db.session.execute(query)) for _columns, query in _queries(literal(True)))
 
 
 def _sorted(rows: Iterable[Any]) -> list[tuple[Any, ...]]:

@@ -1,7 +1,9 @@
 """The dashboards' aggregate: the claims' figures counted per township and local month of filing (a *bucket*).
 
 Each bucket is rebuilt whole from its claims whenever one of them changes (claims/reports/figures.py), so the
-aggregate is always what a from-scratch count would give; the dashboards read only these rows.
+aggregate is always what a from-scratch count would give; the dashboards read only these rows. The open claims'
+deadlines are counted the same way, so that the overdue page counts a province's overdue claims from a few hundred
+rows rather than from every overdue claim (claims/workflow/queues.py).
 """
 
 from __future__ import annotations
@@ -70,4 +72,42 @@ class RefusalFigure(db.Model):
     county_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
     status: Mapped[ClaimStatus] = mapped_column(str_enum(ClaimStatus))
     reason: Mapped[str] = mapped_column(String(40), comment="a RefusalReason code, or a survey exclusion's")
+    claims: Mapped[int] = mapped_column(Integer)
+
+
+class DeadlineFigure(db.Model):
+    """Open claims of one bucket with the same status and deadline: how many (the overdue page's counts per township
+    and county, the dashboards' overdue claims by stage and holder)."""
+
+    __tablename__ = "report_deadline_figures"
+    __table_args__ = (
+        Index("ix_report_deadline_figures_county_due", "county_id", "due_at"),
+        Index("ix_report_deadline_figures_township_month", "township_id", "month"),  # a bucket's rows
+    )
+
+    id: Mapped[intpk]
+    township_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    month: Mapped[date] = mapped_column(Date, comment="first day of the local month of filing")
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
+    status: Mapped[ClaimStatus] = mapped_column(str_enum(ClaimStatus))
+    due_at: Mapped[date] = mapped_column(Date, comment="the claims' deadline for their next step")
+    claims: Mapped[int] = mapped_column(Integer)
+
+
+class SurveyFigure(db.Model):
+    """Claims of one bucket waiting for a survey with the same deadline, per surveyor of their current round: how many
+    (the overdue counts per officer)."""
+
+    __tablename__ = "report_survey_figures"
+    __table_args__ = (
+        Index("ix_report_survey_figures_county_due", "county_id", "due_at"),
+        Index("ix_report_survey_figures_township_month", "township_id", "month"),  # a bucket's rows
+    )
+
+    id: Mapped[intpk]
+    township_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    month: Mapped[date] = mapped_column(Date, comment="first day of the local month of filing")
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
+    surveyor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    due_at: Mapped[date] = mapped_column(Date, comment="the claims' deadline for the survey")
     claims: Mapped[int] = mapped_column(Integer)

@@ -6,8 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy.orm import aliased, selectinload
 
 from claims.accounts.models import Role, User
 from claims.core.pagination import PAGE_SIZE, QUEUE_SIZE, Page, SortKey, paginate
@@ -17,9 +17,12 @@ from claims.insurance.permissions import referred_to_insurer
 from claims.intake.models import Claim
 from claims.intake.permissions import scope_filter
 from claims.regions.models import Region
-from claims.survey.models import SurveyAssignment, assignment_surveyors
+from claims.reports.models import DeadlineFigure, SurveyFigure
+from claims.survey.models import SurveyAssignment
 from claims.workflow.states import OPEN_STATES, STATUS_INFO, ClaimStatus
 
+# Who sees the overdue page (claims/workflow/views.py).
+OVERDUE_ROLES = (Role.CLERK, Role.OFFICER, Role.APPROVER, Role.ADMIN)
 # States in which another role than the one the status names may act too: a county officer reviews objections.
 ALSO_ACTED_BY = {Role.OFFICER: [ClaimStatus.OBJECTION_REVIEW]}
 
@@ -79,31 +82,42 @@ def _overdue_filter(user: User) -> ColumnElement[bool]:
     return and_(scope_filter(user), overdue_on(local_today()))
 
 
+def figures_in_scope(user: User, figure: type[DeadlineFigure] | type[SurveyFigure]) -> ColumnElement[bool]:
+    """`scope_filter` for the roles that see the overdue page, over the aggregate's township and county columns."""
+    if not user.active or user.region is None or user.role not in OVERDUE_ROLES:
+        return false()
+    if user.role == Role.CLERK:
+        return figure.township_id == user.region_id
+    if user.role in (Role.OFFICER, Role.APPROVER):
+        return figure.county_id == user.region_id
+    county = aliased(Region)
+    return figure.county_id.in_(select(county.id).where(county.path.startswith(user.region.path)))
+
+
 def _count_by_region(user: User) -> tuple[Counter[str], Counter[str]]:
-    """Overdue claims per township and per county, counted by the database in one pass over the index
-    (county_id, due_at, status, township_id), then the regions' names in a second query."""
-    counts = list(
-        db.session.execute(select(Claim.county_id, Claim.township_id, func.count()).where(_overdue_filter(user)).group_by(Claim.county_id, Claim.township_id))
-    )
+    """Overdue claims per township and per county, summed from the aggregate's rows of open claims per deadline
+    (claims/reports/figures.py), then the regions' names in a second query."""
+    figure = DeadlineFigure
+    query = select(figure.county_id, figure.township_id, func.sum(figure.claims)).where(figures_in_scope(user, figure), figure.due_at < local_today())
+    counts = list(db.session.execute(query.group_by(figure.county_id, figure.township_id)))
     known = {i for county, township, _n in counts for i in (county, township) if i is not None}
     names: dict[int, str] = {key: name for key, name in db.session.execute(select(Region.id, Region.name).where(Region.id.in_(known)))} if known else {}
     by_township: Counter[str] = Counter()
     by_county: Counter[str] = Counter()
     for county, township, n in counts:
-        by_township[names.get(township, "—") if township is not None else "—"] += n
+        by_township[names.get(township, "—")] += n
         by_county[names.get(county, "—") if county is not None else "—"] += n
     return by_township, by_county
 
 
 def _count_by_officer(user: User) -> Counter[str]:
-    """Overdue claims waiting for a survey, per surveyor assigned in the current round, in one query."""
+    """Overdue claims waiting for a survey, per surveyor assigned in the current round, summed from the aggregate."""
+    figure = SurveyFigure
     query = (
-        select(User.name, func.count(Claim.id))
-        .select_from(Claim)
-        .join(SurveyAssignment, (SurveyAssignment.claim_id == Claim.id) & (SurveyAssignment.round == Claim.survey_round))
-        .join(assignment_surveyors, assignment_surveyors.c.assignment_id == SurveyAssignment.id)
-        .join(User, User.id == assignment_surveyors.c.user_id)
-        .where(_overdue_filter(user), Claim.status == ClaimStatus.SURVEY_ASSIGNED)
+        select(User.name, func.sum(figure.claims))
+        .select_from(figure)
+        .join(User, User.id == figure.surveyor_id)
+        .where(figures_in_scope(user, figure), figure.due_at < local_today())
         .group_by(User.id, User.name)
     )
     counts: Counter[str] = Counter()

@@ -45,6 +45,6 @@ def queue():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/overdue")
-@roles_required(Role.CLERK, Role.OFFICER, Role.APPROVER, Role.ADMIN)
+@roles_required(*queues.OVERDUE_ROLES)
 def overdue():  # type: ignore[no-untyped-def]
     return render_template("workflow/overdue.html", report=queues.overdue(g.user, request.args.get("after")))
