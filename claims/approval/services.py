@@ -21,9 +21,8 @@ from claims.regions.models import Region
 from claims.survey.models import FieldSurvey, SurveyAssignment
 from claims.survey.permissions import conflict_problem
 from claims.workflow.models import AuditEvent
-from claims.workflow.states import ClaimStatus
+from claims.workflow.states import NOTICE_SOURCES, ClaimStatus
 
-NOTICE_SOURCES = frozenset({ClaimStatus.VALUED, ClaimStatus.INSURER_DECIDED})
 # Actions that make a person the filer, surveyor or valuer of a claim (separation of duties).
 PARTY_ACTIONS = frozenset(
     {"draft_started", "submit", "resubmit", "survey_eligible", "survey_refused", "value", "valuation_computed", "valuation_recomputed", "valuation_adjusted"}

@@ -18,7 +18,7 @@ from claims.core.db import Money, UTCDateTime, intpk, str_enum
 from claims.core.time import utcnow
 from claims.extensions import db
 from claims.regions.models import Region, Species
-from claims.workflow.states import OPEN_STATES, ClaimStatus
+from claims.workflow.states import NOTICE_SOURCES, OPEN_STATES, ClaimStatus
 
 
 class Quantity(TypeDecorator[Decimal]):
@@ -66,6 +66,7 @@ _CATEGORY_TITLES = {
 # that both databases see that the query's rows are all in the index.
 OPEN_CONDITION = text("status IN (" + ", ".join(f"'{state.value}'" for state in OPEN_STATES) + ")")
 REFERRED_CONDITION = text(f"status = '{ClaimStatus.REFERRED.value}'")
+NOTICE_CONDITION = text("status IN (" + ", ".join(f"'{state.value}'" for state in NOTICE_SOURCES) + ")")
 
 
 class Claim(db.Model):
@@ -85,9 +86,9 @@ class Claim(db.Model):
         Index("ix_claims_township_id", "township_id", "id"),
         Index("ix_claims_county_due", "county_id", "due_at", "id"),
         Index("ix_claims_township_due", "township_id", "due_at", "id"),
-        # The overdue counts per township and county read these alone, never the table (migration 0013: the
-        # deadline before the status, so that a list by deadline is never tempted to read a few statuses' rows
-        # and sort them all).
+        # Claims by deadline and status, read alone, never the table (migration 0013: the deadline before the status,
+        # so that a list by deadline is never tempted to read a few statuses' rows and sort them all). The overdue
+        # counts of the pages read the aggregate since migration 0026; the daily escalation still reads the claims.
         Index("ix_claims_county_due_status", "county_id", "due_at", "status", "township_id"),
         Index("ix_claims_township_due_status", "township_id", "due_at", "status", "county_id"),
         # Province-wide lists by deadline (only open claims have one).
@@ -105,6 +106,9 @@ class Claim(db.Model):
         # The claims waiting for an insurer, by deadline, whatever the region: the insurer's to-do after its first page.
         # (Not (status, due_at, id) for every status: PostgreSQL then read a county's overdue list from it and sorted.)
         Index("ix_claims_referred_due", "due_at", "id", postgresql_where=REFERRED_CONDITION, sqlite_where=REFERRED_CONDITION),
+        # A township's claims ready for its public notice, by deadline (migration 0027): the notices page after its first
+        # page read them from the open claims' index and the status index together and sorted thousands (14 ms at 1M).
+        Index("ix_claims_notice_ready", "township_id", "due_at", "id", postgresql_where=NOTICE_CONDITION, sqlite_where=NOTICE_CONDITION),
     )
 
     id: Mapped[intpk]

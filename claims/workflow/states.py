@@ -97,8 +97,13 @@ STATUS_INFO: dict[ClaimStatus, StatusInfo] = {
 }
 
 FINAL_STATES = frozenset({ClaimStatus.NOT_ACCEPTED, ClaimStatus.NOT_COMPENSATED, ClaimStatus.CLOSED, ClaimStatus.WITHDRAWN})
-# Open: on its way, with a deadline (a draft is not yet a claim). A township's overdue list reads them from a partial index (migration 0025).
+# Open: on its way, with a deadline (a draft is not yet a claim). A township's overdue list reads them from a partial
+# index (migration 0025); the aggregate's deadline rows hold them (migration 0026): a change here needs a migration
+# that rebuilds both.
 OPEN_STATES = [s for s in ClaimStatus if s not in FINAL_STATES and s != ClaimStatus.DRAFT]
+# Valued (and the insurer's decision made, where a policy covers): ready for a township's public notice. A township's
+# list of them reads a partial index (migration 0027), in this order.
+NOTICE_SOURCES = (ClaimStatus.VALUED, ClaimStatus.INSURER_DECIDED)
 
 Guard = Callable[["Claim", "User", dict[str, Any]], "str | None"]
 """A guard returns None when the step may go ahead, else the (translated) reason it may not."""
