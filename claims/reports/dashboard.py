@@ -3,9 +3,9 @@
 `dashboard(user, region, period)` computes one page: two statements over the aggregate (claims/reports/models.py,
 kept by claims/reports/figures.py): its rows of the region and months grouped by child region, status, species,
 category and month (for a province's year, hundreds to tens of thousands of rows, whatever the number of claims),
-rolled up here into each chart; and its refusals by reason. Then the overdue claims, counted now from the claims'
-deadline index (county_id, due_at, status, township_id) as the overdue list counts them, by stage and by who holds
-them (the escalation's rule, `HOLDERS`): the township (clerks), the county (officers, approvers), the insurer.
+rolled up here into each chart; and its refusals by reason. Then the overdue claims now, summed from the aggregate's
+open claims per status and deadline as the overdue page sums them, by stage and by who holds them (the escalation's
+rule, `HOLDERS`): the township (clerks), the county (officers, approvers), the insurer (from the claims referred).
 
 The period is chosen in days (claims/reports/forms.PeriodForm) and counted in whole months of filing: the
 aggregate's finest unit. The page says which months it covers.
@@ -233,7 +233,7 @@ def _reason_title(code: str) -> str:
     return RefusalReason(code).title if code in RefusalReason._value2member_map_ else RefusalReason.OTHER.title
 
 
-# Overdue now: from the claims' deadline index, by stage and by who holds them -----------------------------------
+# Overdue now: from the aggregate's open claims per deadline, by stage and by who holds them ---------------------
 def overdue_by_holder(user: User, region: Region) -> Overdue:
     """The region's open claims whose deadline has passed, by status and by holder (role and organisation)."""
     figure = DeadlineFigure  # the open claims per deadline (claims/reports/figures.py): a few hundred rows, not every claim

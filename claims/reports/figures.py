@@ -25,8 +25,11 @@ What a claim counts for (docs/reports.md says it for readers): one claim in its 
 loss line's category; its estimate (claimed), the total of its latest submitted valuation (verified), its decision
 (approved, with the insurer's and the government's shares) and its settled payments (paid, by share). An open claim
 also counts for its deadline (`DeadlineFigure`) and, while it waits for a survey, for its deadline under each surveyor
-of its current round (`SurveyFigure`): what the overdue page counts (claims/workflow/queues.py). Those two tables are
-complete from migration 0026 on, which counted the claims already there, whatever the marker says.
+of its current round (`SurveyFigure`): what the overdue page counts (claims/workflow/queues.py). Migration 0026 counted
+the claims already there into those two, whatever the marker says; but a step taken by code older than 0026 (an old
+app node during a rolling upgrade, or after a rollback) keeps only the first two tables, so `flask reports rebuild`
+runs once every node runs this code (docs/deploy.md). Which statuses are open (`OPEN_STATES`) is in the stored rows:
+a release that changes it recounts them in its migration.
 """
 
 from __future__ import annotations

@@ -39,8 +39,8 @@ from claims.core.jobs import Job
 from claims.extensions import db
 from claims.regions.models import Region
 from claims.reports.dashboard import Dashboard, chart_data, dashboard
-from claims.reports.figures import FIGURES_COUNTED, counted_rows, rebuild_all, stored_rows
-from claims.reports.models import ClaimFigure, RefusalFigure, ReportBucket
+from claims.reports.figures import BUCKET_MODELS, FIGURES_COUNTED, counted_rows, rebuild_all, stored_rows
+from claims.reports.models import ReportBucket
 from claims.reports.permissions import can_see_region
 from claims.reports.services import Period
 from tests.reports.dashboard_world import build_world, local
@@ -122,7 +122,7 @@ def test_the_aggregate_equals_a_count_from_scratch_and_the_rebuild_command_gives
     with app.app_context():
         assert stored_rows() == counted_rows()
         before = stored_rows()
-        for model in (ClaimFigure, RefusalFigure, ReportBucket):
+        for model in (*BUCKET_MODELS, ReportBucket):
             db.session.execute(delete(model))
         db.session.commit()
         assert stored_rows() != before

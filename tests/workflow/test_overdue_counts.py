@@ -9,7 +9,8 @@ from datetime import date, datetime, time, timedelta
 from flask import Flask
 from sqlalchemy import func, select
 
-from claims.accounts.models import User
+from claims.accounts.models import Role, User
+from claims.accounts.services import create_user, find_user
 from claims.core import time as clock
 from claims.core.time import LOCAL_TZ, local_today
 from claims.extensions import db
@@ -20,6 +21,7 @@ from claims.reports.figures import counted_rows, stored_rows
 from claims.survey.models import SurveyAssignment, assignment_surveyors
 from claims.workflow import queues
 from claims.workflow.states import OPEN_STATES, ClaimStatus
+from tests.conftest import DEMO_PASSWORD
 from tests.pages_world import pages_world
 
 
@@ -51,8 +53,16 @@ def test_the_counts_from_the_aggregate_are_the_overdue_claims_for_every_user_and
     pages_world(app)  # claims in every state, in two counties, filed through the services
     with app.app_context():
         assert stored_rows() == counted_rows()  # the world's steps kept the aggregate, deadlines included
+        # Beside the world's province admin and county staff: a county's admin, and a clerk whose account was closed.
+        nan = db.session.execute(select(Region).where(Region.code == "430921")).scalar_one()
+        create_user(login="admin_nan", name="县管理员", role=Role.ADMIN, region=nan, password=DEMO_PASSWORD)
+        closed = create_user(login="clerk_gone", name="离职人员", role=Role.CLERK, region=find_user("clerk").region, password=DEMO_PASSWORD)
+        closed.active = False
+        db.session.commit()
         users = [u for u in db.session.execute(select(User).order_by(User.id)).scalars() if u.role in queues.OVERDUE_ROLES]
         assert {u.role for u in users} == set(queues.OVERDUE_ROLES)
+        assert _from_the_claims(find_user("clerk_gone"), date(2100, 1, 1)) == (Counter(), Counter(), Counter())
+        assert _from_the_claims(find_user("admin_nan"), date(2100, 1, 1)) != _from_the_claims(find_user("admin"), date(2100, 1, 1))
         due = sorted({d for d in db.session.execute(select(Claim.due_at).where(Claim.status.in_(OPEN_STATES))).scalars() if d})
         assert len(due) > 3
         seen = Counter[str]()
