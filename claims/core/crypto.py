@@ -25,10 +25,10 @@ class _Keys:
 
     def __init__(self, raw: str) -> None:
         self.master = bytes.fromhex(raw) if len(raw) == 64 else hashlib.sha256(raw.encode()).digest()
-        self.cipher = AESGCM(self.subkey(b"field-encryption"))
-        self.lookup = self.subkey(b"lookup")
+        self.cipher = AESGCM(self._subkey(b"field-encryption"))
+        self.lookup = self._subkey(b"lookup")
 
-    def subkey(self, purpose: bytes) -> bytes:
+    def _subkey(self, purpose: bytes) -> bytes:
         return hmac.new(self.master, purpose, hashlib.sha256).digest()
 
 
@@ -37,13 +37,13 @@ def _derived(raw: str) -> _Keys:
     return _Keys(raw)
 
 
-def _cipher() -> AESGCM:
-    return _derived(current_app.config["FIELD_ENCRYPTION_KEY"]).cipher
+def _keys() -> _Keys:
+    return _derived(current_app.config["FIELD_ENCRYPTION_KEY"])
 
 
 def encrypt(plain: str) -> str:
     nonce = os.urandom(12)
-    sealed = _cipher().encrypt(nonce, plain.encode(), None)
+    sealed = _keys().cipher.encrypt(nonce, plain.encode(), None)
     return "v1:" + base64.urlsafe_b64encode(nonce + sealed).decode()
 
 
@@ -51,13 +51,13 @@ def decrypt(token: str) -> str:
     if not token.startswith("v1:"):
         raise ValueError("unknown ciphertext version")
     blob = base64.urlsafe_b64decode(token[3:])
-    return _cipher().decrypt(blob[:12], blob[12:], None).decode()
+    return _keys().cipher.decrypt(blob[:12], blob[12:], None).decode()
 
 
 def lookup_hash(value: str) -> str:
     """Deterministic keyed hash for equality search (normalised: no spaces, upper case)."""
     norm = "".join(value.split()).upper()
-    return hmac.new(_derived(current_app.config["FIELD_ENCRYPTION_KEY"]).lookup, norm.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(_keys().lookup, norm.encode(), hashlib.sha256).hexdigest()
 
 
 class EncryptedString(TypeDecorator[str]):
