@@ -77,7 +77,9 @@ ROLES = {
 }
 
 VISIBLE_ATTRIBUTES = {"placeholder", "title", "alt", "aria-label"}
-EXPONENT = re.compile(r"(?<![0-9A-Za-z])\d+(?:\.\d+)?[Ee][+-]?\d+(?![0-9A-Za-z])")
+# A number with an exponent, standing alone: not the digits inside a word or a code such as a document's verification
+# code (URL-safe base64: letters, digits, "_" and "-", e.g. "...uHh_3e0").
+EXPONENT = re.compile(r"(?<![0-9A-Za-z_-])-?\d+(?:\.\d+)?[Ee][+-]?\d+(?![0-9A-Za-z_-])")
 DOCS_PATH = re.compile(r"\bdocs/")
 ENGLISH_RUN = re.compile(r"[A-Za-z][A-Za-z0-9 ,.;:'’“”()%/-]*[A-Za-z0-9.)%]|[A-Za-z]")
 IDENTIFIER = re.compile(r"(?<![0-9A-Za-z_])[A-Za-z][A-Za-z0-9_]*(?![0-9A-Za-z_])")
@@ -335,6 +337,8 @@ def test_the_checks_catch_what_they_should() -> None:
     assert any("'adjust'" in f for f in found) and any("docs path" in f for f in found) and any("input" in f for f in found)
     assert not any("pending" in f or "'clerk'" in f for f in found)
     assert page_problems("<p>第1次勘查 · 20 亩 · ¥1,234.50</p>", data=set()) == []
+    assert page_problems("<p>校验码 HzAC0DoOTvR8q3P2ZuHh_3e0 与 Zm9v-1e5x</p>", data=set()) == []
+    assert [f for f in page_problems("<p>面积 -2e5 亩，金额 1.5E3 元</p>", data=set()) if "exponent" in f] == ["exponent in '面积 -2e5 亩，金额 1.5E3 元'"] * 2
     assert any("English" in f for f in page_problems("<p>Bad request</p>", data=set()))
 
 

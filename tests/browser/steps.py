@@ -38,6 +38,10 @@ STATUS = {
 def log_in(phone: Any, login: str) -> None:
     """Log in as `login`, dropping whoever was logged in on this phone before (a fresh session)."""
     page = phone.page
+    # Leave the last page first: a request of it still on its way (drafts.js asks /sync/session who is logged in)
+    # could otherwise come back after the cookies are cleared with the old session's cookie, or, once the clock has
+    # jumped past its idle limit, with that session ended, and the login form's CSRF token would then fail.
+    page.goto("about:blank")
     page.context.clear_cookies()
     phone.goto("/login")
     page.fill("#login", login)
