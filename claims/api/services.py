@@ -18,6 +18,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, delete, select
+from sqlalchemy.orm import joinedload
 
 from claims.accounts.models import Role, User
 from claims.accounts.services import check_scope
@@ -128,7 +129,8 @@ def authenticate(header: str | None) -> ApiToken | None:
     key_id, _dot, secret = (bearer_token(header) or "").partition(".")
     if not key_id or not secret or len(key_id) > 24 or len(secret) > 100:
         return None
-    token = db.session.execute(select(ApiToken).where(ApiToken.key_id == key_id)).scalar_one_or_none()
+    query = select(ApiToken).where(ApiToken.key_id == key_id).options(joinedload(ApiToken.client).joinedload(ApiClient.user))
+    token = db.session.execute(query).scalar_one_or_none()
     if token is None or not hmac.compare_digest(token.secret_hash, _hash(secret)):
         return None
     if not token.is_valid(utcnow()) or not token.client.user.active or not acts_as_its_client(token.client):
@@ -144,10 +146,38 @@ def acts_as_its_client(client: ApiClient) -> bool:
     return user.service and user.role == role and user.region_id == client.region_id
 
 
-def record_call(token: ApiToken, method: str, path: str, status: int) -> None:
+@dataclass(frozen=True)
+class ApiCall:
+    """What the audit row of one call says, read from the token when it is checked: the audit row is written after a
+    read's transaction is rolled back, which expires every loaded row (reading them again would cost three statements
+    per call), and after a failed write, whose session may not load anything."""
+
+    token_id: int
+    client_id: int
+    actor_id: int
+    actor_role: Role
+    method: str
+    path: str
+
+    @classmethod
+    def of(cls, token: ApiToken, method: str, path: str) -> ApiCall:
+        user = token.client.user
+        return cls(token.id, token.client_id, user.id, user.role, method, path)
+
+    # The actor as record_event reads it: an id and a role.
+    @property
+    def id(self) -> int:
+        return self.actor_id
+
+    @property
+    def role(self) -> Role:
+        return self.actor_role
+
+
+def record_call(call: ApiCall, status: int) -> None:
     """One audit row per call, in the chain every other event is in."""
-    record_event(entity="api_token", entity_id=token.id, action="api_call", actor=token.client.user,
-                 changes={"client": token.client_id, "method": method, "path": path[:200], "status": status})  # fmt: skip
+    record_event(entity="api_token", entity_id=call.token_id, action="api_call", actor=call,
+                 changes={"client": call.client_id, "method": call.method, "path": call.path[:200], "status": status})  # fmt: skip
 
 
 def clients_for(admin: User) -> list[ApiClient]:

@@ -161,6 +161,7 @@ def authenticate() -> None:
     if token is None:
         abort(401)
     g.api_token = token
+    g.api_call = services.ApiCall.of(token, request.method, request.path)
 
 
 @resources.before_request
@@ -173,13 +174,13 @@ def json_writes() -> None:
 @resources.after_request
 def audit(response: Response) -> Response:
     """Every call with a valid token is on the audit chain. A read (or a refused write) commits only this row."""
-    token = g.get("api_token")
-    if token is None:
+    call = g.get("api_call")
+    if call is None:
         return response
     read = request.method in ("GET", "HEAD")
     if read or response.status_code >= 400:
         db.session.rollback()
-    services.record_call(db.session.merge(token), request.method, request.path, response.status_code)
+    services.record_call(call, response.status_code)
     if read or response.status_code >= 400:
         db.session.commit()
     return response
@@ -234,7 +235,8 @@ def read_route(
 def claim_list(args: dict[str, Any]) -> dict[str, Any]:
     """Claims in the client's scope, newest first, by keyset pages (`after` = the previous page's `next_cursor`)."""
     narrower = services.claim_filters(args)
-    page = claims_for(actor(), status=status_filter(args.get("status")), after=args.get("after"), size=args["limit"], narrower=narrower)
+    status = status_filter(args.get("status"))
+    page = claims_for(actor(), status=status, after=args.get("after"), size=args["limit"], narrower=narrower, regions_and_species=True)
     return {"items": page.rows, "next_cursor": page.next_cursor}
 
 

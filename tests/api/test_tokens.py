@@ -88,11 +88,13 @@ def test_every_call_is_audited_on_the_chain(app: Flask, api_world: ApiWorld) -> 
     for path in paths:
         call(app.test_client(), path, token)
     call(app.test_client(), "/api/v1/claims", None)  # no token: nobody to name
-    token_id = _token(app, token).id
+    token_id, client_id = _token(app, token).id, _token(app, token).client_id
     with app.app_context():
+        service_account = db.session.get(ApiClient, client_id).user_id
         rows = db.session.execute(select(AuditEvent).where(AuditEvent.action == "api_call").order_by(AuditEvent.id)).scalars().all()
         assert [(r.changes["path"], r.changes["status"]) for r in rows] == list(zip(paths, [200, 200, 404, 200], strict=True))
         assert {r.actor_role for r in rows} == {"insurer"} and {r.entity_id for r in rows} == {token_id}
+        assert {r.actor_id for r in rows} == {service_account} and {r.changes["client"] for r in rows} == {client_id}
         assert verify_chain().ok
 
 
