@@ -22,11 +22,14 @@ run: system-deps setup translations
 TEST_WORKERS ?= $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)
 PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --durations=25
 
+# With TEST_DATABASE_URL the suite runs again on that PostgreSQL, all but the browser journeys: they drive the same
+# server code the rest of the suite tests on both databases, through Chromium, which costs minutes a pass and tests
+# the pages, not the database (the tests marked `postgres` run in that pass only).
 test: system-deps-test setup translations lint
 	$(PYTEST)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-	  echo "=== the same suite on PostgreSQL ($$TEST_DATABASE_URL)"; \
-	  CLAIMS_TEST_DB="$$TEST_DATABASE_URL" $(PYTEST); \
+	  echo "=== the same suite on PostgreSQL ($$TEST_DATABASE_URL), without the browser journeys (they ran above)"; \
+	  CLAIMS_TEST_DB="$$TEST_DATABASE_URL" $(PYTEST) -m "not browser"; \
 	fi
 
 setup: $(STAMP)
