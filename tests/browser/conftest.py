@@ -51,6 +51,16 @@ RESULTS = Path(__file__).resolve().parents[2] / "test-results"
 TIMEOUT_MS = 10_000
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder is a browser journey, marked `browser` whether or not its module says so: `make test`
+    runs them in its SQLite pass only (`-m "not browser"` in the PostgreSQL pass; tryfirst: before `-m` selects)."""
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in item.path.resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
 def chromium_executable() -> str:
     for candidate in CHROMIUM_CANDIDATES:
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
