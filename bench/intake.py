@@ -14,7 +14,7 @@ render. The instance is built from nothing for each run: a temporary folder, an 
 scratch PostgreSQL database with ``--database-url``), the real migrations and the demo data.
 
 Prints a summary and, as its last line, one JSON object:
-``{"median_ms_per_claim": ..., "ratio_to_bare": ...}``. The goal is a ratio of at most 1.3. This is a
+``{"median_ms_per_claim": ..., "ratio_to_bare": ...}``. The goal is a ratio of at most 1.2 (issue 12). This is a
 benchmark: it prints figures and only fails when the app does not accept a claim.
 
     .venv/bin/python bench/intake.py                  # 200 claims on SQLite
@@ -65,7 +65,7 @@ VILLAGER = "13800000001"
 DEMO_PASSWORD = "Demo@2026"  # noqa: S105 - the published demo password (claims/demo.py)
 PHOTOS_PER_CLAIM = 3
 WARMUP_CLAIMS = 2
-GOAL_RATIO = 1.3
+GOAL_RATIO = 1.2
 # Where the photos were taken: 利群村, 三仙湖镇, 南县 (the demo's village), so no "far away" flag.
 PHOTO_GPS = (29.3625, 112.3981)
 # A placeholder in each pool photo's EXIF ImageUniqueID, overwritten per claim (same length) so every
