@@ -340,7 +340,7 @@ TOP_PARTS = (
 INNER_PARTS = (
     ("building the form (regions, species)", "claims.intake.views", "_form"),
     ("reading the uploads (form.uploads)", "claims.intake.forms", "ClaimForm.uploads"),
-    ("duplicate lookups (find_near_duplicate)", "claims.intake.evidence", "find_near_duplicate"),
+    ("duplicate lookups (near_duplicate_ids)", "claims.intake.evidence", "near_duplicate_ids"),
     ("audit events (record_event)", "claims.intake.services", "record_event"),
     ("audit events (record_event)", "claims.lifecycle", "record_event"),
     ("submission (apply_transition)", "claims.intake.operations", "apply_transition"),

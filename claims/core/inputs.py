@@ -9,6 +9,7 @@ registries read (accounts, ID numbers, mobiles) are folded to ASCII here (full-w
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import unicodedata
@@ -80,6 +81,66 @@ def _pairs(mapping: Any) -> Any:
     yield from mapping
 
 
+class UploadBuffer(io.BufferedIOBase):
+    """An uploaded file held in memory as the parser hands it over: the pieces are kept as they come and joined once,
+    when the file is first read (a BytesIO would copy the whole file again each time it outgrows its buffer)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pieces: list[bytes] = []
+        self._data = b""
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def write(self, piece: bytes) -> int:  # type: ignore[override]
+        self._pieces.append(bytes(piece))
+        return len(piece)
+
+    def _joined(self) -> bytes:
+        if self._pieces:
+            self._data = b"".join([self._data, *self._pieces])
+            self._pieces = []
+        return self._data
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        size = len(self._joined())
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: size}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = self._joined()
+        if self._position == 0 and (size is None or size < 0 or size >= len(data)):
+            self._position = len(data)
+            return data  # the whole file, without a copy
+        end = len(data) if size is None or size < 0 else self._position + size
+        piece = data[self._position : end]
+        self._position += len(piece)
+        return piece
+
+    read1 = read
+
+    def readinto(self, buffer: Any) -> int:
+        piece = self.read(len(buffer))
+        buffer[: len(piece)] = piece
+        return len(piece)
+
+    def close(self) -> None:
+        self._pieces, self._data = [], b""
+        super().close()
+
+
 class CleanRequest(Request):
     """Flask's request with every query and form value passed through `clean_text`."""
 
@@ -89,8 +150,12 @@ class CleanRequest(Request):
         self, total_content_length: int | None, content_type: str | None, filename: str | None = None, content_length: int | None = None
     ) -> IO[bytes]:
         """Each uploaded file's buffer, remembered so that the end of the request closes it even when the upload was
-        cut half-way (a phone losing its signal) and the parser gave up before handing the file over."""
-        stream = super()._get_file_stream(total_content_length, content_type, filename, content_length)
+        cut half-way (a phone losing its signal) and the parser gave up before handing the file over.
+
+        In memory (UploadBuffer), not Werkzeug's temporary file past 500 KB: the request is bounded by
+        MAX_CONTENT_LENGTH and every upload is read whole right after (photos are hashed and decoded from bytes), so
+        the file only added a write and a read of each photo (bench/intake.py)."""
+        stream = UploadBuffer()
         self.__dict__.setdefault("_upload_buffers", []).append(stream)
         return stream
 

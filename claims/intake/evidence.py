@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import literal, or_, select, union_all
 
 from claims.accounts.models import User
 from claims.core.time import to_local, utcnow
@@ -69,15 +69,18 @@ _ORDER = list(EvidenceFlag)
 # --- computing the flags -------------------------------------------------------------------------------
 
 
-def evidence_flags(claim: Claim, photo: Photo) -> list[str]:
-    """The photo's flags; also points `photo.duplicate_of` at the photo it repeats (or clears it)."""
-    if photo.stage in PAPER_STAGES:
-        return []  # a scan of the signed paper form or an invoice: neither its time, place nor look says anything
-    duplicate = find_near_duplicate(photo, claim_id=claim.id)
-    photo.duplicate_of_id = duplicate.id if duplicate is not None else None
-    found = [_time_flag(claim, photo), EvidenceFlag.FAR_FROM_VILLAGE if _is_far(claim, photo) else None]
-    found.append(EvidenceFlag.DUPLICATE if duplicate is not None else None)
-    return [str(flag) for flag in found if flag is not None]
+def flag_photos(claim: Claim, photos: Sequence[Photo]) -> None:
+    """Each photo's flags, and its `duplicate_of` pointed at the photo it repeats (or cleared); the duplicates of all
+    of them are looked up in one query. Scans of paper are left as they are: no flag says anything about them."""
+    checked = [photo for photo in photos if photo.stage not in PAPER_STAGES]
+    for photo, duplicate_id in zip(checked, near_duplicate_ids(checked, claim_id=claim.id), strict=True):
+        photo.duplicate_of_id = duplicate_id
+        found = [_time_flag(claim, photo), EvidenceFlag.FAR_FROM_VILLAGE if _is_far(claim, photo) else None]
+        found.append(EvidenceFlag.DUPLICATE if duplicate_id is not None else None)
+        photo.flags = [str(flag) for flag in found if flag is not None]
+    for photo in photos:
+        if photo.stage in PAPER_STAGES:
+            photo.flags = []
 
 
 def _time_flag(claim: Claim, photo: Photo) -> EvidenceFlag | None:
@@ -124,30 +127,37 @@ def _is_far(claim: Claim, photo: Photo) -> bool:
     return distance is not None and distance > PHOTO_DISTANCE_KM
 
 
-def find_near_duplicate(photo: Photo, *, claim_id: int | None) -> Photo | None:
-    """An identical or near-identical active photo of another submitted claim, found through the phash bands.
-
-    Only the id and hashes of the candidates are read; the matching row is loaded alone.
-    """
-    bands = or_(
-        Photo.sha256 == photo.sha256,
-        Photo.phash_b0 == photo.phash_b0,
-        Photo.phash_b1 == photo.phash_b1,
-        Photo.phash_b2 == photo.phash_b2,
-        Photo.phash_b3 == photo.phash_b3,
-    )
-    query = (
-        select(Photo.id, Photo.sha256, Photo.phash)
-        .join(Claim, Photo.claim_id == Claim.id)
-        .where(bands, Photo.claim_id != claim_id, Photo.removed_at.is_(None))
-        .where(Photo.stage.not_in(PAPER_STAGES), Claim.number.is_not(None))  # submitted claims: never a draft, withdrawn or not
-        .order_by(Photo.id)
-        .limit(200)
-    )
-    for candidate_id, sha256, phash in db.session.execute(query):
-        if sha256 == photo.sha256 or phash_distance(phash, photo.phash) <= NEAR_DUPLICATE_DISTANCE:
-            return db.session.get(Photo, candidate_id)
-    return None
+def near_duplicate_ids(photos: Sequence[Photo], *, claim_id: int | None) -> list[int | None]:
+    """For each photo, the lowest id of an identical or near-identical active photo of another submitted claim,
+    else None. Each photo's candidates share its SHA-256 or one of its four phash bands (two hashes within
+    NEAR_DUPLICATE_DISTANCE, 3, share a band); the first 200 of each, ids and hashes only, in one statement."""
+    if not photos:
+        return []
+    arms = []
+    for position, photo in enumerate(photos):
+        bands = or_(
+            Photo.sha256 == photo.sha256,
+            Photo.phash_b0 == photo.phash_b0,
+            Photo.phash_b1 == photo.phash_b1,
+            Photo.phash_b2 == photo.phash_b2,
+            Photo.phash_b3 == photo.phash_b3,
+        )
+        candidates = (
+            select(Photo.id, Photo.sha256, Photo.phash)
+            .join(Claim, Photo.claim_id == Claim.id)
+            .where(bands, Photo.claim_id != claim_id, Photo.removed_at.is_(None))
+            .where(Photo.stage.not_in(PAPER_STAGES), Claim.number.is_not(None))  # submitted claims: never a draft, withdrawn or not
+            .order_by(Photo.id)
+            .limit(200)
+            .subquery()
+        )
+        arms.append(select(literal(position).label("position"), candidates))
+    found: list[int | None] = [None] * len(photos)
+    for position, candidate_id, sha256, phash in sorted(db.session.execute(union_all(*arms)).all(), key=lambda row: row[1]):
+        photo = photos[position]
+        if found[position] is None and (sha256 == photo.sha256 or phash_distance(phash, photo.phash) <= NEAR_DUPLICATE_DISTANCE):
+            found[position] = candidate_id
+    return found
 
 
 def _with_flag(flags: Iterable[str], flag: EvidenceFlag, present: bool) -> list[str]:
@@ -159,8 +169,8 @@ def refresh_duplicates_of(photo: Photo) -> None:
     """After `photo` is removed, the photos flagged as its duplicates look again (another match may remain)."""
     query = select(Photo).where(Photo.duplicate_of_id == photo.id)
     for other in db.session.execute(query).scalars():
-        match = find_near_duplicate(other, claim_id=other.claim_id)
-        other.duplicate_of_id = match.id if match is not None else None
+        (match,) = near_duplicate_ids([other], claim_id=other.claim_id)
+        other.duplicate_of_id = match
         other.flags = _with_flag(other.flags or [], EvidenceFlag.DUPLICATE, match is not None)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from claims.accounts.models import Role, User
 from claims.core.crypto import lookup_hash, mask_account, mask_mobile
 from claims.extensions import db
-from claims.intake.evidence import evidence_flags
+from claims.intake.evidence import flag_photos
 from claims.intake.models import Claim
 from claims.intake.services import (
     PAYMENT_CONTACT_FIELDS,
@@ -134,8 +134,8 @@ def save_filing(claim: Claim, data: ClaimInput, uploads: list[PhotoUpload], *, a
     if submit:
         outcome.problems = submission_problems(claim)
     if not submit or outcome.problems or photo_problems or bank_problem or not form_ok:
-        for photo in added if submit else ():
-            photo.flags = evidence_flags(claim, photo)
+        if submit:
+            flag_photos(claim, added)
         return outcome
     apply_transition(claim, "submit" if claim.status == ClaimStatus.DRAFT else "resubmit", actor=actor)
     outcome.submitted = True

@@ -19,12 +19,12 @@ from claims.core.pagination import PAGE_SIZE, Page, SortKey, paginate
 from claims.core.storage import get_storage, written_in_transaction
 from claims.core.time import local_today, to_local, utcnow
 from claims.extensions import db
-from claims.intake.evidence import evidence_flags, refresh_duplicates_of
+from claims.intake.evidence import flag_photos, refresh_duplicates_of
 from claims.intake.models import Claim, ClaimSequence, LossCategory, LossLine, Photo, PhotoStage
 from claims.intake.permissions import scope_filter, staff_draft_filter
 from claims.intake.photos import PhotoLimits, PhotoRejected, process_photo
 from claims.regions.models import LimitKind, Region
-from claims.regions.services import add_working_days, is_covered, time_limit, working_days_between
+from claims.regions.services import TimeLimits, add_working_days, is_covered, working_days_between
 from claims.reports.figures import bucket_of, refresh_claim
 from claims.workflow.audit import record_event
 from claims.workflow.stages import enter_stage
@@ -109,6 +109,8 @@ def start_draft(*, actor: User, submission_key: str, for_self: bool) -> Claim:
         species_unknown=False,
         declaration=False,
         late_report=False,
+        losses=[],  # a new claim: nothing to load when the form's lines and photos are compared and added
+        photos=[],
     )
     try:
         with db.session.begin_nested():
@@ -120,7 +122,7 @@ def start_draft(*, actor: User, submission_key: str, for_self: bool) -> Claim:
             raise
         return existing
     event = record_event(entity="claim", action="draft_started", actor=actor, claim=claim, to_state=str(ClaimStatus.DRAFT), changes={"for_self": for_self})
-    enter_stage(claim.id, ClaimStatus.DRAFT, event.created_at)
+    enter_stage(claim.id, ClaimStatus.DRAFT, event.created_at, first=True)
     return claim
 
 
@@ -215,8 +217,8 @@ def add_photos(
         added.append(photo)
     if added:
         db.session.flush()
-        for photo in added if flag else ():
-            photo.flags = evidence_flags(claim, photo)
+        if flag:
+            flag_photos(claim, added)
         record_event(entity="claim", action="photos_added", actor=actor, claim=claim, changes={"photos": [p.sha256 for p in added]})
     return added, problems
 
@@ -346,19 +348,20 @@ def prepare_submission(claim: Claim) -> None:
     """Numbering, eligibility snapshot, lateness and the township's deadline, at (re)submission."""
     today = local_today()
     county = claim.county
-    if claim.number is None and county is not None:
-        claim.number = next_claim_number(county, today.year)
-    claim.submitted_at = claim.submitted_at or utcnow()
-    incident_day = to_local(claim.incident_at).date() if claim.incident_at else today  # type: ignore[union-attr]
-    if claim.species is not None and county is not None:
-        claim.species_covered = is_covered(claim.species, county, incident_day)
-    else:
-        claim.species_covered = None
-    loss_day = claim.discovered_on or incident_day
-    claim.late_report = working_days_between(loss_day, today) > time_limit(county, LimitKind.APPLICATION, loss_day)
-    claim.due_at = add_working_days(today, time_limit(county, LimitKind.INTAKE, today))
-    for photo in active_photos(claim):
-        photo.flags = evidence_flags(claim, photo)
+    with db.session.no_autoflush:  # what is set here reaches the database in one UPDATE, with the step's status
+        if claim.number is None and county is not None:
+            claim.number = next_claim_number(county, today.year)
+        claim.submitted_at = claim.submitted_at or utcnow()
+        incident_day = to_local(claim.incident_at).date() if claim.incident_at else today  # type: ignore[union-attr]
+        if claim.species is not None and county is not None:
+            claim.species_covered = is_covered(claim.species, county, incident_day)
+        else:
+            claim.species_covered = None
+        loss_day = claim.discovered_on or incident_day
+        limits, county_id = TimeLimits([county.id] if county else []), county.id if county else None
+        claim.late_report = working_days_between(loss_day, today) > limits.days(county_id, LimitKind.APPLICATION, loss_day)
+        claim.due_at = add_working_days(today, limits.days(county_id, LimitKind.INTAKE, today))
+        flag_photos(claim, active_photos(claim))
 
 
 # The claim lists: newest first (claims/core/pagination.py). Indexes: (county_id, id), (township_id, id), and the villager's own.

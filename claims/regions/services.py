@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import cached_property
 
 import chinese_calendar
 from sqlalchemy import and_, or_, select
@@ -49,8 +50,16 @@ def designation_in_force(species: Species, county: Region, on_date: date) -> Cou
 
 
 def is_covered(species: Species, county: Region, on_date: date) -> bool:
-    """Hunan Art. 2: on a national or provincial list in force, or designated for the county, on that date."""
-    return bool(listings_in_force(species, on_date)) or designation_in_force(species, county, on_date) is not None
+    """Hunan Art. 2: on a national or provincial list in force, or designated for the county (or its prefecture), on
+    that date; asked in one statement."""
+    listed = select(SpeciesListing.id).where(SpeciesListing.species_id == species.id, _in_force(SpeciesListing, on_date)).exists()
+    scopes = [county.id] + ([county.parent_id] if county.parent_id else [])
+    designated = (
+        select(CountyDesignation.id)
+        .where(CountyDesignation.species_id == species.id, CountyDesignation.region_id.in_(scopes), _in_force(CountyDesignation, on_date))
+        .exists()
+    )
+    return bool(db.session.execute(select(or_(listed, designated))).scalar_one())
 
 
 def _package_workday(day: date) -> bool:
@@ -214,6 +223,12 @@ def counties() -> list[Region]:
     return list(db.session.execute(query).scalars())
 
 
+def _has_villages(county_id: int) -> bool:
+    township, village = aliased(Region), aliased(Region)
+    query = select(village.id).join(township, village.parent_id == township.id).where(township.parent_id == county_id, village.active).exists()
+    return bool(db.session.execute(select(query)).scalar_one())
+
+
 def children_of(region_ids: list[int]) -> list[Region]:
     query = select(Region).where(Region.parent_id.in_(region_ids), Region.active).order_by(Region.code)
     return list(db.session.execute(query).scalars())
@@ -246,20 +261,52 @@ def all_species() -> list[Species]:
 
 
 class PlacePicker:
-    """County, township and village choices for a form, and the check that they belong together."""
+    """County, township and village choices for a form, and the check that they belong together.
+
+    The lists are read when a page shows them; a form that is only checked (a POST that goes through) reads just the
+    three places chosen."""
 
     def __init__(self, county_ids: list[int] | None = None) -> None:
-        self.counties = [c for c in counties() if county_ids is None or c.id in county_ids]
-        self.townships = children_of([c.id for c in self.counties])
-        self.villages = children_of([t.id for t in self.townships])
-        self._by_id = {r.id: r for r in self.counties + self.townships + self.villages}
+        self._county_ids = county_ids
+
+    @cached_property
+    def counties(self) -> list[Region]:
+        return [c for c in counties() if self._county_ids is None or c.id in self._county_ids]
+
+    @cached_property
+    def townships(self) -> list[Region]:
+        return children_of([c.id for c in self.counties])
+
+    @cached_property
+    def villages(self) -> list[Region]:
+        return children_of([t.id for t in self.townships])
+
+    def _chosen(self, county_id: int | None, township_id: int | None, village_id: int | None) -> dict[int, Region]:
+        """The places among the lists, by id: the three chosen (and the chosen village's own township), read alone
+        unless the lists are read already. A place is on the lists when it is active and its parent is too; a county
+        when it also has an active village."""
+        if "villages" in self.__dict__:
+            return {r.id: r for r in self.counties + self.townships + self.villages}
+        ids = [i for i in (county_id, township_id, village_id) if i]
+        found = {r.id: r for r in db.session.execute(select(Region).where(Region.id.in_(ids), Region.active)).scalars()}
+        village = found.get(village_id or 0)
+        if village is not None and village.parent_id is not None and village.parent_id not in found:  # another township's
+            parent = db.session.get(Region, village.parent_id)
+            found |= {parent.id: parent} if parent is not None and parent.active else {}
+        county = found.get(county_id or 0)
+        on_list = county is not None and county.level == RegionLevel.COUNTY and (self._county_ids is None or county.id in self._county_ids)
+        listed = {county.id: county} if county is not None and on_list and _has_villages(county.id) else {}
+        for _generation in ("townships", "villages"):  # the county's active children, then theirs
+            listed |= {r.id: r for r in found.values() if r.parent_id in listed}
+        return listed
 
     def place_problem(self, county_id: int | None, township_id: int | None, village_id: int | None) -> str | None:
         from flask_babel import gettext as _
 
         if not (county_id or township_id or village_id):
             return None
-        county, township, village = (self._by_id.get(i or 0) for i in (county_id, township_id, village_id))
+        chosen = self._chosen(county_id, township_id, village_id)
+        county, township, village = (chosen.get(i or 0) for i in (county_id, township_id, village_id))
         if county is None or county.level != RegionLevel.COUNTY:
             return _("Choose the county.")
         if township is None or township.parent_id != county.id:

@@ -238,6 +238,22 @@ def test_a_duplicate_names_the_other_claim_with_a_link_for_who_may_open_it(app, 
     assert photos_of(app, first)[0][2] == []  # the earlier claim is not blamed
 
 
+def test_each_photo_of_a_submission_finds_its_own_duplicate(app, as_user):
+    """The duplicates of a claim's photos are looked up together: each photo is matched to the photo it repeats, a
+    recompressed copy (another SHA-256, the same look) too, and a new picture to none."""
+    first_a, first_b = jpeg_bytes(seed=363), jpeg_bytes(seed=364)
+    first = file_claim_http(app, as_user(VILLAGER), files=[photo(first_a, "a.jpg"), photo(first_b, "b.jpg")])
+    (a_id, *_), (b_id, *_) = photos_of(app, first)
+    files = [photo(jpeg_bytes(seed=365), "new.jpg"), photo(jpeg_bytes(seed=364, quality=70), "b-again.jpg"), photo(first_a, "a-again.jpg")]
+    second = file_claim_http(app, client_for(app, VILLAGER2), name="李秀英", mobile=VILLAGER2, files=files)
+
+    assert [(flags, duplicate_of) for _id, _stage, flags, duplicate_of in photos_of(app, second)] == [
+        ([], None),
+        ([EvidenceFlag.DUPLICATE], b_id),
+        ([EvidenceFlag.DUPLICATE], a_id),
+    ]
+
+
 def test_a_duplicate_outside_the_viewers_scope_shows_no_number(app, as_user):
     shared = jpeg_bytes(seed=371)
     first = file_claim_http(app, as_user(VILLAGER), files=[photo(shared, "a.jpg")])  # 三仙湖镇 (clerk)
