@@ -9,9 +9,9 @@ STAMP := $(VENV)/.installed-$(shell sha1sum setup.cfg | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: vendor docs run test setup system-deps system-deps-test translations messages lint bench clean
+.PHONY: vendor docs run test setup fonts system-deps system-deps-test translations messages lint bench clean
 
-run: system-deps setup translations
+run: system-deps setup translations fonts
 	$(FLASK) db upgrade heads
 	$(FLASK) demo load
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
@@ -25,7 +25,7 @@ PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --durations=25
 # With TEST_DATABASE_URL the suite runs again on that PostgreSQL, all but the browser journeys: they drive the same
 # server code the rest of the suite tests on both databases, through Chromium, which costs minutes a pass and tests
 # the pages, not the database (the tests marked `postgres` run in that pass only).
-test: system-deps-test setup translations lint
+test: system-deps-test setup translations fonts lint
 	$(PYTEST)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "=== the same suite on PostgreSQL ($$TEST_DATABASE_URL), without the browser journeys (they ran above)"; \
@@ -59,6 +59,12 @@ BABEL_IGNORE_DIRS := .*
 
 translations: setup
 	$(VENV)/bin/pybabel compile --statistics -d $(TRANSLATIONS) -D messages
+
+# The print font's common characters as a face of their own (claims/documents/fonts.py): cut from the installed
+# Noto Serif CJK SC once (about 15 s), again only when that font or the character list changes. Documents render
+# without it, only slower.
+fonts: setup
+	$(FLASK) documents fonts
 
 # After adding or changing user-facing strings: re-extract them and merge them into each catalog;
 # then translate the new, empty entries (tests/test_i18n.py lists any that are missing) and run

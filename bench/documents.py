@@ -225,10 +225,10 @@ def county_of(code: str) -> Any:
 def bare(html: str) -> float:
     from weasyprint import HTML
 
-    from claims.documents.pdf import print_stylesheet
+    from claims.documents.pdf import font_config, print_stylesheet
 
     start = time.perf_counter()
-    HTML(string=html).write_pdf(stylesheets=[print_stylesheet()])
+    HTML(string=html).write_pdf(stylesheets=[print_stylesheet()], font_config=font_config())  # the same faces (make fonts)
     return time.perf_counter() - start
 
 

@@ -6,8 +6,9 @@ what="${1:-run}"
 
 # run: Pango and HarfBuzz's subsetter for WeasyPrint (without libharfbuzz-subset0 a Chinese PDF takes
 # seconds instead of milliseconds), and an open CJK font for the PDFs and the pages; HanaMin (fonts-hanazono) for the
-# rare characters of names and places that no other font has (CJK Extensions A to F, e.g. 𠀀), in the PDFs.
-packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei fonts-noto-cjk fonts-hanazono)
+# rare characters of names and places that no other font has (CJK Extensions A to F, e.g. 𠀀), in the PDFs; fontconfig's
+# fc-match, which finds the installed Noto face that `make fonts` cuts the common characters from (claims/documents/fonts.py).
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-wqy-microhei fonts-noto-cjk fonts-hanazono)
 if [ "$what" = "test" ]; then
   # test: pdftotext and pdftoppm to check the PDFs, Debian's Chromium for the browser tests, SoftHSM as the PKCS#11
   # token the signing tests keep a key on.

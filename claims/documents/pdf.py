@@ -29,10 +29,13 @@ from markupsafe import Markup
 from PIL import ImageFile
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.css import ColorProfile
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from claims.core import ROOT, formatting
 from claims.core.storage import Storage
+from claims.documents.fonts import FAMILY as COMMON_FAMILY
+from claims.documents.fonts import FONT_PATH as COMMON_FONT
 from claims.documents.formats import FILTERS
 
 # Importing WeasyPrint switches Pillow's LOAD_TRUNCATED_IMAGES on for the whole process; the upload
@@ -42,6 +45,7 @@ ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 STATIC_ROOT = (ROOT / "static").resolve()
 PRINT_CSS = STATIC_ROOT / "css" / "print.css"
+PRINT_FACES = 'font-family: "Noto Serif CJK SC",'  # print.css's face list, which the common face goes in front of
 PDF_VARIANT = "pdf/a-3b"
 OUTPUT_INTENT = "icc-srgb"
 QR_MASK = 3
@@ -61,7 +65,8 @@ class FetchRefused(ValueError):
 
 
 class RestrictedFetcher(URLFetcher):
-    """Serves `static:<path>` from the static folder and `photo:<id>` for the listed photos; refuses the rest.
+    """Serves `static:<path>` from the static folder, `photo:<id>` for the listed photos and `font:common` (the common
+    characters' face, claims.documents.fonts); refuses the rest.
 
     It records what it was asked and what it refused (`asked`, `refused`), for the tests and logs.
     """
@@ -82,6 +87,8 @@ class RestrictedFetcher(URLFetcher):
                 return self._photo(url, rest)
             if scheme == "static":
                 return self._static(url, rest)
+            if url == "font:common" and COMMON_FONT.is_file():
+                return URLFetcherResponse(url, COMMON_FONT.read_bytes(), {"Content-Type": "font/otf"})
             raise FetchRefused(f"not an allowed resource: {url[:100]}")
         except FetchRefused:
             self.refused.append(url)
@@ -107,9 +114,20 @@ class RestrictedFetcher(URLFetcher):
 
 
 @cache
+def font_config() -> FontConfiguration:
+    """The faces print.css adds (@font-face), shared by the stylesheet and every render of the process."""
+    return FontConfiguration()
+
+
+@cache
 def print_stylesheet() -> CSS:
-    """The print CSS, parsed once per process (A4, fonts, page numbers, tables)."""
-    return CSS(string=PRINT_CSS.read_text(encoding="utf-8"), url_fetcher=RestrictedFetcher())
+    """The print CSS, parsed once per process (A4, fonts, page numbers, tables); with the common characters' face
+    (claims.documents.fonts) first in its face list when it is built."""
+    text = PRINT_CSS.read_text(encoding="utf-8")
+    if COMMON_FONT.is_file() and PRINT_FACES in text:
+        face = f'@font-face {{ font-family: "{COMMON_FAMILY}"; src: url("font:common"); }}\n'
+        text = face + text.replace(PRINT_FACES, f'font-family: "{COMMON_FAMILY}", "Noto Serif CJK SC",')
+    return CSS(string=text, url_fetcher=RestrictedFetcher(), font_config=font_config())
 
 
 @cache
@@ -237,6 +255,8 @@ def render_pdf(
         attachments.append(Attachment(string=text.encode(), name=name, description=description, relationship="Data", url_fetcher=fetcher))
     options: dict[str, Any] = {"pdf_variant": PDF_VARIANT, "attachments": attachments, "output_intent": OUTPUT_INTENT}
     with _RENDER_LOCK:
-        document = HTML(string=html, url_fetcher=fetcher).render(color_profiles={OUTPUT_INTENT: srgb_profile()}, stylesheets=[print_stylesheet()], **options)
+        document = HTML(string=html, url_fetcher=fetcher).render(
+            font_config=font_config(), color_profiles={OUTPUT_INTENT: srgb_profile()}, stylesheets=[print_stylesheet()], **options
+        )
         body = document.write_pdf(finisher=finish_pdf, **options)
     return RenderedPdf(body, seal_box(document))

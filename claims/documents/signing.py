@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import secrets
-import subprocess
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -63,6 +62,7 @@ from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 
 from claims.core.time import to_local
+from claims.documents.fonts import find_font_file
 from claims.documents.pdf import SealBox
 
 T = TypeVar("T")
@@ -334,22 +334,11 @@ _FONT_FILES: dict[str, tuple[str, int]] = {}
 def _font_file(face: str) -> tuple[str, int] | None:
     """(path, index in a collection) of an installed face; remembered once found (a face installed later is found)."""
     if face not in _FONT_FILES:
-        found = _find_font_file(face)
+        found = find_font_file(face)
         if found is None:
             return None
         _FONT_FILES[face] = found
     return _FONT_FILES[face]
-
-
-def _find_font_file(face: str) -> tuple[str, int] | None:
-    """(path, index in a collection) of an installed face, from fontconfig (which also finds it for WeasyPrint)."""
-    try:
-        query = ["fc-match", "-f", "%{file}\n%{index}\n%{family}", face]  # fontconfig's own tool, on the PATH as for WeasyPrint
-        found = subprocess.run(query, capture_output=True, text=True, timeout=10, check=True)  # noqa: S603 - fixed arguments
-    except (OSError, subprocess.SubprocessError):
-        return None
-    path, index, family = [*found.stdout.split("\n"), "", "", ""][:3]
-    return (path, int(index or 0)) if face in family.split(",") and Path(path).is_file() else None
 
 
 def _open_face(path: str, index: int) -> TTFont:

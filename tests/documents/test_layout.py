@@ -255,6 +255,48 @@ def test_a_rare_character_is_drawn_with_an_embedded_font_that_has_it(ctx: None) 
     assert code != 0 and glyphs.width(code) > 0  # a real glyph (identity CID to glyph map), not .notdef
 
 
+BEYOND_COMMON = "喆"  # in GBK and in Noto Serif CJK SC, not in GB 2312: outside the common face (claims.documents.fonts)
+
+
+def test_a_character_beyond_the_common_face_comes_from_the_whole_noto_face(ctx: None) -> None:
+    """The body is set in the common characters' face (cut from Noto Serif CJK SC by `make fonts`); a name's
+    character beyond it is drawn by the whole Noto face, which the document then embeds beside it, and nothing else."""
+    from claims.documents.fonts import FONT_PATH, common_characters
+
+    assert FONT_PATH.is_file(), "the common face is built by `make fonts`"
+    assert BEYOND_COMMON not in common_characters()
+    data = compensation()
+    data.claimant = Party(name=f"李{BEYOND_COMMON}", id_number=CLAIMANT.id_number, address="南县三仙湖镇利群村3组")
+    _document, body = _issue(DocumentKind.COMPENSATION, data)
+    assert f"李{BEYOND_COMMON}" in flat(PdfReader(io.BytesIO(body)).pages[0].extract_text())
+    runs, _sizes = text_runs(body)
+    faces = {run.font.partition("+")[2] for run in runs}
+    assert faces == {"Noto-Serif-CJK-SC-Common", "Noto-Serif-CJK-SC"}, faces
+    whole = [run for run in runs if run.font.endswith("+Noto-Serif-CJK-SC")]
+    assert whole and all(set(run.text) <= {BEYOND_COMMON} for run in whole), whole
+    common = [run for run in runs if run.font.endswith("+Noto-Serif-CJK-SC-Common")]
+    assert any("李" in run.text for run in common)
+
+
+def test_the_fonts_command_builds_the_common_face_once(app: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`flask documents fonts` cuts the face into its place; run again, it leaves it; --force cuts it again."""
+    from claims.documents import fonts
+
+    monkeypatch.setattr(fonts, "FONT_PATH", tmp_path / "common.otf")
+    monkeypatch.setattr(fonts, "STAMP_PATH", tmp_path / "common.json")
+    monkeypatch.setattr(fonts, "common_characters", lambda: "补偿决定书申请人0123456789")  # a small face: seconds less
+    run = app.test_cli_runner().invoke
+    first = run(args=["documents", "fonts"])
+    assert first.exit_code == 0 and "18 characters from NotoSerifCJK-Regular.ttc" in first.output, first.output
+    built = (tmp_path / "common.otf").read_bytes()
+    from fontTools.ttLib import TTFont
+
+    cmap = TTFont(io.BytesIO(built)).getBestCmap()
+    assert {chr(code) for code in cmap} >= set("补偿决定书申请人0123456789") and len(cmap) < 40
+    assert "up to date" in run(args=["documents", "fonts"]).output
+    assert "18 characters" in run(args=["documents", "fonts", "--force"]).output
+
+
 def test_a_notice_list_of_the_longest_names_stays_inside_the_page(ctx: None) -> None:
     data = notice_list(12)
     for entry in data.entries:
