@@ -81,9 +81,13 @@ def _pairs(mapping: Any) -> Any:
     yield from mapping
 
 
+UPLOADS_IN_MEMORY = 32 * 1024 * 1024  # a filing with five phone photos; past it, uploads go to temporary files
+
+
 class UploadBuffer(io.BufferedIOBase):
     """An uploaded file held in memory as the parser hands it over: the pieces are kept as they come and joined once,
-    when the file is first read (a BytesIO would copy the whole file again each time it outgrows its buffer)."""
+    when the file is first read (a BytesIO would copy the whole file again each time it outgrows its buffer). Closed,
+    it refuses reads, writes and seeks as a file does (ValueError)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -100,11 +104,17 @@ class UploadBuffer(io.BufferedIOBase):
     def seekable(self) -> bool:
         return True
 
-    def write(self, piece: bytes) -> int:  # type: ignore[override]
+    def _open(self) -> None:
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")
+
+    def write(self, piece: Any) -> int:
+        self._open()
         self._pieces.append(bytes(piece))
         return len(piece)
 
     def _joined(self) -> bytes:
+        self._open()
         if self._pieces:
             self._data = b"".join([self._data, *self._pieces])
             self._pieces = []
@@ -112,11 +122,16 @@ class UploadBuffer(io.BufferedIOBase):
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         size = len(self._joined())
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: size}[whence]
-        self._position = max(0, base + offset)
-        return self._position
+        if whence not in (io.SEEK_SET, io.SEEK_CUR, io.SEEK_END):
+            raise ValueError(f"invalid whence ({whence})")
+        position = (0, self._position, size)[whence] + offset
+        if position < 0:
+            raise ValueError(f"negative seek position {position}")
+        self._position = position
+        return position
 
     def tell(self) -> int:
+        self._open()
         return self._position
 
     def read(self, size: int | None = -1) -> bytes:
@@ -132,8 +147,9 @@ class UploadBuffer(io.BufferedIOBase):
     read1 = read
 
     def readinto(self, buffer: Any) -> int:
-        piece = self.read(len(buffer))
-        buffer[: len(piece)] = piece
+        view = memoryview(buffer).cast("B")
+        piece = self.read(len(view))
+        view[: len(piece)] = piece
         return len(piece)
 
     def close(self) -> None:
@@ -152,10 +168,14 @@ class CleanRequest(Request):
         """Each uploaded file's buffer, remembered so that the end of the request closes it even when the upload was
         cut half-way (a phone losing its signal) and the parser gave up before handing the file over.
 
-        In memory (UploadBuffer), not Werkzeug's temporary file past 500 KB: the request is bounded by
-        MAX_CONTENT_LENGTH and every upload is read whole right after (photos are hashed and decoded from bytes), so
-        the file only added a write and a read of each photo (bench/intake.py)."""
-        stream = UploadBuffer()
+        In memory (UploadBuffer) for a request of at most UPLOADS_IN_MEMORY, not Werkzeug's temporary file past 500 KB:
+        every upload is read whole right after (photos are hashed and decoded from bytes), so the file only added a
+        write and a read of each photo (bench/intake.py). A larger request (up to MAX_CONTENT_LENGTH, 100 MB) goes to
+        temporary files as before, so a worker never holds more than about twice this in uploads."""
+        if total_content_length is None or total_content_length > UPLOADS_IN_MEMORY:
+            stream = super()._get_file_stream(total_content_length, content_type, filename, content_length)
+        else:
+            stream = UploadBuffer()
         self.__dict__.setdefault("_upload_buffers", []).append(stream)
         return stream
 

@@ -16,9 +16,13 @@ characters are recorded in a stamp beside it, so a change of either builds it ag
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import io
 import json
+import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 from claims.core import ROOT
@@ -73,16 +77,58 @@ def _stamp(source: Path, index: int, chars: str) -> dict[str, object]:
     return {"source": str(source), "index": index, "size": stat.st_size, "mtime": int(stat.st_mtime), "chars": hashlib.sha256(chars.encode()).hexdigest()}
 
 
+def _recorded() -> dict[str, object] | None:
+    """The stamp beside the face, or None when there is none or it cannot be read (then the face is built again)."""
+    try:
+        stamp = json.loads(STAMP_PATH.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return stamp if isinstance(stamp, dict) else None
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def usable_face() -> Path | None:
+    """The common face, when it is there whole and was cut from the font installed now: a face left over from before
+    an upgrade of fonts-noto-cjk, or one cut short, is not used (documents are set in the whole face until
+    `flask documents fonts` runs again)."""
+    stamp = _recorded()
+    if stamp is None or _digest(FONT_PATH) != stamp.get("face_sha256"):
+        return None
+    try:
+        source = Path(str(stamp["source"])).stat()
+    except (KeyError, OSError):
+        return None
+    return FONT_PATH if (source.st_size, int(source.st_mtime)) == (stamp.get("size"), stamp.get("mtime")) else None
+
+
 def build(*, force: bool = False) -> str:
-    """Cut the common face from the installed one when it is missing or out of date; says what it did."""
+    """Cut the common face from the installed one when it is missing or out of date; says what it did. Two builds at
+    once take turns (a lock file), and each writes its own temporary file before it replaces the face."""
     found = find_font_file(SOURCE_FAMILY)
     face = (Path(found[0]), found[1]) if found else None
     if face is None:
         return f"{SOURCE_FAMILY} is not installed (scripts/system-deps.sh): documents use the fonts there are"
     chars = common_characters()
     stamp = _stamp(*face, chars)
-    if not force and FONT_PATH.is_file() and STAMP_PATH.is_file() and json.loads(STAMP_PATH.read_text()) == stamp:
-        return f"{FONT_PATH.name} is up to date"
+    FONT_PATH.parent.mkdir(parents=True, exist_ok=True)
+    with open(FONT_PATH.with_suffix(".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        recorded = _recorded()
+        if not force and recorded is not None and {k: recorded.get(k) for k in stamp} == stamp and usable_face() is not None:
+            return f"{FONT_PATH.name} is up to date"
+        _cut(face, chars)
+        stamp["face_sha256"] = _digest(FONT_PATH)
+        _write_atomically(STAMP_PATH, json.dumps(stamp).encode())
+    return f"{FONT_PATH.name}: {len(chars)} characters from {face[0].name}, {FONT_PATH.stat().st_size // 1024} KB"
+
+
+def _cut(face: tuple[Path, int], chars: str) -> None:
     from fontTools import subset  # WeasyPrint's own dependency
 
     options = subset.Options()
@@ -92,15 +138,26 @@ def build(*, force: bool = False) -> str:
     options.notdef_outline = True
     options.font_number = face[1]
     font = subset.load_font(str(face[0]), options)
-    partial = FONT_PATH.with_suffix(".tmp")
     try:
         subsetter = subset.Subsetter(options)
         subsetter.populate(text=chars)
         subsetter.subset(font)
-        FONT_PATH.parent.mkdir(parents=True, exist_ok=True)
-        subset.save_font(font, str(partial), options)
+        buffer = io.BytesIO()
+        subset.save_font(font, buffer, options)
     finally:
         font.close()  # the collection's file, which fontTools' lazy reader keeps open
-    partial.replace(FONT_PATH)
-    STAMP_PATH.write_text(json.dumps(stamp))
-    return f"{FONT_PATH.name}: {len(chars)} characters from {face[0].name}, {FONT_PATH.stat().st_size // 1024} KB"
+    _write_atomically(FONT_PATH, buffer.getvalue())
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(partial, 0o644)
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise

@@ -35,7 +35,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from claims.core import ROOT, formatting
 from claims.core.storage import Storage
 from claims.documents.fonts import FAMILY as COMMON_FAMILY
-from claims.documents.fonts import FONT_PATH as COMMON_FONT
+from claims.documents.fonts import usable_face as common_face
 from claims.documents.formats import FILTERS
 
 # Importing WeasyPrint switches Pillow's LOAD_TRUNCATED_IMAGES on for the whole process; the upload
@@ -87,8 +87,8 @@ class RestrictedFetcher(URLFetcher):
                 return self._photo(url, rest)
             if scheme == "static":
                 return self._static(url, rest)
-            if url == "font:common" and COMMON_FONT.is_file():
-                return URLFetcherResponse(url, COMMON_FONT.read_bytes(), {"Content-Type": "font/otf"})
+            if url == "font:common" and (face := common_face()) is not None:
+                return URLFetcherResponse(url, face.read_bytes(), {"Content-Type": "font/otf"})
             raise FetchRefused(f"not an allowed resource: {url[:100]}")
         except FetchRefused:
             self.refused.append(url)
@@ -124,7 +124,7 @@ def print_stylesheet() -> CSS:
     """The print CSS, parsed once per process (A4, fonts, page numbers, tables); with the common characters' face
     (claims.documents.fonts) first in its face list when it is built."""
     text = PRINT_CSS.read_text(encoding="utf-8")
-    if COMMON_FONT.is_file() and PRINT_FACES in text:
+    if common_face() is not None and PRINT_FACES in text:
         face = f'@font-face {{ font-family: "{COMMON_FAMILY}"; src: url("font:common"); }}\n'
         text = face + text.replace(PRINT_FACES, f'font-family: "{COMMON_FAMILY}", "Noto Serif CJK SC",')
     return CSS(string=text, url_fetcher=RestrictedFetcher(), font_config=font_config())

@@ -282,23 +282,28 @@ class PlacePicker:
         return children_of([t.id for t in self.townships])
 
     def _chosen(self, county_id: int | None, township_id: int | None, village_id: int | None) -> dict[int, Region]:
-        """The places among the lists, by id: the three chosen (and the chosen village's own township), read alone
-        unless the lists are read already. A place is on the lists when it is active and its parent is too; a county
-        when it also has an active village."""
+        """The places among the lists, by id: the three chosen, and the chosen village's own township and county
+        (on the lists it may lie under another of them), read alone unless the lists are read already. A place is on
+        the lists when it is active and its parent is; a county when it is in the picker's scope and has an active
+        village."""
         if "villages" in self.__dict__:
             return {r.id: r for r in self.counties + self.townships + self.villages}
         ids = [i for i in (county_id, township_id, village_id) if i]
         found = {r.id: r for r in db.session.execute(select(Region).where(Region.id.in_(ids), Region.active)).scalars()}
-        village = found.get(village_id or 0)
-        if village is not None and village.parent_id is not None and village.parent_id not in found:  # another township's
-            parent = db.session.get(Region, village.parent_id)
-            found |= {parent.id: parent} if parent is not None and parent.active else {}
-        county = found.get(county_id or 0)
-        on_list = county is not None and county.level == RegionLevel.COUNTY and (self._county_ids is None or county.id in self._county_ids)
-        listed = {county.id: county} if county is not None and on_list and _has_villages(county.id) else {}
-        for _generation in ("townships", "villages"):  # the county's active children, then theirs
+        above = found.get(village_id or 0)
+        for _generation in ("township", "county"):  # the village's own township, then that township's county
+            if above is None or above.parent_id is None:
+                break
+            above = found.get(above.parent_id) or db.session.get(Region, above.parent_id)
+            found |= {above.id: above} if above is not None and above.active else {}
+        listed = {r.id: r for r in found.values() if self._on_list(r)}
+        for _generation in ("townships", "villages"):  # the listed counties' active children, then theirs
             listed |= {r.id: r for r in found.values() if r.parent_id in listed}
         return listed
+
+    def _on_list(self, region: Region) -> bool:
+        in_scope = self._county_ids is None or region.id in self._county_ids
+        return region.level == RegionLevel.COUNTY and in_scope and _has_villages(region.id)
 
     def place_problem(self, county_id: int | None, township_id: int | None, village_id: int | None) -> str | None:
         from flask_babel import gettext as _

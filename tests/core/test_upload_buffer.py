@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import array
 import io
 import shutil
 
+import pytest
 from werkzeug.test import EnvironBuilder
 
+from claims.core import inputs
 from claims.core.inputs import CleanRequest, UploadBuffer
 
 
@@ -26,8 +29,18 @@ def test_the_pieces_read_back_whole_in_parts_and_from_anywhere() -> None:
     out = io.BytesIO()
     shutil.copyfileobj(buffer, out, 4)  # as FileStorage.save copies
     assert out.getvalue() == b"fghijkl"
+    with pytest.raises(ValueError):
+        buffer.seek(-1)
+    with pytest.raises(ValueError):
+        buffer.seek(0, 7)
+    ints = array.array("i", [0, 0])  # any writable buffer, as BytesIO takes
+    buffer.seek(0)
+    assert buffer.readinto(ints) == 8 and ints.tobytes() == b"abcdefgh"
     buffer.close()
     assert buffer.closed
+    for call in (buffer.read, buffer.tell, lambda: buffer.seek(0), lambda: buffer.write(b"x")):
+        with pytest.raises(ValueError):
+            call()
 
 
 def test_a_multipart_upload_arrives_byte_for_byte_and_the_request_closes_its_buffers() -> None:
@@ -42,4 +55,18 @@ def test_a_multipart_upload_arrives_byte_for_byte_and_the_request_closes_its_buf
     assert all(isinstance(f.stream, UploadBuffer) for f in files)
     request.close()
     environ["wsgi.input"].close()  # the test's copy of the body, in a temporary file
+    assert all(f.stream.closed for f in files)
+
+
+def test_a_request_larger_than_the_memory_allowance_spools_its_uploads_to_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(inputs, "UPLOADS_IN_MEMORY", 1024 * 1024)
+    photos = [bytes(range(256)) * 4000 + bytes([n]) for n in range(3)]  # 3 MB in all
+    builder = EnvironBuilder(method="POST", data={"photos": [(io.BytesIO(p), f"p{n}.jpg", "image/jpeg") for n, p in enumerate(photos)]})
+    environ = builder.get_environ()
+    builder.close()
+    request = CleanRequest(environ)
+    files = request.files.getlist("photos")
+    assert [f.read() for f in files] == photos and not any(isinstance(f.stream, UploadBuffer) for f in files)
+    request.close()
+    environ["wsgi.input"].close()
     assert all(f.stream.closed for f in files)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -293,8 +294,18 @@ def test_the_fonts_command_builds_the_common_face_once(app: Any, tmp_path: Any, 
 
     cmap = TTFont(io.BytesIO(built)).getBestCmap()
     assert {chr(code) for code in cmap} >= set("补偿决定书申请人0123456789") and len(cmap) < 40
-    assert "up to date" in run(args=["documents", "fonts"]).output
+    assert "up to date" in run(args=["documents", "fonts"]).output and fonts.usable_face() == tmp_path / "common.otf"
     assert "18 characters" in run(args=["documents", "fonts", "--force"]).output
+
+    (tmp_path / "common.otf").write_bytes(built[: len(built) // 2])  # cut short: not used, and built again
+    assert fonts.usable_face() is None
+    assert "18 characters" in run(args=["documents", "fonts"]).output and fonts.usable_face() is not None
+    (tmp_path / "common.json").write_text("{not json")  # a stamp that cannot be read: built again
+    assert fonts.usable_face() is None and "18 characters" in run(args=["documents", "fonts"]).output
+    stamp = json.loads((tmp_path / "common.json").read_text())
+    (tmp_path / "common.json").write_text(json.dumps({**stamp, "mtime": stamp["mtime"] - 86400}))  # the system font changed since
+    assert fonts.usable_face() is None and "18 characters" in run(args=["documents", "fonts"]).output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["common.json", "common.lock", "common.otf"]  # no temporary file left
 
 
 def test_a_notice_list_of_the_longest_names_stays_inside_the_page(ctx: None) -> None:

@@ -27,6 +27,7 @@ from tests.factories import (
     MAOCAOJIE_VILLAGE,
     VILLAGER,
     VILLAGER2,
+    YANTANG_VILLAGE,
     acknowledged_claim_id,
     claim_count,
     claim_form,
@@ -166,6 +167,19 @@ def test_no_photo_refuses_the_submission_and_keeps_the_values(app, as_user):
     again = claim_form(app, shown)
     assert acknowledged_claim_id(post_form(client, shown.action, again, photos(1))) == claim_id
     assert claim_count(app) == 1
+
+
+def test_village_of_another_county_names_the_chosen_township(app, as_user):
+    """A villager may file in any county, so a village of another county is a village outside the chosen township."""
+    client = as_user(VILLAGER)
+    page = open_form(client)
+    data = claim_form(app, page, village_id=str(region_id(app, YANTANG_VILLAGE)))  # 和吕村 lies in 茶陵县
+
+    shown, claim_id = refused(app, client, data, photos(1))
+
+    assert field_says(app, shown, "village_id", MSG_VILLAGE, village="和吕村", township="三仙湖镇")
+    with app.app_context():
+        assert db.session.get(Claim, claim_id).village_id is None
 
 
 def test_village_outside_the_chosen_township(app, as_user):
