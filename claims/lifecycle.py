@@ -567,6 +567,11 @@ def check_step(
     return transition
 
 
+# The claims whose rows the session's transaction holds (as claims.workflow.audit keeps the chain's head): a new
+# transaction, or the rest of one after a savepoint ends (a rolled-back savepoint may have released the lock), locks again.
+LOCKED_CLAIMS = "claims.lifecycle.locked_claims"
+
+
 def lock_claim(claim: Claim) -> None:
     """Hold the claim's row until the transaction ends (SELECT ... FOR UPDATE; SQLite's transactions already
     take the write lock when they begin), so that two people deciding at once act one after the other; a copy
@@ -576,9 +581,17 @@ def lock_claim(claim: Claim) -> None:
         return
     db.session.flush()
     lock_chain()  # always the chain first, then the claim: one lock order for every writer
+    session = db.session()
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    held = session.info.get(LOCKED_CLAIMS)
+    if held is not None and held[0] is transaction and claim.id in held[1]:
+        return  # locked already in this transaction (a filing's save, then its submission): nobody else wrote it since
     version = db.session.execute(select(Claim.version).where(Claim.id == claim.id).with_for_update()).scalar_one()
     if version != claim.version:
         raise ClaimChanged()
+    if held is None or held[0] is not transaction:
+        held = session.info[LOCKED_CLAIMS] = (transaction, set())
+    held[1].add(claim.id)
 
 
 def send_notice(claim: Claim, kind: str, notice: Notice, *, actor: User, data: dict[str, Any]) -> None:

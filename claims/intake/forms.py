@@ -113,7 +113,8 @@ class ClaimForm(FlaskForm):
     def __init__(self, *args: Any, regions: Any = None, species: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._regions = regions
-        self.species_id.choices = [(0, "—")] + [(s.id, f"{s.name_zh}") for s in (species or [])]
+        self._species = list(species or [])  # held while the form lives: the claim's species is then found without a query
+        self.species_id.choices = [(0, "—")] + [(s.id, f"{s.name_zh}") for s in self._species]
 
     # Field rules that need more than one field ------------------------------------------------
     def validate_incident_at(self, field: DateTimeLocalField) -> None:

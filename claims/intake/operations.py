@@ -130,12 +130,13 @@ def save_filing(claim: Claim, data: ClaimInput, uploads: list[PhotoUpload], *, a
     db.session.expire(claim, ["county", "township", "village", "species"])
     # On a submit, prepare_submission flags every photo once; otherwise the new ones are flagged here.
     added, photo_problems = add_photos(claim, uploads, actor=actor, flag=not submit)
-    outcome = FilingOutcome(photo_problems=photo_problems, species_warning=species_warning(claim), bank_problem=bank_problem)
+    outcome = FilingOutcome(photo_problems=photo_problems, bank_problem=bank_problem)
     if submit:
         outcome.problems = submission_problems(claim)
     if not submit or outcome.problems or photo_problems or bank_problem or not form_ok:
         if submit:
             flag_photos(claim, added)
+        outcome.species_warning = species_warning(claim)  # shown with the form again (a submitted claim keeps species_covered)
         return outcome
     apply_transition(claim, "submit" if claim.status == ClaimStatus.DRAFT else "resubmit", actor=actor)
     outcome.submitted = True

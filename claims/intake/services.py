@@ -358,7 +358,8 @@ def prepare_submission(claim: Claim) -> None:
         else:
             claim.species_covered = None
         loss_day = claim.discovered_on or incident_day
-        limits, county_id = TimeLimits([county.id] if county else []), county.id if county else None
+        limits = TimeLimits([county.id], {county.id: county.path}) if county else TimeLimits([])
+        county_id = county.id if county else None
         claim.late_report = working_days_between(loss_day, today) > limits.days(county_id, LimitKind.APPLICATION, loss_day)
         claim.due_at = add_working_days(today, limits.days(county_id, LimitKind.INTAKE, today))
         flag_photos(claim, active_photos(claim))

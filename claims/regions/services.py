@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import cached_property
+from typing import Any
 
 import chinese_calendar
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Exists, and_, or_, select
 from sqlalchemy.orm import aliased
 
 from claims.core.time import local_today
@@ -177,17 +178,24 @@ def _walk_working_days(start: date, days: int, step: timedelta) -> date:
 
 
 class TimeLimits:
-    """The time limits of some counties, their provinces and the general ones, read in two queries, answering
-    `time_limit` for any county among them, kind and date (reports look up thousands of stays)."""
+    """The time limits of some counties, their provinces and the general ones, answering `time_limit` for any county
+    among them, kind and date (reports look up thousands of stays): read in one statement when the counties' paths
+    are given (`paths`, from county rows already loaded), else in two."""
 
-    def __init__(self, county_ids: list[int]) -> None:
-        paths = dict(db.session.execute(select(Region.id, Region.path).where(Region.id.in_(county_ids))).all()) if county_ids else {}
+    def __init__(self, county_ids: list[int], paths: dict[int, str] | None = None) -> None:
+        if paths is None or not set(county_ids) <= set(paths):
+            paths = dict(db.session.execute(select(Region.id, Region.path).where(Region.id.in_(county_ids))).all()) if county_ids else {}
         codes = {path.split("/")[0] for path in paths.values()}
-        provinces = dict(db.session.execute(select(Region.code, Region.id).where(Region.code.in_(codes))).all()) if codes else {}
+        owner = aliased(Region)  # a row's region, by whose code a province's rows are known
+        query = (
+            select(TimeLimit, owner.code)
+            .outerjoin(owner, owner.id == TimeLimit.region_id)
+            .where(or_(TimeLimit.region_id.is_(None), TimeLimit.region_id.in_(list(county_ids)), owner.code.in_(codes)))
+        )
+        found = db.session.execute(query).all()
+        self._rows = [row for row, _code in found]
+        provinces = {code: row.region_id for row, code in found if code in codes}
         self._province_of = {county: provinces.get(path.split("/")[0]) for county, path in paths.items()}
-        ids = list(county_ids) + [i for i in provinces.values() if i is not None]
-        query = select(TimeLimit).where(or_(TimeLimit.region_id.is_(None), TimeLimit.region_id.in_(ids)))
-        self._rows = list(db.session.execute(query).scalars())
 
     def days(self, county_id: int | None, kind: LimitKind, on_date: date) -> int:
         """The county's row in force, else its province's, else the general row, else the default; the latest start wins."""
@@ -205,7 +213,7 @@ class TimeLimits:
 def time_limit(county: Region | None, kind: LimitKind, on_date: date) -> int:
     """Working days allowed for a step: the county's row in force, else its province's, else the general row, else the
     default."""
-    return TimeLimits([county.id] if county else []).days(county.id if county else None, kind, on_date)
+    return TimeLimits([county.id], {county.id: county.path}).days(county.id, kind, on_date) if county else TimeLimits([]).days(None, kind, on_date)
 
 
 def due_date(county: Region | None, kind: LimitKind, start: date | None = None) -> date:
@@ -215,18 +223,20 @@ def due_date(county: Region | None, kind: LimitKind, start: date | None = None) 
     return add_working_days(start, time_limit(county, kind, start))
 
 
+def _with_villages(county_id: Any) -> Exists:
+    """Whether the county (an id, or a column such as Region.id) has an active village under one of its townships."""
+    township, village = aliased(Region), aliased(Region)
+    return select(village.id).join(township, village.parent_id == township.id).where(township.parent_id == county_id, village.active).exists()
+
+
 def counties() -> list[Region]:
     """The active counties that have villages, where claims are filed: not the rest of the national list."""
-    township, village = aliased(Region), aliased(Region)
-    has_villages = select(village.id).join(township, village.parent_id == township.id).where(township.parent_id == Region.id, village.active).exists()
-    query = select(Region).where(Region.level == RegionLevel.COUNTY, Region.active, has_villages).order_by(Region.code)
+    query = select(Region).where(Region.level == RegionLevel.COUNTY, Region.active, _with_villages(Region.id)).order_by(Region.code)
     return list(db.session.execute(query).scalars())
 
 
 def _has_villages(county_id: int) -> bool:
-    township, village = aliased(Region), aliased(Region)
-    query = select(village.id).join(township, village.parent_id == township.id).where(township.parent_id == county_id, village.active).exists()
-    return bool(db.session.execute(select(query)).scalar_one())
+    return bool(db.session.execute(select(_with_villages(county_id))).scalar_one())
 
 
 def children_of(region_ids: list[int]) -> list[Region]:
@@ -268,6 +278,8 @@ class PlacePicker:
 
     def __init__(self, county_ids: list[int] | None = None) -> None:
         self._county_ids = county_ids
+        self._held: list[Region] = []  # the places read for a check, held while the picker lives (see `_chosen`)
+        self._villages_known: dict[int, bool] = {}
 
     @cached_property
     def counties(self) -> list[Region]:
@@ -289,13 +301,19 @@ class PlacePicker:
         if "villages" in self.__dict__:
             return {r.id: r for r in self.counties + self.townships + self.villages}
         ids = [i for i in (county_id, township_id, village_id) if i]
-        found = {r.id: r for r in db.session.execute(select(Region).where(Region.id.in_(ids), Region.active)).scalars()}
+        query = select(Region, and_(Region.level == RegionLevel.COUNTY, _with_villages(Region.id))).where(Region.id.in_(ids), Region.active)
+        rows = db.session.execute(query).all()
+        found = {r.id: r for r, _villages in rows}
+        self._villages_known = {r.id: bool(villages) for r, villages in rows}  # asked with the places, for the county chosen
         above = found.get(village_id or 0)
         for _generation in ("township", "county"):  # the village's own township, then that township's county
             if above is None or above.parent_id is None:
                 break
             above = found.get(above.parent_id) or db.session.get(Region, above.parent_id)
             found |= {above.id: above} if above is not None and above.active else {}
+        # Held, so that the claim saved from the form finds its county, township and village in the session's
+        # identity map (which holds only what is referenced somewhere) instead of reading them again.
+        self._held = list(found.values())
         listed = {r.id: r for r in found.values() if self._on_list(r)}
         for _generation in ("townships", "villages"):  # the listed counties' active children, then theirs
             listed |= {r.id: r for r in found.values() if r.parent_id in listed}
@@ -303,7 +321,10 @@ class PlacePicker:
 
     def _on_list(self, region: Region) -> bool:
         in_scope = self._county_ids is None or region.id in self._county_ids
-        return region.level == RegionLevel.COUNTY and in_scope and _has_villages(region.id)
+        if region.level != RegionLevel.COUNTY or not in_scope:
+            return False
+        known = self._villages_known.get(region.id)
+        return known if known is not None else _has_villages(region.id)
 
     def place_problem(self, county_id: int | None, township_id: int | None, village_id: int | None) -> str | None:
         from flask_babel import gettext as _

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import case, literal, update
 
 from claims.extensions import db
 from claims.workflow.models import ClaimStage
@@ -16,10 +16,28 @@ def enter_stage(claim_id: int, status: ClaimStatus, at: datetime, *, first: bool
     `first`: the claim was created in this transaction, so it has no stay to close.
 
     Called in the transaction that changes the status, after the claim's row is locked, so two stays are never
-    open at once. The open stay is read by the index (claim_id, left_at)."""
-    open_stay = select(ClaimStage).where(ClaimStage.claim_id == claim_id, ClaimStage.left_at.is_(None))
-    previous = None if first else db.session.execute(open_stay).scalar_one_or_none()
-    if previous is not None:
-        at = max(at, previous.entered_at)  # a clock that stepped back (NTP, another node) never makes a stay negative
-        previous.left_at = at
+    open at once. The open stay is found by the index (claim_id, left_at) and closed in one statement, which
+    returns when it began: a clock that stepped back (NTP, another node) never makes a stay negative, the stay
+    closes and the next begins at the later of the two moments."""
+    if not first:
+        stamp = literal(at, ClaimStage.entered_at.type)
+        close = (
+            update(ClaimStage)
+            .where(ClaimStage.claim_id == claim_id, ClaimStage.left_at.is_(None))
+            .values(left_at=case((ClaimStage.entered_at > stamp, ClaimStage.entered_at), else_=stamp))
+            .returning(ClaimStage.entered_at)
+            .execution_options(synchronize_session=False)
+        )
+        began = db.session.execute(close).scalars().first()
+        if began is not None:
+            at = max(at, began)
+            _forget_open_stays(claim_id)
     db.session.add(ClaimStage(claim_id=claim_id, status=status, entered_at=at))
+
+
+def _forget_open_stays(claim_id: int) -> None:
+    """The stays of the claim the session holds as open are open no longer: their `left_at` is read again if asked."""
+    session = db.session()
+    for held in list(session.identity_map.values()):
+        if isinstance(held, ClaimStage) and held.claim_id == claim_id and "left_at" in held.__dict__ and held.left_at is None:
+            session.expire(held, ["left_at"])

@@ -85,3 +85,37 @@ def test_admin_pages_keep_values_on_error(client, as_user):  # type: ignore[no-u
     response = client.post("/admin/calendar", data={"csrf_token": token, "day": "2027-02-10", "note": "春节"})
     assert response.status_code == 302
     assert "2027-02-10" in client.get("/admin/calendar").get_data(as_text=True)
+
+
+def test_time_limits_read_in_one_statement_from_known_paths_answer_as_before(ctx):  # type: ignore[no-untyped-def]
+    """A county's own row, its province's and the general one: the same answers whether the county's path is given
+    (one statement, as a filing reads them) or read (two)."""
+    from sqlalchemy import event
+
+    from claims.regions.services import TimeLimits
+
+    admin, nan = find_user("admin"), _nan()
+    hunan = db.session.execute(select(Region).where(Region.code == nan.path.split("/")[0])).scalar_one()
+    admin_services.set_time_limit(hunan, LimitKind.INTAKE, 6, date(2026, 7, 1), "湘林发", actor=admin)
+    admin_services.set_time_limit(nan, LimitKind.APPLICATION, 20, date(2026, 8, 1), "南县通知", actor=admin)
+    db.session.commit()
+    paths = {nan.id: nan.path}  # as a filing has them: the claim's county is loaded
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.startswith("SELECT"):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        given = TimeLimits(list(paths), paths)
+        assert len(statements) == 1
+        read = TimeLimits([nan.id])
+        assert len(statements) == 3
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    days = [date(2026, 6, 30), date(2026, 7, 1), date(2026, 8, 1)]
+    answers = {(kind, day): given.days(nan.id, kind, day) for kind in LimitKind for day in days}
+    assert answers == {(kind, day): read.days(nan.id, kind, day) for kind in LimitKind for day in days}
+    assert answers[(LimitKind.INTAKE, date(2026, 6, 30))] == 3 and answers[(LimitKind.INTAKE, date(2026, 7, 1))] == 6
+    assert answers[(LimitKind.APPLICATION, date(2026, 8, 1))] == 20

@@ -229,3 +229,18 @@ def test_a_clock_that_steps_back_never_makes_a_stay_negative(app: Flask) -> None
         stays = db.session.execute(select(ClaimStage).where(ClaimStage.claim_id == claim.id).order_by(ClaimStage.id)).scalars().all()
         assert all(s.left_at is None or s.left_at >= s.entered_at for s in stays)
         assert stays[-1].status == ClaimStatus.ACCEPTED and stays[-1].left_at is None
+
+
+def test_a_stay_held_in_the_session_is_closed_there_too(app: Flask) -> None:
+    """The open stay is closed by one statement; a copy of it the session holds reads as closed afterwards."""
+    from claims.workflow.stages import enter_stage
+
+    with app.app_context():
+        claim = file_claim(VILLAGER)
+        db.session.commit()
+        (held,) = db.session.execute(select(ClaimStage).where(ClaimStage.claim_id == claim.id, ClaimStage.left_at.is_(None))).scalars()
+        at = held.entered_at + timedelta(hours=1)
+        enter_stage(claim.id, ClaimStatus.ACCEPTED, at)
+        assert held.left_at == at
+        db.session.commit()
+        assert [s.left_at for s in db.session.execute(select(ClaimStage).where(ClaimStage.claim_id == claim.id)).scalars()].count(None) == 1

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from claims.extensions import db
 from claims.intake.models import Claim
 from claims.workflow.models import AuditEvent
@@ -63,3 +65,43 @@ def test_the_loser_sees_a_conflict_message(app):  # type: ignore[no-untyped-def]
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "changed by someone else" in page or "已被他人修改" in page or "其他人" in page
+
+
+def test_a_claim_is_locked_once_per_transaction_and_again_after_it(app):  # type: ignore[no-untyped-def]
+    """A filing's save and its submission lock the claim's row once between them; a new transaction, or the rest of
+    one after a savepoint, locks it again, and a copy older than the row is still a conflict."""
+    from sqlalchemy import event, text
+
+    from claims.lifecycle import ClaimChanged, lock_claim
+
+    locks: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().startswith("SELECT claims.version"):
+            locks.append(statement)
+
+    with app.app_context():
+        claim = file_claim()
+        db.session.commit()
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            lock_claim(claim)
+            lock_claim(claim)  # the same transaction: held already
+            assert len(locks) == 1
+            with db.session.begin_nested():
+                lock_claim(claim)  # a savepoint: locked within it
+            lock_claim(claim)  # the rest of the transaction, after the savepoint: again
+            assert len(locks) == 3
+            db.session.commit()
+            lock_claim(claim)  # a new transaction
+            assert len(locks) == 4
+            db.session.commit()
+            db.session.execute(text("UPDATE claims SET version = version + 1 WHERE id = :id"), {"id": claim.id})
+            db.session.commit()
+            claim.version  # noqa: B018 -- loaded again after the commit: the copy is as new as the row
+            db.session.execute(text("UPDATE claims SET version = version + 1 WHERE id = :id"), {"id": claim.id})
+            with pytest.raises(ClaimChanged):
+                lock_claim(claim)  # the copy is one version behind the row
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+            db.session.rollback()
