@@ -10,8 +10,11 @@ from decimal import Decimal
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from claims.accounts.models import User
 from claims.core.crypto import lookup_hash, mask_account
@@ -97,30 +100,32 @@ def find_by_submission_key(key: str) -> Claim | None:
 
 
 def start_draft(*, actor: User, submission_key: str, for_self: bool) -> Claim:
-    """Create the draft behind a new filing form; the same form key always gives the same draft."""
+    """Create the draft behind a new filing form; the same form key always gives the same draft.
+
+    The draft is inserted unless its key is taken (INSERT ... ON CONFLICT DO NOTHING): the other click of a double
+    click, come first, made it, and that draft is the answer (no savepoint to roll back to)."""
     existing = find_by_submission_key(submission_key)
     if existing is not None:
         return existing
-    claim = Claim(
-        submission_key=submission_key,
-        filed_by=actor,
-        claimant_user=actor if for_self else None,
-        status=ClaimStatus.DRAFT,
-        species_unknown=False,
-        declaration=False,
-        late_report=False,
-        losses=[],  # a new claim: nothing to load when the form's lines and photos are compared and added
-        photos=[],
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(claim)
-    except IntegrityError:
-        # The other click of a double click created it first.
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    values = {
+        "submission_key": submission_key,
+        "filed_by_id": actor.id,
+        "claimant_user_id": actor.id if for_self else None,
+        "status": ClaimStatus.DRAFT,
+        "species_unknown": False,
+        "declaration": False,
+        "late_report": False,
+    }
+    statement = insert(Claim).values(values).on_conflict_do_nothing(index_elements=["submission_key"]).returning(Claim)
+    claim = db.session.scalars(statement).one_or_none()
+    if claim is None:
         existing = find_by_submission_key(submission_key)
-        if existing is None:
-            raise
+        if existing is None:  # the key's draft was made and is gone again: not a draft this form can have
+            raise RuntimeError(f"no draft for the submission key {submission_key!r}")
         return existing
+    for collection in ("losses", "photos"):  # a new claim: nothing to load when the form's lines and photos are added
+        set_committed_value(claim, collection, [])
     event = record_event(entity="claim", action="draft_started", actor=actor, claim=claim, to_state=str(ClaimStatus.DRAFT), changes={"for_self": for_self})
     enter_stage(claim.id, ClaimStatus.DRAFT, event.created_at, first=True)
     return claim
