@@ -10,7 +10,9 @@ Who calls it, explicitly, after the change:
 - `claims.intake.services.update_draft`, for a returned claim corrected (its township, animal or losses).
 A step with its follow-on step, and a payment with the steps it causes (pay, close), are one `counted_once` block: the
 bucket is counted after the last change only. The statements that count a bucket are built once per kind of database
-(`bucket_statements`, the bucket in bound parameters): building them at every step cost more than running them.
+(`bucket_statements`, the bucket in bound parameters): building them at every step cost more than running them. On
+PostgreSQL the four deletes and four inserts go as one statement (data-modifying WITH clauses): two round trips a
+rebuild, with the lock, instead of nine.
 
 Concurrency: every writer of the app holds the audit chain's lock first (claims.workflow.audit.lock_chain), so the
 rebuilds are serialised already; a rebuild also locks its bucket's row (`report_buckets`, made if missing and locked by
@@ -40,7 +42,23 @@ from datetime import date, datetime, time
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Date, Executable, Integer, Select, and_, bindparam, delete, func, insert, literal, select, true, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Executable,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    true,
+    type_coerce,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -197,6 +215,10 @@ class BucketStatements(NamedTuple):
     lock: Executable
     deletes: tuple[Executable, ...]
     inserts: tuple[Executable, ...]
+    together: Executable | None = None  # PostgreSQL: the deletes and the inserts as one statement
+
+    def after_lock(self) -> tuple[Executable, ...]:
+        return (self.together,) if self.together is not None else (*self.deletes, *self.inserts)
 
 
 @cache
@@ -211,11 +233,17 @@ def bucket_statements(dialect: str) -> BucketStatements:
     upsert = upsert.values(township_id=township, month=month, rebuilt_at=bindparam("b_rebuilt_at", type_=UTCDateTime()))
     lock = upsert.on_conflict_do_update(index_elements=["township_id", "month"], set_={"rebuilt_at": upsert.excluded.rebuilt_at})
     tables = [model.__table__ for model in BUCKET_MODELS]
-    return BucketStatements(
-        lock=lock,
-        deletes=tuple(delete(t).where(t.c.township_id == township, t.c.month == month) for t in tables),
-        inserts=tuple(insert(table).from_select(columns, query) for table, (columns, query) in zip(tables, _queries(where, dialect), strict=True)),
-    )
+    deletes = tuple(delete(t).where(t.c.township_id == township, t.c.month == month) for t in tables)
+    inserts = tuple(insert(table).from_select(columns, query) for table, (columns, query) in zip(tables, _queries(where, dialect), strict=True))
+    together = None
+    if dialect == "postgresql":
+        # One round trip instead of eight: PostgreSQL runs data-modifying WITH clauses on the statement's one snapshot,
+        # so the deletes remove the bucket's old rows only, never the rows the inserts make (the tables have no key
+        # but their ids for the two to meet on).
+        gone = [statement.returning(literal_column("1")).cte(f"gone_{i}") for i, statement in enumerate(deletes)]
+        made = [statement.returning(literal_column("1")).cte(f"made_{i}") for i, statement in enumerate(inserts)]
+        together = select(literal_column("1")).add_cte(*gone, *made)
+    return BucketStatements(lock=lock, deletes=deletes, inserts=inserts, together=together)
 
 
 def _queries(where: ColumnElement[bool], dialect: str | None = None) -> list[tuple[tuple[str, ...], Select[Any]]]:
@@ -281,7 +309,7 @@ def rebuild_bucket(township_id: int, month: date) -> None:
     """Count one bucket's claims again, in the open transaction (the caller commits), its row locked meanwhile."""
     statements = bucket_statements(db.session.get_bind().dialect.name)
     parameters = _bucket_parameters(township_id, month)
-    for statement in (statements.lock, *statements.deletes, *statements.inserts):
+    for statement in (statements.lock, *statements.after_lock()):
         db.session.execute(statement, parameters)
 
 

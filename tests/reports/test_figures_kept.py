@@ -99,3 +99,31 @@ def test_a_returned_claim_corrected_to_another_township_moves_between_buckets(ap
         _same()
         assert db.session.get(Claim, claim.id).status == ClaimStatus.SUBMITTED  # type: ignore[union-attr]
         clock.freeze(None)
+
+
+def test_a_bucket_is_counted_again_in_two_round_trips_on_postgresql(app: Flask) -> None:
+    """The lock, then the deletes and inserts: one statement on PostgreSQL, eight on SQLite; the same figures."""
+    from sqlalchemy import event
+
+    from claims.reports.figures import bucket_of, rebuild_bucket
+
+    with app.app_context():
+        clock.freeze(local(2, 3))
+        claim = file_claim("13800000001", seed=1)
+        db.session.commit()
+        statements: list[str] = []
+
+        def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+            statements.append(statement)
+
+        bucket = bucket_of(claim)
+        assert bucket is not None
+        db.session.execute(select(1))  # the transaction begun before counting
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            rebuild_bucket(*bucket)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert len(statements) == (2 if db.engine.dialect.name == "postgresql" else 9), statements
+        _same()
+        assert _township_claims(bucket[0]) == 1
