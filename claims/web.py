@@ -171,8 +171,10 @@ def register_template_helpers(app: Flask) -> None:
         return badge
 
     def unread() -> int:
-
-        return unread_count(g.user) if g.get("user") is not None else 0
+        if g.get("user") is None:
+            return 0
+        known = g.get("unread_notices")  # counted with the user on a GET (claims.accounts.session.load_user)
+        return known if known is not None else unread_count(g.user)
 
     @app.context_processor
     def inject() -> dict[str, Any]:

@@ -5,16 +5,18 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, TypeVar
 
 from flask import current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
+from sqlalchemy import Select, bindparam, select
 
 from claims.accounts.models import Role, User
 from claims.core.sync import answer, is_sync_request
 from claims.core.time import utcnow
 from claims.extensions import db
+from claims.workflow.notify import unread_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,6 +53,11 @@ def logout_user() -> None:
     g.user = None
 
 
+@cache
+def _user_with_unread() -> Select[tuple[User, int]]:
+    return select(User, unread_of(User.id)).where(User.id == bindparam("uid"))
+
+
 def load_user() -> None:
     """before_request: set g.user, ending the session when idle, too old, logged out or deactivated."""
     g.user = None
@@ -61,7 +68,13 @@ def load_user() -> None:
     now = utcnow().timestamp()
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]).total_seconds()
     absolute = timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"]).total_seconds()
-    user = db.session.get(User, uid)
+    if request.method in ("GET", "HEAD") and request.endpoint != "static":
+        # A page's bell shows the unread notices: counted with the user, in one statement. A GET writes nothing, so
+        # the count holds until the page is drawn; a POST's page counts them when it is drawn (claims.web).
+        row = db.session.execute(_user_with_unread(), {"uid": uid}).first()
+        user, g.unread_notices = (row[0], row[1]) if row is not None else (None, None)
+    else:
+        user = db.session.get(User, uid)
     too_idle = now - session.get("seen_at", 0) > idle
     too_old = now - session.get("login_at", 0) > absolute
     if user is None or not user.active or user.session_epoch != session.get("epoch") or too_idle or too_old:

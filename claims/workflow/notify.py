@@ -6,13 +6,19 @@ notice rows (and the claimant's text messages, as outbox rows) in the step's own
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import ScalarSelect, func, select
 
 from claims.accounts.models import User
 from claims.extensions import db
 from claims.workflow.models import Notification
 
 
+def unread_of(user_id: Any) -> ScalarSelect[int]:
+    """How many of a user's notices are unread, as a value a statement can hold (`user_id`: an id or a column)."""
+    return select(func.count()).select_from(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None)).scalar_subquery()
+
+
 def unread_count(user: User) -> int:
-    query = select(func.count()).select_from(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
-    return db.session.execute(query).scalar_one()
+    return db.session.execute(select(unread_of(user.id))).scalar_one()

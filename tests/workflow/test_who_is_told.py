@@ -86,3 +86,35 @@ def test_a_claim_a_clerk_filed_is_announced_to_the_county_officers_too(ctx):  # 
     db.session.commit()
     assert _kinds("officer", claim) == ["submit"], "the filing clerk may not accept it: the officers hear of it"
     assert _kinds("clerk", claim) == [], "not the actor"
+
+
+def test_the_bell_counts_unread_notices_with_the_user_and_again_after_reading(app, as_user):  # type: ignore[no-untyped-def]
+    """A page's bell: the unread notices counted in the statement that loads the user (no statement of their own);
+    marked read (a POST), the page it leads to shows none."""
+    import re
+
+    from sqlalchemy import event
+
+    from tests.conftest import csrf_token
+
+    with app.app_context():
+        clerk = find_user("clerk")
+        db.session.add_all([Notification(user_id=clerk.id, kind="submit", params={"number": f"N-{i}", "status": "submitted"}) for i in range(3)])
+        db.session.commit()
+    client = as_user("clerk")
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        page = client.get("/notifications").get_data(as_text=True)
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", count)
+    assert re.search(r'class="count"[^>]*>3<', page), "the bell does not show 3 unread"
+    assert not any("FROM notifications" in s and "FROM users" not in s and "count(" in s for s in statements), statements
+    after = client.post("/notifications/read", data={"csrf_token": csrf_token(client, "/notifications")}, follow_redirects=True)
+    assert after.status_code == 200 and 'class="count"' not in after.get_data(as_text=True)
