@@ -39,5 +39,6 @@ def _forget_open_stays(claim_id: int) -> None:
     """The stays of the claim the session holds as open are open no longer: their `left_at` is read again if asked."""
     session = db.session()
     for held in list(session.identity_map.values()):
-        if isinstance(held, ClaimStage) and held.claim_id == claim_id and "left_at" in held.__dict__ and held.left_at is None:
+        loaded = held.__dict__  # what the copy holds, read without loading anything expired (a stay of another claim)
+        if isinstance(held, ClaimStage) and loaded.get("claim_id") == claim_id and "left_at" in loaded and loaded["left_at"] is None:
             session.expire(held, ["left_at"])
