@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -238,7 +239,7 @@ def _store_photo(claim: Claim, upload: PhotoUpload, *, actor: User, stage: Photo
     except OSError:
         for key in keys:
             storage.delete(key)
-        raise PhotoRejected("storage", _("The photo could not be saved. Please try again.")) from None
+        raise PhotoRejected("storage", _l("The photo could not be saved. Please try again."), "the photo could not be stored") from None
     _register_cleanup(keys)
     bands = [processed.phash[i : i + 4] for i in range(0, 16, 4)]
     return Photo(

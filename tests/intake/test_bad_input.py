@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from claims.core import time as clock
+from claims.core.storage import LocalStorage
 from claims.core.time import local_now, local_today, utcnow
 from claims.extensions import db
 from claims.intake.models import Claim, ClaimSequence, FormStash, Photo
@@ -59,6 +60,7 @@ MSG_VILLAGE = "The village %(village)s is not in %(township)s. Please choose the
 MSG_QUANTITY_POSITIVE = "The quantity must be more than 0."
 MSG_QUANTITY_PLAUSIBLE = "%(q)s is not a plausible quantity here (at most %(limit)s). Please check it."
 MSG_PHOTOS_KEPT = "The other photos and everything you typed are saved."
+MSG_NOT_SAVED = "The photo could not be saved. Please try again."
 MSG_EXPIRED = "Your session has expired. Please log in again."
 MSG_REQUEST_TOO_LARGE = "What you sent is too large. Photos may be at most 20 MB each; send fewer at a time."
 
@@ -246,6 +248,38 @@ def test_bad_photo_is_refused_by_name_and_the_good_one_kept(app, as_user, blob, 
     status, number, kept_photos = draft_facts(app, claim_id)
     assert status == ClaimStatus.DRAFT and number is None  # not submitted while a photo was refused
     assert len(kept_photos) == 1 and shown.photo_urls == [f"/claims/{claim_id}/photos/{kept_photos[0]}/thumb"]
+
+
+def test_a_photo_the_store_cannot_write_is_refused_by_name_and_the_rest_kept(app, as_user, monkeypatch):  # type: ignore[no-untyped-def]
+    """A full disk (or an object store that refuses the write) while the second photo's copies are stored: that
+    photo is refused with a message, the part of it already written is deleted, and the first photo is kept."""
+    failing = jpeg_bytes(seed=8)
+    storage = LocalStorage(app.config["UPLOAD_FOLDER"])
+    real_put = storage.put
+    written: list[str] = []
+
+    def put(data: bytes, suffix: str = "") -> str:
+        if suffix == ".jpg" and written and written[-1] == "failing":
+            raise OSError(28, "No space left on device")
+        key = real_put(data, suffix)
+        written.append("failing" if data == failing else key)
+        return key
+
+    monkeypatch.setattr(storage, "put", put)
+    monkeypatch.setitem(app.extensions, "claims_storage", storage)
+    client = as_user(VILLAGER)
+    page = open_form(client)
+    data = claim_form(app, page)
+
+    shown, claim_id = refused(app, client, data, [photo(jpeg_bytes(seed=7), "kept.jpg"), photo(failing, "disk-full.jpg")])
+
+    assert photo_problem_says(app, shown, "disk-full.jpg", MSG_NOT_SAVED)
+    assert_kept(shown, data)
+    kept_photos = draft_facts(app, claim_id)[2]
+    assert len(kept_photos) == 1
+    with app.app_context():
+        kept = db.session.get(Photo, kept_photos[0])
+        assert sorted(storage.keys()) == sorted([kept.original_key, kept.display_key, kept.thumb_key])
 
 
 def test_png_of_20000_by_20000_pixels_is_refused_without_decoding(app, as_user, decoded):
