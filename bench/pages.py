@@ -132,6 +132,7 @@ NOT_LISTS = {
     "static": "static files",
     "main.service_worker": "the service worker's script",
     "main.offline": "the page shown without a signal",
+    "main.places": "the filing form's townships and villages (region names, not claims)",
     "main.sync_session": "a fresh CSRF token for the phone's drafts (JSON)",
     "intake.status_enquiry": "a form",
     "api.docs": "the API's documentation page",

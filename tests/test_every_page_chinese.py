@@ -41,6 +41,7 @@ NOT_HTML = {
     "static": "CSS, JavaScript and images",
     "main.health": "a JSON health check for the load balancer",
     "main.service_worker": "the service worker's JavaScript (its offline page is main.offline, HTML)",
+    "main.places": "the filing form's townships and villages as JavaScript (tests/intake/test_place_lists.py)",
     "main.sync_session": "JSON for the phone's drafts: a fresh CSRF token and their owner (tests/main/test_sync.py)",
     "intake.photo": "JPEG images",
     "schedules.export": "a YAML schedule file for download",

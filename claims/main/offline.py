@@ -18,6 +18,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from claims.core.sync import ACCOUNT_HEADER, OWNER_HEADER
+from claims.regions.services import place_tree
 
 # The shell: what every villager's and officer's page needs to look right and work without the network.
 SHELL = (
@@ -105,6 +106,7 @@ def precache_entries() -> list[Entry]:
     static = Path(current_app.static_folder or "static")
     entries: list[Entry] = [{"url": url_for("static", filename=name), "revision": _revision((static / name).read_bytes())} for name in SHELL]
     entries.append({"url": url_for("main.offline"), "revision": _revision(offline_page().encode())})
+    entries.append({"url": url_for("main.places"), "revision": place_tree().etag})  # the filing form's places
     return entries
 
 
@@ -115,10 +117,10 @@ def offline_page() -> str:
 
 def service_worker() -> str:
     """The service worker's script, with its precache list and Workbox's URLs filled in. Browsers fetch it on every
-    page view (their update check), so it is made once per language and process (again on each fetch in debug mode,
+    page view (their update check), so it is made once per language, place tree and process (again on each fetch in debug mode,
     where the files change under a running server)."""
-    made: dict[str, str] = current_app.extensions.setdefault("claims_service_worker", {})
-    language = str(get_locale())
+    made: dict[tuple[str, str], str] = current_app.extensions.setdefault("claims_service_worker", {})
+    language = (str(get_locale()), place_tree().etag)  # a new place tree is a new service worker: the phone fetches it
     script = made.get(language)
     if script is None or current_app.debug:
         workbox = [url_for("static", filename=name) for name in WORKBOX]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, url_for
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import text
@@ -18,6 +18,7 @@ from claims.extensions import db
 from claims.intake import evidence, services
 from claims.intake.permissions import can_see_evidence_flags
 from claims.main import offline as app_shell
+from claims.regions.services import place_tree
 
 bp = Blueprint("main", __name__)
 
@@ -50,6 +51,17 @@ def service_worker():  # type: ignore[no-untyped-def]
     response = Response(app_shell.service_worker(), mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+@bp.route("/places.js")
+def places():  # type: ignore[no-untyped-def]
+    """The filing form's townships and villages (claims.regions.services.place_tree): public names, the same for
+    everyone; kept by the service worker for forms filled without a signal, asked again (If-None-Match) otherwise."""
+    tree = place_tree()
+    response = Response(tree.script, mimetype="text/javascript")
+    response.set_etag(tree.etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response.make_conditional(request)
 
 
 @bp.route("/offline")

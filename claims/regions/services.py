@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import time
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
 from typing import Any
 
 import chinese_calendar
+from flask import current_app
 from sqlalchemy import Exists, and_, or_, select
 from sqlalchemy.orm import aliased
 
@@ -244,6 +249,41 @@ def children_of(region_ids: list[int]) -> list[Region]:
     return list(db.session.execute(query).scalars())
 
 
+@dataclass(frozen=True)
+class PlaceTree:
+    """The filing forms' townships by county and villages by township, as one script for the phone to keep (served
+    at /places.js, precached by the service worker): a form's page then lists only the chosen county's townships and
+    the chosen township's villages, and stays small with a province's 24,000 villages. `etag` names the content."""
+
+    script: bytes
+    etag: str
+
+
+PLACE_TREE_SECONDS = 60  # how long a process serves the tree it read; the place check on saving reads the database
+
+
+def place_tree() -> PlaceTree:
+    """The tree of the counties that have villages (as the forms list them), read again after PLACE_TREE_SECONDS
+    (regions change by `flask regions load`, in another process; a place made inactive meanwhile is refused by the
+    form's place check, which reads the database)."""
+    held: tuple[float, PlaceTree] | None = current_app.extensions.get("claims_place_tree")
+    now = time.monotonic()
+    if held is not None and now - held[0] < current_app.config.get("PLACE_TREE_SECONDS", PLACE_TREE_SECONDS):
+        return held[1]
+    picker = PlacePicker()
+    townships: dict[int, list[tuple[int, str]]] = {}
+    villages: dict[int, list[tuple[int, str]]] = {}
+    for township in picker.townships:
+        townships.setdefault(township.parent_id or 0, []).append((township.id, township.name))
+    for village in picker.villages:
+        villages.setdefault(village.parent_id or 0, []).append((village.id, village.name))
+    data = json.dumps({"townships": townships, "villages": villages}, ensure_ascii=False, separators=(",", ":"))
+    script = f"self.claimsPlaces={data};\n".encode()
+    tree = PlaceTree(script=script, etag=hashlib.sha256(script).hexdigest()[:20])
+    current_app.extensions["claims_place_tree"] = (now, tree)
+    return tree
+
+
 DRILL_LEVELS = (RegionLevel.PROVINCE, RegionLevel.PREFECTURE)
 
 
@@ -292,6 +332,23 @@ class PlacePicker:
     @cached_property
     def villages(self) -> list[Region]:
         return children_of([t.id for t in self.townships])
+
+    def shown(self, county_id: int | None, township_id: int | None, village_id: int | None) -> tuple[list[Region], list[Region], list[Region]]:
+        """What a form's page lists: the counties, the chosen county's townships (the one county's when the picker has
+        one) and the chosen township's villages, with the township and village chosen even where they do not belong
+        together (the page says so, and shows what was chosen). The page's script fills the lists from the place
+        tree (/places.js) as the user chooses; without it, saving the draft shows the next list."""
+        county_ids = {c.id for c in self.counties}
+        county = county_id if county_id in county_ids else (next(iter(county_ids)) if len(county_ids) == 1 else None)
+        townships = children_of([county]) if county else []
+        village_parent = township_id if township_id in {t.id for t in townships} else None
+        villages = children_of([village_parent]) if village_parent else []
+        missing = [i for i, listed in ((township_id, townships), (village_id, villages)) if i and i not in {r.id for r in listed}]
+        if missing:
+            chosen = self._chosen(county_id, township_id, village_id)
+            townships += [chosen[township_id]] if township_id in missing and township_id in chosen else []
+            villages += [chosen[village_id]] if village_id in missing and village_id in chosen else []
+        return self.counties, townships, villages
 
     def _chosen(self, county_id: int | None, township_id: int | None, village_id: int | None) -> dict[int, Region]:
         """The places among the lists, by id: the three chosen, and the chosen village's own township and county

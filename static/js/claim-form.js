@@ -5,12 +5,28 @@
   var form = document.getElementById("claim-form");
   if (!form) { return; }
 
-  // County -> township -> village: show only the children of the chosen parent.
-  function filterChildren(parentName, childName) {
+  // County -> township -> village: each list holds the children of the chosen parent, from the place tree
+  // (/places.js, kept by the service worker, so this works without a signal). The page itself lists only the
+  // chosen county's townships and the chosen township's villages; without the tree, the options it has are
+  // filtered by their parent instead.
+  var tree = self.claimsPlaces || null;
+  function listChildren(parentName, childName, branch) {
     var parent = form.querySelector("[data-place='" + parentName + "']");
     var child = form.querySelector("[data-place='" + childName + "']");
     if (!parent || !child) { return; }
-    function apply() {
+    function rebuild() {
+      var wanted = child.value;
+      var places = (tree && tree[branch][parent.value]) || [];
+      while (child.options.length > 1) { child.remove(1); }
+      places.forEach(function (place) {
+        var opt = new Option(place[1], String(place[0]));
+        opt.setAttribute("data-parent", parent.value);
+        child.add(opt);
+      });
+      child.value = places.some(function (place) { return String(place[0]) === wanted; }) ? wanted : "0";
+      child.dispatchEvent(new Event("filtered"));
+    }
+    function filter() {
       var chosen = parent.value;
       Array.prototype.forEach.call(child.options, function (opt) {
         if (opt.value === "0") { return; }
@@ -20,12 +36,13 @@
       });
       child.dispatchEvent(new Event("filtered"));
     }
+    var apply = tree ? rebuild : filter;
     parent.addEventListener("change", apply);
     parent.addEventListener("filtered", apply);
     apply();
   }
-  filterChildren("county_id", "township_id");
-  filterChildren("township_id", "village_id");
+  listChildren("county_id", "township_id", "townships");
+  listChildren("township_id", "village_id", "villages");
 
   // Position of the phone, with the user's permission.
   function locate(done) {

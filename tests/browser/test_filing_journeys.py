@@ -88,15 +88,15 @@ def open_nav(phone: Any, href: str) -> None:
 
 
 def choose_place(page: Any, village: str, *, county: str | None = "南县", township: str | None = "三仙湖镇") -> None:
-    """Pick county, township and village as a user does; the JS hides the options of other parents."""
+    """Pick county, township and village as a user does; the JS lists the chosen parent's places from /places.js."""
     if county:
         page.select_option("#county_id", label=county)
     if township:
-        # Chaling's townships are filtered out once 南县 is chosen.
-        assert page.locator("#township_id option", has_text="严塘镇").evaluate("o => o.hidden && o.disabled")
+        townships = page.eval_on_selector_all("#township_id option:not([value='0'])", "os => os.map(o => o.text)")
+        assert township in townships and "严塘镇" not in townships, townships  # Chaling's township is not listed under 南县
         page.select_option("#township_id", label=township)
-    hidden = page.eval_on_selector_all("#village_id option:not([value='0'])", "os => os.filter(o => o.hidden).map(o => o.text)")
-    assert "八百弓村" in hidden and village not in hidden, hidden  # 八百弓村 belongs to 茅草街镇
+    villages = page.eval_on_selector_all("#village_id option:not([value='0'])", "os => os.map(o => o.text)")
+    assert village in villages and "八百弓村" not in villages, villages  # 八百弓村 belongs to 茅草街镇
     page.select_option("#village_id", label=village)
 
 

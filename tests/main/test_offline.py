@@ -53,7 +53,10 @@ def test_the_service_worker_precaches_the_shell_with_each_files_hash(app: Flask)
     for name in SHELL:
         assert entries[f"/static/{name}"] == hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:16]
     assert "/offline" in entries
-    assert not [url for url in entries if not (url.startswith("/static/") or url == "/offline")]  # no page but the offline one
+    places = client.get("/places.js")
+    assert entries["/places.js"] == places.headers["ETag"].strip('"')  # the filing form's places, for forms filled offline
+    places.close()
+    assert not [url for url in entries if not (url.startswith("/static/") or url in ("/offline", "/places.js"))]  # no page but the offline one
 
 
 def test_the_offline_page_names_no_one_even_when_fetched_by_a_logged_in_phone(app: Flask) -> None:

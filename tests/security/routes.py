@@ -177,6 +177,7 @@ ROUTE_CASES: tuple[Case, ...] = (
     Case("main.health", "-", lambda w: "/healthz", everyone(200)),
     Case("main.service_worker", "-", lambda w: "/sw.js", everyone(200)),
     Case("main.offline", "-", lambda w: "/offline", everyone(200)),
+    Case("main.places", "-", lambda w: "/places.js", everyone(200)),
     Case("main.sync_session", "own session", lambda w: "/sync/session", signed_in(200)),
     Case("main.home", "-", lambda w: "/home", everyone(302)),
     Case("accounts.login", "-", lambda w: "/login", everyone(200)),
