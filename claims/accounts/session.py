@@ -53,6 +53,10 @@ def logout_user() -> None:
     g.user = None
 
 
+# GETs that draw no page and so no bell: files and the phone's scripts and checks (a list's thumbnails are many).
+NO_BELL = frozenset({"static", "intake.photo", "main.sync_session", "main.places", "main.service_worker"})
+
+
 @cache
 def _user_with_unread() -> Select[tuple[User, int]]:
     return select(User, unread_of(User.id)).where(User.id == bindparam("uid"))
@@ -68,7 +72,7 @@ def load_user() -> None:
     now = utcnow().timestamp()
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]).total_seconds()
     absolute = timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"]).total_seconds()
-    if request.method in ("GET", "HEAD") and request.endpoint != "static":
+    if request.method in ("GET", "HEAD") and request.endpoint not in NO_BELL:
         # A page's bell shows the unread notices: counted with the user, in one statement. A GET writes nothing, so
         # the count holds until the page is drawn; a POST's page counts them when it is drawn (claims.web).
         row = db.session.execute(_user_with_unread(), {"uid": uid}).first()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import case, literal, update
@@ -9,6 +10,8 @@ from sqlalchemy import case, literal, update
 from claims.extensions import db
 from claims.workflow.models import ClaimStage
 from claims.workflow.states import ClaimStatus
+
+log = logging.getLogger(__name__)
 
 
 def enter_stage(claim_id: int, status: ClaimStatus, at: datetime, *, first: bool = False) -> None:
@@ -28,9 +31,11 @@ def enter_stage(claim_id: int, status: ClaimStatus, at: datetime, *, first: bool
             .returning(ClaimStage.entered_at)
             .execution_options(synchronize_session=False)
         )
-        began = db.session.execute(close).scalars().first()
-        if began is not None:
-            at = max(at, began)
+        began = db.session.execute(close).scalars().all()
+        if len(began) > 1:  # never made by the app (the row lock): all are closed, so the claim's times heal, and said
+            log.warning("claim %s had %d open stays; all closed at %s", claim_id, len(began), at.isoformat())
+        if began:
+            at = max(at, *began)
             _forget_open_stays(claim_id)
     db.session.add(ClaimStage(claim_id=claim_id, status=status, entered_at=at))
 

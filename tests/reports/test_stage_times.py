@@ -244,3 +244,23 @@ def test_a_stay_held_in_the_session_is_closed_there_too(app: Flask) -> None:
         assert held.left_at == at
         db.session.commit()
         assert [s.left_at for s in db.session.execute(select(ClaimStage).where(ClaimStage.claim_id == claim.id)).scalars()].count(None) == 1
+
+
+def test_two_open_stays_left_by_a_fault_are_both_closed_and_the_next_begins_after_the_later(app: Flask, caplog: pytest.LogCaptureFixture) -> None:
+    """Never made by the app (every step locks the claim's row first), but a restored backup or a hand-made fix may
+    leave two open stays: the next step closes both, begins after the later one, and the log says so."""
+    from claims.workflow.stages import enter_stage
+
+    with app.app_context():
+        claim = file_claim(VILLAGER)
+        db.session.commit()
+        (first,) = db.session.execute(select(ClaimStage).where(ClaimStage.claim_id == claim.id, ClaimStage.left_at.is_(None))).scalars()
+        later = first.entered_at + timedelta(hours=2)
+        db.session.add(ClaimStage(claim_id=claim.id, status=ClaimStatus.SUBMITTED, entered_at=later))
+        db.session.commit()
+        enter_stage(claim.id, ClaimStatus.ACCEPTED, first.entered_at + timedelta(hours=1))
+        db.session.commit()
+        stays = db.session.execute(select(ClaimStage).where(ClaimStage.claim_id == claim.id).order_by(ClaimStage.id)).scalars().all()
+        assert [s.left_at is None for s in stays].count(True) == 1 and stays[-1].left_at is None
+        assert stays[-1].status == ClaimStatus.ACCEPTED and stays[-1].entered_at == later
+    assert "2 open stays" in caplog.text

@@ -118,3 +118,37 @@ def test_the_bell_counts_unread_notices_with_the_user_and_again_after_reading(ap
     assert not any("FROM notifications" in s and "FROM users" not in s and "count(" in s for s in statements), statements
     after = client.post("/notifications/read", data={"csrf_token": csrf_token(client, "/notifications")}, follow_redirects=True)
     assert after.status_code == 200 and 'class="count"' not in after.get_data(as_text=True)
+
+
+def test_requests_that_draw_no_page_do_not_count_the_bell(app, as_user):  # type: ignore[no-untyped-def]
+    """A photo, the place tree or the phone's session check loads the user alone: no unread count for a bell not drawn."""
+    from sqlalchemy import event
+
+    from claims.intake.models import Photo
+    from tests.factories import file_claim
+
+    with app.app_context():
+        claim = file_claim("clerk")
+        db.session.commit()
+        photo = db.session.execute(select(Photo).where(Photo.claim_id == claim.id)).scalars().first()
+        paths = [f"/claims/{claim.id}/photos/{photo.id}/thumb", "/places.js", "/sync/session"]
+    client = as_user("clerk")
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        for path in paths:
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+            response.close()
+        files = list(statements)
+        assert client.get("/claims/").status_code == 200  # a page: its bell is counted with the user
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", count)
+    assert sum("FROM users" in s for s in files) == len(paths) and not any("notifications" in s for s in files), files
+    assert any("FROM users" in s and "notifications" in s for s in statements[len(files) :])
