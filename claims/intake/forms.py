@@ -113,6 +113,7 @@ class ClaimForm(FlaskForm):
     def __init__(self, *args: Any, regions: Any = None, species: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._regions = regions
+        self.saving_only = False  # a draft saved, not submitted: a county, or a county and township, are kept alone
         self._species = list(species or [])  # held while the form lives: the claim's species is then found without a query
         self.species_id.choices = [(0, "—")] + [(s.id, f"{s.name_zh}") for s in self._species]
 
@@ -139,7 +140,7 @@ class ClaimForm(FlaskForm):
             field.data = uuid.uuid4().hex  # not typed by anyone: a page of ours never sends such a key
 
     def validate_village_id(self, field: SelectField) -> None:
-        problem = self._regions.place_problem(self.county_id.data, self.township_id.data, field.data) if self._regions else None
+        problem = self._regions.place_problem(self.county_id.data, self.township_id.data, field.data, partial=self.saving_only) if self._regions else None
         if problem:
             raise FormError(problem)
 

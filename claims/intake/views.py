@@ -46,6 +46,7 @@ def _form(claim: Claim | None = None, *, proxy: bool = False) -> ClaimForm:
             form.submission_key.data = uuid.uuid4().hex
             _prefill(form, proxy)
     form.picker = picker  # type: ignore[attr-defined]
+    form.saving_only = request.method == "POST" and request.form.get("action") != "submit"
     return form
 
 
@@ -53,9 +54,9 @@ def _prefill(form: ClaimForm, proxy: bool) -> None:
     if not proxy:
         form.claimant_name.data = g.user.name
         form.claimant_mobile.data = g.user.mobile
-    elif g.user.region is not None:
+    if g.user.role == Role.CLERK and g.user.region is not None:  # a clerk's form lists the clerk's county only
         form.county_id.data = g.user.region.parent_id
-        form.township_id.data = g.user.region_id
+        form.township_id.data = g.user.region_id if proxy else None
 
 
 def _render_form(form: ClaimForm, claim: Claim | None, proxy: bool, outcome: services.FilingOutcome | None = None):  # type: ignore[no-untyped-def]

@@ -92,9 +92,10 @@ def draft_texts() -> dict[str, str]:
     return texts
 
 
-class Entry(TypedDict):
+class Entry(TypedDict, total=False):
     url: str
     revision: str
+    integrity: str
 
 
 def _revision(data: bytes) -> str:
@@ -106,7 +107,10 @@ def precache_entries() -> list[Entry]:
     static = Path(current_app.static_folder or "static")
     entries: list[Entry] = [{"url": url_for("static", filename=name), "revision": _revision((static / name).read_bytes())} for name in SHELL]
     entries.append({"url": url_for("main.offline"), "revision": _revision(offline_page().encode())})
-    entries.append({"url": url_for("main.places"), "revision": place_tree().etag})  # the filing form's places
+    # The filing form's places. With the script's hash, the browser refuses a copy another app node served from an
+    # older tree (each node reads it again after 60 s) and tries the update again, rather than keep it as this one.
+    tree = place_tree()
+    entries.append({"url": url_for("main.places"), "revision": tree.etag, "integrity": tree.integrity})
     return entries
 
 
@@ -123,6 +127,8 @@ def service_worker() -> str:
     language = (str(get_locale()), place_tree().etag)  # a new place tree is a new service worker: the phone fetches it
     script = made.get(language)
     if script is None or current_app.debug:
+        for old in [key for key in made if key[1] != language[1]]:  # the scripts of earlier trees
+            del made[old]
         workbox = [url_for("static", filename=name) for name in WORKBOX]
         script = made[language] = render_template(
             "main/service-worker.js",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import time
@@ -257,6 +258,7 @@ class PlaceTree:
 
     script: bytes
     etag: str
+    integrity: str  # Subresource Integrity of the script, for the service worker's precache
 
 
 PLACE_TREE_SECONDS = 60  # how long a process serves the tree it read; the place check on saving reads the database
@@ -279,7 +281,8 @@ def place_tree() -> PlaceTree:
         villages.setdefault(village.parent_id or 0, []).append((village.id, village.name))
     data = json.dumps({"townships": townships, "villages": villages}, ensure_ascii=False, separators=(",", ":"))
     script = f"self.claimsPlaces={data};\n".encode()
-    tree = PlaceTree(script=script, etag=hashlib.sha256(script).hexdigest()[:20])
+    digest = hashlib.sha256(script)
+    tree = PlaceTree(script=script, etag=digest.hexdigest()[:20], integrity="sha256-" + base64.b64encode(digest.digest()).decode())
     current_app.extensions["claims_place_tree"] = (now, tree)
     return tree
 
@@ -334,12 +337,11 @@ class PlacePicker:
         return children_of([t.id for t in self.townships])
 
     def shown(self, county_id: int | None, township_id: int | None, village_id: int | None) -> tuple[list[Region], list[Region], list[Region]]:
-        """What a form's page lists: the counties, the chosen county's townships (the one county's when the picker has
-        one) and the chosen township's villages, with the township and village chosen even where they do not belong
-        together (the page says so, and shows what was chosen). The page's script fills the lists from the place
-        tree (/places.js) as the user chooses; without it, saving the draft shows the next list."""
-        county_ids = {c.id for c in self.counties}
-        county = county_id if county_id in county_ids else (next(iter(county_ids)) if len(county_ids) == 1 else None)
+        """What a form's page lists: the counties, the chosen county's townships and the chosen township's villages,
+        with the township and village chosen even where they do not belong together (the page says so, and shows what
+        was chosen). The page's script fills the lists from the place tree (/places.js) as the user chooses; without
+        it, saving the draft shows the next list."""
+        county = county_id if county_id in {c.id for c in self.counties} else None
         townships = children_of([county]) if county else []
         village_parent = township_id if township_id in {t.id for t in townships} else None
         villages = children_of([village_parent]) if village_parent else []
@@ -362,12 +364,13 @@ class PlacePicker:
         rows = db.session.execute(query).all()
         found = {r.id: r for r, _villages in rows}
         self._villages_known = {r.id: bool(villages) for r, villages in rows}  # asked with the places, for the county chosen
-        above = found.get(village_id or 0)
-        for _generation in ("township", "county"):  # the village's own township, then that township's county
-            if above is None or above.parent_id is None:
-                break
-            above = found.get(above.parent_id) or db.session.get(Region, above.parent_id)
-            found |= {above.id: above} if above is not None and above.active else {}
+        for below in (village_id, township_id):  # the village's own township and county, the township's own county
+            above = found.get(below or 0)
+            for _generation in ("township", "county"):
+                if above is None or above.parent_id is None or above.level == RegionLevel.COUNTY:
+                    break
+                above = found.get(above.parent_id) or db.session.get(Region, above.parent_id)
+                found |= {above.id: above} if above is not None and above.active else {}
         # Held, so that the claim saved from the form finds its county, township and village in the session's
         # identity map (which holds only what is referenced somewhere) instead of reading them again.
         self._held = list(found.values())
@@ -383,7 +386,9 @@ class PlacePicker:
         known = self._villages_known.get(region.id)
         return known if known is not None else _has_villages(region.id)
 
-    def place_problem(self, county_id: int | None, township_id: int | None, village_id: int | None) -> str | None:
+    def place_problem(self, county_id: int | None, township_id: int | None, village_id: int | None, *, partial: bool = False) -> str | None:
+        """Why the three places do not do, or None. `partial`: a county alone, or a county and one of its townships,
+        does (a draft saved on the way to the village: without JavaScript, saving shows the next list)."""
         from flask_babel import gettext as _
 
         if not (county_id or township_id or village_id):
@@ -392,6 +397,8 @@ class PlacePicker:
         county, township, village = (chosen.get(i or 0) for i in (county_id, township_id, village_id))
         if county is None or county.level != RegionLevel.COUNTY:
             return _("Choose the county.")
+        if partial and not village_id and (not township_id or (township is not None and township.parent_id == county.id)):
+            return None
         if township is None or township.parent_id != county.id:
             return _("The township is not in the chosen county. Please choose again.")
         if village is None or village.level != RegionLevel.VILLAGE:

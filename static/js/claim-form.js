@@ -5,11 +5,14 @@
   var form = document.getElementById("claim-form");
   if (!form) { return; }
 
-  // County -> township -> village: each list holds the children of the chosen parent, from the place tree
-  // (/places.js, kept by the service worker, so this works without a signal). The page itself lists only the
-  // chosen county's townships and the chosen township's villages; without the tree, the options it has are
-  // filtered by their parent instead.
+  // County -> township -> village: when a parent changes, its child's list becomes that parent's children, from
+  // the place tree (/places.js, kept by the service worker, so this works without a signal). The page itself lists
+  // the chosen county's townships and the chosen township's villages, fresh from the server, and keeps them until
+  // the user changes a place. Without the tree, the options the page has are filtered by their parent, and the hint
+  // that saving the draft shows the next list stays in view.
   var tree = self.claimsPlaces || null;
+  var placesHint = document.getElementById("places-hint");
+  if (placesHint) { placesHint.hidden = !!tree; }
   function listChildren(parentName, childName, branch) {
     var parent = form.querySelector("[data-place='" + parentName + "']");
     var child = form.querySelector("[data-place='" + childName + "']");
@@ -39,7 +42,7 @@
     var apply = tree ? rebuild : filter;
     parent.addEventListener("change", apply);
     parent.addEventListener("filtered", apply);
-    apply();
+    if (!tree) { filter(); }
   }
   listChildren("county_id", "township_id", "townships");
   listChildren("township_id", "village_id", "villages");

@@ -164,6 +164,7 @@ def test_villager_reports_damage_and_follows_the_claim(phone: Any) -> None:
     open_nav(phone, "/claims/new")
     phone.assert_no_horizontal_scroll()
 
+    assert not page.is_visible("#places-hint")  # the place tree came: the lists follow the choices (no saving needed)
     # The claimant's own name and mobile number come from the account.
     assert page.input_value("#claimant_name") == "张建国"
     assert page.input_value("#claimant_mobile") == VILLAGER
