@@ -280,7 +280,8 @@ def place_tree() -> PlaceTree:
     for village in picker.villages:
         villages.setdefault(village.parent_id or 0, []).append((village.id, village.name))
     data = json.dumps({"townships": townships, "villages": villages}, ensure_ascii=False, separators=(",", ":"))
-    script = f"self.claimsPlaces={data};\n".encode()
+    # The filing form loads this script without waiting for it (async): the event tells its script the tree is here.
+    script = f'self.claimsPlaces={data};self.dispatchEvent(new Event("claims-places"));\n'.encode()
     digest = hashlib.sha256(script)
     tree = PlaceTree(script=script, etag=digest.hexdigest()[:20], integrity="sha256-" + base64.b64encode(digest.digest()).decode())
     current_app.extensions["claims_place_tree"] = (now, tree)

@@ -9,14 +9,18 @@
   // the place tree (/places.js, kept by the service worker, so this works without a signal). The page itself lists
   // the chosen county's townships and the chosen township's villages, fresh from the server, and keeps them until
   // the user changes a place. Without the tree, the options the page has are filtered by their parent, and the hint
-  // that saving the draft shows the next list stays in view.
+  // that saving the draft shows the next list stays in view. The tree loads without holding the page up (on a first
+  // visit over a weak signal it takes seconds): when it arrives, the lists the user changed meanwhile are rebuilt.
   var tree = self.claimsPlaces || null;
   var placesHint = document.getElementById("places-hint");
   if (placesHint) { placesHint.hidden = !!tree; }
+  var whenTreeArrives = [];
+  var loaded = false;  // the first filtering below is the page's own, not a change of the user's
   function listChildren(parentName, childName, branch) {
     var parent = form.querySelector("[data-place='" + parentName + "']");
     var child = form.querySelector("[data-place='" + childName + "']");
     if (!parent || !child) { return; }
+    var changed = false;
     function rebuild() {
       var wanted = child.value;
       var places = (tree && tree[branch][parent.value]) || [];
@@ -39,13 +43,23 @@
       });
       child.dispatchEvent(new Event("filtered"));
     }
-    var apply = tree ? rebuild : filter;
-    parent.addEventListener("change", apply);
-    parent.addEventListener("filtered", apply);
+    function apply() { (tree ? rebuild : filter)(); }
+    parent.addEventListener("change", function () { changed = true; apply(); });
+    parent.addEventListener("filtered", function () { changed = changed || loaded; apply(); });
     if (!tree) { filter(); }
+    whenTreeArrives.push(function () { if (changed) { rebuild(); } });
   }
   listChildren("county_id", "township_id", "townships");
   listChildren("township_id", "village_id", "villages");
+  loaded = true;
+  if (!tree) {
+    self.addEventListener("claims-places", function () {
+      tree = self.claimsPlaces || null;
+      if (!tree) { return; }
+      if (placesHint) { placesHint.hidden = true; }
+      whenTreeArrives.forEach(function (update) { update(); });
+    }, { once: true });
+  }
 
   // Position of the phone, with the user's permission.
   function locate(done) {

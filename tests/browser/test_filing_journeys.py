@@ -89,6 +89,7 @@ def open_nav(phone: Any, href: str) -> None:
 
 def choose_place(page: Any, village: str, *, county: str | None = "南县", township: str | None = "三仙湖镇") -> None:
     """Pick county, township and village as a user does; the JS lists the chosen parent's places from /places.js."""
+    page.wait_for_selector("#places-hint", state="hidden")  # the tree has come (it loads without holding the page up)
     if county:
         page.select_option("#county_id", label=county)
     if township:
@@ -164,7 +165,7 @@ def test_villager_reports_damage_and_follows_the_claim(phone: Any) -> None:
     open_nav(phone, "/claims/new")
     phone.assert_no_horizontal_scroll()
 
-    assert not page.is_visible("#places-hint")  # the place tree came: the lists follow the choices (no saving needed)
+    page.wait_for_selector("#places-hint", state="hidden")  # the place tree came: the lists follow the choices (no saving needed)
     # The claimant's own name and mobile number come from the account.
     assert page.input_value("#claimant_name") == "张建国"
     assert page.input_value("#claimant_mobile") == VILLAGER
@@ -203,6 +204,38 @@ def test_villager_reports_damage_and_follows_the_claim(phone: Any) -> None:
     phone.assert_no_horizontal_scroll()
     page.evaluate("window.scrollTo(0, 0)")
     phone.screenshot("claim-detail-villager")
+    phone.assert_clean()
+
+
+def listed(page: Any, select: str) -> list[str]:
+    return page.eval_on_selector_all(f"{select} option:not([value='0'])", "os => os.filter(o => !o.hidden).map(o => o.text)")
+
+
+def test_the_form_does_not_wait_for_the_place_tree(phone: Any) -> None:
+    """On a first visit over a weak signal the place tree (/places.js, some 60 KB compressed at province scale) takes
+    seconds: the form is usable before it comes. A county chosen meanwhile lists nothing yet and the hint says how
+    to get its townships; when the tree arrives, that county's townships are listed and the hint goes."""
+    page = phone.page
+    log_in(phone, VILLAGER)
+    held: list[Any] = []
+    page.route("**/places.js", lambda route: held.append(route))
+    response = page.goto(phone.base_url + "/claims/new", wait_until="domcontentloaded")
+    phone.check_response(response, "GET /claims/new")
+    page.wait_for_function("() => document.documentElement.classList.contains('js')")  # the form's own script ran
+
+    assert len(held) == 1 and page.evaluate("typeof self.claimsPlaces") == "undefined"  # asked for, not here yet
+    page.click("#add-loss")
+    assert page.locator(".loss-line").count() == 2
+    assert page.is_visible("#places-hint")
+    page.select_option("#county_id", label="茶陵县")
+    assert listed(page, "#township_id") == []
+
+    held[0].continue_()
+    page.wait_for_selector("#places-hint", state="hidden")
+    townships = listed(page, "#township_id")
+    assert "严塘镇" in townships and "三仙湖镇" not in townships, townships
+    page.select_option("#township_id", label="严塘镇")
+    assert listed(page, "#village_id") and "利群村" not in listed(page, "#village_id")
     phone.assert_clean()
 
 

@@ -72,7 +72,7 @@ def test_a_villagers_form_lists_the_counties_but_no_village_until_one_is_chosen(
     assert "测试村" not in page and "测试镇" not in page
     assert len(options(page, "county_id")) == COUNTIES + 2  # with 南县 and 茶陵县
     assert options(page, "township_id") == [] and options(page, "village_id") == []
-    assert '<script src="/places.js"></script>' in page
+    assert '<script src="/places.js" async></script>' in page  # the page does not wait for the tree
 
 
 def save_places(app: Flask, client, county: str | None, township: str | None):  # type: ignore[no-untyped-def]
@@ -156,8 +156,9 @@ def test_the_place_tree_holds_what_the_lists_hold_for_anyone_and_is_asked_again_
     assert response.status_code == 200 and response.mimetype == "text/javascript"
     assert response.headers["Cache-Control"] == "no-cache"
     script = response.get_data(as_text=True)
-    assert script.startswith("self.claimsPlaces=") and script.endswith(";\n")
-    tree = json.loads(script.removeprefix("self.claimsPlaces=").removesuffix(";\n"))
+    arrived = ';self.dispatchEvent(new Event("claims-places"));\n'  # the form's script waits for it (async)
+    assert script.startswith("self.claimsPlaces=") and script.endswith(arrived)
+    tree = json.loads(script.removeprefix("self.claimsPlaces=").removesuffix(arrived))
     with app.app_context():  # from the table itself: active places under active parents, by code
         rows = db.session.execute(select(Region.id, Region.parent_id, Region.name, Region.level, Region.active).order_by(Region.code)).all()
     active = {r.id for r in rows if r.active}
