@@ -10,19 +10,25 @@
   // the chosen county's townships and the chosen township's villages, fresh from the server, and keeps them until
   // the user changes a place. Without the tree, the options the page has are filtered by their parent, and the hint
   // that saving the draft shows the next list stays in view. The tree loads without holding the page up (on a first
-  // visit over a weak signal it takes seconds): when it arrives, the lists the user changed meanwhile are rebuilt.
-  var tree = self.claimsPlaces || null;
+  // visit over a weak signal it takes seconds): when it arrives, the lists changed meanwhile are rebuilt, and a place
+  // that a draft restored before it (drafts-ui.js: the select's data-wanted) is chosen then.
+  var tree = null;
   var placesHint = document.getElementById("places-hint");
-  if (placesHint) { placesHint.hidden = !!tree; }
   var whenTreeArrives = [];
-  var loaded = false;  // the first filtering below is the page's own, not a change of the user's
+  function arrived() {
+    if (tree || !self.claimsPlaces) { return !!tree; }
+    tree = self.claimsPlaces;
+    if (placesHint) { placesHint.hidden = true; }
+    whenTreeArrives.forEach(function (update) { update(); });
+    return true;
+  }
   function listChildren(parentName, childName, branch) {
     var parent = form.querySelector("[data-place='" + parentName + "']");
     var child = form.querySelector("[data-place='" + childName + "']");
     if (!parent || !child) { return; }
     var changed = false;
     function rebuild() {
-      var wanted = child.value;
+      var wanted = child.getAttribute("data-wanted") || child.value;
       var places = (tree && tree[branch][parent.value]) || [];
       while (child.options.length > 1) { child.remove(1); }
       places.forEach(function (place) {
@@ -30,7 +36,9 @@
         opt.setAttribute("data-parent", parent.value);
         child.add(opt);
       });
-      child.value = places.some(function (place) { return String(place[0]) === wanted; }) ? wanted : "0";
+      var found = places.some(function (place) { return String(place[0]) === wanted; });
+      child.value = found ? wanted : "0";
+      if (found) { child.removeAttribute("data-wanted"); }
       child.dispatchEvent(new Event("filtered"));
     }
     function filter() {
@@ -43,22 +51,19 @@
       });
       child.dispatchEvent(new Event("filtered"));
     }
-    function apply() { (tree ? rebuild : filter)(); }
-    parent.addEventListener("change", function () { changed = true; apply(); });
-    parent.addEventListener("filtered", function () { changed = changed || loaded; apply(); });
-    if (!tree) { filter(); }
-    whenTreeArrives.push(function () { if (changed) { rebuild(); } });
+    function apply() { changed = true; (arrived() ? rebuild : filter)(); }
+    parent.addEventListener("change", apply);
+    parent.addEventListener("filtered", apply);
+    whenTreeArrives.push(function () { if (changed || child.hasAttribute("data-wanted")) { rebuild(); } });
   }
   listChildren("county_id", "township_id", "townships");
   listChildren("township_id", "village_id", "villages");
-  loaded = true;
-  if (!tree) {
-    self.addEventListener("claims-places", function () {
-      tree = self.claimsPlaces || null;
-      if (!tree) { return; }
-      if (placesHint) { placesHint.hidden = true; }
-      whenTreeArrives.forEach(function (update) { update(); });
-    }, { once: true });
+  // The tree may have come before this script ran, come later with its event, or (an older copy of the script, kept
+  // by a service worker, without the event) have come by the time the page has loaded.
+  if (!arrived()) {
+    if (placesHint) { placesHint.hidden = false; }
+    self.addEventListener("claims-places", arrived);
+    self.addEventListener("load", arrived);
   }
 
   // Position of the phone, with the user's permission.

@@ -393,7 +393,11 @@
         if (node.type === "file" || node.type === "submit" || node.tagName === "BUTTON") { return; }
         if (node.type === "checkbox" || node.type === "radio") { if (node.value === value) { node.checked = true; } node.dispatchEvent(new Event("change", { bubbles: true })); return; }
         node.value = value;
-        if (node.tagName === "SELECT") { node.dispatchEvent(new Event("change", { bubbles: true })); node.value = value; }
+        if (node.tagName === "SELECT") {
+          node.dispatchEvent(new Event("change", { bubbles: true })); node.value = value;
+          // A place the page does not list yet (its list comes with the place tree): claim-form.js chooses it then.
+          if (node.value !== value && value) { node.setAttribute("data-wanted", value); } else { node.removeAttribute("data-wanted"); }
+        }
       });
     });
     restored = draft.photos || [];

@@ -239,6 +239,64 @@ def test_the_form_does_not_wait_for_the_place_tree(phone: Any) -> None:
     phone.assert_clean()
 
 
+def chosen_places(page: Any) -> tuple[str, ...]:
+    shown = "s => s.selectedIndex < 0 ? '(none)' : s.options[s.selectedIndex].text"
+    return tuple(page.eval_on_selector(f"#{name}", shown) for name in ("county_id", "township_id", "village_id"))
+
+
+def keep_on_phone(page: Any) -> str:
+    """The signal drops while the form is being filled: drafts-ui.js keeps it on the phone (its address gets ?draft=)."""
+    page.evaluate("() => window.dispatchEvent(new Event('offline'))")
+    page.wait_for_url("**draft=*")
+    return page.url
+
+
+@pytest.mark.parametrize(
+    ("login", "path", "field", "township", "village"),
+    [(VILLAGER, "/claims/new", "#bank_name", "三仙湖镇", "利群村"), ("clerk", "/claims/new-for-villager", "#claimant_name", "茅草街镇", "八百弓村")],
+)
+def test_a_draft_reopened_before_the_place_tree_keeps_its_places(phone: Any, login: str, path: str, field: str, township: str, village: str) -> None:
+    """A draft kept on the phone, opened again over a weak signal: its township and village are not on the page's lists
+    yet (the villager's form lists no township; the clerk's lists the villages of the clerk's own township). They are
+    chosen when the tree arrives, not dropped."""
+    page = phone.page
+    log_in(phone, login)
+    phone.goto(path)
+    page.fill(field, "湖南南县农村商业银行")
+    page.wait_for_selector("#places-hint", state="hidden")
+    for select, label in (("#county_id", "南县"), ("#township_id", township), ("#village_id", village)):
+        page.select_option(select, label=label)
+    url = keep_on_phone(page)
+    held: list[Any] = []
+    page.route("**/places.js", lambda route: held.append(route))
+
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_function("(f) => document.querySelector(f).value !== ''", arg=field)  # the draft is back in the form
+    assert len(held) == 1 and page.is_visible("#places-hint")
+    held[0].continue_()
+
+    page.wait_for_selector("#places-hint", state="hidden")
+    assert chosen_places(page) == ("南县", township, village)
+    phone.assert_clean()
+
+
+def test_an_older_place_tree_without_its_event_is_taken_when_the_page_has_loaded(phone: Any) -> None:
+    """After a deploy a service worker may still hand out the tree as it was (without the event it now sends)."""
+    page = phone.page
+    log_in(phone, VILLAGER)
+    older = page.request.get(phone.base_url + "/places.js").text().replace('self.dispatchEvent(new Event("claims-places"));', "")
+    held: list[Any] = []
+    page.route("**/places.js", lambda route: held.append(route))
+    page.goto(phone.base_url + "/claims/new", wait_until="domcontentloaded")
+    page.wait_for_function("() => document.documentElement.classList.contains('js')")
+    held[0].fulfill(status=200, content_type="text/javascript", body=older)
+
+    page.wait_for_selector("#places-hint", state="hidden")
+    page.select_option("#county_id", label="南县")
+    assert "三仙湖镇" in listed(page, "#township_id")
+    phone.assert_clean()
+
+
 def test_clerk_files_for_a_villager_without_an_account(phone: Any) -> None:
     page = phone.page
     _, _, taken = moments()
