@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, joinedload, load_only
 
 from claims.accounts.models import Role, User
 from claims.core.pagination import PAGE_SIZE, QUEUE_SIZE, Page, SortKey, paginate
@@ -49,7 +49,7 @@ def todo_query(user: User) -> Select[tuple[Claim]]:
         waiting = waiting | (((Claim.status == ClaimStatus.SUBMITTED) | lapsed) & filed_by_clerk)
     # An insurer's to-do is a few claims (those waiting for its decision): each checked for its referral.
     scope = referred_to_insurer(user) if user.role == Role.INSURER else scope_filter(user)
-    query = select(Claim).where(scope, waiting).options(selectinload(Claim.village))
+    query = select(Claim).where(scope, waiting)
     if user.role == Role.OFFICER:
         assigned_elsewhere = (
             select(SurveyAssignment.claim_id)
@@ -60,9 +60,17 @@ def todo_query(user: User) -> Select[tuple[Claim]]:
     return query
 
 
+# What a to-do row shows (templates/workflow/queue.html), read in one statement: only these columns, the village's name
+# joined in; any other attribute raises rather than loading row by row.
+QUEUE_ROWS = (
+    load_only(Claim.id, Claim.number, Claim.status, Claim.due_at, Claim.late_report, Claim.village_id, raiseload=True),
+    joinedload(Claim.village).load_only(Region.name, raiseload=True),
+)
+
+
 def todo_queue(user: User, after: str | None = None, size: int = QUEUE_SIZE) -> Page[Claim]:
     """One page of the user's to-do list, the most urgent first."""
-    return paginate(todo_query(user), QUEUE_KEYS, after, size=size, session=db.session)
+    return paginate(todo_query(user).options(*QUEUE_ROWS), QUEUE_KEYS, after, size=size, session=db.session)
 
 
 @dataclass

@@ -135,9 +135,11 @@ def test_random_action_sequences_keep_the_rules(ctx) -> None:  # type: ignore[no
     for login in ("o3", "o4"):
         new_staff(login=login, name=f"勘查员{login}", role=Role.OFFICER, region=nan)
     db.session.commit()
+    # derandomize: the same 30 runs every time. With a fresh seed, a run of this test now and then stayed near intake
+    # in all 30 (once in four runs on 4 December) and the depth check below failed for no fault of the app.
     run_state_machine_as_test(
         ClaimLife,
-        settings=settings(max_examples=30, stateful_step_count=25, deadline=None, database=None, suppress_health_check=list(HealthCheck)),
+        settings=settings(max_examples=30, stateful_step_count=25, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck)),
     )
     # The runs must have gone past intake, or the test proves little.
     assert {"accepted", "survey_assigned", "surveyed"} <= REACHED, REACHED
