@@ -53,6 +53,9 @@ def logout_user() -> None:
     g.user = None
 
 
+# Files the same for everyone, whoever asks (the stylesheet, scripts and icons, the place tree): no account is looked up
+# for them. A page brings several with the session cookie, and each would otherwise wait for the database.
+PUBLIC_FILES = frozenset({"static", "main.places"})
 # GETs that draw no page and so no bell: files and the phone's scripts and checks (a list's thumbnails are many).
 NO_BELL = frozenset({"static", "intake.photo", "main.sync_session", "main.places", "main.service_worker"})
 
@@ -67,7 +70,7 @@ def load_user() -> None:
     g.user = None
     g.session_expired = False
     uid = session.get("uid")
-    if uid is None:
+    if uid is None or request.endpoint in PUBLIC_FILES:
         return
     now = utcnow().timestamp()
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]).total_seconds()

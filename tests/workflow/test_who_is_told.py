@@ -121,7 +121,8 @@ def test_the_bell_counts_unread_notices_with_the_user_and_again_after_reading(ap
 
 
 def test_requests_that_draw_no_page_do_not_count_the_bell(app, as_user):  # type: ignore[no-untyped-def]
-    """A photo, the place tree or the phone's session check loads the user alone: no unread count for a bell not drawn."""
+    """A photo or the phone's session check loads the user alone: no unread count for a bell not drawn. The place tree and
+    the static files are the same for everyone: no account is looked up for them, and a static file asks nothing."""
     from sqlalchemy import event
 
     from claims.intake.models import Photo
@@ -131,7 +132,8 @@ def test_requests_that_draw_no_page_do_not_count_the_bell(app, as_user):  # type
         claim = file_claim("clerk")
         db.session.commit()
         photo = db.session.execute(select(Photo).where(Photo.claim_id == claim.id)).scalars().first()
-        paths = [f"/claims/{claim.id}/photos/{photo.id}/thumb", "/places.js", "/sync/session"]
+        paths = [f"/claims/{claim.id}/photos/{photo.id}/thumb", "/sync/session"]
+        public = ["/static/css/app.css", "/static/js/drafts.js", "/places.js"]
     client = as_user("clerk")
     statements: list[str] = []
 
@@ -146,6 +148,14 @@ def test_requests_that_draw_no_page_do_not_count_the_bell(app, as_user):  # type
             assert response.status_code == 200, (path, response.status_code)
             response.close()
         files = list(statements)
+        for path in public:
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+            response.close()
+            if path.startswith("/static/"):
+                assert statements == files, (path, statements[len(files) :])
+        assert not any("users" in s for s in statements[len(files) :]), statements[len(files) :]  # the place tree reads regions only
+        del statements[len(files) :]
         assert client.get("/claims/").status_code == 200  # a page: its bell is counted with the user
     finally:
         with app.app_context():
