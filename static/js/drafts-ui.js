@@ -274,6 +274,18 @@
     say(t("sending"), "info").appendChild(list);
     return function (i, fraction) { if (bars[i]) { bars[i].value = fraction; } };
   }
+  // The ordinary post of the form (the button pressed kept); `withoutPhotos` when the server has them already. Out here,
+  // not in the block below that calls it too: in strict mode a function declared in a block is not seen outside it.
+  function post(extra, withoutPhotos) {
+    if (extra) {
+      var pressed = el("input", { type: "hidden", name: extra[0] }); pressed.value = extra[1]; form.appendChild(pressed);
+    }
+    if (withoutPhotos) {
+      Array.prototype.forEach.call(form.querySelectorAll("input[type=file]"), function (input) { input.value = ""; });
+      if (form.elements.photo_meta) { form.elements.photo_meta.value = "[]"; }
+    }
+    form.submit();
+  }
   function sendNow(draft, extra) {
     var onProgress = progress(draft), token = null;
     return D.withLock(function () {
@@ -359,17 +371,6 @@
         });
       }).catch(function () { post(extra, false); }); // the phone would not keep it: post it the ordinary way
     });
-    // The ordinary post of the form (the button pressed kept); `withoutPhotos` when the server has them already.
-    function post(extra, withoutPhotos) {
-      if (extra) {
-        var pressed = el("input", { type: "hidden", name: extra[0] }); pressed.value = extra[1]; form.appendChild(pressed);
-      }
-      if (withoutPhotos) {
-        Array.prototype.forEach.call(form.querySelectorAll("input[type=file]"), function (input) { input.value = ""; });
-        if (form.elements.photo_meta) { form.elements.photo_meta.value = "[]"; }
-      }
-      form.submit();
-    }
     function keep() {
       if (dirty && (!current || current.state === "editing")) { dirty = false; save("editing"); }
     }

@@ -343,7 +343,13 @@ def test_rejected_submit_keeps_values_and_photo(phone: Any) -> None:
     fill_loss(page, 0, "油菜", "1.5")
     attach_photos(page, [photo("only.jpg", seed=50, taken=taken)])
     page.check("#declaration")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "status of 422" not in m.text else None)
     submit(phone, expect=422)
+    # The filing went from the phone once, and the page was drawn again without its photos (the server had them): no
+    # photo said to be "already added" (the second post used to carry them again after a script error).
+    assert "没有添加成功" not in page.inner_text("main") and not errors, errors
 
     # Not submitted (422): the error sits next to the ID field and everything typed is still there.
     assert page.locator("#claim-number").count() == 0
