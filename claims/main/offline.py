@@ -26,6 +26,7 @@ SHELL = (
     "js/claim-form.js",
     "js/survey-form.js",
     "js/sw-register.js",
+    "js/text-size.js",
     "js/drafts.js",
     "js/drafts-ui.js",
     "js/photo-shrink.js",

@@ -175,6 +175,31 @@ def test_large_text_stays_on_the_phone_through_logging_out_and_in(phone: Any) ->
     phone.assert_clean()
 
 
+def test_large_text_on_a_half_filled_form_keeps_what_was_typed(phone: Any) -> None:
+    """On a form with something typed in it the switch changes the size in place (no reload that would empty the form)
+    and the server still records the choice for the next pages."""
+    page = phone.page
+    log_in(phone)
+    phone.goto("/claims/new")
+    page.fill("#claimant_address", "南县三仙湖镇三仙湖村5组")
+    page.fill("#description", "野猪夜里进了稻田。")
+    url = page.url
+    with page.expect_response(lambda r: r.request.method == "POST" and "/text-size" in r.url):  # told in the background
+        page.click("header button[name=size][value=large]")
+    page.wait_for_function("document.documentElement.classList.contains('large-text')")
+    assert root_px(page) == LARGE_ROOT_PX and page.url == url
+    assert page.input_value("#claimant_address") == "南县三仙湖镇三仙湖村5组"
+    assert page.input_value("#description") == "野猪夜里进了稻田。"
+    assert [c for c in page.context.cookies() if c["name"] == "text_size" and c["value"] == "large"]
+    page.click("header button[name=size][value=normal]")  # and back, still in place
+    page.wait_for_function("!document.documentElement.classList.contains('large-text')")
+    assert root_px(page) == NORMAL_ROOT_PX and page.input_value("#description") == "野猪夜里进了稻田。"
+    phone.goto("/claims/")  # a page without typing: the ordinary post, and the page comes back at the new size
+    phone.navigate(lambda: page.click("header button[name=size][value=large]"), "large text on")
+    assert root_px(page) == LARGE_ROOT_PX
+    phone.assert_clean()
+
+
 def test_the_bell_is_a_drawing_not_an_emoji(phone: Any, own_claims: dict[str, Any]) -> None:
     """Phones without an emoji font showed 🔔 as a box: the bell is an inline SVG, hidden from screen readers, which
     read the link as "消息通知，N 条未读" (the valued claim has told the villager of it)."""
