@@ -27,6 +27,7 @@ from claims.approval.forms import (
 )
 from claims.approval.models import NoticeBatch, NoticeEntry, ObjectionOutcome, Payment, PaymentBatch
 from claims.core.inputs import bounded_int
+from claims.core.inputs import form_version as _version
 from claims.core.pagination import PAGE_SIZE, SECTION_SIZE
 from claims.core.time import local_today
 from claims.documents.models import IssuedDocument
@@ -36,7 +37,6 @@ from claims.intake.models import Claim
 from claims.intake.permissions import can_view_claim, visible_claim_or_404
 from claims.intake.views import render_detail
 from claims.valuation.services import adjusted_lines_of
-from claims.workflow.actions import form_version as _version
 from claims.workflow.actions import kept, run_action
 from claims.workflow.services import WorkflowError
 

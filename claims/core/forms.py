@@ -47,7 +47,8 @@ class MultiCheckboxField(SelectMultipleField):
         values = {str(v) for v, *_ in self.iter_choices()}
         for value in self.data or []:
             if str(value) not in values:
-                raise ValidationError(self.gettext("'%(value)s' is not a valid choice for this field.") % {"value": value})
+                # Our catalog, not WTForms' (its translations answer this one in English whatever the locale).
+                raise ValidationError(str(_l("'%(value)s' is not a valid choice for this field.", value=value)))
 
 
 # No amount, quantity or area of ours needs more than 15 digits before or after the point.

@@ -280,6 +280,19 @@ def bounded_int(value: Any, low: int = 0, high: int = MAX_INT) -> int | None:
     return number if number is not None and low <= number <= high else None
 
 
+# A version no claim has: a form whose version field holds something else than a number (no page of ours sends that)
+# is answered as a form made from another version of the claim, never taken without the compare-and-set.
+NO_VERSION = -1
+
+
+def form_version(value: str | None) -> int | None:
+    """The claim version a form was rendered with (hidden field), for the compare-and-set; None if absent."""
+    if value is None or not str(value).strip():
+        return None
+    version = bounded_int(value, 0)
+    return NO_VERSION if version is None else version
+
+
 class PathText(BaseConverter):
     """The default URL part (`<code>`): up to 100 characters, no slash and no control character, so a NUL
     or a line break in a path is a 404, never a database error or a forged log line."""

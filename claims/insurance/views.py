@@ -12,7 +12,7 @@ from claims.accounts.models import Role, User
 from claims.accounts.permissions import is_province_wide
 from claims.accounts.session import roles_required
 from claims.approval.payments import record_insurer_payment
-from claims.core.inputs import bounded_int
+from claims.core.inputs import bounded_int, form_version
 from claims.extensions import db
 from claims.insurance import operations, services
 from claims.insurance.forms import InsurerDecisionForm, InsurerForm, InsurerPaymentForm, MemberForm, PolicyForm, PremiumForm
@@ -77,7 +77,7 @@ def referral(claim_id: int):  # type: ignore[no-untyped-def]
                 index = int(entry.form.index.data or -1)
                 if index in known and entry.form.amount.data is not None and Decimal(entry.form.amount.data) != known[index].amount:
                     adjustments[index] = (Decimal(entry.form.amount.data), entry.form.reason.data or "")
-        version = bounded_int(form.version.data)
+        version = form_version(form.version.data)
         claim = item.claim
         return run_action(
             claim,

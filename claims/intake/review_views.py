@@ -6,11 +6,12 @@ from flask import Blueprint, g
 
 from claims.accounts.models import Role
 from claims.accounts.session import roles_required
+from claims.core.inputs import form_version
 from claims.intake import review
 from claims.intake.permissions import visible_claim_or_404
 from claims.intake.review_forms import AcceptForm, LapseForm, RefuseForm, ReturnForm
 from claims.intake.views import render_detail
-from claims.workflow.actions import form_version, run_action
+from claims.workflow.actions import run_action
 
 bp = Blueprint("review", __name__, url_prefix="/claims")
 

@@ -70,7 +70,11 @@ def may_lapse(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
 
 
 def needs_items(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
-    return None if data.get("items") else _("Tick at least one item that needs correcting.")
+    if not data.get("items"):
+        return _("Tick at least one item that needs correcting.")
+    if CorrectionItem.OTHER.value in data["items"] and not (data.get("note") or "").strip():  # "Other (see the note)"
+        return _("Say in the note what else needs correcting.")
+    return None
 
 
 def needs_reasons(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:

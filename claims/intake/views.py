@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from claims.accounts.models import Role
 from claims.accounts.session import login_required, roles_required
-from claims.core.inputs import bounded_int
+from claims.core.inputs import bounded_int, form_version
 from claims.core.storage import send_stored
 from claims.core.sync import answer as sync_answer
 from claims.core.sync import field_errors, is_sync_request, note_arrival, offline_form
@@ -176,7 +176,7 @@ def withdraw(claim_id: int):  # type: ignore[no-untyped-def]
     claim = visible_claim_or_404(claim_id, g.user)
     reason = (request.form.get("reason") or "")[:1000] or None
     try:
-        operations.withdraw_claim(claim, reason, actor=g.user, expected_version=bounded_int(request.form.get("version")))
+        operations.withdraw_claim(claim, reason, actor=g.user, expected_version=form_version(request.form.get("version")))
     except WorkflowError as exc:
         flash(exc.message, "error")
         return redirect(url_for("intake.detail", claim_id=claim.id))

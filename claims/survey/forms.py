@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +26,7 @@ from wtforms.validators import ValidationError as FormError
 
 from claims.core.forms import DateTimeLocalField, DecimalField, IntegerField, MoneyField, MultiCheckboxField, QuantityField, SubForm, coerce_id
 from claims.core.inputs import bounded_int
-from claims.core.time import local_to_utc, utcnow
+from claims.core.time import local_to_utc, to_local, utcnow
 from claims.intake.forms import MAX_QUANTITY, SUBMISSION_KEY, parse_float, photo_uploads
 from claims.intake.photos import PhotoRejected, process_photo
 from claims.intake.services import PhotoUpload, photo_limits
@@ -195,6 +196,7 @@ class SurveyForm(FlaskForm):
         self.evidence.choices = [(e.value, e.title) for e in Evidence]
         self.prevention_in_place.choices = [*((m.value, m.title) for m in PreventionMeasure), (NO_MEASURE, _l("None of these in place"))]
         self.property_lines = False  # the view says whether the claim has a property line: the checklist must be answered
+        self.incident_at: datetime | None = None  # the view gives the claim's incident time (UTC): no visit before its day
         self.exclusions.choices = [(r.value, r.title) for r in RefusalReason]
         self.outcome.choices = [
             (SurveyOutcome.ELIGIBLE.value, _l("Eligible: on to confirmation and valuation")),
@@ -204,6 +206,9 @@ class SurveyForm(FlaskForm):
     def validate_visited_at(self, field: DateTimeLocalField) -> None:
         if field.data and local_to_utc(field.data) > utcnow():
             raise FormError(str(_l("The visit cannot be in the future.")))
+        # By day, not by the minute: the claimant's time of the incident is often an estimate.
+        if field.data and self.incident_at is not None and field.data.date() < to_local(self.incident_at).date():
+            raise FormError(str(_l("The visit cannot be before the day of the incident (%(day)s).", day=to_local(self.incident_at).date().isoformat())))
 
     def validate_explanation(self, field: TextAreaField) -> None:
         if self.outcome.data == SurveyOutcome.NOT_COMPENSATED.value and not (field.data or "").strip():

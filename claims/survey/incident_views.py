@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from claims.accounts.models import Role
 from claims.accounts.session import roles_required
-from claims.core.inputs import bounded_int
+from claims.core.inputs import bounded_int, form_version
 from claims.core.pagination import PAGE_SIZE, SortKey, first_rows, paginate
 from claims.core.time import local_to_utc
 from claims.extensions import db
@@ -37,7 +37,7 @@ from claims.survey.mass_event import (
 )
 from claims.survey.models import Incident
 from claims.survey.panels import join_choices
-from claims.workflow.actions import form_version, kept, run_action
+from claims.workflow.actions import kept, run_action
 from claims.workflow.services import WorkflowError
 from claims.workflow.states import ClaimStatus
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from claims.accounts.models import Role, User
 from claims.accounts.session import login_required, roles_required
 from claims.core.inputs import bounded_int
+from claims.core.inputs import form_version as _version
 from claims.core.sync import answer as sync_answer
 from claims.core.sync import field_errors, is_sync_request, note_arrival, offline_form
 from claims.core.time import local_now
@@ -26,7 +27,6 @@ from claims.survey.permissions import current_assignment, eligible_surveyors, is
 from claims.survey.services import line_fields
 from claims.survey.steps import grade_problem
 from claims.valuation.schedules import price_grades
-from claims.workflow.actions import form_version as _version
 from claims.workflow.actions import run_action, run_sync_action
 from claims.workflow.panels import confirmation_method
 
@@ -75,6 +75,7 @@ def survey(claim_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     form = _survey_form(claim)
     form.property_lines = any(line.category not in PERSONAL_CATEGORIES for line in claim.losses)
+    form.incident_at = claim.incident_at
     lines = {line.id: line for line in claim.losses}
     grades = {line.id: price_grades(claim, line) for line in claim.losses if "grade" in line_fields(line.category)}
     key = form.key() if request.method == "POST" else None

@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as FormError
 
 from claims.core.forms import DecimalField
-from claims.core.inputs import bounded_int
+from claims.core.inputs import form_version
 
 MAX_FILE_BYTES = 512 * 1024
 
@@ -63,5 +63,4 @@ class RetireForm(FlaskForm):
 
 
 def version_of(form: FlaskForm) -> int | None:
-    value = form.version.data  # type: ignore[attr-defined]
-    return bounded_int(value, 1)
+    return form_version(form.version.data)  # type: ignore[attr-defined]

@@ -8,7 +8,6 @@ from typing import Any, TypeVar
 from flask import flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 
-from claims.core.inputs import bounded_int
 from claims.core.sync import answer as sync_answer
 from claims.extensions import db
 from claims.intake.models import Claim
@@ -76,8 +75,3 @@ def kept(form: F, claim: Claim) -> F:
     if version is not None:
         version.data = str(claim.version)
     return form
-
-
-def form_version(value: str | None) -> int | None:
-    """The claim version a form was rendered with (hidden field), for the compare-and-set; None if absent."""
-    return bounded_int(value, 0)

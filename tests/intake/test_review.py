@@ -54,3 +54,15 @@ def test_stale_version_is_a_conflict(make_claim):  # type: ignore[no-untyped-def
     claim = make_claim()
     with pytest.raises(ClaimChanged):
         review.accept_claim(claim, actor=find_user("clerk"), expected_version=claim.version - 1)
+
+
+def test_returning_for_other_needs_a_note_saying_what(make_claim):  # type: ignore[no-untyped-def]
+    """ "Other (see the note)" is all the claimant would read: without a note the step is refused."""
+    claim = make_claim()
+    with pytest.raises(WorkflowError, match=r"备注|note"):
+        review.return_claim(claim, ["other"], "  ", actor=find_user("clerk"))
+    db.session.rollback()
+    assert claim.status == ClaimStatus.SUBMITTED
+    review.return_claim(claim, ["other"], "请补充村委会证明", actor=find_user("clerk"))
+    db.session.commit()
+    assert claim.status == ClaimStatus.RETURNED and claim.correction_note == "请补充村委会证明"

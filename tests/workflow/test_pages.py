@@ -50,6 +50,9 @@ def test_clerk_accepts_officer_assigns_surveys_and_claimant_confirms(app):  # ty
     token = csrf_token(officer, f"/claims/{claim_id}")
     response = officer.post(f"/claims/{claim_id}/assign", data={"csrf_token": token, "version": _version(app, claim_id), "surveyors": ids[:1]})
     assert response.status_code == 422  # one surveyor is not enough: the form comes back with the message
+    response = officer.post(f"/claims/{claim_id}/assign", data={"csrf_token": token, "version": _version(app, claim_id), "surveyors": [ids[0], "999999"]})
+    refused = response.get_data(as_text=True)  # an id not on the list: said in Chinese, not in WTForms' English
+    assert response.status_code == 422 and "“999999”不是这一项的有效选项。" in refused and "valid choice" not in refused
     officer.post(f"/claims/{claim_id}/assign", data={"csrf_token": token, "version": _version(app, claim_id), "surveyors": ids})
     assert _status(app, claim_id) == ClaimStatus.SURVEY_ASSIGNED
 
@@ -146,3 +149,52 @@ def test_notifications_page_marks_read(app):  # type: ignore[no-untyped-def]
     token = csrf_token(clerk, "/notifications")
     clerk.post("/notifications/read", data={"csrf_token": token})
     assert 'class="count"' not in clerk.get("/").get_data(as_text=True)
+
+
+def test_the_return_form_asks_for_the_note_and_keeps_the_ticks(app):  # type: ignore[no-untyped-def]
+    claim_id, version = _claim(app)
+    clerk = app.test_client()
+    login(clerk, "clerk")
+    token = csrf_token(clerk, f"/claims/{claim_id}")
+    response = clerk.post(f"/claims/{claim_id}/return", data={"csrf_token": token, "version": version, "items": ["photos", "other"], "note": " "})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "请在备注中写明还需要补正什么。" in page
+    assert re.search(r'<input checked[^>]*value="photos"|value="photos"[^>]*checked', page)  # the ticks are kept
+    assert _status(app, claim_id) == ClaimStatus.SUBMITTED
+
+
+def test_a_version_that_is_not_a_number_is_a_stale_form(app):  # type: ignore[no-untyped-def]
+    """A form's version field holding anything but a number is never taken as "no version": the step is refused as made
+    from another version of the claim."""
+    claim_id, _version_now = _claim(app)
+    clerk = app.test_client()
+    login(clerk, "clerk")
+    token = csrf_token(clerk, f"/claims/{claim_id}")
+    for version in ("abc", "1e309", "99999999999999999999", "-1"):
+        response = clerk.post(f"/claims/{claim_id}/accept", data={"csrf_token": token, "version": version})
+        assert response.status_code in (302, 409), (version, response.status_code)
+        assert _status(app, claim_id) == ClaimStatus.SUBMITTED, version
+    assert clerk.post(f"/claims/{claim_id}/accept", data={"csrf_token": token, "version": _version_now}).status_code == 302
+    assert _status(app, claim_id) == ClaimStatus.ACCEPTED
+
+
+def test_a_survey_before_the_day_of_the_incident_is_refused(app):  # type: ignore[no-untyped-def]
+    claim_id, version = _claim(app)
+    clerk = app.test_client()
+    login(clerk, "clerk")
+    clerk.post(f"/claims/{claim_id}/accept", data={"csrf_token": csrf_token(clerk, f"/claims/{claim_id}"), "version": version})
+    officer = app.test_client()
+    login(officer, "officer")
+    ids = re.findall(r'name="surveyors" type="checkbox" value="(\d+)"', officer.get(f"/claims/{claim_id}").get_data(as_text=True))
+    token = csrf_token(officer, f"/claims/{claim_id}")
+    officer.post(f"/claims/{claim_id}/assign", data={"csrf_token": token, "version": _version(app, claim_id), "surveyors": ids})
+    with app.app_context():
+        incident_day = clock.to_local(db.session.get(Claim, claim_id).incident_at).date()
+    data = {"csrf_token": token, "version": _version(app, claim_id), "surveyors_present": "陈志强、周伟", "outcome": "eligible",
+            "in_designated_area": "yes", "evidence": ["tracks"], "prevention_in_place": ["fence"]}  # fmt: skip
+    data["visited_at"] = f"{incident_day - timedelta(days=1)}T10:00"
+    response = officer.post(f"/claims/{claim_id}/survey", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and f"勘查时间不能早于事发当天（{incident_day}）。" in page
+    assert 'value="陈志强、周伟"' in page  # what was typed is kept
+    assert _status(app, claim_id) == ClaimStatus.SURVEY_ASSIGNED
