@@ -61,10 +61,19 @@ def _date_problem(value: date | None) -> str | None:
     return None
 
 
+def _stop_at_parse_error(field: Any) -> None:
+    """A value typed but not read (2026-02-30, 1e309, NaN) keeps its own message: without this stop, DataRequired would
+    clear it and ask for the field as if nothing had been typed ("When did you visit the site?")."""
+    typed = any(str(value).strip() for value in field.raw_data or [])
+    if field.process_errors and typed:  # an empty field is left to DataRequired's question
+        raise StopValidation()  # no message of its own: the parse error is already the field's
+
+
 class DateField(wtf.DateField):
     """A date between 2000-01-01 and 2100-12-31."""
 
     def pre_validate(self, form: Any) -> None:
+        _stop_at_parse_error(self)
         problem = _date_problem(self.data)
         if problem:
             raise StopValidation(problem)  # the form's own date rules never see such a date
@@ -74,6 +83,7 @@ class DateTimeLocalField(wtf.DateTimeLocalField):
     """A local date and time between 2000-01-01 and 2100-12-31."""
 
     def pre_validate(self, form: Any) -> None:
+        _stop_at_parse_error(self)
         problem = _date_problem(self.data.date() if isinstance(self.data, datetime) else None)
         if problem:
             raise StopValidation(problem)
@@ -84,6 +94,9 @@ FEN = Decimal("0.01")
 
 class DecimalField(wtf.DecimalField):
     """A finite decimal number: NaN, sNaN and Infinity are refused like any other text."""
+
+    def pre_validate(self, form: Any) -> None:
+        _stop_at_parse_error(self)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         try:
@@ -126,6 +139,9 @@ class QuantityField(DecimalField):
 
 class IntegerField(wtf.IntegerField):
     """A whole number that fits the database's integer columns."""
+
+    def pre_validate(self, form: Any) -> None:
+        _stop_at_parse_error(self)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         try:
