@@ -167,7 +167,7 @@ def test_choices_that_were_not_offered_are_form_errors(app: Flask, world: World)
     assert clerk.post("/notices", data={"csrf_token": token, "claims": foreign, "start_date": "2026-01-05"}).status_code == 422
     assert clerk.post(f"/claims/{world.claims['a']}/return", data={"csrf_token": token, "items": "not-an-item"}).status_code == 422
     approver = client_as(app, "approver")
-    assert approver.post("/approvals", data={"csrf_token": csrf_token(approver, "/"), "claims": foreign}).status_code == 200
+    assert approver.post("/approvals", data={"csrf_token": csrf_token(approver, "/"), "claims": foreign}).status_code == 422
     officer = client_as(app, "officer")
     data = {"csrf_token": csrf_token(officer, "/"), "surveyors": str(world.users["officer_cl"])}
     assert officer.post(f"/claims/{world.claims['a']}/assign", data=data).status_code == 422

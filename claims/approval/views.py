@@ -156,9 +156,10 @@ def approvals():  # type: ignore[no-untyped-def]
     ids = [c.id for c in queue]
     entries = services.current_entries(ids)
     page = {"totals": services.award_totals(ids), "ends": {i: (entries[i].batch.end_date if i in entries else None) for i in ids}}
+    status = 422 if request.method == "POST" else 200  # a post that approved nothing: the form's message, e.g. none chosen
     return render_template(
         "approval/approvals.html", queue=queue, form=form, adjusted=adjusted_lines_of(ids), today=local_today(), objections=objections, section=section, **page
-    )
+    ), status
 
 
 def _approve_all(chosen: list[Claim]):  # type: ignore[no-untyped-def]

@@ -72,6 +72,11 @@ def test_insurer_portal_notice_approval_and_bank_files(app):  # type: ignore[no-
     clock.freeze(clock.utcnow() + timedelta(days=8))
     approver = _client(app, "approver_cl")
     token = csrf_token(approver, "/approvals")
+    listed = approver.get("/approvals").get_data(as_text=True)
+    assert f'aria-labelledby="approve-{uninsured}"' in listed and f'id="approve-{uninsured}"' in listed  # each box named
+    nothing = approver.post("/approvals", data={"csrf_token": token})  # none ticked: said so, nothing done
+    assert nothing.status_code == 422 and "请至少选择一件申请。" in nothing.get_data(as_text=True)
+    assert _get(app, uninsured)[0] != ClaimStatus.APPROVED
     approver.post("/approvals", data={"csrf_token": token, "claims": [str(uninsured)]})
     assert _get(app, uninsured)[0] == ClaimStatus.APPROVED
 

@@ -557,7 +557,7 @@ ROUTE_CASES: tuple[Case, ...] = (
     ),
     Case("approval.objection", "missing notice", lambda w: f"/notices/{w.missing}/objection", NOBODY, "POST", lambda w: {"claim_id": str(w.claims["n"])}),
     Case("approval.approvals", "own county", lambda w: "/approvals", expect(200, *APPROVERS)),
-    Case("approval.approvals", "own county", lambda w: "/approvals", expect(200, *APPROVERS), "POST", lambda w: {}),
+    Case("approval.approvals", "own county", lambda w: "/approvals", expect(422, *APPROVERS), "POST", lambda w: {}),
     Case("approval.approve", "claim r", _claim("r", "/approve"), expect(302, "approver"), "POST", lambda w: {}),
     Case("approval.approve", "claim n", _claim("n", "/approve"), expect(302, "approver_cl"), "POST", lambda w: {}),
     Case("approval.approve", "missing claim", _missing("/approve"), NOBODY, "POST", lambda w: {}),
