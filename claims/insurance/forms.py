@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -47,6 +48,29 @@ class InsurerDecisionForm(FlaskForm):
             (InsurerDecision.DECLINE.value, _l("Decline")),
         ]
         self.decline_reason.choices = [("", "—"), *DECLINE_REASONS.items()]
+        self.valuation: dict[str, Decimal] = {}  # each line's government valuation by its index (the view gives it)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """An adjustment changes at least one line, each changed line with its reason: said on the line, with the
+        form kept (the step itself refuses the same, but only as a message away from the form)."""
+        valid = super().validate(extra_validators)
+        if self.decision.data != InsurerDecision.ADJUST.value:
+            return valid
+        message = str(_l("Each adjusted line needs its amount and a reason."))
+        changed = 0
+        for entry in self.lines.entries:
+            line = entry.form
+            known = self.valuation.get(str(line.index.data))
+            if known is None or line.amount.errors or line.amount.data is None or Decimal(line.amount.data) == known:
+                continue
+            changed += 1
+            if not (line.reason.data or "").strip():
+                line.reason.errors = [*line.reason.errors, message]
+                valid = False
+        if not changed and not any(entry.form.amount.errors for entry in self.lines.entries):
+            self.decision.errors = [*self.decision.errors, message]
+            valid = False
+        return valid
 
     def validate_decline_reason(self, field: SelectField) -> None:
         if self.decision.data == InsurerDecision.DECLINE.value and not field.data:

@@ -44,6 +44,7 @@ def _referral(claim_id: int) -> Referral:
 
 def _decision_form(referral: Referral) -> InsurerDecisionForm:
     form = InsurerDecisionForm()
+    form.valuation = {str(line.index): line.amount for line in services.award_lines(referral.claim)}
     if request.method == "GET":
         form.version.data = referral.claim.version
         for line in services.award_lines(referral.claim):
@@ -53,12 +54,11 @@ def _decision_form(referral: Referral) -> InsurerDecisionForm:
     return form
 
 
-def _render(referral: Referral, form: InsurerDecisionForm, status: int = 200):  # type: ignore[no-untyped-def]
+def _render(referral: Referral, form: InsurerDecisionForm, status: int = 200, pay_form: InsurerPaymentForm | None = None):  # type: ignore[no-untyped-def]
     lines = {str(line.index): line for line in services.award_lines(referral.claim)}
     split = db.session.get(Split, referral.claim_id)
-    return render_template(
-        "insurance/referral.html", referral=referral, claim=referral.claim, form=form, lines=lines, split=split, pay_form=InsurerPaymentForm()
-    ), status
+    pay_form = pay_form or InsurerPaymentForm()
+    return render_template("insurance/referral.html", referral=referral, claim=referral.claim, form=form, lines=lines, split=split, pay_form=pay_form), status
 
 
 @bp.route("/insurer/referrals/<int:claim_id>", methods=["GET", "POST"])
@@ -102,7 +102,7 @@ def insurer_payment(claim_id: int):  # type: ignore[no-untyped-def]
     item = _referral(claim_id)
     form = InsurerPaymentForm()
     if not form.validate_on_submit():
-        return _render(item, _decision_form(item), 422)
+        return _render(item, _decision_form(item), 422, pay_form=form)  # the payment form's own messages, what was typed kept
     claim = item.claim
     return run_action(
         claim, lambda: record_insurer_payment(claim, Decimal(form.amount.data), form.reference.data, actor=g.user), _("The payment was recorded.")

@@ -43,6 +43,24 @@ def test_insurer_portal_notice_approval_and_bank_files(app):  # type: ignore[no-
     assert "4307" not in page or "**********" in page  # ID numbers masked in the package
     token = csrf_token(insurer, f"/insurer/referrals/{insured}")
     index = re.search(r'name="lines-0-index" type="hidden" value="(\d+)"', page).group(1)
+    # Refused on the form itself, each message on its line, the chosen decision and what was typed kept.
+    for amount, reason, message in (("NaN", "x", "请输入数字。"), ("1e309", "x", "这个数字太大了。"), ("700", "", "每一项调整都需要填写金额和原因。")):
+        refused = insurer.post(
+            f"/insurer/referrals/{insured}",
+            data={
+                "csrf_token": token,
+                "version": str(_get(app, insured)[1]),
+                "decision": "adjust",
+                "lines-0-index": index,
+                "lines-0-amount": amount,
+                "lines-0-reason": reason,
+                "note": "现场复核",
+            },
+        )
+        text = refused.get_data(as_text=True)
+        assert refused.status_code == 422 and message in text, (amount, refused.status_code)
+        assert re.search(r'<input checked[^>]*value="adjust"|value="adjust"[^>]*checked', text), amount  # the decision kept
+        assert "现场复核" in text and _get(app, insured)[0] != ClaimStatus.INSURER_DECIDED
     response = insurer.post(
         f"/insurer/referrals/{insured}",
         data={
