@@ -52,7 +52,11 @@ def notices():  # type: ignore[no-untyped-def]
     if request.method == "POST":  # the claims ticked on whichever page, still ready
         chosen = db.session.execute(services.ready_query(township, posted_ids()).order_by(Claim.id)).scalars().all()
         form.claims.choices = [(c.id, c.number) for c in chosen]
-        if form.validate_on_submit():
+        gone = set(posted_ids()) - {c.id for c in chosen}  # a second press, or another clerk's notice, took them first
+        if gone:
+            form.validate_on_submit()  # the other fields' messages too
+            form.claims.errors = [_("Some ticked claims are no longer waiting for a notice (another notice may have them): the list below is up to date.")]
+        elif form.validate_on_submit():
             try:
                 batch = operations.create_notice_batch(township, chosen, form.start_date.data, actor=g.user)
             except WorkflowError as exc:

@@ -81,6 +81,8 @@ def test_insurer_portal_notice_approval_and_bank_files(app):  # type: ignore[no-
     response = clerk.post("/notices", data={"csrf_token": token, "claims": [str(uninsured)], "start_date": clock.local_today().isoformat()})
     assert response.status_code == 302
     batch_url = response.headers["Location"]
+    again = clerk.post("/notices", data={"csrf_token": token, "claims": [str(uninsured)], "start_date": clock.local_today().isoformat()})
+    assert again.status_code == 422 and "已经不在待公示之列" in again.get_data(as_text=True)  # a second press: said, not silent
     printed = clerk.get(batch_url + "/print").get_data(as_text=True)
     with app.app_context():
         claim = db.session.get(Claim, uninsured)
