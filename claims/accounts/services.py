@@ -6,7 +6,7 @@ from functools import lru_cache
 from importlib import resources
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from claims.accounts import throttle
@@ -117,6 +117,19 @@ def register_villager(*, mobile: str, name: str, password: str) -> User:
     return user
 
 
+def check_villager_mobile(role: Role, mobile: str | None, *, user: User | None = None) -> None:
+    """A villager's mobile is theirs alone: claims filed for them are linked by it, so an administrator cannot give it to
+    a second villager account (registration refuses the same). `user`: the account being edited, which may keep its own."""
+    if role != Role.VILLAGER or not (mobile or "").strip():
+        return
+    number = mobile.strip()
+    query = select(User.id).where(or_(User.mobile == number, func.lower(User.login) == number.lower()))
+    if user is not None and user.id is not None:
+        query = query.where(User.id != user.id)
+    if db.session.execute(query.limit(1)).first() is not None:
+        raise AccountError(_("This mobile number already belongs to another account."), "mobile")
+
+
 def check_scope(role: Role, region: Region | None) -> None:
     levels = ROLE_SCOPE_LEVELS[role]
     if levels and (region is None or region.level not in levels):
@@ -138,6 +151,7 @@ def create_user(
     if find_user(login) is not None:
         raise AccountError(_("This login is already taken."), "login")
     check_scope(role, region)
+    check_villager_mobile(role, mobile)
     user = User(
         login=login.strip(),
         name=name,
@@ -165,6 +179,7 @@ def create_user(
 
 def update_user(user: User, *, name: str, role: Role, region: Region | None, mobile: str | None, organisation: str | None, active: bool, actor: User) -> None:
     check_scope(role, region)
+    check_villager_mobile(role, mobile, user=user)
     if user.id == actor.id and (not active or role != user.role):
         raise AccountError(_("You cannot deactivate yourself or change your own role."), "active")
     before = {"name": user.name, "role": str(user.role), "region": user.region.code if user.region else None, "active": user.active}

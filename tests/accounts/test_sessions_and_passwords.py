@@ -414,3 +414,22 @@ def test_county_admin_cannot_take_over_a_villager_of_another_county(app: Flask) 
     takeover = app.test_client()
     assert _post_login(takeover, "13800000001", GOOD_PASSWORD) == 200, "signed in as the villager"
     assert takeover.get(f"/claims/{world.claims['a']}").status_code != 200
+
+
+def test_an_admin_cannot_give_a_registered_mobile_to_a_second_villager(app: Flask) -> None:
+    """Claims filed for a villager are linked by the mobile: registration refuses a mobile already used, and so does the
+    administrator's form (a second villager account with it could take those claims)."""
+    admin = client_as(app, "admin")
+    assert _new_user(admin, app, login="13800000001x", name="新用户", mobile="13800000001", role="villager", region_id="0") == 200
+    assert find_user_in(app, "13800000001x") is None
+    data = {"login": "13800000001x", "name": "新用户", "mobile": "13800000001", "role": "villager", "region_id": "0", "password": GOOD_PASSWORD,
+            "active": "y", "csrf_token": csrf_token(admin, "/")}  # fmt: skip
+    assert "这个手机号码已经属于另一个账户。" in admin.post("/admin/users/new", data=data).get_data(as_text=True)
+    with app.app_context():
+        from claims.accounts.services import AccountError, check_villager_mobile
+
+        with pytest.raises(AccountError, match=r"另一个账户|another account"):
+            check_villager_mobile(Role.VILLAGER, " 13800000001 ")
+        check_villager_mobile(Role.VILLAGER, "13800000001", user=find_user("13800000001"))  # its own number: kept
+        check_villager_mobile(Role.CLERK, "13800000001")  # staff accounts are not linked to claims by mobile
+    assert _new_user(admin, app, login="13800000077", name="新用户", mobile="13800000077", role="villager", region_id="0") == 302
