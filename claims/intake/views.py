@@ -67,7 +67,7 @@ def _render_form(form: ClaimForm, claim: Claim | None, proxy: bool, outcome: ser
         "intake/claim_form.html", form=form, claim=claim, proxy=proxy, outcome=outcome, photos=services.active_photos(claim) if claim else []
     )
     if outcome is None:
-        return offline_form(make_response(page, 200)) if claim is None else (page, 200)
+        return offline_form(make_response(page, 200))  # a new filing, a draft opened again, a correction: all kept on the phone
     g.keep_draft = True  # the draft holds what passed; the answer says the rest was refused
     return page, 422
 

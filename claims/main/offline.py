@@ -47,6 +47,7 @@ OFFLINE_PAGE = "main/offline.html"
 # The words of the phone's drafts (static/js/drafts-ui.js), given to the page in its language ({n}: a number).
 DRAFT_TEXTS = {
     "list_title": _l("On this phone, waiting to send"),
+    "sent_title": _l("Sent from this phone"),
     "kind_claim": _l("Report of damage"),
     "kind_survey": _l("Field survey"),
     "state_editing": _l("Not finished: kept on this phone"),

@@ -36,34 +36,40 @@
 
   // ---- The list of what is on the phone ---------------------------------------------------------------------------
   var box = document.getElementById("drafts");
+  function list(rows) {
+    var ul = el("ul", { "class": "drafts-list" });
+    rows.forEach(function (d) {
+      var li = el("li", { "data-draft-id": d.id, "data-state": d.state });
+      li.appendChild(el("strong", {}, d.title || t("kind_" + d.kind)));
+      li.appendChild(el("span", { "class": "badge draft-state" }, t("state_" + (d.invalid ? "arrived_draft" : d.state))));
+      li.appendChild(el("small", {}, " " + when(d.savedAt) + (d.photos && d.photos.length ? " · " + t("photos", d.photos.length) : "")));
+      if (d.message && d.state !== "done") { li.appendChild(el("p", { "class": "hint" }, d.message)); }
+      var actions = el("p", { "class": "draft-actions" });
+      if (d.state === "done") {
+        if (d.result) { actions.appendChild(el("a", { href: d.result, "class": "button" }, t("view"))); }
+      } else {
+        actions.appendChild(el("a", { href: d.url + "?draft=" + encodeURIComponent(d.id), "class": "button" }, t("open")));
+        if (d.state === "waiting" || d.state === "login") {
+          var now = el("button", { type: "button", "class": "button", "data-send": d.id }, t("send_now")); actions.appendChild(now);
+        }
+      }
+      actions.appendChild(el("button", { type: "button", "class": "button danger", "data-discard": d.id }, d.state === "done" ? t("dismiss") : t("discard")));
+      li.appendChild(actions);
+      ul.appendChild(li);
+    });
+    return ul;
+  }
   function render() {
     if (!box) { return Promise.resolve(); }
     return D.list(owner).then(function (rows) {
       box.textContent = "";
       box.hidden = rows.length === 0;
       if (!rows.length) { return; }
-      box.appendChild(el("h2", {}, t("list_title")));
-      var ul = el("ul", { "class": "drafts-list" });
-      rows.forEach(function (d) {
-        var li = el("li", { "data-draft-id": d.id, "data-state": d.state });
-        li.appendChild(el("strong", {}, d.title || t("kind_" + d.kind)));
-        li.appendChild(el("span", { "class": "badge draft-state" }, t("state_" + (d.invalid ? "arrived_draft" : d.state))));
-        li.appendChild(el("small", {}, " " + when(d.savedAt) + (d.photos && d.photos.length ? " · " + t("photos", d.photos.length) : "")));
-        if (d.message && d.state !== "done") { li.appendChild(el("p", { "class": "hint" }, d.message)); }
-        var actions = el("p", { "class": "draft-actions" });
-        if (d.state === "done") {
-          if (d.result) { actions.appendChild(el("a", { href: d.result, "class": "button" }, t("view"))); }
-        } else {
-          actions.appendChild(el("a", { href: d.url + "?draft=" + encodeURIComponent(d.id), "class": "button" }, t("open")));
-          if (d.state === "waiting" || d.state === "login") {
-            var now = el("button", { type: "button", "class": "button", "data-send": d.id }, t("send_now")); actions.appendChild(now);
-          }
-        }
-        actions.appendChild(el("button", { type: "button", "class": "button danger", "data-discard": d.id }, d.state === "done" ? t("dismiss") : t("discard")));
-        li.appendChild(actions);
-        ul.appendChild(li);
+      // What still waits under its own heading; what arrived (a receipt, for a few days) under another.
+      var waiting = rows.filter(function (d) { return d.state !== "done"; }), arrived = rows.filter(function (d) { return d.state === "done"; });
+      [[waiting, "list_title"], [arrived, "sent_title"]].forEach(function (group) {
+        if (group[0].length) { box.appendChild(el("h2", {}, t(group[1]))); box.appendChild(list(group[0])); }
       });
-      box.appendChild(ul);
       if (rows.some(function (d) { return d.state === "login"; })) {
         var p = el("p", { "class": "flash flash-warning" }, t("login_needed") + " ");
         p.appendChild(el("a", { href: "/login?next=" + encodeURIComponent(location.pathname + location.search) }, t("log_in")));
@@ -128,6 +134,10 @@
 
   // ---- The form that works without a signal ---------------------------------------------------------------------
   var form = document.querySelector("form[data-draft]");
+  // Where the form posts, which names its draft: a refused filing's page is drawn at /claims/new, but its form (and
+  // so its draft, and the page that opens it again) is the claim's own edit page.
+  var formPath = location.pathname;
+  if (form && form.getAttribute("action")) { var a = document.createElement("a"); a.href = form.getAttribute("action"); formPath = a.pathname; }
   var current = null, restored = [], dirty = false;
   var status = null, saveData = null;
   var shrunk = typeof WeakMap !== "undefined" ? new WeakMap() : null;
@@ -161,7 +171,7 @@
       });
     }, Promise.resolve()).then(function () {
       var key = form.elements.submission_key.value;
-      return { id: key, owner: owner, kind: form.getAttribute("data-draft"), url: location.pathname, title: form.getAttribute("data-draft-title"),
+      return { id: key, owner: owner, kind: form.getAttribute("data-draft"), url: formPath, title: form.getAttribute("data-draft-title"),
         fields: fields, photos: restored.concat(photos), state: state, savedAt: Date.now(), attempts: 0 };
     });
   }
@@ -173,7 +183,7 @@
   }
   // The page's address names the draft, so that opening it again (offline too) brings the draft back.
   function mark(draft) {
-    if (location.search.indexOf("draft=") < 0) { history.replaceState(null, "", location.pathname + "?draft=" + encodeURIComponent(draft.id)); }
+    if (location.search.indexOf("draft=") < 0 || location.pathname !== draft.url) { history.replaceState(null, "", draft.url + "?draft=" + encodeURIComponent(draft.id)); }
   }
 
   function say(text, kind) {
@@ -304,7 +314,7 @@
     }).then(function (answer) {
       return D.settle(draft, answer).then(function (saved) {
         current = saved;
-        if (saved.invalid && answer.url && location.pathname === draft.url) {
+        if (saved.invalid && answer.url && formPath === draft.url) {
           // A filing that arrived but cannot be submitted as it is: the server keeps it as a draft with its photos.
           // The same form is posted once more without them, so that the page comes back with each message next to
           // its field, as it does for an ordinary post.
@@ -335,7 +345,7 @@
     var wanted = new URLSearchParams(location.search).get("draft");
     var ready = wanted ? D.get(wanted) : Promise.resolve(null);
     ready.then(function (draft) {
-      if (!draft || draft.owner !== owner || draft.state === "done" || draft.url !== location.pathname) {
+      if (!draft || draft.owner !== owner || draft.state === "done" || draft.url !== formPath) {
         form.elements.submission_key.value = randomKey(); // a page kept on the phone must not file its earlier key again
         if (wanted) { history.replaceState(null, "", location.pathname); }
         return;

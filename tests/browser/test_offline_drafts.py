@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from claims.accounts.services import find_user
 from claims.extensions import db
+from claims.intake import review
 from claims.intake.models import Claim, Photo, PhotoStage
 from claims.survey.models import FieldSurvey
 from claims.workflow.states import ClaimStatus
@@ -394,4 +395,41 @@ def test_an_injury_survey_with_its_invoice_photo_arrives_from_the_phone(app: Fla
         assert [str(i.amount) for i in invoices] == ["860.50"] and invoices[0].photo.stage == PhotoStage.INVOICE
         stages = sorted(str(p.stage) for p in db.session.get(Claim, claim_id).photos)
         assert stages == ["filing", "invoice", "survey"]
+    app_phone.assert_clean()
+
+
+def test_a_correction_sent_without_signal_is_kept_on_the_phone_and_arrives(app: Flask, app_phone: Phone) -> None:
+    """A claim returned for correction: the villager corrects it where there is no signal. The form opens again from
+    the phone with the correction in it, and the claim is submitted again once, with it, when the signal returns."""
+    page = app_phone.page
+    with app.app_context():
+        claim = file_claim()
+        review.return_claim(claim, ["bank_account"], "银行卡号少了一位", actor=find_user("clerk"))
+        db.session.commit()
+        claim_id, number = claim.id, claim.number
+    log_in(app_phone, "13800000001")
+    open_kept_form(app_phone, f"/claims/{claim_id}/edit")
+    lose_the_signal(page)
+    page.fill("#bank_account", "6228480010123456789")
+    if not page.is_checked("#declaration"):
+        page.check("#declaration")
+    save_offline(page, "button[name=action][value=submit]")
+    drafts = page.evaluate(DRAFTS)
+    assert [d["state"] for d in drafts] == ["waiting"]
+    assert page.locator("#drafts li[data-state=waiting]").inner_text().count(number) == 1  # named by its claim number
+
+    page.reload()  # still no signal: the correction comes back from the phone
+    page.wait_for_function("() => document.querySelector('#bank_account').value === '6228480010123456789'", timeout=15_000)
+    with app.app_context():
+        assert db.session.get(Claim, claim_id).status == ClaimStatus.RETURNED
+
+    signal_returns(page)
+    page.wait_for_url(re.compile(rf"/claims/{claim_id}/submitted$"), timeout=SEND_WAIT_MS)
+    with app.app_context():
+        claim = db.session.get(Claim, claim_id)
+        assert claim.status == ClaimStatus.SUBMITTED and claim.bank_account == "6228480010123456789" and claim.number == number
+    assert [d["state"] for d in page.evaluate(DRAFTS)] == ["done"]
+    # Its receipt is listed as sent, not under the heading of what waits.
+    page.wait_for_selector("#drafts li[data-state=done]")
+    assert page.locator("#drafts h2").all_inner_texts() == ["已从本手机送达"]
     app_phone.assert_clean()

@@ -14,13 +14,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from claims.accounts.models import Role, User
+from claims.accounts.services import find_user
 from claims.core.sync import ACCOUNT_HEADER, OWNER_HEADER, draft_owner, name_account
 from claims.extensions import db
+from claims.intake import review
 from claims.intake.models import Claim, Photo
 from claims.survey.models import FieldSurvey
 from claims.workflow.states import ClaimStatus
 from tests.conftest import login
-from tests.factories import VILLAGER, claim_count, claim_form, open_form, photo, photos, post_form
+from tests.factories import VILLAGER, claim_count, claim_form, file_claim, open_form, photo, photos, post_form
 from tests.intake.images import jpeg_bytes
 from tests.survey.test_survey_fields import _assigned, _form
 
@@ -147,6 +149,16 @@ def test_the_offline_forms_name_their_owner_and_other_pages_do_not(app: Flask, c
     assert OWNER_HEADER not in client.get("/queue").headers
     login(client, "clerk")
     assert client.get("/claims/new-for-villager").headers.get(OWNER_HEADER)
+    # A claim returned for correction: its form too opens again on the villager's phone without a signal.
+    with app.app_context():
+        claim = file_claim()
+        review.return_claim(claim, ["photos"], None, actor=find_user("clerk"))
+        db.session.commit()
+        returned_id = claim.id
+    login(client, VILLAGER)
+    mine = _json(client.get("/sync/session"))["owner"]
+    page = client.get(f"/claims/{returned_id}/edit")
+    assert page.headers.get(OWNER_HEADER) == mine and 'data-draft="claim"' in page.get_data(as_text=True)
 
 
 def test_a_filing_sent_twice_files_one_claim(app: Flask, client: FlaskClient) -> None:
