@@ -17,6 +17,7 @@ from claims.survey.models import (
     ClaimantConfirmation,
     ConfirmationMethod,
     FieldSurvey,
+    GrowthStage,
     PreventionMeasure,
     SurveyAssignment,
     SurveyOutcome,
@@ -120,6 +121,8 @@ def verified_details(verified: VerifiedLoss) -> list[str]:
     """What the survey verified beyond quantity and loss rate, one phrase each, in the current language: the one
     wording the claim page, the claimant's confirmation and the survey record (PDF) share."""
     parts = []
+    if verified.growth_stage:
+        parts.append(_("growth stage: %(stage)s", stage=GrowthStage.title_of(verified.growth_stage)))
     if verified.condition in AnimalCondition._value2member_map_:
         parts.append(AnimalCondition(verified.condition).title)
     if verified.grade:

@@ -161,6 +161,9 @@ def test_withdrawing_a_draft_works(app: Flask, as_user) -> None:  # type: ignore
     claim_id = int(DRAFT_URL.search(response.headers["Location"]).group(1))  # type: ignore[union-attr]
     detail = client.get(f"/claims/{claim_id}").get_data(as_text=True)
     assert f"/claims/{claim_id}/withdraw" in detail  # the button is on the draft's page
+    panel = detail[detail.index('id="withdraw-panel"') :]
+    # behind a second step that says what it means: one tap does not end a claim for good
+    assert panel.index("<details>") < panel.index("撤回后，这件申请不再办理，也不能恢复。") < panel.index("确认撤回这件申请")
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', detail).group(1)  # type: ignore[union-attr]
     version = re.search(r'name="version"[^>]*value="(\d*)"', detail)
     data = {"csrf_token": token, **({"version": version.group(1)} if version else {})}

@@ -6,6 +6,8 @@ mobile; or the claimant confirms in their own account; or a clerk uploads the si
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -120,3 +122,26 @@ def test_the_officer_confirms_with_the_texted_code_on_the_claim_page(app, client
     with app.app_context():
         assert db.session.get(Claim, claim_id).status == ClaimStatus.CONFIRMED
     assert "在勘查人员手机上输入申请人收到的短信验证码" in client.get(f"/claims/{claim_id}").get_data(as_text=True)  # the way is shown
+
+
+def test_the_confirmation_panel_shows_what_the_survey_verified(app, client):  # type: ignore[no-untyped-def]
+    """"Confirm the verified loss" shows that loss in the panel itself, beside what was claimed: the survey's record
+    comes further down the page, and the claimed losses above are not what is confirmed. The growth stage is part of it."""
+    from tests.conftest import login
+    from tests.factories import survey_input
+    from tests.workflow.conftest import file_claim
+
+    with app.app_context():
+        claim = file_claim()
+        survey = survey_input(claim, rate=60, stage="mature")
+        survey.lines[0].quantity = claim.losses[0].quantity / 2
+        advance(claim, "surveyed", survey=survey)
+        db.session.commit()
+        claim_id, claimed, verified = claim.id, claim.losses[0].quantity, survey.lines[0].quantity
+    login(client, "13800000001")
+    page = client.get(f"/claims/{claim_id}").get_data(as_text=True)
+    panel = page[page.index('id="confirm-panel"') : page.index("</section>", page.index('id="confirm-panel"'))]
+    cells = re.findall(r"<td>([^<]*)</td>", panel.split("<tbody>")[1])
+    assert cells[1].startswith(f"{claimed:g}") and cells[2].startswith(f"{verified:g}") and cells[3] == "60%", cells
+    assert cells[4] == "生长阶段：成熟期"
+    assert panel.index("<table") < panel.index("我已看过上面核实的损失")
