@@ -125,7 +125,7 @@ def test_the_officer_confirms_with_the_texted_code_on_the_claim_page(app, client
 
 
 def test_the_confirmation_panel_shows_what_the_survey_verified(app, client):  # type: ignore[no-untyped-def]
-    """"Confirm the verified loss" shows that loss in the panel itself, beside what was claimed: the survey's record
+    """The panel "Confirm the verified loss" shows that loss in the panel itself, beside what was claimed: the survey's record
     comes further down the page, and the claimed losses above are not what is confirmed. The growth stage is part of it."""
     from tests.conftest import login
     from tests.factories import survey_input
