@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ScalarSelect, func, select
+from sqlalchemy import ScalarSelect, func, select, update
 
 from claims.accounts.models import User
+from claims.core.time import utcnow
 from claims.extensions import db
 from claims.workflow.models import Notification
 
@@ -22,3 +23,11 @@ def unread_of(user_id: Any) -> ScalarSelect[int]:
 
 def unread_count(user: User) -> int:
     return db.session.execute(select(unread_of(user.id))).scalar_one()
+
+
+def read_claim_notices(user: User, claim_id: int) -> int:
+    """Opening a claim reads the user's notices about it, as following a notice there would: they are marked read.
+    Returns how many were unread."""
+    unread = (Notification.user_id == user.id, Notification.claim_id == claim_id, Notification.read_at.is_(None))
+    result = db.session.execute(update(Notification).where(*unread).values(read_at=utcnow()).execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

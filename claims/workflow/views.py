@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from sqlalchemy import select, update
 
 from claims.accounts.models import Role
@@ -15,6 +15,7 @@ from claims.intake.permissions import can_see_evidence_flags
 from claims.lifecycle import notice_text
 from claims.workflow import queues
 from claims.workflow.models import Notification
+from claims.workflow.notify import read_claim_notices
 
 bp = Blueprint("workflow", __name__)
 
@@ -34,6 +35,20 @@ def notifications():  # type: ignore[no-untyped-def]
 def mark_read():  # type: ignore[no-untyped-def]
     db.session.execute(update(Notification).where(Notification.user_id == g.user.id, Notification.read_at.is_(None)).values(read_at=utcnow()))
     return redirect(url_for("workflow.notifications"))
+
+
+@bp.route("/notifications/<int:notice_id>/open", methods=["POST"])
+@login_required
+def open_notice(notice_id: int):  # type: ignore[no-untyped-def]
+    """Follow a notice: it is read (with the user's other notices about the same claim), and its claim opens."""
+    notice = db.session.get(Notification, notice_id)
+    if notice is None or notice.user_id != g.user.id:
+        abort(404)
+    if notice.claim_id is not None:
+        read_claim_notices(g.user, notice.claim_id)
+        return redirect(url_for("intake.detail", claim_id=notice.claim_id))
+    notice.read_at = notice.read_at or utcnow()
+    return redirect(url_for("workflow.queue") if notice.kind == "deadline_digest" else url_for("workflow.notifications"))
 
 
 @bp.route("/queue")

@@ -102,8 +102,11 @@ def test_claim_is_accepted_surveyed_on_a_phone_and_confirmed(app: Flask, phone: 
     bell = page.locator("#bell .count")
     assert bell.count() == 1 and int(bell.inner_text()) >= 1
     click_to(phone, "#bell", "notifications")
-    click_to(phone, f"main a[href='/claims/{claim_id}'] >> nth=0", "open the claim from a notification")
+    unread = int(bell.inner_text())
+    click_to(phone, f"main li[data-claim='{claim_id}'] button.row-open >> nth=0", "open the claim from a notification")
     assert_status(page, "surveyed")
+    # Followed, the claim's notices are read: the bell counts only the others.
+    assert (int(bell.inner_text()) if bell.count() else 0) < unread
     phone.assert_no_horizontal_scroll()
     page.check("#confirm-form input[name=decision][value=confirm]")
     page.check("#confirm-form input[name=agree]")

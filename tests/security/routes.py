@@ -138,6 +138,14 @@ def _clerks_notices_unread(app: Flask, world: World, role: str) -> str | None:
     return None if bool(unread) == (role != "clerk") else f"the clerk has {len(unread)} unread notices after {role} marked theirs read"
 
 
+def _clerks_notice_read(app: Flask, world: World, role: str) -> str | None:
+    from claims.workflow.models import Notification
+
+    with app.app_context():
+        read = db.session.get(Notification, world.clerk_notice).read_at is not None  # type: ignore[union-attr]
+    return None if read == (role == "clerk") else f"the clerk's notice is {'read' if read else 'unread'} after {role} opened it"
+
+
 def _unchanged_name(key: str, editors: set[str]) -> Callable[[Flask, World, str], str | None]:
     def check(app: Flask, world: World, role: str) -> str | None:
         with app.app_context():
@@ -382,6 +390,16 @@ ROUTE_CASES: tuple[Case, ...] = (
     # notifications, to-do queue, overdue lists
     Case("workflow.notifications", "own notices", lambda w: "/notifications", signed_in(200)),
     Case("workflow.mark_read", "own notices", lambda w: "/notifications/read", signed_in(302), "POST", lambda w: {}, _clerks_notices_unread),
+    Case(
+        "workflow.open_notice",
+        "the clerk's notice",
+        lambda w: f"/notifications/{w.clerk_notice}/open",
+        expect(302, "clerk"),
+        "POST",
+        lambda w: {},
+        _clerks_notice_read,
+    ),
+    Case("workflow.open_notice", "missing notice", lambda w: f"/notifications/{w.missing}/open", signed_in(404), "POST", lambda w: {}),
     Case("workflow.queue", "-", lambda w: "/queue", expect(200, *STAFF)),
     Case("workflow.overdue", "-", lambda w: "/overdue", expect(200, *STAFF_PAGES)),
     # reports: the county's approvers and administrators, and the province's administrators (each in their scope)

@@ -31,6 +31,7 @@ from claims.intake import services as intake
 from claims.intake.models import Claim, LossCategory
 from claims.regions.models import Region, Species
 from claims.survey.incidents import IncidentInput, new_incident
+from claims.workflow.models import Notification
 from tests.conftest import DEMO_PASSWORD, csrf_token, login
 from tests.database import built_once
 from tests.factories import advance
@@ -128,6 +129,7 @@ class World:
     webhooks: dict[str, int] = field(default_factory=dict)  # one endpoint of each client (nothing listens there)
     deliveries: dict[str, int] = field(default_factory=dict)  # one delivered event of each endpoint
     incident: int = 0  # an incident of Nan county (no claim in it)
+    clerk_notice: int = 0  # a notice to Nan's clerk about claim A
     missing: int = 987654
 
     def claim(self, key: str) -> int:
@@ -328,7 +330,11 @@ def build_world(app: Flask) -> World:
                 "nan": next(x.id for x in schedules if x.region.code == NAN_COUNTY),
             }
             world.nan_policy = db.session.execute(select(InsurancePolicy.id).order_by(InsurancePolicy.id)).scalars().first() or 0
-            db.session.rollback()
+            about_a = {"number": world.numbers.get("a", ""), "status": "submitted"}
+            notice = Notification(user_id=world.users["clerk"], claim_id=world.claims["a"], kind="submit", params=about_a)
+            db.session.add(notice)
+            db.session.commit()
+            world.clerk_notice = notice.id
             world.incident = _incident()
             _add_api_clients(world)
     finally:

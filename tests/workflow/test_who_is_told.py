@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from claims.accounts.services import find_user
 from claims.approval import operations
@@ -162,3 +162,34 @@ def test_requests_that_draw_no_page_do_not_count_the_bell(app, as_user):  # type
             event.remove(db.engine, "before_cursor_execute", count)
     assert sum("FROM users" in s for s in files) == len(paths) and not any("notifications" in s for s in files), files
     assert any("FROM users" in s and "notifications" in s for s in statements[len(files) :])
+
+
+def test_following_a_notice_reads_the_claims_notices_and_no_others(app, as_user):  # type: ignore[no-untyped-def]
+    """An unread notice is followed by a POST (a GET changes nothing): it and the user's other notices about the same
+    claim are read, the claim opens, and the bell counts the rest. Another user's notice cannot be followed."""
+    import re
+
+    from tests.conftest import csrf_token
+
+    with app.app_context():
+        one, other = file_claim(seed=61), file_claim(seed=62)
+        clerk = find_user("clerk")
+        made = [Notification(user_id=clerk.id, claim_id=c.id, kind="submit", params={"number": c.number, "status": "submitted"}) for c in (one, one, other)]
+        db.session.add_all(made)
+        db.session.commit()
+        ids, first = (one.id, other.id), made[0].id
+        unread = select(func.count()).select_from(Notification).where(Notification.user_id == clerk.id, Notification.read_at.is_(None))
+        unread_now = db.session.execute(unread).scalar_one() - db.session.execute(unread.where(Notification.claim_id == one.id)).scalar_one()
+    client = as_user("clerk")
+    listed = client.get("/notifications").get_data(as_text=True)
+    assert f'action="/notifications/{first}/open"' in listed
+    token = csrf_token(client, "/notifications")
+    opened = client.post(f"/notifications/{first}/open", data={"csrf_token": token})
+    assert opened.status_code == 302 and opened.headers["Location"].endswith(f"/claims/{ids[0]}")
+    page = client.get(opened.headers["Location"]).get_data(as_text=True)
+    assert re.search(rf'class="count"[^>]*>{unread_now}<', page), "the bell still counts the claim's notices"
+    with app.app_context():
+        about = select(Notification.claim_id, Notification.read_at).where(Notification.claim_id.in_(ids), Notification.user_id == clerk.id)
+        assert {claim_id for claim_id, read_at in db.session.execute(about).all() if read_at is None} == {ids[1]}
+    officer = as_user("officer")
+    assert officer.post(f"/notifications/{first}/open", data={"csrf_token": csrf_token(officer, "/notifications")}).status_code == 404
