@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g
+from flask import Blueprint, abort, flash, g
+from flask_babel import gettext as _
 
 from claims.accounts.models import Role
 from claims.accounts.session import roles_required
@@ -51,6 +52,8 @@ def adjust(claim_id: int):  # type: ignore[no-untyped-def]
     form = AdjustForm()
     valuation = services.current_valuation(claim)
     if not form.validate_on_submit() or valuation is None:
+        if form.line_id.errors:  # a hidden field: its message cannot stand beside it
+            flash(_("This line cannot be adjusted."), "error")
         return render_detail(claim, {"adjust": form}, 422)
     return run_action(
         claim,

@@ -38,6 +38,8 @@ def test_officer_sees_the_quote_saves_adjusts_and_submits(app: Flask, as_user) -
     assert client.post(f"/claims/{claim_id}/valuation", data={"csrf_token": token}).status_code == 302
     refused = client.post(f"/claims/{claim_id}/valuation/adjust", data={"csrf_token": token, "line_id": "L2", "amount": "150", "reason": ""})
     assert refused.status_code == 422
+    forged = client.post(f"/claims/{claim_id}/valuation/adjust", data={"csrf_token": token, "line_id": "\x00", "amount": "150", "reason": "x"})
+    assert forged.status_code == 422 and "这一项不能调整" in forged.get_data(as_text=True)  # a forged hidden line: said so, not a bare 422
     client.post(f"/claims/{claim_id}/valuation/adjust", data={"csrf_token": token, "line_id": "L2", "amount": "150.00", "reason": "良种鸡"})
     page = client.get(f"/claims/{claim_id}").get_data(as_text=True)
     assert "¥1,350.00" in page and "良种鸡" in page and 'id="countersign-needed"' in page
