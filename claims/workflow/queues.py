@@ -17,6 +17,7 @@ from claims.insurance.permissions import referred_to_insurer
 from claims.intake.models import Claim
 from claims.intake.permissions import scope_filter
 from claims.regions.models import Region
+from claims.regions.settings import county_settings
 from claims.reports.models import DeadlineFigure, SurveyFigure
 from claims.survey.models import SurveyAssignment
 from claims.workflow.states import OPEN_STATES, STATUS_INFO, ClaimStatus
@@ -63,7 +64,7 @@ def todo_query(user: User) -> Select[tuple[Claim]]:
 # What a to-do row shows (templates/workflow/queue.html), read in one statement: only these columns, the village's name
 # joined in; any other attribute raises rather than loading row by row.
 QUEUE_ROWS = (
-    load_only(Claim.id, Claim.number, Claim.status, Claim.due_at, Claim.late_report, Claim.village_id, raiseload=True),
+    load_only(Claim.id, Claim.number, Claim.status, Claim.due_at, Claim.late_report, Claim.village_id, Claim.filed_by_id, raiseload=True),
     joinedload(Claim.village).load_only(Region.name, raiseload=True),
 )
 
@@ -71,6 +72,18 @@ QUEUE_ROWS = (
 def todo_queue(user: User, after: str | None = None, size: int = QUEUE_SIZE) -> Page[Claim]:
     """One page of the user's to-do list, the most urgent first."""
     return paginate(todo_query(user).options(*QUEUE_ROWS), QUEUE_KEYS, after, size=size, session=db.session)
+
+
+def waiting_for_another_clerk(user: User, page: Page[Claim]) -> set[int]:
+    """The claims on a clerk's to-do page that she filed and that wait for their intake: another clerk of the township
+    or a county officer takes it (claims.intake.steps.not_the_filer), unless the county lets the filer take it in its
+    one-clerk townships. Its setting is read only when the page holds such a claim."""
+    if user.role != Role.CLERK:
+        return set()
+    mine = {c.id for c in page if c.status == ClaimStatus.SUBMITTED and c.filed_by_id == user.id}
+    if not mine or user.region is None or county_settings(user.region.parent, ["filer_may_accept"])["filer_may_accept"]:
+        return set()
+    return mine
 
 
 @dataclass

@@ -56,7 +56,8 @@ def open_notice(notice_id: int):  # type: ignore[no-untyped-def]
 def queue():  # type: ignore[no-untyped-def]
     page = queues.todo_queue(g.user, request.args.get("after"))
     flags = evidence_summaries(c.id for c in page) if can_see_evidence_flags(g.user) else {}
-    return render_template("workflow/queue.html", page=page, evidence=flags, is_overdue=queues.is_overdue)
+    others = queues.waiting_for_another_clerk(g.user, page)
+    return render_template("workflow/queue.html", page=page, evidence=flags, is_overdue=queues.is_overdue, others=others)
 
 
 @bp.route("/overdue")

@@ -198,3 +198,29 @@ def test_a_survey_before_the_day_of_the_incident_is_refused(app):  # type: ignor
     assert response.status_code == 422 and f"勘查时间不能早于事发当天（{incident_day}）。" in page
     assert 'value="陈志强、周伟"' in page  # what was typed is kept
     assert _status(app, claim_id) == ClaimStatus.SURVEY_ASSIGNED
+
+
+def test_a_clerks_own_filing_in_her_to_do_says_who_takes_its_intake(app):  # type: ignore[no-untyped-def]
+    """A claim the clerk filed for a villager waits in her to-do for its intake, which another clerk or a county
+    officer takes: the row says so. In a county that lets the filer take it (one-clerk townships), it does not."""
+    from claims.accounts.services import find_user
+    from claims.regions.admin_services import set_county_setting
+    from tests.workflow.conftest import region
+
+    with app.app_context():
+        own = file_claim("clerk")
+        villagers = file_claim(seed=71)
+        db.session.commit()
+        own_number, other_number = own.number, villagers.number
+    clerk = app.test_client()
+    login(clerk, "clerk")
+
+    def badged() -> list[str]:
+        rows = clerk.get("/queue").get_data(as_text=True).split("<tbody>")[1].split("</tbody>")[0].split("<tr>")
+        return [number for number in (own_number, other_number) for row in rows if number in row and "intake-by-another" in row]
+
+    assert badged() == [own_number]
+    with app.app_context():
+        set_county_setting(region("430921"), "filer_may_accept", "1", clock.local_today(), "一人乡镇", actor=find_user("admin"))
+        db.session.commit()
+    assert badged() == []
