@@ -102,6 +102,10 @@ def pay_through_the_bank(phone: Any, treasurer: str, tmp_path: Path) -> str:
     click_to(phone, "#new-batch", "make a payment batch")
     assert "/payments/" in page.url, f"{page.url}: " + flashes(page)
     phone.assert_no_horizontal_scroll()
+    # A line's forms (bank reference, or why it failed) are wide enough to type in on a 360-px phone (they were 53 px).
+    assert page.eval_on_selector("td.line-actions", "td => td.getBoundingClientRect().width") >= 240
+    assert page.eval_on_selector("td.line-actions input[name=bank_reference]", "i => i.getBoundingClientRect().width") >= 120
+    phone.screenshot("payment-batch")
     with page.expect_download() as info:
         page.click("#export")
     download = info.value
