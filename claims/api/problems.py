@@ -5,11 +5,13 @@
      "errors": [{"field": "query.limit", "message": "..."}]}   # 422 only: one entry per field
 
 `type` is a URN named after the status; `title` is the HTTP reason phrase; `detail` is the message in the
-caller's language (Chinese unless Accept-Language asks for English). Field messages come from marshmallow, in English.
+caller's language (Chinese unless Accept-Language asks for English). Field messages, marshmallow's and webargs' own
+and our schemas', are given in the same language (`field_message`); one not in FIELD_MESSAGES stays as it is.
 """
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -35,6 +37,49 @@ MESSAGES = {
 }
 
 
+# What marshmallow (3.x) and webargs say of a field, and our schemas' own words (claims/api/schemas.py), by pattern.
+FIELD_MESSAGES: list[tuple[re.Pattern[str], Any]] = [
+    (re.compile(p + r"$"), message)
+    for p, message in (
+        (r"Missing data for required field\.", _l("This field is required.")),
+        (r"Field may not be null\.", _l("This field may not be null.")),
+        (r"Not a valid integer\.", _l("Not a whole number.")),
+        (r"Not a valid number\.", _l("Not a number.")),
+        (r"Number too large\.", _l("The number is too large.")),
+        (r"Special numeric values \(nan or infinity\) are not permitted\.", _l("NaN and infinity are not numbers here.")),
+        (r"Not a valid string\.", _l("Not a text.")),
+        (r"Not a valid utf-8 string\.", _l("Not valid UTF-8 text.")),
+        (r"Not a valid boolean\.", _l("Not true or false.")),
+        (r"Not a valid date\.", _l("Not a date (YYYY-MM-DD).")),
+        (r"Not a valid (?:naive |aware )?datetime\.", _l("Not a date and time (ISO 8601).")),
+        (r"Not a valid list\.", _l("Not a list.")),
+        (r"Not a valid mapping type\.", _l("Not an object.")),
+        (r"Invalid (?:input )?type\.", _l("Not of the expected type.")),
+        (r"Invalid (?:value|input)\.", _l("Not a valid value.")),
+        (r"Unknown field\.", _l("Unknown field.")),
+        (r"String does not match expected pattern\.", _l("Not in the expected format.")),
+        (r"Must be one of: (?P<choices>.*)\.", _l("Must be one of: %(choices)s.")),
+        (r"Must be greater than or equal to (?P<min>\S+) and less than or equal to (?P<max>\S+)\.", _l("Must be between %(min)s and %(max)s.")),
+        (r"Must be between (?P<min>\S+) and (?P<max>\S+)\.", _l("Must be between %(min)s and %(max)s.")),
+        (r"Must be greater than or equal to (?P<min>\S+)\.", _l("Must be at least %(min)s.")),
+        (r"Must be less than or equal to (?P<max>\S+)\.", _l("Must be at most %(max)s.")),
+        (r"Shorter than minimum length (?P<min>\d+)\.", _l("Shorter than %(min)s characters.")),
+        (r"Longer than maximum length (?P<max>\d+)\.", _l("Longer than %(max)s characters.")),
+        (r"Length must be between (?P<min>\d+) and (?P<max>\d+)\.", _l("Must be %(min)s to %(max)s long.")),
+        (r"Give a quarter or a month, not both\.", _l("Give a quarter or a month, not both.")),
+    )
+]
+
+
+def field_message(message: str) -> str:
+    """A field's message in the request's language."""
+    for pattern, text in FIELD_MESSAGES:
+        found = pattern.match(message)
+        if found:
+            return str(text) % found.groupdict() if found.groupdict() else str(text)
+    return message
+
+
 def is_api_request() -> bool:
     return request.path.startswith(API_PREFIX)
 
@@ -44,10 +89,10 @@ def field_errors(messages: Any, prefix: str = "") -> list[dict[str, str]]:
     if isinstance(messages, dict):
         return [e for key, value in messages.items() for e in field_errors(value, f"{prefix}.{key}" if prefix else str(key))]
     if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return [{"field": prefix, "message": m} for m in messages]
+        return [{"field": prefix, "message": field_message(m)} for m in messages]
     if isinstance(messages, list):
         return [e for i, value in enumerate(messages) for e in field_errors(value, f"{prefix}[{i}]")]
-    return [{"field": prefix, "message": str(messages)}]
+    return [{"field": prefix, "message": field_message(str(messages))}]
 
 
 def problem_body(status: int, detail: Any = None, errors: list[dict[str, str]] | None = None) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from flask import Flask
 import claims.api.views
 from claims.documents.models import IssuedDocument
 from claims.extensions import db
+from claims.workflow.states import ClaimStatus
 from tests.api.conftest import CLIENTS, ApiWorld, call
 from tests.security.world import FULL_ID, IDENTITIES, SEES, World, client_as, token_of
 
@@ -74,6 +75,12 @@ def test_claim_list_filters_narrow_the_scope(app: Flask, api_world: ApiWorld) ->
     assert call(app.test_client(), "/api/v1/claims?submitted_from=0001-01-01", token).status_code == 422
     wrong = call(app.test_client(), "/api/v1/claims?status=nonsense&limit=0", token)
     assert wrong.status_code == 422 and {e["field"] for e in wrong.get_json()["errors"]} == {"query.status", "query.limit"}
+    # each field's message in the caller's language (marshmallow's own words are English)
+    assert {e["field"]: e["message"] for e in wrong.get_json()["errors"]} == {
+        "query.status": "必须是以下之一：" + ", ".join(s.value for s in ClaimStatus) + "。",
+        "query.limit": "必须在 1 和 100 之间。",
+    }
+    assert call(app.test_client(), "/api/v1/claims?limit=abc", token).get_json()["errors"] == [{"field": "query.limit", "message": "不是整数。"}]
 
 
 def test_referrals_are_the_insurers_own(app: Flask, api_world: ApiWorld) -> None:
