@@ -162,6 +162,9 @@ def proxy_claim():  # type: ignore[no-untyped-def]
 def edit_claim(claim_id: int):  # type: ignore[no-untyped-def]
     claim = visible_claim_or_404(claim_id, g.user)
     if not permissions.can_edit_claim(g.user, claim):
+        if is_sync_request():  # a correction kept on the phone while the claim moved on: the phone says so, with a link
+            moved_on = _("This claim can no longer be changed: it moved on since the draft was saved.")
+            return sync_answer("refused", 422, message=moved_on, url=url_for("intake.detail", claim_id=claim.id))
         return redirect(url_for("intake.detail", claim_id=claim.id))
     proxy = claim.claimant_user_id != g.user.id
     form = _form(claim, proxy=proxy)

@@ -159,6 +159,17 @@ def test_the_offline_forms_name_their_owner_and_other_pages_do_not(app: Flask, c
     mine = _json(client.get("/sync/session"))["owner"]
     page = client.get(f"/claims/{returned_id}/edit")
     assert page.headers.get(OWNER_HEADER) == mine and 'data-draft="claim"' in page.get_data(as_text=True)
+    # Kept on the phone while the claim moved on (here withdrawn meanwhile): the phone hears why, not a page.
+    with app.app_context():
+        from claims.intake import operations
+
+        claim = db.session.get(Claim, returned_id)
+        operations.withdraw_claim(claim, None, actor=find_user(VILLAGER))
+        db.session.commit()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    late = client.post(f"/claims/{returned_id}/edit", data={"csrf_token": token, "action": "submit"}, headers=SYNC)
+    assert late.status_code == 422 and _json(late)["result"] == "refused" and _json(late)["url"] == f"/claims/{returned_id}"
+    assert "不能" in _json(late)["message"]
 
 
 def test_a_filing_sent_twice_files_one_claim(app: Flask, client: FlaskClient) -> None:
