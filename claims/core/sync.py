@@ -103,3 +103,28 @@ def field_errors(form: Form) -> dict[str, list[str]]:
     for field in form:
         walk(field)
     return out
+
+
+# Inputs a draft's side-by-side view does not compare: tokens, keys and files.
+NOT_COMPARED = frozenset({"csrf_token", "submission_key", "version", "photos", "photo_meta", "action"})
+
+
+def form_values(form: Form) -> dict[str, str]:
+    """The values a form shows, by input name (`losses-0-item`), for the side-by-side view of a draft from the phone that
+    meets a claim changed on the server (static/js/drafts-ui.js showConflict)."""
+    out: dict[str, str] = {}
+
+    def walk(field: Field) -> None:
+        if isinstance(field, FormField):
+            for sub in field.form:
+                walk(sub)
+        elif isinstance(field, FieldList):
+            for entry in field.entries:
+                walk(entry)
+        elif field.short_name not in NOT_COMPARED and field.type not in ("FileField", "MultipleFileField", "SubmitField"):
+            value = field._value() if hasattr(field, "_value") else field.data
+            out[field.name] = "" if value is None else str(value)
+
+    for field in form:
+        walk(field)
+    return out

@@ -123,7 +123,7 @@ def _verified_line(line: LossLine, verified: VerifiedLoss | None) -> VerifiedLin
         loss_rate=formatting.percent(verified.loss_rate),
         growth_stage=GrowthStage.title_of(verified.growth_stage),
         note=verified.note or "",
-        details="；".join(verified_details(verified)),
+        details="；".join(verified_details(verified, with_stage=False)),
     )
 
 

@@ -13,7 +13,8 @@ from claims.accounts.session import login_required, roles_required
 from claims.core.inputs import bounded_int, form_version
 from claims.core.storage import send_stored
 from claims.core.sync import answer as sync_answer
-from claims.core.sync import field_errors, is_sync_request, note_arrival, offline_form
+from claims.core.sync import field_errors, form_values, is_sync_request, note_arrival, offline_form
+from claims.core.time import to_local
 from claims.extensions import db
 from claims.intake import enquiry, evidence, operations, permissions, services
 from claims.intake.forms import ClaimForm, LinkClaimForm, SendCodeForm, StatusEnquiryForm
@@ -67,7 +68,10 @@ def _render_form(form: ClaimForm, claim: Claim | None, proxy: bool, outcome: ser
         "intake/claim_form.html", form=form, claim=claim, proxy=proxy, outcome=outcome, photos=services.active_photos(claim) if claim else []
     )
     if outcome is None:
-        return offline_form(make_response(page, 200))  # a new filing, a draft opened again, a correction: all kept on the phone
+        # A new filing, and the claimant's own draft or correction, are kept on the phone to open without a signal. Not a
+        # clerk's form of a villager's claim: it holds that villager's full ID number and bank account.
+        mine = claim is None or claim.claimant_user_id == g.user.id
+        return offline_form(make_response(page, 200)) if mine else (page, 200)
     g.keep_draft = True  # the draft holds what passed; the answer says the rest was refused
     return page, 422
 
@@ -101,6 +105,7 @@ def _handle_post(form: ClaimForm, claim: Claim | None, *, proxy: bool):  # type:
     form_ok = form.validate()
     if not is_sync_request():
         note_arrival(request.form.get("submission_key"))
+    drawn_for_claim = claim is not None  # the edit form of a claim, which carries the version it was drawn at
     if claim is None:
         key = form.submission_key.data or uuid.uuid4().hex
         claim = services.start_draft(actor=g.user, submission_key=key, for_self=not proxy)
@@ -110,6 +115,8 @@ def _handle_post(form: ClaimForm, claim: Claim | None, *, proxy: bool):  # type:
             return _done("intake.acknowledgement", claim, _("The claim was submitted."))
     if not permissions.can_edit_claim(g.user, claim):
         return _done("intake.detail", claim)
+    if drawn_for_claim and (seen := form_version(request.form.get("version"))) is not None and seen != claim.version:
+        return _changed_meanwhile(form, claim, proxy)  # changed since this form was drawn (a correction kept on a phone)
     try:
         outcome = operations.save_filing(claim, form.to_input(), form.uploads(), actor=g.user, submit=request.form.get("action") == "submit", form_ok=form_ok)
     except WorkflowError as exc:
@@ -129,6 +136,27 @@ def _handle_post(form: ClaimForm, claim: Claim | None, *, proxy: bool):  # type:
         flash(_("The photo was removed.") if removed else saved, "success")
         return _done("intake.edit_claim", claim, saved)
     return _render_form(form, claim, proxy, outcome)
+
+
+def _changed_meanwhile(form: ClaimForm, claim: Claim, proxy: bool):  # type: ignore[no-untyped-def]
+    """The claim changed after the form was drawn (someone else saved it, or its step moved on): nothing is saved over it.
+    From the phone: both versions side by side, and the user decides. On the page: the form again with what was typed,
+    at the claim's present version, so that saving again is a choice made after seeing the message."""
+    message = _("This claim was changed by someone else in the meantime.")
+    if is_sync_request():
+        current = ClaimForm(formdata=None, regions=form.picker, species=all_species())  # type: ignore[attr-defined]
+        current.load_claim(claim)
+        history = claim_history(claim.id)[-3:]
+        server = {
+            "version": claim.version,
+            "status": str(claim.status.title),
+            "history": [f"{to_local(h.when).strftime('%Y-%m-%d %H:%M')} · {h.who} · {h.text}" for h in history],
+            "fields": form_values(current),
+        }
+        return sync_answer("conflict", 409, message=message, server=server, url=url_for("intake.edit_claim", claim_id=claim.id))
+    flash(message + " " + _("Check the form and save it again."), "warning")
+    page = render_template("intake/claim_form.html", form=form, claim=claim, proxy=proxy, outcome=None, photos=services.active_photos(claim))
+    return page, 409
 
 
 def _remove_photo(claim: Claim, photo_id: int | None) -> bool:

@@ -55,7 +55,7 @@ DRAFT_TEXTS = {
     "state_login": _l("Waiting for you to log in again"),
     "state_invalid": _l("Needs correcting"),
     "state_conflict": _l("The claim changed on the server meanwhile"),
-    "state_refused": _l("Not accepted"),
+    "state_refused": _l("Not sent: the reason is below"),
     "state_done": _l("Arrived"),
     "state_arrived_draft": _l("Arrived as a draft: please correct it"),
     "photos": _l("{n} photo(s)"),

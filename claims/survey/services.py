@@ -117,11 +117,12 @@ class SurveySummary:
     prevention: list[str] | None = None  # the measures in place by title (None: no checklist recorded)
 
 
-def verified_details(verified: VerifiedLoss) -> list[str]:
+def verified_details(verified: VerifiedLoss, *, with_stage: bool = True) -> list[str]:
     """What the survey verified beyond quantity and loss rate, one phrase each, in the current language: the one
-    wording the claim page, the claimant's confirmation and the survey record (PDF) share."""
+    wording the claim page, the claimant's confirmation and the survey record (PDF) share. The record has a column of
+    its own for the growth stage (`with_stage=False`)."""
     parts = []
-    if verified.growth_stage:
+    if verified.growth_stage and with_stage:
         parts.append(_("growth stage: %(stage)s", stage=GrowthStage.title_of(verified.growth_stage)))
     if verified.condition in AnimalCondition._value2member_map_:
         parts.append(AnimalCondition(verified.condition).title)

@@ -27,7 +27,7 @@ NOTIFICATION_KEYS = (SortKey(Notification.id, int, descending=True),)
 @login_required
 def notifications():  # type: ignore[no-untyped-def]
     page = paginate(select(Notification).where(Notification.user_id == g.user.id), NOTIFICATION_KEYS, request.args.get("after"), session=db.session)
-    return render_template("workflow/notifications.html", page=page, items=[(n, notice_text(n)) for n in page])
+    return render_template("workflow/notifications.html", page=page, items=[(n, notice_text(n)) for n in page], target=notice_target)
 
 
 @bp.route("/notifications/read", methods=["POST"])
@@ -35,6 +35,12 @@ def notifications():  # type: ignore[no-untyped-def]
 def mark_read():  # type: ignore[no-untyped-def]
     db.session.execute(update(Notification).where(Notification.user_id == g.user.id, Notification.read_at.is_(None)).values(read_at=utcnow()))
     return redirect(url_for("workflow.notifications"))
+
+
+def notice_target(notice: Notification) -> str:
+    """Where a notice about a claim leads: the insurer's work is on the referral's page, everyone else's on the claim's."""
+    endpoint = "insurance.referral" if g.user.role == Role.INSURER else "intake.detail"
+    return url_for(endpoint, claim_id=notice.claim_id)
 
 
 @bp.route("/notifications/<int:notice_id>/open", methods=["POST"])
@@ -46,7 +52,7 @@ def open_notice(notice_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     if notice.claim_id is not None:
         read_claim_notices(g.user, notice.claim_id)
-        return redirect(url_for("intake.detail", claim_id=notice.claim_id))
+        return redirect(notice_target(notice))
     notice.read_at = notice.read_at or utcnow()
     return redirect(url_for("workflow.queue") if notice.kind == "deadline_digest" else url_for("workflow.notifications"))
 

@@ -40,6 +40,11 @@ def test_insurer_portal_notice_approval_and_bank_files(app):  # type: ignore[no-
     assert "待贵司决定" in portal and "待支付" not in portal  # undecided: waiting for the insurer, not for a payment
     assert insurer.get(f"/claims/{uninsured}").status_code == 404  # not referred to this insurer
     assert f'href="/insurer/referrals/{insured}"' in insurer.get("/queue").get_data(as_text=True)  # the to-do leads to the decision form
+    notices = insurer.get("/notifications").get_data(as_text=True)
+    opened = re.search(rf'<li class="claim-row" data-claim="{insured}"><form method="post" action="(/notifications/\d+/open)"', notices)
+    assert opened, "the insurer is told of the referral"
+    followed = insurer.post(opened.group(1), data={"csrf_token": csrf_token(insurer, "/notifications")})
+    assert followed.headers["Location"].endswith(f"/insurer/referrals/{insured}")  # and the notice leads there too
     page = insurer.get(f"/insurer/referrals/{insured}").get_data(as_text=True)
     assert "4307" not in page or "**********" in page  # ID numbers masked in the package
     token = csrf_token(insurer, f"/insurer/referrals/{insured}")

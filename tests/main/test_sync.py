@@ -149,6 +149,12 @@ def test_the_offline_forms_name_their_owner_and_other_pages_do_not(app: Flask, c
     assert OWNER_HEADER not in client.get("/queue").headers
     login(client, "clerk")
     assert client.get("/claims/new-for-villager").headers.get(OWNER_HEADER)
+    with app.app_context():
+        proxy = file_claim("clerk", submit=False)
+        db.session.commit()
+        proxy_id = proxy.id
+    # a clerk's form of a villager's claim holds that villager's ID number and account: never kept on the phone
+    assert OWNER_HEADER not in client.get(f"/claims/{proxy_id}/edit").headers
     # A claim returned for correction: its form too opens again on the villager's phone without a signal.
     with app.app_context():
         claim = file_claim()
@@ -288,3 +294,33 @@ def test_every_page_names_its_account_even_when_the_new_account_was_rolled_back(
         db.session.rollback()  # a GET's rollback expires the row: its id still names the account, with no query
         assert name_account(Response("<p></p>", mimetype="text/html")).headers[ACCOUNT_HEADER] == draft_owner(1)
         assert kept is not None
+
+
+def test_a_correction_over_a_claim_changed_meanwhile_saves_nothing_and_shows_both(app: Flask, client: FlaskClient) -> None:
+    """A correction kept on the phone while the clerk fixed the bank account on the server: sent later, it does not put
+    the old account back. The phone gets both versions to choose from; the page says so and keeps what was typed."""
+    from claims.intake import review
+
+    with app.app_context():
+        claim = file_claim()
+        review.return_claim(claim, ["bank_account"], "卡号有误", actor=find_user("clerk"))
+        db.session.commit()
+        claim_id = claim.id
+    login(client, VILLAGER)
+    page = client.get(f"/claims/{claim_id}/edit").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)  # type: ignore[union-attr]
+    with app.app_context():  # meanwhile the clerk corrects the account on the villager's behalf
+        claim = db.session.get(Claim, claim_id)
+        claim.bank_account = "6222020200000000001"
+        db.session.commit()
+    typed = {"csrf_token": token, "version": version, "claimant_address": "南县三仙湖镇新地址", "bank_account": "6217995500001234567", "action": "save"}
+    late = client.post(f"/claims/{claim_id}/edit", data=typed, headers=SYNC)
+    answer = _json(late)
+    assert late.status_code == 409 and answer["result"] == "conflict"
+    assert answer["server"]["fields"]["bank_account"] == "6222020200000000001" and answer["server"]["version"] > int(version)
+    again = client.post(f"/claims/{claim_id}/edit", data=typed)  # the ordinary post: the form again, with the message
+    text = again.get_data(as_text=True)
+    assert again.status_code == 409 and "南县三仙湖镇新地址" in text and "已被他人更改" in text
+    with app.app_context():
+        assert db.session.get(Claim, claim_id).bank_account == "6222020200000000001"  # nothing saved over it

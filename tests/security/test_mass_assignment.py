@@ -73,7 +73,10 @@ def test_saving_a_draft_changes_only_the_filing_fields(app: Flask, world: World)
     before = _row(app, Claim, claim_id)
     client = client_as(app, "owner")
     data = _filing_form(app, csrf_token(client, f"/claims/{claim_id}/edit"), claimant_address="新地址") | _claim_extras(world)
-    response = client.post(f"/claims/{claim_id}/edit", data=data)
+    # `version` is the form's compare-and-set, not a column it sets: a forged one is a conflict, and nothing changes
+    assert client.post(f"/claims/{claim_id}/edit", data=data).status_code == 409
+    assert _row(app, Claim, claim_id) == before
+    response = client.post(f"/claims/{claim_id}/edit", data=data | {"version": str(before["version"])})
     assert response.status_code == 302
     after = _row(app, Claim, claim_id)
     assert after["claimant_address"] == "新地址"
@@ -85,7 +88,7 @@ def test_submitting_sets_number_and_state_through_the_workflow_only(app: Flask, 
     claim_id = world.claims["draft_a"]
     before = _row(app, Claim, claim_id)
     client = client_as(app, "owner")
-    data = _filing_form(app, csrf_token(client, f"/claims/{claim_id}/edit"), action="submit") | _claim_extras(world)
+    data = _filing_form(app, csrf_token(client, f"/claims/{claim_id}/edit"), action="submit") | _claim_extras(world) | {"version": str(before["version"])}
     response = client.post(f"/claims/{claim_id}/edit", data=data)
     assert response.status_code == 302 and response.headers["Location"].endswith("/submitted")
     after = _row(app, Claim, claim_id)
