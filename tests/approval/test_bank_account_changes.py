@@ -129,7 +129,9 @@ def test_the_clerk_on_a_returned_claim_is_asked_for_the_reason_and_keeps_what_wa
     assert shown.errors.get("bank_change_reason") and shown.value("bank_account") == NEW_ACCOUNT  # nothing typed is lost
     with app.app_context():
         assert db.session.get(Claim, claim_id).bank_account == old
-    assert post_form(client, path, sent | {"bank_change_reason": "村民来电：原卡已注销"}).status_code == 302
+    # sent again from the page that came back (what passed was kept: the claim's version moved on with it)
+    again = sent | {"bank_change_reason": "村民来电：原卡已注销", "version": shown.value("version")}
+    assert post_form(client, path, again).status_code == 302
     with app.app_context():
         assert db.session.get(Claim, claim_id).bank_account == NEW_ACCOUNT
         assert db.session.execute(select(OutboxMessage).where(OutboxMessage.claim_id == claim_id, OutboxMessage.body.contains("9876"))).first()
