@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from claims.accounts.models import Role, User
 from claims.core.time import local_today
@@ -50,8 +51,17 @@ def not_the_filer(claim: Claim, actor: User, data: dict[str, Any]) -> str | None
 
 def last_submitter(claim: Claim) -> int | None:
     """Who submitted the claim last (a clerk who rewrote and resubmitted a returned claim counts as its filer)."""
-    query = select(AuditEvent.actor_id).where(AuditEvent.claim_id == claim.id, AuditEvent.action.in_(("submit", "resubmit"))).order_by(AuditEvent.id.desc())
-    return db.session.execute(query.limit(1)).scalar_one_or_none()
+    return last_submitters([claim.id]).get(claim.id)
+
+
+def last_submitters(claim_ids: Collection[int]) -> dict[int, int | None]:
+    """`last_submitter` of several claims in one query: claim id -> who submitted it last."""
+    if not claim_ids:
+        return {}
+    events = AuditEvent.claim_id.in_(claim_ids), AuditEvent.action.in_(("submit", "resubmit"))
+    last = select(func.max(AuditEvent.id)).where(*events).group_by(AuditEvent.claim_id)
+    rows = db.session.execute(select(AuditEvent.claim_id, AuditEvent.actor_id).where(AuditEvent.id.in_(last)))
+    return {claim_id: actor_id for claim_id, actor_id in rows}
 
 
 def not_kin(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:

@@ -16,6 +16,7 @@ from claims.extensions import db
 from claims.insurance.permissions import referred_to_insurer
 from claims.intake.models import Claim
 from claims.intake.permissions import scope_filter
+from claims.intake.steps import last_submitters
 from claims.regions.models import Region
 from claims.regions.settings import county_settings
 from claims.reports.models import DeadlineFigure, SurveyFigure
@@ -64,7 +65,9 @@ def todo_query(user: User) -> Select[tuple[Claim]]:
 # What a to-do row shows (templates/workflow/queue.html), read in one statement: only these columns, the village's name
 # joined in; any other attribute raises rather than loading row by row.
 QUEUE_ROWS = (
-    load_only(Claim.id, Claim.number, Claim.status, Claim.due_at, Claim.late_report, Claim.village_id, Claim.filed_by_id, raiseload=True),
+    load_only(
+        Claim.id, Claim.number, Claim.status, Claim.due_at, Claim.late_report, Claim.village_id, Claim.filed_by_id, Claim.correction_items, raiseload=True
+    ),
     joinedload(Claim.village).load_only(Region.name, raiseload=True),
 )
 
@@ -77,10 +80,14 @@ def todo_queue(user: User, after: str | None = None, size: int = QUEUE_SIZE) -> 
 def waiting_for_another_clerk(user: User, page: Page[Claim]) -> set[int]:
     """The claims on a clerk's to-do page that she filed and that wait for their intake: another clerk of the township
     or a county officer takes it (claims.intake.steps.not_the_filer), unless the county lets the filer take it in its
-    one-clerk townships. Its setting is read only when the page holds such a claim."""
+    one-clerk townships. A claim she rewrote and resubmitted after its return counts as hers too (a returned claim keeps
+    what was asked until its intake, so only those are looked up). Its setting is read only when the page holds such a claim."""
     if user.role != Role.CLERK:
         return set()
-    mine = {c.id for c in page if c.status == ClaimStatus.SUBMITTED and c.filed_by_id == user.id}
+    submitted = [c for c in page if c.status == ClaimStatus.SUBMITTED]
+    mine = {c.id for c in submitted if c.filed_by_id == user.id}
+    resubmitted = [c.id for c in submitted if c.filed_by_id != user.id and c.correction_items]
+    mine |= {claim_id for claim_id, actor_id in last_submitters(resubmitted).items() if actor_id == user.id}
     if not mine or user.region is None or county_settings(user.region.parent, ["filer_may_accept"])["filer_may_accept"]:
         return set()
     return mine

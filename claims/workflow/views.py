@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from claims.accounts.models import Role
@@ -11,7 +12,8 @@ from claims.core.pagination import SortKey, paginate
 from claims.core.time import utcnow
 from claims.extensions import db
 from claims.intake.evidence import evidence_summaries
-from claims.intake.permissions import can_see_evidence_flags
+from claims.intake.models import Claim
+from claims.intake.permissions import can_see_evidence_flags, can_view_claim
 from claims.lifecycle import notice_text
 from claims.workflow import queues
 from claims.workflow.models import Notification
@@ -52,6 +54,11 @@ def open_notice(notice_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     if notice.claim_id is not None:
         read_claim_notices(g.user, notice.claim_id)
+        claim = db.session.get(Claim, notice.claim_id)
+        if claim is None or not can_view_claim(g.user, claim):
+            # The claim left the user's scope since (a township or county changed, a referral was withdrawn).
+            flash(_("The claim this notice was about is no longer yours to see: your area or role changed since."), "warning")
+            return redirect(url_for("workflow.notifications"))
         return redirect(notice_target(notice))
     notice.read_at = notice.read_at or utcnow()
     return redirect(url_for("workflow.queue") if notice.kind == "deadline_digest" else url_for("workflow.notifications"))

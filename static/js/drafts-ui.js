@@ -138,6 +138,16 @@
   // so its draft, and the page that opens it again) is the claim's own edit page.
   var formPath = location.pathname;
   if (form && form.getAttribute("action")) { var a = document.createElement("a"); a.href = form.getAttribute("action"); formPath = a.pathname; }
+  // A page drawn at another address than its form's (the refused filing's) was not kept by the service worker under
+  // the form's address, where a draft typed on it opens again: it is fetched and kept there now, while there is a
+  // signal, on the service worker's terms (the account's own form only: claims/core/sync.py's headers).
+  if (form && formPath !== location.pathname && window.caches && navigator.onLine !== false) {
+    fetch(formPath, { credentials: "same-origin" }).then(function (r) {
+      var draftOwner = r.headers.get("X-Claims-Draft-Owner");
+      if (!r.ok || !draftOwner || draftOwner !== owner || r.headers.get("X-Claims-Account") !== owner) { return null; }
+      return window.caches.open("claims-forms-" + owner).then(function (cache) { return cache.put(new URL(formPath, location.href).href, r); });
+    })["catch"](function () { /* no signal after all: the draft stays listed on the offline page */ });
+  }
   var current = null, restored = [], dirty = false;
   var status = null, saveData = null;
   var shrunk = typeof WeakMap !== "undefined" ? new WeakMap() : null;
@@ -171,7 +181,7 @@
       });
     }, Promise.resolve()).then(function () {
       var key = form.elements.submission_key.value;
-      return { id: key, owner: owner, kind: form.getAttribute("data-draft"), url: formPath, title: form.getAttribute("data-draft-title"),
+      return { id: key, owner: owner, kind: form.getAttribute("data-draft"), url: formPath, once: form.hasAttribute("data-draft-once"), title: form.getAttribute("data-draft-title"),
         fields: fields, photos: restored.concat(photos), state: state, savedAt: Date.now(), attempts: 0 };
     });
   }

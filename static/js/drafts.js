@@ -4,7 +4,7 @@
 //
 // A draft: {id (the form's submission key, so a repeated send records one claim or survey), owner (the account, as
 // an opaque name: a shared phone keeps each account's drafts apart), kind ("claim" or "survey"), url (the form's
-// address), title, fields ([[name, value], ...] as the form had them), photos ([{blob, name, type, lastModified,
+// address), once (a form of one claim: its kept page goes when the draft arrives), title, fields ([[name, value], ...] as the form had them), photos ([{blob, name, type, lastModified,
 // lat, lon, acc, resized}]), state, message, errors, server, result, savedAt, attempts, nextTry}.
 // States: "editing" (kept when the signal went or the page was left; never sent by itself), "waiting" (the user
 // sent it: it goes as soon as it can), "login" (the session expired: it goes after the next login), "invalid",
@@ -13,6 +13,7 @@
   "use strict";
   var DB = "claims-drafts", STORE = "drafts", SENDABLE = { waiting: true, login: true };
   var RECEIPT_DAYS = 3, LOCK = "claims-drafts-send";
+  var FORMS = "claims-forms-"; // the account's kept form pages (templates/main/service-worker.js)
   var opened = null;
 
   function db() {
@@ -118,11 +119,18 @@
     });
   }
 
-  // An arrived draft leaves a receipt on the phone: what it was and where it went, without its photos.
+  // An arrived draft leaves a receipt on the phone: what it was and where it went, without its photos. The form page
+  // of one claim it was typed on (a correction, a survey: `once`) is no longer kept either; a filing kept as a draft
+  // (`invalid`) is corrected on that page, and the page that files new claims serves the next one.
   function receipt(draft, answer, invalid) {
     var kept = { id: draft.id, owner: draft.owner, kind: draft.kind, title: draft.title, state: "done", result: answer.url,
       message: answer.message || "", invalid: invalid, savedAt: Date.now(), fields: [], photos: [] };
-    return put(kept).then(function () { return kept; });
+    return put(kept).then(function () { return draft.once && !invalid ? forgetPage(draft) : null; }).then(function () { return kept; });
+  }
+  function forgetPage(draft) {
+    if (!root.caches || !draft.url) { return Promise.resolve(); }
+    var url = new URL(draft.url, root.location.href).href;
+    return root.caches.open(FORMS + draft.owner).then(function (cache) { return cache["delete"](url, { ignoreSearch: true }); })["catch"](function () { return null; });
   }
 
   // What the answer does to the draft; returns the draft as saved (or the receipt).

@@ -27,7 +27,7 @@ from claims.workflow.states import ClaimStatus
 from tests.browser.conftest import Phone
 from tests.browser.steps import log_in
 from tests.browser.test_age_friendly import AXE, AXE_RULES, AXE_RUN, SMALL_TARGETS
-from tests.browser.test_filing_journeys import LOCAL, choose_place, fill_incident, fill_loss, resident_id
+from tests.browser.test_filing_journeys import LOCAL, choose_place, fill_incident, fill_loss, resident_id, wrong_check_digit
 from tests.browser.test_pwa import cut_the_signal, wait_for_the_shell
 from tests.factories import advance, file_claim
 from tests.intake import images
@@ -41,6 +41,13 @@ DRAFTS = """async () => {
   const owner = document.querySelector('meta[name=claims-account]').content;
   return (await ClaimsDrafts.list(owner)).map(d => ({id: d.id, state: d.state, photos: (d.photos || []).length,
     positions: (d.photos || []).map(p => [p.lat, p.lon]), fields: d.fields}));
+}"""
+
+
+# Whether the account's kept form pages (the service worker's cache) hold the page at `path`.
+KEPT = """async path => {
+  const owner = document.querySelector('meta[name=claims-account]').content;
+  return !!(await (await caches.open('claims-forms-' + owner)).match(new URL(path, location.href).href));
 }"""
 
 
@@ -119,17 +126,22 @@ def save_offline(page: Any, button: str) -> None:
     page.wait_for_function("() => /已保存在本手机上/.test(document.querySelector('#draft-status').innerText)")
 
 
-def fill_filing(page: Any, photos: list[dict[str, Any]]) -> None:
-    """A villager's report of boar damage to rice, with `photos`, saved on the phone."""
-    page.fill("#claimant_id_number", resident_id("43232219720808002"))
+def fill_report(page: Any, photos: list[dict[str, Any]], id_number: str, crop: str = "水稻") -> None:
+    """A villager's report of boar damage to `crop`, with `photos`."""
+    page.fill("#claimant_id_number", id_number)
     page.fill("#claimant_address", "南县三仙湖镇利群村5组")
     page.fill("#bank_name", "湖南南县农村商业银行")
     page.fill("#bank_account", "6214 8312 3456 7890")
     choose_place(page, "利群村")
-    fill_incident(page, description="夜里野猪下田拱食水稻，约两亩倒伏。")
-    fill_loss(page, 0, "水稻", "2")
+    fill_incident(page, description=f"夜里野猪下田拱食{crop}，约两亩倒伏。")
+    fill_loss(page, 0, crop, "2")
     page.check("#declaration")
     add_photos(page, "#photo-gallery", photos)
+
+
+def fill_filing(page: Any, photos: list[dict[str, Any]]) -> None:
+    """A villager's report of boar damage to rice, with `photos`, saved on the phone."""
+    fill_report(page, photos, resident_id("43232219720808002"))
     save_offline(page, "button[name=action][value=submit]")
 
 
@@ -161,6 +173,7 @@ def test_the_officer_surveys_without_signal_and_the_survey_arrives_once(app: Fla
     assert count == 1 and witnesses == "村民李四"
     assert positions == [(29.36, 112.4), (29.36, 112.4)]
     assert page.evaluate(DRAFTS)[0]["state"] == "done"  # a receipt, without the photos
+    assert not page.evaluate(KEPT, f"/claims/{claim_id}/survey"), "the survey's form is no longer kept on the phone"
     page.reload()
     assert survey_facts(app, claim_id)[0] == 1  # nothing sent again
     app_phone.assert_clean()
@@ -429,7 +442,39 @@ def test_a_correction_sent_without_signal_is_kept_on_the_phone_and_arrives(app: 
         claim = db.session.get(Claim, claim_id)
         assert claim.status == ClaimStatus.SUBMITTED and claim.bank_account == "6228480010123456789" and claim.number == number
     assert [d["state"] for d in page.evaluate(DRAFTS)] == ["done"]
+    assert not page.evaluate(KEPT, f"/claims/{claim_id}/edit"), "the claim's form is no longer kept on the phone"
     # Its receipt is listed as sent, not under the heading of what waits.
     page.wait_for_selector("#drafts li[data-state=done]")
     assert page.locator("#drafts h2").all_inner_texts() == ["已从本手机送达"]
+    app_phone.assert_clean()
+
+
+def test_a_refused_filing_corrected_without_signal_opens_again_from_the_phone(app: Flask, app_phone: Phone) -> None:
+    """A filing refused for a wrong ID number is drawn at /claims/new but corrected on the claim's own form: that
+    form is kept on the phone while there is a signal, so a correction typed without one opens again with it."""
+    page = app_phone.page
+    good_id = resident_id("43232219720808003")
+    log_in(app_phone, "13800000001")
+    open_kept_form(app_phone, "/claims/new")
+    fill_report(page, [phone_photo("rape.jpg", 31)], wrong_check_digit(good_id), crop="油菜")
+    page.click("button[name=action][value=submit]")
+    page.wait_for_selector("div.field.has-error #claimant_id_number")
+    app_phone.errors[:] = [e for e in app_phone.errors if "status of 422" not in e]  # the refusal's answer, expected
+    edit_path = page.eval_on_selector("#claim-form", "f => new URL(f.getAttribute('action'), location.href).pathname")
+    assert re.fullmatch(r"/claims/\d+/edit", edit_path), edit_path
+    page.wait_for_function(KEPT, arg=edit_path, timeout=15_000)
+
+    lose_the_signal(page)
+    page.fill("#claimant_id_number", good_id)
+    save_offline(page, "button[name=action][value=submit]")
+    page.reload()  # no signal: the claim's form comes from the phone with the correction in it
+    page.wait_for_function("id => document.querySelector('#claimant_id_number').value === id", arg=good_id, timeout=15_000)
+
+    signal_returns(page)
+    page.wait_for_url(re.compile(r"/claims/\d+/submitted$"), timeout=SEND_WAIT_MS)
+    claim_id = int(edit_path.split("/")[2])
+    with app.app_context():
+        claim = db.session.get(Claim, claim_id)
+        assert claim.status == ClaimStatus.SUBMITTED and claim.claimant_id_number == good_id
+        assert db.session.execute(select(func.count()).select_from(Claim).where(Claim.bank_name == "湖南南县农村商业银行")).scalar_one() == 1
     app_phone.assert_clean()

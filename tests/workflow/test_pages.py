@@ -202,24 +202,31 @@ def test_a_survey_before_the_day_of_the_incident_is_refused(app):  # type: ignor
 
 def test_a_clerks_own_filing_in_her_to_do_says_who_takes_its_intake(app):  # type: ignore[no-untyped-def]
     """A claim the clerk filed for a villager waits in her to-do for its intake, which another clerk or a county
-    officer takes: the row says so. In a county that lets the filer take it (one-clerk townships), it does not."""
+    officer takes: the row says so, and so does a villager's claim she rewrote and resubmitted after its return.
+    In a county that lets the filer take it (one-clerk townships), it does not."""
     from claims.accounts.services import find_user
+    from claims.intake import review
     from claims.regions.admin_services import set_county_setting
     from tests.workflow.conftest import region
+    from tests.workflow.test_bent_paths import _edit
 
     with app.app_context():
         own = file_claim("clerk")
         villagers = file_claim(seed=71)
+        resubmitted = file_claim(seed=72)
+        review.return_claim(resubmitted, ["photos"], "照片看不清", actor=find_user("officer"))
         db.session.commit()
-        own_number, other_number = own.number, villagers.number
+        _edit(resubmitted, find_user("clerk"), submit=True, note="补充说明")
+        db.session.commit()
+        numbers = own.number, villagers.number, resubmitted.number
     clerk = app.test_client()
     login(clerk, "clerk")
 
     def badged() -> list[str]:
         rows = clerk.get("/queue").get_data(as_text=True).split("<tbody>")[1].split("</tbody>")[0].split("<tr>")
-        return [number for number in (own_number, other_number) for row in rows if number in row and "intake-by-another" in row]
+        return [number for number in numbers for row in rows if number in row and "intake-by-another" in row]
 
-    assert badged() == [own_number]
+    assert badged() == [numbers[0], numbers[2]]
     with app.app_context():
         set_county_setting(region("430921"), "filer_may_accept", "1", clock.local_today(), "一人乡镇", actor=find_user("admin"))
         db.session.commit()

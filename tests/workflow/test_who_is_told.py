@@ -193,3 +193,26 @@ def test_following_a_notice_reads_the_claims_notices_and_no_others(app, as_user)
         assert {claim_id for claim_id, read_at in db.session.execute(about).all() if read_at is None} == {ids[1]}
     officer = as_user("officer")
     assert officer.post(f"/notifications/{first}/open", data={"csrf_token": csrf_token(officer, "/notifications")}).status_code == 404
+
+
+def test_a_notice_about_a_claim_out_of_the_users_sight_says_so(app, as_user):  # type: ignore[no-untyped-def]
+    """A notice stays in the bell after its claim left the user's scope (the claim was moved to another township):
+    following it reads it and says why the claim does not open, instead of a bare 404."""
+    from claims.regions.models import Region
+    from tests.conftest import csrf_token
+
+    with app.app_context():
+        claim = file_claim(seed=63)
+        clerk = find_user("clerk")
+        notice = Notification(user_id=clerk.id, claim_id=claim.id, kind="submit", params={"number": claim.number, "status": "submitted"})
+        db.session.add(notice)
+        sibling = select(Region.id).where(Region.parent_id == claim.county_id, Region.id != claim.township_id).limit(1)
+        claim.township_id = db.session.execute(sibling).scalar_one()
+        db.session.commit()
+        notice_id = notice.id
+    client = as_user("clerk")
+    opened = client.post(f"/notifications/{notice_id}/open", data={"csrf_token": csrf_token(client, "/notifications")})
+    assert opened.status_code == 302 and opened.headers["Location"].endswith("/notifications")
+    assert "这份通知所说的案件已不在您的查看范围内" in client.get("/notifications").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Notification, notice_id).read_at is not None
