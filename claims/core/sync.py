@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from flask import Response, current_app, g, jsonify, request, session
@@ -84,24 +85,26 @@ def arrived_keys() -> list[str]:
     return [str(k) for k in session.pop("arrived", None) or []] if "arrived" in session else []
 
 
+def leaf_fields(fields: Iterable[Field]) -> Iterator[Field]:
+    """A form's fields with its nested forms and lists opened up, each under its input name (`lines-0-quantity`); a list
+    comes before its entries, for its own messages."""
+    for field in fields:
+        if isinstance(field, FormField):
+            yield from leaf_fields(field.form)
+        elif isinstance(field, FieldList):
+            yield field
+            yield from leaf_fields(field.entries)
+        else:
+            yield field
+
+
 def field_errors(form: Form) -> dict[str, list[str]]:
     """The form's messages by the name of the input they belong to (`lines-0-quantity`), as the page shows them."""
     out: dict[str, list[str]] = {}
-
-    def walk(field: Field) -> None:
-        if isinstance(field, FormField):
-            for sub in field.form:
-                walk(sub)
-            return
-        if isinstance(field, FieldList):
-            for entry in field.entries:
-                walk(entry)
-        own = [str(message) for message in field.errors if not isinstance(message, dict | list | tuple)]  # a list's entries: above
+    for field in leaf_fields(form):
+        own = [str(message) for message in field.errors if not isinstance(message, dict | list | tuple)]  # a list's entries: below it
         if own:
             out[field.name] = own
-
-    for field in form:
-        walk(field)
     return out
 
 
@@ -113,18 +116,9 @@ def form_values(form: Form) -> dict[str, str]:
     """The values a form shows, by input name (`losses-0-item`), for the side-by-side view of a draft from the phone that
     meets a claim changed on the server (static/js/drafts-ui.js showConflict)."""
     out: dict[str, str] = {}
-
-    def walk(field: Field) -> None:
-        if isinstance(field, FormField):
-            for sub in field.form:
-                walk(sub)
-        elif isinstance(field, FieldList):
-            for entry in field.entries:
-                walk(entry)
-        elif field.short_name not in NOT_COMPARED and field.type not in ("FileField", "MultipleFileField", "SubmitField"):
-            value = field._value() if hasattr(field, "_value") else field.data
-            out[field.name] = "" if value is None else str(value)
-
-    for field in form:
-        walk(field)
+    for field in leaf_fields(form):
+        if isinstance(field, FieldList) or field.short_name in NOT_COMPARED or field.type in ("FileField", "MultipleFileField", "SubmitField"):
+            continue
+        value = field._value() if hasattr(field, "_value") else field.data
+        out[field.name] = "" if value is None else str(value)
     return out

@@ -14,7 +14,6 @@ from claims.core.inputs import bounded_int, form_version
 from claims.core.storage import send_stored
 from claims.core.sync import answer as sync_answer
 from claims.core.sync import field_errors, form_values, is_sync_request, note_arrival, offline_form
-from claims.core.time import to_local
 from claims.extensions import db
 from claims.intake import enquiry, evidence, operations, permissions, services
 from claims.intake.forms import ClaimForm, LinkClaimForm, SendCodeForm, StatusEnquiryForm
@@ -25,7 +24,7 @@ from claims.regions.services import PlacePicker, all_species
 from claims.reports.permissions import can_export_claims
 from claims.survey.services import survey_summary
 from claims.workflow.codes import CodeRejected
-from claims.workflow.history import claim_history
+from claims.workflow.history import claim_history, claim_on_server
 from claims.workflow.panels import action_panels
 from claims.workflow.queues import is_overdue
 from claims.workflow.services import WorkflowError
@@ -146,13 +145,7 @@ def _changed_meanwhile(form: ClaimForm, claim: Claim, proxy: bool):  # type: ign
     if is_sync_request():
         current = ClaimForm(formdata=None, regions=form.picker, species=all_species())  # type: ignore[attr-defined]
         current.load_claim(claim)
-        history = claim_history(claim.id)[-3:]
-        server = {
-            "version": claim.version,
-            "status": str(claim.status.title),
-            "history": [f"{to_local(h.when).strftime('%Y-%m-%d %H:%M')} · {h.who} · {h.text}" for h in history],
-            "fields": form_values(current),
-        }
+        server = claim_on_server(claim, form_values(current))
         return sync_answer("conflict", 409, message=message, server=server, url=url_for("intake.edit_claim", claim_id=claim.id))
     flash(message + " " + _("Check the form and save it again."), "warning")
     page = render_template("intake/claim_form.html", form=form, claim=claim, proxy=proxy, outcome=None, photos=services.active_photos(claim))

@@ -14,7 +14,7 @@ from claims.survey.incident_forms import IncidentForm, JoinIncidentForm, LeaveIn
 from claims.survey.incidents import county_incidents, incident_claims, incident_of, incident_problem, leave_problem
 from claims.survey.models import Incident
 from claims.survey.services import latest_survey
-from claims.workflow.history import claim_history
+from claims.workflow.history import claim_on_server
 
 # County staff see which incident a claim belongs to and its households (claim numbers).
 COUNTY_STAFF = frozenset({Role.OFFICER, Role.APPROVER, Role.ADMIN})
@@ -56,7 +56,6 @@ def survey_on_server(claim: Claim) -> dict[str, Any]:
     """The claim as it is on the server, for a survey draft from the phone that meets a changed claim: its state,
     its latest changes and, when a survey was recorded meanwhile, that survey's values under the form's input names,
     so that the phone shows both versions side by side (static/js/drafts-ui.js)."""
-    history = claim_history(claim.id)[-3:]
     fields: dict[str, str] = {}
     survey = latest_survey(claim)
     if survey is not None:
@@ -74,9 +73,4 @@ def survey_on_server(claim: Claim) -> dict[str, Any]:
                 fields[f"lines-{index}-quantity"] = "" if line.quantity is None else str(line.quantity)
                 fields[f"lines-{index}-loss_rate"] = "" if line.loss_rate is None else str(line.loss_rate)
                 fields[f"lines-{index}-note"] = line.note or ""
-    return {
-        "version": claim.version,
-        "status": str(claim.status.title),
-        "history": [f"{to_local(h.when).strftime('%Y-%m-%d %H:%M')} · {h.who} · {h.text}" for h in history],
-        "fields": fields,
-    }
+    return claim_on_server(claim, fields)
