@@ -93,9 +93,11 @@ def assigned_surveyors(claim: Claim, data: dict[str, Any]) -> list[User]:
 
 
 def clerks_and_officers_if_a_clerk_filed(claim: Claim, data: dict[str, Any]) -> list[User]:
-    """A claim a clerk filed is accepted by another clerk of the township or by a county officer: all hear of it."""
+    """A claim a clerk filed, or rewrote and submitted again, is accepted by another clerk of the township or by a county
+    officer: all hear of it."""
     clerks = township_clerks(claim, data)
-    return clerks + county_officers(claim, data) if claim.filed_by.role == Role.CLERK else clerks
+    by_clerk = Role.CLERK in (claim.filed_by.role, claim.submitted_by.role if claim.submitted_by else None)
+    return clerks + county_officers(claim, data) if by_clerk else clerks
 
 
 def clerks_if_submitted(claim: Claim, data: dict[str, Any]) -> list[User]:

@@ -161,8 +161,12 @@ class Claim(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    submitted_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), comment="who submitted it last: its filer, or a clerk who rewrote and resubmitted it after its return"
+    )
 
     filed_by: Mapped[User] = relationship(foreign_keys=[filed_by_id])
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
     claimant_user: Mapped[User | None] = relationship(foreign_keys=[claimant_user_id])
     county: Mapped[Region | None] = relationship(foreign_keys=[county_id])
     township: Mapped[Region | None] = relationship(foreign_keys=[township_id])

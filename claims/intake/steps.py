@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from typing import Any
 
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
-from sqlalchemy import func, select
 
 from claims.accounts.models import Role, User
 from claims.core.time import local_today
-from claims.extensions import db
 from claims.intake.models import Claim
 from claims.intake.services import prepare_submission, submission_problems
 from claims.regions.models import LimitKind
 from claims.regions.services import due_date
 from claims.regions.settings import county_setting
 from claims.survey.permissions import kin_problem
-from claims.workflow.models import AuditEvent
 from claims.workflow.reasons import CorrectionItem, RefusalReason
 from claims.workflow.states import ClaimStatus
 
@@ -40,28 +36,14 @@ def may_withdraw(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
 
 
 def not_the_filer(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
-    """Another clerk of the township or a county officer takes intake of a claim a clerk filed, unless the county
-    allows its one-clerk townships otherwise (the claim then records it: `accepted_by_filer`)."""
+    """Another clerk of the township or a county officer takes intake of a claim a clerk filed, or rewrote and resubmitted
+    after its return, unless the county allows its one-clerk townships otherwise (the claim then records it:
+    `accepted_by_filer`)."""
     if county_setting(claim.county, "filer_may_accept"):
         return None
-    if actor.id == claim.filed_by_id or actor.id == last_submitter(claim):
-        return _("You filed this claim: another clerk of the township or a county officer takes its intake.")
+    if actor.id in (claim.filed_by_id, claim.submitted_by_id):
+        return _("You filed or resubmitted this claim: another clerk of the township or a county officer takes its intake.")
     return None
-
-
-def last_submitter(claim: Claim) -> int | None:
-    """Who submitted the claim last (a clerk who rewrote and resubmitted a returned claim counts as its filer)."""
-    return last_submitters([claim.id]).get(claim.id)
-
-
-def last_submitters(claim_ids: Collection[int]) -> dict[int, int | None]:
-    """`last_submitter` of several claims in one query: claim id -> who submitted it last."""
-    if not claim_ids:
-        return {}
-    events = AuditEvent.claim_id.in_(claim_ids), AuditEvent.action.in_(("submit", "resubmit"))
-    last = select(func.max(AuditEvent.id)).where(*events).group_by(AuditEvent.claim_id)
-    rows = db.session.execute(select(AuditEvent.claim_id, AuditEvent.actor_id).where(AuditEvent.id.in_(last)))
-    return {claim_id: actor_id for claim_id, actor_id in rows}
 
 
 def not_kin(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
@@ -94,11 +76,12 @@ def needs_reasons(claim: Claim, actor: User, data: dict[str, Any]) -> str | None
 # Effects --------------------------------------------------------------------------------------------
 def prepare_for_intake(claim: Claim, actor: User, data: dict[str, Any]) -> None:
     prepare_submission(claim)
+    claim.submitted_by = actor  # who may not take its intake (`not_the_filer`), with its filer
 
 
 def _record_intake_by_filer(claim: Claim, actor: User, data: dict[str, Any]) -> None:
     """The intake decision's taker: the filing clerk only where the county setting allows it, on record."""
-    claim.accepted_by_filer = actor.id == claim.filed_by_id
+    claim.accepted_by_filer = actor.id in (claim.filed_by_id, claim.submitted_by_id)
     if claim.accepted_by_filer:
         data["changes"] = {**(data.get("changes") or {}), "intake_by_filer": "filer_may_accept"}
 

@@ -145,7 +145,7 @@ def _changed_meanwhile(form: ClaimForm, claim: Claim, proxy: bool):  # type: ign
     if is_sync_request():
         current = ClaimForm(formdata=None, regions=form.picker, species=all_species())  # type: ignore[attr-defined]
         current.load_claim(claim)
-        server = claim_on_server(claim, form_values(current))
+        server = claim_on_server(claim, form_values(current), g.user)
         return sync_answer("conflict", 409, message=message, server=server, url=url_for("intake.edit_claim", claim_id=claim.id))
     flash(message + " " + _("Check the form and save it again."), "warning")
     page = render_template("intake/claim_form.html", form=form, claim=claim, proxy=proxy, outcome=None, photos=services.active_photos(claim))

@@ -52,7 +52,7 @@ def incident_panel(claim: Claim, user: User, forms: dict[str, Any]) -> dict[str,
     return {"incident": IncidentPanel(None, [], create, join)}
 
 
-def survey_on_server(claim: Claim) -> dict[str, Any]:
+def survey_on_server(claim: Claim, viewer: User) -> dict[str, Any]:
     """The claim as it is on the server, for a survey draft from the phone that meets a changed claim: its state,
     its latest changes and, when a survey was recorded meanwhile, that survey's values under the form's input names,
     so that the phone shows both versions side by side (static/js/drafts-ui.js)."""
@@ -73,4 +73,4 @@ def survey_on_server(claim: Claim) -> dict[str, Any]:
                 fields[f"lines-{index}-quantity"] = "" if line.quantity is None else str(line.quantity)
                 fields[f"lines-{index}-loss_rate"] = "" if line.loss_rate is None else str(line.loss_rate)
                 fields[f"lines-{index}-note"] = line.note or ""
-    return claim_on_server(claim, fields)
+    return claim_on_server(claim, fields, viewer)

@@ -95,7 +95,7 @@ def survey(claim_id: int):  # type: ignore[no-untyped-def]
                 act,
                 _("The survey was recorded."),
                 arrived=lambda: operations.recorded_survey(claim, key) is not None,
-                server=lambda: survey_on_server(claim),
+                server=lambda: survey_on_server(claim, g.user),
             )
         else:
             response = run_action(claim, act, _("The survey was recorded."))

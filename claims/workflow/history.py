@@ -9,11 +9,12 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from claims.accounts.models import Role
+from claims.accounts.models import Role, User
 from claims.core.crypto import mask_name
 from claims.core.time import to_local
 from claims.extensions import db
 from claims.intake.models import Claim
+from claims.intake.permissions import sees_contact_details
 from claims.workflow.models import AuditEvent
 from claims.workflow.states import ClaimStatus
 
@@ -102,9 +103,10 @@ def claim_history(claim_id: int, *, show_names: bool = True, mask_claimants: boo
     return lines
 
 
-def claim_on_server(claim: Claim, fields: dict[str, str]) -> dict[str, Any]:
+def claim_on_server(claim: Claim, fields: dict[str, str], viewer: User) -> dict[str, Any]:
     """The claim as the server has it, for a draft from the phone that meets a changed claim (the phone shows both
-    versions side by side: static/js/drafts-ui.js): its version and state, its last three changes, and `fields`,
-    the server's values under the form's input names."""
-    changes = [f"{to_local(h.when).strftime('%Y-%m-%d %H:%M')} · {h.who} · {h.text}" for h in claim_history(claim.id)[-3:]]
+    versions side by side: static/js/drafts-ui.js): its version and state, its last three changes as `viewer`'s claim
+    page tells them (staff by role only to a villager), and `fields`, the server's values under the form's input names."""
+    history = claim_history(claim.id, show_names=viewer.role.is_staff, mask_claimants=not sees_contact_details(viewer, claim))
+    changes = [f"{to_local(h.when).strftime('%Y-%m-%d %H:%M')} · {h.who} · {h.text}" for h in history[-3:]]
     return {"version": claim.version, "status": str(claim.status.title), "history": changes, "fields": fields}

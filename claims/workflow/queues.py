@@ -16,7 +16,6 @@ from claims.extensions import db
 from claims.insurance.permissions import referred_to_insurer
 from claims.intake.models import Claim
 from claims.intake.permissions import scope_filter
-from claims.intake.steps import last_submitters
 from claims.regions.models import Region
 from claims.regions.settings import county_settings
 from claims.reports.models import DeadlineFigure, SurveyFigure
@@ -45,10 +44,10 @@ def todo_query(user: User) -> Select[tuple[Claim]]:
     if user.role == Role.CLERK:  # a claim returned for correction and not corrected by its deadline: not accepted
         lapsed = or_(Claim.status != ClaimStatus.RETURNED, Claim.due_at < local_today())
         waiting = and_(Claim.status.in_([*states_acted_by(user.role), ClaimStatus.RETURNED]), lapsed)
-    if user.role == Role.OFFICER:  # a claim a clerk filed may wait for a county officer's intake (separation of duties)
-        filed_by_clerk = select(User.id).where(User.id == Claim.filed_by_id, User.role == Role.CLERK).exists()
+    if user.role == Role.OFFICER:  # a claim a clerk filed or resubmitted may wait for a county officer's intake (separation of duties)
+        by_clerk = select(User.id).where(User.id.in_([Claim.filed_by_id, Claim.submitted_by_id]), User.role == Role.CLERK).exists()
         lapsed = (Claim.status == ClaimStatus.RETURNED) & (Claim.due_at < local_today())
-        waiting = waiting | (((Claim.status == ClaimStatus.SUBMITTED) | lapsed) & filed_by_clerk)
+        waiting = waiting | (((Claim.status == ClaimStatus.SUBMITTED) | lapsed) & by_clerk)
     # An insurer's to-do is a few claims (those waiting for its decision): each checked for its referral.
     scope = referred_to_insurer(user) if user.role == Role.INSURER else scope_filter(user)
     query = select(Claim).where(scope, waiting)
@@ -66,7 +65,7 @@ def todo_query(user: User) -> Select[tuple[Claim]]:
 # joined in; any other attribute raises rather than loading row by row.
 QUEUE_ROWS = (
     load_only(
-        Claim.id, Claim.number, Claim.status, Claim.due_at, Claim.late_report, Claim.village_id, Claim.filed_by_id, Claim.correction_items, raiseload=True
+        Claim.id, Claim.number, Claim.status, Claim.due_at, Claim.late_report, Claim.village_id, Claim.filed_by_id, Claim.submitted_by_id, raiseload=True
     ),
     joinedload(Claim.village).load_only(Region.name, raiseload=True),
 )
@@ -78,16 +77,14 @@ def todo_queue(user: User, after: str | None = None, size: int = QUEUE_SIZE) -> 
 
 
 def waiting_for_another_clerk(user: User, page: Page[Claim]) -> set[int]:
-    """The claims on a clerk's to-do page that she filed and that wait for their intake: another clerk of the township
-    or a county officer takes it (claims.intake.steps.not_the_filer), unless the county lets the filer take it in its
-    one-clerk townships. A claim she rewrote and resubmitted after its return counts as hers too (a returned claim keeps
-    what was asked until its intake, so only those are looked up). Its setting is read only when the page holds such a claim."""
+    """The claims on a clerk's to-do page that she filed, or rewrote and resubmitted after their return, and whose intake
+    decision (accept, return, not accept, or not accept for want of correction once its deadline passed) another clerk of
+    the township or a county officer takes (claims.intake.steps.not_the_filer), unless the county lets the filer take it
+    in its one-clerk townships. Its setting is read only when the page holds such a claim."""
     if user.role != Role.CLERK:
         return set()
-    submitted = [c for c in page if c.status == ClaimStatus.SUBMITTED]
-    mine = {c.id for c in submitted if c.filed_by_id == user.id}
-    resubmitted = [c.id for c in submitted if c.filed_by_id != user.id and c.correction_items]
-    mine |= {claim_id for claim_id, actor_id in last_submitters(resubmitted).items() if actor_id == user.id}
+    intake = (ClaimStatus.SUBMITTED, ClaimStatus.RETURNED)  # a returned claim is in her to-do once its deadline passed
+    mine = {c.id for c in page if c.status in intake and user.id in (c.filed_by_id, c.submitted_by_id)}
     if not mine or user.region is None or county_settings(user.region.parent, ["filer_may_accept"])["filer_may_accept"]:
         return set()
     return mine

@@ -319,8 +319,17 @@ def test_a_correction_over_a_claim_changed_meanwhile_saves_nothing_and_shows_bot
     answer = _json(late)
     assert late.status_code == 409 and answer["result"] == "conflict"
     assert answer["server"]["fields"]["bank_account"] == "6222020200000000001" and answer["server"]["version"] > int(version)
+    # Its latest changes read as on the villager's claim page: the clerk who returned it by role, not by name.
+    clerk_name = _name_of(app, "clerk")
+    assert answer["server"]["history"] and not any(clerk_name in line for line in answer["server"]["history"])
+    assert clerk_name not in client.get(f"/claims/{claim_id}").get_data(as_text=True)
     again = client.post(f"/claims/{claim_id}/edit", data=typed)  # the ordinary post: the form again, with the message
     text = again.get_data(as_text=True)
     assert again.status_code == 409 and "南县三仙湖镇新地址" in text and "已被他人更改" in text
     with app.app_context():
         assert db.session.get(Claim, claim_id).bank_account == "6222020200000000001"  # nothing saved over it
+
+
+def _name_of(app: Flask, login_name: str) -> str:
+    with app.app_context():
+        return find_user(login_name).name

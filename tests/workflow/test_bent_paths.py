@@ -15,6 +15,7 @@ from claims.core import time as clock
 from claims.extensions import db
 from claims.intake import review
 from claims.intake import services as intake
+from claims.intake.models import Claim
 from claims.intake.operations import save_filing
 from claims.regions.models import Region
 from claims.workflow.models import OutboxMessage
@@ -47,6 +48,26 @@ def test_the_clerk_who_resubmitted_a_returned_claim_does_not_accept_it(ctx):  # 
     with pytest.raises(WorkflowError):
         review.accept_claim(claim, actor=find_user("clerk"))
     db.session.rollback()
+
+
+def test_a_villagers_claim_the_clerk_resubmitted_waits_for_a_county_officer_who_hears_of_it(ctx):  # type: ignore[no-untyped-def]
+    """In a one-clerk township the clerk who rewrote and resubmitted a villager's returned claim cannot take its intake:
+    the county officers are told of it, find it in their to-do, and one of them accepts it (as for a claim a clerk filed)."""
+    from claims.workflow.models import Notification
+    from claims.workflow.queues import todo_query
+
+    claim = file_claim()  # the villager filed it
+    review.return_claim(claim, ["photos"], "照片看不清", actor=find_user("officer"))
+    db.session.commit()
+    _edit(claim, find_user("clerk"), submit=True, note="补充说明")
+    db.session.commit()
+    officer = find_user("officer")
+    told = select(Notification.id).where(Notification.claim_id == claim.id, Notification.user_id == officer.id, Notification.kind == "resubmit")
+    assert db.session.execute(told).first() is not None, "the county officers hear of it"
+    assert claim.id in db.session.execute(todo_query(officer).with_only_columns(Claim.id)).scalars().all()
+    review.accept_claim(claim, actor=officer)
+    db.session.commit()
+    assert claim.status == ClaimStatus.ACCEPTED and not claim.accepted_by_filer
 
 
 def test_staff_who_never_declared_take_no_step(ctx):  # type: ignore[no-untyped-def]
