@@ -5,7 +5,7 @@ Such a request gets a short JSON answer instead of a page or a redirect, so that
 in the service worker, with no page to show) knows what became of the draft:
 
     {"result": "done", "url": …, "message": …}          200  arrived (again: a repeated send answers the same)
-    {"result": "invalid", "errors": {input name: [message, …]}, "problems": […], "url": …}   422  to correct
+    {"result": "invalid", "errors": {input name: [message, …]}, "problems": […], "url": …, "version": …}   422  to correct
     {"result": "conflict", "server": {…}, "message": …}   409  the claim changed meanwhile: both versions shown
     {"result": "refused", "message": …}                  422  the step is no longer possible
     {"result": "login", "url": …}                        401  the session expired: log in, then it is sent

@@ -86,8 +86,13 @@ def _sync_refused(form: ClaimForm, claim: Claim | None, outcome: services.Filing
     message = _("The claim arrived as a draft and is not submitted yet: please correct it.")
     for problem in outcome.photo_problems:  # the draft's page shows the rest; a refused photo is not on it
         flash(f"{problem.filename}: {problem.message}", "warning")
-    url = url_for("intake.edit_claim", claim_id=claim.id) if claim is not None else None
-    return sync_answer("invalid", 422, message=message, errors=errors, problems=problems, url=url)
+    if claim is None:
+        return sync_answer("invalid", 422, message=message, errors=errors, problems=problems, url=None)
+    # What passed is saved, so the claim's version moved on: the page posts its form again at this version to draw it
+    # with each message beside its field (static/js/drafts-ui.js), not as a change made by someone else meanwhile.
+    db.session.flush()
+    url = url_for("intake.edit_claim", claim_id=claim.id)
+    return sync_answer("invalid", 422, message=message, errors=errors, problems=problems, url=url, version=claim.version)
 
 
 def _done(endpoint: str, claim: Claim, message: str | None = None):  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ clerks, the county's officers or approvers, the surveyors assigned in the curren
 insurer it is referred to). A claim waiting for the claimant (surveyed and waiting for the claimant's confirmation)
 has no holder on staff and is not chased here; a claim returned for correction waits for the claimant until its
 deadline, and is then the township's to decide (not accepted, as the correction notice says: the step "lapse"), so
-its holders are the clerks (and the county's officers when a clerk filed it). A valued claim, and one the insurer
+its holders are the clerks (and the county's officers when a clerk filed or resubmitted it). A valued claim, and one the insurer
 has decided, waits for the township's public notice (`notice_within_working_days`): its holders are the clerks.
 
 Whom a holder answers to is `SUPERVISOR_OF`: a clerk's or an officer's supervisors are the county's approvers, an
@@ -58,7 +58,7 @@ from claims.regions.services import is_workday, working_days_back
 from claims.regions.settings import county_setting
 from claims.survey.models import SurveyAssignment, assignment_surveyors
 from claims.workflow.models import Notification
-from claims.workflow.queues import ALSO_ACTED_BY, overdue_on
+from claims.workflow.queues import ALSO_ACTED_BY, clerk_took_part, overdue_on
 from claims.workflow.states import ClaimStatus as S
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ BATCH = 1000  # overdue claims read, and their notices written, at a time
 
 # The role that must take each state's next step (states not named here wait for the claimant).
 HOLDERS: dict[S, Role] = {
-    S.SUBMITTED: Role.CLERK,  # and the county's officers when a clerk filed it (separation of duties)
+    S.SUBMITTED: Role.CLERK,  # and the county's officers when a clerk filed or resubmitted it (separation of duties)
     S.RETURNED: Role.CLERK,  # once its correction deadline has passed: not accepted (the step "lapse"); officers as above
     S.ACCEPTED: Role.OFFICER,
     S.SURVEY_ASSIGNED: Role.OFFICER,  # the surveyors assigned in the current round only
@@ -241,8 +241,8 @@ def _notify(batch: list[_Late], people: _People, today: date, report: Escalation
 
 # Overdue claims, in keyset batches along (due_at, id) ----------------------------------------------------------
 def _overdue_claims(today: date, people: _People) -> Iterable[list[_Late]]:
-    filer = select(User.role).where(User.id == Claim.filed_by_id).scalar_subquery().label("filer_role")
-    base = select(Claim.id, Claim.number, Claim.status, Claim.county_id, Claim.township_id, Claim.due_at, Claim.survey_round, filer).where(
+    by_clerk = clerk_took_part().label("by_clerk")
+    base = select(Claim.id, Claim.number, Claim.status, Claim.county_id, Claim.township_id, Claim.due_at, Claim.survey_round, by_clerk).where(
         overdue_on(today), Claim.status.in_(list(HOLDERS))
     )
     after: tuple[date, int] | None = None
@@ -269,7 +269,7 @@ def _holders_of(rows: list[Any], people: _People) -> list[_Late]:
             holders = people.adjusters.get(insurers.get(row.id, 0), [])
         elif role == Role.CLERK:
             holders = people.of(Role.CLERK, row.township_id)
-            if row.status in INTAKE_STATES and row.filer_role == Role.CLERK:
+            if row.status in INTAKE_STATES and row.by_clerk:
                 holders = holders + people.of(Role.OFFICER, row.county_id)
         else:
             holders = people.of(role, row.county_id)
@@ -400,8 +400,7 @@ def _count_waiting(today: date, people: _People, waiting: Counter[int], late: Co
                 late[user_id] += int(n_late or 0)
     clerk_filed = (
         select(Claim.county_id, func.count(), func.sum(is_late))
-        .join(User, User.id == Claim.filed_by_id)
-        .where(or_(Claim.status == S.SUBMITTED, and_(Claim.status == S.RETURNED, Claim.due_at < today)), User.role == Role.CLERK)
+        .where(or_(Claim.status == S.SUBMITTED, and_(Claim.status == S.RETURNED, Claim.due_at < today)), clerk_took_part())
         .group_by(Claim.county_id)
     )
     for county_id, n, n_late in db.session.execute(clerk_filed):

@@ -38,6 +38,12 @@ QUEUE_KEYS = (SortKey(Claim.due_at, date, nulls_last=True), SortKey(Claim.id, in
 OVERDUE_KEYS = (SortKey(Claim.due_at, date), SortKey(Claim.id, int))
 
 
+def clerk_took_part() -> ColumnElement[bool]:
+    """A clerk filed the claim, or rewrote and resubmitted it after its return: its intake may wait for a county officer
+    (separation of duties: claims.intake.steps.not_the_filer), who finds it in the to-do and is told and reminded of it."""
+    return select(User.id).where(User.id.in_([Claim.filed_by_id, Claim.submitted_by_id]), User.role == Role.CLERK).exists()
+
+
 def todo_query(user: User) -> Select[tuple[Claim]]:
     """Open claims in the user's scope whose next step is the user's role."""
     waiting = Claim.status.in_(states_acted_by(user.role))
@@ -45,9 +51,8 @@ def todo_query(user: User) -> Select[tuple[Claim]]:
         lapsed = or_(Claim.status != ClaimStatus.RETURNED, Claim.due_at < local_today())
         waiting = and_(Claim.status.in_([*states_acted_by(user.role), ClaimStatus.RETURNED]), lapsed)
     if user.role == Role.OFFICER:  # a claim a clerk filed or resubmitted may wait for a county officer's intake (separation of duties)
-        by_clerk = select(User.id).where(User.id.in_([Claim.filed_by_id, Claim.submitted_by_id]), User.role == Role.CLERK).exists()
         lapsed = (Claim.status == ClaimStatus.RETURNED) & (Claim.due_at < local_today())
-        waiting = waiting | (((Claim.status == ClaimStatus.SUBMITTED) | lapsed) & by_clerk)
+        waiting = waiting | (((Claim.status == ClaimStatus.SUBMITTED) | lapsed) & clerk_took_part())
     # An insurer's to-do is a few claims (those waiting for its decision): each checked for its referral.
     scope = referred_to_insurer(user) if user.role == Role.INSURER else scope_filter(user)
     query = select(Claim).where(scope, waiting)

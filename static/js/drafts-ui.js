@@ -138,10 +138,12 @@
   // so its draft, and the page that opens it again) is the claim's own edit page.
   var formPath = location.pathname;
   if (form && form.getAttribute("action")) { var a = document.createElement("a"); a.href = form.getAttribute("action"); formPath = a.pathname; }
-  // A page drawn at another address than its form's (the refused filing's) was not kept by the service worker under
-  // the form's address, where a draft typed on it opens again: it is fetched and kept there now, while there is a
-  // signal, on the service worker's terms (the account's own form only: claims/core/sync.py's headers).
-  if (form && formPath !== location.pathname && window.caches && navigator.onLine !== false) {
+  // A form page the service worker did not keep under the form's address, where a draft typed on it opens again: one
+  // drawn at another address (the refused filing's), or drawn again for a post that was refused (the kept copy, from
+  // before, carries the claim's old version). The form is fetched and kept now, while there is a signal, on the
+  // service worker's terms (the account's own form only: claims/core/sync.py's headers).
+  var drawnAgain = !!document.querySelector("meta[name=claims-drawn-again]");
+  if (form && (formPath !== location.pathname || drawnAgain) && window.caches && navigator.onLine !== false) {
     fetch(formPath, { credentials: "same-origin" }).then(function (r) {
       var draftOwner = r.headers.get("X-Claims-Draft-Owner");
       if (!r.ok || !draftOwner || draftOwner !== owner || r.headers.get("X-Claims-Account") !== owner) { return null; }
@@ -329,6 +331,7 @@
           // The same form is posted once more without them, so that the page comes back with each message next to
           // its field, as it does for an ordinary post.
           if (token && form.elements.csrf_token) { form.elements.csrf_token.value = token; }
+          if (answer.version && form.elements.version) { form.elements.version.value = answer.version; } // what passed moved it on
           post(extra, true);
           return;
         }

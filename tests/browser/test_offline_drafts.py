@@ -51,6 +51,15 @@ KEPT = """async path => {
 }"""
 
 
+def wait_until(page: Any, script: str, arg: Any, wanted: Any, timeout_ms: int = 15_000) -> None:
+    """Evaluate the async `script` until it gives `wanted` (wait_for_function would take its promise for a truthy answer)."""
+    waited = 0
+    while (got := page.evaluate(script, arg)) != wanted:
+        assert waited < timeout_ms, f"{script[:60]}... gave {got!r}, not {wanted!r}"
+        page.wait_for_timeout(200)
+        waited += 200
+
+
 DRAFT_COUNT = """n => window.ClaimsDrafts &&
   ClaimsDrafts.list(document.querySelector('meta[name=claims-account]').content).then(rows => rows.length === n)"""
 
@@ -367,7 +376,7 @@ def test_losing_the_signal_while_typing_keeps_the_form_on_the_phone_unsent(app: 
     open_kept_form(app_phone, f"/claims/{claim_id}/survey")
     page.fill("#witnesses", "村民王五")
     lose_the_signal(page)  # the officer has not tapped save: what is typed is kept, not sent
-    page.wait_for_function(DRAFT_COUNT, arg=1)
+    wait_until(page, DRAFT_COUNT, 1, True)
     assert [d["state"] for d in page.evaluate(DRAFTS)] == ["editing"]
     page.reload()
     # The draft is read back from IndexedDB after the page's load event: wait for it (on a busy machine, after the load).
@@ -462,7 +471,7 @@ def test_a_refused_filing_corrected_without_signal_opens_again_from_the_phone(ap
     app_phone.errors[:] = [e for e in app_phone.errors if "status of 422" not in e]  # the refusal's answer, expected
     edit_path = page.eval_on_selector("#claim-form", "f => new URL(f.getAttribute('action'), location.href).pathname")
     assert re.fullmatch(r"/claims/\d+/edit", edit_path), edit_path
-    page.wait_for_function(KEPT, arg=edit_path, timeout=15_000)
+    wait_until(page, KEPT, edit_path, True)
 
     lose_the_signal(page)
     page.fill("#claimant_id_number", good_id)
@@ -477,4 +486,36 @@ def test_a_refused_filing_corrected_without_signal_opens_again_from_the_phone(ap
         claim = db.session.get(Claim, claim_id)
         assert claim.status == ClaimStatus.SUBMITTED and claim.claimant_id_number == good_id
         assert db.session.execute(select(func.count()).select_from(Claim).where(Claim.bank_name == "湖南南县农村商业银行")).scalar_one() == 1
+    app_phone.assert_clean()
+
+
+KEPT_VERSION = """async path => {
+  const owner = document.querySelector('meta[name=claims-account]').content;
+  const kept = await (await caches.open('claims-forms-' + owner)).match(new URL(path, location.href).href);
+  const found = kept && /name="version" value="(\\d+)"/.exec(await kept.text());
+  return found ? found[1] : null;
+}"""
+
+
+def test_a_correction_refused_online_keeps_the_fresh_form_on_the_phone(app: Flask, app_phone: Phone) -> None:
+    """A correction sent with a wrong ID number is refused, and what passed is kept, so the claim's version moves on:
+    the form kept on the phone is the fresh one, so a correction typed on it later without signal is not a conflict."""
+    page = app_phone.page
+    with app.app_context():
+        claim = file_claim()
+        review.return_claim(claim, ["bank_account"], "银行卡号少了一位", actor=find_user("clerk"))
+        db.session.commit()
+        claim_id = claim.id
+    path = f"/claims/{claim_id}/edit"
+    log_in(app_phone, "13800000001")
+    open_kept_form(app_phone, path)
+    before = page.evaluate(KEPT_VERSION, path)
+    page.fill("#claimant_id_number", wrong_check_digit(resident_id("43232219720808004")))
+    page.fill("#bank_account", "6228480010123456789")
+    page.click("button[name=action][value=submit]")
+    page.wait_for_selector("div.field.has-error #claimant_id_number")
+    app_phone.errors[:] = [e for e in app_phone.errors if "status of 422" not in e]  # the refusal's answer, expected
+    now = page.input_value("input[name=version]")
+    assert before is not None and int(now) > int(before)
+    wait_until(page, KEPT_VERSION, path, now)
     app_phone.assert_clean()

@@ -267,3 +267,22 @@ def test_a_returned_claim_is_the_clerks_once_its_correction_deadline_passes(app:
             select(Notification.params).join(User, User.id == Notification.user_id).where(User.login == "clerk", Notification.kind == "deadline_digest")
         ).scalar_one()
         assert digest == {"waiting": "1", "overdue": "1"} and _todo_count(find_user("clerk")) == 1
+
+
+def test_a_villagers_claim_the_clerk_resubmitted_chases_the_county_officers_too(app: Flask) -> None:
+    """The township's only clerk rewrote and resubmitted a villager's returned claim, so she may not take its intake:
+    once it is overdue the county officers, who may, are chased as well, and their digest counts it as their to-do does."""
+    from tests.workflow.test_bent_paths import _edit
+
+    with app.app_context():
+        _on(date(2026, 11, 2))
+        claim = file_claim("13800000001")  # the villager's own
+        review.return_claim(claim, ["photos"], "照片看不清", actor=find_user("officer"))
+        db.session.commit()
+        _edit(claim, find_user("clerk"), submit=True, note="补充说明")
+        db.session.commit()
+        _out, told = run(app, "2026-11-20")
+        officer = find_user("officer")
+        assert {"clerk", "officer"} <= _claim_notices(told, "overdue")
+        digest = db.session.execute(select(Notification.params).where(Notification.user_id == officer.id, Notification.kind == "deadline_digest")).scalar_one()
+        assert int(digest["waiting"]) == _todo_count(officer) == 1
