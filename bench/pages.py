@@ -464,7 +464,10 @@ def log_result(r: Result) -> None:
 
 
 def session_cookie(inst: Instance, login: str) -> str:
+    """The session cookie as a browser holds it once logged in and shown a page (the page's forms gave the session its
+    CSRF secret, which a page kept for its viewer names: claims/core/pagecache.py)."""
     client = log_in(inst.app, login)
+    client.get("/queue")
     cookie = client.get_cookie("session")
     if cookie is None:
         raise AssertionError("no session cookie after logging in")

@@ -4,6 +4,7 @@ from claims.accounts.models import User  # noqa: F401
 from claims.api.models import ApiClient, ApiToken, IdempotentResponse, WebhookDelivery, WebhookEndpoint  # noqa: F401
 from claims.approval.models import Approval, BudgetAllocation, Decision, NoticeBatch, NoticeEntry, Objection, Payment, PaymentBatch, Settlement  # noqa: F401
 from claims.core.jobs import Job  # noqa: F401
+from claims.core.pagecache import DataStamp  # noqa: F401
 from claims.documents.models import DocumentSequence, IssuedDocument  # noqa: F401
 from claims.insurance.models import InsurancePolicy, Insurer, InsurerMember, LedgerEntry, Referral, Split  # noqa: F401
 from claims.intake.models import Claim, ClaimSequence, FormStash, LossLine, Photo  # noqa: F401

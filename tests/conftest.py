@@ -226,6 +226,7 @@ def app(session_app: Flask, databases: Databases, tmp_path: Path) -> Iterator[Fl
     session_app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
     session_app.extensions.pop("claims_storage", None)
     session_app.extensions.pop("claims_csp", None)
+    session_app.extensions.pop("claims_page_cache", None)  # parts kept by an earlier test (they name its stamp)
     session_app.extensions.pop("claims_place_tree", None)  # the filing form's places, read again for each database
     yield session_app
     clock.freeze(None)

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, bindparam, select
 
 from claims.accounts.models import Role, User
+from claims.core.pagecache import current_stamp
 from claims.core.sync import answer, is_sync_request
 from claims.core.time import utcnow
 from claims.extensions import db
@@ -61,8 +62,8 @@ NO_BELL = frozenset({"static", "intake.photo", "main.sync_session", "main.places
 
 
 @cache
-def _user_with_unread() -> Select[tuple[User, int]]:
-    return select(User, unread_of(User.id)).where(User.id == bindparam("uid"))
+def _user_with_unread() -> Select[tuple[User, int, str]]:
+    return select(User, unread_of(User.id), current_stamp()).where(User.id == bindparam("uid"))
 
 
 def load_user() -> None:
@@ -77,9 +78,10 @@ def load_user() -> None:
     absolute = timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"]).total_seconds()
     if request.method in ("GET", "HEAD") and request.endpoint not in NO_BELL:
         # A page's bell shows the unread notices: counted with the user, in one statement. A GET writes nothing, so
-        # the count holds until the page is drawn; a POST's page counts them when it is drawn (claims.web).
+        # the count holds until the page is drawn; a POST's page counts them when it is drawn (claims.web). The data
+        # stamp comes along, read before any of the page's data, for a part kept until the data changes.
         row = db.session.execute(_user_with_unread(), {"uid": uid}).first()
-        user, g.unread_notices = (row[0], row[1]) if row is not None else (None, None)
+        user, g.unread_notices, g.data_stamp = (row[0], row[1], row[2]) if row is not None else (None, None, None)
     else:
         user = db.session.get(User, uid)
     too_idle = now - session.get("seen_at", 0) > idle

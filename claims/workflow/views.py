@@ -6,10 +6,11 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from claims.accounts.models import Role
+from claims.accounts.models import Role, User
 from claims.accounts.session import login_required, roles_required
+from claims.core.pagecache import kept_page
 from claims.core.pagination import SortKey, paginate
-from claims.core.time import utcnow
+from claims.core.time import local_today, utcnow
 from claims.extensions import db
 from claims.intake.evidence import evidence_summaries
 from claims.intake.models import Claim
@@ -67,9 +68,16 @@ def open_notice(notice_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/queue")
 @roles_required(Role.CLERK, Role.OFFICER, Role.APPROVER, Role.INSURER, Role.ADMIN)
 def queue():  # type: ignore[no-untyped-def]
-    page = queues.todo_queue(g.user, request.args.get("after"))
-    flags = evidence_summaries(c.id for c in page) if can_see_evidence_flags(g.user) else {}
-    others = queues.waiting_for_another_clerk(g.user, page)
+    """The to-do list, kept for the viewer until the data changes or the day turns (claims/core/pagecache.py)."""
+    user = g.user
+    viewer = (user.id, user.role, user.region_id, local_today())
+    return kept_page("queue", viewer, lambda: _draw_queue(user, request.args.get("after")))
+
+
+def _draw_queue(user: User, after: str | None) -> str:
+    page = queues.todo_queue(user, after)
+    flags = evidence_summaries(c.id for c in page) if can_see_evidence_flags(user) else {}
+    others = queues.waiting_for_another_clerk(user, page)
     return render_template("workflow/queue.html", page=page, evidence=flags, is_overdue=queues.is_overdue, others=others)
 
 

@@ -120,7 +120,7 @@ def test_the_queue_reads_its_rows_with_their_villages_in_one_statement(app):  # 
     ids = [_claim(app)[0] for _ in range(3)]
     clerk = app.test_client()
     login(clerk, "clerk")
-    clerk.get("/queue")  # warm: settings and caches
+    clerk.get("/queue?warm")  # warm: settings and caches (its rows are kept under another address)
     statements: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
