@@ -39,6 +39,7 @@ from flask import current_app, g, has_app_context, request, session
 from flask_babel import get_locale
 from markupsafe import Markup
 from sqlalchemy import String, event, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -115,7 +116,11 @@ def _stamp_on_commit(session: Session) -> None:
         return
     session.flush()  # what commit() would flush next, so that its writes count
     if session.info.get(WROTE):
-        session.execute(update(DataStamp).where(DataStamp.id == 1).values(value=secrets.token_hex(8)))
+        try:
+            session.execute(update(DataStamp).where(DataStamp.id == 1).values(value=secrets.token_hex(8)))
+        except OperationalError as exc:  # a database without the app's tables (not migrated): no page is kept from it
+            if "data_stamp" not in str(exc):
+                raise
 
 
 @event.listens_for(Session, "after_transaction_end")
