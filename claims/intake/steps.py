@@ -42,7 +42,7 @@ def not_the_filer(claim: Claim, actor: User, data: dict[str, Any]) -> str | None
     if county_setting(claim.county, "filer_may_accept"):
         return None
     if actor.id in (claim.filed_by_id, claim.submitted_by_id):
-        return _("You filed or resubmitted this claim: another clerk of the township or a county officer takes its intake.")
+        return _("You filed, rewrote or resubmitted this claim: another clerk of the township or a county officer takes its intake.")
     return None
 
 
@@ -76,7 +76,10 @@ def needs_reasons(claim: Claim, actor: User, data: dict[str, Any]) -> str | None
 # Effects --------------------------------------------------------------------------------------------
 def prepare_for_intake(claim: Claim, actor: User, data: dict[str, Any]) -> None:
     prepare_submission(claim)
-    claim.submitted_by = actor  # who may not take its intake (`not_the_filer`), with its filer
+    # Who may not take its intake (`not_the_filer`), with its filer: who submitted it, unless a clerk rewrote it since
+    # its return (claims.intake.operations.save_filing) and the claimant only sent it on.
+    if actor.role == Role.CLERK or claim.submitted_by is None or claim.submitted_by.role != Role.CLERK:
+        claim.submitted_by = actor
 
 
 def _record_intake_by_filer(claim: Claim, actor: User, data: dict[str, Any]) -> None:

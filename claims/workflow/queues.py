@@ -39,8 +39,9 @@ OVERDUE_KEYS = (SortKey(Claim.due_at, date), SortKey(Claim.id, int))
 
 
 def clerk_took_part() -> ColumnElement[bool]:
-    """A clerk filed the claim, or rewrote and resubmitted it after its return: its intake may wait for a county officer
-    (separation of duties: claims.intake.steps.not_the_filer), who finds it in the to-do and is told and reminded of it."""
+    """A clerk filed the claim, or rewrote it after its return (and she or the claimant resubmitted it): its intake may
+    wait for a county officer (separation of duties: claims.intake.steps.not_the_filer), who finds it in the to-do and
+    is told and reminded of it."""
     return select(User.id).where(User.id.in_([Claim.filed_by_id, Claim.submitted_by_id]), User.role == Role.CLERK).exists()
 
 

@@ -70,6 +70,41 @@ def test_a_villagers_claim_the_clerk_resubmitted_waits_for_a_county_officer_who_
     assert claim.status == ClaimStatus.ACCEPTED and not claim.accepted_by_filer
 
 
+def test_a_clerk_who_rewrote_a_returned_claim_takes_no_intake_once_the_villager_sends_it_again(ctx):  # type: ignore[no-untyped-def]
+    """The clerk saves her correction of a villager's returned claim without submitting it; the villager submits it:
+    the content is still hers, so another clerk or a county officer takes its intake, and the officers hear of it."""
+    from claims.workflow.models import Notification
+    from claims.workflow.queues import todo_query
+
+    claim = file_claim()  # the villager filed it
+    review.return_claim(claim, ["photos"], "照片看不清", actor=find_user("officer"))
+    db.session.commit()
+    _edit(claim, find_user("clerk"), description="野猪夜里进田，拱倒水稻约两亩半（文书代为补充）。")  # saved, not submitted
+    db.session.commit()
+    villager = find_user("13800000001")
+    outcome = _edit(claim, villager, submit=True)
+    db.session.commit()
+    assert outcome.submitted and claim.status == ClaimStatus.SUBMITTED
+    with pytest.raises(WorkflowError):
+        review.accept_claim(claim, actor=find_user("clerk"))
+    db.session.rollback()
+    officer = find_user("officer")
+    told = select(Notification.id).where(Notification.claim_id == claim.id, Notification.user_id == officer.id, Notification.kind == "resubmit")
+    assert db.session.execute(told).first() is not None
+    assert claim.id in db.session.execute(todo_query(officer).with_only_columns(Claim.id)).scalars().all()
+
+
+def test_a_villager_correcting_her_own_returned_claim_leaves_its_intake_to_the_clerk(ctx):  # type: ignore[no-untyped-def]
+    claim = file_claim()
+    review.return_claim(claim, ["photos"], "照片看不清", actor=find_user("officer"))
+    db.session.commit()
+    _edit(claim, find_user("13800000001"), submit=True, description="野猪夜里进田，拱倒水稻约两亩半。")
+    db.session.commit()
+    review.accept_claim(claim, actor=find_user("clerk"))
+    db.session.commit()
+    assert claim.status == ClaimStatus.ACCEPTED
+
+
 def test_staff_who_never_declared_take_no_step(ctx):  # type: ignore[no-untyped-def]
     claim = valued_claim("chaling", seed=3)
     township = db.session.execute(select(Region).where(Region.id == claim.township_id)).scalar_one()
