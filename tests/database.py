@@ -111,9 +111,15 @@ def table_rows(app: Flask) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
+# Tables that say when something was written, not what: SQLite's data stamp (claims/core/pagecache.py) is set anew by
+# every transaction that wrote, whatever it wrote (a refused form's stash too).
+BOOKKEEPING = ("data_stamp",)
+
+
 def checksum(app: Flask, *, skip: tuple[str, ...] = ()) -> dict[str, str]:
-    """One SHA-256 per table, so that a difference names the table that changed."""
-    return {name: hashlib.sha256(repr(rows).encode()).hexdigest() for name, rows in table_rows(app).items() if name not in skip}
+    """One SHA-256 per table (but the bookkeeping), so that a difference names the table that changed."""
+    skipped = (*skip, *BOOKKEEPING)
+    return {name: hashlib.sha256(repr(rows).encode()).hexdigest() for name, rows in table_rows(app).items() if name not in skipped}
 
 
 def changed_tables(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
@@ -126,13 +132,14 @@ _WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)
 @contextmanager
 def committed_writes(app: Flask) -> Iterator[set[str]]:
     """The tables that committed INSERT, UPDATE and DELETE statements wrote to while the block runs, on the app's
-    engine (statements of a transaction or savepoint rolled back do not count). Clear the set between requests."""
+    engine (statements of a transaction or savepoint rolled back do not count; nor does the bookkeeping). Clear the set
+    between requests."""
     committed: set[str] = set()
     pending: dict[int, list[list[str]]] = {}  # connection -> [transaction's writes, each open savepoint's writes...]
 
     def execute(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
         found = _WRITE.match(statement)
-        if found:
+        if found and found.group(1).lower() not in BOOKKEEPING:
             pending.setdefault(id(conn), [[]])[-1].append(found.group(1).lower())
 
     def savepoint(conn, name):  # type: ignore[no-untyped-def]

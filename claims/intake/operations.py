@@ -20,6 +20,7 @@ from claims.intake.services import (
     PhotoUpload,
     add_photos,
     bank_change_problem,
+    note_clerk_rewrite,
     species_warning,
     submission_problems,
     update_draft,
@@ -130,10 +131,8 @@ def save_filing(claim: Claim, data: ClaimInput, uploads: list[PhotoUpload], *, a
     db.session.expire(claim, ["county", "township", "village", "species"])
     # On a submit, prepare_submission flags every photo once; otherwise the new ones are flagged here.
     added, photo_problems = add_photos(claim, uploads, actor=actor, flag=not submit)
-    if claim.number is not None and actor.role == Role.CLERK and (changed or added):
-        # A clerk who rewrote a filed claim (a correction for the claimant) takes no intake of it, even once the
-        # claimant submits it again: she is recorded as its submitter (claims.intake.steps.prepare_for_intake).
-        claim.submitted_by = actor
+    if changed or added:
+        note_clerk_rewrite(claim, actor)
     outcome = FilingOutcome(photo_problems=photo_problems, bank_problem=bank_problem)
     if submit:
         outcome.problems = submission_problems(claim)

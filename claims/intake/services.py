@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from claims.accounts.models import User
+from claims.accounts.models import Role, User
 from claims.core.crypto import lookup_hash, mask_account
 from claims.core.pagination import PAGE_SIZE, Page, SortKey, paginate
 from claims.core.storage import get_storage, written_in_transaction
@@ -31,6 +31,7 @@ from claims.regions.models import LimitKind, Region
 from claims.regions.services import TimeLimits, add_working_days, is_covered, working_days_between
 from claims.reports.figures import bucket_of, refresh_claim
 from claims.workflow.audit import record_event
+from claims.workflow.models import AuditEvent
 from claims.workflow.stages import enter_stage
 from claims.workflow.states import ClaimStatus
 
@@ -294,6 +295,26 @@ def remove_photo(claim: Claim, photo: Photo, *, actor: User) -> None:
     photo.removed_at = utcnow()
     refresh_duplicates_of(photo)
     record_event(entity="claim", action="photo_removed", actor=actor, claim=claim, changes={"photo": photo.sha256})
+    note_clerk_rewrite(claim, actor)
+
+
+# What a person does to a claim's content: its fields and lines, its photos, its submission. The audit trail keeps
+# each with its actor; a clerk who did any of these to a claim takes no intake of it (claims.intake.steps.not_the_filer).
+CONTENT_ACTIONS = ("claim_edited", "bank_account_changed", "photos_added", "photo_removed", "submit", "resubmit")
+
+
+def note_clerk_rewrite(claim: Claim, actor: User) -> None:
+    """A clerk who changed a filed claim (a correction made for the claimant) is recorded as its submitter, so that its
+    intake waits for another clerk or a county officer, who are told and find it in their to-do, even once the claimant
+    sends it on (claims.intake.steps.prepare_for_intake)."""
+    if claim.number is not None and actor.role == Role.CLERK:
+        claim.submitted_by = actor
+
+
+def changed_content(claim: Claim, actor: User) -> bool:
+    """Whether `actor` ever changed or submitted this claim's content (its audit trail says; one indexed look-up)."""
+    done = select(AuditEvent.id).where(AuditEvent.claim_id == claim.id, AuditEvent.actor_id == actor.id, AuditEvent.action.in_(CONTENT_ACTIONS))
+    return db.session.execute(done.limit(1)).first() is not None
 
 
 def reveal_identity(claim: Claim, *, actor: User) -> str:

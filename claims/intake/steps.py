@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from claims.accounts.models import Role, User
 from claims.core.time import local_today
 from claims.intake.models import Claim
-from claims.intake.services import prepare_submission, submission_problems
+from claims.intake.services import changed_content, prepare_submission, submission_problems
 from claims.regions.models import LimitKind
 from claims.regions.services import due_date
 from claims.regions.settings import county_setting
@@ -36,14 +36,20 @@ def may_withdraw(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
 
 
 def not_the_filer(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
-    """Another clerk of the township or a county officer takes intake of a claim a clerk filed, or rewrote and resubmitted
+    """Another clerk of the township or a county officer takes intake of a claim a clerk filed, or rewrote or resubmitted
     after its return, unless the county allows its one-clerk townships otherwise (the claim then records it:
-    `accepted_by_filer`)."""
+    `accepted_by_filer`). The claim names its filer and its last submitter (a clerk who rewrote it stays named when the
+    claimant sends it on); a clerk whose change another clerk's followed is found in the audit trail."""
     if county_setting(claim.county, "filer_may_accept"):
         return None
-    if actor.id in (claim.filed_by_id, claim.submitted_by_id):
+    if took_part(claim, actor):
         return _("You filed, rewrote or resubmitted this claim: another clerk of the township or a county officer takes its intake.")
     return None
+
+
+def took_part(claim: Claim, actor: User) -> bool:
+    """`actor` filed the claim, submitted it last, or (a clerk) changed or submitted its content at any time."""
+    return actor.id in (claim.filed_by_id, claim.submitted_by_id) or (actor.role == Role.CLERK and changed_content(claim, actor))
 
 
 def not_kin(claim: Claim, actor: User, data: dict[str, Any]) -> str | None:
@@ -84,7 +90,7 @@ def prepare_for_intake(claim: Claim, actor: User, data: dict[str, Any]) -> None:
 
 def _record_intake_by_filer(claim: Claim, actor: User, data: dict[str, Any]) -> None:
     """The intake decision's taker: the filing clerk only where the county setting allows it, on record."""
-    claim.accepted_by_filer = actor.id in (claim.filed_by_id, claim.submitted_by_id)
+    claim.accepted_by_filer = took_part(claim, actor)
     if claim.accepted_by_filer:
         data["changes"] = {**(data.get("changes") or {}), "intake_by_filer": "filer_may_accept"}
 

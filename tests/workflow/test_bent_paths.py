@@ -94,6 +94,40 @@ def test_a_clerk_who_rewrote_a_returned_claim_takes_no_intake_once_the_villager_
     assert claim.id in db.session.execute(todo_query(officer).with_only_columns(Claim.id)).scalars().all()
 
 
+def test_a_clerk_who_only_removed_a_photo_of_a_returned_claim_takes_no_intake_of_it(ctx):  # type: ignore[no-untyped-def]
+    """Removing a photo changes the evidence (and clears the duplicate flags it raised on other claims' photos)."""
+    claim = file_claim()
+    review.return_claim(claim, ["photos"], "照片看不清", actor=find_user("officer"))
+    db.session.commit()
+    intake.remove_photo(claim, claim.photos[0], actor=find_user("clerk"))
+    db.session.commit()
+    assert _edit(claim, find_user("13800000001"), submit=True).submitted
+    db.session.commit()
+    with pytest.raises(WorkflowError):
+        review.accept_claim(claim, actor=find_user("clerk"))
+    db.session.rollback()
+
+
+def test_a_clerk_whose_rewrite_a_second_clerk_followed_still_takes_no_intake(ctx):  # type: ignore[no-untyped-def]
+    """Clerk A rewrites, clerk B corrects the address and submits: the claim names B, and the audit trail names A."""
+    claim = file_claim()
+    township = db.session.get(Region, claim.township_id)
+    second = new_staff(login="clerk_b", name="第二文书", role=Role.CLERK, region=township)
+    review.return_claim(claim, ["photos"], "照片看不清", actor=find_user("officer"))
+    db.session.commit()
+    _edit(claim, find_user("clerk"), description="野猪夜里进田，拱倒水稻约两亩半（文书代为补充）。")
+    db.session.commit()
+    assert _edit(claim, second, submit=True, claimant_address="三仙湖村4组").submitted
+    db.session.commit()
+    for clerk in (find_user("clerk"), second):
+        with pytest.raises(WorkflowError):
+            review.accept_claim(claim, actor=clerk)
+        db.session.rollback()
+    review.accept_claim(claim, actor=find_user("officer"))
+    db.session.commit()
+    assert claim.status == ClaimStatus.ACCEPTED
+
+
 def test_a_villager_correcting_her_own_returned_claim_leaves_its_intake_to_the_clerk(ctx):  # type: ignore[no-untyped-def]
     claim = file_claim()
     review.return_claim(claim, ["photos"], "照片看不清", actor=find_user("officer"))
