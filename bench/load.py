@@ -273,7 +273,7 @@ def prepare(inst: Instance, villagers: int, approvable: int) -> list[str]:
     from claims.extensions import db
     from tests.approval.conftest import valued_claim
 
-    mobiles = [f"139{n:08d}" for n in range(villagers)]
+    mobiles = [f"136{n:08d}" for n in range(villagers)]  # 139... are the demo staff's numbers
     with inst.app.app_context():
         for mobile in mobiles:
             create_user(login=mobile, name="村民", role=Role.VILLAGER, region=None, password=DEMO_PASSWORD, mobile=mobile)
