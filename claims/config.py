@@ -127,8 +127,8 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "JOBS_QUEUE": env.get("JOBS_QUEUE", "claims"),
         # `flask jobs health` and /healthz report trouble when a due job has waited longer than this.
         "JOBS_MAX_WAIT_SECONDS": int(env.get("JOBS_MAX_WAIT_SECONDS", 600)),
-        # A to-do list's rows are kept for their viewer until the data changes (claims/core/pagecache.py): at most
-        # this many rendered parts in each process (about 20 KB each), none older than PAGE_CACHE_SECONDS. 0: none kept.
+        # The to-do page is kept for its viewer until the data changes (claims/core/pagecache.py): at most this many
+        # pages in each process (about 25 KB each), none older than PAGE_CACHE_SECONDS. 0: every page drawn afresh.
         "PAGE_CACHE_ENTRIES": int(env.get("PAGE_CACHE_ENTRIES", 1000)),
         "PAGE_CACHE_SECONDS": float(env.get("PAGE_CACHE_SECONDS", 60)),
         # Webhooks (claims/api/webhooks.py): each attempt waits at most this long for the receiver's answer. An
