@@ -131,6 +131,10 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         # pages in each process (about 25 KB each), none older than PAGE_CACHE_SECONDS. 0: every page drawn afresh.
         "PAGE_CACHE_ENTRIES": int(env.get("PAGE_CACHE_ENTRIES", 1000)),
         "PAGE_CACHE_SECONDS": float(env.get("PAGE_CACHE_SECONDS", 60)),
+        # Freed memory each app or worker process keeps for the next request instead of giving it back to the system
+        # (glibc; claims/core/process.py): a filing's photos then reuse pages rather than fault in new ones. 0: the C
+        # library's defaults.
+        "MEMORY_KEPT_MB": int(env.get("MEMORY_KEPT_MB", 256)),
         # Webhooks (claims/api/webhooks.py): each attempt waits at most this long for the receiver's answer. An
         # endpoint's URL must be https:// unless WEBHOOK_ALLOW_HTTP is set (an intranet without TLS; development).
         "WEBHOOK_TIMEOUT": float(env.get("WEBHOOK_TIMEOUT", 10)),

@@ -54,6 +54,7 @@ from claims.survey import steps as survey
 from claims.survey.permissions import declaration_problem
 from claims.valuation import steps as valuation
 from claims.workflow.audit import lock_chain, record_event
+from claims.workflow.locks import holds_claim, note_claim_held
 from claims.workflow.models import AuditEvent, Notification
 from claims.workflow.services import ClaimChanged, WorkflowError
 from claims.workflow.sms import queue_sms
@@ -569,31 +570,24 @@ def check_step(
     return transition
 
 
-# The claims whose rows the session's transaction holds (as claims.workflow.audit keeps the chain's head): a new
-# transaction, or the rest of one after a savepoint ends (a rolled-back savepoint may have released the lock), locks again.
-LOCKED_CLAIMS = "claims.lifecycle.locked_claims"
-
-
 def lock_claim(claim: Claim) -> None:
     """Hold the claim's row until the transaction ends (SELECT ... FOR UPDATE; SQLite's transactions already
     take the write lock when they begin), so that two people deciding at once act one after the other; a copy
     of the claim older than the row is a conflict (ClaimChanged). Every step and every operation that decides
-    without a step (a first of two approvals) takes it first."""
+    without a step (a first of two approvals) takes it first, once per transaction (claims.workflow.locks)."""
     if claim.id is None:
+        return
+    if holds_claim(claim.id):
+        # Locked (or inserted) already in this transaction, after the chain (a filing's save, then its submission):
+        # nobody else wrote it since, and what is pending is written with the step's own changes, in one flush.
+        lock_chain()
         return
     db.session.flush()
     lock_chain()  # always the chain first, then the claim: one lock order for every writer
-    session = db.session()
-    transaction = session.get_nested_transaction() or session.get_transaction()
-    held = session.info.get(LOCKED_CLAIMS)
-    if held is not None and held[0] is transaction and claim.id in held[1]:
-        return  # locked already in this transaction (a filing's save, then its submission): nobody else wrote it since
     version = db.session.execute(select(Claim.version).where(Claim.id == claim.id).with_for_update()).scalar_one()
     if version != claim.version:
         raise ClaimChanged()
-    if held is None or held[0] is not transaction:
-        held = session.info[LOCKED_CLAIMS] = (transaction, set())
-    held[1].add(claim.id)
+    note_claim_held(claim.id)
 
 
 def send_notice(claim: Claim, kind: str, notice: Notice, *, actor: User, data: dict[str, Any]) -> None:

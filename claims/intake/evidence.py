@@ -19,11 +19,12 @@ import enum
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import literal, or_, select, union_all
+from sqlalchemy import CompoundSelect, bindparam, literal, or_, select, union_all
 
 from claims.accounts.models import User
 from claims.core.time import to_local, utcnow
@@ -127,33 +128,44 @@ def _is_far(claim: Claim, photo: Photo) -> bool:
     return distance is not None and distance > PHOTO_DISTANCE_KM
 
 
-def near_duplicate_ids(photos: Sequence[Photo], *, claim_id: int | None) -> list[int | None]:
-    """For each photo, the lowest id of an identical or near-identical active photo of another submitted claim,
-    else None. Each photo's candidates share its SHA-256 or one of its four phash bands (two hashes within
-    NEAR_DUPLICATE_DISTANCE, 3, share a band); the first 200 of each, ids and hashes only, in one statement."""
-    if not photos:
-        return []
+BANDS = ("b0", "b1", "b2", "b3")
+
+
+@lru_cache(maxsize=32)
+def _candidates_of(count: int) -> CompoundSelect:
+    """`near_duplicate_ids`' statement for `count` photos, built once per count (a filing checks its photos together),
+    the hashes and the claim bound when it runs."""
     arms = []
-    for position, photo in enumerate(photos):
+    for position in range(count):
         bands = or_(
-            Photo.sha256 == photo.sha256,
-            Photo.phash_b0 == photo.phash_b0,
-            Photo.phash_b1 == photo.phash_b1,
-            Photo.phash_b2 == photo.phash_b2,
-            Photo.phash_b3 == photo.phash_b3,
+            Photo.sha256 == bindparam(f"sha256_{position}"),
+            *(getattr(Photo, f"phash_{band}") == bindparam(f"{band}_{position}") for band in BANDS),
         )
         candidates = (
             select(Photo.id, Photo.sha256, Photo.phash)
             .join(Claim, Photo.claim_id == Claim.id)
-            .where(bands, Photo.claim_id != claim_id, Photo.removed_at.is_(None))
+            .where(bands, Photo.claim_id != bindparam("claim_id"), Photo.removed_at.is_(None))
             .where(Photo.stage.not_in(PAPER_STAGES), Claim.number.is_not(None))  # submitted claims: never a draft, withdrawn or not
             .order_by(Photo.id)
             .limit(200)
             .subquery()
         )
         arms.append(select(literal(position).label("position"), candidates))
+    return union_all(*arms)
+
+
+def near_duplicate_ids(photos: Sequence[Photo], *, claim_id: int) -> list[int | None]:
+    """For each photo, the lowest id of an identical or near-identical active photo of another submitted claim,
+    else None. Each photo's candidates share its SHA-256 or one of its four phash bands (two hashes within
+    NEAR_DUPLICATE_DISTANCE, 3, share a band); the first 200 of each, ids and hashes only, in one statement."""
+    if not photos:
+        return []
+    values: dict[str, object] = {"claim_id": claim_id}
+    for position, photo in enumerate(photos):
+        values |= {f"sha256_{position}": photo.sha256, **{f"{band}_{position}": getattr(photo, f"phash_{band}") for band in BANDS}}
+    rows = db.session.execute(_candidates_of(len(photos)), values).all()
     found: list[int | None] = [None] * len(photos)
-    for position, candidate_id, sha256, phash in sorted(db.session.execute(union_all(*arms)).all(), key=lambda row: row[1]):
+    for position, candidate_id, sha256, phash in sorted(rows, key=lambda row: row[1]):
         photo = photos[position]
         if found[position] is None and (sha256 == photo.sha256 or phash_distance(phash, photo.phash) <= NEAR_DUPLICATE_DISTANCE):
             found[position] = candidate_id

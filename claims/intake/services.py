@@ -31,6 +31,7 @@ from claims.regions.models import LimitKind, Region
 from claims.regions.services import TimeLimits, add_working_days, is_covered, working_days_between
 from claims.reports.figures import bucket_of, refresh_claim
 from claims.workflow.audit import record_event
+from claims.workflow.locks import note_claim_held
 from claims.workflow.models import AuditEvent
 from claims.workflow.stages import enter_stage
 from claims.workflow.states import ClaimStatus
@@ -105,10 +106,9 @@ def start_draft(*, actor: User, submission_key: str, for_self: bool) -> Claim:
     """Create the draft behind a new filing form; the same form key always gives the same draft.
 
     The draft is inserted unless its key is taken (INSERT ... ON CONFLICT DO NOTHING): the other click of a double
-    click, come first, made it, and that draft is the answer (no savepoint to roll back to)."""
-    existing = find_by_submission_key(submission_key)
-    if existing is not None:
-        return existing
+    click, or a form sent again, made it, and that draft is the answer (no savepoint to roll back to, and no look-up
+    before the insert on the usual path). The transaction holds the new row from its insert on (no one else sees it
+    before the commit), so the filing's save and submission need not lock it again."""
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     values = {
         "submission_key": submission_key,
@@ -126,6 +126,7 @@ def start_draft(*, actor: User, submission_key: str, for_self: bool) -> Claim:
         if existing is None:  # the key's draft was made and is gone again: not a draft this form can have
             raise RuntimeError(f"no draft for the submission key {submission_key!r}")
         return existing
+    note_claim_held(claim.id)
     for collection in ("losses", "photos"):  # a new claim: nothing to load when the form's lines and photos are added
         set_committed_value(claim, collection, [])
     event = record_event(entity="claim", action="draft_started", actor=actor, claim=claim, to_state=str(ClaimStatus.DRAFT), changes={"for_self": for_self})

@@ -8,12 +8,12 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 import chinese_calendar
 from flask import current_app
-from sqlalchemy import Exists, and_, or_, select
+from sqlalchemy import Exists, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import aliased
 
 from claims.core.time import local_today
@@ -56,17 +56,30 @@ def designation_in_force(species: Species, county: Region, on_date: date) -> Cou
     return db.session.execute(query.limit(1)).scalar_one_or_none()
 
 
+# The statements a filing runs on every submission are built once, their values bound when they run: building them
+# each time cost about as much as running them (bench/intake.py).
+@cache
+def _coverage() -> Select[Any]:
+    on_date = bindparam("on_date")
+    species_id = bindparam("species_id")
+    listed = select(SpeciesListing.id).where(SpeciesListing.species_id == species_id, _in_force(SpeciesListing, on_date)).exists()
+    designated = (
+        select(CountyDesignation.id)
+        .where(
+            CountyDesignation.species_id == species_id,
+            CountyDesignation.region_id.in_(bindparam("scopes", expanding=True)),
+            _in_force(CountyDesignation, on_date),
+        )
+        .exists()
+    )
+    return select(or_(listed, designated))
+
+
 def is_covered(species: Species, county: Region, on_date: date) -> bool:
     """Hunan Art. 2: on a national or provincial list in force, or designated for the county (or its prefecture), on
     that date; asked in one statement."""
-    listed = select(SpeciesListing.id).where(SpeciesListing.species_id == species.id, _in_force(SpeciesListing, on_date)).exists()
     scopes = [county.id] + ([county.parent_id] if county.parent_id else [])
-    designated = (
-        select(CountyDesignation.id)
-        .where(CountyDesignation.species_id == species.id, CountyDesignation.region_id.in_(scopes), _in_force(CountyDesignation, on_date))
-        .exists()
-    )
-    return bool(db.session.execute(select(or_(listed, designated))).scalar_one())
+    return bool(db.session.execute(_coverage(), {"species_id": species.id, "scopes": scopes, "on_date": on_date}).scalar_one())
 
 
 def _package_workday(day: date) -> bool:
@@ -79,10 +92,14 @@ def _package_workday(day: date) -> bool:
     return day.weekday() < 5
 
 
+@cache
+def _overrides_between() -> Select[tuple[date, bool]]:
+    return select(CalendarDay.day, CalendarDay.is_workday).where(CalendarDay.day >= bindparam("first"), CalendarDay.day <= bindparam("last"))
+
+
 def _overrides(first: date, last: date) -> dict[date, bool]:
     """The administrators' overrides between two dates (inclusive), in one query."""
-    query = select(CalendarDay.day, CalendarDay.is_workday).where(CalendarDay.day >= first, CalendarDay.day <= last)
-    return {day: bool(workday) for day, workday in db.session.execute(query)}
+    return {day: bool(workday) for day, workday in db.session.execute(_overrides_between(), {"first": first, "last": last})}
 
 
 def is_workday(day: date) -> bool:
@@ -192,13 +209,7 @@ class TimeLimits:
         if paths is None or not set(county_ids) <= set(paths):
             paths = dict(db.session.execute(select(Region.id, Region.path).where(Region.id.in_(county_ids))).all()) if county_ids else {}
         codes = {path.split("/")[0] for path in paths.values()}
-        owner = aliased(Region)  # a row's region, by whose code a province's rows are known
-        query = (
-            select(TimeLimit, owner.code)
-            .outerjoin(owner, owner.id == TimeLimit.region_id)
-            .where(or_(TimeLimit.region_id.is_(None), TimeLimit.region_id.in_(list(county_ids)), owner.code.in_(codes)))
-        )
-        found = db.session.execute(query).all()
+        found = db.session.execute(_limits_of(), {"county_ids": list(county_ids), "codes": sorted(codes)}).all()
         self._rows = [row for row, _code in found]
         provinces = {code: row.region_id for row, code in found if code in codes}
         self._province_of = {county: provinces.get(path.split("/")[0]) for county, path in paths.items()}
@@ -214,6 +225,23 @@ class TimeLimits:
             if rows:
                 return max(1, max(rows, key=lambda r: r.effective_from).working_days)  # a limit stored before zero was refused still gives a day
         return DEFAULT_LIMITS[kind]
+
+
+@cache
+def _limits_of() -> Select[tuple[TimeLimit, str]]:
+    """The general time limits and those of some counties (`county_ids`) and provinces (by `codes`)."""
+    owner = aliased(Region)  # a row's region, by whose code a province's rows are known
+    return (
+        select(TimeLimit, owner.code)
+        .outerjoin(owner, owner.id == TimeLimit.region_id)
+        .where(
+            or_(
+                TimeLimit.region_id.is_(None),
+                TimeLimit.region_id.in_(bindparam("county_ids", expanding=True)),
+                owner.code.in_(bindparam("codes", expanding=True)),
+            )
+        )
+    )
 
 
 def time_limit(county: Region | None, kind: LimitKind, on_date: date) -> int:
@@ -310,8 +338,21 @@ def region_trail(node: Region | None) -> list[Region]:
     return trail
 
 
+@cache
+def _species_by_name() -> Select[tuple[Species]]:
+    return select(Species).order_by(Species.name_zh)
+
+
 def all_species() -> list[Species]:
-    return list(db.session.execute(select(Species).order_by(Species.name_zh)).scalars())
+    return list(db.session.execute(_species_by_name()).scalars())
+
+
+@cache
+def _places_with_villages() -> Select[tuple[Region, bool]]:
+    """Some active places (`ids`), each with whether it is a county with an active village."""
+    return select(Region, and_(Region.level == RegionLevel.COUNTY, _with_villages(Region.id))).where(
+        Region.id.in_(bindparam("ids", expanding=True)), Region.active
+    )
 
 
 class PlacePicker:
@@ -361,8 +402,7 @@ class PlacePicker:
         if "villages" in self.__dict__:
             return {r.id: r for r in self.counties + self.townships + self.villages}
         ids = [i for i in (county_id, township_id, village_id) if i]
-        query = select(Region, and_(Region.level == RegionLevel.COUNTY, _with_villages(Region.id))).where(Region.id.in_(ids), Region.active)
-        rows = db.session.execute(query).all()
+        rows = db.session.execute(_places_with_villages(), {"ids": ids}).all()
         found = {r.id: r for r, _villages in rows}
         self._villages_known = {r.id: bool(villages) for r, villages in rows}  # asked with the places, for the county chosen
         for below in (village_id, township_id):  # the village's own township and county, the township's own county

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import case, literal, update
+from sqlalchemy import Update, bindparam, case, update
 
 from claims.extensions import db
 from claims.workflow.models import ClaimStage
@@ -23,21 +24,26 @@ def enter_stage(claim_id: int, status: ClaimStatus, at: datetime, *, first: bool
     returns when it began: a clock that stepped back (NTP, another node) never makes a stay negative, the stay
     closes and the next begins at the later of the two moments."""
     if not first:
-        stamp = literal(at, ClaimStage.entered_at.type)
-        close = (
-            update(ClaimStage)
-            .where(ClaimStage.claim_id == claim_id, ClaimStage.left_at.is_(None))
-            .values(left_at=case((ClaimStage.entered_at > stamp, ClaimStage.entered_at), else_=stamp))
-            .returning(ClaimStage.entered_at)
-            .execution_options(synchronize_session=False)
-        )
-        began = db.session.execute(close).scalars().all()
+        began = db.session.execute(_close_open_stay(), {"stay_claim": claim_id, "at": at}).scalars().all()
         if len(began) > 1:  # never made by the app (the row lock): all are closed, so the claim's times heal, and said
             log.warning("claim %s had %d open stays; all closed at %s", claim_id, len(began), at.isoformat())
         if began:
             at = max(at, *began)
             _forget_open_stays(claim_id)
     db.session.add(ClaimStage(claim_id=claim_id, status=status, entered_at=at))
+
+
+@cache
+def _close_open_stay() -> Update:
+    """Built once (every step runs it), the claim and the moment bound when it runs."""
+    stamp = bindparam("at", type_=ClaimStage.entered_at.type)
+    return (
+        update(ClaimStage)
+        .where(ClaimStage.claim_id == bindparam("stay_claim"), ClaimStage.left_at.is_(None))
+        .values(left_at=case((ClaimStage.entered_at > stamp, ClaimStage.entered_at), else_=stamp))
+        .returning(ClaimStage.entered_at)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _forget_open_stays(claim_id: int) -> None:

@@ -7,6 +7,9 @@ import io
 import shutil
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from werkzeug.datastructures import FileStorage
 from werkzeug.test import EnvironBuilder
 
 from claims.core import inputs
@@ -70,3 +73,135 @@ def test_a_request_larger_than_the_memory_allowance_spools_its_uploads_to_files(
     request.close()
     environ["wsgi.input"].close()
     assert all(f.stream.closed for f in files)
+
+
+# --- the whole-body fast path (claims.core.inputs.WholeBodyFormParser) against Werkzeug's own parser -------------------
+
+BOUNDARY = "----WebKitFormBoundaryx7Lq2v9ZkP0aQ3mR"
+FIELD_MEMORY = 100_000  # max_form_memory_size for these parsers (more than a 64 KB chunk): a longer text part is a 413
+FORM_PARTS = 12  # max_form_parts
+
+
+def _body(parts: list[tuple[str, str | None, bytes]], *, leading_break: bool = False, closing: bytes = b"--\r\n") -> bytes:
+    """A multipart body as a browser writes it: (name, filename or None for a field, content) per part."""
+    out = [b"\r\n"] if leading_break else []
+    for name, filename, content in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename is not None else "")
+        out.append(b"--" + BOUNDARY.encode() + b"\r\n")
+        out.append(f"Content-Disposition: {disposition}\r\n".encode())
+        if filename is not None:
+            out.append(b"Content-Type: image/jpeg\r\n")
+        out.append(b"\r\n" + content + b"\r\n")
+    out.append(b"--" + BOUNDARY.encode() + closing)
+    return b"".join(out)
+
+
+def _parse(parser_class: type, body: bytes, boundary: str = BOUNDARY, **limits: int) -> object:
+    """What the parser makes of the body: the fields, and each file's name, filename, type and bytes; or the error."""
+    from werkzeug.datastructures import MultiDict
+    from werkzeug.exceptions import HTTPException
+
+    parser = parser_class(
+        stream_factory=lambda **_kw: UploadBuffer(),
+        max_form_memory_size=limits.get("memory", FIELD_MEMORY),
+        max_form_parts=limits.get("parts", FORM_PARTS),
+        cls=MultiDict,
+    )
+    try:
+        _stream, form, files = parser.parse(io.BytesIO(body), "multipart/form-data", len(body), {"boundary": boundary})
+    except HTTPException as exc:
+        return ("refused", exc.code)
+    return (
+        list(form.items(multi=True)),
+        [(name, f.filename, f.content_type, f.read()) for name, f in files.items(multi=True)],
+    )
+
+
+def _both(body: bytes, boundary: str = BOUNDARY, **limits: int) -> object:
+    from werkzeug.formparser import FormDataParser
+
+    ours = _parse(inputs.WholeBodyFormParser, body, boundary, **limits)
+    assert ours == _parse(FormDataParser, body, boundary, **limits)
+    return ours
+
+
+def test_a_filing_body_is_cut_whole_without_werkzeugs_chunked_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    from werkzeug import formparser
+
+    photos = [bytes(range(256)) * 4000 + bytes([n]) + b"\r\n--" + BOUNDARY.encode()[:-1] for n in range(3)]  # a near-boundary inside
+    parts = [("note", None, "一张照片".encode()), *((("photos", f"p{n}.jpg", p)) for n, p in enumerate(photos))]
+    expected = _parse(formparser.FormDataParser, _body(parts))
+
+    def chunked(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("Werkzeug's chunked parser ran")
+
+    monkeypatch.setattr(formparser.MultiPartParser, "parse", chunked)
+    for body in (_body(parts), _body(parts, leading_break=True)):  # a browser's, and with the test client's leading line break
+        parsed = _parse(inputs.WholeBodyFormParser, body)
+        assert parsed == expected
+        assert parsed[0] == [("note", "一张照片")] and [f[3] for f in parsed[1]] == photos  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(_body([("a", None, b"1")]).replace(b"\r\n", b"\n"), id="bare line feeds"),
+        pytest.param(b"a preamble\r\n" + _body([("a", None, b"1")]), id="a preamble"),
+        pytest.param(_body([("a", None, b"1")]).replace(b"Content-Disposition:", b"X-Note: folded\r\n\tline\r\nContent-Disposition:"), id="folded"),
+        pytest.param(_body([("a", None, b"1")]).replace(b"Content-Disposition", b"Content-Type"), id="no disposition"),
+        pytest.param(_body([("a", None, b"1"), ("b", "b.jpg", b"x" * 3000)])[:-40], id="cut short"),
+        pytest.param(_body([("a", None, b"1")], closing=b"  \r\n"), id="spaces after the boundary, no closing"),
+        pytest.param(
+            _body([("a", None, b"1"), ("b", None, b"2")]).replace(b"\r\n--" + BOUNDARY.encode() + b"\r\n", b"\r\n--" + BOUNDARY.encode() + b" \r\n", 1),
+            id="padding",
+        ),
+        pytest.param(_body([("f", "f.bin", b"x\r\n--" + BOUNDARY.encode() + b"X tail")]), id="text like a boundary"),
+        pytest.param(_body([("a", None, "名".encode("gb18030"))]), id="not utf-8 text"),
+        pytest.param(_body([("é", None, b"1")]).replace("é".encode(), "é".encode("latin-1")), id="header not utf-8"),
+        pytest.param(b"", id="empty"),
+        pytest.param(b"--" + BOUNDARY.encode() + b"--\r\n", id="no parts"),
+        pytest.param(_body([("a", None, b"")]), id="an empty field"),
+        pytest.param(_body([("big", None, b"x" * (FIELD_MEMORY + 1))]), id="a field past the memory limit"),
+        pytest.param(_body([(f"f{n}", None, b"1") for n in range(FORM_PARTS + 1)]), id="too many parts"),
+        pytest.param(_body([("f", "f.bin", b"y" * (FIELD_MEMORY * 3))]), id="a file past the field limit"),
+        pytest.param(
+            _body([("a", None, b"1")]).replace(b"Content-Disposition:", b"X-Pad: " + b"p" * FIELD_MEMORY + b"\r\nContent-Disposition:"), id="long headers"
+        ),
+    ],
+)
+def test_bodies_of_any_other_shape_are_parsed_as_werkzeug_parses_them(body: bytes) -> None:
+    _both(body)
+
+
+def test_the_limits_hold_on_the_fast_path_as_on_werkzeugs() -> None:
+    assert _both(_body([("big", None, b"x" * (FIELD_MEMORY + 1))])) == ("refused", 413)
+    assert _both(_body([(f"f{n}", None, b"1") for n in range(FORM_PARTS + 1)])) == ("refused", 413)
+    assert _both(_body([(f"f{n}", None, b"1") for n in range(FORM_PARTS)]))[0][-1] == (f"f{FORM_PARTS - 1}", "1")  # type: ignore[index]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    parts=st.lists(
+        st.tuples(
+            st.text(st.sampled_from("abc_-0名"), min_size=1, max_size=6),
+            st.one_of(st.none(), st.text(st.sampled_from("xyz.照 "), min_size=1, max_size=8)),
+            st.binary(max_size=300) | st.sampled_from([b"\r\n", b"--", b"\r\n--", b"\r\n--" + BOUNDARY.encode()[:10], b"\r\n\r\n"]),
+        ),
+        min_size=1,
+        max_size=FORM_PARTS + 2,
+    ),
+    leading_break=st.booleans(),
+    cut=st.one_of(st.none(), st.integers(min_value=0, max_value=400)),
+)
+def test_generated_bodies_give_the_same_form_and_files_on_both_paths(parts: list[tuple[str, str | None, bytes]], leading_break: bool, cut: int | None) -> None:
+    from werkzeug.datastructures import MultiDict
+    from werkzeug.test import encode_multipart
+
+    body = _body(parts, leading_break=leading_break)
+    _both(body if cut is None else body[: len(body) - cut])
+    # The same parts as Werkzeug's test client encodes them (an empty value's blank line doubles as the boundary's).
+    values: MultiDict[str, object] = MultiDict()
+    for name, filename, content in parts:
+        values.add(name, content.decode("latin-1") if filename is None else FileStorage(io.BytesIO(content), filename, content_type="image/jpeg"))
+    boundary, encoded = encode_multipart(values)
+    _both(encoded if cut is None else encoded[: len(encoded) - cut], boundary)
