@@ -85,6 +85,9 @@ def _pairs(mapping: Any) -> Any:
 
 
 UPLOADS_IN_MEMORY = 32 * 1024 * 1024  # a filing with five phone photos; past it, uploads go to temporary files
+# Werkzeug's parser reads 64 KB at a time and refuses a body whose unparsed rest outgrows max_form_memory_size: header
+# lines within two reads of that limit, or any body under a limit this small, are left to it.
+HEADER_ROOM = 2 * 64 * 1024
 
 
 class UploadBuffer(io.BufferedIOBase):
@@ -170,45 +173,56 @@ class WholeBodyFormParser(FormDataParser):
     Werkzeug's parser, which copies every 64 KB chunk several times over (bench/intake.py). Only the plain shape is
     taken this way: the parts one after another from the body's start, each with its header lines ended by CRLF, and
     each boundary followed by CRLF or by the closing "--" (as browsers write them, and Werkzeug's test client).
-    Anything else (a preamble, bare line feeds, folded headers, a part past the form's limits, text that looks like a
-    boundary inside a part) goes to Werkzeug's parser over the same bytes, which decides as it always did. So both
-    paths give the same form and files (tests/core/test_upload_buffer.py compares them on generated bodies)."""
+    Anything else (a preamble, bare line feeds, folded headers, a part past the form's limits, the boundary anywhere but
+    where it was found, text after the closing boundary) goes to Werkzeug's parser over the same bytes, which decides
+    as it always did; the whole body is checked before any part is made, so such a body costs no buffers of its own. So
+    both paths give the same form and files (tests/core/test_upload_buffer.py compares them on generated bodies).
+    The body and its parts are both held while it is cut: some 26 MB for a filing, within the twice UPLOADS_IN_MEMORY a
+    worker may hold in uploads."""
 
     def _parse_multipart(self, stream: IO[bytes], mimetype: str, content_length: int | None, options: dict[str, str]) -> tuple[IO[bytes], Any, Any]:
         boundary = options.get("boundary", "").encode("ascii")
-        if not boundary or content_length is None or content_length > UPLOADS_IN_MEMORY:
+        limit = self.max_form_memory_size
+        if not boundary or content_length is None or content_length > UPLOADS_IN_MEMORY or (limit is not None and limit <= HEADER_ROOM):
             return super()._parse_multipart(stream, mimetype, content_length, options)
         body = _read_body(stream, content_length)
-        parser = MultiPartParser(
-            stream_factory=self.stream_factory, max_form_memory_size=self.max_form_memory_size, max_form_parts=self.max_form_parts, cls=self.cls
-        )
-        parsed = self._split(parser, body, boundary)
-        if parsed is None:
+        cuts = self._cuts(body, boundary)
+        if cuts is None:  # nothing made yet: Werkzeug's parser reads the same bytes
             _read, form, files = super()._parse_multipart(io.BytesIO(body), mimetype, len(body), options)
             return stream, form, files
-        return stream, self.cls(parsed[0]), self.cls(parsed[1])
+        parser = MultiPartParser(stream_factory=self.stream_factory, max_form_memory_size=limit, max_form_parts=self.max_form_parts, cls=self.cls)
+        fields: list[tuple[Any, str]] = []
+        files: list[tuple[Any, FileStorage]] = []
+        for headers, name, filename, start, end in cuts:
+            if filename is None:
+                fields.append((name, body[start:end].decode(parser.get_part_charset(headers), "replace")))
+                continue
+            container = parser.start_file_streaming(File(name=name, filename=filename, headers=headers), len(body))  # type: ignore[arg-type]
+            container.write(body[start:end])
+            container.seek(0)
+            files.append((name, FileStorage(container, filename, name, headers=headers)))
+        return stream, self.cls(fields), self.cls(files)
 
-    def _split(self, parser: MultiPartParser, body: bytes, boundary: bytes) -> tuple[list[tuple[Any, str]], list[tuple[Any, FileStorage]]] | None:
-        """The body's fields and files, or None when it is not of the plain shape (see the class)."""
+    def _cuts(self, body: bytes, boundary: bytes) -> list[tuple[Headers, Any, str | None, int, int]] | None:
+        """Each part's headers, name, filename and where its content lies in the body; None unless the whole body is
+        of the plain shape (see the class) and within the form's limits, checked before anything is made of it."""
         opening = b"--" + boundary + b"\r\n"
         position = 2 if body.startswith(b"\r\n") else 0  # Werkzeug's own encoder (the test client) begins with a line break
         if not body.startswith(opening, position):
             return None
         position += len(opening)
         delimiter = b"\r\n--" + boundary
-        fields: list[tuple[Any, str]] = []
-        files: list[tuple[Any, FileStorage]] = []
-        parts = 0
+        limit = self.max_form_memory_size
+        cuts: list[tuple[Headers, Any, str | None, int, int]] = []
         while True:
-            parts += 1
             end = body.find(delimiter, position)
             # The blank line after the headers; in Werkzeug's own encoding of an empty value it is also the boundary's
             # line break (headers, CRLF, CRLF, boundary), which its parser reads as empty.
             head_end = body.find(b"\r\n\r\n", position, end + 2) if end >= 0 else -1
-            if head_end < 0 or (self.max_form_parts is not None and parts > self.max_form_parts):
+            if head_end < 0 or (self.max_form_parts is not None and len(cuts) >= self.max_form_parts):
                 return None
-            if self.max_form_memory_size is not None and head_end - position > self.max_form_memory_size:
-                return None  # header lines longer than Werkzeug holds while it looks for their end
+            if limit is not None and head_end - position > limit - HEADER_ROOM:
+                return None  # header lines near the size Werkzeug refuses while it looks for their end
             headers = _part_headers(body[position:head_end])
             after = end + len(delimiter)
             closing = body[after : after + 2]
@@ -216,19 +230,19 @@ class WholeBodyFormParser(FormDataParser):
                 return None
             _disposition, extra = parse_options_header(headers["content-disposition"])
             name, filename = extra.get("name"), extra.get("filename")
-            data = body[head_end + 4 : end] if head_end + 4 <= end else b""
-            if filename is None:
-                if self.max_form_memory_size is not None and len(data) > self.max_form_memory_size:
-                    return None
-                fields.append((name, data.decode(parser.get_part_charset(headers), "replace")))
-            else:
-                container = parser.start_file_streaming(File(name=name, filename=filename, headers=headers), len(body))  # type: ignore[arg-type]
-                container.write(data)
-                container.seek(0)
-                files.append((name, FileStorage(container, filename, name, headers=headers)))
+            start = min(head_end + 4, end)
+            if filename is None and limit is not None and end - start > limit:
+                return None
+            cuts.append((headers, name, filename, start, end))
             if closing == b"--":
-                return fields, files
+                break
             position = after + 2
+        # Werkzeug also takes a bare CR or LF before the boundary as its line break, so a part holding one would be two
+        # parts to it; and it reads on past the closing boundary. So: the boundary nowhere but where it was found, and
+        # nothing after the closing one but a line break.
+        if body.count(b"--" + boundary) != len(cuts) + 1 or len(body) - after > 4 or body[after + 2 :] not in (b"", b"\r\n"):
+            return None
+        return cuts
 
 
 def _read_body(stream: IO[bytes], length: int) -> bytes:

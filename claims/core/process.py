@@ -30,12 +30,14 @@ def keep_freed_memory(megabytes: int) -> bool:
     """Have the C library keep up to `megabytes` of freed memory in the process for reuse (glibc only; False elsewhere,
     or for 0, which leaves its defaults).
 
-    A filing's request holds its photos in memory: some 13 MB read from the upload, then joined into one buffer per photo.
+    A filing's request holds its photos in memory: some 13 MB read from the upload, then cut into one buffer per photo.
     By default glibc maps each buffer of more than a few megabytes afresh and gives it back to the system when it is
     freed, so every request touches brand-new pages, and on a virtual machine each first touch of a page is a fault to
     the host: about 3 ms for a 4.4 MB photo here, against 0.1 ms for pages already used (bench/README.md). Buffers of up
     to 32 MB taken from the heap instead, and a heap that keeps up to `megabytes` free at its top, are reused by the
-    next request. The cost is memory a worker keeps after a large request: at most `megabytes` each."""
+    next request. The cost is memory a worker keeps after a large request: the free top of its heap past `megabytes`
+    goes back to the system, but free memory below a block still in use stays with the process (glibc's heap shrinks from
+    its top only), so a worker's size follows its largest requests."""
     if megabytes <= 0:
         return False
     name = ctypes.util.find_library("c")
