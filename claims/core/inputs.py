@@ -176,7 +176,11 @@ class WholeBodyFormParser(FormDataParser):
     Anything else (a preamble, bare line feeds, folded headers, a part past the form's limits, the boundary anywhere but
     where it was found, text after the closing boundary) goes to Werkzeug's parser over the same bytes, which decides
     as it always did; the whole body is checked before any part is made, so such a body costs no buffers of its own. So
-    both paths give the same form and files (tests/core/test_upload_buffer.py compares them on generated bodies).
+    both paths give the same form and files (tests/core/test_upload_buffer.py compares them on generated bodies), but
+    where Werkzeug's 64 KB reads themselves err, and the fast path reads right: a read that ends inside the closing
+    "--" adds a CR to the last part (pallets/werkzeug#3285), and one that ends just after the blank line of its test
+    client's empty value loses the whole form. A body shorter than its Content-Length is refused as a client gone
+    away (400) before any part is made, where Werkzeug's parser may first make parts or refuse a limit (413).
     The body and its parts are both held while it is cut: some 26 MB for a filing, within the twice UPLOADS_IN_MEMORY a
     worker may hold in uploads."""
 
